@@ -1,0 +1,237 @@
+// The matching engine's contract: commands in, events out (DESIGN §4).
+// Everything here is integers: prices in ticks, quantities in lots, notionals in tick·lots
+// (one tick·lot = tickSize × stepSize of the quote asset). Decimal strings live only at the edge
+// (see ./market.ts for the conversions). No AWS, no clock, no randomness in engine/core.
+
+export type Side = 'BUY' | 'SELL';
+
+export type OrderType =
+  | 'LIMIT'
+  | 'MARKET'
+  | 'LIMIT_MAKER'
+  | 'STOP_LOSS'
+  | 'STOP_LOSS_LIMIT'
+  | 'TAKE_PROFIT'
+  | 'TAKE_PROFIT_LIMIT';
+
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+
+/** Binance self-trade prevention modes. */
+export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
+
+/** A market as the engine sees it: every number already on the integer grid. */
+export interface MarketRules {
+  symbol: string;
+  /** Inclusive bounds of a limit/stop price, in ticks (≥ 1). */
+  minPriceTicks: number;
+  maxPriceTicks: number;
+  /** Inclusive bounds of an order quantity, in lots (≥ 1). */
+  minQtyLots: number;
+  maxQtyLots: number;
+  /** Minimum notional (price × quantity) in tick·lots; checked on limit orders and quote-quantity market orders. */
+  minNotional: number;
+  /** Iceberg orders: the most slices an order may have (Binance: 100 → visible ≥ quantity / 100). */
+  maxIcebergParts: number;
+}
+
+export interface PlaceCommand {
+  kind: 'place';
+  market: string;
+  /** Unique per exchange, positive safe integer, assigned before the order reaches the engine. */
+  orderId: number;
+  userId: number;
+  clientOrderId: string;
+  side: Side;
+  type: OrderType;
+  /** Required for LIMIT, LIMIT_MAKER, *_LIMIT; ignored otherwise. Default GTC. */
+  timeInForce?: TimeInForce;
+  /** Limit price in ticks (LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT). */
+  price?: number;
+  /** Base quantity in lots. Required except for MARKET by quote amount. */
+  quantity?: number;
+  /** MARKET (and STOP_LOSS / TAKE_PROFIT) by quote amount, in tick·lots. */
+  quoteQuantity?: number;
+  /** Trigger price in ticks for STOP_LOSS*, TAKE_PROFIT*. */
+  stopPrice?: number;
+  /** Visible slice in lots (iceberg); only for LIMIT GTC and LIMIT_MAKER. */
+  icebergQuantity?: number;
+  /** Default NONE. */
+  stpMode?: StpMode;
+  /** Engine time in ms, passed by the caller (the engine never reads a clock). */
+  ts: number;
+}
+
+export interface CancelCommand {
+  kind: 'cancel';
+  market: string;
+  orderId: number;
+  userId: number;
+  ts: number;
+}
+
+/**
+ * Amend: a lower quantity keeps time priority (Binance "amend keep priority"); a new price (or a higher
+ * quantity) re-queues the order at the back of its new level, and may trade if it now crosses.
+ */
+export interface AmendCommand {
+  kind: 'amend';
+  market: string;
+  orderId: number;
+  userId: number;
+  /** New total quantity in lots (must exceed the executed quantity). */
+  newQuantity?: number;
+  /** New limit price in ticks. */
+  newPrice?: number;
+  ts: number;
+}
+
+export type Command = PlaceCommand | CancelCommand | AmendCommand;
+
+export type RejectReason =
+  | 'UNKNOWN_MARKET'
+  | 'DUPLICATE_ORDER_ID'
+  | 'UNKNOWN_ORDER'
+  | 'NOT_ORDER_OWNER'
+  | 'INVALID_PRICE'
+  | 'INVALID_QUANTITY'
+  | 'INVALID_STOP_PRICE'
+  | 'INVALID_ICEBERG'
+  | 'INVALID_TIME_IN_FORCE'
+  | 'MIN_NOTIONAL'
+  | 'OVERFLOW'
+  | 'WOULD_TAKE' // LIMIT_MAKER that would match
+  | 'FOK_NOT_FILLABLE' // reported as an expiry, listed for completeness of reasons
+  | 'INVALID_AMEND';
+
+/** Why an order left the book without filling completely. */
+export type CloseReason =
+  | 'FILLED'
+  | 'CANCELED' // by its owner
+  | 'IOC' // unfilled remainder of an IOC / MARKET order
+  | 'FOK' // a FOK order that could not fill completely
+  | 'NO_LIQUIDITY' // MARKET order with an empty opposite book
+  | 'STP_TAKER' // self-trade prevention expired the taker
+  | 'STP_MAKER'; // self-trade prevention expired the maker
+
+interface EventBase {
+  market: string;
+  /** Per market, gap-free, starting at 1. */
+  seq: number;
+  /** Engine time of the command that produced the event (ms). */
+  ts: number;
+}
+
+export interface AcceptedEvent extends EventBase {
+  type: 'accepted';
+  orderId: number;
+  userId: number;
+  clientOrderId: string;
+  side: Side;
+  orderType: OrderType;
+  timeInForce: TimeInForce;
+  price: number; // 0 for MARKET
+  quantity: number; // 0 for MARKET by quote amount
+  quoteQuantity: number; // 0 unless MARKET by quote amount
+  stopPrice: number; // 0 unless a stop order
+  icebergQuantity: number; // 0 unless an iceberg
+  stpMode: StpMode;
+}
+
+export interface RejectedEvent extends EventBase {
+  type: 'rejected';
+  command: Command['kind'];
+  orderId: number;
+  userId: number;
+  reason: RejectReason;
+}
+
+export interface TradeEvent extends EventBase {
+  type: 'trade';
+  /** Per market, gap-free, starting at 1. */
+  tradeId: number;
+  price: number;
+  quantity: number;
+  makerOrderId: number;
+  makerUserId: number;
+  takerOrderId: number;
+  takerUserId: number;
+  takerSide: Side;
+  /** Executed quantity of each order after this trade (lots) and cumulative notional (tick·lots). */
+  makerExecutedQty: number;
+  takerExecutedQty: number;
+}
+
+/** An order left the book (or never rested): filled, cancelled or expired. Final for that order. */
+export interface ClosedEvent extends EventBase {
+  type: 'closed';
+  orderId: number;
+  userId: number;
+  reason: CloseReason;
+  executedQty: number;
+  /** Sum of price × quantity over its trades, in tick·lots. */
+  cumQuote: number;
+}
+
+/** A stop order's trigger fired on the last trade price; it now enters matching as its limit/market type. */
+export interface TriggeredEvent extends EventBase {
+  type: 'triggered';
+  orderId: number;
+  userId: number;
+}
+
+export interface AmendedEvent extends EventBase {
+  type: 'amended';
+  orderId: number;
+  userId: number;
+  price: number;
+  quantity: number;
+  /** true when the amend kept the order's time priority. */
+  keptPriority: boolean;
+}
+
+/**
+ * Level changes made by one command, Binance diff-depth style: `U` first and `u` last update id
+ * (per market, gap-free across depth events), each level its new total quantity (0 = removed).
+ * Emitted once per command that changed the visible book, after that command's other events.
+ */
+export interface DepthEvent extends EventBase {
+  type: 'depth';
+  U: number;
+  u: number;
+  bids: Array<[price: number, qty: number]>;
+  asks: Array<[price: number, qty: number]>;
+}
+
+export type EngineEvent =
+  | AcceptedEvent
+  | RejectedEvent
+  | TradeEvent
+  | ClosedEvent
+  | TriggeredEvent
+  | AmendedEvent
+  | DepthEvent;
+
+/**
+ * A market as operators define it (decimal strings, Binance filter names). `engine/core/market.ts`
+ * turns it into `MarketRules` and converts prices/quantities between decimal strings and ticks/lots.
+ */
+export interface MarketSpec {
+  symbol: string;
+  baseAsset: string;
+  quoteAsset: string;
+  /** PRICE_FILTER */
+  tickSize: string;
+  minPrice: string;
+  maxPrice: string;
+  /** LOT_SIZE */
+  stepSize: string;
+  minQty: string;
+  maxQty: string;
+  /** NOTIONAL */
+  minNotional: string;
+  /** ICEBERG_PARTS */
+  maxIcebergParts: number;
+  /** Fee rates as decimal fractions ("0.001" = 0.1 %), charged in the asset received (DESIGN §5). */
+  makerFee: string;
+  takerFee: string;
+}
