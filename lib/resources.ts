@@ -32,7 +32,6 @@ export interface TableDef {
 }
 
 const S = (name: string): KeyDef => ({ name, type: 'S' });
-const N = (name: string): KeyDef => ({ name, type: 'N' });
 
 /**
  * DynamoDB tables. Item layouts use generic `pk`/`sk` and `gsi1pk`/`gsi1sk` keys so that one table can

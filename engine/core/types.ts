@@ -159,6 +159,12 @@ export interface TradeEvent extends EventBase {
   /** Executed quantity of each order after this trade (lots) and cumulative notional (tick·lots). */
   makerExecutedQty: number;
   takerExecutedQty: number;
+  /**
+   * Cumulative notional of each order after this trade (tick·lots): absolute values let read models
+   * SET an order's state idempotently instead of adding deltas.
+   */
+  makerCumQuote: number;
+  takerCumQuote: number;
 }
 
 /** An order left the book (or never rested): filled, cancelled or expired. Final for that order. */

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** The engine task's settings, from its environment (set by the CDK engine stack or by local/). */
+export const engineConfigSchema = z.object({
+  ENGINE_SHARD: z.string().min(1),
+  /** Comma-separated market symbols this shard owns. */
+  ENGINE_MARKETS: z.string().min(1),
+  ORDER_QUEUE_URL: z.string().url(),
+  EVENT_STREAM_NAME: z.string().min(1),
+  SNAPSHOT_BUCKET: z.string().min(1),
+  SNAPSHOT_EVERY_COMMANDS: z.coerce.number().int().positive().default(10_000),
+  QUEUE_VISIBILITY_SECONDS: z.coerce.number().int().positive().default(30),
+  RECEIVERS: z.coerce.number().int().min(1).max(32).default(4),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+});
+
+export type EngineConfig = z.infer<typeof engineConfigSchema>;
+
+export function loadEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const parsed = engineConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`engine configuration is invalid: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,90 @@
+// Turns engine events into absolute order-state updates for the DynamoDB order view (what /order,
+// /openOrders and /allOrders read). Pure: the handler writes the result with OrderStore.applyProgress.
+import type { CloseReason, EngineEvent } from '../../engine/core/types';
+import type { OrderProgress, OrderStatus } from '../shared/stores/orders';
+
+export function statusForClose(reason: CloseReason): OrderStatus {
+  switch (reason) {
+    case 'FILLED':
+      return 'FILLED';
+    case 'CANCELED':
+      return 'CANCELED';
+    case 'STP_TAKER':
+    case 'STP_MAKER':
+      return 'EXPIRED_IN_MATCH';
+    case 'IOC':
+    case 'FOK':
+    case 'NO_LIQUIDITY':
+      return 'EXPIRED';
+  }
+}
+
+const STOP_TYPES = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+
+/** One update per order touched by `events` (a market's events in seq order), with the latest seq. */
+export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderProgress[] {
+  const byOrder = new Map<number, OrderProgress>();
+  const touch = (orderId: number, seq: number, ts: number): OrderProgress => {
+    let p = byOrder.get(orderId);
+    if (!p) {
+      p = { orderId, seq, updateTime: ts };
+      byOrder.set(orderId, p);
+    }
+    p.seq = Math.max(p.seq, seq);
+    p.updateTime = ts;
+    return p;
+  };
+  const isClosed = (p: OrderProgress) => p.status !== undefined && p.status !== 'NEW' && p.status !== 'PARTIALLY_FILLED';
+
+  for (const e of events) {
+    switch (e.type) {
+      case 'accepted': {
+        const p = touch(e.orderId, e.seq, e.ts);
+        p.status ??= 'NEW';
+        const working = !STOP_TYPES.has(e.orderType);
+        p.isWorking = working;
+        if (working) p.workingTime = e.ts;
+        break;
+      }
+      case 'rejected':
+        // A duplicate id names an order that exists and is not this command's: leave it alone.
+        if (e.command === 'place' && e.reason !== 'DUPLICATE_ORDER_ID') touch(e.orderId, e.seq, e.ts).status = 'REJECTED';
+        break;
+      case 'triggered': {
+        const p = touch(e.orderId, e.seq, e.ts);
+        p.isWorking = true;
+        p.workingTime = e.ts;
+        break;
+      }
+      case 'trade': {
+        const legs: Array<[number, number, number]> = [
+          [e.makerOrderId, e.makerExecutedQty, e.makerCumQuote],
+          [e.takerOrderId, e.takerExecutedQty, e.takerCumQuote],
+        ];
+        for (const [orderId, executed, cumQuote] of legs) {
+          const p = touch(orderId, e.seq, e.ts);
+          p.executedLots = executed;
+          p.cumQuote = cumQuote;
+          if (!isClosed(p)) p.status = 'PARTIALLY_FILLED';
+        }
+        break;
+      }
+      case 'amended': {
+        const p = touch(e.orderId, e.seq, e.ts);
+        p.priceTicks = e.price;
+        p.qtyLots = e.quantity;
+        break;
+      }
+      case 'closed': {
+        const p = touch(e.orderId, e.seq, e.ts);
+        p.status = statusForClose(e.reason);
+        p.executedLots = e.executedQty;
+        p.cumQuote = e.cumQuote;
+        break;
+      }
+      case 'depth':
+        break;
+    }
+  }
+  return [...byOrder.values()];
+}

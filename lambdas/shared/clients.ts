@@ -1,0 +1,44 @@
+// AWS SDK v3 clients, created once per container and reused across invocations. Endpoints come from the
+// standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same code talks to AWS or to the local stand-ins.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+
+const requestHandler = new NodeHttpHandler({
+  httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
+  httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+  connectionTimeout: 3_000,
+  requestTimeout: 10_000,
+});
+
+let dynamo: DynamoDBDocumentClient | undefined;
+let sqs: SQSClient | undefined;
+let kms: KMSClient | undefined;
+
+export function dynamoClient(): DynamoDBDocumentClient {
+  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return dynamo;
+}
+
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({ requestHandler });
+  return sqs;
+}
+
+export function kmsClient(): KMSClient {
+  kms ??= new KMSClient({ requestHandler });
+  return kms;
+}
+
+/** Reads a required environment variable (resource names wired by CDK or local/). */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}

@@ -1,0 +1,106 @@
+// A user's own fills (Binance /myTrades) in TABLES.trades:
+//   pk UT#{userId}#{symbol}  sk {tradeId:16}#{M|T}  (maker and taker legs are separate items; both can belong
+//   to one user when self-trade prevention is NONE). gsi1 = O#{orderId} / {tradeId:16}#{M|T} for orderId filters.
+// Puts are idempotent: a replayed trade rewrites the same item.
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface UserTradeRecord {
+  userId: number;
+  symbol: string;
+  tradeId: number;
+  orderId: number;
+  priceTicks: number;
+  qtyLots: number;
+  /** price × qty in tick·lots */
+  quoteTL: number;
+  /** fee in ledger minor units of commissionAsset (decimal string of a bigint) */
+  commission: string;
+  commissionAsset: string;
+  time: number;
+  isBuyer: boolean;
+  isMaker: boolean;
+}
+
+const pad = (n: number): string => String(n).padStart(16, '0');
+
+export class UserTradeStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async putAll(trades: UserTradeRecord[]): Promise<void> {
+    for (let i = 0; i < trades.length; i += 25) {
+      let requests: Record<string, unknown>[] = trades.slice(i, i + 25).map((t) => ({
+        PutRequest: {
+          Item: {
+            pk: `UT#${t.userId}#${t.symbol}`,
+            sk: `${pad(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
+            gsi1pk: `O#${t.orderId}`,
+            gsi1sk: `${pad(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
+            ...t,
+          },
+        },
+      }));
+      // BatchWrite may leave items unprocessed under load: retry those with backoff.
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+      }
+    }
+  }
+
+  async list(
+    userId: number,
+    symbol: string,
+    opts: { orderId?: number; fromId?: number; startTime?: number; endTime?: number; limit: number },
+  ): Promise<UserTradeRecord[]> {
+    const values: Record<string, unknown> = {};
+    let key: string;
+    if (opts.orderId !== undefined) {
+      key = 'gsi1pk = :pk';
+      values[':pk'] = `O#${opts.orderId}`;
+    } else {
+      key = 'pk = :pk AND sk >= :from';
+      values[':pk'] = `UT#${userId}#${symbol}`;
+      values[':from'] = pad(opts.fromId ?? 0);
+    }
+    const filters: string[] = ['userId = :userId', 'symbol = :symbol'];
+    values[':userId'] = userId;
+    values[':symbol'] = symbol;
+    if (opts.startTime !== undefined) {
+      filters.push('#time >= :start');
+      values[':start'] = opts.startTime;
+    }
+    if (opts.endTime !== undefined) {
+      filters.push('#time <= :end');
+      values[':end'] = opts.endTime;
+    }
+    const items: UserTradeRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: opts.orderId !== undefined ? 'gsi1' : undefined,
+          KeyConditionExpression: key,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: filters.some((f) => f.includes('#time')) ? { '#time': 'time' } : undefined,
+          ExpressionAttributeValues: values,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _h, ...rest } = item;
+        items.push(rest as UserTradeRecord);
+      }
+      start = items.length >= opts.limit ? undefined : out.LastEvaluatedKey;
+    } while (start);
+    // Without explicit bounds Binance returns the most recent trades.
+    if (opts.fromId === undefined && opts.orderId === undefined && opts.startTime === undefined) {
+      return items.slice(-opts.limit);
+    }
+    return items.slice(0, opts.limit);
+  }
+}

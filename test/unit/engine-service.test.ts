@@ -1,0 +1,187 @@
+import { MatchingEngine } from '../../engine/core';
+import { rulesFromSpec } from '../../engine/core/market';
+import type { Command, EngineEvent, PlaceCommand } from '../../engine/core/types';
+import { EngineService, ReplayMismatchError } from '../../engine/service/engine-service';
+import { commandId, type CommandMessage } from '../../engine/service/messages';
+import { MARKETS } from '../../lib/markets';
+import {
+  MemoryEventLog,
+  MemoryQueue,
+  MemorySnapshotStore,
+  silentLogger,
+} from '../support/engine-service-doubles';
+
+const rules = MARKETS.map(rulesFromSpec);
+
+/** Deterministic LCG so every run sends the same flow. */
+function commandFlow(n: number, seed = 7): Command[] {
+  let s = seed;
+  const rand = (k: number) => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s % k;
+  };
+  const cmds: Command[] = [];
+  for (let i = 1; i <= n; i++) {
+    const market = i % 3 === 0 ? 'ETHUSDT' : 'BTCUSDT';
+    if (i > 10 && rand(5) === 0) {
+      const target = 1 + rand(i - 1);
+      cmds.push({ kind: 'cancel', market: cmds[target - 1].market, orderId: target, userId: 1 + (target % 4), ts: 0 });
+      continue;
+    }
+    const place: PlaceCommand = {
+      kind: 'place',
+      market,
+      orderId: i,
+      userId: 1 + (i % 4),
+      clientOrderId: `c${i}`,
+      side: rand(2) === 0 ? 'BUY' : 'SELL',
+      type: 'LIMIT',
+      timeInForce: rand(4) === 0 ? 'IOC' : 'GTC',
+      price: 300_000 + rand(40) * 100,
+      quantity: 100 + rand(50) * 10,
+      ts: 0,
+    };
+    cmds.push(place);
+  }
+  return cmds;
+}
+
+function message(cmd: Command, i: number): string {
+  const cmdId = cmd.kind === 'place' ? commandId.place(cmd.orderId) : `c-${cmd.orderId}-${i}`;
+  const msg: CommandMessage = { v: 1, cmdId, command: cmd };
+  return JSON.stringify(msg);
+}
+
+function makeService(queue: MemoryQueue, log: MemoryEventLog, snapshots: MemorySnapshotStore, every = 1_000_000) {
+  let t = 1_700_000_000_000;
+  return new EngineService({
+    shard: 'shard0',
+    markets: rules,
+    source: queue,
+    sink: log,
+    log,
+    snapshots,
+    logger: silentLogger,
+    receivers: 3,
+    receiveWaitSeconds: 0,
+    snapshotEveryCommands: every,
+    clock: () => t++,
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Apply the logged commands to a fresh engine: what an uninterrupted single engine would have done. */
+function referenceReplay(log: MemoryEventLog): { hash: string; events: EngineEvent[] } {
+  const engine = new MatchingEngine(rules);
+  const events: EngineEvent[] = [];
+  for (const { record } of log.records) for (const c of record.commands) engine.apply(c.command, events);
+  return { hash: engine.stateHash(), events };
+}
+
+function assertGapFree(events: EngineEvent[]): void {
+  const last = new Map<string, number>();
+  for (const e of events) {
+    expect(e.seq).toBe((last.get(e.market) ?? 0) + 1);
+    last.set(e.market, e.seq);
+  }
+}
+
+describe('EngineService', () => {
+  it('applies every command once, publishes gap-free events, then deletes the messages', async () => {
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    commandFlow(300).forEach((c, i) => queue.send(message(c, i)));
+    await service.start();
+    await waitFor(() => queue.depth === 0);
+    await service.stop();
+
+    const events = log.events();
+    assertGapFree(events);
+    const places = log.records.flatMap((r) => r.record.commands).filter((c) => c.command.kind === 'place');
+    expect(places).toHaveLength(commandFlow(300).filter((c) => c.kind === 'place').length);
+    expect(new Set(places.map((c) => c.cmdId)).size).toBe(places.length);
+    expect(referenceReplay(log).events).toEqual(events);
+    expect(referenceReplay(log).hash).toBe(service.stateHash);
+  });
+
+  it('keeps messages until Kinesis accepts their events, and keeps order across a failed put', async () => {
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    log.failNextPuts = 3;
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    commandFlow(50).forEach((c, i) => queue.send(message(c, i)));
+    await service.start();
+    await waitFor(() => queue.depth === 0);
+    await service.stop();
+    assertGapFree(log.events());
+    expect(log.failNextPuts).toBe(0);
+    expect(referenceReplay(log).hash).toBe(service.stateHash);
+  });
+
+  it('after a crash, recovers from snapshot + log and skips redelivered commands (nothing lost, nothing twice)', async () => {
+    const flow = commandFlow(400);
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const snapshots = new MemorySnapshotStore();
+    flow.forEach((c, i) => queue.send(message(c, i)));
+
+    // First life: events reach the log, but deleting the messages fails, then the task dies.
+    const first = makeService(queue, log, snapshots, 100);
+    queue.failDeletes = true;
+    await first.start();
+    await waitFor(() => log.records.flatMap((r) => r.record.commands).length >= 250);
+    await first.stop({ finalSnapshot: false });
+    expect(snapshots.saves).toBeGreaterThan(0);
+    queue.crash();
+    queue.failDeletes = false;
+
+    // Second life: recovery replays the log after the snapshot, then every redelivery is recognised.
+    const second = makeService(queue, log, snapshots, 100);
+    await second.start();
+    await waitFor(() => queue.depth === 0);
+    await second.stop();
+
+    const applied = log.records.flatMap((r) => r.record.commands);
+    expect(new Set(applied.map((c) => c.cmdId)).size).toBe(applied.length); // none applied twice
+    const placed = new Set(applied.filter((c) => c.command.kind === 'place').map((c) => c.cmdId));
+    for (const c of flow) if (c.kind === 'place') expect(placed.has(commandId.place(c.orderId))).toBe(true); // none lost
+    assertGapFree(log.events());
+    expect(second.stateHash).toBe(referenceReplay(log).hash);
+  });
+
+  it('leaves a malformed message for the DLQ and keeps going', async () => {
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    queue.send('{not json');
+    queue.send(JSON.stringify({ v: 1, cmdId: 'x', command: { kind: 'place', market: 'BTCUSDT' } }));
+    commandFlow(5).forEach((c, i) => queue.send(message(c, i)));
+    await service.start();
+    await waitFor(() => queue.depth === 2);
+    await service.stop();
+    expect(log.events().length).toBeGreaterThan(0);
+    expect(silentLogger.errors.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses to resume when the log does not replay to the same events', async () => {
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    commandFlow(20).forEach((c, i) => queue.send(message(c, i)));
+    await service.start();
+    await waitFor(() => queue.depth === 0);
+    await service.stop();
+    // Tamper: the first logged command now claims more events than it produces.
+    log.records[0].record.commands[0].lastSeq += 1;
+    const again = makeService(new MemoryQueue(), log, new MemorySnapshotStore());
+    await expect(again.recover()).rejects.toBeInstanceOf(ReplayMismatchError);
+  });
+});
