@@ -219,6 +219,24 @@ export class OrderStore {
     }
   }
 
+  /** An order the engine never received (queueing failed): REJECTED, unless the engine already spoke. */
+  async markRejected(orderId: number, now: number): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: orderKey(orderId),
+          UpdateExpression: 'SET #status = :rejected, updateTime = :now REMOVE gsi2pk, gsi2sk',
+          ConditionExpression: 'lastSeq = :zero',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':rejected': 'REJECTED', ':now': now, ':zero': 0 },
+        }),
+      )
+      .catch((err: { name?: string }) => {
+        if (err.name !== 'ConditionalCheckFailedException') throw err;
+      });
+  }
+
   /** Reserves `count` consecutive order ids; returns the first. */
   async allocateOrderIds(count: number): Promise<number> {
     const out = await this.db.send(

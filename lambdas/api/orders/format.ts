@@ -1,0 +1,124 @@
+// Binance JSON shapes for orders and fills. Decimals are printed with 8 places, as Binance does.
+import { lotsToQty, notionalToQuote, ticksToPrice } from '../../../engine/core/market';
+import type { MarketSpec } from '../../../engine/core/types';
+import { formatUnits } from '../../shared/money';
+import type { OrderRecord } from '../../shared/stores/orders';
+import type { UserTradeRecord } from '../../shared/stores/user-trades';
+
+/** "123.45" → "123.45000000" (never through floating point). */
+export function fixed8(decimal: string): string {
+  const [int, frac = ''] = decimal.split('.');
+  return `${int}.${frac.padEnd(8, '0')}`;
+}
+
+const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
+const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
+const quote = (spec: MarketSpec, tickLots: number) => fixed8(tickLots === 0 ? '0' : notionalToQuote(spec, tickLots));
+
+/** GET /api/v3/order, /openOrders, /allOrders. */
+export function orderJson(spec: MarketSpec, o: OrderRecord) {
+  return {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: o.clientOrderId,
+    price: price(spec, o.priceTicks),
+    origQty: qty(spec, o.qtyLots),
+    executedQty: qty(spec, o.executedLots),
+    cummulativeQuoteQty: quote(spec, o.cumQuote),
+    status: o.status,
+    timeInForce: o.timeInForce,
+    type: o.type,
+    side: o.side,
+    stopPrice: price(spec, o.stopTicks),
+    icebergQty: qty(spec, o.icebergLots),
+    time: o.time,
+    updateTime: o.updateTime,
+    isWorking: o.isWorking,
+    workingTime: o.workingTime,
+    origQuoteOrderQty: quote(spec, o.quoteQty),
+    selfTradePreventionMode: o.stpMode,
+  };
+}
+
+export function fillJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: number) {
+  return {
+    price: price(spec, t.priceTicks),
+    qty: qty(spec, t.qtyLots),
+    commission: formatUnits(BigInt(t.commission), commissionScale),
+    commissionAsset: t.commissionAsset,
+    tradeId: t.tradeId,
+  };
+}
+
+/** POST /api/v3/order by newOrderRespType. */
+export function newOrderJson(
+  spec: MarketSpec,
+  o: OrderRecord,
+  respType: 'ACK' | 'RESULT' | 'FULL',
+  fills: ReturnType<typeof fillJson>[],
+) {
+  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.time };
+  if (respType === 'ACK') return ack;
+  const full = orderJson(spec, o);
+  const result = {
+    ...ack,
+    price: full.price,
+    origQty: full.origQty,
+    executedQty: full.executedQty,
+    origQuoteOrderQty: full.origQuoteOrderQty,
+    cummulativeQuoteQty: full.cummulativeQuoteQty,
+    status: full.status,
+    timeInForce: full.timeInForce,
+    type: full.type,
+    side: full.side,
+    ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
+    ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+    workingTime: full.workingTime,
+    selfTradePreventionMode: full.selfTradePreventionMode,
+  };
+  return respType === 'RESULT' ? result : { ...result, fills };
+}
+
+/** DELETE /api/v3/order (and each element of DELETE /api/v3/openOrders). */
+export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: number, clientOrderId: string) {
+  const full = orderJson(spec, o);
+  return {
+    symbol: o.symbol,
+    origClientOrderId: o.clientOrderId,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId,
+    transactTime,
+    price: full.price,
+    origQty: full.origQty,
+    executedQty: full.executedQty,
+    origQuoteOrderQty: full.origQuoteOrderQty,
+    cummulativeQuoteQty: full.cummulativeQuoteQty,
+    status: full.status,
+    timeInForce: full.timeInForce,
+    type: full.type,
+    side: full.side,
+    ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
+    ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+    selfTradePreventionMode: full.selfTradePreventionMode,
+  };
+}
+
+export function myTradeJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: number) {
+  return {
+    symbol: t.symbol,
+    id: t.tradeId,
+    orderId: t.orderId,
+    orderListId: -1,
+    price: price(spec, t.priceTicks),
+    qty: qty(spec, t.qtyLots),
+    quoteQty: quote(spec, t.quoteTL),
+    commission: formatUnits(BigInt(t.commission), commissionScale),
+    commissionAsset: t.commissionAsset,
+    time: t.time,
+    isBuyer: t.isBuyer,
+    isMaker: t.isMaker,
+    isBestMatch: true,
+  };
+}

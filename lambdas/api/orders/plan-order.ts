@@ -1,0 +1,190 @@
+// Binance POST /api/v3/order parameters → a checked plan: the engine command (integers on the market grid)
+// and the funds to lock first. Pure: no I/O, so every rule here is unit-tested directly.
+import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/market';
+import type { MarketSpec, OrderType, PlaceCommand, Side, StpMode, TimeInForce } from '../../../engine/core/types';
+import { lotsToBaseUnits, notionalToQuoteUnits } from '../../shared/money';
+import { BinanceError } from '../../shared/http';
+
+export interface NewOrderParams {
+  symbol: string;
+  side: string;
+  type: string;
+  timeInForce?: string;
+  quantity?: string;
+  quoteOrderQty?: string;
+  price?: string;
+  stopPrice?: string;
+  icebergQty?: string;
+  newClientOrderId?: string;
+  selfTradePreventionMode?: string;
+  trailingDelta?: string;
+}
+
+export interface OrderPlan {
+  /** The engine command without ids and time (filled in when the order is created). */
+  command: Omit<PlaceCommand, 'orderId' | 'userId' | 'clientOrderId' | 'ts'>;
+  /** What the user asked for; the engine may run a protected MARKET order as LIMIT IOC. */
+  userType: OrderType;
+  lock: { asset: string; amount: bigint };
+}
+
+/** How far past the best opposite price a protected market order may trade (500 = 5 %). */
+export const MARKET_PROTECTION_BPS = 500n;
+
+const SIDES: ReadonlySet<string> = new Set(['BUY', 'SELL']);
+const TYPES: ReadonlySet<string> = new Set([
+  'LIMIT',
+  'MARKET',
+  'LIMIT_MAKER',
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+]);
+const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
+const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
+const NEEDS_PRICE: ReadonlySet<string> = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const NEEDS_TIF: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const STOPS: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+const MARKET_LIKE: ReadonlySet<string> = new Set(['MARKET', 'STOP_LOSS', 'TAKE_PROFIT']);
+
+const missing = (name: string) =>
+  new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+const notRequired = (name: string) => new BinanceError(400, -1106, `Parameter '${name}' sent when not required.`);
+const filterFailure = (filter: string) => new BinanceError(400, -1013, `Filter failure: ${filter}`);
+const DECIMAL = /^([0-9]{1,20})(\.[0-9]{1,20})?$/;
+const illegal = (name: string) =>
+  new BinanceError(
+    400,
+    -1100,
+    `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`,
+  );
+
+function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | undefined {
+  const value = params[name];
+  if (value === undefined || value === '') return undefined;
+  if (!DECIMAL.test(value)) throw illegal(name);
+  return value;
+}
+
+/**
+ * Checks the parameters against the market's filters and works out the engine command and the lock.
+ * `bestOpposite` is the best ask (for a BUY) or bid (for a SELL) in ticks, for market-order protection.
+ */
+export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite?: number): OrderPlan {
+  if (!SIDES.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
+  if (!TYPES.has(params.type)) throw new BinanceError(400, -1116, 'Invalid orderType.');
+  if (params.trailingDelta !== undefined) throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
+  const side = params.side as Side;
+  const type = params.type as OrderType;
+  const stpMode = (params.selfTradePreventionMode ?? 'NONE') as StpMode;
+  if (!STP_MODES.has(stpMode)) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'selfTradePreventionMode'.");
+
+  const priceStr = decimal(params, 'price');
+  const qtyStr = decimal(params, 'quantity');
+  const quoteStr = decimal(params, 'quoteOrderQty');
+  const stopStr = decimal(params, 'stopPrice');
+  const icebergStr = decimal(params, 'icebergQty');
+
+  let timeInForce: TimeInForce | undefined;
+  if (NEEDS_TIF.has(type)) {
+    if (params.timeInForce === undefined) throw missing('timeInForce');
+    if (!TIFS.has(params.timeInForce)) throw new BinanceError(400, -1115, 'Invalid timeInForce.');
+    timeInForce = params.timeInForce as TimeInForce;
+  } else if (params.timeInForce !== undefined && type !== 'LIMIT_MAKER') {
+    throw notRequired('timeInForce');
+  }
+
+  let price: number | undefined;
+  if (NEEDS_PRICE.has(type)) {
+    if (priceStr === undefined) throw missing('price');
+    price = priceToTicks(spec, priceStr) ?? undefined;
+    if (price === undefined) throw filterFailure('PRICE_FILTER');
+  } else if (priceStr !== undefined) {
+    throw notRequired('price');
+  }
+
+  let stopPrice: number | undefined;
+  if (STOPS.has(type)) {
+    if (stopStr === undefined) throw missing('stopPrice');
+    stopPrice = priceToTicks(spec, stopStr) ?? undefined;
+    if (stopPrice === undefined) throw filterFailure('PRICE_FILTER');
+  } else if (stopStr !== undefined) {
+    throw notRequired('stopPrice');
+  }
+
+  let quantity: number | undefined;
+  let quoteQuantity: number | undefined;
+  if (MARKET_LIKE.has(type) && quoteStr !== undefined) {
+    if (qtyStr !== undefined) throw new BinanceError(400, -1106, "Parameter 'quantity' sent when not required.");
+    if (type !== 'MARKET') throw notRequired('quoteOrderQty');
+    quoteQuantity = quoteToNotional(spec, quoteStr) ?? undefined;
+    if (quoteQuantity === undefined || quoteQuantity <= 0) throw filterFailure('NOTIONAL');
+  } else {
+    if (quoteStr !== undefined) throw notRequired('quoteOrderQty');
+    if (qtyStr === undefined) throw missing('quantity');
+    quantity = qtyToLots(spec, qtyStr) ?? undefined;
+    if (quantity === undefined) throw filterFailure(type === 'MARKET' ? 'MARKET_LOT_SIZE' : 'LOT_SIZE');
+  }
+
+  let icebergQuantity: number | undefined;
+  if (icebergStr !== undefined) {
+    const lots = qtyToLots(spec, icebergStr);
+    if (lots === null || quantity === undefined || lots >= quantity) throw filterFailure('ICEBERG_PARTS');
+    if (Math.ceil(quantity / lots) > spec.maxIcebergParts) throw filterFailure('ICEBERG_PARTS');
+    if (type === 'LIMIT' && timeInForce !== 'GTC') {
+      throw new BinanceError(400, -2010, 'Iceberg orders must be GTC.');
+    }
+    icebergQuantity = lots;
+  }
+
+  const minNotional = quoteToNotional(spec, spec.minNotional) ?? 0;
+  if (price !== undefined && quantity !== undefined && price * quantity < minNotional) throw filterFailure('NOTIONAL');
+  if (quoteQuantity !== undefined && quoteQuantity < minNotional) throw filterFailure('NOTIONAL');
+  if (price !== undefined && quantity !== undefined && price * quantity > Number.MAX_SAFE_INTEGER) {
+    throw filterFailure('NOTIONAL');
+  }
+
+  const base = { market: spec.symbol, side, stpMode, icebergQuantity, stopPrice };
+
+  // Funds: a SELL locks its base quantity; a BUY locks the quote it can spend at most.
+  if (side === 'SELL') {
+    if (quantity === undefined) {
+      throw new BinanceError(400, -1013, 'quoteOrderQty is supported for BUY market orders only.');
+    }
+    return {
+      command: { ...base, type, timeInForce, price, quantity },
+      userType: type,
+      lock: { asset: spec.baseAsset, amount: lotsToBaseUnits(spec, quantity) },
+    };
+  }
+  if (quoteQuantity !== undefined) {
+    return {
+      command: { ...base, type: 'MARKET', quoteQuantity },
+      userType: type,
+      lock: { asset: spec.quoteAsset, amount: notionalToQuoteUnits(spec, quoteQuantity) },
+    };
+  }
+  const qty = quantity as number;
+  if (price !== undefined) {
+    return {
+      command: { ...base, type, timeInForce, price, quantity: qty },
+      userType: type,
+      lock: { asset: spec.quoteAsset, amount: notionalToQuoteUnits(spec, price * qty) },
+    };
+  }
+  // A BUY by base quantity without a limit (MARKET, STOP_LOSS, TAKE_PROFIT) has no bounded cost, so it runs
+  // as a protected limit order: IOC at most MARKET_PROTECTION_BPS past the reference price.
+  const reference = type === 'MARKET' ? bestOpposite : stopPrice;
+  if (reference === undefined) throw new BinanceError(400, -2010, 'Order would not execute: no liquidity on the book.');
+  const maxTicks = priceToTicks(spec, spec.maxPrice) ?? Number.MAX_SAFE_INTEGER;
+  const capped = Number((BigInt(reference) * (10_000n + MARKET_PROTECTION_BPS) + 9_999n) / 10_000n);
+  const protectedPrice = Math.min(capped, maxTicks);
+  if (protectedPrice * qty > Number.MAX_SAFE_INTEGER) throw filterFailure('NOTIONAL');
+  const engineType: OrderType = type === 'MARKET' ? 'LIMIT' : type === 'STOP_LOSS' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT';
+  return {
+    command: { ...base, type: engineType, timeInForce: 'IOC', price: protectedPrice, quantity: qty },
+    userType: type,
+    lock: { asset: spec.quoteAsset, amount: notionalToQuoteUnits(spec, protectedPrice * qty) },
+  };
+}

@@ -1,0 +1,149 @@
+// The local exchange: the stand-ins, the resources provisioned from lib/resources.ts, the engine service
+// as a child process (the same code the Fargate task runs), the data processor behind a Kinesis poller,
+// and the REST API behind a local API Gateway. `npm start` runs it; tests and benchmarks start it too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
+import { startRestApi } from './apigw/rest';
+import { provision } from './provision';
+import { restRoutes } from './routes';
+import { seed, type SeedResult } from './seed';
+import { startStandins } from './standins';
+import { startKinesisPoller } from './triggers/kinesis-poller';
+
+export interface LocalExchangeOptions {
+  /** Where data lives between runs. */
+  dataDir: string;
+  /** Start from empty state. */
+  fresh?: boolean;
+  /** Everything in memory (tests, benchmarks). */
+  inMemory?: boolean;
+  restPort?: number;
+  /** Fund two demo users and write their keys. */
+  demoUsers?: boolean;
+  demoLiquidity?: boolean;
+  /** An existing PostgreSQL instead of the embedded one. */
+  databaseUrl?: string;
+  log?: (line: string) => void;
+  /** Snapshot cadence of the engine (commands). */
+  snapshotEveryCommands?: number;
+}
+
+export interface LocalExchange {
+  restUrl: string;
+  env: Record<string, string>;
+  seeded: SeedResult;
+  /** The engine child process (tests kill -9 it and call restartEngine). */
+  engine(): ChildProcess;
+  restartEngine(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const STAGE = 'local';
+
+export async function startLocalExchange(opts: LocalExchangeOptions): Promise<LocalExchange> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  if (opts.fresh) rmSync(opts.dataDir, { recursive: true, force: true });
+  mkdirSync(opts.dataDir, { recursive: true });
+
+  const standins = await startStandins({
+    dataDir: opts.dataDir,
+    inMemory: opts.inMemory,
+    databaseUrl: opts.databaseUrl,
+    log,
+  });
+  const stops: Array<() => Promise<void>> = [() => standins.stop()];
+  try {
+    Object.assign(process.env, standins.env);
+    const resources = await provision(STAGE, standins.env);
+    const env: Record<string, string> = { ...standins.env, ...resources.env, STAGE };
+    Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' });
+
+    const seeded = await seed({ demoUsers: opts.demoUsers ?? false, demoLiquidity: opts.demoLiquidity ?? false, dataDir: opts.dataDir });
+    log(`ledger       ready (${seeded.migrations} migrations, markets ${seeded.markets.join(', ')})`);
+
+    const shard = DEFAULT_ENGINE_SHARDS[0];
+    const engineEnv: Record<string, string> = {
+      ...env,
+      ENGINE_SHARD: shard.id,
+      ENGINE_MARKETS: shard.markets.join(','),
+      ORDER_QUEUE_URL: resources.queueUrls[shard.id],
+      EVENT_STREAM_NAME: resources.streamName,
+      SNAPSHOT_BUCKET: resources.snapshotBucket,
+      SNAPSHOT_EVERY_COMMANDS: String(opts.snapshotEveryCommands ?? 10_000),
+      HEALTH_PORT: '0',
+      RECEIVERS: '4',
+    };
+    let engineChild = await spawnEngine(engineEnv, log);
+    stops.unshift(() => stopChild(engineChild));
+
+    const { handler: processBatch } = await import('../lambdas/data-processor/handler');
+    const poller = await startKinesisPoller({
+      streamName: resources.streamName,
+      streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`,
+      checkpointFile: join(opts.dataDir, 'data-processor-checkpoints.json'),
+      batchSize: 100,
+      handler: processBatch,
+      log,
+    });
+    stops.unshift(() => poller.stop());
+    log('processor    data-processor consuming engine events');
+
+    const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
+    stops.unshift(() => rest.stop());
+    log(`rest api     ${rest.url}`);
+
+    return {
+      restUrl: rest.url,
+      env: engineEnv,
+      seeded,
+      engine: () => engineChild,
+      async restartEngine() {
+        await stopChild(engineChild);
+        engineChild = await spawnEngine(engineEnv, log);
+      },
+      async stop() {
+        for (const stop of stops) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
+      },
+    };
+  } catch (err) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Runs engine/service/main.ts under tsx, as its own process, and waits for it to report it is running. */
+async function spawnEngine(env: Record<string, string>, log: (line: string) => void): Promise<ChildProcess> {
+  const tsx = require.resolve('tsx/cli');
+  const child = spawn(process.execPath, [tsx, join(__dirname, '..', 'engine', 'service', 'main.ts')], {
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('engine running')) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => reject(new Error(`engine exited with ${code} before it was ready:\n${out.slice(-2000)}`)));
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  log(`engine       running (pid ${child.pid})`);
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}

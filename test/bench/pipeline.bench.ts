@@ -1,0 +1,183 @@
+// npm run bench:pipeline — open-loop load through signed REST on the local exchange.
+// For each target rate: orders are sent on a fixed schedule whatever the responses (no coordinated
+// omission: latency is measured from the scheduled send time), then the run is reconciled: every accepted
+// order must reach the engine and every trade must be settled in the ledger (lost = 0).
+// Env: BENCH_RATES="100,250,500,1000,1500" BENCH_SECONDS=8 BENCH_PG=embedded|real
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { Pool } from 'pg';
+import { startLocalExchange } from '../../local/exchange';
+import { BinanceTestClient, type ApiKey } from '../support/binance-client';
+import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
+import { startPostgres } from '../support/postgres';
+
+const RATES = (process.env.BENCH_RATES ?? '100,250,500,1000,1500').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const TRADERS = 20;
+
+interface StepResult {
+  rate: number;
+  sent: number;
+  accepted: number;
+  rejected: number;
+  errors: number;
+  acceptedPerSec: number;
+  acceptP50ms: number;
+  acceptP99ms: number;
+  settleP50ms: number;
+  settleP99ms: number;
+  lost: number;
+}
+
+async function main(): Promise<void> {
+  const realPg = process.env.BENCH_PG === 'real' ? await startPostgres() : undefined;
+  const ex = await startLocalExchange({
+    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-bench-')),
+    fresh: true,
+    inMemory: true,
+    restPort: 0,
+    demoUsers: false,
+    databaseUrl: realPg?.url,
+    log: () => undefined,
+  });
+  const databaseUrl = realPg?.url ?? ex.env.DATABASE_URL;
+  const api = new BinanceTestClient(ex.restUrl);
+  const traders: Array<ApiKey & { userId: number }> = [];
+  for (let i = 0; i < TRADERS; i++) {
+    traders.push(await registerFundedUser(api, databaseUrl, `bench${i}`, { BTC: '1000', USDT: '100000000' }));
+  }
+  console.log(`local exchange up (${realPg ? 'real PostgreSQL' : 'embedded pglite'}), ${TRADERS} funded traders`);
+
+  const results: StepResult[] = [];
+  for (const rate of RATES) results.push(await runStep(api, traders, rate, databaseUrl));
+
+  console.log('\n| target orders/s | sent | accepted/s | rejected | errors | accept p50 ms | accept p99 ms | order→settled p50 ms | order→settled p99 ms | lost |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.rate} | ${r.sent} | ${r.acceptedPerSec.toFixed(0)} | ${r.rejected} | ${r.errors} | ${r.acceptP50ms.toFixed(1)} | ${r.acceptP99ms.toFixed(1)} | ${r.settleP50ms.toFixed(1)} | ${r.settleP99ms.toFixed(1)} | ${r.lost} |`,
+    );
+  }
+  await checkConservation(databaseUrl);
+  await ex.stop();
+  await realPg?.stop();
+  const best = results.filter((r) => r.lost === 0 && r.errors === 0).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
+  console.log(
+    JSON.stringify({
+      sustained_orders_per_s: best ? Math.round(best.acceptedPerSec) : 0,
+      accept_p99_ms: best ? Number(best.acceptP99ms.toFixed(1)) : null,
+      settle_p99_ms: best ? Number(best.settleP99ms.toFixed(1)) : null,
+      lost: results.reduce((n, r) => n + r.lost, 0),
+    }),
+  );
+}
+
+async function runStep(
+  api: BinanceTestClient,
+  traders: Array<ApiKey & { userId: number }>,
+  rate: number,
+  databaseUrl: string,
+): Promise<StepResult> {
+  const accept = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  const sentAt = new Map<number, number>(); // orderId → scheduled send time (ms, performance clock origin)
+  let sent = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let errors = 0;
+  const inflight: Promise<void>[] = [];
+  const total = rate * SECONDS;
+  const start = performance.now();
+  const startWall = Date.now();
+  const stepStartId = { min: Number.MAX_SAFE_INTEGER };
+
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const trader = traders[i % traders.length];
+    const side = i % 2 === 0 ? 'BUY' : 'SELL';
+    // Prices straddle 30,000 so a few percent of orders cross and trade.
+    const offset = (i * 7919) % 40;
+    const price = side === 'BUY' ? 29_990 + offset / 2 : 30_010 - offset / 2;
+    sent++;
+    inflight.push(
+      api
+        .signed<{ orderId: number }>('POST', '/api/v3/order', trader, {
+          symbol: 'BTCUSDT',
+          side,
+          type: 'LIMIT',
+          timeInForce: i % 5 === 0 ? 'IOC' : 'GTC',
+          quantity: '0.01',
+          price: price.toFixed(2),
+          newOrderRespType: 'ACK',
+        })
+        .then(
+          (res) => {
+            const latencyUs = Math.max(1, Math.round((performance.now() - scheduled) * 1000));
+            accept.recordValue(latencyUs);
+            if (res.status === 200) {
+              accepted++;
+              sentAt.set(res.body.orderId, startWall + (scheduled - start));
+              stepStartId.min = Math.min(stepStartId.min, res.body.orderId);
+            } else if (res.status < 500) rejected++;
+            else errors++;
+          },
+          () => {
+            errors++;
+          },
+        ),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - start) / 1000;
+
+  // Reconcile: every accepted order reached the engine (its lock row shows a final or open engine state)
+  // and every trade of these orders is settled; settlement latency from the ledger's own timestamps.
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  let lost = 0;
+  const settle = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  try {
+    const ids = [...sentAt.keys()];
+    await eventually(async () => {
+      const seen = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM order_locks WHERE order_id = ANY($1::bigint[]) AND engine_seen',
+        [ids],
+      );
+      lost = ids.length - Number(seen.rows[0].n);
+      if (lost > 0) throw new Error(`${lost} orders not yet seen by the engine`);
+    }, 120_000, 250).catch(() => undefined);
+    const trades = await pool.query<{ taker_order_id: string; settled_ms: string }>(
+      `SELECT taker_order_id, (extract(epoch from settled_at) * 1000)::bigint AS settled_ms
+         FROM settled_trades WHERE taker_order_id = ANY($1::bigint[])`,
+      [ids],
+    );
+    for (const t of trades.rows) {
+      const sentMs = sentAt.get(Number(t.taker_order_id));
+      if (sentMs !== undefined) settle.recordValue(Math.max(1, (Number(t.settled_ms) - sentMs) * 1000));
+    }
+  } finally {
+    await pool.end();
+  }
+  const result: StepResult = {
+    rate,
+    sent,
+    accepted,
+    rejected,
+    errors,
+    acceptedPerSec: accepted / elapsed,
+    acceptP50ms: accept.getValueAtPercentile(50) / 1000,
+    acceptP99ms: accept.getValueAtPercentile(99) / 1000,
+    settleP50ms: settle.totalCount ? settle.getValueAtPercentile(50) / 1000 : NaN,
+    settleP99ms: settle.totalCount ? settle.getValueAtPercentile(99) / 1000 : NaN,
+    lost,
+  };
+  console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
+  return result;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
