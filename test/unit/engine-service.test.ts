@@ -109,6 +109,9 @@ describe('EngineService', () => {
     expect(places).toHaveLength(commandFlow(300).filter((c) => c.kind === 'place').length);
     expect(new Set(places.map((c) => c.cmdId)).size).toBe(places.length);
     expect(referenceReplay(log).events).toEqual(events);
+    const ref = new MatchingEngine(rules);
+    for (const { record } of log.records) for (const c of record.commands) ref.apply(c.command, []);
+    expect(ref.snapshot()).toEqual(service.matchingEngine.snapshot());
     expect(referenceReplay(log).hash).toBe(service.stateHash);
   });
 

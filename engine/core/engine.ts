@@ -1,0 +1,241 @@
+// The matching engine: a pure, deterministic state machine over all markets of a shard (DESIGN §4).
+// Same commands in → same events out; no clock, no randomness, no I/O.
+import { createHash } from 'node:crypto';
+import { MarketBook, type OrderRegistry } from './market-book';
+import { Order } from './order';
+import type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
+import type { Command, EngineEvent, MarketRules } from './types';
+
+/** How many closed order ids each market remembers to refuse a reused id. */
+export const CLOSED_ID_MEMORY = 100_000;
+
+export interface OrderView {
+  orderId: number;
+  userId: number;
+  market: string;
+  side: Order['side'];
+  orderType: Order['orderType'];
+  price: number;
+  quantity: number;
+  executed: number;
+  visible: number;
+  resting: boolean;
+}
+
+export class Registry implements OrderRegistry {
+  readonly live = new Map<number, Order>();
+  readonly closed = new Set<number>();
+  private readonly closedOrder: number[] = [];
+  private closedHead = 0;
+
+  get(orderId: number): Order | undefined {
+    return this.live.get(orderId);
+  }
+
+  isKnown(orderId: number): boolean {
+    return this.live.has(orderId) || this.closed.has(orderId);
+  }
+
+  add(order: Order): void {
+    this.live.set(order.orderId, order);
+  }
+
+  close(order: Order): void {
+    this.live.delete(order.orderId);
+    this.rememberClosed(order.orderId);
+  }
+
+  rememberClosed(orderId: number): void {
+    this.closed.add(orderId);
+    this.closedOrder.push(orderId);
+    if (this.closedOrder.length - this.closedHead > CLOSED_ID_MEMORY) {
+      this.closed.delete(this.closedOrder[this.closedHead++]);
+      // Compact now and then so the array does not grow forever.
+      if (this.closedHead > CLOSED_ID_MEMORY) {
+        this.closedOrder.splice(0, this.closedHead);
+        this.closedHead = 0;
+      }
+    }
+  }
+
+  closedIds(): number[] {
+    return this.closedOrder.slice(this.closedHead);
+  }
+}
+
+export class MatchingEngine {
+  private readonly books = new Map<string, MarketBook>();
+
+  // Each market has its own order registry, so a market's state depends only on its own commands:
+  // replaying one market's log (one Kinesis partition) reproduces it whatever the other markets did.
+  constructor(markets: MarketRules[]) {
+    for (const rules of markets) this.books.set(rules.symbol, new MarketBook(rules, new Registry()));
+  }
+
+  private findLive(orderId: number): Order | undefined {
+    for (const book of this.books.values()) {
+      const order = book.registry.get(orderId);
+      if (order) return order;
+    }
+    return undefined;
+  }
+
+  /** Applies one command; its events are pushed onto `out` in order. Never throws on bad input. */
+  apply(cmd: Command, out: EngineEvent[]): void {
+    const book = this.books.get(cmd.market);
+    if (!book) {
+      // No stream exists for an unknown market: the rejection carries seq 0 and changes nothing.
+      out.push({
+        type: 'rejected',
+        market: String(cmd.market),
+        seq: 0,
+        ts: cmd.ts,
+        command: cmd.kind,
+        orderId: cmd.orderId,
+        userId: cmd.userId,
+        reason: 'UNKNOWN_MARKET',
+      });
+      return;
+    }
+    switch (cmd.kind) {
+      case 'place':
+        return book.place(cmd, out);
+      case 'cancel':
+        return book.cancel(cmd, out);
+      case 'amend':
+        return book.amend(cmd, out);
+    }
+  }
+
+  lastSeq(market: string): number {
+    return this.books.get(market)?.seq ?? 0;
+  }
+
+  hasOrder(orderId: number): boolean {
+    return this.findLive(orderId) !== undefined;
+  }
+
+  getOrder(orderId: number): OrderView | undefined {
+    const o = this.findLive(orderId);
+    if (!o) return undefined;
+    return {
+      orderId: o.orderId,
+      userId: o.userId,
+      market: o.market,
+      side: o.side,
+      orderType: o.orderType,
+      price: o.price,
+      quantity: o.quantity,
+      executed: o.executed,
+      visible: o.visible,
+      resting: o.level !== null,
+    };
+  }
+
+  /** Aggregated visible quantity per level, best first, and the last depth update id. */
+  depth(market: string, limit: number): { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } {
+    const book = this.books.get(market);
+    if (!book) return { lastUpdateId: 0, bids: [], asks: [] };
+    const take = (side: MarketBook['bids']) => {
+      const levels: [number, number][] = [];
+      for (const level of side.bestFirst()) {
+        if (levels.length >= limit) break;
+        levels.push([level.price, level.visibleTotal]);
+      }
+      return levels;
+    };
+    return { lastUpdateId: book.updateId, bids: take(book.bids), asks: take(book.asks) };
+  }
+
+  snapshot(): EngineSnapshot {
+    const markets: MarketSnapshot[] = [];
+    for (const book of this.books.values()) {
+      const side = (s: MarketBook['bids']) => {
+        const orders: OrderTuple[] = [];
+        for (const level of s.bestFirst()) for (let o = level.head; o; o = o.next) orders.push(toTuple(o));
+        return orders;
+      };
+      markets.push({
+        rules: { ...book.rules },
+        seq: book.seq,
+        tradeId: book.tradeId,
+        updateId: book.updateId,
+        lastPrice: book.lastPrice,
+        bids: side(book.bids),
+        asks: side(book.asks),
+        stops: book.stops.map(toTuple),
+        closedOrderIds: (book.registry as Registry).closedIds(),
+      });
+    }
+    return { v: 1, markets };
+  }
+
+  static restore(snapshot: EngineSnapshot): MatchingEngine {
+    if (snapshot.v !== 1) throw new Error(`unsupported engine snapshot version ${String(snapshot.v)}`);
+    const engine = new MatchingEngine(snapshot.markets.map((m) => m.rules));
+    for (const m of snapshot.markets) {
+      const book = engine.books.get(m.rules.symbol) as MarketBook;
+      const registry = book.registry as Registry;
+      for (const id of m.closedOrderIds) registry.rememberClosed(id);
+      book.seq = m.seq;
+      book.tradeId = m.tradeId;
+      book.updateId = m.updateId;
+      book.lastPrice = m.lastPrice;
+      for (const [tuples, side] of [
+        [m.bids, book.bids],
+        [m.asks, book.asks],
+      ] as const) {
+        for (const t of tuples) {
+          const order = fromTuple(m.rules.symbol, t);
+          registry.add(order);
+          side.getOrCreate(order.price).pushBack(order);
+        }
+      }
+      book.stops = m.stops.map((t) => {
+        const order = fromTuple(m.rules.symbol, t);
+        registry.add(order);
+        return order;
+      });
+    }
+    return engine;
+  }
+
+  /** SHA-256 over the canonical snapshot: equal hashes ⇔ equal books, stops, counters and id memory. */
+  stateHash(): string {
+    return hashSnapshot(this.snapshot());
+  }
+}
+
+export function hashSnapshot(snapshot: EngineSnapshot): string {
+  return createHash('sha256').update(JSON.stringify(snapshot)).digest('hex');
+}
+
+function toTuple(o: Order): OrderTuple {
+  return [
+    o.orderId,
+    o.userId,
+    o.clientOrderId,
+    o.side,
+    o.orderType,
+    o.timeInForce,
+    o.price,
+    o.quantity,
+    o.quoteQuantity,
+    o.stopPrice,
+    o.icebergQuantity,
+    o.stpMode,
+    o.ts,
+    o.acceptSeq,
+    o.executed,
+    o.cumQuote,
+    o.visible,
+  ];
+}
+
+function fromTuple(market: string, t: OrderTuple): Order {
+  const order = new Order(t[0], t[1], market, t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13]);
+  order.executed = t[14];
+  order.cumQuote = t[15];
+  order.visible = t[16];
+  return order;
+}

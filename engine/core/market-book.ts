@@ -1,0 +1,452 @@
+// One market: its two book sides, pending stop orders, counters, and the matching rules (DESIGN §4).
+// Everything a command does happens here, synchronously, and is reported as events in `out`.
+import { BookSide } from './book-side';
+import { Order } from './order';
+import type { PriceLevel } from './price-level';
+import type {
+  AmendCommand,
+  CancelCommand,
+  CloseReason,
+  EngineEvent,
+  MarketRules,
+  OrderType,
+  PlaceCommand,
+  RejectReason,
+  Side,
+  TimeInForce,
+} from './types';
+
+/** A market's live orders by id; closed ids are remembered (bounded) to refuse reuse. */
+export interface OrderRegistry {
+  get(orderId: number): Order | undefined;
+  isKnown(orderId: number): boolean;
+  add(order: Order): void;
+  close(order: Order): void;
+}
+
+const STOP_TYPES: ReadonlySet<OrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+const LIMIT_PRICED: ReadonlySet<OrderType> = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
+const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
+const MAX = Number.MAX_SAFE_INTEGER;
+
+const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
+
+export class MarketBook {
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
+  /** Pending stop orders, oldest first: the trigger order. */
+  stops: Order[] = [];
+  seq = 0;
+  tradeId = 0;
+  updateId = 0;
+  lastPrice = 0;
+
+  // Per-command scratch: visible quantity of each touched level before the command (for the depth diff).
+  private readonly touchedBids = new Map<number, number>();
+  private readonly touchedAsks = new Map<number, number>();
+  private ts = 0;
+  private traded = false;
+
+  constructor(
+    readonly rules: MarketRules,
+    readonly registry: OrderRegistry,
+  ) {}
+
+  // ---- commands ---------------------------------------------------------------------------------
+
+  place(cmd: PlaceCommand, out: EngineEvent[]): void {
+    this.ts = cmd.ts;
+    const reason = this.validatePlace(cmd);
+    if (reason) {
+      this.reject('place', cmd.orderId, cmd.userId, reason, out);
+      return;
+    }
+    const type = cmd.type;
+    const tif: TimeInForce = LIMIT_PRICED.has(type) && type !== 'LIMIT_MAKER' ? (cmd.timeInForce ?? 'GTC') : type === 'LIMIT_MAKER' ? 'GTC' : 'IOC';
+    const order = new Order(
+      cmd.orderId,
+      cmd.userId,
+      this.rules.symbol,
+      cmd.clientOrderId,
+      cmd.side,
+      type,
+      tif,
+      LIMIT_PRICED.has(type) ? (cmd.price as number) : 0,
+      cmd.quantity ?? 0,
+      cmd.quoteQuantity ?? 0,
+      STOP_TYPES.has(type) ? (cmd.stopPrice as number) : 0,
+      cmd.icebergQuantity ?? 0,
+      cmd.stpMode ?? 'NONE',
+      cmd.ts,
+      this.seq + 1,
+    );
+    out.push({
+      type: 'accepted',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: cmd.ts,
+      orderId: order.orderId,
+      userId: order.userId,
+      clientOrderId: order.clientOrderId,
+      side: order.side,
+      orderType: type,
+      timeInForce: tif,
+      price: order.price,
+      quantity: order.quantity,
+      quoteQuantity: order.quoteQuantity,
+      stopPrice: order.stopPrice,
+      icebergQuantity: order.icebergQuantity,
+      stpMode: order.stpMode,
+    });
+    this.registry.add(order);
+    if (STOP_TYPES.has(type)) {
+      this.stops.push(order);
+    } else {
+      this.execute(order, out);
+      this.triggerStops(out);
+    }
+    this.flushDepth(out);
+  }
+
+  cancel(cmd: CancelCommand, out: EngineEvent[]): void {
+    this.ts = cmd.ts;
+    const order = this.registry.get(cmd.orderId);
+    if (!order || order.market !== this.rules.symbol) return this.reject('cancel', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
+    if (order.userId !== cmd.userId) return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
+    if (order.level) this.detach(order);
+    else this.stops.splice(this.stops.indexOf(order), 1);
+    this.close(order, 'CANCELED', out);
+    this.flushDepth(out);
+  }
+
+  amend(cmd: AmendCommand, out: EngineEvent[]): void {
+    this.ts = cmd.ts;
+    const order = this.registry.get(cmd.orderId);
+    if (!order || order.market !== this.rules.symbol) return this.reject('amend', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
+    if (order.userId !== cmd.userId) return this.reject('amend', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
+    const newQty = cmd.newQuantity ?? order.quantity;
+    const newPrice = cmd.newPrice ?? order.price;
+    const r = this.rules;
+    const invalid =
+      !order.level || // only orders resting on the book can be amended
+      (cmd.newQuantity === undefined && cmd.newPrice === undefined) ||
+      !isPositiveInt(newQty) ||
+      newQty > r.maxQtyLots ||
+      newQty <= order.executed ||
+      !isPositiveInt(newPrice) ||
+      newPrice < r.minPriceTicks ||
+      newPrice > r.maxPriceTicks ||
+      newPrice * newQty > MAX ||
+      (order.icebergQuantity > 0 && order.icebergQuantity >= newQty) ||
+      (order.orderType === 'LIMIT_MAKER' && this.crossesBest(order.side, newPrice));
+    if (invalid) return this.reject('amend', cmd.orderId, cmd.userId, 'INVALID_AMEND', out);
+
+    const level = order.level as PriceLevel;
+    if (newPrice === order.price && newQty <= order.quantity) {
+      // Lower quantity at the same price keeps time priority.
+      this.touch(order.side, level.price);
+      order.quantity = newQty;
+      const visible = Math.min(order.visible, order.remaining);
+      level.visibleTotal += visible - order.visible;
+      order.visible = visible;
+      this.amended(order, true, out);
+    } else {
+      this.detach(order);
+      order.price = newPrice;
+      order.quantity = newQty;
+      this.amended(order, false, out);
+      this.execute(order, out);
+      this.triggerStops(out);
+    }
+    this.flushDepth(out);
+  }
+
+  // ---- matching ---------------------------------------------------------------------------------
+
+  /** Runs `order` as a taker against the opposite side, then rests or closes it. */
+  private execute(order: Order, out: EngineEvent[]): void {
+    const isBuy = order.side === 'BUY';
+    const opposite = isBuy ? this.asks : this.bids;
+    const limit = order.price;
+    const byQuote = order.quantity === 0;
+    let quoteLeft = order.quoteQuantity;
+
+    if (order.timeInForce === 'FOK' && !this.canFillCompletely(order)) {
+      this.close(order, 'FOK', out);
+      return;
+    }
+    const hadLiquidity = opposite.best() !== undefined;
+    let expired: CloseReason | undefined;
+    let quoteExhausted = false;
+
+    outer: for (;;) {
+      const level = opposite.best();
+      if (!level) break;
+      if (limit !== 0 && (isBuy ? level.price > limit : level.price < limit)) break;
+      let maker = level.head;
+      while (maker) {
+        if (order.userId === maker.userId && order.stpMode !== 'NONE') {
+          const mode = order.stpMode;
+          if (mode === 'EXPIRE_TAKER') {
+            expired = 'STP_TAKER';
+            break outer;
+          }
+          const next = maker.next;
+          this.detach(maker);
+          this.close(maker, 'STP_MAKER', out);
+          if (mode === 'EXPIRE_BOTH') {
+            expired = 'STP_TAKER';
+            break outer;
+          }
+          maker = next;
+          continue;
+        }
+        const price = level.price;
+        const qty = byQuote ? Math.min(maker.visible, Math.floor(quoteLeft / price)) : Math.min(maker.visible, order.remaining);
+        if (qty === 0) {
+          quoteExhausted = true;
+          break outer;
+        }
+        this.trade(maker, order, level, qty, out);
+        if (byQuote) quoteLeft -= price * qty;
+        if (maker.visible === 0) {
+          if (maker.remaining === 0) {
+            this.detach(maker);
+            this.close(maker, 'FILLED', out);
+          } else {
+            // Iceberg: the next slice goes to the back of the queue.
+            level.remove(maker);
+            maker.refreshVisible();
+            level.pushBack(maker);
+          }
+        }
+        if (byQuote ? quoteLeft < price : order.remaining === 0) {
+          if (byQuote) quoteExhausted = true;
+          break outer;
+        }
+        maker = level.count === 0 ? null : level.head;
+      }
+    }
+
+    if (expired) return this.close(order, expired, out);
+    if (byQuote) {
+      if (quoteExhausted && order.executed > 0) return this.close(order, 'FILLED', out);
+      return this.close(order, hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
+    }
+    if (order.remaining === 0) return this.close(order, 'FILLED', out);
+    if (limit === 0) return this.close(order, hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
+    if (order.timeInForce === 'IOC') return this.close(order, 'IOC', out);
+    if (order.timeInForce === 'FOK') return this.close(order, 'FOK', out);
+    // GTC: rest on its own side, at the back of its level.
+    const own = isBuy ? this.bids : this.asks;
+    order.refreshVisible();
+    this.touch(order.side, limit);
+    own.getOrCreate(limit).pushBack(order);
+  }
+
+  /** FOK pre-check: the whole quantity is available within the limit, before any own order stops STP. */
+  private canFillCompletely(order: Order): boolean {
+    const isBuy = order.side === 'BUY';
+    let need = order.remaining;
+    for (const level of (isBuy ? this.asks : this.bids).bestFirst()) {
+      if (isBuy ? level.price > order.price : level.price < order.price) return false;
+      for (let o = level.head; o; o = o.next) {
+        if (o.userId === order.userId && order.stpMode !== 'NONE') {
+          if (order.stpMode === 'EXPIRE_MAKER') continue;
+          return false;
+        }
+        need -= o.remaining;
+        if (need <= 0) return true;
+      }
+    }
+    return false;
+  }
+
+  private trade(maker: Order, taker: Order, level: PriceLevel, qty: number, out: EngineEvent[]): void {
+    const price = level.price;
+    this.touch(maker.side, price);
+    maker.executed += qty;
+    maker.visible -= qty;
+    maker.cumQuote += price * qty;
+    level.visibleTotal -= qty;
+    taker.executed += qty;
+    taker.cumQuote += price * qty;
+    this.lastPrice = price;
+    this.traded = true;
+    out.push({
+      type: 'trade',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      tradeId: ++this.tradeId,
+      price,
+      quantity: qty,
+      makerOrderId: maker.orderId,
+      makerUserId: maker.userId,
+      takerOrderId: taker.orderId,
+      takerUserId: taker.userId,
+      takerSide: taker.side,
+      makerExecutedQty: maker.executed,
+      takerExecutedQty: taker.executed,
+      makerCumQuote: maker.cumQuote,
+      takerCumQuote: taker.cumQuote,
+    });
+  }
+
+  /** After trades moved the last price: fire stops whose condition holds, oldest first, cascading. */
+  private triggerStops(out: EngineEvent[]): void {
+    while (this.traded && this.stops.length > 0) {
+      this.traded = false;
+      for (let i = 0; i < this.stops.length; i++) {
+        const stop = this.stops[i];
+        if (!this.stopHolds(stop.side, stop.orderType, stop.stopPrice)) continue;
+        this.stops.splice(i, 1);
+        out.push({ type: 'triggered', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, orderId: stop.orderId, userId: stop.userId });
+        this.execute(stop, out);
+        // A trade may have moved the price again: rescan from the oldest stop.
+        this.traded = true;
+        break;
+      }
+    }
+    this.traded = false;
+  }
+
+  private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {
+    const last = this.lastPrice;
+    if (last === 0) return false;
+    const lossType = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
+    // BUY stop-loss fires on a rise, BUY take-profit on a fall; SELL the other way round.
+    const firesOnRise = (side === 'BUY') === lossType;
+    return firesOnRise ? last >= stopPrice : last <= stopPrice;
+  }
+
+  // ---- validation ---------------------------------------------------------------------------------
+
+  private validatePlace(cmd: PlaceCommand): RejectReason | undefined {
+    const r = this.rules;
+    if (!isPositiveInt(cmd.orderId) || this.registry.isKnown(cmd.orderId)) return 'DUPLICATE_ORDER_ID';
+    const type = cmd.type;
+    if (cmd.side !== 'BUY' && cmd.side !== 'SELL') return 'INVALID_QUANTITY';
+    if (cmd.stpMode !== undefined && !STP_MODES.has(cmd.stpMode)) return 'INVALID_TIME_IN_FORCE';
+    if (cmd.timeInForce !== undefined && !TIFS.has(cmd.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+    const priced = LIMIT_PRICED.has(type);
+    if (!priced && !STOP_TYPES.has(type) && type !== 'MARKET') return 'INVALID_QUANTITY';
+    if (priced) {
+      if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks) return 'INVALID_PRICE';
+    }
+    if (STOP_TYPES.has(type)) {
+      const sp = cmd.stopPrice;
+      if (!isPositiveInt(sp) || sp < r.minPriceTicks || sp > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
+      if (this.stopHolds(cmd.side, type, sp)) return 'INVALID_STOP_PRICE';
+    }
+    const byQuote = cmd.quantity === undefined && cmd.quoteQuantity !== undefined;
+    if (byQuote) {
+      if (priced) return 'INVALID_QUANTITY';
+      if (!isPositiveInt(cmd.quoteQuantity)) return 'INVALID_QUANTITY';
+      if (cmd.quoteQuantity < r.minNotional) return 'MIN_NOTIONAL';
+    } else {
+      const q = cmd.quantity;
+      if (cmd.quoteQuantity !== undefined) return 'INVALID_QUANTITY';
+      if (!isPositiveInt(q) || q < r.minQtyLots || q > r.maxQtyLots) return 'INVALID_QUANTITY';
+      if (priced) {
+        const notional = (cmd.price as number) * q;
+        if (notional > MAX) return 'OVERFLOW';
+        if (notional < r.minNotional) return 'MIN_NOTIONAL';
+      } else if (q * r.maxPriceTicks > MAX) {
+        return 'OVERFLOW';
+      }
+    }
+    if (type === 'LIMIT_MAKER' || type === 'MARKET' || type === 'STOP_LOSS' || type === 'TAKE_PROFIT') {
+      if (cmd.timeInForce !== undefined && type !== 'LIMIT_MAKER') return 'INVALID_TIME_IN_FORCE';
+    }
+    if (cmd.icebergQuantity !== undefined) {
+      const ice = cmd.icebergQuantity;
+      const q = cmd.quantity ?? 0;
+      const icebergType = (type === 'LIMIT' && (cmd.timeInForce ?? 'GTC') === 'GTC') || type === 'LIMIT_MAKER';
+      if (!icebergType || !isPositiveInt(ice) || ice >= q || Math.ceil(q / ice) > r.maxIcebergParts) return 'INVALID_ICEBERG';
+    }
+    if (type === 'LIMIT_MAKER' && this.crossesBest(cmd.side, cmd.price as number)) return 'WOULD_TAKE';
+    return undefined;
+  }
+
+  private crossesBest(side: Side, price: number): boolean {
+    const best = (side === 'BUY' ? this.asks : this.bids).best();
+    return !!best && (side === 'BUY' ? price >= best.price : price <= best.price);
+  }
+
+  // ---- book upkeep and events ----------------------------------------------------------------------
+
+  private detach(order: Order): void {
+    const level = order.level as PriceLevel;
+    const side = order.side === 'BUY' ? this.bids : this.asks;
+    this.touch(order.side, level.price);
+    level.remove(order);
+    if (level.count === 0) side.removeLevel(level);
+  }
+
+  private touch(side: Side, price: number): void {
+    const touched = side === 'BUY' ? this.touchedBids : this.touchedAsks;
+    if (touched.has(price)) return;
+    const level = (side === 'BUY' ? this.bids : this.asks).get(price);
+    touched.set(price, level ? level.visibleTotal : 0);
+  }
+
+  private close(order: Order, reason: CloseReason, out: EngineEvent[]): void {
+    this.registry.close(order);
+    out.push({
+      type: 'closed',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      orderId: order.orderId,
+      userId: order.userId,
+      reason,
+      executedQty: order.executed,
+      cumQuote: order.cumQuote,
+    });
+  }
+
+  private amended(order: Order, keptPriority: boolean, out: EngineEvent[]): void {
+    out.push({
+      type: 'amended',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      orderId: order.orderId,
+      userId: order.userId,
+      price: order.price,
+      quantity: order.quantity,
+      keptPriority,
+    });
+  }
+
+  private reject(command: 'place' | 'cancel' | 'amend', orderId: number, userId: number, reason: RejectReason, out: EngineEvent[]): void {
+    out.push({ type: 'rejected', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, command, orderId, userId, reason });
+  }
+
+  /** One depth event with every level whose visible quantity this command changed. */
+  private flushDepth(out: EngineEvent[]): void {
+    const bids = this.changedLevels(this.bids, this.touchedBids);
+    const asks = this.changedLevels(this.asks, this.touchedAsks);
+    this.touchedBids.clear();
+    this.touchedAsks.clear();
+    const changes = bids.length + asks.length;
+    if (changes === 0) return;
+    bids.sort((a, b) => b[0] - a[0]);
+    asks.sort((a, b) => a[0] - b[0]);
+    const U = this.updateId + 1;
+    this.updateId += changes;
+    out.push({ type: 'depth', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, U, u: this.updateId, bids, asks });
+  }
+
+  private changedLevels(side: BookSide, touched: Map<number, number>): Array<[number, number]> {
+    const changed: Array<[number, number]> = [];
+    for (const [price, before] of touched) {
+      const after = side.get(price)?.visibleTotal ?? 0;
+      if (after !== before) changed.push([price, after]);
+    }
+    return changed;
+  }
+}
+

@@ -1,0 +1,43 @@
+// The engine's full state as plain JSON (numbers, strings, arrays): what snapshot() writes, restore()
+// reads, and stateHash() digests. Orders appear in priority order, so the format is canonical.
+import type { MarketRules, OrderType, Side, StpMode, TimeInForce } from './types';
+
+export type OrderTuple = [
+  orderId: number,
+  userId: number,
+  clientOrderId: string,
+  side: Side,
+  orderType: OrderType,
+  timeInForce: TimeInForce,
+  price: number,
+  quantity: number,
+  quoteQuantity: number,
+  stopPrice: number,
+  icebergQuantity: number,
+  stpMode: StpMode,
+  ts: number,
+  acceptSeq: number,
+  executed: number,
+  cumQuote: number,
+  visible: number,
+];
+
+export interface MarketSnapshot {
+  rules: MarketRules;
+  seq: number;
+  tradeId: number;
+  updateId: number;
+  lastPrice: number;
+  /** Best level first, each level oldest order first. */
+  bids: OrderTuple[];
+  asks: OrderTuple[];
+  /** Pending stops in trigger order. */
+  stops: OrderTuple[];
+  /** Recently closed order ids, oldest first (bounded): a reused id is still refused. */
+  closedOrderIds: number[];
+}
+
+export interface EngineSnapshot {
+  v: 1;
+  markets: MarketSnapshot[];
+}

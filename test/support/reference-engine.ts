@@ -1,0 +1,398 @@
+// A naive reference engine: the same contract as engine/core's MatchingEngine, written for obviousness,
+// not speed. Resting orders live in one flat array per market; "the best maker" is found by sorting;
+// depth updates are the diff of the full depth before and after a command. The optimised engine must
+// produce identical events and an identical canonical snapshot (hence state hash).
+import { hashSnapshot, type EngineSnapshot, type MarketSnapshot, type OrderTuple } from '../../engine/core';
+import type {
+  CloseReason,
+  Command,
+  EngineEvent,
+  MarketRules,
+  OrderType,
+  PlaceCommand,
+  RejectReason,
+  Side,
+  StpMode,
+  TimeInForce,
+} from '../../engine/core/types';
+
+const CLOSED_MEMORY = 100_000;
+const MAX = Number.MAX_SAFE_INTEGER;
+const STOPS = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+const PRICED = ['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'];
+const posInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
+
+interface ROrder {
+  orderId: number;
+  userId: number;
+  clientOrderId: string;
+  side: Side;
+  orderType: OrderType;
+  tif: TimeInForce;
+  price: number;
+  quantity: number;
+  quoteQuantity: number;
+  stopPrice: number;
+  iceberg: number;
+  stp: StpMode;
+  ts: number;
+  acceptSeq: number;
+  executed: number;
+  cumQuote: number;
+  visible: number;
+  /** Queue position: lower goes first at a price. */
+  prio: number;
+}
+
+interface RMarket {
+  rules: MarketRules;
+  seq: number;
+  tradeId: number;
+  updateId: number;
+  lastPrice: number;
+  resting: ROrder[];
+  stops: ROrder[];
+  closed: number[];
+  nextPrio: number;
+}
+
+export class ReferenceEngine {
+  private readonly markets = new Map<string, RMarket>();
+  private ts = 0;
+
+  constructor(rules: MarketRules[]) {
+    for (const r of rules) {
+      this.markets.set(r.symbol, { rules: r, seq: 0, tradeId: 0, updateId: 0, lastPrice: 0, resting: [], stops: [], closed: [], nextPrio: 0 });
+    }
+  }
+
+  apply(cmd: Command, out: EngineEvent[]): void {
+    const m = this.markets.get(cmd.market);
+    if (!m) {
+      out.push({ type: 'rejected', market: String(cmd.market), seq: 0, ts: cmd.ts, command: cmd.kind, orderId: cmd.orderId, userId: cmd.userId, reason: 'UNKNOWN_MARKET' });
+      return;
+    }
+    this.ts = cmd.ts;
+    const before = this.depthMap(m);
+    const start = out.length;
+    if (cmd.kind === 'place') this.place(m, cmd, out);
+    else if (cmd.kind === 'cancel') this.cancel(m, cmd.orderId, cmd.userId, out);
+    else this.amend(m, cmd.orderId, cmd.userId, cmd.newQuantity, cmd.newPrice, out);
+    // A rejection changes nothing, so it has no depth event either.
+    if (out.length - start === 1 && out[start].type === 'rejected') return;
+    this.emitDepth(m, before, out);
+  }
+
+  lastSeq(market: string): number {
+    return this.markets.get(market)?.seq ?? 0;
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  private place(m: RMarket, c: PlaceCommand, out: EngineEvent[]): void {
+    const reason = this.validate(m, c);
+    if (reason) return this.reject(m, 'place', c.orderId, c.userId, reason, out);
+    const priced = PRICED.includes(c.type);
+    const tif: TimeInForce = c.type === 'LIMIT_MAKER' ? 'GTC' : priced ? (c.timeInForce ?? 'GTC') : 'IOC';
+    const o: ROrder = {
+      orderId: c.orderId,
+      userId: c.userId,
+      clientOrderId: c.clientOrderId,
+      side: c.side,
+      orderType: c.type,
+      tif,
+      price: priced ? (c.price as number) : 0,
+      quantity: c.quantity ?? 0,
+      quoteQuantity: c.quoteQuantity ?? 0,
+      stopPrice: STOPS.includes(c.type) ? (c.stopPrice as number) : 0,
+      iceberg: c.icebergQuantity ?? 0,
+      stp: c.stpMode ?? 'NONE',
+      ts: c.ts,
+      acceptSeq: m.seq + 1,
+      executed: 0,
+      cumQuote: 0,
+      visible: 0,
+      prio: 0,
+    };
+    out.push({
+      type: 'accepted', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: o.orderId, userId: o.userId,
+      clientOrderId: o.clientOrderId, side: o.side, orderType: o.orderType, timeInForce: tif, price: o.price,
+      quantity: o.quantity, quoteQuantity: o.quoteQuantity, stopPrice: o.stopPrice, icebergQuantity: o.iceberg, stpMode: o.stp,
+    });
+    if (STOPS.includes(c.type)) {
+      m.stops.push(o);
+      return;
+    }
+    const traded = this.execute(m, o, out);
+    if (traded) this.fireStops(m, out);
+  }
+
+  private cancel(m: RMarket, orderId: number, userId: number, out: EngineEvent[]): void {
+    const o = m.resting.find((x) => x.orderId === orderId) ?? m.stops.find((x) => x.orderId === orderId);
+    if (!o) return this.reject(m, 'cancel', orderId, userId, 'UNKNOWN_ORDER', out);
+    if (o.userId !== userId) return this.reject(m, 'cancel', orderId, userId, 'NOT_ORDER_OWNER', out);
+    m.resting = m.resting.filter((x) => x !== o);
+    m.stops = m.stops.filter((x) => x !== o);
+    this.close(m, o, 'CANCELED', out);
+  }
+
+  private amend(m: RMarket, orderId: number, userId: number, newQuantity: number | undefined, newPrice: number | undefined, out: EngineEvent[]): void {
+    const o = m.resting.find((x) => x.orderId === orderId);
+    const any = o ?? m.stops.find((x) => x.orderId === orderId);
+    if (!any) return this.reject(m, 'amend', orderId, userId, 'UNKNOWN_ORDER', out);
+    if (any.userId !== userId) return this.reject(m, 'amend', orderId, userId, 'NOT_ORDER_OWNER', out);
+    const q = newQuantity ?? any.quantity;
+    const p = newPrice ?? any.price;
+    const r = m.rules;
+    if (
+      !o ||
+      (newQuantity === undefined && newPrice === undefined) ||
+      !posInt(q) || q > r.maxQtyLots || q <= o.executed ||
+      !posInt(p) || p < r.minPriceTicks || p > r.maxPriceTicks || p * q > MAX ||
+      (o.iceberg > 0 && o.iceberg >= q) ||
+      (o.orderType === 'LIMIT_MAKER' && this.wouldCross(m, o.side, p))
+    ) {
+      return this.reject(m, 'amend', orderId, userId, 'INVALID_AMEND', out);
+    }
+    if (p === o.price && q <= o.quantity) {
+      o.quantity = q;
+      o.visible = Math.min(o.visible, q - o.executed);
+      out.push({ type: 'amended', market: r.symbol, seq: ++m.seq, ts: this.ts, orderId, userId, price: p, quantity: q, keptPriority: true });
+      return;
+    }
+    m.resting = m.resting.filter((x) => x !== o);
+    o.price = p;
+    o.quantity = q;
+    out.push({ type: 'amended', market: r.symbol, seq: ++m.seq, ts: this.ts, orderId, userId, price: p, quantity: q, keptPriority: false });
+    const traded = this.execute(m, o, out);
+    if (traded) this.fireStops(m, out);
+  }
+
+  // ---- matching -----------------------------------------------------------------------------
+
+  /** Best maker for a taker on `side`: best price, then queue position. */
+  private bestMaker(m: RMarket, takerSide: Side): ROrder | undefined {
+    const makers = m.resting.filter((x) => x.side !== takerSide);
+    makers.sort((a, b) => (a.price !== b.price ? (takerSide === 'BUY' ? a.price - b.price : b.price - a.price) : a.prio - b.prio));
+    return makers[0];
+  }
+
+  /** Returns whether any trade happened. */
+  private execute(m: RMarket, o: ROrder, out: EngineEvent[]): boolean {
+    const buy = o.side === 'BUY';
+    const byQuote = o.quantity === 0;
+    let quoteLeft = o.quoteQuantity;
+    let traded = false;
+    if (o.tif === 'FOK' && !this.fokFillable(m, o)) {
+      this.close(m, o, 'FOK', out);
+      return false;
+    }
+    const hadLiquidity = m.resting.some((x) => x.side !== o.side);
+    let expired: CloseReason | undefined;
+    let exhausted = false;
+    for (;;) {
+      const mk = this.bestMaker(m, o.side);
+      if (!mk) break;
+      if (o.price !== 0 && (buy ? mk.price > o.price : mk.price < o.price)) break;
+      if (mk.userId === o.userId && o.stp !== 'NONE') {
+        if (o.stp === 'EXPIRE_TAKER') {
+          expired = 'STP_TAKER';
+          break;
+        }
+        m.resting = m.resting.filter((x) => x !== mk);
+        this.close(m, mk, 'STP_MAKER', out);
+        if (o.stp === 'EXPIRE_BOTH') {
+          expired = 'STP_TAKER';
+          break;
+        }
+        continue;
+      }
+      const qty = byQuote ? Math.min(mk.visible, Math.floor(quoteLeft / mk.price)) : Math.min(mk.visible, o.quantity - o.executed);
+      if (qty === 0) {
+        exhausted = true;
+        break;
+      }
+      const price = mk.price;
+      mk.executed += qty;
+      mk.visible -= qty;
+      mk.cumQuote += price * qty;
+      o.executed += qty;
+      o.cumQuote += price * qty;
+      m.lastPrice = price;
+      traded = true;
+      if (byQuote) quoteLeft -= price * qty;
+      out.push({
+        type: 'trade', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, tradeId: ++m.tradeId, price, quantity: qty,
+        makerOrderId: mk.orderId, makerUserId: mk.userId, takerOrderId: o.orderId, takerUserId: o.userId, takerSide: o.side,
+        makerExecutedQty: mk.executed, takerExecutedQty: o.executed, makerCumQuote: mk.cumQuote, takerCumQuote: o.cumQuote,
+      });
+      if (mk.visible === 0) {
+        if (mk.executed === mk.quantity) {
+          m.resting = m.resting.filter((x) => x !== mk);
+          this.close(m, mk, 'FILLED', out);
+        } else {
+          mk.visible = Math.min(mk.iceberg, mk.quantity - mk.executed);
+          mk.prio = m.nextPrio++;
+        }
+      }
+      if (byQuote ? quoteLeft < price : o.executed === o.quantity) {
+        if (byQuote) exhausted = true;
+        break;
+      }
+    }
+    if (expired) this.close(m, o, expired, out);
+    else if (byQuote) this.close(m, o, exhausted && o.executed > 0 ? 'FILLED' : hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
+    else if (o.executed === o.quantity) this.close(m, o, 'FILLED', out);
+    else if (o.price === 0) this.close(m, o, hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
+    else if (o.tif === 'IOC') this.close(m, o, 'IOC', out);
+    else if (o.tif === 'FOK') this.close(m, o, 'FOK', out);
+    else {
+      const left = o.quantity - o.executed;
+      o.visible = o.iceberg > 0 ? Math.min(o.iceberg, left) : left;
+      o.prio = m.nextPrio++;
+      m.resting.push(o);
+    }
+    return traded;
+  }
+
+  private fokFillable(m: RMarket, o: ROrder): boolean {
+    const buy = o.side === 'BUY';
+    const makers = m.resting
+      .filter((x) => x.side !== o.side && (buy ? x.price <= o.price : x.price >= o.price))
+      .sort((a, b) => (a.price !== b.price ? (buy ? a.price - b.price : b.price - a.price) : a.prio - b.prio));
+    let need = o.quantity - o.executed;
+    for (const mk of makers) {
+      if (mk.userId === o.userId && o.stp !== 'NONE') {
+        if (o.stp === 'EXPIRE_MAKER') continue;
+        return false;
+      }
+      need -= mk.quantity - mk.executed;
+      if (need <= 0) return true;
+    }
+    return false;
+  }
+
+  private holds(m: RMarket, s: ROrder): boolean {
+    return this.condition(m.lastPrice, s.side, s.orderType, s.stopPrice);
+  }
+
+  private condition(last: number, side: Side, type: OrderType, stop: number): boolean {
+    if (last === 0) return false;
+    const loss = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
+    const rising = (side === 'BUY') === loss;
+    return rising ? last >= stop : last <= stop;
+  }
+
+  private fireStops(m: RMarket, out: EngineEvent[]): void {
+    for (;;) {
+      const s = m.stops.find((x) => this.holds(m, x));
+      if (!s) return;
+      m.stops = m.stops.filter((x) => x !== s);
+      out.push({ type: 'triggered', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: s.orderId, userId: s.userId });
+      this.execute(m, s, out);
+    }
+  }
+
+  // ---- validation ---------------------------------------------------------------------------
+
+  private validate(m: RMarket, c: PlaceCommand): RejectReason | undefined {
+    const r = m.rules;
+    const known = m.resting.some((x) => x.orderId === c.orderId) || m.stops.some((x) => x.orderId === c.orderId) || m.closed.includes(c.orderId);
+    if (!posInt(c.orderId) || known) return 'DUPLICATE_ORDER_ID';
+    if (c.side !== 'BUY' && c.side !== 'SELL') return 'INVALID_QUANTITY';
+    if (c.stpMode !== undefined && !['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'].includes(c.stpMode)) return 'INVALID_TIME_IN_FORCE';
+    if (c.timeInForce !== undefined && !['GTC', 'IOC', 'FOK'].includes(c.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+    const priced = PRICED.includes(c.type);
+    if (!priced && !STOPS.includes(c.type) && c.type !== 'MARKET') return 'INVALID_QUANTITY';
+    if (priced && (!posInt(c.price) || c.price < r.minPriceTicks || c.price > r.maxPriceTicks)) return 'INVALID_PRICE';
+    if (STOPS.includes(c.type)) {
+      if (!posInt(c.stopPrice) || c.stopPrice < r.minPriceTicks || c.stopPrice > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
+      if (this.condition(m.lastPrice, c.side, c.type, c.stopPrice)) return 'INVALID_STOP_PRICE';
+    }
+    if (c.quantity === undefined && c.quoteQuantity !== undefined) {
+      if (priced || !posInt(c.quoteQuantity)) return 'INVALID_QUANTITY';
+      if (c.quoteQuantity < r.minNotional) return 'MIN_NOTIONAL';
+    } else {
+      if (c.quoteQuantity !== undefined) return 'INVALID_QUANTITY';
+      if (!posInt(c.quantity) || c.quantity < r.minQtyLots || c.quantity > r.maxQtyLots) return 'INVALID_QUANTITY';
+      if (priced) {
+        if ((c.price as number) * c.quantity > MAX) return 'OVERFLOW';
+        if ((c.price as number) * c.quantity < r.minNotional) return 'MIN_NOTIONAL';
+      } else if (c.quantity * r.maxPriceTicks > MAX) return 'OVERFLOW';
+    }
+    if ((c.type === 'MARKET' || c.type === 'STOP_LOSS' || c.type === 'TAKE_PROFIT') && c.timeInForce !== undefined) return 'INVALID_TIME_IN_FORCE';
+    if (c.icebergQuantity !== undefined) {
+      const q = c.quantity ?? 0;
+      const ok = (c.type === 'LIMIT' && (c.timeInForce ?? 'GTC') === 'GTC') || c.type === 'LIMIT_MAKER';
+      if (!ok || !posInt(c.icebergQuantity) || c.icebergQuantity >= q || Math.ceil(q / c.icebergQuantity) > r.maxIcebergParts) return 'INVALID_ICEBERG';
+    }
+    if (c.type === 'LIMIT_MAKER' && this.wouldCross(m, c.side, c.price as number)) return 'WOULD_TAKE';
+    return undefined;
+  }
+
+  private wouldCross(m: RMarket, side: Side, price: number): boolean {
+    return m.resting.some((x) => x.side !== side && (side === 'BUY' ? price >= x.price : price <= x.price));
+  }
+
+  // ---- events and state ---------------------------------------------------------------------
+
+  private reject(m: RMarket, command: Command['kind'], orderId: number, userId: number, reason: RejectReason, out: EngineEvent[]): void {
+    out.push({ type: 'rejected', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, command, orderId, userId, reason });
+  }
+
+  private close(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
+    m.closed.push(o.orderId);
+    if (m.closed.length > CLOSED_MEMORY) m.closed.shift();
+    out.push({ type: 'closed', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: o.orderId, userId: o.userId, reason, executedQty: o.executed, cumQuote: o.cumQuote });
+  }
+
+  private depthMap(m: RMarket): Map<string, number> {
+    const map = new Map<string, number>();
+    for (const o of m.resting) {
+      const key = `${o.side}:${o.price}`;
+      map.set(key, (map.get(key) ?? 0) + o.visible);
+    }
+    return map;
+  }
+
+  private emitDepth(m: RMarket, before: Map<string, number>, out: EngineEvent[]): void {
+    const after = this.depthMap(m);
+    const bids: Array<[number, number]> = [];
+    const asks: Array<[number, number]> = [];
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+      const a = after.get(key) ?? 0;
+      if (a === (before.get(key) ?? 0)) continue;
+      const [side, price] = key.split(':');
+      (side === 'BUY' ? bids : asks).push([Number(price), a]);
+    }
+    if (bids.length + asks.length === 0) return;
+    bids.sort((x, y) => y[0] - x[0]);
+    asks.sort((x, y) => x[0] - y[0]);
+    const U = m.updateId + 1;
+    m.updateId += bids.length + asks.length;
+    out.push({ type: 'depth', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, U, u: m.updateId, bids, asks });
+  }
+
+  snapshot(): EngineSnapshot {
+    const tuple = (o: ROrder): OrderTuple => [
+      o.orderId, o.userId, o.clientOrderId, o.side, o.orderType, o.tif, o.price, o.quantity, o.quoteQuantity, o.stopPrice,
+      o.iceberg, o.stp, o.ts, o.acceptSeq, o.executed, o.cumQuote, o.visible,
+    ];
+    const markets: MarketSnapshot[] = [...this.markets.values()].map((m) => {
+      const side = (s: Side) =>
+        m.resting
+          .filter((x) => x.side === s)
+          .sort((a, b) => (a.price !== b.price ? (s === 'BUY' ? b.price - a.price : a.price - b.price) : a.prio - b.prio))
+          .map(tuple);
+      return {
+        rules: { ...m.rules }, seq: m.seq, tradeId: m.tradeId, updateId: m.updateId, lastPrice: m.lastPrice,
+        bids: side('BUY'), asks: side('SELL'), stops: m.stops.map(tuple), closedOrderIds: [...m.closed],
+      };
+    });
+    return { v: 1, markets };
+  }
+
+  stateHash(): string {
+    return hashSnapshot(this.snapshot());
+  }
+}
