@@ -42,9 +42,12 @@ export class MarketBook {
   updateId = 0;
   lastPrice = 0;
 
-  // Per-command scratch: visible quantity of each touched level before the command (for the depth diff).
-  private readonly touchedBids = new Map<number, number>();
-  private readonly touchedAsks = new Map<number, number>();
+  // Per-command scratch: each touched level's price and visible quantity before the command (for the
+  // depth diff). Flat arrays with a linear search: a command touches very few levels.
+  private readonly touchedBidPrices: number[] = [];
+  private readonly touchedBidBefore: number[] = [];
+  private readonly touchedAskPrices: number[] = [];
+  private readonly touchedAskBefore: number[] = [];
   private ts = 0;
   private traded = false;
 
@@ -386,10 +389,12 @@ export class MarketBook {
   }
 
   private touch(side: Side, price: number): void {
-    const touched = side === 'BUY' ? this.touchedBids : this.touchedAsks;
-    if (touched.has(price)) return;
-    const level = (side === 'BUY' ? this.bids : this.asks).get(price);
-    touched.set(price, level ? level.visibleTotal : 0);
+    const isBid = side === 'BUY';
+    const prices = isBid ? this.touchedBidPrices : this.touchedAskPrices;
+    for (let i = 0; i < prices.length; i++) if (prices[i] === price) return;
+    const level = (isBid ? this.bids : this.asks).get(price);
+    prices.push(price);
+    (isBid ? this.touchedBidBefore : this.touchedAskBefore).push(level ? level.visibleTotal : 0);
   }
 
   private close(order: Order, reason: CloseReason, out: EngineEvent[]): void {
@@ -427,26 +432,28 @@ export class MarketBook {
 
   /** One depth event with every level whose visible quantity this command changed. */
   private flushDepth(out: EngineEvent[]): void {
-    const bids = this.changedLevels(this.bids, this.touchedBids);
-    const asks = this.changedLevels(this.asks, this.touchedAsks);
-    this.touchedBids.clear();
-    this.touchedAsks.clear();
+    if (this.touchedBidPrices.length + this.touchedAskPrices.length === 0) return;
+    const bids = changedLevels(this.bids, this.touchedBidPrices, this.touchedBidBefore);
+    const asks = changedLevels(this.asks, this.touchedAskPrices, this.touchedAskBefore);
     const changes = bids.length + asks.length;
     if (changes === 0) return;
-    bids.sort((a, b) => b[0] - a[0]);
-    asks.sort((a, b) => a[0] - b[0]);
+    if (bids.length > 1) bids.sort((a, b) => b[0] - a[0]);
+    if (asks.length > 1) asks.sort((a, b) => a[0] - b[0]);
     const U = this.updateId + 1;
     this.updateId += changes;
     out.push({ type: 'depth', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, U, u: this.updateId, bids, asks });
   }
-
-  private changedLevels(side: BookSide, touched: Map<number, number>): Array<[number, number]> {
-    const changed: Array<[number, number]> = [];
-    for (const [price, before] of touched) {
-      const after = side.get(price)?.visibleTotal ?? 0;
-      if (after !== before) changed.push([price, after]);
-    }
-    return changed;
-  }
 }
 
+/** Levels whose visible quantity differs from before; clears the scratch arrays. */
+function changedLevels(side: BookSide, prices: number[], before: number[]): Array<[number, number]> {
+  const changed: Array<[number, number]> = [];
+  for (let i = 0; i < prices.length; i++) {
+    const level = side.get(prices[i]);
+    const after = level ? level.visibleTotal : 0;
+    if (after !== before[i]) changed.push([prices[i], after]);
+  }
+  prices.length = 0;
+  before.length = 0;
+  return changed;
+}

@@ -1,0 +1,250 @@
+// npm run bench:engine — the Cirrus engine against nodejs-order-book (the TypeScript peer) on one seeded
+// workload shaped like exchange-core's published one: ~1,000 resting orders over ~750 price levels, then a
+// mix of GTC limits, IOCs, cancels and amends, a few percent of which trade. Both engines get the same
+// commands, fresh per round, after a warm-up, in alternating rounds. The last line is one JSON object.
+import * as hdr from 'hdr-histogram-js';
+import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
+import { MatchingEngine } from '../../engine/core';
+import type { Command, EngineEvent, MarketRules } from '../../engine/core/types';
+import { prng } from '../support/engine-flow';
+
+const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const MID = 100_000;
+
+const rules: MarketRules = {
+  symbol: 'BENCH',
+  minPriceTicks: 1,
+  maxPriceTicks: 10_000_000,
+  minQtyLots: 1,
+  maxQtyLots: 10_000_000,
+  minNotional: 1,
+  maxIcebergParts: 100,
+};
+
+interface Workload {
+  prefill: Command[];
+  commands: Command[];
+  counts: Record<string, number>;
+  tradingShare: number;
+}
+
+/** Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order. */
+function buildWorkload(seed: number): Workload {
+  const rnd = prng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const engine = new MatchingEngine([rules]);
+  const live: number[] = [];
+  const liveIndex = new Map<number, number>();
+  const owner = new Map<number, number>();
+  const price = new Map<number, number>();
+  const qty = new Map<number, number>();
+  let nextId = 1;
+  let ts = 0;
+  const out: EngineEvent[] = [];
+  const forget = (id: number) => {
+    const i = liveIndex.get(id);
+    if (i === undefined) return;
+    const last = live.pop() as number;
+    if (last !== id) {
+      live[i] = last;
+      liveIndex.set(last, i);
+    }
+    liveIndex.delete(id);
+  };
+  const run = (cmd: Command): number => {
+    out.length = 0;
+    engine.apply(cmd, out);
+    let trades = 0;
+    for (const e of out) {
+      if (e.type === 'trade') trades++;
+      if (e.type === 'closed') forget(e.orderId);
+    }
+    if (cmd.kind === 'place' && engine.hasOrder(cmd.orderId) && !liveIndex.has(cmd.orderId)) {
+      liveIndex.set(cmd.orderId, live.length);
+      live.push(cmd.orderId);
+    }
+    return trades;
+  };
+  const restingLimit = (): Command => {
+    const side = rnd() < 0.5 ? 'BUY' : 'SELL';
+    // ~750 levels: 375 a side, never crossing the spread.
+    const p = side === 'BUY' ? MID - int(1, 375) : MID + int(1, 375);
+    const id = nextId++;
+    const userId = int(1, 2000);
+    const q = int(1, 100);
+    owner.set(id, userId);
+    price.set(id, p);
+    qty.set(id, q);
+    return { kind: 'place', market: 'BENCH', orderId: id, userId, clientOrderId: '', side, type: 'LIMIT', timeInForce: 'GTC', price: p, quantity: q, ts: ts++ };
+  };
+
+  const prefill: Command[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    const c = restingLimit();
+    prefill.push(c);
+    run(c);
+  }
+  const commands: Command[] = [];
+  const counts: Record<string, number> = { gtc: 0, ioc: 0, cancel: 0, amend: 0 };
+  let trading = 0;
+  for (let i = 0; i < COMMANDS; i++) {
+    const r = rnd();
+    // Target mix: 45 % GTC, 5 % IOC, 25 % cancel, 25 % amend; keep ~1,000 orders resting.
+    let kind = r < 0.45 ? 'gtc' : r < 0.5 ? 'ioc' : r < 0.75 ? 'cancel' : 'amend';
+    if (kind === 'gtc' && live.length > 1_100) kind = 'cancel';
+    if ((kind === 'cancel' || kind === 'amend') && live.length < 900) kind = 'gtc';
+    let cmd: Command;
+    if (kind === 'gtc') {
+      cmd = restingLimit();
+    } else if (kind === 'ioc') {
+      // IOC through the spread: these are the commands that trade.
+      const side = rnd() < 0.5 ? 'BUY' : 'SELL';
+      const id = nextId++;
+      cmd = { kind: 'place', market: 'BENCH', orderId: id, userId: int(1, 2000), clientOrderId: '', side, type: 'LIMIT', timeInForce: 'IOC', price: side === 'BUY' ? MID + 20 : MID - 20, quantity: int(1, 100), ts: ts++ };
+    } else if (kind === 'cancel') {
+      const id = live[int(0, live.length - 1)];
+      cmd = { kind: 'cancel', market: 'BENCH', orderId: id, userId: owner.get(id) as number, ts: ts++ };
+    } else {
+      const id = live[int(0, live.length - 1)];
+      const o = engine.getOrder(id);
+      if (!o) continue;
+      if (rnd() < 0.5 && o.quantity - o.executed > 1) {
+        const q = o.executed + int(1, o.quantity - o.executed - 1);
+        cmd = { kind: 'amend', market: 'BENCH', orderId: id, userId: o.userId, newQuantity: q, ts: ts++ };
+        qty.set(id, q);
+      } else {
+        const p = o.side === 'BUY' ? MID - int(1, 375) : MID + int(1, 375);
+        cmd = { kind: 'amend', market: 'BENCH', orderId: id, userId: o.userId, newPrice: p, ts: ts++ };
+        price.set(id, p);
+      }
+    }
+    counts[kind]++;
+    if (run(cmd) > 0) trading++;
+    commands.push(cmd);
+  }
+  return { prefill, commands, counts, tradingShare: trading / commands.length };
+}
+
+/** The same commands as calls on the peer's API (string ids, decimal numbers, size updates as totals left). */
+type PeerCall = () => void;
+
+function peerCalls(book: OrderBook, w: Workload, executed: Map<number, number>): { prefill: PeerCall[]; calls: PeerCall[] } {
+  const toCall = (c: Command): PeerCall => {
+    const id = String(c.orderId);
+    if (c.kind === 'place') {
+      const side = c.side === 'BUY' ? PeerSide.BUY : PeerSide.SELL;
+      const timeInForce = c.timeInForce as 'GTC' | 'IOC';
+      return () => {
+        book.limit({ id, side, size: c.quantity as number, price: c.price as number, timeInForce: timeInForce as never });
+      };
+    }
+    if (c.kind === 'cancel') return () => void book.cancel(id);
+    if (c.newQuantity !== undefined) {
+      // The peer's size update is the size left to fill.
+      const left = c.newQuantity - (executed.get(c.orderId) ?? 0);
+      return () => void book.modify(id, { size: left } as never);
+    }
+    return () => void book.modify(id, { price: c.newPrice } as never);
+  };
+  return { prefill: w.prefill.map(toCall), calls: w.commands.map(toCall) };
+}
+
+function runCirrus(w: Workload): number {
+  const engine = new MatchingEngine([rules]);
+  const out: EngineEvent[] = [];
+  for (const c of w.prefill) engine.apply(c, out);
+  const cmds = w.commands;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < cmds.length; i++) {
+    out.length = 0;
+    engine.apply(cmds[i], out);
+  }
+  const ns = Number(process.hrtime.bigint() - start);
+  return (cmds.length * 1e9) / ns;
+}
+
+function runPeer(w: Workload, executed: Map<number, number>): number {
+  const book = new OrderBook();
+  const { prefill, calls } = peerCalls(book, w, executed);
+  for (const call of prefill) call();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls.length; i++) calls[i]();
+  const ns = Number(process.hrtime.bigint() - start);
+  return (calls.length * 1e9) / ns;
+}
+
+function cirrusLatency(w: Workload): hdr.Histogram {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
+  const engine = new MatchingEngine([rules]);
+  const out: EngineEvent[] = [];
+  for (const c of w.prefill) engine.apply(c, out);
+  for (const c of w.commands) {
+    out.length = 0;
+    const t0 = process.hrtime.bigint();
+    engine.apply(c, out);
+    histogram.recordValue(Number(process.hrtime.bigint() - t0));
+  }
+  return histogram;
+}
+
+/** Executed quantity of each order at the moment of each size amend, so the peer's size update matches. */
+function executedAtAmends(w: Workload): Map<number, number> {
+  const engine = new MatchingEngine([rules]);
+  const out: EngineEvent[] = [];
+  const executed = new Map<number, number>();
+  for (const c of w.prefill) engine.apply(c, out);
+  for (const c of w.commands) {
+    if (c.kind === 'amend' && c.newQuantity !== undefined) executed.set(c.orderId, engine.getOrder(c.orderId)?.executed ?? 0);
+    engine.apply(c, out);
+    out.length = 0;
+  }
+  return executed;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function main(): void {
+  const w = buildWorkload(42);
+  const executed = executedAtAmends(w);
+  const share = (n: number) => `${((100 * n) / w.commands.length).toFixed(1)} %`;
+  console.log(`workload: ${w.commands.length.toLocaleString('en')} commands after ${w.prefill.length} resting orders (seed 42)`);
+  console.log(`  GTC ${share(w.counts.gtc)}, IOC ${share(w.counts.ioc)}, cancel ${share(w.counts.cancel)}, amend ${share(w.counts.amend)}; commands that trade: ${(100 * w.tradingShare).toFixed(1)} %`);
+  console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
+
+  runCirrus(w);
+  runPeer(w, executed);
+  const cirrus: number[] = [];
+  const peer: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    cirrus.push(runCirrus(w));
+    peer.push(runPeer(w, executed));
+    console.log(`  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`);
+  }
+  const latency = cirrusLatency(w);
+  const c = median(cirrus);
+  const p = median(peer);
+  const us = (ns: number) => ns / 1000;
+  console.log('');
+  console.log('| engine | commands/s (median) |');
+  console.log('|---|---|');
+  console.log(`| cirrus | ${Math.round(c).toLocaleString('en')} |`);
+  console.log(`| nodejs-order-book ${require('nodejs-order-book/package.json').version as string} | ${Math.round(p).toLocaleString('en')} |`);
+  console.log(`ratio cirrus / peer: ${(c / p).toFixed(2)}`);
+  console.log(
+    `cirrus latency per command: p50 ${us(latency.getValueAtPercentile(50)).toFixed(2)} µs, p99 ${us(latency.getValueAtPercentile(99)).toFixed(2)} µs, p99.9 ${us(latency.getValueAtPercentile(99.9)).toFixed(2)} µs`,
+  );
+  console.log(
+    JSON.stringify({
+      cirrus_cmd_per_s: Math.round(c),
+      peer_cmd_per_s: Math.round(p),
+      ratio: Number((c / p).toFixed(2)),
+      p99_us: Number(us(latency.getValueAtPercentile(99)).toFixed(2)),
+    }),
+  );
+}
+
+main();
