@@ -1,0 +1,124 @@
+// The ledger on a real PostgreSQL: locking, settlement, release, idempotency, concurrency, conservation.
+import fc from 'fast-check';
+import { Pool } from 'pg';
+import type { TradeEvent } from '../../engine/core/types';
+import { migrate } from '../../lambdas/shared/ledger/migrations';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { MARKETS } from '../../lib/markets';
+import { startPostgres, type TestPostgres } from '../support/postgres';
+
+const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
+let pg: TestPostgres;
+let pool: Pool;
+let ledger: LedgerRepository;
+let nextOrder = 1;
+let nextTrade = 1;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  pool = new Pool({ connectionString: pg.url, max: 60 });
+  await migrate(pool);
+  expect(await migrate(pool)).toBe(0); // idempotent
+  ledger = new LedgerRepository(pool);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await pg?.stop();
+});
+
+const USDT = (n: number) => BigInt(n) * 100_000_000n;
+
+function trade(over: Partial<TradeEvent>): TradeEvent {
+  return {
+    type: 'trade', market: 'BTCUSDT', seq: 1, ts: 1, tradeId: nextTrade++, price: 3_000_000, quantity: 10_000,
+    makerOrderId: 0, makerUserId: 0, takerOrderId: 0, takerUserId: 0, takerSide: 'BUY',
+    makerExecutedQty: 0, takerExecutedQty: 0, makerCumQuote: 0, takerCumQuote: 0, ...over,
+  };
+}
+
+async function user(funds: Record<string, bigint>): Promise<number> {
+  const id = await ledger.createUser(`u${Date.now()}-${Math.random()}@test`);
+  for (const [asset, amount] of Object.entries(funds)) await ledger.creditDeposit(id, asset, amount, `dep:${id}:${asset}`);
+  return id;
+}
+
+const balance = async (userId: number, asset: string) => (await ledger.getBalances(userId)).find((b) => b.asset === asset)!;
+
+describe('ledger on PostgreSQL', () => {
+  it('credits a deposit once per reference', async () => {
+    const u = await user({});
+    expect(await ledger.creditDeposit(u, 'USDT', USDT(10), 'chain:tx1')).toBe(true);
+    expect(await ledger.creditDeposit(u, 'USDT', USDT(10), 'chain:tx1')).toBe(false);
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(10), locked: 0n });
+  });
+
+  it('settles a trade with fees, idempotently, and releases the leftover lock on close', async () => {
+    const buyer = await user({ USDT: USDT(10_000) });
+    const seller = await user({ BTC: 100_000_000n });
+    const buyOrder = nextOrder++;
+    const sellOrder = nextOrder++;
+    // buyer locks 0.1 BTC at 30,100; seller locks 0.1 BTC
+    expect(await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: USDT(3010) })).toBe(true);
+    expect(await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: 10_000_000n })).toBe(true);
+    const t = trade({ makerOrderId: sellOrder, makerUserId: seller, takerOrderId: buyOrder, takerUserId: buyer, takerSide: 'BUY' });
+    expect(await ledger.settleTrade(btc, t)).toBe(true);
+    expect(await ledger.settleTrade(btc, t)).toBe(false); // replay changes nothing
+    expect(await balance(buyer, 'BTC')).toEqual({ asset: 'BTC', available: 9_990_000n, locked: 0n }); // 0.1 − 0.1 %
+    expect(await balance(buyer, 'USDT')).toEqual({ asset: 'USDT', available: USDT(6990), locked: USDT(10) });
+    expect(await balance(seller, 'USDT')).toEqual({ asset: 'USDT', available: USDT(2997), locked: 0n }); // 3000 − 3
+    await ledger.releaseOrderLock(buyOrder);
+    await ledger.releaseOrderLock(buyOrder);
+    await ledger.releaseOrderLock(sellOrder);
+    expect(await balance(buyer, 'USDT')).toEqual({ asset: 'USDT', available: USDT(7000), locked: 0n });
+    expect(await ledger.checkConservation()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('50 concurrent locks against one balance never overdraw', async () => {
+    const u = await user({ USDT: USDT(1000) });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(30) })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(33); // floor(1000 / 30)
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(10), locked: USDT(990) });
+    expect((await ledger.checkConservation()).ok).toBe(true);
+  });
+
+  it('refuses a lock larger than the balance and changes nothing', async () => {
+    const u = await user({ USDT: USDT(5) });
+    expect(await ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(6) })).toBe(false);
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(5), locked: 0n });
+  });
+
+  it('property: random deposits, locks, trades and closes keep every invariant', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('trade' as const), lots: fc.integer({ min: 1, max: 5_000 }), price: fc.integer({ min: 2_900_000, max: 3_100_000 }), buyerTakes: fc.boolean() }),
+      fc.record({ kind: fc.constant('close' as const), which: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        const a = await user({ USDT: USDT(1_000_000), BTC: 1_000_000_000n });
+        const b = await user({ USDT: USDT(1_000_000), BTC: 1_000_000_000n });
+        const open: number[] = [];
+        for (const o of ops) {
+          if (o.kind === 'close') {
+            if (open.length) await ledger.releaseOrderLock(open.splice(o.which % open.length, 1)[0]);
+            continue;
+          }
+          const [buyer, seller] = o.buyerTakes ? [a, b] : [b, a];
+          const buyOrder = nextOrder++;
+          const sellOrder = nextOrder++;
+          await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: BigInt(o.price) * BigInt(o.lots) * 10n });
+          await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: BigInt(o.lots) * 1000n });
+          const t = trade({ price: o.price, quantity: o.lots, makerOrderId: sellOrder, makerUserId: seller, takerOrderId: buyOrder, takerUserId: buyer });
+          await ledger.settleTrade(btc, t);
+          await ledger.settleTrade(btc, t);
+          open.push(buyOrder, sellOrder);
+        }
+        const report = await ledger.checkConservation();
+        expect(report.problems).toEqual([]);
+      }),
+      { numRuns: 15, seed: 11 },
+    );
+  });
+});
