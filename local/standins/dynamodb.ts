@@ -1,0 +1,52 @@
+// DynamoDB Local (AWS's own jar, shipped in npm amplify-dynamodb-simulator) on the machine's Java.
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { claimPort, type Standin } from './ports';
+
+export async function startDynamoDb(opts: { port: number; dataDir?: string }): Promise<Standin> {
+  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (java.error || java.status !== 0) throw new Error('Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)');
+  const port = await claimPort(opts.port, 'DynamoDB Local');
+  const pkg = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+  const storage = opts.dataDir ? ['-dbPath', opts.dataDir] : ['-inMemory'];
+  const child = spawn(
+    'java',
+    [`-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`, '-jar', join(pkg, 'DynamoDBLocal.jar'), '-port', String(port), '-disableTelemetry', ...storage],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr.slice(-500)}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        break;
+      } catch (err) {
+        if (i > 300) throw new Error(`DynamoDB Local did not come up: ${String(err)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        process.off('exit', killOnExit);
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+      }),
+  };
+}
