@@ -8,6 +8,7 @@ import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { provision } from './provision';
 import { restRoutes } from './routes';
+import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins } from './standins';
 import { startKinesisPoller } from './triggers/kinesis-poller';
@@ -60,7 +61,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const env: Record<string, string> = { ...standins.env, ...resources.env, STAGE };
     Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' });
 
-    const seeded = await seed({ demoUsers: opts.demoUsers ?? false, demoLiquidity: opts.demoLiquidity ?? false, dataDir: opts.dataDir });
+    const seeded = await seed({ demoUsers: opts.demoUsers ?? false, dataDir: opts.dataDir });
     log(`ledger       ready (${seeded.migrations} migrations, markets ${seeded.markets.join(', ')})`);
 
     const shard = DEFAULT_ENGINE_SHARDS[0];
@@ -74,6 +75,8 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       SNAPSHOT_EVERY_COMMANDS: String(opts.snapshotEveryCommands ?? 10_000),
       HEALTH_PORT: '0',
       RECEIVERS: '4',
+      // No CloudWatch stand-in: the heartbeat metric is an AWS alarm input only.
+      ENGINE_HEARTBEAT: 'off',
     };
     let engineChild = await spawnEngine(engineEnv, log);
     stops.unshift(() => stopChild(engineChild));
@@ -93,6 +96,10 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());
     log(`rest api     ${rest.url}`);
+    if (opts.demoLiquidity) {
+      const placed = await placeDemoLiquidity(rest.url, opts.dataDir);
+      log(`liquidity    ${placed} resting demo orders from the market-maker user`);
+    }
 
     return {
       restUrl: rest.url,

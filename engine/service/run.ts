@@ -30,7 +30,7 @@ export async function runEngine(config: EngineConfig, logger: ServiceLogger): Pr
   });
   // HTTP/1.1 keep-alive handler: required by kinesalite locally, and cheap for long polls in AWS.
   const requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 });
-  const sqs = new SQSClient({ requestHandler });
+  const sqs = new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false });
   const kinesis = new KinesisClient({ requestHandler });
   const s3 = new S3Client({ requestHandler, forcePathStyle: !!process.env.AWS_ENDPOINT_URL_S3 });
   const cloudwatch = new CloudWatchClient({ requestHandler });
@@ -43,7 +43,7 @@ export async function runEngine(config: EngineConfig, logger: ServiceLogger): Pr
     sink: eventLog,
     log: eventLog,
     snapshots: new S3SnapshotStore(s3, config.SNAPSHOT_BUCKET),
-    heartbeat: new CloudWatchHeartbeat(cloudwatch, config.ENGINE_SHARD),
+    heartbeat: config.ENGINE_HEARTBEAT === 'on' ? new CloudWatchHeartbeat(cloudwatch, config.ENGINE_SHARD) : undefined,
     logger,
     receivers: config.RECEIVERS,
     snapshotEveryCommands: config.SNAPSHOT_EVERY_COMMANDS,

@@ -1,5 +1,211 @@
-// Entry point reserved for the order-pipeline work (issue 4); replaced there by the real handler.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({
-  statusCode: 503,
-  body: JSON.stringify({ code: -1000, msg: 'Not available yet.' }),
-});
+// Public market data (Binance spot v3): ping, time, exchangeInfo, depth, trades, klines, and the tickers.
+// Reads the indexed store the data processor keeps; decimals formatted from engine integers exactly.
+import { z } from 'zod';
+import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
+import type { MarketSpec } from '../../engine/core/types';
+import { MARKETS } from '../../lib/markets';
+import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
+import { CANDLE_INTERVALS, type Candle } from '../shared/stores/market-data';
+import { apiContext } from './context';
+import { fixed8 } from './orders/format';
+import { limitParam } from './trading';
+
+const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));
+const market = (symbol: string): MarketSpec => {
+  const spec = bySymbol.get(symbol);
+  if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
+  return spec;
+};
+const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
+const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
+const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
+const symbolSchema = z.object({ symbol: z.string().regex(/^[A-Z0-9]{2,20}$/) });
+
+function symbolsParam(req: ApiRequest): MarketSpec[] {
+  const { symbol, symbols } = req.params;
+  if (symbol !== undefined) return [market(symbol)];
+  if (symbols !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(symbols);
+    } catch {
+      throw new BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.");
+    }
+    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.");
+    return (list as string[]).map(market);
+  }
+  return MARKETS;
+}
+
+function exchangeInfo(req: ApiRequest) {
+  return {
+    timezone: 'UTC',
+    serverTime: Date.now(),
+    rateLimits: [
+      { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
+    ],
+    exchangeFilters: [],
+    symbols: symbolsParam(req).map((m) => ({
+      symbol: m.symbol,
+      status: 'TRADING',
+      baseAsset: m.baseAsset,
+      baseAssetPrecision: 8,
+      quoteAsset: m.quoteAsset,
+      quotePrecision: 8,
+      quoteAssetPrecision: 8,
+      baseCommissionPrecision: 8,
+      quoteCommissionPrecision: 8,
+      orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
+      icebergAllowed: true,
+      ocoAllowed: false,
+      otoAllowed: false,
+      quoteOrderQtyMarketAllowed: true,
+      allowTrailingStop: false,
+      cancelReplaceAllowed: false,
+      isSpotTradingAllowed: true,
+      isMarginTradingAllowed: false,
+      filters: [
+        { filterType: 'PRICE_FILTER', minPrice: fixed8(m.minPrice), maxPrice: fixed8(m.maxPrice), tickSize: fixed8(m.tickSize) },
+        { filterType: 'LOT_SIZE', minQty: fixed8(m.minQty), maxQty: fixed8(m.maxQty), stepSize: fixed8(m.stepSize) },
+        { filterType: 'ICEBERG_PARTS', limit: m.maxIcebergParts },
+        { filterType: 'MARKET_LOT_SIZE', minQty: fixed8(m.minQty), maxQty: fixed8(m.maxQty), stepSize: fixed8(m.stepSize) },
+        { filterType: 'NOTIONAL', minNotional: fixed8(m.minNotional), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+        { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+      ],
+      permissions: [],
+      permissionSets: [['SPOT']],
+      defaultSelfTradePreventionMode: 'NONE',
+      allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+    })),
+  };
+}
+
+async function depth(req: ApiRequest) {
+  const p = parseParams(symbolSchema.extend({ limit: limitParam(5000, 100) }), req.params);
+  const spec = market(p.symbol);
+  const book = await apiContext().marketData.getBook(spec.symbol);
+  const side = (levels: Array<[number, number]>) => levels.slice(0, p.limit).map(([pr, q]) => [price(spec, pr), qty(spec, q)]);
+  return { lastUpdateId: book.lastUpdateId, bids: side(book.bids), asks: side(book.asks) };
+}
+
+async function trades(req: ApiRequest) {
+  const p = parseParams(symbolSchema.extend({ limit: limitParam(1000, 500) }), req.params);
+  const spec = market(p.symbol);
+  return (await apiContext().marketData.recentTrades(spec.symbol, p.limit)).map((t) => ({
+    id: t.id,
+    price: price(spec, t.price),
+    qty: qty(spec, t.qty),
+    quoteQty: quote(spec, t.price * t.qty),
+    time: t.time,
+    isBuyerMaker: t.isBuyerMaker,
+    isBestMatch: true,
+  }));
+}
+
+const id = z.string().regex(/^\d{1,16}$/).transform(Number).optional();
+
+async function klines(req: ApiRequest) {
+  const p = parseParams(symbolSchema.extend({ interval: z.string(), startTime: id, endTime: id, limit: limitParam(1000, 500) }), req.params);
+  const spec = market(p.symbol);
+  const ms = CANDLE_INTERVALS[p.interval];
+  if (!ms) throw new BinanceError(400, -1120, 'Invalid interval.');
+  const candles = await apiContext().marketData.candles(spec.symbol, p.interval, p);
+  return candles.map((c: Candle) => [
+    c.openTime,
+    price(spec, c.o),
+    price(spec, c.h),
+    price(spec, c.l),
+    price(spec, c.c),
+    qty(spec, c.v),
+    c.openTime + ms - 1,
+    quote(spec, c.q),
+    c.n,
+    qty(spec, c.tbv),
+    quote(spec, c.tbq),
+    '0',
+  ]);
+}
+
+async function tickerPrice(req: ApiRequest) {
+  const specs = symbolsParam(req);
+  const out = await Promise.all(
+    specs.map(async (spec) => {
+      const [last] = await apiContext().marketData.recentTrades(spec.symbol, 1);
+      return { symbol: spec.symbol, price: price(spec, last?.price ?? 0) };
+    }),
+  );
+  return req.params.symbol ? out[0] : out;
+}
+
+async function bookTicker(req: ApiRequest) {
+  const specs = symbolsParam(req);
+  const out = await Promise.all(
+    specs.map(async (spec) => {
+      const b = await apiContext().marketData.getBook(spec.symbol);
+      const [bid, ask] = [b.bids[0] ?? [0, 0], b.asks[0] ?? [0, 0]];
+      return { symbol: spec.symbol, bidPrice: price(spec, bid[0]), bidQty: qty(spec, bid[1]), askPrice: price(spec, ask[0]), askQty: qty(spec, ask[1]) };
+    }),
+  );
+  return req.params.symbol ? out[0] : out;
+}
+
+/** Rolling 24 h statistics from the 1-minute candles of the window. */
+async function ticker24h(req: ApiRequest) {
+  const specs = symbolsParam(req);
+  const now = Date.now();
+  const out = await Promise.all(
+    specs.map(async (spec) => {
+      const ctx = apiContext();
+      const candles = await ctx.marketData.candles(spec.symbol, '1m', { startTime: now - 86_400_000, endTime: now, limit: 1440 });
+      const book = await ctx.marketData.getBook(spec.symbol);
+      const [last] = await ctx.marketData.recentTrades(spec.symbol, 1);
+      const open = candles[0]?.o ?? 0;
+      const close = candles[candles.length - 1]?.c ?? 0;
+      const v = candles.reduce((s, c) => s + c.v, 0);
+      const q = candles.reduce((s, c) => s + c.q, 0);
+      const change = close - open;
+      // percent with 3 decimals, integer arithmetic: change / open × 100
+      const pct = open === 0 ? 0n : (BigInt(change) * 100_000n) / BigInt(open);
+      const pctStr = `${pct < 0n ? '-' : ''}${(pct < 0n ? -pct : pct) / 1000n}.${String((pct < 0n ? -pct : pct) % 1000n).padStart(3, '0')}`;
+      return {
+        symbol: spec.symbol,
+        priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
+        priceChangePercent: pctStr,
+        weightedAvgPrice: v === 0 ? price(spec, 0) : price(spec, Math.floor(q / v)),
+        prevClosePrice: price(spec, open),
+        lastPrice: price(spec, close),
+        lastQty: qty(spec, last?.qty ?? 0),
+        bidPrice: price(spec, book.bids[0]?.[0] ?? 0),
+        bidQty: qty(spec, book.bids[0]?.[1] ?? 0),
+        askPrice: price(spec, book.asks[0]?.[0] ?? 0),
+        askQty: qty(spec, book.asks[0]?.[1] ?? 0),
+        openPrice: price(spec, open),
+        highPrice: price(spec, candles.reduce((h, c) => Math.max(h, c.h), 0)),
+        lowPrice: price(spec, candles.length ? candles.reduce((l, c) => Math.min(l, c.l), Number.MAX_SAFE_INTEGER) : 0),
+        volume: qty(spec, v),
+        quoteVolume: quote(spec, q),
+        openTime: now - 86_400_000,
+        closeTime: now,
+        firstId: candles[0]?.firstTradeId ?? -1,
+        lastId: candles[candles.length - 1]?.lastTradeId ?? -1,
+        count: candles.reduce((n, c) => n + c.n, 0),
+      };
+    }),
+  );
+  return req.params.symbol ? out[0] : out;
+}
+
+export const handler = createApiHandler(
+  router({
+    'GET /api/v3/ping': async () => ({}),
+    'GET /api/v3/time': async () => ({ serverTime: Date.now() }),
+    'GET /api/v3/exchangeInfo': async (req) => exchangeInfo(req),
+    'GET /api/v3/depth': depth,
+    'GET /api/v3/trades': trades,
+    'GET /api/v3/klines': klines,
+    'GET /api/v3/ticker/24hr': ticker24h,
+    'GET /api/v3/ticker/price': tickerPrice,
+    'GET /api/v3/ticker/bookTicker': bookTicker,
+  }),
+);

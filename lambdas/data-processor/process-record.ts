@@ -31,10 +31,11 @@ export async function processEventRecord(record: EventRecord, deps: ProcessorDep
 
   for (const event of record.events) await settle(spec, event, deps.ledger);
 
-  const progress = orderProgressFromEvents(record.events);
-  await Promise.all(progress.map((p) => deps.orders.applyProgress(p)));
+  // Fills before order state: once an order shows the engine's answer, its fills are readable too.
   const fills = record.events.filter((e): e is TradeEvent => e.type === 'trade').flatMap((t) => deps.userTradesOf(spec, t));
   if (fills.length > 0) await deps.userTrades.putAll(fills);
+  const progress = orderProgressFromEvents(record.events);
+  await Promise.all(progress.map((p) => deps.orders.applyProgress(p)));
   await deps.marketData.apply([record]);
 }
 

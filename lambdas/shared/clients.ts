@@ -27,7 +27,8 @@ export function dynamoClient(): DynamoDBDocumentClient {
 }
 
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({ requestHandler });
+  // The configured endpoint, not the queue URL's host: fauxqs issues virtual-host URLs WHATWG cannot parse.
+  sqs ??= new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false });
   return sqs;
 }
 

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { MarketSpec } from '../../../engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
-import { BinanceError } from '../../shared/http';
+import { BinanceError } from '../../shared/http/binance-error';
+import { logger } from '../../shared/powertools';
 import {
   DuplicateClientOrderIdError,
   OPEN_STATUSES,
@@ -120,6 +121,7 @@ export class OrderService {
       await this.deps.queue.send(message, messageGroupId(spec.symbol, userId));
     } catch (err) {
       // The engine never sees this order: give the funds back and say so on the order.
+      logger.error('order could not be queued; lock released', { orderId, err: err instanceof Error ? err.message : String(err) });
       await this.deps.ledger.releaseOrderLock(orderId);
       await this.deps.orders.markRejected(orderId, this.clock());
       throw new BinanceError(503, -1001, 'Internal error; unable to process your request. Please try again.', err);

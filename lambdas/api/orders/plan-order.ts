@@ -3,7 +3,7 @@
 import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/market';
 import type { MarketSpec, OrderType, PlaceCommand, Side, StpMode, TimeInForce } from '../../../engine/core/types';
 import { lotsToBaseUnits, notionalToQuoteUnits } from '../../shared/money';
-import { BinanceError } from '../../shared/http';
+import { BinanceError } from '../../shared/http/binance-error';
 
 export interface NewOrderParams {
   symbol: string;
@@ -145,7 +145,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     throw filterFailure('NOTIONAL');
   }
 
-  const base = { market: spec.symbol, side, stpMode, icebergQuantity, stopPrice };
+  const base = { kind: 'place' as const, market: spec.symbol, side, stpMode, icebergQuantity, stopPrice };
 
   // Funds: a SELL locks its base quantity; a BUY locks the quote it can spend at most.
   if (side === 'SELL') {

@@ -1,0 +1,80 @@
+// Public market data from engine events: trades, candles and the order-book view behind /depth.
+// Idempotent: trades are keyed by id, candles only take trades newer than they hold, and the book only
+// applies depth updates past its lastUpdateId.
+import type { DepthEvent, TradeEvent } from '../../engine/core/types';
+import type { EventRecord } from '../../engine/service/messages';
+import { CANDLE_INTERVALS, MAX_BOOK_LEVELS, type BookView, type Candle, type MarketDataStore } from '../shared/stores/market-data';
+
+export async function applyMarketData(store: MarketDataStore, records: EventRecord[]): Promise<void> {
+  for (const record of records) {
+    const trades = record.events.filter((e): e is TradeEvent => e.type === 'trade');
+    if (trades.length > 0) {
+      await store.putTrades(
+        record.market,
+        trades.map((t) => ({ id: t.tradeId, price: t.price, qty: t.quantity, time: t.ts, isBuyerMaker: t.takerSide === 'SELL' })),
+      );
+      await Promise.all(
+        Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) => candlesOf(trades, ms).map((c) => store.mergeCandle(record.market, interval, c))),
+      );
+    }
+    const depth = record.events.filter((e): e is DepthEvent => e.type === 'depth');
+    if (depth.length > 0) await updateBook(store, record.market, depth);
+  }
+}
+
+export function candlesOf(trades: TradeEvent[], intervalMs: number): Candle[] {
+  const byOpen = new Map<number, Candle>();
+  for (const t of trades) {
+    const openTime = Math.floor(t.ts / intervalMs) * intervalMs;
+    const notional = t.price * t.quantity;
+    const takerBuy = t.takerSide === 'BUY';
+    const c = byOpen.get(openTime);
+    if (!c) {
+      byOpen.set(openTime, {
+        openTime, o: t.price, h: t.price, l: t.price, c: t.price, v: t.quantity, q: notional, n: 1,
+        tbv: takerBuy ? t.quantity : 0, tbq: takerBuy ? notional : 0, firstTradeId: t.tradeId, lastTradeId: t.tradeId,
+      });
+      continue;
+    }
+    c.h = Math.max(c.h, t.price);
+    c.l = Math.min(c.l, t.price);
+    c.c = t.price;
+    c.v += t.quantity;
+    c.q += notional;
+    c.n++;
+    if (takerBuy) {
+      c.tbv += t.quantity;
+      c.tbq += notional;
+    }
+    c.lastTradeId = t.tradeId;
+  }
+  return [...byOpen.values()];
+}
+
+/** Applies depth diffs past the stored lastUpdateId; optimistic concurrency on the book item. */
+export function applyDepth(book: BookView, events: DepthEvent[]): BookView {
+  const bids = new Map(book.bids);
+  const asks = new Map(book.asks);
+  let lastUpdateId = book.lastUpdateId;
+  for (const e of events) {
+    if (e.u <= lastUpdateId) continue; // already applied
+    for (const [price, qty] of e.bids) qty === 0 ? bids.delete(price) : bids.set(price, qty);
+    for (const [price, qty] of e.asks) qty === 0 ? asks.delete(price) : asks.set(price, qty);
+    lastUpdateId = e.u;
+  }
+  return {
+    lastUpdateId,
+    bids: [...bids].sort((a, b) => b[0] - a[0]).slice(0, MAX_BOOK_LEVELS),
+    asks: [...asks].sort((a, b) => a[0] - b[0]).slice(0, MAX_BOOK_LEVELS),
+  };
+}
+
+async function updateBook(store: MarketDataStore, symbol: string, events: DepthEvent[]): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await store.getBook(symbol);
+    if (events[events.length - 1].u <= current.lastUpdateId) return;
+    const { version, ...book } = current;
+    if (await store.putBook(symbol, applyDepth(book, events), version)) return;
+  }
+  throw new Error(`book view of ${symbol}: too many concurrent writers`);
+}

@@ -1,0 +1,155 @@
+// Indexed public market data in DynamoDB, written by the data processor, read by the public REST API:
+//   book     pk BOOK#{symbol}            sk BOOK     { lastUpdateId, bids: [price, qty][], asks }  (ticks, lots)
+//   trades   pk T#{symbol}  (TRADES)     sk {tradeId:16}  { id, price, qty, time, isBuyerMaker }
+//   candles  pk K#{symbol}#{interval}    sk {openTime:16} { o, h, l, c, v, q, n, tbv, tbq, lastTradeId }
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface BookView {
+  lastUpdateId: number;
+  bids: Array<[number, number]>;
+  asks: Array<[number, number]>;
+}
+
+export interface PublicTrade {
+  id: number;
+  price: number;
+  qty: number;
+  time: number;
+  isBuyerMaker: boolean;
+}
+
+export interface Candle {
+  openTime: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  /** base volume in lots, quote volume in tick·lots, trade count, taker-buy volumes */
+  v: number;
+  q: number;
+  n: number;
+  tbv: number;
+  tbq: number;
+  firstTradeId: number;
+  lastTradeId: number;
+}
+
+export const CANDLE_INTERVALS: Record<string, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
+
+const pad = (n: number) => String(n).padStart(16, '0');
+export const MAX_BOOK_LEVELS = 5_000;
+
+export class MarketDataStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly tradesTable: string,
+  ) {}
+
+  async getBook(symbol: string): Promise<BookView & { version: number }> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `BOOK#${symbol}`, sk: 'BOOK' }, ConsistentRead: true }));
+    const item = out.Item as (BookView & { version: number }) | undefined;
+    return item ?? { lastUpdateId: 0, bids: [], asks: [], version: 0 };
+  }
+
+  /** Writes the book if nobody else did since `version` was read; false on a conflict. */
+  async putBook(symbol: string, book: BookView, version: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `BOOK#${symbol}`, sk: 'BOOK', ...book, version: version + 1 },
+          ConditionExpression: 'attribute_not_exists(pk) OR version = :v',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
+  async putTrades(symbol: string, trades: PublicTrade[]): Promise<void> {
+    for (let i = 0; i < trades.length; i += 25) {
+      let requests: Record<string, unknown>[] = trades.slice(i, i + 25).map((t) => ({
+        PutRequest: { Item: { pk: `T#${symbol}`, sk: pad(t.id), ...t } },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tradesTable]: requests } }));
+        requests = (out.UnprocessedItems?.[this.tradesTable] as Record<string, unknown>[] | undefined) ?? [];
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+      }
+    }
+  }
+
+  async recentTrades(symbol: string, limit: number): Promise<PublicTrade[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tradesTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `T#${symbol}` },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => ({ id: i.id, price: i.price, qty: i.qty, time: i.time, isBuyerMaker: i.isBuyerMaker }) as PublicTrade).reverse();
+  }
+
+  /**
+   * Folds trades into a candle: applied only if they are newer than what the candle already holds
+   * (trades of a market arrive in id order), so replays change nothing.
+   */
+  async mergeCandle(symbol: string, interval: string, c: Candle): Promise<void> {
+    const key = { pk: `K#${symbol}#${interval}`, sk: pad(c.openTime) };
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression:
+            'SET openTime = :t, o = if_not_exists(o, :o), h = if_not_exists(h, :h), l = if_not_exists(l, :l), c = :c, firstTradeId = if_not_exists(firstTradeId, :f), lastTradeId = :last ADD v :v, q :q, n :n, tbv :tbv, tbq :tbq',
+          ConditionExpression: 'attribute_not_exists(lastTradeId) OR lastTradeId < :first',
+          ExpressionAttributeValues: { ':t': c.openTime, ':o': c.o, ':h': c.h, ':l': c.l, ':c': c.c, ':f': c.firstTradeId, ':first': c.firstTradeId, ':last': c.lastTradeId, ':v': c.v, ':q': c.q, ':n': c.n, ':tbv': c.tbv, ':tbq': c.tbq },
+        }),
+      );
+      // high/low need a max/min DynamoDB cannot express in one update: fix them up conditionally.
+      await this.db.send(
+        new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET h = :h', ConditionExpression: 'h < :h', ExpressionAttributeValues: { ':h': c.h } }),
+      ).catch(ignoreConditional);
+      await this.db.send(
+        new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET l = :l', ConditionExpression: 'l > :l', ExpressionAttributeValues: { ':l': c.l } }),
+      ).catch(ignoreConditional);
+    } catch (err) {
+      ignoreConditional(err);
+    }
+  }
+
+  /** Candles oldest first: from startTime on if given, else the most recent ones up to endTime. */
+  async candles(symbol: string, interval: string, opts: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
+    const ascending = opts.startTime !== undefined;
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `K#${symbol}#${interval}`, ':from': pad(opts.startTime ?? 0), ':to': pad(opts.endTime ?? Number.MAX_SAFE_INTEGER) },
+        ScanIndexForward: ascending,
+        Limit: opts.limit,
+      }),
+    );
+    const items = (out.Items ?? []) as Candle[];
+    return ascending ? items : items.reverse();
+  }
+}
+
+function ignoreConditional(err: unknown): void {
+  if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+}

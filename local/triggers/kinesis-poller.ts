@@ -1,0 +1,151 @@
+// The local stand-in for a Lambda Kinesis event source mapping: reads every shard in order, invokes the
+// handler with real KinesisStreamEvent batches, honours ReportBatchItemFailures (retries from the first
+// failed record), gives up on a record after `maxAttempts` (the on-failure destination: logged and
+// skipped, as Lambda does after its retry limit) and keeps a checkpoint per shard across restarts.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  type _Record as KinesisRecord,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+
+export interface KinesisPollerOptions {
+  streamName: string;
+  streamArn: string;
+  checkpointFile?: string;
+  batchSize?: number;
+  maxAttempts?: number;
+  idleWaitMs?: number;
+  handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
+  onFailure?: (record: KinesisRecord, shardId: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface KinesisPoller {
+  stop(): Promise<void>;
+  /** Resolves once every shard has been read to its current end and processed. */
+  drained(): Promise<void>;
+}
+
+export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<KinesisPoller> {
+  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  const checkpoints: Record<string, string> =
+    opts.checkpointFile && existsSync(opts.checkpointFile) ? (JSON.parse(readFileSync(opts.checkpointFile, 'utf8')) as Record<string, string>) : {};
+  const save = () => {
+    if (opts.checkpointFile) writeFileSync(opts.checkpointFile, JSON.stringify(checkpoints));
+  };
+  let stopping = false;
+  const caughtUp = new Map<string, boolean>();
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: opts.streamName }))).Shards ?? [];
+
+  const iteratorAfter = async (shardId: string, after?: string, at?: string) =>
+    (
+      await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: opts.streamName,
+          ShardId: shardId,
+          ...(at
+            ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at }
+            : after
+              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+              : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      )
+    ).ShardIterator;
+
+  const pollShard = async (shardId: string) => {
+    let iterator = await iteratorAfter(shardId, checkpoints[shardId]);
+    const attempts = new Map<string, number>();
+    while (!stopping && iterator) {
+      let page;
+      try {
+        page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: opts.batchSize ?? 100 }));
+      } catch (err) {
+        if (stopping) return;
+        opts.log?.(`kinesis poller: GetRecords failed on ${shardId}: ${String(err)}`);
+        await sleep(500);
+        iterator = await iteratorAfter(shardId, checkpoints[shardId]).catch(() => iterator);
+        continue;
+      }
+      const records = page.Records ?? [];
+      if (records.length === 0) {
+        caughtUp.set(shardId, true);
+        iterator = page.NextShardIterator;
+        await sleep(opts.idleWaitMs ?? 25);
+        continue;
+      }
+      caughtUp.set(shardId, false);
+      const event: KinesisStreamEvent = { Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)) };
+      let failedAt: string | undefined;
+      try {
+        const response = await opts.handler(event);
+        failedAt = response?.batchItemFailures?.[0]?.itemIdentifier;
+      } catch (err) {
+        opts.log?.(`kinesis poller: handler threw: ${String(err)}`);
+        failedAt = records[0].SequenceNumber;
+      }
+      if (!failedAt) {
+        checkpoints[shardId] = records[records.length - 1].SequenceNumber as string;
+        save();
+        iterator = page.NextShardIterator;
+        continue;
+      }
+      // Everything before the failed record is done; retry from it, or give up on it after maxAttempts.
+      const failedIndex = records.findIndex((r) => r.SequenceNumber === failedAt);
+      if (failedIndex > 0) checkpoints[shardId] = records[failedIndex - 1].SequenceNumber as string;
+      const n = (attempts.get(failedAt) ?? 0) + 1;
+      attempts.set(failedAt, n);
+      if (n >= (opts.maxAttempts ?? 5)) {
+        const poison = records[Math.max(0, failedIndex)];
+        opts.onFailure?.(poison, shardId);
+        opts.log?.(`kinesis poller: record ${failedAt} on ${shardId} failed ${n} times; sent to the on-failure destination`);
+        checkpoints[shardId] = failedAt;
+        save();
+        iterator = await iteratorAfter(shardId, failedAt);
+      } else {
+        save();
+        await sleep(Math.min(100 * 2 ** n, 2_000));
+        iterator = await iteratorAfter(shardId, undefined, failedAt);
+      }
+    }
+  };
+
+  const loops = shards.map((s) => pollShard(s.ShardId as string));
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      kinesis.destroy();
+    },
+    async drained() {
+      while (![...shards].every((s) => caughtUp.get(s.ShardId as string))) await sleep(20);
+    },
+  };
+}
+
+function toEventRecord(r: KinesisRecord, shardId: string, streamArn: string): KinesisStreamEvent['Records'][number] {
+  return {
+    eventID: `${shardId}:${r.SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    eventVersion: '1.0',
+    eventSource: 'aws:kinesis',
+    awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/cirrus-local',
+    eventSourceARN: streamArn,
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: r.PartitionKey as string,
+      sequenceNumber: r.SequenceNumber as string,
+      data: Buffer.from(r.Data as Uint8Array).toString('base64'),
+      approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
