@@ -1,5 +1,6 @@
 // DynamoDB Local (AWS's own jar, shipped in npm amplify-dynamodb-simulator) on the machine's Java.
 import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { claimPort, type Standin } from './ports';
@@ -13,7 +14,8 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   const child = spawn(
     'java',
     [`-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`, '-jar', join(pkg, 'DynamoDBLocal.jar'), '-port', String(port), '-disableTelemetry', ...storage],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // DynamoDB Local writes a metadata file into its working directory: keep it out of the checkout.
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.dataDir ?? tmpdir() },
   );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
