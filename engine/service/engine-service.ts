@@ -152,7 +152,7 @@ export class EngineService {
     this.wakeFlusher?.();
     await this.flusher;
     await this.snapshotInProgress;
-    if (opts.finalSnapshot && this.commandsSinceSnapshot > 0) await this.takeSnapshot();
+    if (opts.finalSnapshot) await this.takeSnapshot();
   }
 
   get stateHash(): string {

@@ -112,6 +112,7 @@ async function runStep(
           quantity: '0.01',
           price: price.toFixed(2),
           newOrderRespType: 'ACK',
+          newClientOrderId: `b${rate}-${i}`,
         })
         .then(
           (res) => {
