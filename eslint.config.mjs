@@ -6,6 +6,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', 'coverage/**', '.cirrus/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -138,7 +138,9 @@ async function spawnEngine(env: Record<string, string>, log: (line: string) => v
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => reject(new Error(`engine exited with ${code} before it was ready:\n${out.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`engine exited with ${code} before it was ready:\n${out.slice(-2000)}`)),
+    );
   });
   child.stdout?.resume();
   child.stderr?.resume();

@@ -1,12 +1,27 @@
 // Creates the stage's resources on the stand-ins from the same definitions the CDK stacks use
 // (lib/resources.ts), idempotently, and returns the environment the handlers and the engine read.
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM, ORDER_QUEUE, SNAPSHOT_BUCKET, TABLES, physicalName, queueName, type TableDef } from '../lib/resources';
+import {
+  DEFAULT_ENGINE_SHARDS,
+  EVENT_STREAM,
+  ORDER_QUEUE,
+  SNAPSHOT_BUCKET,
+  TABLES,
+  physicalName,
+  queueName,
+  type TableDef,
+} from '../lib/resources';
 
 export interface Provisioned {
   env: Record<string, string>;
@@ -25,7 +40,11 @@ export async function provision(stage: string, endpoints: Record<string, string>
   };
   const dynamo = new DynamoDBClient({ ...common, endpoint: endpoints.AWS_ENDPOINT_URL_DYNAMODB });
   const sqs = new SQSClient({ ...common, endpoint: endpoints.AWS_ENDPOINT_URL_SQS });
-  const kinesis = new KinesisClient({ ...common, endpoint: endpoints.AWS_ENDPOINT_URL_KINESIS, requestHandler: new NodeHttpHandler() });
+  const kinesis = new KinesisClient({
+    ...common,
+    endpoint: endpoints.AWS_ENDPOINT_URL_KINESIS,
+    requestHandler: new NodeHttpHandler(),
+  });
   const s3 = new S3Client({ ...common, endpoint: endpoints.AWS_ENDPOINT_URL_S3, forcePathStyle: true });
   const kms = new KMSClient({ ...common, endpoint: endpoints.AWS_ENDPOINT_URL_KMS });
   try {
@@ -41,9 +60,23 @@ export async function provision(stage: string, endpoints: Record<string, string>
     const queueUrls: Record<string, string> = {};
     const dlqUrls: Record<string, string> = {};
     for (const shard of DEFAULT_ENGINE_SHARDS) {
-      const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'false', DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' };
-      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: queueName(stage, shard.id, true), Attributes: { ...fifo, MessageRetentionPeriod: String(14 * 86400) } }));
-      const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+      const fifo = {
+        FifoQueue: 'true',
+        ContentBasedDeduplication: 'false',
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      };
+      const dlq = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: queueName(stage, shard.id, true),
+          Attributes: { ...fifo, MessageRetentionPeriod: String(14 * 86400) },
+        }),
+      );
+      const dlqArn = (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+        )
+      ).Attributes?.QueueArn;
       const queue = await sqs.send(
         new CreateQueueCommand({
           QueueName: queueName(stage, shard.id),
@@ -51,7 +84,10 @@ export async function provision(stage: string, endpoints: Record<string, string>
             ...fifo,
             VisibilityTimeout: String(ORDER_QUEUE.visibilityTimeoutSeconds),
             MessageRetentionPeriod: String(ORDER_QUEUE.retentionDays * 86400),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: ORDER_QUEUE.maxReceiveCount }),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn,
+              maxReceiveCount: ORDER_QUEUE.maxReceiveCount,
+            }),
           },
         }),
       );
@@ -65,7 +101,9 @@ export async function provision(stage: string, endpoints: Record<string, string>
 
     const streamName = physicalName(stage, EVENT_STREAM.name);
     try {
-      await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: EVENT_STREAM.shardCount }));
+      await kinesis.send(
+        new CreateStreamCommand({ StreamName: streamName, ShardCount: EVENT_STREAM.shardCount }),
+      );
     } catch (err) {
       if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
     }
@@ -85,12 +123,18 @@ export async function provision(stage: string, endpoints: Record<string, string>
     }
     env[SNAPSHOT_BUCKET.envVar] = snapshotBucket;
 
-    const aliases = new Map(((await kms.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => [a.AliasName, a.TargetKeyId]));
+    const aliases = new Map(
+      ((await kms.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => [a.AliasName, a.TargetKeyId]),
+    );
     const keyFor = async (alias: string, spec: 'SYMMETRIC_DEFAULT' | 'ECC_SECG_P256K1') => {
       const existing = aliases.get(alias);
       if (existing) return existing;
       const key = await kms.send(
-        new CreateKeyCommand({ KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY', Description: alias }),
+        new CreateKeyCommand({
+          KeySpec: spec,
+          KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY',
+          Description: alias,
+        }),
       );
       const id = key.KeyMetadata?.KeyId as string;
       await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: id }));
@@ -107,12 +151,20 @@ export async function provision(stage: string, endpoints: Record<string, string>
 }
 
 async function createTable(dynamo: DynamoDBClient, name: string, t: TableDef): Promise<void> {
-  const keys = (pk: { name: string; type: 'S' | 'N' }, sk?: { name: string; type: 'S' | 'N' }): KeySchemaElement[] => [
+  const keys = (
+    pk: { name: string; type: 'S' | 'N' },
+    sk?: { name: string; type: 'S' | 'N' },
+  ): KeySchemaElement[] => [
     { AttributeName: pk.name, KeyType: 'HASH' },
     ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
   ];
   const attributes = new Map<string, 'S' | 'N'>();
-  for (const k of [t.partitionKey, t.sortKey, ...(t.globalIndexes ?? []).flatMap((g) => [g.partitionKey, g.sortKey])]) if (k) attributes.set(k.name, k.type);
+  for (const k of [
+    t.partitionKey,
+    t.sortKey,
+    ...(t.globalIndexes ?? []).flatMap((g) => [g.partitionKey, g.sortKey]),
+  ])
+    if (k) attributes.set(k.name, k.type);
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: name }));
     return;
@@ -124,11 +176,23 @@ async function createTable(dynamo: DynamoDBClient, name: string, t: TableDef): P
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: keys(t.partitionKey, t.sortKey),
-      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
-      GlobalSecondaryIndexes: t.globalIndexes?.map((g) => ({ IndexName: g.indexName, KeySchema: keys(g.partitionKey, g.sortKey), Projection: { ProjectionType: 'ALL' } })),
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+        AttributeName,
+        AttributeType,
+      })),
+      GlobalSecondaryIndexes: t.globalIndexes?.map((g) => ({
+        IndexName: g.indexName,
+        KeySchema: keys(g.partitionKey, g.sortKey),
+        Projection: { ProjectionType: 'ALL' },
+      })),
     }),
   );
   if (t.ttlAttribute) {
-    await dynamo.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }));
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true },
+      }),
+    );
   }
 }

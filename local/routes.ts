@@ -10,10 +10,22 @@ export interface RestRoute {
   handler: ProxyHandler;
 }
 
-export const REST_ROUTES: Array<{ method: string; path: string; fn: 'market-data' | 'trading' | 'account' | 'users' }> = [
-  ...['ping', 'time', 'exchangeInfo', 'depth', 'trades', 'klines', 'ticker/24hr', 'ticker/price', 'ticker/bookTicker'].map(
-    (p) => ({ method: 'GET', path: `/api/v3/${p}`, fn: 'market-data' as const }),
-  ),
+export const REST_ROUTES: Array<{
+  method: string;
+  path: string;
+  fn: 'market-data' | 'trading' | 'account' | 'users';
+}> = [
+  ...[
+    'ping',
+    'time',
+    'exchangeInfo',
+    'depth',
+    'trades',
+    'klines',
+    'ticker/24hr',
+    'ticker/price',
+    'ticker/bookTicker',
+  ].map((p) => ({ method: 'GET', path: `/api/v3/${p}`, fn: 'market-data' as const })),
   { method: 'POST', path: '/api/v3/order', fn: 'trading' },
   { method: 'GET', path: '/api/v3/order', fn: 'trading' },
   { method: 'DELETE', path: '/api/v3/order', fn: 'trading' },

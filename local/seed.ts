@@ -43,9 +43,18 @@ export async function seed(opts: { demoUsers: boolean; dataDir: string }): Promi
         }
         const userId = (await ledger.findUserByEmail(email)) ?? (await ledger.createUser(email));
         for (const [asset, amount] of Object.entries(DEMO_FUNDS)) {
-          await ledger.creditDeposit(userId, asset, parseUnits(amount, assetScale(asset)), `demo-funding:${name}:${asset}`);
+          await ledger.creditDeposit(
+            userId,
+            asset,
+            parseUnits(amount, assetScale(asset)),
+            `demo-funding:${name}:${asset}`,
+          );
         }
-        const key = await new ApiKeyStore(pool, kms, process.env.DATA_KEY_ID as string).create(userId, ['read', 'trade'], 'demo');
+        const key = await new ApiKeyStore(pool, kms, process.env.DATA_KEY_ID as string).create(
+          userId,
+          ['read', 'trade'],
+          'demo',
+        );
         demoKeys.push({ name, ...key });
       }
       writeFileSync(file, JSON.stringify(demoKeys, null, 2), { mode: 0o600 });

@@ -133,7 +133,10 @@ export class MatchingEngine {
   }
 
   /** Aggregated visible quantity per level, best first, and the last depth update id. */
-  depth(market: string, limit: number): { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } {
+  depth(
+    market: string,
+    limit: number,
+  ): { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } {
     const book = this.books.get(market);
     if (!book) return { lastUpdateId: 0, bids: [], asks: [] };
     const take = (side: MarketBook['bids']) => {
@@ -233,7 +236,23 @@ function toTuple(o: Order): OrderTuple {
 }
 
 function fromTuple(market: string, t: OrderTuple): Order {
-  const order = new Order(t[0], t[1], market, t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13]);
+  const order = new Order(
+    t[0],
+    t[1],
+    market,
+    t[2],
+    t[3],
+    t[4],
+    t[5],
+    t[6],
+    t[7],
+    t[8],
+    t[9],
+    t[10],
+    t[11],
+    t[12],
+    t[13],
+  );
   order.executed = t[14];
   order.cumQuote = t[15];
   order.visible = t[16];

@@ -1,4 +1,12 @@
 export { MatchingEngine, hashSnapshot, CLOSED_ID_MEMORY, type OrderView } from './engine';
 export type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
 export * from './types';
-export { rulesFromSpec, priceToTicks, qtyToLots, quoteToNotional, ticksToPrice, lotsToQty, notionalToQuote } from './market';
+export {
+  rulesFromSpec,
+  priceToTicks,
+  qtyToLots,
+  quoteToNotional,
+  ticksToPrice,
+  lotsToQty,
+  notionalToQuote,
+} from './market';

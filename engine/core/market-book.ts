@@ -24,8 +24,18 @@ export interface OrderRegistry {
   close(order: Order): void;
 }
 
-const STOP_TYPES: ReadonlySet<OrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
-const LIMIT_PRICED: ReadonlySet<OrderType> = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const STOP_TYPES: ReadonlySet<OrderType> = new Set([
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+]);
+const LIMIT_PRICED: ReadonlySet<OrderType> = new Set([
+  'LIMIT',
+  'LIMIT_MAKER',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT_LIMIT',
+]);
 const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
 const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -66,7 +76,12 @@ export class MarketBook {
       return;
     }
     const type = cmd.type;
-    const tif: TimeInForce = LIMIT_PRICED.has(type) && type !== 'LIMIT_MAKER' ? (cmd.timeInForce ?? 'GTC') : type === 'LIMIT_MAKER' ? 'GTC' : 'IOC';
+    const tif: TimeInForce =
+      LIMIT_PRICED.has(type) && type !== 'LIMIT_MAKER'
+        ? (cmd.timeInForce ?? 'GTC')
+        : type === 'LIMIT_MAKER'
+          ? 'GTC'
+          : 'IOC';
     const order = new Order(
       cmd.orderId,
       cmd.userId,
@@ -115,8 +130,10 @@ export class MarketBook {
   cancel(cmd: CancelCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
     const order = this.registry.get(cmd.orderId);
-    if (!order || order.market !== this.rules.symbol) return this.reject('cancel', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
-    if (order.userId !== cmd.userId) return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
+    if (!order || order.market !== this.rules.symbol)
+      return this.reject('cancel', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
+    if (order.userId !== cmd.userId)
+      return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
     if (order.level) this.detach(order);
     else this.stops.splice(this.stops.indexOf(order), 1);
     this.close(order, 'CANCELED', out);
@@ -126,8 +143,10 @@ export class MarketBook {
   amend(cmd: AmendCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
     const order = this.registry.get(cmd.orderId);
-    if (!order || order.market !== this.rules.symbol) return this.reject('amend', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
-    if (order.userId !== cmd.userId) return this.reject('amend', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
+    if (!order || order.market !== this.rules.symbol)
+      return this.reject('amend', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
+    if (order.userId !== cmd.userId)
+      return this.reject('amend', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
     const newQty = cmd.newQuantity ?? order.quantity;
     const newPrice = cmd.newPrice ?? order.price;
     const r = this.rules;
@@ -206,7 +225,9 @@ export class MarketBook {
           continue;
         }
         const price = level.price;
-        const qty = byQuote ? Math.min(maker.visible, Math.floor(quoteLeft / price)) : Math.min(maker.visible, order.remaining);
+        const qty = byQuote
+          ? Math.min(maker.visible, Math.floor(quoteLeft / price))
+          : Math.min(maker.visible, order.remaining);
         if (qty === 0) {
           quoteExhausted = true;
           break outer;
@@ -305,7 +326,14 @@ export class MarketBook {
         const stop = this.stops[i];
         if (!this.stopHolds(stop.side, stop.orderType, stop.stopPrice)) continue;
         this.stops.splice(i, 1);
-        out.push({ type: 'triggered', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, orderId: stop.orderId, userId: stop.userId });
+        out.push({
+          type: 'triggered',
+          market: this.rules.symbol,
+          seq: ++this.seq,
+          ts: this.ts,
+          orderId: stop.orderId,
+          userId: stop.userId,
+        });
         this.execute(stop, out);
         // A trade may have moved the price again: rescan from the oldest stop.
         this.traded = true;
@@ -336,7 +364,8 @@ export class MarketBook {
     const priced = LIMIT_PRICED.has(type);
     if (!priced && !STOP_TYPES.has(type) && type !== 'MARKET') return 'INVALID_QUANTITY';
     if (priced) {
-      if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks) return 'INVALID_PRICE';
+      if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks)
+        return 'INVALID_PRICE';
     }
     if (STOP_TYPES.has(type)) {
       const sp = cmd.stopPrice;
@@ -366,8 +395,10 @@ export class MarketBook {
     if (cmd.icebergQuantity !== undefined) {
       const ice = cmd.icebergQuantity;
       const q = cmd.quantity ?? 0;
-      const icebergType = (type === 'LIMIT' && (cmd.timeInForce ?? 'GTC') === 'GTC') || type === 'LIMIT_MAKER';
-      if (!icebergType || !isPositiveInt(ice) || ice >= q || Math.ceil(q / ice) > r.maxIcebergParts) return 'INVALID_ICEBERG';
+      const icebergType =
+        (type === 'LIMIT' && (cmd.timeInForce ?? 'GTC') === 'GTC') || type === 'LIMIT_MAKER';
+      if (!icebergType || !isPositiveInt(ice) || ice >= q || Math.ceil(q / ice) > r.maxIcebergParts)
+        return 'INVALID_ICEBERG';
     }
     if (type === 'LIMIT_MAKER' && this.crossesBest(cmd.side, cmd.price as number)) return 'WOULD_TAKE';
     return undefined;
@@ -426,8 +457,23 @@ export class MarketBook {
     });
   }
 
-  private reject(command: 'place' | 'cancel' | 'amend', orderId: number, userId: number, reason: RejectReason, out: EngineEvent[]): void {
-    out.push({ type: 'rejected', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, command, orderId, userId, reason });
+  private reject(
+    command: 'place' | 'cancel' | 'amend',
+    orderId: number,
+    userId: number,
+    reason: RejectReason,
+    out: EngineEvent[],
+  ): void {
+    out.push({
+      type: 'rejected',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      command,
+      orderId,
+      userId,
+      reason,
+    });
   }
 
   /** One depth event with every level whose visible quantity this command changed. */
@@ -441,7 +487,16 @@ export class MarketBook {
     if (asks.length > 1) asks.sort((a, b) => a[0] - b[0]);
     const U = this.updateId + 1;
     this.updateId += changes;
-    out.push({ type: 'depth', market: this.rules.symbol, seq: ++this.seq, ts: this.ts, U, u: this.updateId, bids, asks });
+    out.push({
+      type: 'depth',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      U,
+      u: this.updateId,
+      bids,
+      asks,
+    });
   }
 }
 

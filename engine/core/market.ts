@@ -71,7 +71,8 @@ export function rulesFromSpec(spec: MarketSpec): MarketRules {
   const step = mustParse(spec.stepSize, 'stepSize');
   const minPrice = units(mustParse(spec.minPrice, 'minPrice'), tick);
   const minQty = units(mustParse(spec.minQty, 'minQty'), step);
-  if (minPrice === null || minQty === null) throw new Error(`market ${spec.symbol}: minPrice/minQty off the grid`);
+  if (minPrice === null || minQty === null)
+    throw new Error(`market ${spec.symbol}: minPrice/minQty off the grid`);
   return {
     symbol: spec.symbol,
     minPriceTicks: Math.max(1, Number(minPrice)),

@@ -6,13 +6,7 @@
 export type Side = 'BUY' | 'SELL';
 
 export type OrderType =
-  | 'LIMIT'
-  | 'MARKET'
-  | 'LIMIT_MAKER'
-  | 'STOP_LOSS'
-  | 'STOP_LOSS_LIMIT'
-  | 'TAKE_PROFIT'
-  | 'TAKE_PROFIT_LIMIT';
+  'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
 
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 
@@ -209,13 +203,7 @@ export interface DepthEvent extends EventBase {
 }
 
 export type EngineEvent =
-  | AcceptedEvent
-  | RejectedEvent
-  | TradeEvent
-  | ClosedEvent
-  | TriggeredEvent
-  | AmendedEvent
-  | DepthEvent;
+  AcceptedEvent | RejectedEvent | TradeEvent | ClosedEvent | TriggeredEvent | AmendedEvent | DepthEvent;
 
 /**
  * A market as operators define it (decimal strings, Binance filter names). `engine/core/market.ts`

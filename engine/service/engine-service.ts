@@ -212,7 +212,9 @@ export class EngineService {
         parsed = undefined;
       }
       if (!parsed?.success) {
-        this.opts.logger.error('malformed command message left for the DLQ', { messageId: message.messageId });
+        this.opts.logger.error('malformed command message left for the DLQ', {
+          messageId: message.messageId,
+        });
         continue;
       }
       const { cmdId, command } = parsed.data;
@@ -314,7 +316,8 @@ export class EngineService {
         const box = this.outboxFor(record.market);
         box.commands.splice(0, record.commands.length);
         box.events.splice(0, record.events.length);
-        if (outcome.shardId && outcome.sequenceNumber) this.positions[outcome.shardId] = outcome.sequenceNumber;
+        if (outcome.shardId && outcome.sequenceNumber)
+          this.positions[outcome.shardId] = outcome.sequenceNumber;
         this.markPublished(record.market, record.commands[record.commands.length - 1].lastSeq);
       });
       if (failed) {

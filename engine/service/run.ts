@@ -43,7 +43,8 @@ export async function runEngine(config: EngineConfig, logger: ServiceLogger): Pr
     sink: eventLog,
     log: eventLog,
     snapshots: new S3SnapshotStore(s3, config.SNAPSHOT_BUCKET),
-    heartbeat: config.ENGINE_HEARTBEAT === 'on' ? new CloudWatchHeartbeat(cloudwatch, config.ENGINE_SHARD) : undefined,
+    heartbeat:
+      config.ENGINE_HEARTBEAT === 'on' ? new CloudWatchHeartbeat(cloudwatch, config.ENGINE_SHARD) : undefined,
     logger,
     receivers: config.RECEIVERS,
     snapshotEveryCommands: config.SNAPSHOT_EVERY_COMMANDS,

@@ -31,7 +31,11 @@ async function account(req: ApiRequest) {
     preventSor: false,
     updateTime: Date.now(),
     accountType: 'SPOT',
-    balances: balances.map((b) => ({ asset: b.asset, free: formatUnits(b.available, assetScale(b.asset)), locked: formatUnits(b.locked, assetScale(b.asset)) })),
+    balances: balances.map((b) => ({
+      asset: b.asset,
+      free: formatUnits(b.available, assetScale(b.asset)),
+      locked: formatUnits(b.locked, assetScale(b.asset)),
+    })),
     permissions: ['SPOT'],
     uid: userId,
   };
@@ -40,9 +44,20 @@ async function account(req: ApiRequest) {
 async function myTrades(req: ApiRequest) {
   const ctx = apiContext();
   const { userId } = await authenticate(req, 'read', ctx.auth);
-  const id = z.string().regex(/^\d{1,16}$/).transform(Number).optional();
+  const id = z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .transform(Number)
+    .optional();
   const p = parseParams(
-    z.object({ symbol: z.string().regex(/^[A-Z0-9]{2,20}$/), orderId: id, startTime: id, endTime: id, fromId: id, limit: limitParam(1000, 500) }),
+    z.object({
+      symbol: z.string().regex(/^[A-Z0-9]{2,20}$/),
+      orderId: id,
+      startTime: id,
+      endTime: id,
+      fromId: id,
+      limit: limitParam(1000, 500),
+    }),
     req.params,
   );
   const spec = ctx.orderService.market(p.symbol);
@@ -50,7 +65,11 @@ async function myTrades(req: ApiRequest) {
     throw new BinanceError(400, -1106, "Parameter 'fromId' sent when not required.");
   }
   const trades = await ctx.userTrades.list(userId, spec.symbol, p);
-  return trades.filter((t) => t.userId === userId).map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset)));
+  return trades
+    .filter((t) => t.userId === userId)
+    .map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset)));
 }
 
-export const handler = createApiHandler(router({ 'GET /api/v3/account': account, 'GET /api/v3/myTrades': myTrades }));
+export const handler = createApiHandler(
+  router({ 'GET /api/v3/account': account, 'GET /api/v3/myTrades': myTrades }),
+);

@@ -27,7 +27,9 @@ let ctx: ApiContext | undefined;
 
 /** Queue per market: ORDER_QUEUE_URLS (JSON symbol → URL) when shards differ, else ORDER_QUEUE_URL. */
 function queueUrlFor(symbol: string): string {
-  const map = process.env.ORDER_QUEUE_URLS ? (JSON.parse(process.env.ORDER_QUEUE_URLS) as Record<string, string>) : {};
+  const map = process.env.ORDER_QUEUE_URLS
+    ? (JSON.parse(process.env.ORDER_QUEUE_URLS) as Record<string, string>)
+    : {};
   return map[symbol] ?? requiredEnv(ORDER_QUEUE.envVar);
 }
 
@@ -35,7 +37,11 @@ export function apiContext(): ApiContext {
   if (ctx) return ctx;
   const db = dynamoClient();
   const orders = new OrderStore(db, requiredEnv(TABLES.orders.envVar));
-  const marketData = new MarketDataStore(db, requiredEnv(TABLES.marketData.envVar), requiredEnv(TABLES.trades.envVar));
+  const marketData = new MarketDataStore(
+    db,
+    requiredEnv(TABLES.marketData.envVar),
+    requiredEnv(TABLES.trades.envVar),
+  );
   const ledger = new LedgerRepository(dbPool());
   const keys = new ApiKeyStore(dbPool(), kmsClient(), requiredEnv('DATA_KEY_ID'));
   const sqs = sqsClient();

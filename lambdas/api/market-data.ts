@@ -31,7 +31,8 @@ function symbolsParam(req: ApiRequest): MarketSpec[] {
     } catch {
       throw new BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.");
     }
-    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.");
+    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))
+      throw new BinanceError(400, -1100, "Illegal characters found in parameter 'symbols'.");
     return (list as string[]).map(market);
   }
   return MARKETS;
@@ -56,7 +57,15 @@ function exchangeInfo(req: ApiRequest) {
       quoteAssetPrecision: 8,
       baseCommissionPrecision: 8,
       quoteCommissionPrecision: 8,
-      orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
+      orderTypes: [
+        'LIMIT',
+        'LIMIT_MAKER',
+        'MARKET',
+        'STOP_LOSS',
+        'STOP_LOSS_LIMIT',
+        'TAKE_PROFIT',
+        'TAKE_PROFIT_LIMIT',
+      ],
       icebergAllowed: true,
       ocoAllowed: false,
       otoAllowed: false,
@@ -66,11 +75,33 @@ function exchangeInfo(req: ApiRequest) {
       isSpotTradingAllowed: true,
       isMarginTradingAllowed: false,
       filters: [
-        { filterType: 'PRICE_FILTER', minPrice: fixed8(m.minPrice), maxPrice: fixed8(m.maxPrice), tickSize: fixed8(m.tickSize) },
-        { filterType: 'LOT_SIZE', minQty: fixed8(m.minQty), maxQty: fixed8(m.maxQty), stepSize: fixed8(m.stepSize) },
+        {
+          filterType: 'PRICE_FILTER',
+          minPrice: fixed8(m.minPrice),
+          maxPrice: fixed8(m.maxPrice),
+          tickSize: fixed8(m.tickSize),
+        },
+        {
+          filterType: 'LOT_SIZE',
+          minQty: fixed8(m.minQty),
+          maxQty: fixed8(m.maxQty),
+          stepSize: fixed8(m.stepSize),
+        },
         { filterType: 'ICEBERG_PARTS', limit: m.maxIcebergParts },
-        { filterType: 'MARKET_LOT_SIZE', minQty: fixed8(m.minQty), maxQty: fixed8(m.maxQty), stepSize: fixed8(m.stepSize) },
-        { filterType: 'NOTIONAL', minNotional: fixed8(m.minNotional), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+        {
+          filterType: 'MARKET_LOT_SIZE',
+          minQty: fixed8(m.minQty),
+          maxQty: fixed8(m.maxQty),
+          stepSize: fixed8(m.stepSize),
+        },
+        {
+          filterType: 'NOTIONAL',
+          minNotional: fixed8(m.minNotional),
+          applyMinToMarket: true,
+          maxNotional: '9000000.00000000',
+          applyMaxToMarket: false,
+          avgPriceMins: 5,
+        },
         { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
       ],
       permissions: [],
@@ -85,7 +116,8 @@ async function depth(req: ApiRequest) {
   const p = parseParams(symbolSchema.extend({ limit: limitParam(5000, 100) }), req.params);
   const spec = market(p.symbol);
   const book = await apiContext().marketData.getBook(spec.symbol);
-  const side = (levels: Array<[number, number]>) => levels.slice(0, p.limit).map(([pr, q]) => [price(spec, pr), qty(spec, q)]);
+  const side = (levels: Array<[number, number]>) =>
+    levels.slice(0, p.limit).map(([pr, q]) => [price(spec, pr), qty(spec, q)]);
   return { lastUpdateId: book.lastUpdateId, bids: side(book.bids), asks: side(book.asks) };
 }
 
@@ -103,10 +135,17 @@ async function trades(req: ApiRequest) {
   }));
 }
 
-const id = z.string().regex(/^\d{1,16}$/).transform(Number).optional();
+const id = z
+  .string()
+  .regex(/^\d{1,16}$/)
+  .transform(Number)
+  .optional();
 
 async function klines(req: ApiRequest) {
-  const p = parseParams(symbolSchema.extend({ interval: z.string(), startTime: id, endTime: id, limit: limitParam(1000, 500) }), req.params);
+  const p = parseParams(
+    symbolSchema.extend({ interval: z.string(), startTime: id, endTime: id, limit: limitParam(1000, 500) }),
+    req.params,
+  );
   const spec = market(p.symbol);
   const ms = CANDLE_INTERVALS[p.interval];
   if (!ms) throw new BinanceError(400, -1120, 'Invalid interval.');
@@ -144,7 +183,13 @@ async function bookTicker(req: ApiRequest) {
     specs.map(async (spec) => {
       const b = await apiContext().marketData.getBook(spec.symbol);
       const [bid, ask] = [b.bids[0] ?? [0, 0], b.asks[0] ?? [0, 0]];
-      return { symbol: spec.symbol, bidPrice: price(spec, bid[0]), bidQty: qty(spec, bid[1]), askPrice: price(spec, ask[0]), askQty: qty(spec, ask[1]) };
+      return {
+        symbol: spec.symbol,
+        bidPrice: price(spec, bid[0]),
+        bidQty: qty(spec, bid[1]),
+        askPrice: price(spec, ask[0]),
+        askQty: qty(spec, ask[1]),
+      };
     }),
   );
   return req.params.symbol ? out[0] : out;
@@ -157,7 +202,11 @@ async function ticker24h(req: ApiRequest) {
   const out = await Promise.all(
     specs.map(async (spec) => {
       const ctx = apiContext();
-      const candles = await ctx.marketData.candles(spec.symbol, '1m', { startTime: now - 86_400_000, endTime: now, limit: 1440 });
+      const candles = await ctx.marketData.candles(spec.symbol, '1m', {
+        startTime: now - 86_400_000,
+        endTime: now,
+        limit: 1440,
+      });
       const book = await ctx.marketData.getBook(spec.symbol);
       const [last] = await ctx.marketData.recentTrades(spec.symbol, 1);
       const open = candles[0]?.o ?? 0;
@@ -181,8 +230,14 @@ async function ticker24h(req: ApiRequest) {
         askPrice: price(spec, book.asks[0]?.[0] ?? 0),
         askQty: qty(spec, book.asks[0]?.[1] ?? 0),
         openPrice: price(spec, open),
-        highPrice: price(spec, candles.reduce((h, c) => Math.max(h, c.h), 0)),
-        lowPrice: price(spec, candles.length ? candles.reduce((l, c) => Math.min(l, c.l), Number.MAX_SAFE_INTEGER) : 0),
+        highPrice: price(
+          spec,
+          candles.reduce((h, c) => Math.max(h, c.h), 0),
+        ),
+        lowPrice: price(
+          spec,
+          candles.length ? candles.reduce((l, c) => Math.min(l, c.l), Number.MAX_SAFE_INTEGER) : 0,
+        ),
         volume: qty(spec, v),
         quoteVolume: quote(spec, q),
         openTime: now - 86_400_000,

@@ -10,7 +10,10 @@ import { cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
 import { planOrder } from './orders/plan-order';
 
 const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
-const idParam = z.string().regex(/^\d{1,16}$/).transform(Number);
+const idParam = z
+  .string()
+  .regex(/^\d{1,16}$/)
+  .transform(Number);
 export const limitParam = (max: number, def: number) =>
   z
     .string()
@@ -19,7 +22,12 @@ export const limitParam = (max: number, def: number) =>
     .transform((s) => (s === undefined ? def : Number(s)))
     .refine((n) => n >= 1 && n <= max, { message: `limit must be between 1 and ${max}` });
 
-const orderRefSchema = z.object({ symbol: symbolParam, orderId: idParam.optional(), origClientOrderId: z.string().max(64).optional(), newClientOrderId: z.string().max(64).optional() });
+const orderRefSchema = z.object({
+  symbol: symbolParam,
+  orderId: idParam.optional(),
+  origClientOrderId: z.string().max(64).optional(),
+  newClientOrderId: z.string().max(64).optional(),
+});
 const newOrderSchema = z.object({
   symbol: symbolParam,
   side: z.string().max(10),
@@ -31,7 +39,10 @@ const newOrderSchema = z.object({
   stopPrice: z.string().max(40).optional(),
   icebergQty: z.string().max(40).optional(),
   trailingDelta: z.string().max(20).optional(),
-  newClientOrderId: z.string().regex(/^[a-zA-Z0-9\-_.]{1,36}$/).optional(),
+  newClientOrderId: z
+    .string()
+    .regex(/^[a-zA-Z0-9\-_.]{1,36}$/)
+    .optional(),
   selfTradePreventionMode: z.string().max(20).optional(),
   newOrderRespType: z.enum(['ACK', 'RESULT', 'FULL']).optional(),
 });
@@ -39,7 +50,10 @@ const newOrderSchema = z.object({
 /** How long a RESULT/FULL response waits for the engine's answer before returning what is known. */
 const WAIT_FOR_ENGINE_MS = 3_000;
 
-async function waitForEngine(orderId: number, done: (o: OrderRecord) => boolean): Promise<OrderRecord | undefined> {
+async function waitForEngine(
+  orderId: number,
+  done: (o: OrderRecord) => boolean,
+): Promise<OrderRecord | undefined> {
   const { orders } = apiContext();
   const until = Date.now() + WAIT_FOR_ENGINE_MS;
   let order = await orders.get(orderId);
@@ -95,7 +109,12 @@ async function cancelOrder(req: ApiRequest) {
   const p = parseParams(orderRefSchema, req.params);
   const order = await ctx.orderService.cancel(userId, p.symbol, p);
   const after = (await waitForEngine(order.orderId, closed)) ?? order;
-  return cancelJson(ctx.orderService.market(p.symbol), after, Date.now(), p.newClientOrderId ?? order.clientOrderId);
+  return cancelJson(
+    ctx.orderService.market(p.symbol),
+    after,
+    Date.now(),
+    p.newClientOrderId ?? order.clientOrderId,
+  );
 }
 
 async function cancelOpenOrders(req: ApiRequest) {
@@ -137,7 +156,11 @@ async function allOrders(req: ApiRequest) {
   const spec = ctx.orderService.market(p.symbol);
   const orders = await ctx.orders.listAll(userId, p.symbol, { fromOrderId: p.orderId, limit: p.limit });
   return orders
-    .filter((o) => (p.startTime === undefined || o.time >= p.startTime) && (p.endTime === undefined || o.time <= p.endTime))
+    .filter(
+      (o) =>
+        (p.startTime === undefined || o.time >= p.startTime) &&
+        (p.endTime === undefined || o.time <= p.endTime),
+    )
     .map((o) => orderJson(spec, o));
 }
 

@@ -11,12 +11,15 @@ const permissionsParam = z
   .string()
   .optional()
   .transform((s) => (s ?? 'read,trade').split(',').map((x) => x.trim()))
-  .refine((xs) => xs.every((x) => (PERMISSIONS as readonly string[]).includes(x)), { message: 'permissions are read, trade, withdraw' });
+  .refine((xs) => xs.every((x) => (PERMISSIONS as readonly string[]).includes(x)), {
+    message: 'permissions are read, trade, withdraw',
+  });
 
 async function register(req: ApiRequest) {
   const ctx = apiContext();
   const { email } = parseParams(registerSchema, req.params);
-  if (process.env.REGISTRATION_OPEN === 'false') throw new BinanceError(403, -4003, 'Registration is closed.');
+  if (process.env.REGISTRATION_OPEN === 'false')
+    throw new BinanceError(403, -4003, 'Registration is closed.');
   if ((await ctx.ledger.findUserByEmail(email.toLowerCase())) !== undefined) {
     throw new BinanceError(400, -4001, 'This email is already registered.');
   }
@@ -37,7 +40,10 @@ async function listKeys(req: ApiRequest) {
 async function createKey(req: ApiRequest) {
   const ctx = apiContext();
   const { userId } = await authenticate(req, 'trade', ctx.auth);
-  const p = parseParams(z.object({ permissions: permissionsParam, label: z.string().max(64).optional() }), req.params);
+  const p = parseParams(
+    z.object({ permissions: permissionsParam, label: z.string().max(64).optional() }),
+    req.params,
+  );
   const key = await ctx.keys.create(userId, p.permissions as Permission[], p.label ?? '');
   return { ...key, permissions: p.permissions };
 }
@@ -47,7 +53,8 @@ async function revokeKey(req: ApiRequest) {
   const { userId } = await authenticate(req, 'read', ctx.auth);
   const p = parseParams(z.object({ apiKey: z.string().regex(/^[A-Za-z0-9]{64}$/) }), req.params);
   // Someone else's key is indistinguishable from an unknown one.
-  if (!(await ctx.keys.revoke(userId, p.apiKey))) throw new BinanceError(400, -2015, 'Invalid API-key, IP, or permissions for action.');
+  if (!(await ctx.keys.revoke(userId, p.apiKey)))
+    throw new BinanceError(400, -2015, 'Invalid API-key, IP, or permissions for action.');
   return {};
 }
 

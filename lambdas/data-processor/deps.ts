@@ -43,7 +43,11 @@ export async function processorDeps(): Promise<ProcessorDeps> {
   if (deps) return deps;
   const db = dynamoClient();
   const ledger = new LedgerRepository(dbPool());
-  const marketData = new MarketDataStore(db, requiredEnv(TABLES.marketData.envVar), requiredEnv(TABLES.trades.envVar));
+  const marketData = new MarketDataStore(
+    db,
+    requiredEnv(TABLES.marketData.envVar),
+    requiredEnv(TABLES.trades.envVar),
+  );
   deps = {
     markets: new Map(MARKETS.map((m) => [m.symbol, m])),
     ledger: {

@@ -3,7 +3,13 @@
 // applies depth updates past its lastUpdateId.
 import type { DepthEvent, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
-import { CANDLE_INTERVALS, MAX_BOOK_LEVELS, type BookView, type Candle, type MarketDataStore } from '../shared/stores/market-data';
+import {
+  CANDLE_INTERVALS,
+  MAX_BOOK_LEVELS,
+  type BookView,
+  type Candle,
+  type MarketDataStore,
+} from '../shared/stores/market-data';
 
 export async function applyMarketData(store: MarketDataStore, records: EventRecord[]): Promise<void> {
   for (const record of records) {
@@ -11,10 +17,18 @@ export async function applyMarketData(store: MarketDataStore, records: EventReco
     if (trades.length > 0) {
       await store.putTrades(
         record.market,
-        trades.map((t) => ({ id: t.tradeId, price: t.price, qty: t.quantity, time: t.ts, isBuyerMaker: t.takerSide === 'SELL' })),
+        trades.map((t) => ({
+          id: t.tradeId,
+          price: t.price,
+          qty: t.quantity,
+          time: t.ts,
+          isBuyerMaker: t.takerSide === 'SELL',
+        })),
       );
       await Promise.all(
-        Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) => candlesOf(trades, ms).map((c) => store.mergeCandle(record.market, interval, c))),
+        Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) =>
+          candlesOf(trades, ms).map((c) => store.mergeCandle(record.market, interval, c)),
+        ),
       );
     }
     const depth = record.events.filter((e): e is DepthEvent => e.type === 'depth');
@@ -31,8 +45,18 @@ export function candlesOf(trades: TradeEvent[], intervalMs: number): Candle[] {
     const c = byOpen.get(openTime);
     if (!c) {
       byOpen.set(openTime, {
-        openTime, o: t.price, h: t.price, l: t.price, c: t.price, v: t.quantity, q: notional, n: 1,
-        tbv: takerBuy ? t.quantity : 0, tbq: takerBuy ? notional : 0, firstTradeId: t.tradeId, lastTradeId: t.tradeId,
+        openTime,
+        o: t.price,
+        h: t.price,
+        l: t.price,
+        c: t.price,
+        v: t.quantity,
+        q: notional,
+        n: 1,
+        tbv: takerBuy ? t.quantity : 0,
+        tbq: takerBuy ? notional : 0,
+        firstTradeId: t.tradeId,
+        lastTradeId: t.tradeId,
       });
       continue;
     }
@@ -58,8 +82,15 @@ export function applyDepth(book: BookView, events: DepthEvent[]): BookView {
   let lastUpdateId = book.lastUpdateId;
   for (const e of events) {
     if (e.u <= lastUpdateId) continue; // already applied
-    for (const [price, qty] of e.bids) qty === 0 ? bids.delete(price) : bids.set(price, qty);
-    for (const [price, qty] of e.asks) qty === 0 ? asks.delete(price) : asks.set(price, qty);
+    for (const [side, levels] of [
+      [bids, e.bids],
+      [asks, e.asks],
+    ] as const) {
+      for (const [price, qty] of levels) {
+        if (qty === 0) side.delete(price);
+        else side.set(price, qty);
+      }
+    }
     lastUpdateId = e.u;
   }
   return {

@@ -34,7 +34,8 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
     p.updateTime = ts;
     return p;
   };
-  const isClosed = (p: OrderProgress) => p.status !== undefined && p.status !== 'NEW' && p.status !== 'PARTIALLY_FILLED';
+  const isClosed = (p: OrderProgress) =>
+    p.status !== undefined && p.status !== 'NEW' && p.status !== 'PARTIALLY_FILLED';
 
   for (const e of events) {
     switch (e.type) {
@@ -48,7 +49,8 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
       }
       case 'rejected':
         // A duplicate id names an order that exists and is not this command's: leave it alone.
-        if (e.command === 'place' && e.reason !== 'DUPLICATE_ORDER_ID') touch(e.orderId, e.seq, e.ts).status = 'REJECTED';
+        if (e.command === 'place' && e.reason !== 'DUPLICATE_ORDER_ID')
+          touch(e.orderId, e.seq, e.ts).status = 'REJECTED';
         break;
       case 'triggered': {
         const p = touch(e.orderId, e.seq, e.ts);

@@ -32,7 +32,9 @@ export async function processEventRecord(record: EventRecord, deps: ProcessorDep
   for (const event of record.events) await settle(spec, event, deps.ledger);
 
   // Fills before order state: once an order shows the engine's answer, its fills are readable too.
-  const fills = record.events.filter((e): e is TradeEvent => e.type === 'trade').flatMap((t) => deps.userTradesOf(spec, t));
+  const fills = record.events
+    .filter((e): e is TradeEvent => e.type === 'trade')
+    .flatMap((t) => deps.userTradesOf(spec, t));
   if (fills.length > 0) await deps.userTrades.putAll(fills);
   const progress = orderProgressFromEvents(record.events);
   await Promise.all(progress.map((p) => deps.orders.applyProgress(p)));
@@ -49,7 +51,8 @@ async function settle(spec: MarketSpec, event: EngineEvent, ledger: SettlementLe
       return;
     case 'rejected':
       // A duplicate id names someone else's live order: its lock must stay.
-      if (event.command === 'place' && event.reason !== 'DUPLICATE_ORDER_ID') await ledger.releaseOrderLock(event.orderId);
+      if (event.command === 'place' && event.reason !== 'DUPLICATE_ORDER_ID')
+        await ledger.releaseOrderLock(event.orderId);
       return;
     default:
       return;

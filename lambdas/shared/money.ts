@@ -41,7 +41,8 @@ function unitsPer(step: string, asset: string): bigint {
   const m = DECIMAL.exec(step);
   if (!m) throw new Error(`bad decimal ${step}`);
   const frac = m[2] ?? '';
-  if (frac.replace(/0+$/, '').length > scale) throw new Error(`${step} is finer than the ${asset} ledger scale`);
+  if (frac.replace(/0+$/, '').length > scale)
+    throw new Error(`${step} is finer than the ${asset} ledger scale`);
   return BigInt(m[1] + frac.padEnd(scale, '0').slice(0, scale));
 }
 
@@ -58,8 +59,14 @@ function factors(market: MarketSpec): { perLot: bigint; perTickLot: bigint } {
     const product = BigInt(tick[1] + tickFrac) * BigInt(step[1] + stepFrac);
     const places = tickFrac.length + stepFrac.length;
     const quoteScale = assetScale(market.quoteAsset);
-    if (places > quoteScale) throw new Error(`${market.symbol}: tickSize × stepSize is finer than the ${market.quoteAsset} ledger scale`);
-    f = { perLot: unitsPer(market.stepSize, market.baseAsset), perTickLot: product * 10n ** BigInt(quoteScale - places) };
+    if (places > quoteScale)
+      throw new Error(
+        `${market.symbol}: tickSize × stepSize is finer than the ${market.quoteAsset} ledger scale`,
+      );
+    f = {
+      perLot: unitsPer(market.stepSize, market.baseAsset),
+      perTickLot: product * 10n ** BigInt(quoteScale - places),
+    };
     cache.set(market.symbol, f);
   }
   return f;

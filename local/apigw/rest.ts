@@ -15,7 +15,12 @@ export interface LocalRestApi {
   stop(): Promise<void>;
 }
 
-export function buildProxyEvent(req: IncomingMessage, body: Buffer, route: { path: string }, stage = 'local'): APIGatewayProxyEvent {
+export function buildProxyEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: { path: string },
+  stage = 'local',
+): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -101,7 +106,11 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-export async function startRestApi(opts: { port: number; routes: LocalRoute[]; log?: (line: string) => void }): Promise<LocalRestApi> {
+export async function startRestApi(opts: {
+  port: number;
+  routes: LocalRoute[];
+  log?: (line: string) => void;
+}): Promise<LocalRestApi> {
   const table = new Map(opts.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -114,14 +123,18 @@ export async function startRestApi(opts: { port: number; routes: LocalRoute[]; l
       route
         .handler(event, lambdaContext(`cirrus-local${route.path.replace(/\//g, '-')}`))
         .then((result) => {
-          const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+          const headers: Record<string, string | string[]> = {
+            ...(result.headers as Record<string, string>),
+          };
           for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
           res.writeHead(result.statusCode, headers);
           res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
         })
         .catch((err: unknown) => {
           // What API Gateway answers when the integration fails.
-          opts.log?.(`handler for ${route.method} ${route.path} failed: ${err instanceof Error ? err.stack : String(err)}`);
+          opts.log?.(
+            `handler for ${route.method} ${route.path} failed: ${err instanceof Error ? err.stack : String(err)}`,
+          );
           json(res, 502, { message: 'Internal server error' });
         });
     });
@@ -129,7 +142,13 @@ export async function startRestApi(opts: { port: number; routes: LocalRoute[]; l
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${opts.port} for the REST API is already in use (try --port)` : err.message)),
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${opts.port} for the REST API is already in use (try --port)`
+            : err.message,
+        ),
+      ),
     );
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });

@@ -7,13 +7,22 @@ import { claimPort, type Standin } from './ports';
 
 export async function startDynamoDb(opts: { port: number; dataDir?: string }): Promise<Standin> {
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
-  if (java.error || java.status !== 0) throw new Error('Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)');
+  if (java.error || java.status !== 0)
+    throw new Error('Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)');
   const port = await claimPort(opts.port, 'DynamoDB Local');
   const pkg = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const storage = opts.dataDir ? ['-dbPath', opts.dataDir] : ['-inMemory'];
   const child = spawn(
     'java',
-    [`-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`, '-jar', join(pkg, 'DynamoDBLocal.jar'), '-port', String(port), '-disableTelemetry', ...storage],
+    [
+      `-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(pkg, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-disableTelemetry',
+      ...storage,
+    ],
     // DynamoDB Local writes a metadata file into its working directory: keep it out of the checkout.
     { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.dataDir ?? tmpdir() },
   );
@@ -22,7 +31,12 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   try {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr.slice(-500)}`);

@@ -6,7 +6,9 @@ import { claimPort, type Standin } from './ports';
 
 export async function startSqsAndS3(opts: { port: number }): Promise<Standin> {
   const port = await claimPort(opts.port, 'SQS/S3 (fauxqs)');
-  const child = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs'), String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   await new Promise<void>((resolve, reject) => {

@@ -40,15 +40,29 @@ export async function startStandins(opts: StandinOptions): Promise<Standins> {
   const stops: Array<() => Promise<void>> = [];
   try {
     const [dynamo, sqs, kinesis, kms, pg] = await Promise.all([
-      startDynamoDb({ port: port('dynamodb'), dataDir: dir('dynamodb') }).then((s) => (stops.push(s.stop), log(`dynamodb     DynamoDB Local at ${s.endpoint}`), s)),
-      startSqsAndS3({ port: port('sqs') }).then((s) => (stops.push(s.stop), log(`sqs+s3       fauxqs at ${s.endpoint}`), s)),
-      startKinesis({ port: port('kinesis'), dataDir: dir('kinesis') }).then((s) => (stops.push(s.stop), log(`kinesis      kinesalite at ${s.endpoint}`), s)),
+      startDynamoDb({ port: port('dynamodb'), dataDir: dir('dynamodb') }).then(
+        (s) => (stops.push(s.stop), log(`dynamodb     DynamoDB Local at ${s.endpoint}`), s),
+      ),
+      startSqsAndS3({ port: port('sqs') }).then(
+        (s) => (stops.push(s.stop), log(`sqs+s3       fauxqs at ${s.endpoint}`), s),
+      ),
+      startKinesis({ port: port('kinesis'), dataDir: dir('kinesis') }).then(
+        (s) => (stops.push(s.stop), log(`kinesis      kinesalite at ${s.endpoint}`), s),
+      ),
       startKms({ port: port('kms'), stateFile: persist ? join(persist, 'kms-keys.json') : undefined }).then(
         (s) => (stops.push(s.stop), log(`kms          KMS stand-in at ${s.endpoint}`), s),
       ),
       opts.databaseUrl
-        ? Promise.resolve({ url: opts.databaseUrl, stop: async () => undefined }).then((s) => (log('postgres     external DATABASE_URL'), s))
-        : startEmbeddedPostgres({ port: port('postgres'), dataDir: dir('pg') }).then((s) => (stops.push(s.stop), log(`postgres     pglite at ${s.url.replace(/:[^:@]*@/, ':***@')}`), s)),
+        ? Promise.resolve({ url: opts.databaseUrl, stop: async () => undefined }).then(
+            (s) => (log('postgres     external DATABASE_URL'), s),
+          )
+        : startEmbeddedPostgres({ port: port('postgres'), dataDir: dir('pg') }).then(
+            (s) => (
+              stops.push(s.stop),
+              log(`postgres     pglite at ${s.url.replace(/:[^:@]*@/, ':***@')}`),
+              s
+            ),
+          ),
     ]);
     const env = {
       AWS_REGION: 'us-east-1',

@@ -10,7 +10,18 @@ export async function startKinesis(opts: { port: number; dataDir?: string }): Pr
   const port = await claimPort(opts.port, 'Kinesis (kinesalite)');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kinesalite = require('kinesalite') as (o: Record<string, unknown>) => KinesaliteServer;
-  const server = kinesalite({ path: opts.dataDir, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
-  await new Promise<void>((resolve, reject) => server.listen(port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const server = kinesalite({
+    path: opts.dataDir,
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 50,
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.listen(port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+  );
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

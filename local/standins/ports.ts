@@ -5,7 +5,13 @@ export function claimPort(port: number, component: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} for ${component} is already in use` : `${component}: ${err.message}`)),
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} for ${component} is already in use`
+            : `${component}: ${err.message}`,
+        ),
+      ),
     );
     srv.listen(port, '127.0.0.1', () => {
       const { port: bound } = srv.address() as { port: number };

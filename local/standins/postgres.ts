@@ -4,7 +4,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { claimPort } from './ports';
 
-export async function startEmbeddedPostgres(opts: { port: number; dataDir?: string }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startEmbeddedPostgres(opts: {
+  port: number;
+  dataDir?: string;
+}): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await claimPort(opts.port, 'PostgreSQL (pglite)');
   const db = await PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {});
   const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 64 });

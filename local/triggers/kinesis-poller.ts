@@ -34,7 +34,9 @@ export interface KinesisPoller {
 export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<KinesisPoller> {
   const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   const checkpoints: Record<string, string> =
-    opts.checkpointFile && existsSync(opts.checkpointFile) ? (JSON.parse(readFileSync(opts.checkpointFile, 'utf8')) as Record<string, string>) : {};
+    opts.checkpointFile && existsSync(opts.checkpointFile)
+      ? (JSON.parse(readFileSync(opts.checkpointFile, 'utf8')) as Record<string, string>)
+      : {};
   const save = () => {
     if (opts.checkpointFile) writeFileSync(opts.checkpointFile, JSON.stringify(checkpoints));
   };
@@ -63,7 +65,9 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     while (!stopping && iterator) {
       let page;
       try {
-        page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: opts.batchSize ?? 100 }));
+        page = await kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: opts.batchSize ?? 100 }),
+        );
       } catch (err) {
         if (stopping) return;
         opts.log?.(`kinesis poller: GetRecords failed on ${shardId}: ${String(err)}`);
@@ -79,7 +83,9 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
         continue;
       }
       caughtUp.set(shardId, false);
-      const event: KinesisStreamEvent = { Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)) };
+      const event: KinesisStreamEvent = {
+        Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)),
+      };
       let failedAt: string | undefined;
       try {
         const response = await opts.handler(event);
@@ -102,7 +108,9 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       if (n >= (opts.maxAttempts ?? 5)) {
         const poison = records[Math.max(0, failedIndex)];
         opts.onFailure?.(poison, shardId);
-        opts.log?.(`kinesis poller: record ${failedAt} on ${shardId} failed ${n} times; sent to the on-failure destination`);
+        opts.log?.(
+          `kinesis poller: record ${failedAt} on ${shardId} failed ${n} times; sent to the on-failure destination`,
+        );
         checkpoints[shardId] = failedAt;
         save();
         iterator = await iteratorAfter(shardId, failedAt);
@@ -127,7 +135,11 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
   };
 }
 
-function toEventRecord(r: KinesisRecord, shardId: string, streamArn: string): KinesisStreamEvent['Records'][number] {
+function toEventRecord(
+  r: KinesisRecord,
+  shardId: string,
+  streamArn: string,
+): KinesisStreamEvent['Records'][number] {
   return {
     eventID: `${shardId}:${r.SequenceNumber}`,
     eventName: 'aws:kinesis:record',

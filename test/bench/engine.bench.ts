@@ -7,6 +7,7 @@ import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
 import { MatchingEngine } from '../../engine/core';
 import type { Command, EngineEvent, MarketRules } from '../../engine/core/types';
 import { prng } from '../support/engine-flow';
+import { version as peerVersion } from 'nodejs-order-book/package.json';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -76,7 +77,19 @@ function buildWorkload(seed: number): Workload {
     owner.set(id, userId);
     price.set(id, p);
     qty.set(id, q);
-    return { kind: 'place', market: 'BENCH', orderId: id, userId, clientOrderId: '', side, type: 'LIMIT', timeInForce: 'GTC', price: p, quantity: q, ts: ts++ };
+    return {
+      kind: 'place',
+      market: 'BENCH',
+      orderId: id,
+      userId,
+      clientOrderId: '',
+      side,
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: p,
+      quantity: q,
+      ts: ts++,
+    };
   };
 
   const prefill: Command[] = [];
@@ -101,7 +114,19 @@ function buildWorkload(seed: number): Workload {
       // IOC through the spread: these are the commands that trade.
       const side = rnd() < 0.5 ? 'BUY' : 'SELL';
       const id = nextId++;
-      cmd = { kind: 'place', market: 'BENCH', orderId: id, userId: int(1, 2000), clientOrderId: '', side, type: 'LIMIT', timeInForce: 'IOC', price: side === 'BUY' ? MID + 20 : MID - 20, quantity: int(1, 100), ts: ts++ };
+      cmd = {
+        kind: 'place',
+        market: 'BENCH',
+        orderId: id,
+        userId: int(1, 2000),
+        clientOrderId: '',
+        side,
+        type: 'LIMIT',
+        timeInForce: 'IOC',
+        price: side === 'BUY' ? MID + 20 : MID - 20,
+        quantity: int(1, 100),
+        ts: ts++,
+      };
     } else if (kind === 'cancel') {
       const id = live[int(0, live.length - 1)];
       cmd = { kind: 'cancel', market: 'BENCH', orderId: id, userId: owner.get(id) as number, ts: ts++ };
@@ -129,14 +154,24 @@ function buildWorkload(seed: number): Workload {
 /** The same commands as calls on the peer's API (string ids, decimal numbers, size updates as totals left). */
 type PeerCall = () => void;
 
-function peerCalls(book: OrderBook, w: Workload, executed: Map<number, number>): { prefill: PeerCall[]; calls: PeerCall[] } {
+function peerCalls(
+  book: OrderBook,
+  w: Workload,
+  executed: Map<number, number>,
+): { prefill: PeerCall[]; calls: PeerCall[] } {
   const toCall = (c: Command): PeerCall => {
     const id = String(c.orderId);
     if (c.kind === 'place') {
       const side = c.side === 'BUY' ? PeerSide.BUY : PeerSide.SELL;
       const timeInForce = c.timeInForce as 'GTC' | 'IOC';
       return () => {
-        book.limit({ id, side, size: c.quantity as number, price: c.price as number, timeInForce: timeInForce as never });
+        book.limit({
+          id,
+          side,
+          size: c.quantity as number,
+          price: c.price as number,
+          timeInForce: timeInForce as never,
+        });
       };
     }
     if (c.kind === 'cancel') return () => void book.cancel(id);
@@ -175,7 +210,11 @@ function runPeer(w: Workload, executed: Map<number, number>): number {
 }
 
 function cirrusLatency(w: Workload): hdr.Histogram {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 10_000_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const engine = new MatchingEngine([rules]);
   const out: EngineEvent[] = [];
   for (const c of w.prefill) engine.apply(c, out);
@@ -195,7 +234,8 @@ function executedAtAmends(w: Workload): Map<number, number> {
   const executed = new Map<number, number>();
   for (const c of w.prefill) engine.apply(c, out);
   for (const c of w.commands) {
-    if (c.kind === 'amend' && c.newQuantity !== undefined) executed.set(c.orderId, engine.getOrder(c.orderId)?.executed ?? 0);
+    if (c.kind === 'amend' && c.newQuantity !== undefined)
+      executed.set(c.orderId, engine.getOrder(c.orderId)?.executed ?? 0);
     engine.apply(c, out);
     out.length = 0;
   }
@@ -211,8 +251,12 @@ function main(): void {
   const w = buildWorkload(42);
   const executed = executedAtAmends(w);
   const share = (n: number) => `${((100 * n) / w.commands.length).toFixed(1)} %`;
-  console.log(`workload: ${w.commands.length.toLocaleString('en')} commands after ${w.prefill.length} resting orders (seed 42)`);
-  console.log(`  GTC ${share(w.counts.gtc)}, IOC ${share(w.counts.ioc)}, cancel ${share(w.counts.cancel)}, amend ${share(w.counts.amend)}; commands that trade: ${(100 * w.tradingShare).toFixed(1)} %`);
+  console.log(
+    `workload: ${w.commands.length.toLocaleString('en')} commands after ${w.prefill.length} resting orders (seed 42)`,
+  );
+  console.log(
+    `  GTC ${share(w.counts.gtc)}, IOC ${share(w.counts.ioc)}, cancel ${share(w.counts.cancel)}, amend ${share(w.counts.amend)}; commands that trade: ${(100 * w.tradingShare).toFixed(1)} %`,
+  );
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
 
   runCirrus(w);
@@ -222,7 +266,9 @@ function main(): void {
   for (let r = 0; r < ROUNDS; r++) {
     cirrus.push(runCirrus(w));
     peer.push(runPeer(w, executed));
-    console.log(`  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`);
+    console.log(
+      `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
+    );
   }
   const latency = cirrusLatency(w);
   const c = median(cirrus);
@@ -232,7 +278,7 @@ function main(): void {
   console.log('| engine | commands/s (median) |');
   console.log('|---|---|');
   console.log(`| cirrus | ${Math.round(c).toLocaleString('en')} |`);
-  console.log(`| nodejs-order-book ${require('nodejs-order-book/package.json').version as string} | ${Math.round(p).toLocaleString('en')} |`);
+  console.log(`| nodejs-order-book ${peerVersion} | ${Math.round(p).toLocaleString('en')} |`);
   console.log(`ratio cirrus / peer: ${(c / p).toFixed(2)}`);
   console.log(
     `cirrus latency per command: p50 ${us(latency.getValueAtPercentile(50)).toFixed(2)} µs, p99 ${us(latency.getValueAtPercentile(99)).toFixed(2)} µs, p99.9 ${us(latency.getValueAtPercentile(99.9)).toFixed(2)} µs`,

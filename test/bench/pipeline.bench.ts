@@ -48,12 +48,16 @@ async function main(): Promise<void> {
   for (let i = 0; i < TRADERS; i++) {
     traders.push(await registerFundedUser(api, databaseUrl, `bench${i}`, { BTC: '1000', USDT: '100000000' }));
   }
-  console.log(`local exchange up (${realPg ? 'real PostgreSQL' : 'embedded pglite'}), ${TRADERS} funded traders`);
+  console.log(
+    `local exchange up (${realPg ? 'real PostgreSQL' : 'embedded pglite'}), ${TRADERS} funded traders`,
+  );
 
   const results: StepResult[] = [];
   for (const rate of RATES) results.push(await runStep(api, traders, rate, databaseUrl));
 
-  console.log('\n| target orders/s | sent | accepted/s | rejected | errors | accept p50 ms | accept p99 ms | order→settled p50 ms | order→settled p99 ms | lost |');
+  console.log(
+    '\n| target orders/s | sent | accepted/s | rejected | errors | accept p50 ms | accept p99 ms | order→settled p50 ms | order→settled p99 ms | lost |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
@@ -63,7 +67,9 @@ async function main(): Promise<void> {
   await checkConservation(databaseUrl);
   await ex.stop();
   await realPg?.stop();
-  const best = results.filter((r) => r.lost === 0 && r.errors === 0).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
+  const best = results
+    .filter((r) => r.lost === 0 && r.errors === 0)
+    .sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
   console.log(
     JSON.stringify({
       sustained_orders_per_s: best ? Math.round(best.acceptedPerSec) : 0,
@@ -80,7 +86,11 @@ async function runStep(
   rate: number,
   databaseUrl: string,
 ): Promise<StepResult> {
-  const accept = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  const accept = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const sentAt = new Map<number, number>(); // orderId → scheduled send time (ms, performance clock origin)
   let sent = 0;
   let accepted = 0;
@@ -138,17 +148,25 @@ async function runStep(
   // and every trade of these orders is settled; settlement latency from the ledger's own timestamps.
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   let lost = 0;
-  const settle = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const settle = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   try {
     const ids = [...sentAt.keys()];
-    await eventually(async () => {
-      const seen = await pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM order_locks WHERE order_id = ANY($1::bigint[]) AND engine_seen',
-        [ids],
-      );
-      lost = ids.length - Number(seen.rows[0].n);
-      if (lost > 0) throw new Error(`${lost} orders not yet seen by the engine`);
-    }, 120_000, 250).catch(() => undefined);
+    await eventually(
+      async () => {
+        const seen = await pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM order_locks WHERE order_id = ANY($1::bigint[]) AND engine_seen',
+          [ids],
+        );
+        lost = ids.length - Number(seen.rows[0].n);
+        if (lost > 0) throw new Error(`${lost} orders not yet seen by the engine`);
+      },
+      120_000,
+      250,
+    ).catch(() => undefined);
     const trades = await pool.query<{ taker_order_id: string; settled_ms: string }>(
       `SELECT taker_order_id, (extract(epoch from settled_at) * 1000)::bigint AS settled_ms
          FROM settled_trades WHERE taker_order_id = ANY($1::bigint[])`,

@@ -31,19 +31,35 @@ const USDT = (n: number) => BigInt(n) * 100_000_000n;
 
 function trade(over: Partial<TradeEvent>): TradeEvent {
   return {
-    type: 'trade', market: 'BTCUSDT', seq: 1, ts: 1, tradeId: nextTrade++, price: 3_000_000, quantity: 10_000,
-    makerOrderId: 0, makerUserId: 0, takerOrderId: 0, takerUserId: 0, takerSide: 'BUY',
-    makerExecutedQty: 0, takerExecutedQty: 0, makerCumQuote: 0, takerCumQuote: 0, ...over,
+    type: 'trade',
+    market: 'BTCUSDT',
+    seq: 1,
+    ts: 1,
+    tradeId: nextTrade++,
+    price: 3_000_000,
+    quantity: 10_000,
+    makerOrderId: 0,
+    makerUserId: 0,
+    takerOrderId: 0,
+    takerUserId: 0,
+    takerSide: 'BUY',
+    makerExecutedQty: 0,
+    takerExecutedQty: 0,
+    makerCumQuote: 0,
+    takerCumQuote: 0,
+    ...over,
   };
 }
 
 async function user(funds: Record<string, bigint>): Promise<number> {
   const id = await ledger.createUser(`u${Date.now()}-${Math.random()}@test`);
-  for (const [asset, amount] of Object.entries(funds)) await ledger.creditDeposit(id, asset, amount, `dep:${id}:${asset}`);
+  for (const [asset, amount] of Object.entries(funds))
+    await ledger.creditDeposit(id, asset, amount, `dep:${id}:${asset}`);
   return id;
 }
 
-const balance = async (userId: number, asset: string) => (await ledger.getBalances(userId)).find((b) => b.asset === asset)!;
+const balance = async (userId: number, asset: string) =>
+  (await ledger.getBalances(userId)).find((b) => b.asset === asset)!;
 
 describe('ledger on PostgreSQL', () => {
   it('credits a deposit once per reference', async () => {
@@ -59,9 +75,19 @@ describe('ledger on PostgreSQL', () => {
     const buyOrder = nextOrder++;
     const sellOrder = nextOrder++;
     // buyer locks 0.1 BTC at 30,100; seller locks 0.1 BTC
-    expect(await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: USDT(3010) })).toBe(true);
-    expect(await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: 10_000_000n })).toBe(true);
-    const t = trade({ makerOrderId: sellOrder, makerUserId: seller, takerOrderId: buyOrder, takerUserId: buyer, takerSide: 'BUY' });
+    expect(
+      await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: USDT(3010) }),
+    ).toBe(true);
+    expect(
+      await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: 10_000_000n }),
+    ).toBe(true);
+    const t = trade({
+      makerOrderId: sellOrder,
+      makerUserId: seller,
+      takerOrderId: buyOrder,
+      takerUserId: buyer,
+      takerSide: 'BUY',
+    });
     expect(await ledger.settleTrade(btc, t)).toBe(true);
     expect(await ledger.settleTrade(btc, t)).toBe(false); // replay changes nothing
     expect(await balance(buyer, 'BTC')).toEqual({ asset: 'BTC', available: 9_990_000n, locked: 0n }); // 0.1 − 0.1 %
@@ -77,7 +103,9 @@ describe('ledger on PostgreSQL', () => {
   it('50 concurrent locks against one balance never overdraw', async () => {
     const u = await user({ USDT: USDT(1000) });
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(30) })),
+      Array.from({ length: 50 }, () =>
+        ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(30) }),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(33); // floor(1000 / 30)
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(10), locked: USDT(990) });
@@ -86,13 +114,20 @@ describe('ledger on PostgreSQL', () => {
 
   it('refuses a lock larger than the balance and changes nothing', async () => {
     const u = await user({ USDT: USDT(5) });
-    expect(await ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(6) })).toBe(false);
+    expect(
+      await ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(6) }),
+    ).toBe(false);
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(5), locked: 0n });
   });
 
   it('property: random deposits, locks, trades and closes keep every invariant', async () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('trade' as const), lots: fc.integer({ min: 1, max: 5_000 }), price: fc.integer({ min: 2_900_000, max: 3_100_000 }), buyerTakes: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('trade' as const),
+        lots: fc.integer({ min: 1, max: 5_000 }),
+        price: fc.integer({ min: 2_900_000, max: 3_100_000 }),
+        buyerTakes: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('close' as const), which: fc.nat() }),
     );
     await fc.assert(
@@ -108,9 +143,26 @@ describe('ledger on PostgreSQL', () => {
           const [buyer, seller] = o.buyerTakes ? [a, b] : [b, a];
           const buyOrder = nextOrder++;
           const sellOrder = nextOrder++;
-          await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: BigInt(o.price) * BigInt(o.lots) * 10n });
-          await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: BigInt(o.lots) * 1000n });
-          const t = trade({ price: o.price, quantity: o.lots, makerOrderId: sellOrder, makerUserId: seller, takerOrderId: buyOrder, takerUserId: buyer });
+          await ledger.lockForOrder({
+            orderId: buyOrder,
+            userId: buyer,
+            asset: 'USDT',
+            amount: BigInt(o.price) * BigInt(o.lots) * 10n,
+          });
+          await ledger.lockForOrder({
+            orderId: sellOrder,
+            userId: seller,
+            asset: 'BTC',
+            amount: BigInt(o.lots) * 1000n,
+          });
+          const t = trade({
+            price: o.price,
+            quantity: o.lots,
+            makerOrderId: sellOrder,
+            makerUserId: seller,
+            takerOrderId: buyOrder,
+            takerUserId: buyer,
+          });
           await ledger.settleTrade(btc, t);
           await ledger.settleTrade(btc, t);
           open.push(buyOrder, sellOrder);

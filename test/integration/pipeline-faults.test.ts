@@ -59,7 +59,9 @@ async function ledgerSnapshot(): Promise<string> {
   }
 }
 
-async function readWholeLog(): Promise<Array<{ record: EventRecord; sequenceNumber: string; shardId: string }>> {
+async function readWholeLog(): Promise<
+  Array<{ record: EventRecord; sequenceNumber: string; shardId: string }>
+> {
   const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   const out = [];
   for await (const r of new KinesisEventLog(kinesis, ex.env.EVENT_STREAM_NAME).readAfter({})) out.push(r);
@@ -72,14 +74,27 @@ describe('pipeline faults', () => {
     // Resting liquidity from alice, then a stream of IOC buys from bob; the engine dies half-way.
     for (let i = 0; i < 10; i++) {
       const res = await api.signed('POST', '/api/v3/order', alice, {
-        symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.05', price: String(31000 + i * 10), newOrderRespType: 'ACK',
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.05',
+        price: String(31000 + i * 10),
+        newOrderRespType: 'ACK',
       });
       expect([res.status, res.body]).toEqual([200, expect.objectContaining({ orderId: expect.any(Number) })]);
     }
     const accepted: number[] = [];
     const send = async (i: number) => {
       const res = await api.signed<{ orderId: number }>('POST', '/api/v3/order', bob, {
-        symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', quantity: '0.01', price: String(31000 + (i % 12) * 10), newOrderRespType: 'ACK', newClientOrderId: `ioc-${i}`,
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'IOC',
+        quantity: '0.01',
+        price: String(31000 + (i % 12) * 10),
+        newOrderRespType: 'ACK',
+        newClientOrderId: `ioc-${i}`,
       });
       expect([res.status, res.body]).toEqual([200, expect.objectContaining({ orderId: expect.any(Number) })]);
       accepted.push(res.body.orderId);
@@ -91,7 +106,12 @@ describe('pipeline faults', () => {
 
     // Every IOC order reaches a final state: none lost.
     await eventually(async () => {
-      const all = await api.signed<Array<{ orderId: number; status: string }>>('GET', '/api/v3/allOrders', bob, { symbol: 'BTCUSDT', limit: 1000 });
+      const all = await api.signed<Array<{ orderId: number; status: string }>>(
+        'GET',
+        '/api/v3/allOrders',
+        bob,
+        { symbol: 'BTCUSDT', limit: 1000 },
+      );
       const final = new Map(all.body.map((o) => [o.orderId, o.status]));
       for (const id of accepted) expect(['FILLED', 'EXPIRED']).toContain(final.get(id));
     }, 60_000);
@@ -110,8 +130,12 @@ describe('pipeline faults', () => {
     s3.destroy();
     expect(snapshot).toBeDefined();
     const live = MatchingEngine.restore(snapshot!.engine).snapshot();
-    expect(live.markets.map((m) => [m.seq, m.tradeId, m.bids.length, m.asks.length, m.closedOrderIds.length])).toEqual(
-      replay.snapshot().markets.map((m) => [m.seq, m.tradeId, m.bids.length, m.asks.length, m.closedOrderIds.length]),
+    expect(
+      live.markets.map((m) => [m.seq, m.tradeId, m.bids.length, m.asks.length, m.closedOrderIds.length]),
+    ).toEqual(
+      replay
+        .snapshot()
+        .markets.map((m) => [m.seq, m.tradeId, m.bids.length, m.asks.length, m.closedOrderIds.length]),
     );
     expect(live).toEqual(replay.snapshot());
 

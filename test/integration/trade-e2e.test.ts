@@ -64,16 +64,29 @@ describe('trading end to end', () => {
     expect(sell.status).toBe(200);
     expect(sell.body.status).toBe('NEW');
 
-    const buy = await api.signed<{ orderId: number; status: string; fills: Array<{ price: string; qty: string; commission: string; commissionAsset: string }> }>(
-      'POST',
-      '/api/v3/order',
-      bob,
-      { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.2', price: '30100', newOrderRespType: 'FULL' },
-    );
+    const buy = await api.signed<{
+      orderId: number;
+      status: string;
+      fills: Array<{ price: string; qty: string; commission: string; commissionAsset: string }>;
+    }>('POST', '/api/v3/order', bob, {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.2',
+      price: '30100',
+      newOrderRespType: 'FULL',
+    });
     expect(buy.status).toBe(200);
     expect(buy.body.status).toBe('FILLED');
     expect(buy.body.fills).toEqual([
-      { price: '30000.00000000', qty: '0.20000000', commission: '0.00020000', commissionAsset: 'BTC', tradeId: 1 },
+      {
+        price: '30000.00000000',
+        qty: '0.20000000',
+        commission: '0.00020000',
+        commissionAsset: 'BTC',
+        tradeId: 1,
+      },
     ]);
 
     // Settlement is asynchronous (Kinesis → data processor): wait for it, then check every number.
@@ -90,7 +103,9 @@ describe('trading end to end', () => {
     expect(a1.BTC.locked).toBe('0.30000000');
     expect(dec(a1.USDT.free)).toBe(dec(a0.USDT.free) + 5994_0000_0000n);
 
-    const bobTrades = await api.signed<Array<Record<string, unknown>>>('GET', '/api/v3/myTrades', bob, { symbol: 'BTCUSDT' });
+    const bobTrades = await api.signed<Array<Record<string, unknown>>>('GET', '/api/v3/myTrades', bob, {
+      symbol: 'BTCUSDT',
+    });
     expect(bobTrades.status).toBe(200);
     expect(bobTrades.body).toEqual([
       expect.objectContaining({
@@ -106,9 +121,17 @@ describe('trading end to end', () => {
         isMaker: false,
       }),
     ]);
-    const aliceTrades = await api.signed<Array<Record<string, unknown>>>('GET', '/api/v3/myTrades', alice, { symbol: 'BTCUSDT' });
+    const aliceTrades = await api.signed<Array<Record<string, unknown>>>('GET', '/api/v3/myTrades', alice, {
+      symbol: 'BTCUSDT',
+    });
     expect(aliceTrades.body).toEqual([
-      expect.objectContaining({ id: 1, isBuyer: false, isMaker: true, commission: '6.00000000', commissionAsset: 'USDT' }),
+      expect.objectContaining({
+        id: 1,
+        isBuyer: false,
+        isMaker: true,
+        commission: '6.00000000',
+        commissionAsset: 'USDT',
+      }),
     ]);
 
     await eventually(async () => {
@@ -116,11 +139,22 @@ describe('trading end to end', () => {
         symbol: 'BTCUSDT',
         orderId: sell.body.orderId,
       });
-      expect(order.body).toEqual(expect.objectContaining({ status: 'PARTIALLY_FILLED', executedQty: '0.20000000' }));
+      expect(order.body).toEqual(
+        expect.objectContaining({ status: 'PARTIALLY_FILLED', executedQty: '0.20000000' }),
+      );
     });
     await eventually(async () => {
-      const depth = await api.public<{ lastUpdateId: number; asks: string[][]; bids: string[][] }>('GET', '/api/v3/depth', { symbol: 'BTCUSDT' });
-      expect(depth.body.asks).toEqual([['30000.00', '0.30000']].map(([p, q]) => [expect.stringMatching(new RegExp(`^${p}0*$`)), expect.stringMatching(new RegExp(`^${q}0*$`))]));
+      const depth = await api.public<{ lastUpdateId: number; asks: string[][]; bids: string[][] }>(
+        'GET',
+        '/api/v3/depth',
+        { symbol: 'BTCUSDT' },
+      );
+      expect(depth.body.asks).toEqual(
+        [['30000.00', '0.30000']].map(([p, q]) => [
+          expect.stringMatching(new RegExp(`^${p}0*$`)),
+          expect.stringMatching(new RegExp(`^${q}0*$`)),
+        ]),
+      );
       expect(depth.body.bids).toEqual([]);
       expect(depth.body.lastUpdateId).toBeGreaterThan(0);
     });
@@ -155,31 +189,99 @@ describe('trading end to end', () => {
 
   it('rejects bad input with Binance errors and changes nothing', async () => {
     const before = await balances(alice);
-    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '20000' };
+    const order = {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.01',
+      price: '20000',
+    };
     const cases: Array<[string, Promise<{ status: number; body: unknown }>, number, number]> = [
       ['unsigned', api.raw('POST', '/api/v3/order?' + new URLSearchParams(order).toString()), 401, -2014],
-      ['wrong signature', api.signed('POST', '/api/v3/order', alice, order, { signatureOverride: 'ab'.repeat(32) }), 400, -1022],
-      ['stale timestamp', api.signed('POST', '/api/v3/order', alice, order, { timestamp: Date.now() - 120_000 }), 400, -1021],
-      ['unknown symbol', api.signed('POST', '/api/v3/order', alice, { ...order, symbol: 'DOGEUSDT' }), 400, -1121],
-      ['off-grid price', api.signed('POST', '/api/v3/order', alice, { ...order, price: '20000.001' }), 400, -1013],
-      ['quantity below minimum', api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '0.000001' }), 400, -1013],
-      ['below min notional', api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '0.00001', price: '100' }), 400, -1013],
+      [
+        'wrong signature',
+        api.signed('POST', '/api/v3/order', alice, order, { signatureOverride: 'ab'.repeat(32) }),
+        400,
+        -1022,
+      ],
+      [
+        'stale timestamp',
+        api.signed('POST', '/api/v3/order', alice, order, { timestamp: Date.now() - 120_000 }),
+        400,
+        -1021,
+      ],
+      [
+        'unknown symbol',
+        api.signed('POST', '/api/v3/order', alice, { ...order, symbol: 'DOGEUSDT' }),
+        400,
+        -1121,
+      ],
+      [
+        'off-grid price',
+        api.signed('POST', '/api/v3/order', alice, { ...order, price: '20000.001' }),
+        400,
+        -1013,
+      ],
+      [
+        'quantity below minimum',
+        api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '0.000001' }),
+        400,
+        -1013,
+      ],
+      [
+        'below min notional',
+        api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '0.00001', price: '100' }),
+        400,
+        -1013,
+      ],
       ['missing side', api.signed('POST', '/api/v3/order', alice, { ...order, side: undefined }), 400, -1102],
-      ['malformed quantity', api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '1e3' }), 400, -1100],
-      ['insufficient balance', api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '100', price: '900000' }), 400, -2010],
-      ['malformed form body', api.raw('POST', '/api/v3/order', '%%%=&&', { 'X-MBX-APIKEY': alice.apiKey, 'content-type': 'application/x-www-form-urlencoded' }), 400, -1100],
+      [
+        'malformed quantity',
+        api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '1e3' }),
+        400,
+        -1100,
+      ],
+      [
+        'insufficient balance',
+        api.signed('POST', '/api/v3/order', alice, { ...order, quantity: '100', price: '900000' }),
+        400,
+        -2010,
+      ],
+      [
+        'malformed form body',
+        api.raw('POST', '/api/v3/order', '%%%=&&', {
+          'X-MBX-APIKEY': alice.apiKey,
+          'content-type': 'application/x-www-form-urlencoded',
+        }),
+        400,
+        -1100,
+      ],
     ];
     for (const [name, call, status, code] of cases) {
       const res = await call;
-      expect({ name, status: res.status, code: (res.body as { code?: number }).code }).toEqual({ name, status, code });
+      expect({ name, status: res.status, code: (res.body as { code?: number }).code }).toEqual({
+        name,
+        status,
+        code,
+      });
       expect(typeof (res.body as { msg?: unknown }).msg).toBe('string');
     }
     // Another user's order: not found for the caller, and not cancellable.
-    const bobs = await api.signed<{ orderId: number }>('POST', '/api/v3/order', bob, { ...order, newOrderRespType: 'ACK' });
+    const bobs = await api.signed<{ orderId: number }>('POST', '/api/v3/order', bob, {
+      ...order,
+      newOrderRespType: 'ACK',
+    });
     expect(bobs.status).toBe(200);
-    const peek = await api.signed<{ code: number }>('GET', '/api/v3/order', alice, { symbol: 'BTCUSDT', orderId: bobs.body.orderId });
+    const peek = await api.signed<{ code: number }>('GET', '/api/v3/order', alice, {
+      symbol: 'BTCUSDT',
+      orderId: bobs.body.orderId,
+    });
     expect([peek.status, peek.body.code]).toEqual([400, -2013]);
-    const steal = await api.signed<{ code: number }>('DELETE', '/api/v3/order', alice, { symbol: 'BTCUSDT', orderId: bobs.body.orderId });
+    const steal = await api.signed<{ code: number }>('DELETE', '/api/v3/order', alice, {
+      symbol: 'BTCUSDT',
+      orderId: bobs.body.orderId,
+    });
     expect([steal.status, steal.body.code]).toEqual([400, -2011]);
 
     expect(await balances(alice)).toEqual(before);
@@ -187,11 +289,40 @@ describe('trading end to end', () => {
 
   it('fuzzed order requests never produce a 5xx', async () => {
     const value = fc.oneof(
-      fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BUY', 'SELL', 'LIMIT', 'MARKET', 'GTC', 'IOC', '0.01', '30000', '-1', '0', '1e9', ''),
+      fc.constantFrom(
+        'BTCUSDT',
+        'ETHUSDT',
+        'BUY',
+        'SELL',
+        'LIMIT',
+        'MARKET',
+        'GTC',
+        'IOC',
+        '0.01',
+        '30000',
+        '-1',
+        '0',
+        '1e9',
+        '',
+      ),
       fc.string({ maxLength: 12 }),
     );
     const params = fc.dictionary(
-      fc.constantFrom('symbol', 'side', 'type', 'timeInForce', 'quantity', 'price', 'quoteOrderQty', 'stopPrice', 'icebergQty', 'newOrderRespType', 'newClientOrderId', 'selfTradePreventionMode', 'recvWindow'),
+      fc.constantFrom(
+        'symbol',
+        'side',
+        'type',
+        'timeInForce',
+        'quantity',
+        'price',
+        'quoteOrderQty',
+        'stopPrice',
+        'icebergQty',
+        'newOrderRespType',
+        'newClientOrderId',
+        'selfTradePreventionMode',
+        'recvWindow',
+      ),
       value,
     );
     await fc.assert(

@@ -19,7 +19,8 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
   const cmds: Command[] = [];
   for (const e of events) {
     if (e.type === 'accepted') {
-      const isMarket = e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
+      const isMarket =
+        e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
       cmds.push({
         kind: 'place',
         market: e.market,
@@ -38,7 +39,15 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
         ts: e.ts,
       });
     } else if (e.type === 'amended') {
-      cmds.push({ kind: 'amend', market: e.market, orderId: e.orderId, userId: e.userId, newPrice: e.price, newQuantity: e.quantity, ts: e.ts });
+      cmds.push({
+        kind: 'amend',
+        market: e.market,
+        orderId: e.orderId,
+        userId: e.userId,
+        newPrice: e.price,
+        newQuantity: e.quantity,
+        ts: e.ts,
+      });
     } else if (e.type === 'closed' && e.reason === 'CANCELED') {
       cmds.push({ kind: 'cancel', market: e.market, orderId: e.orderId, userId: e.userId, ts: e.ts });
     }
@@ -51,19 +60,25 @@ const withoutRejections = (events: EngineEvent[]) => events.filter((e) => e.type
 describe('engine properties', () => {
   it('snapshot → JSON → restore at any point continues with the same events and hash', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 0, max: FLOW }), (seed, split) => {
-        const cmds = [...commandFlow(seed, FLOW)];
-        const whole = new MatchingEngine(TEST_MARKETS);
-        const all = run(whole, cmds);
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: FLOW }),
+        (seed, split) => {
+          const cmds = [...commandFlow(seed, FLOW)];
+          const whole = new MatchingEngine(TEST_MARKETS);
+          const all = run(whole, cmds);
 
-        const first = new MatchingEngine(TEST_MARKETS);
-        const head = run(first, cmds.slice(0, split));
-        const restored = MatchingEngine.restore(JSON.parse(JSON.stringify(first.snapshot())) as EngineSnapshot);
-        expect(restored.stateHash()).toBe(first.stateHash());
-        const tail = run(restored, cmds.slice(split));
-        expect([...head, ...tail]).toEqual(all);
-        expect(restored.stateHash()).toBe(whole.stateHash());
-      }),
+          const first = new MatchingEngine(TEST_MARKETS);
+          const head = run(first, cmds.slice(0, split));
+          const restored = MatchingEngine.restore(
+            JSON.parse(JSON.stringify(first.snapshot())) as EngineSnapshot,
+          );
+          expect(restored.stateHash()).toBe(first.stateHash());
+          const tail = run(restored, cmds.slice(split));
+          expect([...head, ...tail]).toEqual(all);
+          expect(restored.stateHash()).toBe(whole.stateHash());
+        },
+      ),
       { numRuns: 25, seed: 20261124 },
     );
   });
@@ -95,7 +110,12 @@ describe('engine properties', () => {
             rejections++;
             const after = engine.snapshot();
             after.markets.forEach((m, i) => {
-              const expectedSeq = out[0].seq === 0 ? before.markets[i].seq : m.rules.symbol === out[0].market ? before.markets[i].seq + 1 : before.markets[i].seq;
+              const expectedSeq =
+                out[0].seq === 0
+                  ? before.markets[i].seq
+                  : m.rules.symbol === out[0].market
+                    ? before.markets[i].seq + 1
+                    : before.markets[i].seq;
               expect({ ...m, seq: 0 }).toEqual({ ...before.markets[i], seq: 0 });
               expect(m.seq).toBe(expectedSeq);
             });

@@ -44,7 +44,8 @@ class InvariantChecker {
           break;
         case 'depth': {
           const prev = this.updateId.get(e.market) ?? 0;
-          if (e.U !== prev + 1 || e.u - e.U + 1 !== e.bids.length + e.asks.length) throw new Error(`depth ids ${e.U}..${e.u} after ${prev}`);
+          if (e.U !== prev + 1 || e.u - e.U + 1 !== e.bids.length + e.asks.length)
+            throw new Error(`depth ids ${e.U}..${e.u} after ${prev}`);
           this.updateId.set(e.market, e.u);
           break;
         }
@@ -52,7 +53,8 @@ class InvariantChecker {
     }
     for (const market of TEST_MARKETS) {
       const d = engine.depth(market.symbol, 1);
-      if (d.bids.length && d.asks.length && d.bids[0][0] >= d.asks[0][0]) throw new Error(`crossed book in ${market.symbol}`);
+      if (d.bids.length && d.asks.length && d.bids[0][0] >= d.asks[0][0])
+        throw new Error(`crossed book in ${market.symbol}`);
     }
   }
 
@@ -61,9 +63,12 @@ class InvariantChecker {
     const taker = this.orders.get(`${t.market}:${t.takerOrderId}`) as Tracked;
     if (maker.side === taker.side || taker.side !== t.takerSide) throw new Error(`trade ${t.tradeId}: sides`);
     if (t.price !== maker.price) throw new Error(`trade ${t.tradeId}: not at the maker's price`);
-    if (taker.price !== 0 && (taker.side === 'BUY' ? t.price > taker.price : t.price < taker.price)) throw new Error(`trade ${t.tradeId}: beyond taker limit`);
-    if (t.quantity <= 0 || t.makerExecutedQty > maker.quantity) throw new Error(`trade ${t.tradeId}: maker overfilled`);
-    if (taker.quantity !== 0 && t.takerExecutedQty > taker.quantity) throw new Error(`trade ${t.tradeId}: taker overfilled`);
+    if (taker.price !== 0 && (taker.side === 'BUY' ? t.price > taker.price : t.price < taker.price))
+      throw new Error(`trade ${t.tradeId}: beyond taker limit`);
+    if (t.quantity <= 0 || t.makerExecutedQty > maker.quantity)
+      throw new Error(`trade ${t.tradeId}: maker overfilled`);
+    if (taker.quantity !== 0 && t.takerExecutedQty > taker.quantity)
+      throw new Error(`trade ${t.tradeId}: taker overfilled`);
   }
 }
 
@@ -108,7 +113,15 @@ describe(`engine vs reference (${TOTAL.toLocaleString('en')} commands)`, () => {
         checker.check(engine, fast);
         for (const e of fast) {
           if (e.type === 'trade') trades++;
-          seen.add(e.type === 'closed' ? `closed:${e.reason}` : e.type === 'rejected' ? `rejected:${e.reason}` : e.type === 'amended' ? `amended:${e.keptPriority}` : e.type);
+          seen.add(
+            e.type === 'closed'
+              ? `closed:${e.reason}`
+              : e.type === 'rejected'
+                ? `rejected:${e.reason}`
+                : e.type === 'amended'
+                  ? `amended:${e.keptPriority}`
+                  : e.type,
+          );
         }
         if (++i % 5_000 === 0) {
           checkLevels(engine);
@@ -119,7 +132,23 @@ describe(`engine vs reference (${TOTAL.toLocaleString('en')} commands)`, () => {
       // The flow must actually exercise matching, not only resting orders.
       expect(trades).toBeGreaterThan(PER_SEED / 20);
       // …and every path: stops, STP, FOK/IOC expiries, both kinds of amend, rejections.
-      for (const kind of ['triggered', 'closed:FILLED', 'closed:CANCELED', 'closed:IOC', 'closed:FOK', 'closed:STP_MAKER', 'closed:STP_TAKER', 'amended:true', 'amended:false', 'rejected:DUPLICATE_ORDER_ID', 'rejected:WOULD_TAKE', 'rejected:INVALID_STOP_PRICE', 'rejected:NOT_ORDER_OWNER', 'rejected:UNKNOWN_MARKET', 'depth']) {
+      for (const kind of [
+        'triggered',
+        'closed:FILLED',
+        'closed:CANCELED',
+        'closed:IOC',
+        'closed:FOK',
+        'closed:STP_MAKER',
+        'closed:STP_TAKER',
+        'amended:true',
+        'amended:false',
+        'rejected:DUPLICATE_ORDER_ID',
+        'rejected:WOULD_TAKE',
+        'rejected:INVALID_STOP_PRICE',
+        'rejected:NOT_ORDER_OWNER',
+        'rejected:UNKNOWN_MARKET',
+        'depth',
+      ]) {
         expect([kind, seen.has(kind)]).toEqual([kind, true]);
       }
     });

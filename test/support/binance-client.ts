@@ -23,11 +23,21 @@ export class BinanceTestClient {
   constructor(private readonly baseUrl: string) {}
 
   /** An unsigned call (market data, registration). */
-  async public<T = unknown>(method: string, path: string, params: Record<string, string | number> = {}, body?: unknown) {
+  async public<T = unknown>(
+    method: string,
+    path: string,
+    params: Record<string, string | number> = {},
+    body?: unknown,
+  ) {
     const qs = new URLSearchParams(stringify(params)).toString();
-    return this.raw<T>(method, `${path}${qs ? `?${qs}` : ''}`, body === undefined ? undefined : JSON.stringify(body), {
-      'content-type': 'application/json',
-    });
+    return this.raw<T>(
+      method,
+      `${path}${qs ? `?${qs}` : ''}`,
+      body === undefined ? undefined : JSON.stringify(body),
+      {
+        'content-type': 'application/json',
+      },
+    );
   }
 
   /**
@@ -53,23 +63,36 @@ export class BinanceTestClient {
     return this.raw<T>(method, `${path}?${encoded}&signature=${signature}`, undefined, headers);
   }
 
-  raw<T = unknown>(method: string, pathAndQuery: string, body?: string, headers: Record<string, string> = {}) {
+  raw<T = unknown>(
+    method: string,
+    pathAndQuery: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ) {
     const url = new URL(pathAndQuery, this.baseUrl);
     return new Promise<ApiResponse<T>>((resolve, reject) => {
-      const req = request(url, { method, agent, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // leave as text: the test will say what came back
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T });
-        });
-      });
+      const req = request(
+        url,
+        {
+          method,
+          agent,
+          headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // leave as text: the test will say what came back
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed as T });
+          });
+        },
+      );
       req.on('error', reject);
       if (body) req.write(body);
       req.end();

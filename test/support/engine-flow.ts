@@ -1,6 +1,14 @@
 // Seeded random command flows for the engine cross-checks: every order type, cancels, amends, STP modes,
 // icebergs, stops and malformed commands, around a drifting mid price so that a fair share trades.
-import type { Command, MarketRules, OrderType, PlaceCommand, Side, StpMode, TimeInForce } from '../../engine/core/types';
+import type {
+  Command,
+  MarketRules,
+  OrderType,
+  PlaceCommand,
+  Side,
+  StpMode,
+  TimeInForce,
+} from '../../engine/core/types';
 
 export const TEST_MARKETS: MarketRules[] = ['TESTA', 'TESTB'].map((symbol) => ({
   symbol,
@@ -32,7 +40,8 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
   const mid = new Map(markets.map((m) => [m.symbol, 10_000]));
   let nextId = 1;
   let ts = 1_000;
-  const stp = (): StpMode => (rnd() < 0.6 ? 'NONE' : pick(['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const));
+  const stp = (): StpMode =>
+    rnd() < 0.6 ? 'NONE' : pick(['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const);
 
   for (let i = 0; i < count; i++) {
     ts += int(0, 3);
@@ -45,7 +54,13 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
 
     if (r < 0.15 && placed.length > 0) {
       const target = placed[Math.floor(rnd() * placed.length)];
-      yield { kind: 'cancel', market: rnd() < 0.97 ? target.market : market, orderId: target.orderId, userId: rnd() < 0.95 ? target.userId : userId, ts };
+      yield {
+        kind: 'cancel',
+        market: rnd() < 0.97 ? target.market : market,
+        orderId: target.orderId,
+        userId: rnd() < 0.95 ? target.userId : userId,
+        ts,
+      };
       continue;
     }
     if (r < 0.22 && placed.length > 0) {
@@ -64,14 +79,27 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
     }
     if (r < 0.23) {
       // Malformed or refused on purpose.
-      const bad: PlaceCommand = { kind: 'place', market, orderId: nextId++, userId, clientOrderId: 'bad', side, type: 'LIMIT', timeInForce: 'GTC', price: m, quantity: 10, ts };
+      const bad: PlaceCommand = {
+        kind: 'place',
+        market,
+        orderId: nextId++,
+        userId,
+        clientOrderId: 'bad',
+        side,
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: m,
+        quantity: 10,
+        ts,
+      };
       const variant = int(0, 6);
       if (variant === 0) bad.price = 0;
       else if (variant === 1) bad.quantity = -5;
       else if (variant === 2) bad.quantity = 1.5;
       else if (variant === 3) bad.market = 'NOPE';
       else if (variant === 4 && placed.length > 0) bad.orderId = placed[int(0, placed.length - 1)].orderId;
-      else if (variant === 5) bad.quantity = 1; // below min notional at this price? 1 × ~10,000 ≥ 100: accepted, fine
+      else if (variant === 5)
+        bad.quantity = 1; // below min notional at this price? 1 × ~10,000 ≥ 100: accepted, fine
       else bad.price = 2_000_000;
       yield bad;
       continue;
@@ -84,32 +112,109 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
     const off = side === 'BUY' ? int(-20, 8) : int(-8, 20);
     if (t < 0.5) {
       const tif: TimeInForce = rnd() < 0.75 ? 'GTC' : rnd() < 0.7 ? 'IOC' : 'FOK';
-      cmd = { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type: 'LIMIT', timeInForce: tif, price: m + off, quantity: qty, stpMode: stp(), ts };
+      cmd = {
+        kind: 'place',
+        market,
+        orderId,
+        userId,
+        clientOrderId: `c${orderId}`,
+        side,
+        type: 'LIMIT',
+        timeInForce: tif,
+        price: m + off,
+        quantity: qty,
+        stpMode: stp(),
+        ts,
+      };
       if (tif === 'GTC' && rnd() < 0.12) {
         cmd.quantity = qty + 20;
         cmd.icebergQuantity = int(3, 10);
       }
     } else if (t < 0.58) {
-      cmd = rnd() < 0.65
-        ? { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type: 'MARKET', quantity: qty, stpMode: stp(), ts }
-        : { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type: 'MARKET', quoteQuantity: int(100, 400_000), stpMode: stp(), ts };
+      cmd =
+        rnd() < 0.65
+          ? {
+              kind: 'place',
+              market,
+              orderId,
+              userId,
+              clientOrderId: `c${orderId}`,
+              side,
+              type: 'MARKET',
+              quantity: qty,
+              stpMode: stp(),
+              ts,
+            }
+          : {
+              kind: 'place',
+              market,
+              orderId,
+              userId,
+              clientOrderId: `c${orderId}`,
+              side,
+              type: 'MARKET',
+              quoteQuantity: int(100, 400_000),
+              stpMode: stp(),
+              ts,
+            };
     } else if (t < 0.66) {
-      cmd = { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type: 'LIMIT_MAKER', price: m + (side === 'BUY' ? int(-20, 2) : int(-2, 20)), quantity: qty, stpMode: stp(), ts };
+      cmd = {
+        kind: 'place',
+        market,
+        orderId,
+        userId,
+        clientOrderId: `c${orderId}`,
+        side,
+        type: 'LIMIT_MAKER',
+        price: m + (side === 'BUY' ? int(-20, 2) : int(-2, 20)),
+        quantity: qty,
+        stpMode: stp(),
+        ts,
+      };
       if (rnd() < 0.2) {
         cmd.quantity = qty + 10;
         cmd.icebergQuantity = int(2, 10);
       }
     } else if (t < 0.8) {
-      const type = pick(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const) as OrderType;
+      const type = pick([
+        'STOP_LOSS',
+        'STOP_LOSS_LIMIT',
+        'TAKE_PROFIT',
+        'TAKE_PROFIT_LIMIT',
+      ] as const) as OrderType;
       const stopPrice = m + int(-25, 25);
-      cmd = { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type, stopPrice, quantity: qty, stpMode: stp(), ts };
+      cmd = {
+        kind: 'place',
+        market,
+        orderId,
+        userId,
+        clientOrderId: `c${orderId}`,
+        side,
+        type,
+        stopPrice,
+        quantity: qty,
+        stpMode: stp(),
+        ts,
+      };
       if (type.endsWith('_LIMIT')) {
         cmd.price = stopPrice + (side === 'BUY' ? int(0, 10) : int(-10, 0));
         cmd.timeInForce = pick(['GTC', 'GTC', 'IOC', 'FOK'] as const);
       }
     } else {
       // Plain resting liquidity keeps the book deep.
-      cmd = { kind: 'place', market, orderId, userId, clientOrderId: `c${orderId}`, side, type: 'LIMIT', timeInForce: 'GTC', price: m + (side === 'BUY' ? -int(1, 40) : int(1, 40)), quantity: qty, ts };
+      cmd = {
+        kind: 'place',
+        market,
+        orderId,
+        userId,
+        clientOrderId: `c${orderId}`,
+        side,
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: m + (side === 'BUY' ? -int(1, 40) : int(1, 40)),
+        quantity: qty,
+        ts,
+      };
     }
     placed.push({ orderId, userId, market: cmd.market });
     if (placed.length > 4000) placed.splice(0, 1000);

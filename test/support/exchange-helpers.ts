@@ -6,7 +6,11 @@ import { parseUnits } from '../../lambdas/shared/money';
 import type { ApiKey, BinanceTestClient } from './binance-client';
 
 /** Retries `check` until it stops throwing (asynchronous settlement), or rethrows its last error. */
-export async function eventually(check: () => Promise<void>, timeoutMs = 20_000, intervalMs = 100): Promise<void> {
+export async function eventually(
+  check: () => Promise<void>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -31,7 +35,10 @@ async function withLedger<T>(databaseUrl: string, fn: (ledger: LedgerRepository)
 /** DESIGN §7.1/§7.2 on the real ledger: fails the test with the ledger's own report. */
 export async function checkConservation(databaseUrl: string): Promise<void> {
   const report = await withLedger(databaseUrl, (ledger) => ledger.checkConservation());
-  if (!report.ok) throw new Error(`ledger invariants broken: ${JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  if (!report.ok)
+    throw new Error(
+      `ledger invariants broken: ${JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    );
 }
 
 /** Registers a user through the API and credits deposits straight into the ledger. */
@@ -41,14 +48,24 @@ export async function registerFundedUser(
   name: string,
   funds: Record<string, string>,
 ): Promise<ApiKey & { userId: number }> {
-  const res = await api.public<{ userId: number; apiKey: string; secretKey: string }>('POST', '/cirrus/v1/users', {}, {
-    email: `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
-  });
+  const res = await api.public<{ userId: number; apiKey: string; secretKey: string }>(
+    'POST',
+    '/cirrus/v1/users',
+    {},
+    {
+      email: `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
+    },
+  );
   if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   await withLedger(databaseUrl, async (ledger) => {
     for (const [asset, amount] of Object.entries(funds)) {
       const scale = ASSETS.find((a) => a.symbol === asset)?.ledgerScale ?? 8;
-      await ledger.creditDeposit(res.body.userId, asset, parseUnits(amount, scale), `test:${name}:${asset}:${res.body.userId}`);
+      await ledger.creditDeposit(
+        res.body.userId,
+        asset,
+        parseUnits(amount, scale),
+        `test:${name}:${asset}:${res.body.userId}`,
+      );
     }
   });
   return res.body;

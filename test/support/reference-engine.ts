@@ -62,14 +62,33 @@ export class ReferenceEngine {
 
   constructor(rules: MarketRules[]) {
     for (const r of rules) {
-      this.markets.set(r.symbol, { rules: r, seq: 0, tradeId: 0, updateId: 0, lastPrice: 0, resting: [], stops: [], closed: [], nextPrio: 0 });
+      this.markets.set(r.symbol, {
+        rules: r,
+        seq: 0,
+        tradeId: 0,
+        updateId: 0,
+        lastPrice: 0,
+        resting: [],
+        stops: [],
+        closed: [],
+        nextPrio: 0,
+      });
     }
   }
 
   apply(cmd: Command, out: EngineEvent[]): void {
     const m = this.markets.get(cmd.market);
     if (!m) {
-      out.push({ type: 'rejected', market: String(cmd.market), seq: 0, ts: cmd.ts, command: cmd.kind, orderId: cmd.orderId, userId: cmd.userId, reason: 'UNKNOWN_MARKET' });
+      out.push({
+        type: 'rejected',
+        market: String(cmd.market),
+        seq: 0,
+        ts: cmd.ts,
+        command: cmd.kind,
+        orderId: cmd.orderId,
+        userId: cmd.userId,
+        reason: 'UNKNOWN_MARKET',
+      });
       return;
     }
     this.ts = cmd.ts;
@@ -115,9 +134,22 @@ export class ReferenceEngine {
       prio: 0,
     };
     out.push({
-      type: 'accepted', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: o.orderId, userId: o.userId,
-      clientOrderId: o.clientOrderId, side: o.side, orderType: o.orderType, timeInForce: tif, price: o.price,
-      quantity: o.quantity, quoteQuantity: o.quoteQuantity, stopPrice: o.stopPrice, icebergQuantity: o.iceberg, stpMode: o.stp,
+      type: 'accepted',
+      market: m.rules.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      orderId: o.orderId,
+      userId: o.userId,
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      orderType: o.orderType,
+      timeInForce: tif,
+      price: o.price,
+      quantity: o.quantity,
+      quoteQuantity: o.quoteQuantity,
+      stopPrice: o.stopPrice,
+      icebergQuantity: o.iceberg,
+      stpMode: o.stp,
     });
     if (STOPS.includes(c.type)) {
       m.stops.push(o);
@@ -136,7 +168,14 @@ export class ReferenceEngine {
     this.close(m, o, 'CANCELED', out);
   }
 
-  private amend(m: RMarket, orderId: number, userId: number, newQuantity: number | undefined, newPrice: number | undefined, out: EngineEvent[]): void {
+  private amend(
+    m: RMarket,
+    orderId: number,
+    userId: number,
+    newQuantity: number | undefined,
+    newPrice: number | undefined,
+    out: EngineEvent[],
+  ): void {
     const o = m.resting.find((x) => x.orderId === orderId);
     const any = o ?? m.stops.find((x) => x.orderId === orderId);
     if (!any) return this.reject(m, 'amend', orderId, userId, 'UNKNOWN_ORDER', out);
@@ -147,8 +186,13 @@ export class ReferenceEngine {
     if (
       !o ||
       (newQuantity === undefined && newPrice === undefined) ||
-      !posInt(q) || q > r.maxQtyLots || q <= o.executed ||
-      !posInt(p) || p < r.minPriceTicks || p > r.maxPriceTicks || p * q > MAX ||
+      !posInt(q) ||
+      q > r.maxQtyLots ||
+      q <= o.executed ||
+      !posInt(p) ||
+      p < r.minPriceTicks ||
+      p > r.maxPriceTicks ||
+      p * q > MAX ||
       (o.iceberg > 0 && o.iceberg >= q) ||
       (o.orderType === 'LIMIT_MAKER' && this.wouldCross(m, o.side, p))
     ) {
@@ -157,13 +201,33 @@ export class ReferenceEngine {
     if (p === o.price && q <= o.quantity) {
       o.quantity = q;
       o.visible = Math.min(o.visible, q - o.executed);
-      out.push({ type: 'amended', market: r.symbol, seq: ++m.seq, ts: this.ts, orderId, userId, price: p, quantity: q, keptPriority: true });
+      out.push({
+        type: 'amended',
+        market: r.symbol,
+        seq: ++m.seq,
+        ts: this.ts,
+        orderId,
+        userId,
+        price: p,
+        quantity: q,
+        keptPriority: true,
+      });
       return;
     }
     m.resting = m.resting.filter((x) => x !== o);
     o.price = p;
     o.quantity = q;
-    out.push({ type: 'amended', market: r.symbol, seq: ++m.seq, ts: this.ts, orderId, userId, price: p, quantity: q, keptPriority: false });
+    out.push({
+      type: 'amended',
+      market: r.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      orderId,
+      userId,
+      price: p,
+      quantity: q,
+      keptPriority: false,
+    });
     const traded = this.execute(m, o, out);
     if (traded) this.fireStops(m, out);
   }
@@ -173,7 +237,9 @@ export class ReferenceEngine {
   /** Best maker for a taker on `side`: best price, then queue position. */
   private bestMaker(m: RMarket, takerSide: Side): ROrder | undefined {
     const makers = m.resting.filter((x) => x.side !== takerSide);
-    makers.sort((a, b) => (a.price !== b.price ? (takerSide === 'BUY' ? a.price - b.price : b.price - a.price) : a.prio - b.prio));
+    makers.sort((a, b) =>
+      a.price !== b.price ? (takerSide === 'BUY' ? a.price - b.price : b.price - a.price) : a.prio - b.prio,
+    );
     return makers[0];
   }
 
@@ -207,7 +273,9 @@ export class ReferenceEngine {
         }
         continue;
       }
-      const qty = byQuote ? Math.min(mk.visible, Math.floor(quoteLeft / mk.price)) : Math.min(mk.visible, o.quantity - o.executed);
+      const qty = byQuote
+        ? Math.min(mk.visible, Math.floor(quoteLeft / mk.price))
+        : Math.min(mk.visible, o.quantity - o.executed);
       if (qty === 0) {
         exhausted = true;
         break;
@@ -222,9 +290,22 @@ export class ReferenceEngine {
       traded = true;
       if (byQuote) quoteLeft -= price * qty;
       out.push({
-        type: 'trade', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, tradeId: ++m.tradeId, price, quantity: qty,
-        makerOrderId: mk.orderId, makerUserId: mk.userId, takerOrderId: o.orderId, takerUserId: o.userId, takerSide: o.side,
-        makerExecutedQty: mk.executed, takerExecutedQty: o.executed, makerCumQuote: mk.cumQuote, takerCumQuote: o.cumQuote,
+        type: 'trade',
+        market: m.rules.symbol,
+        seq: ++m.seq,
+        ts: this.ts,
+        tradeId: ++m.tradeId,
+        price,
+        quantity: qty,
+        makerOrderId: mk.orderId,
+        makerUserId: mk.userId,
+        takerOrderId: o.orderId,
+        takerUserId: o.userId,
+        takerSide: o.side,
+        makerExecutedQty: mk.executed,
+        takerExecutedQty: o.executed,
+        makerCumQuote: mk.cumQuote,
+        takerCumQuote: o.cumQuote,
       });
       if (mk.visible === 0) {
         if (mk.executed === mk.quantity) {
@@ -241,7 +322,8 @@ export class ReferenceEngine {
       }
     }
     if (expired) this.close(m, o, expired, out);
-    else if (byQuote) this.close(m, o, exhausted && o.executed > 0 ? 'FILLED' : hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
+    else if (byQuote)
+      this.close(m, o, exhausted && o.executed > 0 ? 'FILLED' : hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
     else if (o.executed === o.quantity) this.close(m, o, 'FILLED', out);
     else if (o.price === 0) this.close(m, o, hadLiquidity ? 'IOC' : 'NO_LIQUIDITY', out);
     else if (o.tif === 'IOC') this.close(m, o, 'IOC', out);
@@ -259,7 +341,9 @@ export class ReferenceEngine {
     const buy = o.side === 'BUY';
     const makers = m.resting
       .filter((x) => x.side !== o.side && (buy ? x.price <= o.price : x.price >= o.price))
-      .sort((a, b) => (a.price !== b.price ? (buy ? a.price - b.price : b.price - a.price) : a.prio - b.prio));
+      .sort((a, b) =>
+        a.price !== b.price ? (buy ? a.price - b.price : b.price - a.price) : a.prio - b.prio,
+      );
     let need = o.quantity - o.executed;
     for (const mk of makers) {
       if (mk.userId === o.userId && o.stp !== 'NONE') {
@@ -288,7 +372,14 @@ export class ReferenceEngine {
       const s = m.stops.find((x) => this.holds(m, x));
       if (!s) return;
       m.stops = m.stops.filter((x) => x !== s);
-      out.push({ type: 'triggered', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: s.orderId, userId: s.userId });
+      out.push({
+        type: 'triggered',
+        market: m.rules.symbol,
+        seq: ++m.seq,
+        ts: this.ts,
+        orderId: s.orderId,
+        userId: s.userId,
+      });
       this.execute(m, s, out);
     }
   }
@@ -297,16 +388,26 @@ export class ReferenceEngine {
 
   private validate(m: RMarket, c: PlaceCommand): RejectReason | undefined {
     const r = m.rules;
-    const known = m.resting.some((x) => x.orderId === c.orderId) || m.stops.some((x) => x.orderId === c.orderId) || m.closed.includes(c.orderId);
+    const known =
+      m.resting.some((x) => x.orderId === c.orderId) ||
+      m.stops.some((x) => x.orderId === c.orderId) ||
+      m.closed.includes(c.orderId);
     if (!posInt(c.orderId) || known) return 'DUPLICATE_ORDER_ID';
     if (c.side !== 'BUY' && c.side !== 'SELL') return 'INVALID_QUANTITY';
-    if (c.stpMode !== undefined && !['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'].includes(c.stpMode)) return 'INVALID_TIME_IN_FORCE';
-    if (c.timeInForce !== undefined && !['GTC', 'IOC', 'FOK'].includes(c.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+    if (
+      c.stpMode !== undefined &&
+      !['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'].includes(c.stpMode)
+    )
+      return 'INVALID_TIME_IN_FORCE';
+    if (c.timeInForce !== undefined && !['GTC', 'IOC', 'FOK'].includes(c.timeInForce))
+      return 'INVALID_TIME_IN_FORCE';
     const priced = PRICED.includes(c.type);
     if (!priced && !STOPS.includes(c.type) && c.type !== 'MARKET') return 'INVALID_QUANTITY';
-    if (priced && (!posInt(c.price) || c.price < r.minPriceTicks || c.price > r.maxPriceTicks)) return 'INVALID_PRICE';
+    if (priced && (!posInt(c.price) || c.price < r.minPriceTicks || c.price > r.maxPriceTicks))
+      return 'INVALID_PRICE';
     if (STOPS.includes(c.type)) {
-      if (!posInt(c.stopPrice) || c.stopPrice < r.minPriceTicks || c.stopPrice > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
+      if (!posInt(c.stopPrice) || c.stopPrice < r.minPriceTicks || c.stopPrice > r.maxPriceTicks)
+        return 'INVALID_STOP_PRICE';
       if (this.condition(m.lastPrice, c.side, c.type, c.stopPrice)) return 'INVALID_STOP_PRICE';
     }
     if (c.quantity === undefined && c.quoteQuantity !== undefined) {
@@ -314,17 +415,28 @@ export class ReferenceEngine {
       if (c.quoteQuantity < r.minNotional) return 'MIN_NOTIONAL';
     } else {
       if (c.quoteQuantity !== undefined) return 'INVALID_QUANTITY';
-      if (!posInt(c.quantity) || c.quantity < r.minQtyLots || c.quantity > r.maxQtyLots) return 'INVALID_QUANTITY';
+      if (!posInt(c.quantity) || c.quantity < r.minQtyLots || c.quantity > r.maxQtyLots)
+        return 'INVALID_QUANTITY';
       if (priced) {
         if ((c.price as number) * c.quantity > MAX) return 'OVERFLOW';
         if ((c.price as number) * c.quantity < r.minNotional) return 'MIN_NOTIONAL';
       } else if (c.quantity * r.maxPriceTicks > MAX) return 'OVERFLOW';
     }
-    if ((c.type === 'MARKET' || c.type === 'STOP_LOSS' || c.type === 'TAKE_PROFIT') && c.timeInForce !== undefined) return 'INVALID_TIME_IN_FORCE';
+    if (
+      (c.type === 'MARKET' || c.type === 'STOP_LOSS' || c.type === 'TAKE_PROFIT') &&
+      c.timeInForce !== undefined
+    )
+      return 'INVALID_TIME_IN_FORCE';
     if (c.icebergQuantity !== undefined) {
       const q = c.quantity ?? 0;
       const ok = (c.type === 'LIMIT' && (c.timeInForce ?? 'GTC') === 'GTC') || c.type === 'LIMIT_MAKER';
-      if (!ok || !posInt(c.icebergQuantity) || c.icebergQuantity >= q || Math.ceil(q / c.icebergQuantity) > r.maxIcebergParts) return 'INVALID_ICEBERG';
+      if (
+        !ok ||
+        !posInt(c.icebergQuantity) ||
+        c.icebergQuantity >= q ||
+        Math.ceil(q / c.icebergQuantity) > r.maxIcebergParts
+      )
+        return 'INVALID_ICEBERG';
     }
     if (c.type === 'LIMIT_MAKER' && this.wouldCross(m, c.side, c.price as number)) return 'WOULD_TAKE';
     return undefined;
@@ -336,14 +448,40 @@ export class ReferenceEngine {
 
   // ---- events and state ---------------------------------------------------------------------
 
-  private reject(m: RMarket, command: Command['kind'], orderId: number, userId: number, reason: RejectReason, out: EngineEvent[]): void {
-    out.push({ type: 'rejected', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, command, orderId, userId, reason });
+  private reject(
+    m: RMarket,
+    command: Command['kind'],
+    orderId: number,
+    userId: number,
+    reason: RejectReason,
+    out: EngineEvent[],
+  ): void {
+    out.push({
+      type: 'rejected',
+      market: m.rules.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      command,
+      orderId,
+      userId,
+      reason,
+    });
   }
 
   private close(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
     m.closed.push(o.orderId);
     if (m.closed.length > CLOSED_MEMORY) m.closed.shift();
-    out.push({ type: 'closed', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, orderId: o.orderId, userId: o.userId, reason, executedQty: o.executed, cumQuote: o.cumQuote });
+    out.push({
+      type: 'closed',
+      market: m.rules.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      orderId: o.orderId,
+      userId: o.userId,
+      reason,
+      executedQty: o.executed,
+      cumQuote: o.cumQuote,
+    });
   }
 
   private depthMap(m: RMarket): Map<string, number> {
@@ -370,23 +508,56 @@ export class ReferenceEngine {
     asks.sort((x, y) => x[0] - y[0]);
     const U = m.updateId + 1;
     m.updateId += bids.length + asks.length;
-    out.push({ type: 'depth', market: m.rules.symbol, seq: ++m.seq, ts: this.ts, U, u: m.updateId, bids, asks });
+    out.push({
+      type: 'depth',
+      market: m.rules.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      U,
+      u: m.updateId,
+      bids,
+      asks,
+    });
   }
 
   snapshot(): EngineSnapshot {
     const tuple = (o: ROrder): OrderTuple => [
-      o.orderId, o.userId, o.clientOrderId, o.side, o.orderType, o.tif, o.price, o.quantity, o.quoteQuantity, o.stopPrice,
-      o.iceberg, o.stp, o.ts, o.acceptSeq, o.executed, o.cumQuote, o.visible,
+      o.orderId,
+      o.userId,
+      o.clientOrderId,
+      o.side,
+      o.orderType,
+      o.tif,
+      o.price,
+      o.quantity,
+      o.quoteQuantity,
+      o.stopPrice,
+      o.iceberg,
+      o.stp,
+      o.ts,
+      o.acceptSeq,
+      o.executed,
+      o.cumQuote,
+      o.visible,
     ];
     const markets: MarketSnapshot[] = [...this.markets.values()].map((m) => {
       const side = (s: Side) =>
         m.resting
           .filter((x) => x.side === s)
-          .sort((a, b) => (a.price !== b.price ? (s === 'BUY' ? b.price - a.price : a.price - b.price) : a.prio - b.prio))
+          .sort((a, b) =>
+            a.price !== b.price ? (s === 'BUY' ? b.price - a.price : a.price - b.price) : a.prio - b.prio,
+          )
           .map(tuple);
       return {
-        rules: { ...m.rules }, seq: m.seq, tradeId: m.tradeId, updateId: m.updateId, lastPrice: m.lastPrice,
-        bids: side('BUY'), asks: side('SELL'), stops: m.stops.map(tuple), closedOrderIds: [...m.closed],
+        rules: { ...m.rules },
+        seq: m.seq,
+        tradeId: m.tradeId,
+        updateId: m.updateId,
+        lastPrice: m.lastPrice,
+        bids: side('BUY'),
+        asks: side('SELL'),
+        stops: m.stops.map(tuple),
+        closedOrderIds: [...m.closed],
       };
     });
     return { v: 1, markets };

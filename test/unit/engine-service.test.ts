@@ -25,7 +25,13 @@ function commandFlow(n: number, seed = 7): Command[] {
     const market = i % 3 === 0 ? 'ETHUSDT' : 'BTCUSDT';
     if (i > 10 && rand(5) === 0) {
       const target = 1 + rand(i - 1);
-      cmds.push({ kind: 'cancel', market: cmds[target - 1].market, orderId: target, userId: 1 + (target % 4), ts: 0 });
+      cmds.push({
+        kind: 'cancel',
+        market: cmds[target - 1].market,
+        orderId: target,
+        userId: 1 + (target % 4),
+        ts: 0,
+      });
       continue;
     }
     const place: PlaceCommand = {
@@ -52,7 +58,12 @@ function message(cmd: Command, i: number): string {
   return JSON.stringify(msg);
 }
 
-function makeService(queue: MemoryQueue, log: MemoryEventLog, snapshots: MemorySnapshotStore, every = 1_000_000) {
+function makeService(
+  queue: MemoryQueue,
+  log: MemoryEventLog,
+  snapshots: MemorySnapshotStore,
+  every = 1_000_000,
+) {
   let t = 1_700_000_000_000;
   return new EngineService({
     shard: 'shard0',

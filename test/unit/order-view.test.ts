@@ -2,7 +2,11 @@ import type { EngineEvent } from '../../engine/core/types';
 import { orderProgressFromEvents, statusForClose } from '../../lambdas/data-processor/order-view';
 
 const base = { market: 'BTCUSDT', ts: 1000 };
-const accepted = (seq: number, orderId: number, orderType: 'LIMIT' | 'STOP_LOSS_LIMIT' = 'LIMIT'): EngineEvent => ({
+const accepted = (
+  seq: number,
+  orderId: number,
+  orderType: 'LIMIT' | 'STOP_LOSS_LIMIT' = 'LIMIT',
+): EngineEvent => ({
   ...base,
   seq,
   type: 'accepted',
@@ -19,7 +23,13 @@ const accepted = (seq: number, orderId: number, orderType: 'LIMIT' | 'STOP_LOSS_
   icebergQuantity: 0,
   stpMode: 'NONE',
 });
-const trade = (seq: number, maker: number, taker: number, makerExec: number, takerExec: number): EngineEvent => ({
+const trade = (
+  seq: number,
+  maker: number,
+  taker: number,
+  makerExec: number,
+  takerExec: number,
+): EngineEvent => ({
   ...base,
   seq,
   type: 'trade',
@@ -44,7 +54,16 @@ describe('orderProgressFromEvents', () => {
       accepted(2, 2),
       trade(3, 1, 2, 4, 4),
       trade(4, 1, 2, 8, 8),
-      { ...base, seq: 5, type: 'closed', orderId: 2, userId: 20, reason: 'IOC', executedQty: 8, cumQuote: 800 },
+      {
+        ...base,
+        seq: 5,
+        type: 'closed',
+        orderId: 2,
+        userId: 20,
+        reason: 'IOC',
+        executedQty: 8,
+        cumQuote: 800,
+      },
     ];
     const byId = new Map(orderProgressFromEvents(events).map((p) => [p.orderId, p]));
     expect(byId.get(1)).toEqual({
@@ -64,7 +83,9 @@ describe('orderProgressFromEvents', () => {
     const [p] = orderProgressFromEvents([accepted(1, 7, 'STOP_LOSS_LIMIT')]);
     expect(p).toMatchObject({ status: 'NEW', isWorking: false });
     expect(p.workingTime).toBeUndefined();
-    const [q] = orderProgressFromEvents([{ ...base, seq: 9, ts: 2000, type: 'triggered', orderId: 7, userId: 70 }]);
+    const [q] = orderProgressFromEvents([
+      { ...base, seq: 9, ts: 2000, type: 'triggered', orderId: 7, userId: 70 },
+    ]);
     expect(q).toEqual({ orderId: 7, seq: 9, updateTime: 2000, isWorking: true, workingTime: 2000 });
   });
 
@@ -96,7 +117,16 @@ describe('orderProgressFromEvents', () => {
 
   it('applies amends as absolute price and quantity', () => {
     const [p] = orderProgressFromEvents([
-      { ...base, seq: 4, type: 'amended', orderId: 3, userId: 30, price: 99, quantity: 6, keptPriority: true },
+      {
+        ...base,
+        seq: 4,
+        type: 'amended',
+        orderId: 3,
+        userId: 30,
+        price: 99,
+        quantity: 6,
+        keptPriority: true,
+      },
     ]);
     expect(p).toEqual({ orderId: 3, seq: 4, updateTime: 1000, priceTicks: 99, qtyLots: 6 });
   });

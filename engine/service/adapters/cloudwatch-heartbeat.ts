@@ -18,7 +18,12 @@ export class CloudWatchHeartbeat implements Heartbeat {
         Namespace: HEARTBEAT_NAMESPACE,
         MetricData: [
           { MetricName: HEARTBEAT_METRIC, Dimensions: dimensions, Value: 1, Unit: 'Count' },
-          { MetricName: 'CommandsApplied', Dimensions: dimensions, Value: stats.commandsApplied, Unit: 'Count' },
+          {
+            MetricName: 'CommandsApplied',
+            Dimensions: dimensions,
+            Value: stats.commandsApplied,
+            Unit: 'Count',
+          },
           { MetricName: 'PendingEvents', Dimensions: dimensions, Value: stats.pendingEvents, Unit: 'Count' },
         ],
       }),

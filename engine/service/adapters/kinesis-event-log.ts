@@ -47,7 +47,11 @@ export class KinesisEventLog implements EventSink, EventLog {
       while (iterator) {
         const page = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         for (const r of page.Records ?? []) {
-          yield { record: decodeRecord(r.Data as Uint8Array), shardId, sequenceNumber: r.SequenceNumber as string };
+          yield {
+            record: decodeRecord(r.Data as Uint8Array),
+            shardId,
+            sequenceNumber: r.SequenceNumber as string,
+          };
         }
         // Caught up with the tip of this shard: recovery reads to the current end only.
         if ((page.Records ?? []).length === 0 && (page.MillisBehindLatest ?? 0) === 0) break;

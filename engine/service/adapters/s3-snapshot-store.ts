@@ -44,7 +44,9 @@ export class S3SnapshotStore implements SnapshotStore {
   private async getJson<T>(key: string): Promise<T | undefined> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString()) as T;
+      return JSON.parse(
+        await (out.Body as { transformToString(): Promise<string> }).transformToString(),
+      ) as T;
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;

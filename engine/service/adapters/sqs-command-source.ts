@@ -40,7 +40,9 @@ export class SqsCommandSource implements CommandSource {
         }),
       );
       if (out.Failed && out.Failed.length > 0) {
-        throw new Error(`DeleteMessageBatch failed for ${out.Failed.length} messages: ${out.Failed[0].Message}`);
+        throw new Error(
+          `DeleteMessageBatch failed for ${out.Failed.length} messages: ${out.Failed[0].Message}`,
+        );
       }
     }
   }
@@ -50,7 +52,11 @@ export class SqsCommandSource implements CommandSource {
       await this.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: chunk.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: seconds })),
+          Entries: chunk.map((handle, i) => ({
+            Id: String(i),
+            ReceiptHandle: handle,
+            VisibilityTimeout: seconds,
+          })),
         }),
       );
     }

@@ -13,7 +13,8 @@ export function fixed8(decimal: string): string {
 
 const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
 const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
-const quote = (spec: MarketSpec, tickLots: number) => fixed8(tickLots === 0 ? '0' : notionalToQuote(spec, tickLots));
+const quote = (spec: MarketSpec, tickLots: number) =>
+  fixed8(tickLots === 0 ? '0' : notionalToQuote(spec, tickLots));
 
 /** GET /api/v3/order, /openOrders, /allOrders. */
 export function orderJson(spec: MarketSpec, o: OrderRecord) {
@@ -58,7 +59,13 @@ export function newOrderJson(
   respType: 'ACK' | 'RESULT' | 'FULL',
   fills: ReturnType<typeof fillJson>[],
 ) {
-  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.time };
+  const ack = {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: o.clientOrderId,
+    transactTime: o.time,
+  };
   if (respType === 'ACK') return ack;
   const full = orderJson(spec, o);
   const result = {

@@ -66,12 +66,14 @@ export class OrderService {
 
   async place(userId: number, params: NewOrderParams): Promise<OrderRecord> {
     const spec = this.market(params.symbol);
-    const needsReference = params.side === 'BUY' && params.type === 'MARKET' && params.quoteOrderQty === undefined;
+    const needsReference =
+      params.side === 'BUY' && params.type === 'MARKET' && params.quoteOrderQty === undefined;
     const reference = needsReference ? (await this.deps.book.bestPrices(spec.symbol)).ask : undefined;
     const plan = planOrder(spec, params, reference);
 
     const open = await this.deps.orders.listOpen(userId, spec.symbol);
-    if (open.length >= (this.deps.maxOpenOrders ?? 200)) throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
+    if (open.length >= (this.deps.maxOpenOrders ?? 200))
+      throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
 
     const orderId = await this.deps.ids.nextId();
     const clientOrderId = params.newClientOrderId || this.newClientOrderId();
@@ -109,7 +111,8 @@ export class OrderService {
       await this.deps.orders.create(record);
     } catch (err) {
       await this.deps.ledger.releaseOrderLock(orderId);
-      if (err instanceof DuplicateClientOrderIdError) throw new BinanceError(400, -2010, 'Duplicate order sent.');
+      if (err instanceof DuplicateClientOrderIdError)
+        throw new BinanceError(400, -2010, 'Duplicate order sent.');
       throw err;
     }
     const message: CommandMessage = {
@@ -121,10 +124,18 @@ export class OrderService {
       await this.deps.queue.send(message, messageGroupId(spec.symbol, userId));
     } catch (err) {
       // The engine never sees this order: give the funds back and say so on the order.
-      logger.error('order could not be queued; lock released', { orderId, err: err instanceof Error ? err.message : String(err) });
+      logger.error('order could not be queued; lock released', {
+        orderId,
+        err: err instanceof Error ? err.message : String(err),
+      });
       await this.deps.ledger.releaseOrderLock(orderId);
       await this.deps.orders.markRejected(orderId, this.clock());
-      throw new BinanceError(503, -1001, 'Internal error; unable to process your request. Please try again.', err);
+      throw new BinanceError(
+        503,
+        -1001,
+        'Internal error; unable to process your request. Please try again.',
+        err,
+      );
     }
     return record;
   }
@@ -154,12 +165,23 @@ export class OrderService {
     const message: CommandMessage = {
       v: 1,
       cmdId: commandId.cancel(order.orderId),
-      command: { kind: 'cancel', market: order.symbol, orderId: order.orderId, userId: order.userId, ts: this.clock() },
+      command: {
+        kind: 'cancel',
+        market: order.symbol,
+        orderId: order.orderId,
+        userId: order.userId,
+        ts: this.clock(),
+      },
     };
     try {
       await this.deps.queue.send(message, messageGroupId(order.symbol, order.userId));
     } catch (err) {
-      throw new BinanceError(503, -1001, 'Internal error; unable to process your request. Please try again.', err);
+      throw new BinanceError(
+        503,
+        -1001,
+        'Internal error; unable to process your request. Please try again.',
+        err,
+      );
     }
   }
 
@@ -170,7 +192,11 @@ export class OrderService {
     else if (ref.origClientOrderId !== undefined) {
       order = await this.deps.orders.getByClientOrderId(userId, symbol, ref.origClientOrderId);
     } else {
-      throw new BinanceError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!");
+      throw new BinanceError(
+        400,
+        -1102,
+        "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+      );
     }
     // Ownership and market both must match: never reveal another user's order.
     if (!order || order.userId !== userId || order.symbol !== symbol) return undefined;

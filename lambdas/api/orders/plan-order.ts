@@ -1,7 +1,14 @@
 // Binance POST /api/v3/order parameters → a checked plan: the engine command (integers on the market grid)
 // and the funds to lock first. Pure: no I/O, so every rule here is unit-tested directly.
 import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/market';
-import type { MarketSpec, OrderType, PlaceCommand, Side, StpMode, TimeInForce } from '../../../engine/core/types';
+import type {
+  MarketSpec,
+  OrderType,
+  PlaceCommand,
+  Side,
+  StpMode,
+  TimeInForce,
+} from '../../../engine/core/types';
 import { lotsToBaseUnits, notionalToQuoteUnits } from '../../shared/money';
 import { BinanceError } from '../../shared/http/binance-error';
 
@@ -43,14 +50,25 @@ const TYPES: ReadonlySet<string> = new Set([
 ]);
 const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
 const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
-const NEEDS_PRICE: ReadonlySet<string> = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const NEEDS_PRICE: ReadonlySet<string> = new Set([
+  'LIMIT',
+  'LIMIT_MAKER',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT_LIMIT',
+]);
 const NEEDS_TIF: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
-const STOPS: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+const STOPS: ReadonlySet<string> = new Set([
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+]);
 const MARKET_LIKE: ReadonlySet<string> = new Set(['MARKET', 'STOP_LOSS', 'TAKE_PROFIT']);
 
 const missing = (name: string) =>
   new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
-const notRequired = (name: string) => new BinanceError(400, -1106, `Parameter '${name}' sent when not required.`);
+const notRequired = (name: string) =>
+  new BinanceError(400, -1106, `Parameter '${name}' sent when not required.`);
 const filterFailure = (filter: string) => new BinanceError(400, -1013, `Filter failure: ${filter}`);
 const DECIMAL = /^([0-9]{1,20})(\.[0-9]{1,20})?$/;
 const illegal = (name: string) =>
@@ -74,11 +92,13 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
 export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite?: number): OrderPlan {
   if (!SIDES.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
   if (!TYPES.has(params.type)) throw new BinanceError(400, -1116, 'Invalid orderType.');
-  if (params.trailingDelta !== undefined) throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
+  if (params.trailingDelta !== undefined)
+    throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
   const side = params.side as Side;
   const type = params.type as OrderType;
   const stpMode = (params.selfTradePreventionMode ?? 'NONE') as StpMode;
-  if (!STP_MODES.has(stpMode)) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'selfTradePreventionMode'.");
+  if (!STP_MODES.has(stpMode))
+    throw new BinanceError(400, -1100, "Illegal characters found in parameter 'selfTradePreventionMode'.");
 
   const priceStr = decimal(params, 'price');
   const qtyStr = decimal(params, 'quantity');
@@ -116,7 +136,8 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   let quantity: number | undefined;
   let quoteQuantity: number | undefined;
   if (MARKET_LIKE.has(type) && quoteStr !== undefined) {
-    if (qtyStr !== undefined) throw new BinanceError(400, -1106, "Parameter 'quantity' sent when not required.");
+    if (qtyStr !== undefined)
+      throw new BinanceError(400, -1106, "Parameter 'quantity' sent when not required.");
     if (type !== 'MARKET') throw notRequired('quoteOrderQty');
     quoteQuantity = quoteToNotional(spec, quoteStr) ?? undefined;
     if (quoteQuantity === undefined || quoteQuantity <= 0) throw filterFailure('NOTIONAL');
@@ -139,7 +160,8 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   }
 
   const minNotional = quoteToNotional(spec, spec.minNotional) ?? 0;
-  if (price !== undefined && quantity !== undefined && price * quantity < minNotional) throw filterFailure('NOTIONAL');
+  if (price !== undefined && quantity !== undefined && price * quantity < minNotional)
+    throw filterFailure('NOTIONAL');
   if (quoteQuantity !== undefined && quoteQuantity < minNotional) throw filterFailure('NOTIONAL');
   if (price !== undefined && quantity !== undefined && price * quantity > Number.MAX_SAFE_INTEGER) {
     throw filterFailure('NOTIONAL');
@@ -176,12 +198,14 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   // A BUY by base quantity without a limit (MARKET, STOP_LOSS, TAKE_PROFIT) has no bounded cost, so it runs
   // as a protected limit order: IOC at most MARKET_PROTECTION_BPS past the reference price.
   const reference = type === 'MARKET' ? bestOpposite : stopPrice;
-  if (reference === undefined) throw new BinanceError(400, -2010, 'Order would not execute: no liquidity on the book.');
+  if (reference === undefined)
+    throw new BinanceError(400, -2010, 'Order would not execute: no liquidity on the book.');
   const maxTicks = priceToTicks(spec, spec.maxPrice) ?? Number.MAX_SAFE_INTEGER;
   const capped = Number((BigInt(reference) * (10_000n + MARKET_PROTECTION_BPS) + 9_999n) / 10_000n);
   const protectedPrice = Math.min(capped, maxTicks);
   if (protectedPrice * qty > Number.MAX_SAFE_INTEGER) throw filterFailure('NOTIONAL');
-  const engineType: OrderType = type === 'MARKET' ? 'LIMIT' : type === 'STOP_LOSS' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT';
+  const engineType: OrderType =
+    type === 'MARKET' ? 'LIMIT' : type === 'STOP_LOSS' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT';
   return {
     command: { ...base, type: engineType, timeInForce: 'IOC', price: protectedPrice, quantity: qty },
     userType: type,

@@ -38,7 +38,11 @@ export class ApiKeyStore {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async create(userId: number, permissions: Permission[], label = ''): Promise<{ apiKey: string; secretKey: string }> {
+  async create(
+    userId: number,
+    permissions: Permission[],
+    label = '',
+  ): Promise<{ apiKey: string; secretKey: string }> {
     const apiKey = randomToken();
     const secretKey = randomToken();
     const encrypted = await this.kms.send(
@@ -50,13 +54,26 @@ export class ApiKeyStore {
     );
     await this.pool.query(
       'INSERT INTO api_keys (user_id, api_key, secret_ciphertext, permissions, label) VALUES ($1, $2, $3, $4, $5)',
-      [userId, apiKey, Buffer.from(encrypted.CiphertextBlob as Uint8Array).toString('base64'), [...new Set(permissions)].sort().join(','), label],
+      [
+        userId,
+        apiKey,
+        Buffer.from(encrypted.CiphertextBlob as Uint8Array).toString('base64'),
+        [...new Set(permissions)].sort().join(','),
+        label,
+      ],
     );
     return { apiKey, secretKey };
   }
 
-  async list(userId: number): Promise<Array<{ apiKey: string; permissions: Permission[]; label: string; createdAt: number }>> {
-    const res = await this.pool.query<{ api_key: string; permissions: string; label: string; created_at: Date }>(
+  async list(
+    userId: number,
+  ): Promise<Array<{ apiKey: string; permissions: Permission[]; label: string; createdAt: number }>> {
+    const res = await this.pool.query<{
+      api_key: string;
+      permissions: string;
+      label: string;
+      created_at: Date;
+    }>(
       'SELECT api_key, permissions, label, created_at FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id',
       [userId],
     );
@@ -70,10 +87,10 @@ export class ApiKeyStore {
 
   /** Revokes one of the user's own keys; false if it is not theirs or already revoked. */
   async revoke(userId: number, apiKey: string): Promise<boolean> {
-    const res = await this.pool.query('UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND api_key = $2 AND revoked_at IS NULL', [
-      userId,
-      apiKey,
-    ]);
+    const res = await this.pool.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND api_key = $2 AND revoked_at IS NULL',
+      [userId, apiKey],
+    );
     this.cache.delete(apiKey);
     return res.rowCount === 1;
   }

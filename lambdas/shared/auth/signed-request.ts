@@ -36,11 +36,23 @@ export async function authenticate(req: ApiRequest, need: Permission, deps: Auth
   const apiKey = req.headers['x-mbx-apikey'];
   if (!apiKey) throw new BinanceError(401, -2014, 'API-key format invalid.');
   const p = req.params;
-  if (!p.timestamp) throw new BinanceError(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
-  if (!p.signature) throw new BinanceError(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
-  if (!/^\d{1,16}$/.test(p.timestamp)) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'timestamp'.");
+  if (!p.timestamp)
+    throw new BinanceError(
+      400,
+      -1102,
+      "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+    );
+  if (!p.signature)
+    throw new BinanceError(
+      400,
+      -1102,
+      "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+    );
+  if (!/^\d{1,16}$/.test(p.timestamp))
+    throw new BinanceError(400, -1100, "Illegal characters found in parameter 'timestamp'.");
   const recvWindow = p.recvWindow === undefined ? 5_000 : Number(p.recvWindow);
-  if (!Number.isInteger(recvWindow) || recvWindow <= 0) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'recvWindow'.");
+  if (!Number.isInteger(recvWindow) || recvWindow <= 0)
+    throw new BinanceError(400, -1100, "Illegal characters found in parameter 'recvWindow'.");
   if (recvWindow > 60_000) throw new BinanceError(400, -1131, 'recvWindow must be less than 60000');
 
   const now = (deps.clock ?? Date.now)();

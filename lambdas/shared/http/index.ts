@@ -44,7 +44,11 @@ export function parseParams<T extends z.ZodType>(schema: T, params: Record<strin
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? 'parameter');
   if (issue.code === 'invalid_type' && params[name] === undefined) {
-    throw new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+    throw new BinanceError(
+      400,
+      -1102,
+      `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
+    );
   }
   throw new BinanceError(400, -1100, `Illegal characters found in parameter '${name}'; ${issue.message}.`);
 }

@@ -22,7 +22,11 @@ const FORM_SAFE = /^[A-Za-z0-9_.\-~]*$/;
 export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
-  const rawBody = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  const rawBody = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
 
   const bodyParams: Record<string, string> = {};
   if (rawBody) {
@@ -34,9 +38,11 @@ export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
       } catch {
         throw new BinanceError(400, -1102, 'Malformed JSON request body.');
       }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BinanceError(400, -1102, 'The JSON request body must be an object.');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new BinanceError(400, -1102, 'The JSON request body must be an object.');
       for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-        if (v === null || typeof v === 'object') throw new BinanceError(400, -1100, `Illegal value for parameter '${k}'.`);
+        if (v === null || typeof v === 'object')
+          throw new BinanceError(400, -1100, `Illegal value for parameter '${k}'.`);
         bodyParams[k] = String(v);
       }
     } else {
@@ -45,7 +51,8 @@ export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
         const eq = pair.indexOf('=');
         const key = safeDecode(eq < 0 ? pair : pair.slice(0, eq));
         const value = safeDecode(eq < 0 ? '' : pair.slice(eq + 1));
-        if (key === undefined || value === undefined) throw new BinanceError(400, -1100, 'Illegal characters found in the request body.');
+        if (key === undefined || value === undefined)
+          throw new BinanceError(400, -1100, 'Illegal characters found in the request body.');
         bodyParams[key] = value;
       }
     }

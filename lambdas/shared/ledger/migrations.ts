@@ -73,8 +73,14 @@ export const MIGRATIONS: string[] = [
 ];
 
 export async function migrate(pool: Pool): Promise<number> {
-  await pool.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-  const done = new Set((await pool.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
+  const done = new Set(
+    (await pool.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+      (r) => r.version,
+    ),
+  );
   let applied = 0;
   for (let i = 0; i < MIGRATIONS.length; i++) {
     const version = i + 1;

@@ -59,7 +59,15 @@ export interface TradeSettlement {
 /** Settles one trade: the buyer's locked quote pays the seller, the seller's locked base goes to the buyer. */
 export function tradeSettlement(
   market: MarketSpec,
-  t: { price: number; quantity: number; takerSide: Side; makerUserId: number; takerUserId: number; makerOrderId: number; takerOrderId: number },
+  t: {
+    price: number;
+    quantity: number;
+    takerSide: Side;
+    makerUserId: number;
+    takerUserId: number;
+    makerOrderId: number;
+    takerOrderId: number;
+  },
 ): TradeSettlement {
   const takerBuys = t.takerSide === 'BUY';
   const buyerId = takerBuys ? t.takerUserId : t.makerUserId;

@@ -25,7 +25,13 @@ export interface Balance {
 export interface ConservationReport {
   ok: boolean;
   /** Per asset: user balances + fee account, and deposits credited − withdrawals sent. */
-  assets: Array<{ asset: string; held: bigint; netDeposits: bigint; lockedByUsers: bigint; lockedByOrders: bigint }>;
+  assets: Array<{
+    asset: string;
+    held: bigint;
+    netDeposits: bigint;
+    lockedByUsers: bigint;
+    lockedByOrders: bigint;
+  }>;
   problems: string[];
 }
 
@@ -35,7 +41,9 @@ export class LedgerRepository {
   constructor(private readonly pool: Pool) {}
 
   async createUser(email: string): Promise<number> {
-    const res = await this.pool.query<{ id: string }>('INSERT INTO users (email) VALUES ($1) RETURNING id', [email]);
+    const res = await this.pool.query<{ id: string }>('INSERT INTO users (email) VALUES ($1) RETURNING id', [
+      email,
+    ]);
     return Number(res.rows[0].id);
   }
 
@@ -56,7 +64,12 @@ export class LedgerRepository {
    * Locks funds for an order before it is queued (`available >= amount` in the same statement).
    * Returns false when the balance is too small; nothing changes then.
    */
-  async lockForOrder(input: { orderId: number; userId: number; asset: string; amount: bigint }): Promise<boolean> {
+  async lockForOrder(input: {
+    orderId: number;
+    userId: number;
+    asset: string;
+    amount: bigint;
+  }): Promise<boolean> {
     const { orderId, userId, asset, amount } = input;
     if (amount <= 0n) throw new Error('lock amount must be positive');
     const c = await this.pool.connect();
@@ -102,9 +115,17 @@ export class LedgerRepository {
       if (!row || row.status !== 'open') throw new AlreadyApplied();
       const remaining = BigInt(row.remaining);
       if (remaining > 0n) {
-        await this.record(c, 'unlock', `order:${orderId}`, unlockPostings(Number(row.user_id), row.asset, remaining));
+        await this.record(
+          c,
+          'unlock',
+          `order:${orderId}`,
+          unlockPostings(Number(row.user_id), row.asset, remaining),
+        );
       }
-      await c.query("UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = $1", [orderId]);
+      await c.query(
+        "UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = $1",
+        [orderId],
+      );
     });
   }
 
@@ -123,11 +144,14 @@ export class LedgerRepository {
         [s.buyerOrderId, s.quote],
         [s.sellerOrderId, s.base],
       ] as const) {
-        const shrunk = await c.query('UPDATE order_locks SET remaining = remaining - $2 WHERE order_id = $1 AND remaining >= $2', [
-          orderId,
-          amount.toString(),
-        ]);
-        if (shrunk.rowCount !== 1) throw new Error(`order ${orderId} has less locked than trade ${market.symbol}:${trade.tradeId} needs`);
+        const shrunk = await c.query(
+          'UPDATE order_locks SET remaining = remaining - $2 WHERE order_id = $1 AND remaining >= $2',
+          [orderId, amount.toString()],
+        );
+        if (shrunk.rowCount !== 1)
+          throw new Error(
+            `order ${orderId} has less locked than trade ${market.symbol}:${trade.tradeId} needs`,
+          );
       }
     });
   }
@@ -147,7 +171,13 @@ export class LedgerRepository {
   /** DESIGN §7.1–7.2 over the whole ledger. */
   async checkConservation(): Promise<ConservationReport> {
     const problems: string[] = [];
-    const totals = await this.pool.query<{ asset: string; held: string; external: string; user_locked: string; negative: string }>(
+    const totals = await this.pool.query<{
+      asset: string;
+      held: string;
+      external: string;
+      user_locked: string;
+      negative: string;
+    }>(
       `SELECT asset,
               coalesce(sum(available + locked) FILTER (WHERE owner LIKE 'user:%' OR owner = $1), 0) AS held,
               coalesce(sum(available + locked) FILTER (WHERE owner = $2), 0) AS external,
@@ -165,15 +195,18 @@ export class LedgerRepository {
       const netDeposits = -BigInt(r.external);
       const lockedByUsers = BigInt(r.user_locked);
       const byOrders = lockedByOrders.get(r.asset) ?? 0n;
-      if (held !== netDeposits) problems.push(`${r.asset}: balances ${held} ≠ deposits − withdrawals ${netDeposits}`);
+      if (held !== netDeposits)
+        problems.push(`${r.asset}: balances ${held} ≠ deposits − withdrawals ${netDeposits}`);
       if (Number(r.negative) > 0) problems.push(`${r.asset}: ${r.negative} negative balances`);
-      if (lockedByUsers !== byOrders) problems.push(`${r.asset}: locked ${lockedByUsers} ≠ open order locks ${byOrders}`);
+      if (lockedByUsers !== byOrders)
+        problems.push(`${r.asset}: locked ${lockedByUsers} ≠ open order locks ${byOrders}`);
       return { asset: r.asset, held, netDeposits, lockedByUsers, lockedByOrders: byOrders };
     });
     const entries = await this.pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM (SELECT tx_id, asset FROM ledger_entries GROUP BY tx_id, asset HAVING sum(amount) <> 0) t',
     );
-    if (Number(entries.rows[0].n) > 0) problems.push(`${entries.rows[0].n} ledger transactions do not sum to zero`);
+    if (Number(entries.rows[0].n) > 0)
+      problems.push(`${entries.rows[0].n} ledger transactions do not sum to zero`);
     return { ok: problems.length === 0, assets, problems };
   }
 
@@ -207,7 +240,12 @@ export class LedgerRepository {
     await this.insertEntries(c, tx.rows[0].id, postings);
   }
 
-  private async insertEntries(c: PoolClient, txId: string, postings: Posting[], applyToAccounts = true): Promise<void> {
+  private async insertEntries(
+    c: PoolClient,
+    txId: string,
+    postings: Posting[],
+    applyToAccounts = true,
+  ): Promise<void> {
     const ids = await this.accountIds(c, postings);
     // Fold per account, then update in id order so concurrent settlements never deadlock.
     const deltas = new Map<number, { available: bigint; locked: bigint }>();
@@ -232,7 +270,10 @@ export class LedgerRepository {
       const n = params.length;
       values.push(`($1, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`);
     }
-    await c.query(`INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount) VALUES ${values.join(', ')}`, params);
+    await c.query(
+      `INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount) VALUES ${values.join(', ')}`,
+      params,
+    );
   }
 
   private async accountIds(c: PoolClient, postings: Posting[]): Promise<Map<string, number>> {

@@ -2,7 +2,14 @@
 //   book     pk BOOK#{symbol}            sk BOOK     { lastUpdateId, bids: [price, qty][], asks }  (ticks, lots)
 //   trades   pk T#{symbol}  (TRADES)     sk {tradeId:16}  { id, price, qty, time, isBuyerMaker }
 //   candles  pk K#{symbol}#{interval}    sk {openTime:16} { o, h, l, c, v, q, n, tbv, tbq, lastTradeId }
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 
 export interface BookView {
   lastUpdateId: number;
@@ -55,7 +62,13 @@ export class MarketDataStore {
   ) {}
 
   async getBook(symbol: string): Promise<BookView & { version: number }> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `BOOK#${symbol}`, sk: 'BOOK' }, ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `BOOK#${symbol}`, sk: 'BOOK' },
+        ConsistentRead: true,
+      }),
+    );
     const item = out.Item as (BookView & { version: number }) | undefined;
     return item ?? { lastUpdateId: 0, bids: [], asks: [], version: 0 };
   }
@@ -84,7 +97,9 @@ export class MarketDataStore {
         PutRequest: { Item: { pk: `T#${symbol}`, sk: pad(t.id), ...t } },
       }));
       for (let attempt = 0; requests.length > 0; attempt++) {
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tradesTable]: requests } }));
+        const out = await this.db.send(
+          new BatchWriteCommand({ RequestItems: { [this.tradesTable]: requests } }),
+        );
         requests = (out.UnprocessedItems?.[this.tradesTable] as Record<string, unknown>[] | undefined) ?? [];
         if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
       }
@@ -101,7 +116,18 @@ export class MarketDataStore {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map((i) => ({ id: i.id, price: i.price, qty: i.qty, time: i.time, isBuyerMaker: i.isBuyerMaker }) as PublicTrade).reverse();
+    return (out.Items ?? [])
+      .map(
+        (i) =>
+          ({
+            id: i.id,
+            price: i.price,
+            qty: i.qty,
+            time: i.time,
+            isBuyerMaker: i.isBuyerMaker,
+          }) as PublicTrade,
+      )
+      .reverse();
   }
 
   /**
@@ -118,29 +144,67 @@ export class MarketDataStore {
           UpdateExpression:
             'SET openTime = :t, o = if_not_exists(o, :o), h = if_not_exists(h, :h), l = if_not_exists(l, :l), c = :c, firstTradeId = if_not_exists(firstTradeId, :f), lastTradeId = :last ADD v :v, q :q, n :n, tbv :tbv, tbq :tbq',
           ConditionExpression: 'attribute_not_exists(lastTradeId) OR lastTradeId < :first',
-          ExpressionAttributeValues: { ':t': c.openTime, ':o': c.o, ':h': c.h, ':l': c.l, ':c': c.c, ':f': c.firstTradeId, ':first': c.firstTradeId, ':last': c.lastTradeId, ':v': c.v, ':q': c.q, ':n': c.n, ':tbv': c.tbv, ':tbq': c.tbq },
+          ExpressionAttributeValues: {
+            ':t': c.openTime,
+            ':o': c.o,
+            ':h': c.h,
+            ':l': c.l,
+            ':c': c.c,
+            ':f': c.firstTradeId,
+            ':first': c.firstTradeId,
+            ':last': c.lastTradeId,
+            ':v': c.v,
+            ':q': c.q,
+            ':n': c.n,
+            ':tbv': c.tbv,
+            ':tbq': c.tbq,
+          },
         }),
       );
       // high/low need a max/min DynamoDB cannot express in one update: fix them up conditionally.
-      await this.db.send(
-        new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET h = :h', ConditionExpression: 'h < :h', ExpressionAttributeValues: { ':h': c.h } }),
-      ).catch(ignoreConditional);
-      await this.db.send(
-        new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET l = :l', ConditionExpression: 'l > :l', ExpressionAttributeValues: { ':l': c.l } }),
-      ).catch(ignoreConditional);
+      await this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET h = :h',
+            ConditionExpression: 'h < :h',
+            ExpressionAttributeValues: { ':h': c.h },
+          }),
+        )
+        .catch(ignoreConditional);
+      await this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET l = :l',
+            ConditionExpression: 'l > :l',
+            ExpressionAttributeValues: { ':l': c.l },
+          }),
+        )
+        .catch(ignoreConditional);
     } catch (err) {
       ignoreConditional(err);
     }
   }
 
   /** Candles oldest first: from startTime on if given, else the most recent ones up to endTime. */
-  async candles(symbol: string, interval: string, opts: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
+  async candles(
+    symbol: string,
+    interval: string,
+    opts: { startTime?: number; endTime?: number; limit: number },
+  ): Promise<Candle[]> {
     const ascending = opts.startTime !== undefined;
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `K#${symbol}#${interval}`, ':from': pad(opts.startTime ?? 0), ':to': pad(opts.endTime ?? Number.MAX_SAFE_INTEGER) },
+        ExpressionAttributeValues: {
+          ':pk': `K#${symbol}#${interval}`,
+          ':from': pad(opts.startTime ?? 0),
+          ':to': pad(opts.endTime ?? Number.MAX_SAFE_INTEGER),
+        },
         ScanIndexForward: ascending,
         Limit: opts.limit,
       }),

@@ -14,13 +14,7 @@ import {
 import type { OrderType, Side, StpMode, TimeInForce } from '../../../engine/core/types';
 
 export type OrderStatus =
-  | 'NEW'
-  | 'PARTIALLY_FILLED'
-  | 'FILLED'
-  | 'CANCELED'
-  | 'REJECTED'
-  | 'EXPIRED'
-  | 'EXPIRED_IN_MATCH';
+  'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 
 export const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['NEW', 'PARTIALLY_FILLED']);
 
@@ -109,7 +103,11 @@ export class OrderStore {
             {
               Put: {
                 TableName: this.table,
-                Item: { ...clientKey(order.userId, order.symbol, order.clientOrderId), orderId: order.orderId, open: true },
+                Item: {
+                  ...clientKey(order.userId, order.symbol, order.clientOrderId),
+                  orderId: order.orderId,
+                  open: true,
+                },
                 ConditionExpression: 'attribute_not_exists(pk) OR #open = :false',
                 ExpressionAttributeNames: { '#open': 'open' },
                 ExpressionAttributeValues: { ':false': false },
@@ -126,13 +124,23 @@ export class OrderStore {
   }
 
   async get(orderId: number): Promise<OrderRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: orderKey(orderId), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: orderKey(orderId), ConsistentRead: true }),
+    );
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  async getByClientOrderId(userId: number, symbol: string, clientOrderId: string): Promise<OrderRecord | undefined> {
+  async getByClientOrderId(
+    userId: number,
+    symbol: string,
+    clientOrderId: string,
+  ): Promise<OrderRecord | undefined> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: clientKey(userId, symbol, clientOrderId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: clientKey(userId, symbol, clientOrderId),
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? this.get(out.Item.orderId as number) : undefined;
   }
@@ -142,12 +150,18 @@ export class OrderStore {
     return this.queryAll({
       IndexName: 'gsi2',
       KeyConditionExpression: symbol ? 'gsi2pk = :pk AND begins_with(gsi2sk, :prefix)' : 'gsi2pk = :pk',
-      ExpressionAttributeValues: symbol ? { ':pk': `OPEN#${userId}`, ':prefix': `${symbol}#` } : { ':pk': `OPEN#${userId}` },
+      ExpressionAttributeValues: symbol
+        ? { ':pk': `OPEN#${userId}`, ':prefix': `${symbol}#` }
+        : { ':pk': `OPEN#${userId}` },
     });
   }
 
   /** A user's orders in one market, oldest first, from `fromOrderId` on (Binance allOrders). */
-  async listAll(userId: number, symbol: string, opts: { fromOrderId?: number; limit: number }): Promise<OrderRecord[]> {
+  async listAll(
+    userId: number,
+    symbol: string,
+    opts: { fromOrderId?: number; limit: number },
+  ): Promise<OrderRecord[]> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -260,7 +274,9 @@ export class OrderStore {
     const items: OrderRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.db.send(new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }));
+      const out = await this.db.send(
+        new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }),
+      );
       items.push(...(out.Items ?? []).map(toRecord));
       start = out.LastEvaluatedKey;
     } while (start);

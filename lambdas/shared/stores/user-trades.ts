@@ -86,7 +86,9 @@ export class UserTradeStore {
           IndexName: opts.orderId !== undefined ? 'gsi1' : undefined,
           KeyConditionExpression: key,
           FilterExpression: filters.join(' AND '),
-          ExpressionAttributeNames: filters.some((f) => f.includes('#time')) ? { '#time': 'time' } : undefined,
+          ExpressionAttributeNames: filters.some((f) => f.includes('#time'))
+            ? { '#time': 'time' }
+            : undefined,
           ExpressionAttributeValues: values,
           ExclusiveStartKey: start,
         }),

@@ -74,23 +74,27 @@ describe('LIMIT', () => {
 
   it('IOC expires its remainder; FOK trades all or nothing', () => {
     sell(100, 5);
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', price: 100, quantity: 6 }))).toEqual([
-      'accepted #2',
-      'closed #2 FOK exec 0',
-    ]);
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 6 }))).toEqual([
-      'accepted #3',
-      'trade 5@100 maker #1 taker #3',
-      'closed #1 FILLED exec 5',
-      'closed #3 IOC exec 5',
-      'depth 2-2 bids [] asks [[100,0]]',
-    ]);
+    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', price: 100, quantity: 6 }))).toEqual(
+      ['accepted #2', 'closed #2 FOK exec 0'],
+    );
+    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 6 }))).toEqual(
+      [
+        'accepted #3',
+        'trade 5@100 maker #1 taker #3',
+        'closed #1 FILLED exec 5',
+        'closed #3 IOC exec 5',
+        'depth 2-2 bids [] asks [[100,0]]',
+      ],
+    );
   });
 });
 
 describe('MARKET', () => {
   it('by base quantity sweeps levels; with an empty book it expires with NO_LIQUIDITY', () => {
-    expect(brief(place({ side: 'BUY', type: 'MARKET', quantity: 3 }))).toEqual(['accepted #1', 'closed #1 NO_LIQUIDITY exec 0']);
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quantity: 3 }))).toEqual([
+      'accepted #1',
+      'closed #1 NO_LIQUIDITY exec 0',
+    ]);
     sell(100, 2);
     sell(102, 2);
     const events = place({ side: 'BUY', type: 'MARKET', quantity: 3 });
@@ -124,8 +128,12 @@ describe('LIMIT_MAKER', () => {
   it('is rejected when it would take, rests otherwise', () => {
     sell(100, 5);
     const before = engine.stateHash();
-    expect(brief(place({ side: 'BUY', type: 'LIMIT_MAKER', price: 100, quantity: 1 }))).toEqual(['rejected #2 WOULD_TAKE']);
-    expect(engine.snapshot().markets[0].bids).toEqual(JSON.parse(JSON.stringify(engine.snapshot().markets[0].bids)));
+    expect(brief(place({ side: 'BUY', type: 'LIMIT_MAKER', price: 100, quantity: 1 }))).toEqual([
+      'rejected #2 WOULD_TAKE',
+    ]);
+    expect(engine.snapshot().markets[0].bids).toEqual(
+      JSON.parse(JSON.stringify(engine.snapshot().markets[0].bids)),
+    );
     expect(engine.stateHash()).not.toBe(before); // only the seq moved
     expect(brief(place({ side: 'BUY', type: 'LIMIT_MAKER', price: 99, quantity: 1 }))).toEqual([
       'accepted #3',
@@ -141,7 +149,15 @@ describe('stop orders', () => {
     sell(120, 1);
     // Two buy stops above the market; the first (stop 100) fires on a trade at 100, its fill at 110 fires the second.
     place({ side: 'BUY', type: 'STOP_LOSS', stopPrice: 100, quantity: 1, userId: 3 });
-    place({ side: 'BUY', type: 'STOP_LOSS_LIMIT', stopPrice: 105, price: 125, timeInForce: 'GTC', quantity: 1, userId: 3 });
+    place({
+      side: 'BUY',
+      type: 'STOP_LOSS_LIMIT',
+      stopPrice: 105,
+      price: 125,
+      timeInForce: 'GTC',
+      quantity: 1,
+      userId: 3,
+    });
     const events = place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 1 });
     expect(brief(events)).toEqual([
       'accepted #6',
@@ -163,7 +179,9 @@ describe('stop orders', () => {
   it('is refused when it would trigger immediately', () => {
     sell(100, 1);
     place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 1 });
-    expect(brief(place({ side: 'SELL', type: 'STOP_LOSS', stopPrice: 101, quantity: 1 }))).toEqual(['rejected #3 INVALID_STOP_PRICE']);
+    expect(brief(place({ side: 'SELL', type: 'STOP_LOSS', stopPrice: 101, quantity: 1 }))).toEqual([
+      'rejected #3 INVALID_STOP_PRICE',
+    ]);
   });
 });
 
@@ -188,19 +206,40 @@ describe('self-trade prevention', () => {
   const own = () => sell(100, 5, { userId: 1 });
   it('NONE trades with itself', () => {
     own();
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 1 }))[1]).toBe('trade 1@100 maker #1 taker #2');
+    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 1 }))[1]).toBe(
+      'trade 1@100 maker #1 taker #2',
+    );
   });
   it('EXPIRE_TAKER expires the taker, the maker stays', () => {
     own();
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 1, stpMode: 'EXPIRE_TAKER' }))).toEqual([
-      'accepted #2',
-      'closed #2 STP_TAKER exec 0',
-    ]);
+    expect(
+      brief(
+        place({
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          price: 100,
+          quantity: 1,
+          stpMode: 'EXPIRE_TAKER',
+        }),
+      ),
+    ).toEqual(['accepted #2', 'closed #2 STP_TAKER exec 0']);
   });
   it('EXPIRE_MAKER expires the own maker and keeps matching', () => {
     own();
     sell(100, 5, { userId: 9 });
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 2, stpMode: 'EXPIRE_MAKER' }))).toEqual([
+    expect(
+      brief(
+        place({
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          price: 100,
+          quantity: 2,
+          stpMode: 'EXPIRE_MAKER',
+        }),
+      ),
+    ).toEqual([
       'accepted #3',
       'closed #1 STP_MAKER exec 0',
       'trade 2@100 maker #2 taker #3',
@@ -210,7 +249,18 @@ describe('self-trade prevention', () => {
   });
   it('EXPIRE_BOTH expires both', () => {
     own();
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 2, stpMode: 'EXPIRE_BOTH' }))).toEqual([
+    expect(
+      brief(
+        place({
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          price: 100,
+          quantity: 2,
+          stpMode: 'EXPIRE_BOTH',
+        }),
+      ),
+    ).toEqual([
       'accepted #2',
       'closed #1 STP_MAKER exec 0',
       'closed #2 STP_TAKER exec 0',
@@ -223,24 +273,33 @@ describe('cancel and amend', () => {
   it('amend down keeps priority, a new price loses it', () => {
     sell(100, 5); // #1
     sell(100, 5); // #2
-    expect(brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 2, newQuantity: 3, ts: 6 }))).toEqual([
-      'amended #1 3@100 kept priority',
-      'depth 3-3 bids [] asks [[100,8]]',
-    ]);
+    expect(
+      brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 2, newQuantity: 3, ts: 6 })),
+    ).toEqual(['amended #1 3@100 kept priority', 'depth 3-3 bids [] asks [[100,8]]']);
     const fill = place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 1 });
     expect(brief(fill)[1]).toBe('trade 1@100 maker #1 taker #3');
     // Re-price #1 away and back: now it queues behind #2.
     apply({ kind: 'amend', market: 'T', orderId: 1, userId: 2, newPrice: 101, ts: 7 });
-    expect(brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 2, newPrice: 100, ts: 8 }))[0]).toBe('amended #1 3@100 lost priority');
-    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 1 }))[1]).toBe('trade 1@100 maker #2 taker #4');
+    expect(brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 2, newPrice: 100, ts: 8 }))[0]).toBe(
+      'amended #1 3@100 lost priority',
+    );
+    expect(brief(place({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: 100, quantity: 1 }))[1]).toBe(
+      'trade 1@100 maker #2 taker #4',
+    );
   });
 
   it('refuses to cancel or amend another user’s order, changing nothing', () => {
     sell(100, 5);
     const book = JSON.stringify(engine.depth('T', 10));
-    expect(brief(apply({ kind: 'cancel', market: 'T', orderId: 1, userId: 1, ts: 9 }))).toEqual(['rejected #1 NOT_ORDER_OWNER']);
-    expect(brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 1, newQuantity: 1, ts: 9 }))).toEqual(['rejected #1 NOT_ORDER_OWNER']);
-    expect(brief(apply({ kind: 'cancel', market: 'T', orderId: 77, userId: 2, ts: 9 }))).toEqual(['rejected #77 UNKNOWN_ORDER']);
+    expect(brief(apply({ kind: 'cancel', market: 'T', orderId: 1, userId: 1, ts: 9 }))).toEqual([
+      'rejected #1 NOT_ORDER_OWNER',
+    ]);
+    expect(
+      brief(apply({ kind: 'amend', market: 'T', orderId: 1, userId: 1, newQuantity: 1, ts: 9 })),
+    ).toEqual(['rejected #1 NOT_ORDER_OWNER']);
+    expect(brief(apply({ kind: 'cancel', market: 'T', orderId: 77, userId: 2, ts: 9 }))).toEqual([
+      'rejected #77 UNKNOWN_ORDER',
+    ]);
     expect(JSON.stringify(engine.depth('T', 10))).toBe(book);
     expect(brief(apply({ kind: 'cancel', market: 'T', orderId: 1, userId: 2, ts: 9 }))).toEqual([
       'closed #1 CANCELED exec 0',
@@ -264,7 +323,14 @@ describe('bad commands', () => {
   ])('%s → %s, nothing changes', (_name, over, reason) => {
     sell(100, 5);
     const before = JSON.stringify({ ...engine.snapshot().markets[0], seq: 0 });
-    const events = place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 50, quantity: 10, ...over });
+    const events = place({
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: 50,
+      quantity: 10,
+      ...over,
+    });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'rejected', reason });
     expect(JSON.stringify({ ...engine.snapshot().markets[0], seq: 0 })).toBe(before);
@@ -282,8 +348,36 @@ describe('overflow', () => {
   it('refuses an order whose notional could pass 2^53', () => {
     const wide = new MatchingEngine([{ ...rules, symbol: 'W', maxPriceTicks: 1e9, maxQtyLots: 1e9 }]);
     const out: EngineEvent[] = [];
-    wide.apply({ kind: 'place', market: 'W', orderId: 1, userId: 1, clientOrderId: 'x', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 1e9, quantity: 1e8, ts: 1 }, out);
-    wide.apply({ kind: 'place', market: 'W', orderId: 2, userId: 1, clientOrderId: 'y', side: 'BUY', type: 'MARKET', quantity: 1e8, ts: 1 }, out);
+    wide.apply(
+      {
+        kind: 'place',
+        market: 'W',
+        orderId: 1,
+        userId: 1,
+        clientOrderId: 'x',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: 1e9,
+        quantity: 1e8,
+        ts: 1,
+      },
+      out,
+    );
+    wide.apply(
+      {
+        kind: 'place',
+        market: 'W',
+        orderId: 2,
+        userId: 1,
+        clientOrderId: 'y',
+        side: 'BUY',
+        type: 'MARKET',
+        quantity: 1e8,
+        ts: 1,
+      },
+      out,
+    );
     expect(out.map((e) => e.type === 'rejected' && e.reason)).toEqual(['OVERFLOW', 'OVERFLOW']);
   });
 });
