@@ -60,6 +60,9 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const resources = await provision(STAGE, standins.env);
     const env: Record<string, string> = { ...standins.env, ...resources.env, STAGE };
     Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' });
+    // pglite serves every socket from one session: concurrent extended-protocol queries from several
+    // connections interleave and break, so the handlers share a single connection to it.
+    if (!opts.databaseUrl) process.env.DB_POOL_MAX = '1';
 
     const seeded = await seed({ demoUsers: opts.demoUsers ?? false, dataDir: opts.dataDir });
     log(`ledger       ready (${seeded.migrations} migrations, markets ${seeded.markets.join(', ')})`);

@@ -1,0 +1,184 @@
+// Fine-grained assertions on the synthesised stacks, and cdk-nag (AwsSolutions) over the whole app.
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp } from '../../lib/app';
+import { loadStageConfig } from '../../lib/config';
+import { TABLES } from '../../lib/resources';
+
+const CONTEXT = { 'cli-telemetry': false, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
+
+function synth(context: Record<string, unknown> = {}) {
+  const app = new App({ context: { ...CONTEXT, ...context } });
+  const built = buildApp(app, { nag: false });
+  return {
+    keys: Template.fromStack(built.keys),
+    data: Template.fromStack(built.data),
+    messaging: Template.fromStack(built.messaging),
+    monitoring: Template.fromStack(built.monitoring),
+  };
+}
+
+const dev = synth();
+const prod = synth({ stage: 'prod', account: '123456789012', alarmEmail: 'ops@example.com' });
+
+describe('keys', () => {
+  it('has a rotating data key and a secp256k1 signing key for the hot wallet', () => {
+    dev.keys.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, KeySpec: Match.absent() });
+    dev.keys.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' });
+    dev.keys.hasResource('AWS::KMS::Key', {
+      Properties: { KeySpec: 'ECC_SECG_P256K1' },
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
+describe('data', () => {
+  it('declares every shared table: on demand, PITR, encrypted with the data key', () => {
+    dev.data.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
+    for (const t of Object.values(TABLES)) {
+      dev.data.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: `cirrus-dev-${t.name}`,
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+      });
+    }
+    dev.data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'cirrus-dev-orders',
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'gsi1' }),
+        Match.objectLike({ IndexName: 'gsi2' }),
+      ],
+    });
+    dev.data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'cirrus-dev-idempotency',
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
+  it('retains and protects stateful tables in prod only', () => {
+    prod.data.hasResource('AWS::DynamoDB::Table', {
+      Properties: { TableName: 'cirrus-prod-orders', DeletionProtectionEnabled: true },
+      DeletionPolicy: 'Retain',
+    });
+    prod.data.hasResource('AWS::DynamoDB::Table', {
+      Properties: { TableName: 'cirrus-prod-market-data' },
+      DeletionPolicy: 'Delete',
+    });
+    dev.data.hasResource('AWS::DynamoDB::Table', {
+      Properties: { TableName: 'cirrus-dev-orders' },
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
+
+describe('messaging', () => {
+  it('order queue: FIFO high-throughput, KMS, redrive to a FIFO DLQ', () => {
+    dev.messaging.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'cirrus-dev-orders-shard0.fifo',
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      VisibilityTimeout: 30,
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    dev.messaging.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'cirrus-dev-orders-shard0-dlq.fifo',
+      FifoQueue: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    dev.messaging.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('event stream: KMS-encrypted, retained long enough to replay from a snapshot', () => {
+    dev.messaging.hasResourceProperties('AWS::Kinesis::Stream', {
+      Name: 'cirrus-dev-engine-events',
+      RetentionPeriodHours: 168,
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: Match.anyValue() },
+    });
+  });
+
+  it('snapshot bucket: private, KMS, versioned, TLS only, expiring old snapshots', () => {
+    dev.messaging.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+          }),
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'snapshots/', ExpirationInDays: 7 })]),
+      },
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on queue age, DLQ depth and a missing engine heartbeat, to an encrypted topic', () => {
+    dev.monitoring.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 30,
+    });
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Cirrus/Engine',
+      MetricName: 'Heartbeat',
+      TreatMissingData: 'breaching',
+      AlarmActions: [Match.anyValue()],
+    });
+    dev.monitoring.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    prod.monitoring.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+describe('configuration', () => {
+  it('refuses a prod stage without an account or an alarm e-mail', () => {
+    const ctx = (values: Record<string, unknown>) => (k: string) => values[k];
+    expect(() => loadStageConfig(ctx({ stage: 'prod', alarmEmail: 'a@b.co' }))).toThrow(/account/);
+    expect(() => loadStageConfig(ctx({ stage: 'prod', account: '123456789012' }))).toThrow(/alarmEmail/);
+    expect(() => loadStageConfig(ctx({ stage: 'qa' }))).toThrow(/stage/);
+    expect(loadStageConfig(ctx({})).stage).toBe('dev');
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the whole app', () => {
+    const app = new App({ context: CONTEXT });
+    buildApp(app);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('does fail the synth on a finding (the check can fail)', () => {
+    const app = new App({ context: CONTEXT });
+    const stack = new Stack(app, 'Bad');
+    new sqs.Queue(stack, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow();
+  });
+});
