@@ -33,7 +33,7 @@ export interface BookReader {
 
 export interface OrderServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  orders: Pick<OrderStore, 'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'markRejected'>;
+  orders: Pick<OrderStore, 'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'countOpen' | 'markRejected'>;
   ids: Pick<OrderIdAllocator, 'nextId'>;
   ledger: OrderLedger;
   queue: CommandQueue;
@@ -71,8 +71,8 @@ export class OrderService {
     const reference = needsReference ? (await this.deps.book.bestPrices(spec.symbol)).ask : undefined;
     const plan = planOrder(spec, params, reference);
 
-    const open = await this.deps.orders.listOpen(userId, spec.symbol);
-    if (open.length >= (this.deps.maxOpenOrders ?? 200))
+    const open = await this.deps.orders.countOpen(userId, spec.symbol);
+    if (open >= (this.deps.maxOpenOrders ?? 200))
       throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
 
     const orderId = await this.deps.ids.nextId();
