@@ -1,8 +1,5 @@
 // Faults in the order pipeline (DESIGN §4, §5, §7.6): the engine killed mid-flow, a Kinesis batch delivered
 // twice, an SQS send that fails. Nothing is lost, nothing is applied twice, no funds stay locked.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -15,10 +12,15 @@ import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store
 import { encodeRecord, type EventRecord } from '../../engine/service/messages';
 import { MARKETS } from '../../lib/markets';
 import { handler as processBatch } from '../../lambdas/data-processor/handler';
-import { startLocalExchange, type LocalExchange } from '../../local/exchange';
+import type { LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
-import { checkConservation, eventually } from '../support/exchange-helpers';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import {
+  checkConservation,
+  eventually,
+  startTestExchange,
+  type TestExchange,
+} from '../support/exchange-helpers';
+import type { TestPostgres } from '../support/postgres';
 
 jest.setTimeout(240_000);
 
@@ -28,25 +30,15 @@ let api: BinanceTestClient;
 let alice: ApiKey;
 let bob: ApiKey;
 
+let harness: TestExchange;
+
 beforeAll(async () => {
-  pg = await startPostgres();
-  ex = await startLocalExchange({
-    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-faults-')),
-    fresh: true,
-    inMemory: true,
-    restPort: 0,
-    demoUsers: true,
-    databaseUrl: pg.url,
-    snapshotEveryCommands: 30,
-    log: () => undefined,
-  });
-  api = new BinanceTestClient(ex.restUrl);
-  [alice, bob] = ex.seeded.demoKeys;
+  harness = await startTestExchange(30);
+  ({ pg, ex, api, alice, bob } = harness);
 });
 
 afterAll(async () => {
-  await ex?.stop();
-  await pg?.stop();
+  await harness?.stop();
 });
 
 async function ledgerSnapshot(): Promise<string> {

@@ -1,22 +1,23 @@
 // Two users trade BTCUSDT through signed HTTP requests on the local exchange (stand-ins + real PostgreSQL):
 // balances, fees, /account, /myTrades, /depth agree and the ledger conserves every asset (DESIGN §7.1).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { apiContext } from '../../lambdas/api/context';
 import { OrderService } from '../../lambdas/api/orders/order-service';
 import { OrderIdAllocator } from '../../lambdas/shared/stores/orders';
 import { MARKETS } from '../../lib/markets';
-import { startLocalExchange, type LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
-import { startPostgres, type TestPostgres } from '../support/postgres';
-import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
+import type { TestPostgres } from '../support/postgres';
+import {
+  checkConservation,
+  eventually,
+  registerFundedUser,
+  startTestExchange,
+  type TestExchange,
+} from '../support/exchange-helpers';
 
 jest.setTimeout(180_000);
 
 let pg: TestPostgres;
-let ex: LocalExchange;
 let api: BinanceTestClient;
 let alice: ApiKey;
 let bob: ApiKey;
@@ -30,25 +31,15 @@ async function balances(key: ApiKey): Promise<Record<string, Balance>> {
   return Object.fromEntries(res.body.balances.map((b) => [b.asset, b]));
 }
 
+let harness: TestExchange;
+
 beforeAll(async () => {
-  pg = await startPostgres();
-  ex = await startLocalExchange({
-    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-e2e-')),
-    fresh: true,
-    inMemory: true,
-    restPort: 0,
-    demoUsers: true,
-    databaseUrl: pg.url,
-    snapshotEveryCommands: 25,
-    log: () => undefined,
-  });
-  api = new BinanceTestClient(ex.restUrl);
-  [alice, bob] = ex.seeded.demoKeys;
+  harness = await startTestExchange(25);
+  ({ pg, api, alice, bob } = harness);
 });
 
 afterAll(async () => {
-  await ex?.stop();
-  await pg?.stop();
+  await harness?.stop();
 });
 
 describe('trading end to end', () => {

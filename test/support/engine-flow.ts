@@ -108,17 +108,13 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
     const orderId = nextId++;
     const qty = int(1, 50);
     let cmd: PlaceCommand;
+    const base = { kind: 'place' as const, market, orderId, userId, clientOrderId: `c${orderId}`, side, ts };
     const t = rnd();
     const off = side === 'BUY' ? int(-20, 8) : int(-8, 20);
     if (t < 0.5) {
       const tif: TimeInForce = rnd() < 0.75 ? 'GTC' : rnd() < 0.7 ? 'IOC' : 'FOK';
       cmd = {
-        kind: 'place',
-        market,
-        orderId,
-        userId,
-        clientOrderId: `c${orderId}`,
-        side,
+        ...base,
         type: 'LIMIT',
         timeInForce: tif,
         price: m + off,
@@ -134,24 +130,14 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
       cmd =
         rnd() < 0.65
           ? {
-              kind: 'place',
-              market,
-              orderId,
-              userId,
-              clientOrderId: `c${orderId}`,
-              side,
+              ...base,
               type: 'MARKET',
               quantity: qty,
               stpMode: stp(),
               ts,
             }
           : {
-              kind: 'place',
-              market,
-              orderId,
-              userId,
-              clientOrderId: `c${orderId}`,
-              side,
+              ...base,
               type: 'MARKET',
               quoteQuantity: int(100, 400_000),
               stpMode: stp(),
@@ -159,12 +145,7 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
             };
     } else if (t < 0.66) {
       cmd = {
-        kind: 'place',
-        market,
-        orderId,
-        userId,
-        clientOrderId: `c${orderId}`,
-        side,
+        ...base,
         type: 'LIMIT_MAKER',
         price: m + (side === 'BUY' ? int(-20, 2) : int(-2, 20)),
         quantity: qty,
@@ -184,12 +165,7 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
       ] as const) as OrderType;
       const stopPrice = m + int(-25, 25);
       cmd = {
-        kind: 'place',
-        market,
-        orderId,
-        userId,
-        clientOrderId: `c${orderId}`,
-        side,
+        ...base,
         type,
         stopPrice,
         quantity: qty,
@@ -203,12 +179,7 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
     } else {
       // Plain resting liquidity keeps the book deep.
       cmd = {
-        kind: 'place',
-        market,
-        orderId,
-        userId,
-        clientOrderId: `c${orderId}`,
-        side,
+        ...base,
         type: 'LIMIT',
         timeInForce: 'GTC',
         price: m + (side === 'BUY' ? -int(1, 40) : int(1, 40)),

@@ -3,7 +3,12 @@ import { Pool } from 'pg';
 import { ASSETS } from '../../lib/markets';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { parseUnits } from '../../lambdas/shared/money';
-import type { ApiKey, BinanceTestClient } from './binance-client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalExchange, type LocalExchange } from '../../local/exchange';
+import { BinanceTestClient, type ApiKey } from './binance-client';
+import { startPostgres, type TestPostgres } from './postgres';
 
 /** Retries `check` until it stops throwing (asynchronous settlement), or rethrows its last error. */
 export async function eventually(
@@ -69,4 +74,40 @@ export async function registerFundedUser(
     }
   });
   return res.body;
+}
+
+export interface TestExchange {
+  pg: TestPostgres;
+  ex: LocalExchange;
+  api: BinanceTestClient;
+  alice: ApiKey;
+  bob: ApiKey;
+  stop(): Promise<void>;
+}
+
+/** The local exchange in memory over a real PostgreSQL, with the two funded demo users. */
+export async function startTestExchange(snapshotEveryCommands: number): Promise<TestExchange> {
+  const pg = await startPostgres();
+  const ex = await startLocalExchange({
+    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-test-')),
+    fresh: true,
+    inMemory: true,
+    restPort: 0,
+    demoUsers: true,
+    databaseUrl: pg.url,
+    snapshotEveryCommands,
+    log: () => undefined,
+  });
+  const [alice, bob] = ex.seeded.demoKeys;
+  return {
+    pg,
+    ex,
+    api: new BinanceTestClient(ex.restUrl),
+    alice,
+    bob,
+    async stop() {
+      await ex.stop();
+      await pg.stop();
+    },
+  };
 }

@@ -52,6 +52,24 @@ export function fillJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: 
   };
 }
 
+/** The execution fields the new-order and cancel responses share, in Binance's order. */
+function executionFields(spec: MarketSpec, o: OrderRecord) {
+  const full = orderJson(spec, o);
+  return {
+    price: full.price,
+    origQty: full.origQty,
+    executedQty: full.executedQty,
+    origQuoteOrderQty: full.origQuoteOrderQty,
+    cummulativeQuoteQty: full.cummulativeQuoteQty,
+    status: full.status,
+    timeInForce: full.timeInForce,
+    type: full.type,
+    side: full.side,
+    ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
+    ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+  };
+}
+
 /** POST /api/v3/order by newOrderRespType. */
 export function newOrderJson(
   spec: MarketSpec,
@@ -67,29 +85,17 @@ export function newOrderJson(
     transactTime: o.time,
   };
   if (respType === 'ACK') return ack;
-  const full = orderJson(spec, o);
   const result = {
     ...ack,
-    price: full.price,
-    origQty: full.origQty,
-    executedQty: full.executedQty,
-    origQuoteOrderQty: full.origQuoteOrderQty,
-    cummulativeQuoteQty: full.cummulativeQuoteQty,
-    status: full.status,
-    timeInForce: full.timeInForce,
-    type: full.type,
-    side: full.side,
-    ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
-    ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
-    workingTime: full.workingTime,
-    selfTradePreventionMode: full.selfTradePreventionMode,
+    ...executionFields(spec, o),
+    workingTime: o.workingTime,
+    selfTradePreventionMode: o.stpMode,
   };
   return respType === 'RESULT' ? result : { ...result, fills };
 }
 
 /** DELETE /api/v3/order (and each element of DELETE /api/v3/openOrders). */
 export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: number, clientOrderId: string) {
-  const full = orderJson(spec, o);
   return {
     symbol: o.symbol,
     origClientOrderId: o.clientOrderId,
@@ -97,18 +103,8 @@ export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: numbe
     orderListId: -1,
     clientOrderId,
     transactTime,
-    price: full.price,
-    origQty: full.origQty,
-    executedQty: full.executedQty,
-    origQuoteOrderQty: full.origQuoteOrderQty,
-    cummulativeQuoteQty: full.cummulativeQuoteQty,
-    status: full.status,
-    timeInForce: full.timeInForce,
-    type: full.type,
-    side: full.side,
-    ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
-    ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
-    selfTradePreventionMode: full.selfTradePreventionMode,
+    ...executionFields(spec, o),
+    selfTradePreventionMode: o.stpMode,
   };
 }
 

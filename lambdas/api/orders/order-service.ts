@@ -33,7 +33,10 @@ export interface BookReader {
 
 export interface OrderServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  orders: Pick<OrderStore, 'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'countOpen' | 'markRejected'>;
+  orders: Pick<
+    OrderStore,
+    'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'countOpen' | 'markRejected'
+  >;
   ids: Pick<OrderIdAllocator, 'nextId'>;
   ledger: OrderLedger;
   queue: CommandQueue;
