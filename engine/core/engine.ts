@@ -23,43 +23,46 @@ export interface OrderView {
 }
 
 export class Registry implements OrderRegistry {
-  readonly live = new Map<number, Order>();
-  readonly closed = new Set<number>();
-  private readonly closedOrder: number[] = [];
-  private closedHead = 0;
+  /** Live orders by id; a recently closed id maps to null (one hash lookup answers "known?"). */
+  private readonly ids = new Map<number, Order | null>();
+  /** Closed ids in closing order, as a ring: the oldest is forgotten when the ring is full. */
+  private readonly ring = new Float64Array(CLOSED_ID_MEMORY);
+  private ringStart = 0;
+  private ringSize = 0;
 
   get(orderId: number): Order | undefined {
-    return this.live.get(orderId);
+    return this.ids.get(orderId) ?? undefined;
   }
 
   isKnown(orderId: number): boolean {
-    return this.live.has(orderId) || this.closed.has(orderId);
+    return this.ids.has(orderId);
   }
 
   add(order: Order): void {
-    this.live.set(order.orderId, order);
+    this.ids.set(order.orderId, order);
   }
 
   close(order: Order): void {
-    this.live.delete(order.orderId);
     this.rememberClosed(order.orderId);
   }
 
   rememberClosed(orderId: number): void {
-    this.closed.add(orderId);
-    this.closedOrder.push(orderId);
-    if (this.closedOrder.length - this.closedHead > CLOSED_ID_MEMORY) {
-      this.closed.delete(this.closedOrder[this.closedHead++]);
-      // Compact now and then so the array does not grow forever.
-      if (this.closedHead > CLOSED_ID_MEMORY) {
-        this.closedOrder.splice(0, this.closedHead);
-        this.closedHead = 0;
-      }
+    if (this.ringSize === CLOSED_ID_MEMORY) {
+      const oldest = this.ring[this.ringStart];
+      if (this.ids.get(oldest) === null) this.ids.delete(oldest);
+      this.ring[this.ringStart] = orderId;
+      this.ringStart = (this.ringStart + 1) % CLOSED_ID_MEMORY;
+    } else {
+      this.ring[(this.ringStart + this.ringSize) % CLOSED_ID_MEMORY] = orderId;
+      this.ringSize++;
     }
+    this.ids.set(orderId, null);
   }
 
   closedIds(): number[] {
-    return this.closedOrder.slice(this.closedHead);
+    const out: number[] = new Array(this.ringSize);
+    for (let i = 0; i < this.ringSize; i++) out[i] = this.ring[(this.ringStart + i) % CLOSED_ID_MEMORY];
+    return out;
   }
 }
 

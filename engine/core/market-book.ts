@@ -54,10 +54,8 @@ export class MarketBook {
 
   // Per-command scratch: each touched level's price and visible quantity before the command (for the
   // depth diff). Flat arrays with a linear search: a command touches very few levels.
-  private readonly touchedBidPrices: number[] = [];
-  private readonly touchedBidBefore: number[] = [];
-  private readonly touchedAskPrices: number[] = [];
-  private readonly touchedAskBefore: number[] = [];
+  private readonly touchedBids: Touched = { prices: [], before: [], count: 0 };
+  private readonly touchedAsks: Touched = { prices: [], before: [], count: 0 };
   private ts = 0;
   private traded = false;
 
@@ -421,11 +419,13 @@ export class MarketBook {
 
   private touch(side: Side, price: number): void {
     const isBid = side === 'BUY';
-    const prices = isBid ? this.touchedBidPrices : this.touchedAskPrices;
-    for (let i = 0; i < prices.length; i++) if (prices[i] === price) return;
+    const t = isBid ? this.touchedBids : this.touchedAsks;
+    for (let i = 0; i < t.count; i++) if (t.prices[i] === price) return;
     const level = (isBid ? this.bids : this.asks).get(price);
-    prices.push(price);
-    (isBid ? this.touchedBidBefore : this.touchedAskBefore).push(level ? level.visibleTotal : 0);
+    // Scratch arrays are reused across commands: write by index instead of reallocating.
+    t.prices[t.count] = price;
+    t.before[t.count] = level ? level.visibleTotal : 0;
+    t.count++;
   }
 
   private close(order: Order, reason: CloseReason, out: EngineEvent[]): void {
@@ -478,9 +478,9 @@ export class MarketBook {
 
   /** One depth event with every level whose visible quantity this command changed. */
   private flushDepth(out: EngineEvent[]): void {
-    if (this.touchedBidPrices.length + this.touchedAskPrices.length === 0) return;
-    const bids = changedLevels(this.bids, this.touchedBidPrices, this.touchedBidBefore);
-    const asks = changedLevels(this.asks, this.touchedAskPrices, this.touchedAskBefore);
+    if (this.touchedBids.count + this.touchedAsks.count === 0) return;
+    const bids = changedLevels(this.bids, this.touchedBids);
+    const asks = changedLevels(this.asks, this.touchedAsks);
     const changes = bids.length + asks.length;
     if (changes === 0) return;
     if (bids.length > 1) bids.sort((a, b) => b[0] - a[0]);
@@ -500,15 +500,20 @@ export class MarketBook {
   }
 }
 
-/** Levels whose visible quantity differs from before; clears the scratch arrays. */
-function changedLevels(side: BookSide, prices: number[], before: number[]): Array<[number, number]> {
+interface Touched {
+  prices: number[];
+  before: number[];
+  count: number;
+}
+
+/** Levels whose visible quantity differs from before; resets the scratch. */
+function changedLevels(side: BookSide, t: Touched): Array<[number, number]> {
   const changed: Array<[number, number]> = [];
-  for (let i = 0; i < prices.length; i++) {
-    const level = side.get(prices[i]);
+  for (let i = 0; i < t.count; i++) {
+    const level = side.get(t.prices[i]);
     const after = level ? level.visibleTotal : 0;
-    if (after !== before[i]) changed.push([prices[i], after]);
+    if (after !== t.before[i]) changed.push([t.prices[i], after]);
   }
-  prices.length = 0;
-  before.length = 0;
+  t.count = 0;
   return changed;
 }
