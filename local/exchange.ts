@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { provision } from './provision';
+import { requeueUnanswered } from './requeue';
 import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
@@ -83,6 +84,9 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     };
     let engineChild = await spawnEngine(engineEnv, log);
     stops.unshift(() => stopChild(engineChild));
+    const requeued = await requeueUnanswered(JSON.parse(env.ORDER_QUEUE_URLS) as Record<string, string>);
+    if (requeued > 0)
+      log(`engine       ${requeued} orders queued again (the local queue does not survive a restart)`);
 
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
     const poller = await startKinesisPoller({

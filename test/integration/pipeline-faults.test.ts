@@ -11,7 +11,11 @@ import { KinesisEventLog } from '../../engine/service/adapters/kinesis-event-log
 import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
 import { encodeRecord, type EventRecord } from '../../engine/service/messages';
 import { MARKETS } from '../../lib/markets';
+import { apiContext } from '../../lambdas/api/context';
+import { OrderService } from '../../lambdas/api/orders/order-service';
 import { handler as processBatch } from '../../lambdas/data-processor/handler';
+import { OrderIdAllocator } from '../../lambdas/shared/stores/orders';
+import { requeueUnanswered } from '../../local/requeue';
 import type { LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import {
@@ -131,6 +135,48 @@ describe('pipeline faults', () => {
     );
     expect(live).toEqual(replay.snapshot());
 
+    await eventually(() => checkConservation(pg.url));
+  });
+
+  it('a queued command lost with the local queue is queued again on start, and applied once', async () => {
+    // A queue that accepts the message and loses it, as fauxqs does across a restart.
+    const ctx = apiContext();
+    const lossy = new OrderService({
+      markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+      orders: ctx.orders,
+      ids: new OrderIdAllocator(ctx.orders),
+      ledger: ctx.ledger,
+      queue: { send: async () => undefined },
+      book: { bestPrices: async () => ({}) },
+    });
+    const bobId = (await ctx.keys.resolve(bob.apiKey))!.userId;
+    const lost = await lossy.place(bobId, {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'IOC',
+      quantity: '0.01',
+      price: '31100',
+      newClientOrderId: 'lost-1',
+    });
+    expect((await ctx.orders.get(lost.orderId))?.lastSeq).toBe(0);
+
+    expect(await requeueUnanswered(JSON.parse(process.env.ORDER_QUEUE_URLS!) as Record<string, string>)).toBe(
+      1,
+    );
+    await eventually(async () => {
+      const order = await ctx.orders.get(lost.orderId);
+      expect(order?.lastSeq).toBeGreaterThan(0);
+      expect(['FILLED', 'EXPIRED']).toContain(order?.status);
+    });
+    // Queued again a second time (another restart): recognised, not applied twice.
+    await requeueUnanswered(JSON.parse(process.env.ORDER_QUEUE_URLS!) as Record<string, string>);
+    const log = await readWholeLog();
+    expect(
+      log
+        .flatMap((l) => l.record.commands)
+        .filter((c) => c.command.orderId === lost.orderId && c.command.kind === 'place'),
+    ).toHaveLength(1);
     await eventually(() => checkConservation(pg.url));
   });
 

@@ -85,6 +85,11 @@ export class OrderService {
       throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
     }
     const cmd = plan.command;
+    const message: CommandMessage = {
+      v: 1,
+      cmdId: commandId.place(orderId),
+      command: { ...cmd, orderId, userId, clientOrderId, ts: now },
+    };
     const record: OrderRecord = {
       orderId,
       userId,
@@ -109,6 +114,7 @@ export class OrderService {
       lockAsset: plan.lock.asset,
       lockAmount: plan.lock.amount.toString(),
       lastSeq: 0,
+      queuedCommand: JSON.stringify(message),
     };
     try {
       await this.deps.orders.create(record);
@@ -118,11 +124,6 @@ export class OrderService {
         throw new BinanceError(400, -2010, 'Duplicate order sent.');
       throw err;
     }
-    const message: CommandMessage = {
-      v: 1,
-      cmdId: commandId.place(orderId),
-      command: { ...cmd, orderId, userId, clientOrderId, ts: now },
-    };
     try {
       await this.deps.queue.send(message, messageGroupId(spec.symbol, userId));
     } catch (err) {

@@ -7,6 +7,7 @@
 import {
   GetCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -46,6 +47,8 @@ export interface OrderRecord {
   lockAmount: string;
   /** Highest engine seq already reflected in this item (0 = written by the API only). */
   lastSeq: number;
+  /** The command message as queued, so an order the engine never answered can be queued again. */
+  queuedCommand?: string;
 }
 
 /** The fields the data processor sets from engine events: absolute values, so updates are idempotent. */
@@ -270,6 +273,26 @@ export class OrderStore {
       .catch((err: { name?: string }) => {
         if (err.name !== 'ConditionalCheckFailedException') throw err;
       });
+  }
+
+  /** Orders still waiting for the engine's first answer (lastSeq 0), e.g. after a local queue was lost. */
+  async listUnanswered(): Promise<OrderRecord[]> {
+    const items: OrderRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(pk, :o) AND lastSeq = :zero AND #status = :new',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':o': 'O#', ':zero': 0, ':new': 'NEW' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(toRecord));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   /** Reserves `count` consecutive order ids; returns the first. */
