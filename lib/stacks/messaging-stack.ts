@@ -1,6 +1,6 @@
 // The order pipeline's transport: one SQS FIFO queue (+ FIFO DLQ) per engine shard, the Kinesis event
 // stream, and the engine snapshot bucket — all encrypted with the data key.
-import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,6 +16,11 @@ import {
   queueName,
   type EngineShardDef,
 } from '../resources';
+
+/** A predictable name, so the engine's policy can name its own prefix without a cross-stack token. */
+export function snapshotBucketName(stage: string): string {
+  return `cirrus-${stage}-engine-snapshots-${Aws.ACCOUNT_ID}`;
+}
 
 export class MessagingStack extends Stack {
   readonly orderQueues: Record<string, FifoQueueWithDlq>;
@@ -67,6 +72,7 @@ export class MessagingStack extends Stack {
       autoDeleteObjects: config.stage !== 'prod',
     });
     this.snapshotBucket = new s3.Bucket(this, SNAPSHOT_BUCKET.id, {
+      bucketName: snapshotBucketName(config.stage),
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: dataKey,
       bucketKeyEnabled: true,

@@ -1,18 +1,24 @@
 // Fine-grained assertions on the synthesised stacks, and cdk-nag (AwsSolutions) over the whole app.
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../lib/app';
 import { loadStageConfig } from '../../lib/config';
 import { TABLES } from '../../lib/resources';
 
+// A registry image keeps synth free of Docker in tests; bin/cirrus.ts builds engine/Dockerfile as an asset.
+const TEST_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim');
+
 const CONTEXT = { 'cli-telemetry': false, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
 
 function synth(context: Record<string, unknown> = {}) {
   const app = new App({ context: { ...CONTEXT, ...context } });
-  const built = buildApp(app, { nag: false });
+  const built = buildApp(app, { nag: false, engineImage: TEST_IMAGE });
   return {
+    network: Template.fromStack(built.network),
+    engine: Template.fromStack(built.engine),
     keys: Template.fromStack(built.keys),
     data: Template.fromStack(built.data),
     messaging: Template.fromStack(built.messaging),
@@ -128,6 +134,80 @@ describe('messaging', () => {
         Rules: Match.arrayWith([Match.objectLike({ Prefix: 'snapshots/', ExpirationInDays: 7 })]),
       },
     });
+  });
+});
+
+describe('network', () => {
+  it('spans two AZs with private compute and isolated data subnets, flow logs and service endpoints', () => {
+    dev.network.resourceCountIs('AWS::EC2::Subnet', 6);
+    dev.network.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    dev.network.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 8);
+    const endpoints = JSON.stringify(dev.network.findResources('AWS::EC2::VPCEndpoint'));
+    for (const service of [
+      'sqs',
+      'kinesis-streams',
+      'kms',
+      'monitoring',
+      'logs',
+      'ecr.api',
+      'ecr.dkr',
+      'secretsmanager',
+      's3',
+      'dynamodb',
+    ]) {
+      expect(endpoints).toContain(`.${service}"`);
+    }
+    dev.network.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' }, 2);
+  });
+
+  it('has no security group open to 0.0.0.0/0', () => {
+    for (const t of [dev.network, dev.engine]) {
+      for (const sg of Object.values(t.findResources('AWS::EC2::SecurityGroup'))) {
+        for (const rule of (sg.Properties?.SecurityGroupIngress ?? []) as Array<{ CidrIp?: string }>)
+          expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+      }
+      expect(
+        t.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { CidrIp: '0.0.0.0/0' } }),
+      ).toEqual({});
+    }
+  });
+});
+
+describe('engine', () => {
+  it('runs exactly one task per shard, never two writers during a deploy', () => {
+    dev.engine.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      LaunchType: 'FARGATE',
+      DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
+    });
+    dev.engine.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('task: health check, logs, shard settings, least-privilege access to its queue, stream and snapshots', () => {
+    dev.engine.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '2048',
+      ContainerDefinitions: [
+        Match.objectLike({
+          HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD', 'node']) }),
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          Environment: Match.arrayWith([
+            { Name: 'ENGINE_SHARD', Value: 'shard0' },
+            { Name: 'ENGINE_MARKETS', Value: 'BTCUSDT,ETHUSDT' },
+          ]),
+        }),
+      ],
+    });
+    const policies = JSON.stringify(dev.engine.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('sqs:ReceiveMessage');
+    expect(policies).toContain('kinesis:PutRecords');
+    expect(policies).toContain('/snapshots/shard0/*');
+    expect(policies).not.toMatch(/"(s3|kinesis|sqs):\*"/);
   });
 });
 
