@@ -12,6 +12,7 @@ import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins } from './standins';
+import { stopChild } from './standins/ports';
 import { startKinesisPoller } from './triggers/kinesis-poller';
 
 export interface LocalExchangeOptions {
@@ -83,7 +84,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       ENGINE_HEARTBEAT: 'off',
     };
     let engineChild = await spawnEngine(engineEnv, log);
-    stops.unshift(() => stopChild(engineChild));
+    stops.unshift(() => stopChild(engineChild, 10_000));
     const requeued = await requeueUnanswered(JSON.parse(env.ORDER_QUEUE_URLS) as Record<string, string>);
     if (requeued > 0)
       log(`engine       ${requeued} orders queued again (the local queue does not survive a restart)`);
@@ -114,7 +115,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       seeded,
       engine: () => engineChild,
       async restartEngine() {
-        await stopChild(engineChild);
+        await stopChild(engineChild, 10_000);
         engineChild = await spawnEngine(engineEnv, log);
       },
       async stop() {
@@ -153,13 +154,4 @@ async function spawnEngine(env: Record<string, string>, log: (line: string) => v
   child.stderr?.resume();
   log(`engine       running (pid ${child.pid})`);
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
 }

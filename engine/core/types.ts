@@ -3,15 +3,26 @@
 // (one tick·lot = tickSize × stepSize of the quote asset). Decimal strings live only at the edge
 // (see ./market.ts for the conversions). No AWS, no clock, no randomness in engine/core.
 
-export type Side = 'BUY' | 'SELL';
+export const SIDES = ['BUY', 'SELL'] as const;
+export type Side = (typeof SIDES)[number];
 
-export type OrderType =
-  'LIMIT' | 'MARKET' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+export const ORDER_TYPES = [
+  'LIMIT',
+  'MARKET',
+  'LIMIT_MAKER',
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
 
-export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export const TIME_IN_FORCES = ['GTC', 'IOC', 'FOK'] as const;
+export type TimeInForce = (typeof TIME_IN_FORCES)[number];
 
 /** Binance self-trade prevention modes. */
-export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
+export const STP_MODES = ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const;
+export type StpMode = (typeof STP_MODES)[number];
 
 /** A market as the engine sees it: every number already on the integer grid. */
 export interface MarketRules {

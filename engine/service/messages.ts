@@ -2,11 +2,11 @@
 // service) and the Kinesis event record (written by the engine service, read by the data processor, the
 // search indexer and the engine's own recovery). Plain zod schemas: no AWS imports.
 import { z } from 'zod';
-import type { Command, EngineEvent } from '../core/types';
+import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES, type Command, type EngineEvent } from '../core/types';
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const lots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const side = z.enum(['BUY', 'SELL']);
+const side = z.enum(SIDES);
 
 const placeSchema = z.object({
   kind: z.literal('place'),
@@ -15,22 +15,14 @@ const placeSchema = z.object({
   userId: positiveId,
   clientOrderId: z.string().max(64),
   side,
-  type: z.enum([
-    'LIMIT',
-    'MARKET',
-    'LIMIT_MAKER',
-    'STOP_LOSS',
-    'STOP_LOSS_LIMIT',
-    'TAKE_PROFIT',
-    'TAKE_PROFIT_LIMIT',
-  ]),
-  timeInForce: z.enum(['GTC', 'IOC', 'FOK']).optional(),
+  type: z.enum(ORDER_TYPES),
+  timeInForce: z.enum(TIME_IN_FORCES).optional(),
   price: lots.optional(),
   quantity: lots.optional(),
   quoteQuantity: lots.optional(),
   stopPrice: lots.optional(),
   icebergQuantity: lots.optional(),
-  stpMode: z.enum(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']).optional(),
+  stpMode: z.enum(STP_MODES).optional(),
   ts: z.number().int().nonnegative(),
 });
 

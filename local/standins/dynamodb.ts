@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { claimPort, type Standin } from './ports';
+import { claimPort, killWithParent, stopChild, type Standin } from './ports';
 
 export async function startDynamoDb(opts: { port: number; dataDir?: string }): Promise<Standin> {
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
@@ -28,8 +28,7 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const release = killWithParent(child);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
@@ -56,13 +55,9 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   }
   return {
     endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
-      }),
+    stop: () => {
+      release();
+      return stopChild(child);
+    },
   };
 }

@@ -2,15 +2,14 @@
 // so it runs as a child process (the launcher beside this file).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { claimPort, type Standin } from './ports';
+import { claimPort, killWithParent, stopChild, type Standin } from './ports';
 
 export async function startSqsAndS3(opts: { port: number }): Promise<Standin> {
   const port = await claimPort(opts.port, 'SQS/S3 (fauxqs)');
   const child = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs'), String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const release = killWithParent(child);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -22,13 +21,9 @@ export async function startSqsAndS3(opts: { port: number }): Promise<Standin> {
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
-      }),
+    stop: () => {
+      release();
+      return stopChild(child);
+    },
   };
 }

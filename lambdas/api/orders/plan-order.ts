@@ -1,13 +1,17 @@
 // Binance POST /api/v3/order parameters → a checked plan: the engine command (integers on the market grid)
 // and the funds to lock first. Pure: no I/O, so every rule here is unit-tested directly.
 import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/market';
-import type {
-  MarketSpec,
-  OrderType,
-  PlaceCommand,
-  Side,
-  StpMode,
-  TimeInForce,
+import {
+  ORDER_TYPES,
+  SIDES,
+  STP_MODES,
+  TIME_IN_FORCES,
+  type MarketSpec,
+  type OrderType,
+  type PlaceCommand,
+  type Side,
+  type StpMode,
+  type TimeInForce,
 } from '../../../engine/core/types';
 import { lotsToBaseUnits, notionalToQuoteUnits } from '../../shared/money';
 import { BinanceError } from '../../shared/http/binance-error';
@@ -38,18 +42,10 @@ export interface OrderPlan {
 /** How far past the best opposite price a protected market order may trade (500 = 5 %). */
 export const MARKET_PROTECTION_BPS = 500n;
 
-const SIDES: ReadonlySet<string> = new Set(['BUY', 'SELL']);
-const TYPES: ReadonlySet<string> = new Set([
-  'LIMIT',
-  'MARKET',
-  'LIMIT_MAKER',
-  'STOP_LOSS',
-  'STOP_LOSS_LIMIT',
-  'TAKE_PROFIT',
-  'TAKE_PROFIT_LIMIT',
-]);
-const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
-const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
+const SIDE_SET: ReadonlySet<string> = new Set(SIDES);
+const TYPES: ReadonlySet<string> = new Set(ORDER_TYPES);
+const TIFS: ReadonlySet<string> = new Set(TIME_IN_FORCES);
+const STP_SET: ReadonlySet<string> = new Set(STP_MODES);
 const NEEDS_PRICE: ReadonlySet<string> = new Set([
   'LIMIT',
   'LIMIT_MAKER',
@@ -90,14 +86,14 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
  * `bestOpposite` is the best ask (for a BUY) or bid (for a SELL) in ticks, for market-order protection.
  */
 export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite?: number): OrderPlan {
-  if (!SIDES.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
+  if (!SIDE_SET.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
   if (!TYPES.has(params.type)) throw new BinanceError(400, -1116, 'Invalid orderType.');
   if (params.trailingDelta !== undefined)
     throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
   const side = params.side as Side;
   const type = params.type as OrderType;
   const stpMode = (params.selfTradePreventionMode ?? 'NONE') as StpMode;
-  if (!STP_MODES.has(stpMode))
+  if (!STP_SET.has(stpMode))
     throw new BinanceError(400, -1100, "Illegal characters found in parameter 'selfTradePreventionMode'.");
 
   const priceStr = decimal(params, 'price');
