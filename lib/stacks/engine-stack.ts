@@ -12,7 +12,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
-import { DEFAULT_ENGINE_SHARDS, type EngineShardDef } from '../resources';
+import {
+  DEFAULT_ENGINE_SHARDS,
+  EVENT_STREAM,
+  ORDER_QUEUE,
+  SNAPSHOT_BUCKET,
+  type EngineShardDef,
+} from '../resources';
 import { snapshotBucketName } from './messaging-stack';
 
 export interface EngineStackProps extends StackProps {
@@ -31,6 +37,9 @@ export class EngineStack extends Stack {
 
   constructor(scope: Construct, id: string, config: StageConfig, props: EngineStackProps) {
     super(scope, id, props);
+    // Declared before any grant, so key grants go to the grantee's policy and not into the key policy
+    // (which would make the keys stack depend on this one: a cycle).
+    this.addStackDependency(Stack.of(props.dataKey));
     const cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: `cirrus-${config.stage}-engine`,
       vpc: props.vpc,
@@ -72,9 +81,9 @@ export class EngineStack extends Stack {
         environment: {
           ENGINE_SHARD: shard.id,
           ENGINE_MARKETS: shard.markets.join(','),
-          ORDER_QUEUE_URL: queue.queueUrl,
-          EVENT_STREAM_NAME: props.eventStream.streamName,
-          SNAPSHOT_BUCKET: props.snapshotBucket.bucketName,
+          [ORDER_QUEUE.envVar]: queue.queueUrl,
+          [EVENT_STREAM.envVar]: props.eventStream.streamName,
+          [SNAPSHOT_BUCKET.envVar]: props.snapshotBucket.bucketName,
           ENGINE_HEARTBEAT: 'on',
         },
         healthCheck: {

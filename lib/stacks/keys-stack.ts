@@ -1,29 +1,78 @@
 // KMS keys: one symmetric key for data at rest and secrets, one secp256k1 signing key for the hot wallet.
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+// The wallet function's role lives here too, so the signing key's policy can name it without a cycle.
+import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 
+/** Fixed so the workers stack can import the role by name (and not by a token that would form a cycle). */
+export const walletRoleName = (stage: string): string => `cirrus-${stage}-wallet-fn`;
+
 export class KeysStack extends Stack {
   readonly dataKey: kms.Key;
   readonly hotWalletKey: kms.Key;
+  readonly walletRole: iam.Role;
 
   constructor(scope: Construct, id: string, config: StageConfig, props?: StackProps) {
     super(scope, id, props);
     const retain = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/cirrus-${config.stage}-data`,
-      description: 'Cirrus data at rest: tables, queues, streams, snapshots, API key secrets',
+      description: 'Cirrus data at rest: tables, queues, streams, snapshots, database, API key secrets',
       enableKeyRotation: true,
       removalPolicy: retain,
     });
-    // Only the wallet function (granted in its own stack) may sign with this key; no one may export it.
+    // CloudWatch Logs and alarms' SNS deliveries use the data key too.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+      }),
+    );
+
+    this.walletRole = new iam.Role(this, 'WalletFunctionRole', {
+      roleName: walletRoleName(config.stage),
+      description: 'The wallet Lambda: the only principal allowed to sign with the hot-wallet key',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      ],
+    });
+    Validations.of(this.walletRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'The AWS-maintained policy a VPC Lambda needs for its network interfaces and logs; it grants no data access.',
+    });
+
     this.hotWalletKey = new kms.Key(this, 'HotWalletKey', {
       alias: `alias/cirrus-${config.stage}-hot-wallet`,
       description: 'Cirrus hot wallet: secp256k1 transaction signing',
       keySpec: kms.KeySpec.ECC_SECG_P256K1,
       keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      // Losing this key loses the funds at its address: never delete it with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.hotWalletKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WalletFunctionSigns',
+        actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
+        principals: [this.walletRole],
+        resources: ['*'],
+      }),
+    );
+    // The account-root statement CDK adds lets IAM policies grant key use; this deny makes sure no
+    // identity but the wallet function can sign, whatever IAM says.
+    this.hotWalletKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheWalletFunctionSigns',
+        effect: iam.Effect.DENY,
+        actions: ['kms:Sign'],
+        principals: [new iam.AnyPrincipal()],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.walletRole.roleArn } },
+      }),
+    );
   }
 }

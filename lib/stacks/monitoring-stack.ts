@@ -1,60 +1,242 @@
-// Alarms on the order pipeline's transport, to an SNS topic: oldest order waiting, anything in a DLQ,
-// and the engine heartbeat going missing (a dead or stuck engine task).
+// Alarms to one SNS topic, and one dashboard. Each alarm's description says what it means and the first
+// thing to check; docs/deploy.md repeats the list for the on-call engineer.
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { Alarms } from '../constructs/alarms';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 
+export const ENGINE_METRIC_NAMESPACE = 'Cirrus/Engine';
+
 export interface MonitoringProps extends StackProps {
-  orderQueues: Record<string, FifoQueueWithDlq>;
   dataKey: kms.IKey;
+  orderQueues: Record<string, FifoQueueWithDlq>;
+  engineServices: Record<string, ecs.FargateService>;
+  restApi: apigw.RestApi;
+  webSocketApi: apigwv2.WebSocketApi;
+  webSocketStageName: string;
+  /** Every Lambda by a readable name: errors and throttles alarms. */
+  functions: Record<string, lambda.IFunction>;
+  /** Kinesis consumers by name: iterator age alarms. */
+  streamConsumers: Record<string, lambda.IFunction>;
+  /** On-failure destinations of the stream consumers: depth alarms. */
+  streamFailureQueues: Record<string, sqs.IQueue>;
+  database: rds.DatabaseInstance;
 }
 
 export class MonitoringStack extends Stack {
   readonly alarmTopic: sns.Topic;
+  readonly alarms: Alarms;
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, config: StageConfig, props: MonitoringProps) {
     super(scope, id, props);
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: props.dataKey, enforceSSL: true });
+    // Declared before any grant, so key grants go to the grantee's policy and not into the key policy
+    // (which would make the keys stack depend on this one: a cycle).
+    this.addStackDependency(Stack.of(props.dataKey));
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: `cirrus-${config.stage}-alarms`,
+      masterKey: props.dataKey,
+      enforceSSL: true,
+    });
     if (config.alarmEmail)
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
-    const notify = new actions.SnsAction(this.alarmTopic);
+    const alarms = (this.alarms = new Alarms(this, 'Alarms', {
+      topic: this.alarmTopic,
+      namePrefix: `cirrus-${config.stage}`,
+    }));
+    const minute = Duration.minutes(1);
+    const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
 
+    // --- order pipeline ---------------------------------------------------------------------------------
+    const engineWidgets: cloudwatch.IWidget[] = [];
     for (const [shard, q] of Object.entries(props.orderQueues)) {
-      new cloudwatch.Alarm(this, `OrderQueueAge-${shard}`, {
-        alarmDescription: `Orders of ${shard} wait more than 30 s: the engine is slow, stuck or down.`,
-        metric: q.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) }),
+      const age = q.queue.metricApproximateAgeOfOldestMessage({ period: minute });
+      alarms.threshold(`OrderQueueAge-${shard}`, {
+        metric: age,
         threshold: 30,
+        comparison: GT,
         evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
-      new cloudwatch.Alarm(this, `OrderDlqDepth-${shard}`, {
-        alarmDescription: `A command of ${shard} could not be applied and sits in the DLQ.`,
-        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        description: `Orders of ${shard} wait more than 30 s: the engine is slow, stuck or down. Check the engine task's logs and the heartbeat alarm.`,
+      });
+      alarms.threshold(`OrderDlqDepth-${shard}`, {
+        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute }),
         threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
-      new cloudwatch.Alarm(this, `EngineHeartbeat-${shard}`, {
-        alarmDescription: `The engine task of ${shard} stopped reporting its heartbeat.`,
-        metric: new cloudwatch.Metric({
-          namespace: 'Cirrus/Engine',
-          metricName: 'Heartbeat',
-          dimensionsMap: { Shard: shard },
-          statistic: 'Sum',
-          period: Duration.minutes(1),
-        }),
+        comparison: GT,
+        description: `A command of ${shard} could not be applied and sits in the DLQ: its funds may still be locked. Read the message and the engine log for its cmdId.`,
+      });
+      const heartbeat = new cloudwatch.Metric({
+        namespace: ENGINE_METRIC_NAMESPACE,
+        metricName: 'Heartbeat',
+        dimensionsMap: { Shard: shard },
+        statistic: 'Sum',
+        period: minute,
+      });
+      alarms.threshold(`EngineHeartbeat-${shard}`, {
+        metric: heartbeat,
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        comparison: LT,
         evaluationPeriods: 2,
+        // No datapoint means no engine: missing data is the failure this alarm exists for.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }).addAlarmAction(notify);
+        description: `The engine task of ${shard} stopped reporting its heartbeat. Check the ECS service events and the task's last log lines.`,
+      });
+      const service = props.engineServices[shard];
+      const running = new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName: 'RunningTaskCount',
+        dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+        statistic: 'Minimum',
+        period: minute,
+      });
+      alarms.threshold(`EngineTaskCount-${shard}`, {
+        metric: running,
+        threshold: 1,
+        comparison: LT,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        description: `No engine task of ${shard} is running: no orders are matched. Check the ECS service events (image pull, health check, crash loop).`,
+      });
+      engineWidgets.push(
+        new cloudwatch.GraphWidget({
+          title: `Engine ${shard}`,
+          left: [age],
+          right: [heartbeat, running],
+          width: 12,
+        }),
+      );
     }
+
+    // --- stream consumers -------------------------------------------------------------------------------
+    const streamWidgets: cloudwatch.IWidget[] = [];
+    for (const [name, fn] of Object.entries(props.streamConsumers)) {
+      const iteratorAge = fn.metric('IteratorAge', { statistic: 'Maximum', period: minute });
+      alarms.threshold(`${name}-IteratorAge`, {
+        metric: iteratorAge,
+        threshold: 60_000,
+        comparison: GT,
+        evaluationPeriods: 3,
+        description: `${name} is more than a minute behind the event stream. Check its errors (a poison record retries) and its duration.`,
+      });
+      streamWidgets.push(new cloudwatch.GraphWidget({ title: `${name} iterator age`, left: [iteratorAge] }));
+    }
+    for (const [name, q] of Object.entries(props.streamFailureQueues)) {
+      alarms.threshold(`${name}-StreamFailures`, {
+        metric: q.metricApproximateNumberOfMessagesVisible({ period: minute }),
+        threshold: 0,
+        comparison: GT,
+        description: `${name} gave up on a stream batch: events were skipped. Read the message (shard, sequence range) and replay them after the fix.`,
+      });
+    }
+
+    // --- APIs -------------------------------------------------------------------------------------------
+    const rest5xx = new cloudwatch.MathExpression({
+      label: 'REST 5xx rate (%)',
+      expression: '100 * errors / MAX([requests, 1])',
+      usingMetrics: {
+        errors: props.restApi.metricServerError({ statistic: 'Sum', period: Duration.minutes(5) }),
+        requests: props.restApi.metricCount({ statistic: 'Sum', period: Duration.minutes(5) }),
+      },
+      period: Duration.minutes(5),
+    });
+    alarms.threshold('Rest5xxRate', {
+      metric: rest5xx,
+      threshold: 1,
+      comparison: GT,
+      evaluationPeriods: 2,
+      description:
+        'More than 1 % of REST requests fail with 5xx. Check the API Lambda error alarms and the access log for the routes.',
+    });
+    const wsDims = { ApiId: props.webSocketApi.apiId, Stage: props.webSocketStageName };
+    const wsErrors = new cloudwatch.MathExpression({
+      label: 'WebSocket integration + execution errors',
+      expression: 'integration + execution',
+      usingMetrics: {
+        integration: new cloudwatch.Metric({
+          namespace: 'AWS/ApiGateway',
+          metricName: 'IntegrationError',
+          dimensionsMap: wsDims,
+          statistic: 'Sum',
+        }),
+        execution: new cloudwatch.Metric({
+          namespace: 'AWS/ApiGateway',
+          metricName: 'ExecutionError',
+          dimensionsMap: wsDims,
+          statistic: 'Sum',
+        }),
+      },
+      period: Duration.minutes(5),
+    });
+    alarms.threshold('WebSocketErrors', {
+      metric: wsErrors,
+      threshold: 10,
+      comparison: GT,
+      description:
+        'WebSocket routes fail. Check the ws-* Lambda logs and the WebSocket access log (authorizer denials are not counted).',
+    });
+
+    for (const [name, fn] of Object.entries(props.functions)) alarms.lambdaErrorsAndThrottles(name, fn);
+
+    // --- database ---------------------------------------------------------------------------------------
+    const db = props.database;
+    alarms.threshold('DatabaseCpu', {
+      metric: db.metricCPUUtilization({ period: Duration.minutes(5) }),
+      threshold: 80,
+      comparison: GT,
+      evaluationPeriods: 3,
+      description:
+        'The ledger database CPU is above 80 %. Check Performance Insights for the top statements.',
+    });
+    alarms.threshold('DatabaseFreeStorage', {
+      metric: db.metricFreeStorageSpace({ period: Duration.minutes(5) }),
+      threshold: 10 * 1024 ** 3,
+      comparison: LT,
+      description:
+        'Less than 10 GiB free on the ledger database. Storage autoscaling may be at its maximum: raise it.',
+    });
+    alarms.threshold('DatabaseConnections', {
+      metric: db.metricDatabaseConnections({ period: Duration.minutes(5) }),
+      threshold: config.stage === 'prod' ? 800 : 150,
+      comparison: GT,
+      evaluationPeriods: 2,
+      description:
+        'Database connections near the limit. Check the RDS Proxy pinning metrics and Lambda concurrency.',
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `cirrus-${config.stage}`,
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            alarms: alarms.alarms,
+            width: 24,
+            height: 6,
+          }),
+        ],
+        engineWidgets,
+        streamWidgets,
+        [
+          new cloudwatch.GraphWidget({ title: 'REST 5xx rate', left: [rest5xx] }),
+          new cloudwatch.GraphWidget({ title: 'WebSocket errors', left: [wsErrors] }),
+          new cloudwatch.GraphWidget({
+            title: 'Ledger database',
+            left: [db.metricCPUUtilization()],
+            right: [db.metricDatabaseConnections()],
+          }),
+        ],
+      ],
+    });
   }
 }

@@ -1,33 +1,15 @@
 // Fine-grained assertions on the synthesised stacks, and cdk-nag (AwsSolutions) over the whole app.
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../lib/app';
 import { loadStageConfig } from '../../lib/config';
+import { CDK_CONTEXT, prodContext, synthTemplates } from '../support/cdk-synth';
 import { TABLES } from '../../lib/resources';
 
-// A registry image keeps synth free of Docker in tests; bin/cirrus.ts builds engine/Dockerfile as an asset.
-const TEST_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim');
-
-const CONTEXT = { 'cli-telemetry': false, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
-
-function synth(context: Record<string, unknown> = {}) {
-  const app = new App({ context: { ...CONTEXT, ...context } });
-  const built = buildApp(app, { nag: false, engineImage: TEST_IMAGE });
-  return {
-    network: Template.fromStack(built.network),
-    engine: Template.fromStack(built.engine),
-    keys: Template.fromStack(built.keys),
-    data: Template.fromStack(built.data),
-    messaging: Template.fromStack(built.messaging),
-    monitoring: Template.fromStack(built.monitoring),
-  };
-}
-
-const dev = synth();
-const prod = synth({ stage: 'prod', account: '123456789012', alarmEmail: 'ops@example.com' });
+const dev = synthTemplates();
+const prod = synthTemplates(prodContext());
 
 describe('keys', () => {
   it('has a rotating data key and a secp256k1 signing key for the hot wallet', () => {
@@ -164,7 +146,7 @@ describe('network', () => {
   });
 
   it('has no security group open to 0.0.0.0/0', () => {
-    for (const t of [dev.network, dev.engine]) {
+    for (const t of Object.values(dev)) {
       for (const sg of Object.values(t.findResources('AWS::EC2::SecurityGroup'))) {
         for (const rule of (sg.Properties?.SecurityGroupIngress ?? []) as Array<{ CidrIp?: string }>)
           expect(rule.CidrIp).not.toBe('0.0.0.0/0');
@@ -213,7 +195,6 @@ describe('engine', () => {
 
 describe('monitoring', () => {
   it('alarms on queue age, DLQ depth and a missing engine heartbeat, to an encrypted topic', () => {
-    dev.monitoring.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 30,
@@ -249,13 +230,13 @@ describe('configuration', () => {
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the whole app', () => {
-    const app = new App({ context: CONTEXT });
+    const app = new App({ context: CDK_CONTEXT });
     buildApp(app);
     expect(() => app.synth()).not.toThrow();
   });
 
   it('does fail the synth on a finding (the check can fail)', () => {
-    const app = new App({ context: CONTEXT });
+    const app = new App({ context: CDK_CONTEXT });
     const stack = new Stack(app, 'Bad');
     new sqs.Queue(stack, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,39 @@
+// The wallet function: the only principal the hot-wallet key policy lets sign (lib/stacks/keys-stack.ts).
+// Invoked by other Cirrus functions, never from the internet. This entry point answers the hot wallet's
+// address; deposit addresses and withdrawal signing are added by the wallet work (DESIGN §1).
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import { z } from 'zod';
+import { kmsClient, requiredEnv } from '../shared/clients';
+import { logger } from '../shared/powertools';
+import { addressFromSpki } from './hot-wallet';
+
+const walletRequestSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('hotWalletAddress') }),
+]);
+
+export type WalletResponse =
+  { ok: true; address: string; network: string } | { ok: false; code: number; msg: string };
+
+let address: Promise<string> | undefined;
+
+async function hotWalletAddress(): Promise<string> {
+  const out = await kmsClient().send(new GetPublicKeyCommand({ KeyId: requiredEnv('HOT_WALLET_KEY_ID') }));
+  if (out.KeySpec !== 'ECC_SECG_P256K1' || !out.PublicKey) {
+    throw new Error(`hot-wallet key has spec ${out.KeySpec ?? 'unknown'}, expected ECC_SECG_P256K1`);
+  }
+  return addressFromSpki(out.PublicKey);
+}
+
+export const handler = async (event: unknown): Promise<WalletResponse> => {
+  const parsed = walletRequestSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.warn('bad wallet request', { issues: parsed.error.issues });
+    return { ok: false, code: -1102, msg: 'Unknown or malformed wallet action.' };
+  }
+  // The key never changes: fetch its public key once per container (a failed fetch is retried next call).
+  address ??= hotWalletAddress().catch((err: unknown) => {
+    address = undefined;
+    throw err;
+  });
+  return { ok: true, address: await address, network: process.env.CHAIN_NETWORK ?? 'unknown' };
+};

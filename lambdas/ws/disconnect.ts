@@ -1,0 +1,31 @@
+// WebSocket $disconnect: removes the connection and its subscriptions (TTL catches a missed call).
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { TABLES } from '../../lib/resources';
+import { dynamoClient, requiredEnv } from '../shared/clients';
+import { logger } from '../shared/powertools';
+import { ConnectionStore } from './connection-store';
+
+const disconnectEventSchema = z.object({
+  requestContext: z.object({
+    connectionId: z.string().min(1).max(128),
+    routeKey: z.literal('$disconnect'),
+    disconnectStatusCode: z.number().optional(),
+  }),
+});
+
+let store: ConnectionStore | undefined;
+const connections = () =>
+  (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+
+export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
+  const parsed = disconnectEventSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.warn('malformed $disconnect event', { issues: parsed.error.issues });
+    return { statusCode: 400 };
+  }
+  const { connectionId, disconnectStatusCode } = parsed.data.requestContext;
+  const removed = await connections().disconnect(connectionId);
+  logger.info('disconnected', { connectionId, disconnectStatusCode, subscriptionsRemoved: removed });
+  return { statusCode: 200 };
+};

@@ -1,0 +1,62 @@
+// A regional WAF web ACL: a per-IP rate rule and AWS managed rule groups (common, known bad inputs).
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+
+export interface RegionalWebAclProps {
+  name: string;
+  /** Requests per client IP per 5 minutes before WAF blocks it. */
+  rateLimitPer5Min: number;
+  /** ARNs to associate (API Gateway REST stages). */
+  associate: Record<string, string>;
+}
+
+const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+  cloudWatchMetricsEnabled: true,
+  sampledRequestsEnabled: true,
+  metricName,
+});
+
+export class RegionalWebAcl extends Construct {
+  readonly webAcl: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: RegionalWebAclProps) {
+    super(scope, id);
+    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: props.name,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(props.name),
+      rules: [
+        {
+          // Cloudflare forwards the client address in CF-Connecting-IP; the source IP is Cloudflare's.
+          name: 'RatePerClientIp',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: props.rateLimitPer5Min,
+              aggregateKeyType: 'FORWARDED_IP',
+              forwardedIpConfig: { headerName: 'CF-Connecting-IP', fallbackBehavior: 'MATCH' },
+            },
+          },
+          visibilityConfig: visibility('RatePerClientIp'),
+        },
+        managed('AWSManagedRulesCommonRuleSet', 1),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
+      ],
+    });
+    for (const [name, arn] of Object.entries(props.associate)) {
+      new wafv2.CfnWebACLAssociation(this, `Association${name}`, {
+        resourceArn: arn,
+        webAclArn: this.webAcl.attrArn,
+      });
+    }
+  }
+}

@@ -1,0 +1,330 @@
+// The public edge behind Cloudflare: the REST API (Binance-compatible + Cirrus endpoints) and the
+// WebSocket API, each route a Lambda. REST is reachable only on its mTLS custom domain (the execute-api
+// endpoint is off); the WebSocket $connect authorizer admits only requests carrying Cloudflare's origin
+// secret header (API Gateway has no mTLS for WebSocket APIs).
+import { CfnElement, RemovalPolicy, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config';
+import { CirrusFunction } from '../constructs/cirrus-function';
+import { grantTable } from '../constructs/table-access';
+import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
+import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
+import { RegionalWebAcl } from '../constructs/regional-web-acl';
+import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
+import { DEFAULT_ENGINE_SHARDS, ORDER_QUEUE, TABLES, type EngineShardDef } from '../resources';
+import { DATABASE_NAME, DATABASE_USER, type TableKey } from './data-stack';
+
+/** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
+export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
+export const API_STAGE_NAME = 'live';
+
+/** How cdk-nag prints an ARN part: the literal when known at synth, else the pseudo parameter. */
+const nagForm = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+
+export interface ApiStackProps extends StackProps {
+  vpc: ec2.IVpc;
+  dataKey: kms.IKey;
+  tables: Record<TableKey, dynamodb.ITable>;
+  orderQueues: Record<string, FifoQueueWithDlq>;
+  shards?: EngineShardDef[];
+  databaseProxy: rds.IDatabaseProxy;
+  databaseSecret: secretsmanager.ISecret;
+  databaseClientSecurityGroup: ec2.ISecurityGroup;
+}
+
+export class ApiStack extends Stack {
+  readonly restApi: apigw.RestApi;
+  readonly webSocketApi: apigwv2.WebSocketApi;
+  readonly webSocketStage: apigwv2.WebSocketStage;
+  /** Attached by the stream workers that push to subscribers (data processor). */
+  readonly webSocketPushPolicy: iam.ManagedPolicy;
+  readonly originSecret: secretsmanager.Secret;
+  /** Every function of this stack by service name (alarms and dashboard). */
+  readonly functions: Record<string, lambda.IFunction> = {};
+
+  constructor(scope: Construct, id: string, config: StageConfig, props: ApiStackProps) {
+    super(scope, id, props);
+    // Declared before any grant, so key grants go to the grantee's policy and not into the key policy
+    // (which would make the keys stack depend on this one: a cycle).
+    this.addStackDependency(Stack.of(props.dataKey));
+    const prod = config.stage === 'prod';
+    const { tables } = props;
+    const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
+
+    // Names only: the database password is read from the secret at runtime, never put in the environment.
+    const queueUrls = Object.fromEntries(
+      shards.flatMap((s) => s.markets.map((m) => [m, props.orderQueues[s.id].queue.queueUrl])),
+    );
+    const apiEnvironment: Record<string, string> = {
+      [TABLES.orders.envVar]: tables.orders.tableName,
+      [TABLES.trades.envVar]: tables.trades.tableName,
+      [TABLES.marketData.envVar]: tables.marketData.tableName,
+      [TABLES.idempotency.envVar]: tables.idempotency.tableName,
+      [ORDER_QUEUE.envVar]: props.orderQueues[shards[0].id].queue.queueUrl,
+      ORDER_QUEUE_URLS: this.toJsonString(queueUrls),
+      DATA_KEY_ID: props.dataKey.keyArn,
+      DATABASE_URL: `postgres://${DATABASE_USER}@${props.databaseProxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
+      DB_SECRET_ARN: props.databaseSecret.secretArn,
+      REGISTRATION_OPEN: prod ? 'false' : 'true',
+    };
+    const apiFunction = (name: string, entry: string, description: string, usesDatabase: boolean) => {
+      const fn = new CirrusFunction(this, name, {
+        entry,
+        serviceName: `api-${name.toLowerCase()}`,
+        stage: config.stage,
+        description,
+        environment: apiEnvironment,
+        vpc: usesDatabase ? props.vpc : undefined,
+        securityGroups: usesDatabase ? [props.databaseClientSecurityGroup] : undefined,
+      }).function;
+      if (usesDatabase) grantSecretRead(props.databaseSecret, fn);
+      this.functions[`Api${name}`] = fn;
+      return fn;
+    };
+    const marketData = apiFunction(
+      'MarketData',
+      'lambdas/api/market-data.ts',
+      'Public market data (Binance v3)',
+      false,
+    );
+    grantTable(marketData, tables.marketData, TABLES.marketData, 'read');
+    grantTable(marketData, tables.trades, TABLES.trades, 'read');
+
+    const trading = apiFunction('Trading', 'lambdas/api/trading.ts', 'Signed order endpoints', true);
+    grantTable(trading, tables.orders, TABLES.orders, 'readWrite');
+    grantTable(trading, tables.trades, TABLES.trades, 'read');
+    grantTable(trading, tables.marketData, TABLES.marketData, 'read');
+    grantTable(trading, tables.idempotency, TABLES.idempotency, 'readWrite');
+    for (const q of Object.values(props.orderQueues)) q.queue.grantSendMessages(trading);
+    props.dataKey.grantDecrypt(trading);
+
+    const account = apiFunction('Account', 'lambdas/api/account.ts', 'Account and my trades', true);
+    grantTable(account, tables.orders, TABLES.orders, 'read');
+    grantTable(account, tables.trades, TABLES.trades, 'read');
+    grantTable(account, tables.idempotency, TABLES.idempotency, 'readWrite');
+    props.dataKey.grantDecrypt(account);
+
+    const users = apiFunction('Users', 'lambdas/api/users.ts', 'Registration, API keys, 2FA', true);
+    grantTable(users, tables.idempotency, TABLES.idempotency, 'readWrite');
+    props.dataKey.grantEncryptDecrypt(users);
+
+    // --- REST API -------------------------------------------------------------------------------------
+    const accessLogs = new logs.LogGroup(this, 'RestAccessLogs', {
+      retention: prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
+      removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const customDomain = config.domainName !== undefined && config.certificateArn !== undefined;
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      restApiName: `cirrus-${config.stage}-rest`,
+      description: 'Cirrus REST API (Binance spot v3 subset + /cirrus/v1)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Only Cloudflare, through the mTLS custom domain; dev without a domain keeps execute-api for testing.
+      disableExecuteApiEndpoint: customDomain,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.restRateLimit,
+        throttlingBurstLimit: config.restBurstLimit,
+      },
+    });
+    const validator = this.restApi.addRequestValidator('ParameterValidator', {
+      validateRequestParameters: true,
+      // Bodies are form-encoded Binance parameters, validated by zod in the function; this turns on
+      // API Gateway's own checks for any model a method declares.
+      validateRequestBody: true,
+    });
+    const route = (routePath: string, methods: string[], fn: lambda.IFunction) => {
+      const resource = this.restApi.root.resourceForPath(routePath);
+      const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+      for (const method of methods) resource.addMethod(method, integration, { requestValidator: validator });
+    };
+    for (const p of [
+      'ping',
+      'time',
+      'exchangeInfo',
+      'depth',
+      'trades',
+      'klines',
+      'ticker/24hr',
+      'ticker/price',
+      'ticker/bookTicker',
+    ])
+      route(`/api/v3/${p}`, ['GET'], marketData);
+    route('/api/v3/order', ['POST', 'GET', 'DELETE'], trading);
+    route('/api/v3/order/test', ['POST'], trading);
+    route('/api/v3/openOrders', ['GET', 'DELETE'], trading);
+    route('/api/v3/allOrders', ['GET'], trading);
+    route('/api/v3/account', ['GET'], account);
+    route('/api/v3/myTrades', ['GET'], account);
+    route('/cirrus/v1/{proxy+}', ['ANY'], users);
+
+    new RegionalWebAcl(this, 'RestWaf', {
+      name: `cirrus-${config.stage}-rest`,
+      rateLimitPer5Min: config.wafRateLimitPer5Min,
+      associate: { RestStage: this.restApi.deploymentStage.stageArn },
+    });
+    if (customDomain) {
+      new CloudflareOnlyOrigin(this, 'CloudflareOrigin', {
+        api: this.restApi,
+        domainName: config.domainName!,
+        certificateArn: config.certificateArn!,
+        caBundlePath: config.cloudflareCaBundlePath,
+        requireCertificate: prod,
+      });
+    }
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Market data is public by design; signed endpoints authenticate in the function with Binance-style HMAC API keys (X-MBX-APIKEY + signature), which API Gateway authorizers cannot verify over the body.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Clients are trading bots holding API keys (HMAC signing), not Cognito users.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "API Gateway's account-level logging role uses the AWS policy made for it.",
+    });
+
+    // --- WebSocket API --------------------------------------------------------------------------------
+    this.originSecret = new secretsmanager.Secret(this, 'CloudflareOriginSecret', {
+      secretName: `cirrus-${config.stage}/cloudflare-origin-secret`,
+      description: `Value Cloudflare sends in ${ORIGIN_SECRET_HEADER} on WebSocket upgrades to the origin`,
+      encryptionKey: secretsKeyRef(this, props.dataKey),
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    Validations.of(this.originSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating it means changing the Cloudflare Transform Rule at the same moment; docs/deploy.md describes the two-value rotation, which the authorizer supports (AWSCURRENT and AWSPREVIOUS).',
+    });
+    const connectionsEnv = { [TABLES.connections.envVar]: tables.connections.tableName };
+    const wsFunction = (name: string, entry: string, description: string, env: Record<string, string>) => {
+      const fn = new CirrusFunction(this, name, {
+        entry,
+        serviceName: `ws-${name.toLowerCase()}`,
+        stage: config.stage,
+        description,
+        environment: env,
+        memorySize: 256,
+      }).function;
+      this.functions[`Ws${name}`] = fn;
+      return fn;
+    };
+    const authorizer = wsFunction('Authorizer', 'lambdas/ws/authorizer.ts', 'Admits only Cloudflare', {
+      ORIGIN_SECRET_ARN: this.originSecret.secretArn,
+      ORIGIN_SECRET_HEADER,
+    });
+    grantSecretRead(this.originSecret, authorizer);
+    const connect = wsFunction('Connect', 'lambdas/ws/connect.ts', 'WebSocket $connect', connectionsEnv);
+    grantTable(connect, tables.connections, TABLES.connections, 'write');
+    const disconnect = wsFunction(
+      'Disconnect',
+      'lambdas/ws/disconnect.ts',
+      'WebSocket $disconnect',
+      connectionsEnv,
+    );
+    grantTable(disconnect, tables.connections, TABLES.connections, 'readWrite');
+    const messages = wsFunction(
+      'Messages',
+      'lambdas/ws/messages.ts',
+      'SUBSCRIBE / UNSUBSCRIBE',
+      connectionsEnv,
+    );
+    grantTable(messages, tables.connections, TABLES.connections, 'readWrite');
+
+    const messagesIntegration = new WebSocketLambdaIntegration('Messages', messages);
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      apiName: `cirrus-${config.stage}-ws`,
+      description: 'Cirrus market and user data streams',
+      routeSelectionExpression: '$request.body.method',
+      connectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('Connect', connect),
+        authorizer: new WebSocketLambdaAuthorizer('OriginSecretAuthorizer', authorizer, {
+          identitySource: [`route.request.header.${ORIGIN_SECRET_HEADER}`],
+        }),
+      },
+      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', disconnect) },
+      defaultRouteOptions: { integration: messagesIntegration, returnResponse: true },
+    });
+    for (const method of ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS'])
+      this.webSocketApi.addRoute(method, { integration: messagesIntegration, returnResponse: true });
+
+    const wsAccessLogs = new logs.LogGroup(this, 'WebSocketAccessLogs', {
+      retention: prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
+      removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const wsDomain =
+      config.wsDomainName && config.certificateArn
+        ? new apigwv2.DomainName(this, 'WebSocketDomain', {
+            domainName: config.wsDomainName,
+            certificate: acm.Certificate.fromCertificateArn(this, 'WsCertificate', config.certificateArn),
+          })
+        : undefined;
+    this.webSocketStage = new apigwv2.WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: API_STAGE_NAME,
+      autoDeploy: true,
+      throttle: { rateLimit: config.restRateLimit, burstLimit: config.restBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(wsAccessLogs),
+        format: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+      domainMapping: wsDomain ? { domainName: wsDomain } : undefined,
+    });
+    this.webSocketPushPolicy = new iam.ManagedPolicy(this, 'WebSocketPushPolicy', {
+      description: 'Post to WebSocket connections of this API (the data processor pushes market/user data)',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: [
+            this.formatArn({
+              service: 'execute-api',
+              resource: this.webSocketApi.apiId,
+              resourceName: `${API_STAGE_NAME}/POST/@connections/*`,
+            }),
+          ],
+        }),
+      ],
+    });
+    const apiLogicalId = this.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement);
+    Validations.of(this.webSocketPushPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${nagForm(this.partition, 'AWS::Partition')}:execute-api:${nagForm(this.region, 'AWS::Region')}:${nagForm(this.account, 'AWS::AccountId')}:<${apiLogicalId}>/${API_STAGE_NAME}/POST/@connections/*]`,
+      reason: 'Connection ids exist only at runtime; the ARN is limited to this API, its stage and POST.',
+    });
+    Validations.of(this.webSocketApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        '$connect has the origin-secret authorizer; $disconnect and message routes ride an already authorized connection and cannot carry an authorizer in API Gateway.',
+    });
+  }
+}

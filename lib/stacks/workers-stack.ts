@@ -1,0 +1,205 @@
+// Asynchronous workers: the data processor and the search indexer consume the engine event stream; the
+// wallet signs withdrawals with the hot-wallet key; the chain listener scans new blocks on a schedule.
+import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config';
+import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
+import { grantTable } from '../constructs/table-access';
+import { grantSecretRead } from '../constructs/secret-access';
+import { EVENT_STREAM, TABLES } from '../resources';
+import { DATABASE_NAME, DATABASE_USER, type TableKey } from './data-stack';
+import { walletRoleName } from './keys-stack';
+import { searchIndexerRoleName } from './search-stack';
+
+export interface WorkersStackProps extends StackProps {
+  vpc: ec2.IVpc;
+  dataKey: kms.IKey;
+  hotWalletKey: kms.IKey;
+  tables: Record<TableKey, dynamodb.ITable>;
+  eventStream: kinesis.IStream;
+  databaseProxy: rds.IDatabaseProxy;
+  databaseSecret: secretsmanager.ISecret;
+  databaseClientSecurityGroup: ec2.ISecurityGroup;
+  searchDomain: opensearch.IDomain;
+  searchClientSecurityGroup: ec2.ISecurityGroup;
+  chainRpcUrl: string;
+  walletSecurityGroup: ec2.ISecurityGroup;
+  listenerSecurityGroup: ec2.ISecurityGroup;
+  webSocketStage: apigwv2.IWebSocketStage;
+  /** Lets a function push to this API's WebSocket connections (defined beside the API). */
+  webSocketPushPolicy: iam.IManagedPolicy;
+}
+
+export class WorkersStack extends Stack {
+  readonly dataProcessor: lambda.IFunction;
+  readonly searchIndexer: lambda.IFunction;
+  readonly wallet: lambda.IFunction;
+  readonly chainListener: lambda.IFunction;
+  /** Where a stream batch lands after its retries are exhausted (per consumer). */
+  readonly failureQueues: Record<string, sqs.Queue> = {};
+  readonly functions: Record<string, lambda.IFunction> = {};
+
+  constructor(scope: Construct, id: string, config: StageConfig, props: WorkersStackProps) {
+    super(scope, id, props);
+    // Declared before any grant, so key grants go to the grantee's policy and not into the key policy
+    // (which would make the keys stack depend on this one: a cycle).
+    this.addStackDependency(Stack.of(props.dataKey));
+    const { tables } = props;
+    const databaseEnv = {
+      DATABASE_URL: `postgres://${DATABASE_USER}@${props.databaseProxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
+      DB_SECRET_ARN: props.databaseSecret.secretArn,
+    };
+    const rpcUrl = config.chainRpcUrl ?? props.chainRpcUrl;
+    const importRole = (name: string) => {
+      const role = iam.Role.fromRoleArn(
+        this,
+        `${name}Role`,
+        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${name}`,
+        { mutable: true },
+      );
+      acknowledgeFunctionDefaults(role);
+      return role;
+    };
+
+    // --- data processor: settlement, read models, WebSocket fan-out --------------------------------------
+    this.dataProcessor = new CirrusFunction(this, 'DataProcessor', {
+      entry: 'lambdas/data-processor/handler.ts',
+      serviceName: 'data-processor',
+      stage: config.stage,
+      description: 'Engine events -> ledger settlement, DynamoDB read models, WebSocket pushes',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+      environment: {
+        ...databaseEnv,
+        [TABLES.orders.envVar]: tables.orders.tableName,
+        [TABLES.trades.envVar]: tables.trades.tableName,
+        [TABLES.marketData.envVar]: tables.marketData.tableName,
+        [TABLES.connections.envVar]: tables.connections.tableName,
+        WS_CALLBACK_URL: props.webSocketStage.callbackUrl,
+      },
+    }).function;
+    grantTable(this.dataProcessor, tables.orders, TABLES.orders, 'readWrite');
+    grantTable(this.dataProcessor, tables.trades, TABLES.trades, 'readWrite');
+    grantTable(this.dataProcessor, tables.marketData, TABLES.marketData, 'readWrite');
+    grantTable(this.dataProcessor, tables.connections, TABLES.connections, 'readWrite');
+    grantSecretRead(props.databaseSecret, this.dataProcessor);
+    this.dataProcessor.role!.addManagedPolicy(props.webSocketPushPolicy);
+    this.consumeStream('DataProcessor', this.dataProcessor, props, 100);
+
+    // --- search indexer ----------------------------------------------------------------------------------
+    this.searchIndexer = new CirrusFunction(this, 'SearchIndexer', {
+      entry: 'lambdas/search-indexer/handler.ts',
+      serviceName: 'search-indexer',
+      stage: config.stage,
+      description: 'Engine and chain events -> OpenSearch bulk index',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      vpc: props.vpc,
+      securityGroups: [props.searchClientSecurityGroup],
+      role: importRole(searchIndexerRoleName(config.stage)),
+      environment: { OPENSEARCH_ENDPOINT: `https://${props.searchDomain.domainEndpoint}` },
+    }).function;
+    // No identity grant needed: the domain's access policy admits this role (search stack).
+    this.consumeStream('SearchIndexer', this.searchIndexer, props, 500);
+
+    // --- wallet ------------------------------------------------------------------------------------------
+    this.wallet = new CirrusFunction(this, 'Wallet', {
+      entry: 'lambdas/wallet/handler.ts',
+      serviceName: 'wallet',
+      stage: config.stage,
+      description: 'Hot wallet: address and withdrawal signing with the KMS secp256k1 key',
+      timeout: Duration.seconds(30),
+      vpc: props.vpc,
+      securityGroups: [props.walletSecurityGroup, props.databaseClientSecurityGroup],
+      // The key policy of the hot-wallet key names this role: no other principal can sign.
+      role: importRole(walletRoleName(config.stage)),
+      environment: {
+        ...databaseEnv,
+        HOT_WALLET_KEY_ID: props.hotWalletKey.keyArn,
+        CHAIN_RPC_URL: rpcUrl,
+        CHAIN_NETWORK: config.chainNetwork,
+      },
+    }).function;
+    grantSecretRead(props.databaseSecret, this.wallet);
+
+    // --- chain listener ----------------------------------------------------------------------------------
+    this.chainListener = new CirrusFunction(this, 'ChainListener', {
+      entry: 'lambdas/chain-listener/handler.ts',
+      serviceName: 'chain-listener',
+      stage: config.stage,
+      description: 'Scans confirmed blocks for deposits, checkpoints progress',
+      timeout: Duration.seconds(55),
+      vpc: props.vpc,
+      securityGroups: [props.listenerSecurityGroup],
+      environment: {
+        CHAIN_RPC_URL: rpcUrl,
+        CHAIN_NETWORK: config.chainNetwork,
+        CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
+        // ERC-20 contracts to watch, JSON { "USDT": "0x..." }; set per network by the operator.
+        CHAIN_TOKENS: '{}',
+        // Off until the data processor accepts chain records (it stops on unknown records by design).
+        CHAIN_EVENTS_TO_STREAM: 'off',
+        [TABLES.checkpoints.envVar]: tables.checkpoints.tableName,
+        [EVENT_STREAM.envVar]: props.eventStream.streamName,
+      },
+    }).function;
+    grantTable(this.chainListener, tables.checkpoints, TABLES.checkpoints, 'readWrite');
+    props.eventStream.grantWrite(this.chainListener);
+    new events.Rule(this, 'ChainListenerSchedule', {
+      description: 'Scan the chain for new confirmed blocks',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.chainListener, { retryAttempts: 0 })],
+    });
+
+    Object.assign(this.functions, {
+      DataProcessor: this.dataProcessor,
+      SearchIndexer: this.searchIndexer,
+      Wallet: this.wallet,
+      ChainListener: this.chainListener,
+    });
+  }
+
+  /** A Kinesis consumer: batches, bisect on error, partial batch responses, failures parked in SQS. */
+  private consumeStream(name: string, fn: lambda.IFunction, props: WorkersStackProps, batchSize: number) {
+    const failures = new sqs.Queue(this, `${name}StreamFailures`, {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of a stream consumer (it holds batch pointers).',
+    });
+    this.failureQueues[name] = failures;
+    (fn as lambda.Function).addEventSource(
+      new sources.KinesisEventSource(props.eventStream, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        parallelizationFactor: 1,
+        onFailure: new sources.SqsDlq(failures),
+      }),
+    );
+  }
+}

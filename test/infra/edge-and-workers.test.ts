@@ -1,0 +1,302 @@
+// The API edge, the stream workers, the chain node, search, the ledger database and the alarms:
+// fine-grained assertions on the synthesised templates (dev and prod).
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_ENGINE_SHARDS } from '../../lib/resources';
+import { ORIGIN_SECRET_HEADER } from '../../lib/stacks/api-stack';
+import { prodContext, synthTemplates } from '../support/cdk-synth';
+
+const dev = synthTemplates();
+const prod = synthTemplates(prodContext());
+
+const resourcesOf = (t: Template, type: string) => Object.values(t.findResources(type));
+
+describe('api', () => {
+  it('REST: only reachable through the mTLS custom domain in prod, with the Cloudflare CA as truststore', () => {
+    prod.api.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
+    prod.api.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'api.cirrus.example',
+      SecurityPolicy: 'TLS_1_2',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      MutualTlsAuthentication: { TruststoreUri: Match.stringLikeRegexp('^s3://.+\\.pem$') },
+    });
+    prod.api.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    // dev without a domain keeps execute-api so the stack can be tried without Cloudflare.
+    dev.api.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: false });
+    dev.api.resourceCountIs('AWS::ApiGateway::DomainName', 0);
+  });
+
+  it('REST stage: access logs, throttling, tracing; a WAF web ACL with a rate rule and managed rules', () => {
+    dev.api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'live',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000, MetricsEnabled: true }),
+      ]),
+    });
+    dev.api.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'RatePerClientIp',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: Match.objectLike({ Limit: 3000, AggregateKeyType: 'FORWARDED_IP' }),
+          },
+        }),
+        Match.objectLike({
+          Statement: {
+            ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
+          },
+        }),
+      ]),
+    });
+    dev.api.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  it('routes the Binance paths to their functions', () => {
+    const paths = resourcesOf(dev.api, 'AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
+    for (const p of ['order', 'openOrders', 'allOrders', 'account', 'myTrades', 'depth', 'klines', '24hr'])
+      expect(paths).toContain(p);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 2);
+  });
+
+  it('WebSocket: route selection on the method, $connect guarded by the Cloudflare origin-secret authorizer', () => {
+    dev.api.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.method',
+    });
+    dev.api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: [`route.request.header.${ORIGIN_SECRET_HEADER}`],
+    });
+    dev.api.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$connect',
+      AuthorizationType: 'CUSTOM',
+    });
+    for (const key of ['$disconnect', '$default', 'SUBSCRIBE', 'UNSUBSCRIBE'])
+      dev.api.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key });
+    dev.api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'live',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500 }),
+    });
+    dev.api.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: Match.anyValue(),
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+  });
+
+  it('functions: Node 22 on arm64, traced, Powertools settings; no database password in the environment', () => {
+    const functions = [
+      ...resourcesOf(dev.api, 'AWS::Lambda::Function'),
+      ...resourcesOf(dev.workers, 'AWS::Lambda::Function'),
+    ];
+    expect(functions).toHaveLength(12);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { POWERTOOLS_SERVICE_NAME: expect.any(String) } },
+      });
+      expect(JSON.stringify(fn.Properties.Environment)).not.toMatch(/password|SecretString/i);
+    }
+  });
+
+  it('grants the trading function its queue and tables only: explicit indexes, no table wildcard', () => {
+    const policies = JSON.stringify(resourcesOf(dev.api, 'AWS::IAM::Policy'));
+    expect(policies).not.toContain('/index/*');
+    expect(policies).toContain('/index/gsi1');
+    dev.api.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Effect: 'Allow' }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('^TradingFunctionServiceRole') }],
+    });
+    // The market-data function is public: it may read, never write.
+    const marketData = resourcesOf(dev.api, 'AWS::IAM::Policy').find((p) =>
+      JSON.stringify(p.Properties.Roles).includes('MarketDataFunctionServiceRole'),
+    );
+    expect(JSON.stringify(marketData)).not.toMatch(/PutItem|UpdateItem|DeleteItem|sqs:SendMessage/);
+  });
+});
+
+describe('workers', () => {
+  it('consumes the event stream: batches, bisect on error, partial batch response, on-failure queue', () => {
+    dev.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    for (const batchSize of [100, 500]) {
+      dev.workers.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: batchSize,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 10,
+        StartingPosition: 'TRIM_HORIZON',
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      });
+    }
+    dev.workers.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('runs the chain listener every minute and lets the data processor push to WebSocket clients', () => {
+    dev.workers.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    dev.api.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: 'execute-api:ManageConnections' })],
+      },
+    });
+  });
+
+  it('the wallet runs as the role the hot-wallet key policy names; only that role may sign', () => {
+    dev.workers.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cirrus-dev-wallet',
+      Role: { 'Fn::Join': ['', Match.arrayWith([':role/cirrus-dev-wallet-fn'])] },
+    });
+    dev.keys.hasResourceProperties('AWS::IAM::Role', { RoleName: 'cirrus-dev-wallet-fn' });
+    dev.keys.hasResourceProperties('AWS::KMS::Key', {
+      KeySpec: 'ECC_SECG_P256K1',
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'WalletFunctionSigns', Action: Match.arrayWith(['kms:Sign']) }),
+          Match.objectLike({
+            Sid: 'OnlyTheWalletFunctionSigns',
+            Effect: 'Deny',
+            Action: 'kms:Sign',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('chain', () => {
+  it('one node in a private subnet, encrypted volumes, IMDSv2; JSON-RPC only from wallet and listener', () => {
+    dev.chain.hasResourceProperties('AWS::EC2::Instance', {
+      BlockDeviceMappings: [
+        Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true }) }),
+        Match.objectLike({
+          DeviceName: '/dev/sdf',
+          Ebs: Match.objectLike({ Encrypted: true, KmsKeyId: Match.anyValue() }),
+        }),
+      ],
+      UserData: Match.anyValue(),
+    });
+    dev.chain.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
+    });
+    const ingress = resourcesOf(dev.chain, 'AWS::EC2::SecurityGroupIngress');
+    expect(ingress).toHaveLength(2);
+    for (const rule of ingress) {
+      expect(rule.Properties).toMatchObject({ FromPort: 8545, ToPort: 8545, IpProtocol: 'tcp' });
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+      expect(rule.Properties.CidrIp).toBeUndefined();
+    }
+    const userData = JSON.stringify(resourcesOf(dev.chain, 'AWS::EC2::Instance')[0].Properties.UserData);
+    expect(userData).toContain('--sepolia');
+    expect(userData).toContain('--http.port 8545');
+    prod.chain.hasResourceProperties('AWS::EC2::Instance', { DisableApiTermination: true });
+  });
+});
+
+describe('search', () => {
+  it('OpenSearch in the VPC: encrypted at rest and node to node, HTTPS only, fine-grained access', () => {
+    for (const t of [dev.search, prod.search]) {
+      t.hasResourceProperties('AWS::OpenSearchService::Domain', {
+        EncryptionAtRestOptions: { Enabled: true, KmsKeyId: Match.anyValue() },
+        NodeToNodeEncryptionOptions: { Enabled: true },
+        DomainEndpointOptions: Match.objectLike({ EnforceHTTPS: true }),
+        AdvancedSecurityOptions: Match.objectLike({ Enabled: true, InternalUserDatabaseEnabled: false }),
+        VPCOptions: Match.objectLike({ SecurityGroupIds: Match.anyValue() }),
+      });
+    }
+    prod.search.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({ ZoneAwarenessEnabled: true, DedicatedMasterEnabled: true }),
+    });
+  });
+});
+
+describe('ledger database', () => {
+  it('encrypted PostgreSQL with rotated credentials behind a TLS-only RDS Proxy; Multi-AZ and protected in prod', () => {
+    prod.data.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      StorageEncrypted: true,
+      MultiAZ: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 30,
+    });
+    prod.data.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Retain' });
+    dev.data.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: false });
+    dev.data.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    dev.data.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+    dev.data.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+});
+
+describe('alarms', () => {
+  const alarmNames = (t: Template) =>
+    resourcesOf(t, 'AWS::CloudWatch::Alarm').map((a) => a.Properties.AlarmName as string);
+
+  it('covers the pipeline, the stream consumers, the APIs, every function and the database', () => {
+    const names = alarmNames(dev.monitoring);
+    const expected = [
+      ...DEFAULT_ENGINE_SHARDS.flatMap((s) => [
+        `OrderQueueAge-${s.id}`,
+        `OrderDlqDepth-${s.id}`,
+        `EngineHeartbeat-${s.id}`,
+        `EngineTaskCount-${s.id}`,
+      ]),
+      'DataProcessor-IteratorAge',
+      'SearchIndexer-IteratorAge',
+      'DataProcessor-StreamFailures',
+      'SearchIndexer-StreamFailures',
+      'Rest5xxRate',
+      'WebSocketErrors',
+      'DatabaseCpu',
+      'DatabaseFreeStorage',
+      'DatabaseConnections',
+    ];
+    for (const fn of [
+      'ApiTrading',
+      'ApiMarketData',
+      'ApiAccount',
+      'ApiUsers',
+      'WsConnect',
+      'WsAuthorizer',
+      'DataProcessor',
+      'SearchIndexer',
+      'Wallet',
+      'ChainListener',
+    ])
+      expected.push(`${fn}-Errors`, `${fn}-Throttles`);
+    for (const name of expected) expect(names).toContain(`cirrus-dev-${name}`);
+    // Every alarm notifies the topic when it fires and when it clears.
+    for (const alarm of resourcesOf(dev.monitoring, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+      expect(alarm.Properties.OKActions).toHaveLength(1);
+      expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(30);
+    }
+  });
+
+  it('a missing engine heartbeat or task counts as breaching; one dashboard', () => {
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RunningTaskCount',
+      Namespace: 'ECS/ContainerInsights',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Threshold: 60_000,
+    });
+    dev.monitoring.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
