@@ -2,7 +2,15 @@
 // WebSocket API, each route a Lambda. REST is reachable only on its mTLS custom domain (the execute-api
 // endpoint is off); the WebSocket $connect authorizer admits only requests carrying Cloudflare's origin
 // secret header (API Gateway has no mTLS for WebSocket APIs).
-import { CfnElement, RemovalPolicy, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  CfnOutput,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -183,12 +191,16 @@ export class ApiStack extends Stack {
       associate: { RestStage: this.restApi.deploymentStage.stageArn },
     });
     if (customDomain) {
-      new CloudflareOnlyOrigin(this, 'CloudflareOrigin', {
+      const origin = new CloudflareOnlyOrigin(this, 'CloudflareOrigin', {
         api: this.restApi,
         domainName: config.domainName!,
         certificateArn: config.certificateArn!,
         caBundlePath: config.cloudflareCaBundlePath,
         requireCertificate: prod,
+      });
+      new CfnOutput(this, 'RestOriginHost', {
+        description: `Cloudflare: proxied CNAME ${config.domainName} -> this host (docs/deploy.md)`,
+        value: origin.domain.domainNameAliasDomainName,
       });
     }
     Validations.of(this.restApi).acknowledge({
@@ -300,6 +312,16 @@ export class ApiStack extends Stack {
         }),
       },
       domainMapping: wsDomain ? { domainName: wsDomain } : undefined,
+    });
+    if (wsDomain) {
+      new CfnOutput(this, 'WebSocketOriginHost', {
+        description: `Cloudflare: proxied CNAME ${config.wsDomainName} -> this host (docs/deploy.md)`,
+        value: wsDomain.regionalDomainName,
+      });
+    }
+    new CfnOutput(this, 'OriginSecretName', {
+      description: `Secret whose value Cloudflare must send in ${ORIGIN_SECRET_HEADER} on WebSocket upgrades`,
+      value: this.originSecret.secretName,
     });
     this.webSocketPushPolicy = new iam.ManagedPolicy(this, 'WebSocketPushPolicy', {
       description: 'Post to WebSocket connections of this API (the data processor pushes market/user data)',

@@ -1,6 +1,7 @@
 // Asynchronous workers: the data processor and the search indexer consume the engine event stream; the
 // wallet signs withdrawals with the hot-wallet key; the chain listener scans new blocks on a schedule.
-import { Aws, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Aws, CfnElement, CustomResource, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,7 +16,9 @@ import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { MIGRATIONS } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import { grantTable } from '../constructs/table-access';
@@ -167,11 +170,36 @@ export class WorkersStack extends Stack {
       targets: [new targets.LambdaFunction(this.chainListener, { retryAttempts: 0 })],
     });
 
+    // --- ledger schema: migrations applied by a custom resource on each deploy that changes them ------------
+    const migrator = new CirrusFunction(this, 'LedgerMigrations', {
+      entry: 'lambdas/db-migrate/handler.ts',
+      serviceName: 'db-migrate',
+      stage: config.stage,
+      description: 'Applies the ledger schema migrations (CloudFormation custom resource)',
+      timeout: Duration.minutes(5),
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+      environment: { ...databaseEnv, DB_POOL_MAX: '1' },
+    }).function;
+    grantSecretRead(props.databaseSecret, migrator);
+    const provider = new cr.Provider(this, 'LedgerMigrationsProvider', { onEventHandler: migrator });
+    acknowledgeFunctionDefaults(provider);
+    Validations.of(provider).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(migrator.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: "The CDK provider framework invokes the migration function's versions and aliases (ARN:*).",
+    });
+    new CustomResource(this, 'LedgerSchema', {
+      serviceToken: provider.serviceToken,
+      // A new hash (a migration added) makes CloudFormation send an Update, which applies it.
+      properties: { schemaHash: createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex') },
+    });
+
     Object.assign(this.functions, {
       DataProcessor: this.dataProcessor,
       SearchIndexer: this.searchIndexer,
       Wallet: this.wallet,
       ChainListener: this.chainListener,
+      LedgerMigrations: migrator,
     });
   }
 
