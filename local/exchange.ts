@@ -132,7 +132,8 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
 async function spawnEngine(env: Record<string, string>, log: (line: string) => void): Promise<ChildProcess> {
   const tsx = require.resolve('tsx/cli');
   const child = spawn(process.execPath, [tsx, join(__dirname, '..', 'engine', 'service', 'main.ts')], {
-    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    // Same young-generation size as the Fargate task (engine/Dockerfile); tsx passes NODE_OPTIONS on.
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--max-semi-space-size=64' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -31,7 +31,7 @@ interface Workload {
 }
 
 /** Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order. */
-function buildWorkload(seed: number): Workload {
+export function buildWorkload(seed: number): Workload {
   const rnd = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const engine = new MatchingEngine([rules]);
@@ -185,7 +185,7 @@ function peerCalls(
   return { prefill: w.prefill.map(toCall), calls: w.commands.map(toCall) };
 }
 
-function runCirrus(w: Workload): number {
+export function runCirrus(w: Workload): number {
   const engine = new MatchingEngine([rules]);
   const out: EngineEvent[] = [];
   for (const c of w.prefill) engine.apply(c, out);
@@ -293,4 +293,4 @@ function main(): void {
   );
 }
 
-main();
+if (require.main === module) main();
