@@ -500,6 +500,9 @@ export class MarketBook {
   }
 }
 
+/** The side a command did not touch: one shared, frozen empty list (most commands touch one side). */
+const NO_LEVELS = Object.freeze([]) as unknown as Array<[number, number]>;
+
 interface Touched {
   prices: number[];
   before: number[];
@@ -508,6 +511,7 @@ interface Touched {
 
 /** Levels whose visible quantity differs from before; resets the scratch. */
 function changedLevels(side: BookSide, t: Touched): Array<[number, number]> {
+  if (t.count === 0) return NO_LEVELS;
   const changed: Array<[number, number]> = [];
   for (let i = 0; i < t.count; i++) {
     const level = side.get(t.prices[i]);

@@ -11,29 +11,40 @@ import {
   type MarketDataStore,
 } from '../shared/stores/market-data';
 
+/** Applies the records' public market data, merged per market: one trades write, one merge per candle,
+ * one book update. Records of a market must come in stream order (they do: one partition per market). */
 export async function applyMarketData(store: MarketDataStore, records: EventRecord[]): Promise<void> {
+  const byMarket = new Map<string, { trades: TradeEvent[]; depth: DepthEvent[] }>();
   for (const record of records) {
-    const trades = record.events.filter((e): e is TradeEvent => e.type === 'trade');
-    if (trades.length > 0) {
-      await store.putTrades(
-        record.market,
-        trades.map((t) => ({
-          id: t.tradeId,
-          price: t.price,
-          qty: t.quantity,
-          time: t.ts,
-          isBuyerMaker: t.takerSide === 'SELL',
-        })),
-      );
-      await Promise.all(
-        Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) =>
-          candlesOf(trades, ms).map((c) => store.mergeCandle(record.market, interval, c)),
-        ),
-      );
+    let m = byMarket.get(record.market);
+    if (!m) byMarket.set(record.market, (m = { trades: [], depth: [] }));
+    for (const e of record.events) {
+      if (e.type === 'trade') m.trades.push(e);
+      else if (e.type === 'depth') m.depth.push(e);
     }
-    const depth = record.events.filter((e): e is DepthEvent => e.type === 'depth');
-    if (depth.length > 0) await updateBook(store, record.market, depth);
   }
+  await Promise.all(
+    [...byMarket].map(async ([market, { trades, depth }]) => {
+      if (trades.length > 0) {
+        await store.putTrades(
+          market,
+          trades.map((t) => ({
+            id: t.tradeId,
+            price: t.price,
+            qty: t.quantity,
+            time: t.ts,
+            isBuyerMaker: t.takerSide === 'SELL',
+          })),
+        );
+        await Promise.all(
+          Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) =>
+            candlesOf(trades, ms).map((c) => store.mergeCandle(market, interval, c)),
+          ),
+        );
+      }
+      if (depth.length > 0) await updateBook(store, market, depth);
+    }),
+  );
 }
 
 export function candlesOf(trades: TradeEvent[], intervalMs: number): Candle[] {

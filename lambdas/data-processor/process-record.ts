@@ -25,6 +25,11 @@ export interface ProcessorDeps {
   userTradesOf(market: MarketSpec, trade: TradeEvent): UserTradeRecord[];
 }
 
+/**
+ * Money and the per-user views of one record. Public market data is applied per batch instead
+ * (`deps.marketData.apply` over the records done so far): one candle and book update per market and
+ * batch rather than per record; it is idempotent, so a retried batch applies it again harmlessly.
+ */
 export async function processEventRecord(record: EventRecord, deps: ProcessorDeps): Promise<void> {
   const spec = deps.markets.get(record.market);
   if (!spec) throw new Error(`event record for unknown market ${record.market}`);
@@ -38,7 +43,6 @@ export async function processEventRecord(record: EventRecord, deps: ProcessorDep
   if (fills.length > 0) await deps.userTrades.putAll(fills);
   const progress = orderProgressFromEvents(record.events);
   await Promise.all(progress.map((p) => deps.orders.applyProgress(p)));
-  await deps.marketData.apply([record]);
 }
 
 async function settle(spec: MarketSpec, event: EngineEvent, ledger: SettlementLedger): Promise<void> {

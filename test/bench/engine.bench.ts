@@ -11,6 +11,8 @@ import { version as peerVersion } from 'nodejs-order-book/package.json';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** BENCH_ONLY=cirrus skips the peer (quick A/B of engine changes; the JSON line then has no ratio). */
+const CIRRUS_ONLY = process.env.BENCH_ONLY === 'cirrus';
 const MID = 100_000;
 
 const rules: MarketRules = {
@@ -260,12 +262,12 @@ function main(): void {
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
 
   runCirrus(w);
-  runPeer(w, executed);
+  if (!CIRRUS_ONLY) runPeer(w, executed);
   const cirrus: number[] = [];
   const peer: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     cirrus.push(runCirrus(w));
-    peer.push(runPeer(w, executed));
+    peer.push(CIRRUS_ONLY ? NaN : runPeer(w, executed));
     console.log(
       `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
     );

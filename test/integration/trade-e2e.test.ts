@@ -156,6 +156,81 @@ describe('trading end to end', () => {
     await checkConservation(pg.url);
   });
 
+  it('public trades, klines and the 24 h ticker reflect the trades (high/low, volume, counts)', async () => {
+    // ETHUSDT is untouched by the other tests: three trades at 2000, then a new high, then a new low.
+    const prices = ['2000.00', '2100.00', '1900.00'];
+    for (const price of prices) {
+      const sell = await api.signed<{ orderId: number }>('POST', '/api/v3/order', alice, {
+        symbol: 'ETHUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.5',
+        price,
+        newOrderRespType: 'RESULT',
+      });
+      expect(sell.status).toBe(200);
+      const buy = await api.signed<{ status: string }>('POST', '/api/v3/order', bob, {
+        symbol: 'ETHUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'IOC',
+        quantity: '0.5',
+        price,
+        newOrderRespType: 'RESULT',
+      });
+      expect(buy.body.status).toBe('FILLED');
+    }
+    type Kline = [
+      number,
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+      string,
+      number,
+      string,
+      string,
+      string,
+    ];
+    const sum = (xs: string[]) => xs.reduce((a, x) => a + Number(x), 0);
+    await eventually(async () => {
+      const trades = await api.public<Array<{ price: string; qty: string }>>('GET', '/api/v3/trades', {
+        symbol: 'ETHUSDT',
+      });
+      expect(trades.body.map((t) => t.price)).toEqual(['2000.00000000', '2100.00000000', '1900.00000000']);
+      for (const interval of ['1m', '1h', '1d']) {
+        const res = await api.public<Kline[]>('GET', '/api/v3/klines', { symbol: 'ETHUSDT', interval });
+        expect(res.status).toBe(200);
+        const k = res.body;
+        // The trades may straddle a bucket boundary: check the candles together.
+        expect(k.reduce((n, c) => n + c[8], 0)).toBe(3);
+        expect(Math.max(...k.map((c) => Number(c[2])))).toBe(2100);
+        expect(Math.min(...k.map((c) => Number(c[3])))).toBe(1900);
+        expect(Number(k[0][1])).toBe(2000);
+        expect(Number(k[k.length - 1][4])).toBe(1900);
+        expect(sum(k.map((c) => c[5]))).toBeCloseTo(1.5, 8);
+        expect(sum(k.map((c) => c[7]))).toBeCloseTo(0.5 * (2000 + 2100 + 1900), 6);
+      }
+    });
+    const ticker = await api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', {
+      symbol: 'ETHUSDT',
+    });
+    expect(Number(ticker.body.highPrice)).toBe(2100);
+    expect(Number(ticker.body.lowPrice)).toBe(1900);
+    expect(Number(ticker.body.lastPrice)).toBe(1900);
+    expect(Number(ticker.body.volume)).toBeCloseTo(1.5, 8);
+    expect(ticker.body.count).toBe(3);
+    const bad = await api.public<{ code: number }>('GET', '/api/v3/klines', {
+      symbol: 'ETHUSDT',
+      interval: '7m',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe(-1120);
+  });
+
   it('never overdraws: 50 concurrent orders against one balance', async () => {
     const carol = await registerFundedUser(api, pg.url, 'carol', { USDT: '1000' });
     const results = await Promise.all(

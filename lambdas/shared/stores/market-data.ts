@@ -136,8 +136,9 @@ export class MarketDataStore {
    */
   async mergeCandle(symbol: string, interval: string, c: Candle): Promise<void> {
     const key = { pk: `K#${symbol}#${interval}`, sk: pad(c.openTime) };
+    let stored: Record<string, unknown> | undefined;
     try {
-      await this.db.send(
+      const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: key,
@@ -159,34 +160,31 @@ export class MarketDataStore {
             ':tbv': c.tbv,
             ':tbq': c.tbq,
           },
+          // The stored high/low tell whether the fix-ups below are needed (usually they are not).
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      // high/low need a max/min DynamoDB cannot express in one update: fix them up conditionally.
-      await this.db
-        .send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: key,
-            UpdateExpression: 'SET h = :h',
-            ConditionExpression: 'h < :h',
-            ExpressionAttributeValues: { ':h': c.h },
-          }),
-        )
-        .catch(ignoreConditional);
-      await this.db
-        .send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: key,
-            UpdateExpression: 'SET l = :l',
-            ConditionExpression: 'l > :l',
-            ExpressionAttributeValues: { ':l': c.l },
-          }),
-        )
-        .catch(ignoreConditional);
+      stored = out.Attributes;
     } catch (err) {
-      ignoreConditional(err);
+      ignoreConditional(err); // these trades are already in the candle
+      return;
     }
+    // High/low need a max/min DynamoDB cannot express in one update: raise/lower them conditionally, and
+    // only when this batch of trades set a new extreme for the candle.
+    const fix = (attr: 'h' | 'l', value: number, condition: string) =>
+      this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: `SET ${attr} = :v`,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: { ':v': value },
+          }),
+        )
+        .catch(ignoreConditional);
+    if (stored === undefined || Number(stored.h) < c.h) await fix('h', c.h, 'h < :v');
+    if (stored === undefined || Number(stored.l) > c.l) await fix('l', c.l, 'l > :v');
   }
 
   /** Candles oldest first: from startTime on if given, else the most recent ones up to endTime. */
