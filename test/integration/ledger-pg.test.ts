@@ -76,11 +76,25 @@ describe('ledger on PostgreSQL', () => {
     const sellOrder = nextOrder++;
     // buyer locks 0.1 BTC at 30,100; seller locks 0.1 BTC
     expect(
-      await ledger.lockForOrder({ orderId: buyOrder, userId: buyer, asset: 'USDT', amount: USDT(3010) }),
-    ).toBe(true);
+      await ledger.lockForOrder({
+        orderId: buyOrder,
+        market: 'BTCUSDT',
+        maxOpenOrders: 200,
+        userId: buyer,
+        asset: 'USDT',
+        amount: USDT(3010),
+      }),
+    ).toBe('locked');
     expect(
-      await ledger.lockForOrder({ orderId: sellOrder, userId: seller, asset: 'BTC', amount: 10_000_000n }),
-    ).toBe(true);
+      await ledger.lockForOrder({
+        orderId: sellOrder,
+        market: 'BTCUSDT',
+        maxOpenOrders: 200,
+        userId: seller,
+        asset: 'BTC',
+        amount: 10_000_000n,
+      }),
+    ).toBe('locked');
     const t = trade({
       makerOrderId: sellOrder,
       makerUserId: seller,
@@ -104,19 +118,58 @@ describe('ledger on PostgreSQL', () => {
     const u = await user({ USDT: USDT(1000) });
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(30) }),
+        ledger.lockForOrder({
+          orderId: nextOrder++,
+          market: 'BTCUSDT',
+          maxOpenOrders: 200,
+          userId: u,
+          asset: 'USDT',
+          amount: USDT(30),
+        }),
       ),
     );
-    expect(results.filter(Boolean)).toHaveLength(33); // floor(1000 / 30)
+    expect(results.filter((r) => r === 'locked')).toHaveLength(33); // floor(1000 / 30)
+    expect(results.filter((r) => r === 'insufficient_balance')).toHaveLength(17);
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(10), locked: USDT(990) });
+    expect((await ledger.checkConservation()).ok).toBe(true);
+  });
+
+  it('counts open orders in the lock transaction: 30 concurrent orders against a cap of 10', async () => {
+    const u = await user({ USDT: USDT(1000) });
+    const lock = (market: string) =>
+      ledger.lockForOrder({
+        orderId: nextOrder++,
+        market,
+        maxOpenOrders: 10,
+        userId: u,
+        asset: 'USDT',
+        amount: USDT(1),
+      });
+    const start = nextOrder;
+    const results = await Promise.all(Array.from({ length: 30 }, () => lock('BTCUSDT')));
+    expect(results.filter((r) => r === 'locked')).toHaveLength(10);
+    expect(results.filter((r) => r === 'too_many_open_orders')).toHaveLength(20);
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(990), locked: USDT(10) });
+    // The cap is per market, and a closed order frees its slot.
+    expect(await lock('ETHUSDT')).toBe('locked');
+    await ledger.releaseOrderLock(start + results.indexOf('locked'));
+    expect(await lock('BTCUSDT')).toBe('locked');
+    expect(await lock('BTCUSDT')).toBe('too_many_open_orders');
     expect((await ledger.checkConservation()).ok).toBe(true);
   });
 
   it('refuses a lock larger than the balance and changes nothing', async () => {
     const u = await user({ USDT: USDT(5) });
     expect(
-      await ledger.lockForOrder({ orderId: nextOrder++, userId: u, asset: 'USDT', amount: USDT(6) }),
-    ).toBe(false);
+      await ledger.lockForOrder({
+        orderId: nextOrder++,
+        market: 'BTCUSDT',
+        maxOpenOrders: 200,
+        userId: u,
+        asset: 'USDT',
+        amount: USDT(6),
+      }),
+    ).toBe('insufficient_balance');
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(5), locked: 0n });
   });
 
@@ -145,12 +198,16 @@ describe('ledger on PostgreSQL', () => {
           const sellOrder = nextOrder++;
           await ledger.lockForOrder({
             orderId: buyOrder,
+            market: 'BTCUSDT',
+            maxOpenOrders: 200,
             userId: buyer,
             asset: 'USDT',
             amount: BigInt(o.price) * BigInt(o.lots) * 10n,
           });
           await ledger.lockForOrder({
             orderId: sellOrder,
+            market: 'BTCUSDT',
+            maxOpenOrders: 200,
             userId: seller,
             asset: 'BTC',
             amount: BigInt(o.lots) * 1000n,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { MarketSpec } from '../../../engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
 import { BinanceError } from '../../shared/http/binance-error';
+import type { LockResult } from '../../shared/ledger/repository';
 import { logger } from '../../shared/powertools';
 import {
   DuplicateClientOrderIdError,
@@ -16,8 +17,15 @@ import {
 import { planOrder, type NewOrderParams } from './plan-order';
 
 export interface OrderLedger {
-  /** Locks `amount` of `asset` for the order; false when the available balance is too small. */
-  lockForOrder(input: { orderId: number; userId: number; asset: string; amount: bigint }): Promise<boolean>;
+  /** Locks `amount` of `asset` for the order, unless the balance is too small or the open-order cap is hit. */
+  lockForOrder(input: {
+    orderId: number;
+    userId: number;
+    market: string;
+    asset: string;
+    amount: bigint;
+    maxOpenOrders: number;
+  }): Promise<LockResult>;
   /** Releases whatever the order still has locked (idempotent). */
   releaseOrderLock(orderId: number): Promise<void>;
 }
@@ -33,10 +41,7 @@ export interface BookReader {
 
 export interface OrderServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  orders: Pick<
-    OrderStore,
-    'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'countOpen' | 'markRejected'
-  >;
+  orders: Pick<OrderStore, 'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'markRejected'>;
   ids: Pick<OrderIdAllocator, 'nextId'>;
   ledger: OrderLedger;
   queue: CommandQueue;
@@ -74,16 +79,21 @@ export class OrderService {
     const reference = needsReference ? (await this.deps.book.bestPrices(spec.symbol)).ask : undefined;
     const plan = planOrder(spec, params, reference);
 
-    const open = await this.deps.orders.countOpen(userId, spec.symbol);
-    if (open >= (this.deps.maxOpenOrders ?? 200))
-      throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
-
     const orderId = await this.deps.ids.nextId();
     const clientOrderId = params.newClientOrderId || this.newClientOrderId();
     const now = this.clock();
-    if (!(await this.deps.ledger.lockForOrder({ orderId, userId, ...plan.lock }))) {
+    // The cap is checked in the ledger's lock transaction, so concurrent orders cannot slip past it.
+    const locked = await this.deps.ledger.lockForOrder({
+      orderId,
+      userId,
+      market: spec.symbol,
+      maxOpenOrders: this.deps.maxOpenOrders ?? 200,
+      ...plan.lock,
+    });
+    if (locked === 'too_many_open_orders')
+      throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
+    if (locked === 'insufficient_balance')
       throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
-    }
     const cmd = plan.command;
     const message: CommandMessage = {
       v: 1,

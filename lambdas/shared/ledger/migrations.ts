@@ -70,6 +70,9 @@ export const MIGRATIONS: string[] = [
      action text NOT NULL,
      detail text NOT NULL DEFAULT ''
    );`,
+  // 2: open orders per user and market counted in the lock transaction (exact MAX_NUM_ORDERS).
+  `ALTER TABLE order_locks ADD COLUMN market text NOT NULL DEFAULT '';
+   CREATE INDEX order_locks_open_by_user_market ON order_locks (user_id, market) WHERE status = 'open';`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {

@@ -37,6 +37,9 @@ export interface ConservationReport {
 
 class AlreadyApplied extends Error {}
 
+/** Outcome of locking funds for a new order. */
+export type LockResult = 'locked' | 'insufficient_balance' | 'too_many_open_orders';
+
 export class LedgerRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -64,17 +67,33 @@ export class LedgerRepository {
    * Locks funds for an order before it is queued (`available >= amount` in the same statement).
    * Returns false when the balance is too small; nothing changes then.
    */
+  /**
+   * Locks `amount` of `asset` for a new order, in one transaction with the open-order cap: the user's row is
+   * locked first, so concurrent orders of one user are counted one after another and the cap is exact.
+   */
   async lockForOrder(input: {
     orderId: number;
     userId: number;
+    market: string;
     asset: string;
     amount: bigint;
-  }): Promise<boolean> {
-    const { orderId, userId, asset, amount } = input;
+    /** Binance MAX_NUM_ORDERS: open orders of this user in this market, this one included. */
+    maxOpenOrders: number;
+  }): Promise<LockResult> {
+    const { orderId, userId, market, asset, amount } = input;
     if (amount <= 0n) throw new Error('lock amount must be positive');
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
+      await c.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const open = await c.query<{ n: string }>(
+        "SELECT count(*) AS n FROM order_locks WHERE user_id = $1 AND market = $2 AND status = 'open'",
+        [userId, market],
+      );
+      if (Number(open.rows[0].n) >= input.maxOpenOrders) {
+        await c.query('ROLLBACK');
+        return 'too_many_open_orders';
+      }
       const moved = await c.query(
         `UPDATE accounts SET available = available - $3, locked = locked + $3
           WHERE owner = $1 AND asset = $2 AND available >= $3`,
@@ -82,7 +101,7 @@ export class LedgerRepository {
       );
       if (moved.rowCount !== 1) {
         await c.query('ROLLBACK');
-        return false;
+        return 'insufficient_balance';
       }
       const tx = await c.query<{ id: string }>(
         "INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', $1) RETURNING id",
@@ -91,11 +110,11 @@ export class LedgerRepository {
       // The balances moved in the conditional UPDATE above; record the matching entries.
       await this.insertEntries(c, tx.rows[0].id, lockPostings(userId, asset, amount), false);
       await c.query(
-        'INSERT INTO order_locks (order_id, user_id, asset, locked_total, remaining) VALUES ($1, $2, $3, $4, $4)',
-        [orderId, userId, asset, amount.toString()],
+        'INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining) VALUES ($1, $2, $3, $4, $5, $5)',
+        [orderId, userId, market, asset, amount.toString()],
       );
       await c.query('COMMIT');
-      return true;
+      return 'locked';
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -159,27 +159,6 @@ export class OrderStore {
     });
   }
 
-  /** How many open orders a user has in one market (MAX_NUM_ORDERS), without reading them. */
-  async countOpen(userId: number, symbol: string): Promise<number> {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `OPEN#${userId}`, ':prefix': `${symbol}#` },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
-      count += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return count;
-  }
-
   /** A user's orders in one market, oldest first, from `fromOrderId` on (Binance allOrders). */
   async listAll(
     userId: number,
