@@ -27,6 +27,8 @@ interface StepResult {
   sent: number;
   accepted: number;
   rejected: number;
+  /** Binance error code → count, for the rejected requests. */
+  rejectedCodes: Record<string, number>;
   errors: number;
   acceptedPerSec: number;
   acceptP50ms: number;
@@ -127,6 +129,7 @@ async function runStep(
   let sent = 0;
   let accepted = 0;
   let rejected = 0;
+  const rejectedCodes: Record<string, number> = {};
   let errors = 0;
   const inflight: Promise<void>[] = [];
   const total = rate * seconds;
@@ -164,8 +167,11 @@ async function runStep(
               accepted++;
               sentAt.set(res.body.orderId, startWall + (scheduled - start));
               stepStartId.min = Math.min(stepStartId.min, res.body.orderId);
-            } else if (res.status < 500) rejected++;
-            else errors++;
+            } else if (res.status < 500) {
+              rejected++;
+              const code = String((res.body as { code?: number }).code ?? res.status);
+              rejectedCodes[code] = (rejectedCodes[code] ?? 0) + 1;
+            } else errors++;
           },
           () => {
             errors++;
@@ -213,6 +219,7 @@ async function runStep(
     sent,
     accepted,
     rejected,
+    rejectedCodes,
     errors,
     acceptedPerSec: accepted / elapsed,
     acceptP50ms: accept.getValueAtPercentile(50) / 1000,
