@@ -89,7 +89,9 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       let failedAt: string | undefined;
       try {
         const response = await opts.handler(event);
-        failedAt = response?.batchItemFailures?.[0]?.itemIdentifier;
+        // As Lambda does: resume from the lowest failed sequence number (failures may come in any order).
+        const failures = new Set(response?.batchItemFailures?.map((f) => f.itemIdentifier));
+        failedAt = records.find((r) => failures.has(r.SequenceNumber as string))?.SequenceNumber;
       } catch (err) {
         opts.log?.(`kinesis poller: handler threw: ${String(err)}`);
         failedAt = records[0].SequenceNumber;
