@@ -229,8 +229,11 @@ describe('configuration', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  it('finds nothing unacknowledged in the whole app', () => {
-    const app = new App({ context: CDK_CONTEXT });
+  it.each([
+    ['dev', {}],
+    ['prod', prodContext()],
+  ])('finds nothing unacknowledged in the whole app (%s)', (_stage, context) => {
+    const app = new App({ context: { ...CDK_CONTEXT, ...context } });
     buildApp(app);
     expect(() => app.synth()).not.toThrow();
   });
