@@ -83,7 +83,7 @@ export class WorkersStack extends Stack {
       entry: 'lambdas/data-processor/handler.ts',
       serviceName: 'data-processor',
       stage: config.stage,
-      description: 'Engine events -> ledger settlement, DynamoDB read models, WebSocket pushes',
+      description: 'Engine events -> ledger settlement and DynamoDB read models',
       memorySize: 1024,
       timeout: Duration.seconds(60),
       vpc: props.vpc,
