@@ -2,6 +2,7 @@
 // Same commands in → same events out; no clock, no randomness, no I/O.
 import { createHash } from 'node:crypto';
 import { MarketBook, type OrderRegistry } from './market-book';
+import { ClosedIdSet } from './closed-id-set';
 import { Order } from './order';
 import type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
 import type { Command, EngineEvent, MarketRules } from './types';
@@ -23,40 +24,47 @@ export interface OrderView {
 }
 
 export class Registry implements OrderRegistry {
-  /** Live orders by id; a recently closed id maps to null (one hash lookup answers "known?"). */
-  private readonly ids = new Map<number, Order | null>();
+  /** Live orders by id: small (the resting book and pending stops), so lookups stay in cache. */
+  private readonly live = new Map<number, Order>();
+  /** Recently closed ids, refused if reused; mirrors the ring below. */
+  private readonly closed = new ClosedIdSet(CLOSED_ID_MEMORY);
   /** Closed ids in closing order, as a ring: the oldest is forgotten when the ring is full. */
   private readonly ring = new Float64Array(CLOSED_ID_MEMORY);
   private ringStart = 0;
   private ringSize = 0;
+  /** No known id is larger: a bigger id is new without a lookup (ids usually grow). Not state. */
+  private maxKnownId = 0;
 
   get(orderId: number): Order | undefined {
-    return this.ids.get(orderId) ?? undefined;
+    return this.live.get(orderId);
   }
 
   isKnown(orderId: number): boolean {
-    return this.ids.has(orderId);
+    if (orderId > this.maxKnownId) return false;
+    return this.live.has(orderId) || this.closed.has(orderId);
   }
 
   add(order: Order): void {
-    this.ids.set(order.orderId, order);
+    this.live.set(order.orderId, order);
+    if (order.orderId > this.maxKnownId) this.maxKnownId = order.orderId;
   }
 
   close(order: Order): void {
+    this.live.delete(order.orderId);
     this.rememberClosed(order.orderId);
   }
 
   rememberClosed(orderId: number): void {
     if (this.ringSize === CLOSED_ID_MEMORY) {
-      const oldest = this.ring[this.ringStart];
-      if (this.ids.get(oldest) === null) this.ids.delete(oldest);
+      this.closed.delete(this.ring[this.ringStart]);
       this.ring[this.ringStart] = orderId;
       this.ringStart = (this.ringStart + 1) % CLOSED_ID_MEMORY;
     } else {
       this.ring[(this.ringStart + this.ringSize) % CLOSED_ID_MEMORY] = orderId;
       this.ringSize++;
     }
-    this.ids.set(orderId, null);
+    this.closed.add(orderId);
+    if (orderId > this.maxKnownId) this.maxKnownId = orderId;
   }
 
   closedIds(): number[] {
