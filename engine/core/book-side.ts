@@ -6,6 +6,8 @@ export class BookSide {
   private readonly levels = new Map<number, PriceLevel>();
   /** Ascending for asks' reverse: stored so that the best price is always at the end. */
   private readonly prices: number[] = [];
+  /** The level looked up last: a command reads the same one or two levels several times. */
+  private recent: PriceLevel | undefined;
 
   constructor(readonly isBid: boolean) {}
 
@@ -20,14 +22,19 @@ export class BookSide {
   }
 
   get(price: number): PriceLevel | undefined {
-    return this.levels.get(price);
+    const recent = this.recent;
+    if (recent !== undefined && recent.price === price) return recent;
+    const level = this.levels.get(price);
+    if (level !== undefined) this.recent = level;
+    return level;
   }
 
   getOrCreate(price: number): PriceLevel {
-    let level = this.levels.get(price);
+    let level = this.get(price);
     if (level) return level;
     level = new PriceLevel(price);
     this.levels.set(price, level);
+    this.recent = level;
     const prices = this.prices;
     // Fast path: a new best price (common for market makers stepping in).
     if (prices.length === 0 || this.better(price, prices[prices.length - 1])) {
@@ -48,6 +55,7 @@ export class BookSide {
 
   removeLevel(level: PriceLevel): void {
     this.levels.delete(level.price);
+    if (this.recent === level) this.recent = undefined;
     const prices = this.prices;
     const n = prices.length;
     if (prices[n - 1] === level.price) {

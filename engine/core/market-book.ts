@@ -483,8 +483,8 @@ export class MarketBook {
     const asks = changedLevels(this.asks, this.touchedAsks);
     const changes = bids.length + asks.length;
     if (changes === 0) return;
-    if (bids.length > 1) bids.sort((a, b) => b[0] - a[0]);
-    if (asks.length > 1) asks.sort((a, b) => a[0] - b[0]);
+    sortLevels(bids, true);
+    sortLevels(asks, false);
     const U = this.updateId + 1;
     this.updateId += changes;
     out.push({
@@ -498,6 +498,21 @@ export class MarketBook {
       asks,
     });
   }
+}
+
+/** Best price first; most diffs have one or two levels, which need no comparator call. */
+function sortLevels(levels: Array<[number, number]>, descending: boolean): void {
+  const n = levels.length;
+  if (n < 2) return;
+  if (n === 2) {
+    const first = levels[0];
+    if (descending ? first[0] < levels[1][0] : first[0] > levels[1][0]) {
+      levels[0] = levels[1];
+      levels[1] = first;
+    }
+    return;
+  }
+  levels.sort(descending ? (a, b) => b[0] - a[0] : (a, b) => a[0] - b[0]);
 }
 
 /** The side a command did not touch: one shared, frozen empty list (most commands touch one side). */
