@@ -18,6 +18,7 @@ const CONTEXT_KEYS = [
   'chainNetwork',
   'chainConfirmations',
   'chainRpcUrl',
+  'chainTokens',
   'restRateLimit',
   'restBurstLimit',
   'wafRateLimitPer5Min',
@@ -58,6 +59,12 @@ export const stageConfigSchema = z
     chainConfirmations: z.coerce.number().int().min(1).max(1000).default(12),
     /** An external JSON-RPC endpoint used instead of the in-VPC node (e.g. while the node syncs). */
     chainRpcUrl: z.string().url().startsWith('https://', 'must be https').optional(),
+    /** ERC-20 contracts the chain listener watches, e.g. {"USDT":"0x…"} (JSON, or an object in cdk.json). */
+    chainTokens: z
+      .union([z.string(), z.record(z.string(), z.string())])
+      .transform((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v))
+      .pipe(z.record(z.string().regex(/^[A-Z0-9]{2,12}$/), z.string().regex(/^0x[0-9a-fA-F]{40}$/)))
+      .default({}),
     /** REST stage throttling: steady requests per second and burst, across all clients. */
     restRateLimit: z.coerce.number().int().min(1).default(500),
     restBurstLimit: z.coerce.number().int().min(1).default(1000),

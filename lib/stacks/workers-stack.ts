@@ -154,8 +154,8 @@ export class WorkersStack extends Stack {
         CHAIN_RPC_URL: rpcUrl,
         CHAIN_NETWORK: config.chainNetwork,
         CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
-        // ERC-20 contracts to watch, JSON { "USDT": "0x..." }; set per network by the operator.
-        CHAIN_TOKENS: '{}',
+        // ERC-20 contracts to watch (context `chainTokens`), JSON { "USDT": "0x..." }.
+        CHAIN_TOKENS: JSON.stringify(config.chainTokens),
         // Off until the data processor accepts chain records (it stops on unknown records by design).
         CHAIN_EVENTS_TO_STREAM: 'off',
         [TABLES.checkpoints.envVar]: tables.checkpoints.tableName,

@@ -225,6 +225,9 @@ describe('configuration', () => {
     expect(() => loadStageConfig(ctx({ stage: 'prod', account: '123456789012' }))).toThrow(/alarmEmail/);
     expect(() => loadStageConfig(ctx({ stage: 'qa' }))).toThrow(/stage/);
     expect(loadStageConfig(ctx({})).stage).toBe('dev');
+    const usdt = '0xdAC17F958D2ee523a2206206994597C13D831ec7';
+    expect(loadStageConfig(ctx({ chainTokens: `{"USDT":"${usdt}"}` })).chainTokens).toEqual({ USDT: usdt });
+    expect(() => loadStageConfig(ctx({ chainTokens: '{"USDT":"not-an-address"}' }))).toThrow(/chainTokens/);
   });
 });
 
