@@ -78,6 +78,7 @@ export class MatchingEngine {
   private readonly books = new Map<string, MarketBook>();
   /** The market of the previous command: a shard's commands mostly name one or two markets. */
   private recentBook: MarketBook | undefined;
+  private recentSymbol: string | undefined;
 
   // Each market has its own order registry, so a market's state depends only on its own commands:
   // replaying one market's log (one Kinesis partition) reproduces it whatever the other markets did.
@@ -95,10 +96,15 @@ export class MatchingEngine {
 
   /** Applies one command; its events are pushed onto `out` in order. Never throws on bad input. */
   apply(cmd: Command, out: EngineEvent[]): void {
-    const recent = this.recentBook;
-    const book =
-      recent !== undefined && recent.rules.symbol === cmd.market ? recent : this.books.get(cmd.market);
-    if (book !== undefined) this.recentBook = book;
+    let book: MarketBook | undefined;
+    if (cmd.market === this.recentSymbol) book = this.recentBook;
+    else {
+      book = this.books.get(cmd.market);
+      if (book !== undefined) {
+        this.recentBook = book;
+        this.recentSymbol = cmd.market;
+      }
+    }
     if (!book) {
       // No stream exists for an unknown market: the rejection carries seq 0 and changes nothing.
       out.push({

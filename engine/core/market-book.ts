@@ -24,20 +24,15 @@ export interface OrderRegistry {
   close(order: Order): void;
 }
 
-const STOP_TYPES: ReadonlySet<OrderType> = new Set([
-  'STOP_LOSS',
-  'STOP_LOSS_LIMIT',
-  'TAKE_PROFIT',
-  'TAKE_PROFIT_LIMIT',
-]);
-const LIMIT_PRICED: ReadonlySet<OrderType> = new Set([
-  'LIMIT',
-  'LIMIT_MAKER',
-  'STOP_LOSS_LIMIT',
-  'TAKE_PROFIT_LIMIT',
-]);
-const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
-const STP_MODES: ReadonlySet<string> = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
+// Plain comparisons rather than Set lookups: these run for every command, and short constant strings
+// compare faster than they hash.
+const isStopType = (t: string): boolean =>
+  t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
+const isLimitPriced = (t: string): boolean =>
+  t === 'LIMIT' || t === 'LIMIT_MAKER' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT_LIMIT';
+const isTimeInForce = (t: string): boolean => t === 'GTC' || t === 'IOC' || t === 'FOK';
+const isStpMode = (m: string): boolean =>
+  m === 'NONE' || m === 'EXPIRE_TAKER' || m === 'EXPIRE_MAKER' || m === 'EXPIRE_BOTH';
 const MAX = Number.MAX_SAFE_INTEGER;
 
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
@@ -75,7 +70,7 @@ export class MarketBook {
     }
     const type = cmd.type;
     const tif: TimeInForce =
-      LIMIT_PRICED.has(type) && type !== 'LIMIT_MAKER'
+      isLimitPriced(type) && type !== 'LIMIT_MAKER'
         ? (cmd.timeInForce ?? 'GTC')
         : type === 'LIMIT_MAKER'
           ? 'GTC'
@@ -88,10 +83,10 @@ export class MarketBook {
       cmd.side,
       type,
       tif,
-      LIMIT_PRICED.has(type) ? (cmd.price as number) : 0,
+      isLimitPriced(type) ? (cmd.price as number) : 0,
       cmd.quantity ?? 0,
       cmd.quoteQuantity ?? 0,
-      STOP_TYPES.has(type) ? (cmd.stopPrice as number) : 0,
+      isStopType(type) ? (cmd.stopPrice as number) : 0,
       cmd.icebergQuantity ?? 0,
       cmd.stpMode ?? 'NONE',
       cmd.ts,
@@ -116,7 +111,7 @@ export class MarketBook {
       stpMode: order.stpMode,
     });
     this.registry.add(order);
-    if (STOP_TYPES.has(type)) {
+    if (isStopType(type)) {
       this.stops.push(order);
     } else {
       this.execute(order, out);
@@ -357,15 +352,15 @@ export class MarketBook {
     if (!isPositiveInt(cmd.orderId) || this.registry.isKnown(cmd.orderId)) return 'DUPLICATE_ORDER_ID';
     const type = cmd.type;
     if (cmd.side !== 'BUY' && cmd.side !== 'SELL') return 'INVALID_QUANTITY';
-    if (cmd.stpMode !== undefined && !STP_MODES.has(cmd.stpMode)) return 'INVALID_TIME_IN_FORCE';
-    if (cmd.timeInForce !== undefined && !TIFS.has(cmd.timeInForce)) return 'INVALID_TIME_IN_FORCE';
-    const priced = LIMIT_PRICED.has(type);
-    if (!priced && !STOP_TYPES.has(type) && type !== 'MARKET') return 'INVALID_QUANTITY';
+    if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_TIME_IN_FORCE';
+    if (cmd.timeInForce !== undefined && !isTimeInForce(cmd.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+    const priced = isLimitPriced(type);
+    if (!priced && !isStopType(type) && type !== 'MARKET') return 'INVALID_QUANTITY';
     if (priced) {
       if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks)
         return 'INVALID_PRICE';
     }
-    if (STOP_TYPES.has(type)) {
+    if (isStopType(type)) {
       const sp = cmd.stopPrice;
       if (!isPositiveInt(sp) || sp < r.minPriceTicks || sp > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
       if (this.stopHolds(cmd.side, type, sp)) return 'INVALID_STOP_PRICE';
