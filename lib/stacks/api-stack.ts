@@ -26,6 +26,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { REST_FUNCTION_ENTRIES, REST_ROUTES, type RestFunction } from '../api-routes';
 import { CirrusFunction } from '../constructs/cirrus-function';
 import { grantTable } from '../constructs/table-access';
 import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
@@ -104,14 +105,14 @@ export class ApiStack extends Stack {
     };
     const marketData = apiFunction(
       'MarketData',
-      'lambdas/api/market-data.ts',
+      REST_FUNCTION_ENTRIES['market-data'],
       'Public market data (Binance v3)',
       false,
     );
     grantTable(marketData, tables.marketData, TABLES.marketData, 'read');
     grantTable(marketData, tables.trades, TABLES.trades, 'read');
 
-    const trading = apiFunction('Trading', 'lambdas/api/trading.ts', 'Signed order endpoints', true);
+    const trading = apiFunction('Trading', REST_FUNCTION_ENTRIES.trading, 'Signed order endpoints', true);
     grantTable(trading, tables.orders, TABLES.orders, 'readWrite');
     grantTable(trading, tables.trades, TABLES.trades, 'read');
     grantTable(trading, tables.marketData, TABLES.marketData, 'read');
@@ -119,13 +120,13 @@ export class ApiStack extends Stack {
     for (const q of Object.values(props.orderQueues)) q.queue.grantSendMessages(trading);
     props.dataKey.grantDecrypt(trading);
 
-    const account = apiFunction('Account', 'lambdas/api/account.ts', 'Account and my trades', true);
+    const account = apiFunction('Account', REST_FUNCTION_ENTRIES.account, 'Account and my trades', true);
     grantTable(account, tables.orders, TABLES.orders, 'read');
     grantTable(account, tables.trades, TABLES.trades, 'read');
     grantTable(account, tables.idempotency, TABLES.idempotency, 'readWrite');
     props.dataKey.grantDecrypt(account);
 
-    const users = apiFunction('Users', 'lambdas/api/users.ts', 'Registration, API keys, 2FA', true);
+    const users = apiFunction('Users', REST_FUNCTION_ENTRIES.users, 'Registration, API keys, 2FA', true);
     grantTable(users, tables.idempotency, TABLES.idempotency, 'readWrite');
     props.dataKey.grantEncryptDecrypt(users);
 
@@ -160,30 +161,24 @@ export class ApiStack extends Stack {
       // API Gateway's own checks for any model a method declares.
       validateRequestBody: true,
     });
-    const route = (routePath: string, methods: string[], fn: lambda.IFunction) => {
-      const resource = this.restApi.root.resourceForPath(routePath);
-      const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
-      for (const method of methods) resource.addMethod(method, integration, { requestValidator: validator });
+    // The routes of lib/api-routes.ts, which the local API Gateway serves too; one integration per function.
+    const functionFor: Record<RestFunction, lambda.IFunction> = {
+      'market-data': marketData,
+      trading,
+      account,
+      users,
     };
-    for (const p of [
-      'ping',
-      'time',
-      'exchangeInfo',
-      'depth',
-      'trades',
-      'klines',
-      'ticker/24hr',
-      'ticker/price',
-      'ticker/bookTicker',
-    ])
-      route(`/api/v3/${p}`, ['GET'], marketData);
-    route('/api/v3/order', ['POST', 'GET', 'DELETE'], trading);
-    route('/api/v3/order/test', ['POST'], trading);
-    route('/api/v3/openOrders', ['GET', 'DELETE'], trading);
-    route('/api/v3/allOrders', ['GET'], trading);
-    route('/api/v3/account', ['GET'], account);
-    route('/api/v3/myTrades', ['GET'], account);
-    route('/cirrus/v1/{proxy+}', ['ANY'], users);
+    const integrations = new Map<RestFunction, apigw.LambdaIntegration>();
+    for (const r of REST_ROUTES) {
+      let integration = integrations.get(r.fn);
+      if (!integration) {
+        integration = new apigw.LambdaIntegration(functionFor[r.fn], { proxy: true, allowTestInvoke: false });
+        integrations.set(r.fn, integration);
+      }
+      this.restApi.root
+        .resourceForPath(r.path)
+        .addMethod(r.method, integration, { requestValidator: validator });
+    }
 
     new RegionalWebAcl(this, 'RestWaf', {
       name: `cirrus-${config.stage}-rest`,

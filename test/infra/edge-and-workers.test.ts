@@ -1,6 +1,7 @@
 // The API edge, the stream workers, the chain node, search, the ledger database and the alarms:
 // fine-grained assertions on the synthesised templates (dev and prod).
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { REST_ROUTES } from '../../lib/api-routes';
 import { DEFAULT_ENGINE_SHARDS } from '../../lib/resources';
 import { ORIGIN_SECRET_HEADER } from '../../lib/stacks/api-stack';
 import { prodContext, synthTemplates } from '../support/cdk-synth';
@@ -58,7 +59,16 @@ describe('api', () => {
     const paths = resourcesOf(dev.api, 'AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
     for (const p of ['order', 'openOrders', 'allOrders', 'account', 'myTrades', 'depth', 'klines', '24hr'])
       expect(paths).toContain(p);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 2);
+    for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
+    // Exactly the routes of lib/api-routes.ts, which the local API Gateway serves too.
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', REST_ROUTES.length);
+    for (const method of ['GET', 'POST', 'DELETE'])
+      dev.api.resourcePropertiesCountIs(
+        'AWS::ApiGateway::Method',
+        { HttpMethod: method },
+        REST_ROUTES.filter((r) => r.method === method).length,
+      );
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 3);
   });
 
   it('WebSocket: route selection on the method, $connect guarded by the Cloudflare origin-secret authorizer', () => {
