@@ -34,7 +34,7 @@ import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { RegionalWebAcl } from '../constructs/regional-web-acl';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
 import { DEFAULT_ENGINE_SHARDS, ORDER_QUEUE, TABLES, type EngineShardDef } from '../resources';
-import { DATABASE_NAME, DATABASE_USER, type TableKey } from './data-stack';
+import { databaseEnvironment, type TableKey } from './data-stack';
 
 /** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
 export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
@@ -73,7 +73,6 @@ export class ApiStack extends Stack {
     const { tables } = props;
     const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
 
-    // Names only: the database password is read from the secret at runtime, never put in the environment.
     const queueUrls = Object.fromEntries(
       shards.flatMap((s) => s.markets.map((m) => [m, props.orderQueues[s.id].queue.queueUrl])),
     );
@@ -85,8 +84,7 @@ export class ApiStack extends Stack {
       [ORDER_QUEUE.envVar]: props.orderQueues[shards[0].id].queue.queueUrl,
       ORDER_QUEUE_URLS: this.toJsonString(queueUrls),
       DATA_KEY_ID: props.dataKey.keyArn,
-      DATABASE_URL: `postgres://${DATABASE_USER}@${props.databaseProxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
-      DB_SECRET_ARN: props.databaseSecret.secretArn,
+      ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
       REGISTRATION_OPEN: prod ? 'false' : 'true',
     };
     const apiFunction = (name: string, entry: string, description: string, usesDatabase: boolean) => {

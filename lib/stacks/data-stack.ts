@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
@@ -22,6 +23,20 @@ export type TableKey = keyof typeof TABLES;
 export const DATABASE_NAME = 'cirrus';
 export const DATABASE_USER = 'cirrus';
 const LOG_EXPORTS = ['postgresql', 'upgrade'] as const;
+
+/**
+ * How a function reaches the ledger: the RDS Proxy endpoint (TLS) and the ARN of the secret it reads the
+ * password from when it connects (lambdas/shared/db.ts); the password itself never enters the environment.
+ */
+export function databaseEnvironment(
+  proxy: rds.IDatabaseProxy,
+  secret: secretsmanager.ISecret,
+): { DATABASE_URL: string; DB_SECRET_ARN: string } {
+  return {
+    DATABASE_URL: `postgres://${DATABASE_USER}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
+    DB_SECRET_ARN: secret.secretArn,
+  };
+}
 
 export interface DataStackProps extends StackProps {
   dataKey: kms.IKey;

@@ -24,7 +24,7 @@ import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirru
 import { grantTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
 import { EVENT_STREAM, TABLES } from '../resources';
-import { DATABASE_NAME, DATABASE_USER, type TableKey } from './data-stack';
+import { databaseEnvironment, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { searchIndexerRoleName } from './search-stack';
 
@@ -62,10 +62,7 @@ export class WorkersStack extends Stack {
     // (which would make the keys stack depend on this one: a cycle).
     this.addStackDependency(Stack.of(props.dataKey));
     const { tables } = props;
-    const databaseEnv = {
-      DATABASE_URL: `postgres://${DATABASE_USER}@${props.databaseProxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
-      DB_SECRET_ARN: props.databaseSecret.secretArn,
-    };
+    const databaseEnv = databaseEnvironment(props.databaseProxy, props.databaseSecret);
     const rpcUrl = config.chainRpcUrl ?? props.chainRpcUrl;
     const importRole = (name: string) => {
       const role = iam.Role.fromRoleArn(
