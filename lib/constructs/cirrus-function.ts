@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -81,6 +81,34 @@ export class CirrusFunction extends Construct {
   }
 }
 
+const VPC_EXECUTION_POLICY_ACK = {
+  id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+  reason:
+    'The AWS-maintained policy a VPC function needs for its network interfaces and logs; no data access.',
+};
+
+/**
+ * A role for a VPC function, created with a fixed name where a resource policy must name it (the hot-wallet
+ * key, the search domain) and imported by that name in the stack that holds the function.
+ */
+export function namedFunctionRole(
+  scope: Construct,
+  id: string,
+  roleName: string,
+  description: string,
+): iam.Role {
+  const role = new iam.Role(scope, id, {
+    roleName,
+    description,
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    managedPolicies: [
+      iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+    ],
+  });
+  Validations.of(role).acknowledge(VPC_EXECUTION_POLICY_ACK);
+  return role;
+}
+
 /** What every Cirrus function's role legitimately carries; also applied to roles created elsewhere. */
 export function acknowledgeFunctionDefaults(scope: Construct): void {
   const ack = (id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
@@ -92,10 +120,7 @@ export function acknowledgeFunctionDefaults(scope: Construct): void {
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     'The AWS-maintained policy that lets a function write its own logs; it grants no data access.',
   );
-  ack(
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-    'The AWS-maintained policy a VPC function needs for its network interfaces and logs; no data access.',
-  );
+  Validations.of(scope).acknowledge(VPC_EXECUTION_POLICY_ACK);
   ack(
     'AwsSolutions-IAM5[Resource::*]',
     'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping.',

@@ -1,10 +1,11 @@
 // KMS keys: one symmetric key for data at rest and secrets, one secp256k1 signing key for the hot wallet.
 // The wallet function's role lives here too, so the signing key's policy can name it without a cycle.
-import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { namedFunctionRole } from '../constructs/cirrus-function';
 
 /** Fixed so the workers stack can import the role by name (and not by a token that would form a cycle). */
 export const walletRoleName = (stage: string): string => `cirrus-${stage}-wallet-fn`;
@@ -32,19 +33,12 @@ export class KeysStack extends Stack {
       }),
     );
 
-    this.walletRole = new iam.Role(this, 'WalletFunctionRole', {
-      roleName: walletRoleName(config.stage),
-      description: 'The wallet Lambda: the only principal allowed to sign with the hot-wallet key',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
-      ],
-    });
-    Validations.of(this.walletRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The AWS-maintained policy a VPC Lambda needs for its network interfaces and logs; it grants no data access.',
-    });
+    this.walletRole = namedFunctionRole(
+      this,
+      'WalletFunctionRole',
+      walletRoleName(config.stage),
+      'The wallet Lambda: the only principal allowed to sign with the hot-wallet key',
+    );
 
     this.hotWalletKey = new kms.Key(this, 'HotWalletKey', {
       alias: `alias/cirrus-${config.stage}-hot-wallet`,

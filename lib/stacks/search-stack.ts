@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { namedFunctionRole } from '../constructs/cirrus-function';
 
 export const searchIndexerRoleName = (stage: string): string => `cirrus-${stage}-search-indexer-fn`;
 
@@ -28,19 +29,12 @@ export class SearchStack extends Stack {
     // (which would make the keys stack depend on this one: a cycle).
     this.addStackDependency(Stack.of(props.dataKey));
     const prod = config.stage === 'prod';
-    this.indexerRole = new iam.Role(this, 'SearchIndexerRole', {
-      roleName: searchIndexerRoleName(config.stage),
-      description: 'The search-indexer Lambda: master user of the search domain',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
-      ],
-    });
-    Validations.of(this.indexerRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The AWS-maintained policy a VPC Lambda needs for its network interfaces and logs; it grants no data access.',
-    });
+    this.indexerRole = namedFunctionRole(
+      this,
+      'SearchIndexerRole',
+      searchIndexerRoleName(config.stage),
+      'The search-indexer Lambda: master user of the search domain',
+    );
 
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'SearchClientSecurityGroup', {
       vpc: props.vpc,
