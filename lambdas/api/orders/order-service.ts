@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { MarketSpec } from '../../../engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
 import { BinanceError } from '../../shared/http/binance-error';
-import type { LockResult } from '../../shared/ledger/repository';
+import type { LockRequest, LockResult } from '../../shared/ledger/repository';
 import { logger } from '../../shared/powertools';
 import {
   DuplicateClientOrderIdError,
@@ -18,14 +18,7 @@ import { planOrder, type NewOrderParams } from './plan-order';
 
 export interface OrderLedger {
   /** Locks `amount` of `asset` for the order, unless the balance is too small or the open-order cap is hit. */
-  lockForOrder(input: {
-    orderId: number;
-    userId: number;
-    market: string;
-    asset: string;
-    amount: bigint;
-    maxOpenOrders: number;
-  }): Promise<LockResult>;
+  lockForOrder(input: LockRequest): Promise<LockResult>;
   /** Releases whatever the order still has locked (idempotent). */
   releaseOrderLock(orderId: number): Promise<void>;
 }

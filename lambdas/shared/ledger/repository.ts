@@ -37,6 +37,17 @@ export interface ConservationReport {
 
 class AlreadyApplied extends Error {}
 
+/** Funds to lock for a new order, and the open-order cap it must fit under. */
+export interface LockRequest {
+  orderId: number;
+  userId: number;
+  market: string;
+  asset: string;
+  amount: bigint;
+  /** Binance MAX_NUM_ORDERS: open orders of this user in this market, this one included. */
+  maxOpenOrders: number;
+}
+
 /** Outcome of locking funds for a new order. */
 export type LockResult = 'locked' | 'insufficient_balance' | 'too_many_open_orders';
 
@@ -71,15 +82,7 @@ export class LedgerRepository {
    * Locks `amount` of `asset` for a new order, in one transaction with the open-order cap: the user's row is
    * locked first, so concurrent orders of one user are counted one after another and the cap is exact.
    */
-  async lockForOrder(input: {
-    orderId: number;
-    userId: number;
-    market: string;
-    asset: string;
-    amount: bigint;
-    /** Binance MAX_NUM_ORDERS: open orders of this user in this market, this one included. */
-    maxOpenOrders: number;
-  }): Promise<LockResult> {
+  async lockForOrder(input: LockRequest): Promise<LockResult> {
     const { orderId, userId, market, asset, amount } = input;
     if (amount <= 0n) throw new Error('lock amount must be positive');
     const c = await this.pool.connect();
