@@ -150,7 +150,7 @@ export async function provision(stage: string, endpoints: Record<string, string>
   }
 }
 
-async function createTable(dynamo: DynamoDBClient, name: string, t: TableDef): Promise<void> {
+export async function createTable(dynamo: DynamoDBClient, name: string, t: TableDef): Promise<void> {
   const keys = (
     pk: { name: string; type: 'S' | 'N' },
     sk?: { name: string; type: 'S' | 'N' },

@@ -6,7 +6,7 @@
 import {
   BatchWriteCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 
@@ -40,19 +40,17 @@ export class ConnectionStore {
 
   async subscriptions(connectionId: string): Promise<string[]> {
     const streams: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
-          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':sub': 'sub#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+        ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':sub': 'sub#' },
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) streams.push(String(item.sk).slice('sub#'.length));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return streams;
   }
 

@@ -7,9 +7,10 @@
 import {
   GetCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
+  paginateQuery,
+  paginateScan,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { OrderType, Side, StpMode, TimeInForce } from '../../../engine/core/types';
@@ -257,20 +258,16 @@ export class OrderStore {
   /** Orders still waiting for the engine's first answer (lastSeq 0), e.g. after a local queue was lost. */
   async listUnanswered(): Promise<OrderRecord[]> {
     const items: OrderRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'begins_with(pk, :o) AND lastSeq = :zero AND #status = :new',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':o': 'O#', ':zero': 0, ':new': 'NEW' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []).map(toRecord));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateScan(
+      { client: this.db },
+      {
+        TableName: this.table,
+        FilterExpression: 'begins_with(pk, :o) AND lastSeq = :zero AND #status = :new',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':o': 'O#', ':zero': 0, ':new': 'NEW' },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []).map(toRecord));
     return items;
   }
 
@@ -295,14 +292,8 @@ export class OrderStore {
     ExpressionAttributeValues: Record<string, unknown>;
   }): Promise<OrderRecord[]> {
     const items: OrderRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }),
-      );
-      items.push(...(out.Items ?? []).map(toRecord));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const page of paginateQuery({ client: this.db }, { TableName: this.table, ...input }))
+      items.push(...(page.Items ?? []).map(toRecord));
     return items;
   }
 }
