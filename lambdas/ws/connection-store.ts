@@ -3,12 +3,8 @@
 // sk sub#<stream>, gsi1pk stream#<stream>, gsi1sk conn#<id>), so the data processor finds a stream's
 // subscribers through gsi1 and $disconnect removes a connection with one query. Items expire by TTL
 // (API Gateway closes a connection after 2 hours at most), which cleans up after a missed $disconnect.
-import {
-  BatchWriteCommand,
-  PutCommand,
-  paginateQuery,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from '../shared/stores/batch-write';
 
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 /** Binance allows 1024 streams per connection. */
@@ -87,17 +83,7 @@ export class ConnectionStore {
     return streams.length;
   }
 
-  private async batchWrite(requests: Array<Record<string, unknown>>): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: Array<Record<string, unknown>> = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 5) throw new Error('DynamoDB kept returning unprocessed items');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const out = await this.db.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
-        );
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;
-      }
-    }
+  private async batchWrite(requests: Parameters<typeof batchWriteAll>[2]): Promise<void> {
+    await batchWriteAll(this.db, this.tableName, requests, { maxAttempts: 5 });
   }
 }

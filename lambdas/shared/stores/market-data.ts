@@ -3,13 +3,13 @@
 //   trades   pk T#{symbol}  (TRADES)     sk {tradeId:16}  { id, price, qty, time, isBuyerMaker }
 //   candles  pk K#{symbol}#{interval}    sk {openTime:16} { o, h, l, c, v, q, n, tbv, tbq, lastTradeId }
 import {
-  BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './batch-write';
 
 export interface BookView {
   lastUpdateId: number;
@@ -92,18 +92,11 @@ export class MarketDataStore {
   }
 
   async putTrades(symbol: string, trades: PublicTrade[]): Promise<void> {
-    for (let i = 0; i < trades.length; i += 25) {
-      let requests: Record<string, unknown>[] = trades.slice(i, i + 25).map((t) => ({
-        PutRequest: { Item: { pk: `T#${symbol}`, sk: pad(t.id), ...t } },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        const out = await this.db.send(
-          new BatchWriteCommand({ RequestItems: { [this.tradesTable]: requests } }),
-        );
-        requests = (out.UnprocessedItems?.[this.tradesTable] as Record<string, unknown>[] | undefined) ?? [];
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
-      }
-    }
+    await batchWriteAll(
+      this.db,
+      this.tradesTable,
+      trades.map((t) => ({ PutRequest: { Item: { pk: `T#${symbol}`, sk: pad(t.id), ...t } } })),
+    );
   }
 
   async recentTrades(symbol: string, limit: number): Promise<PublicTrade[]> {

@@ -2,7 +2,8 @@
 //   pk UT#{userId}#{symbol}  sk {tradeId:16}#{M|T}  (maker and taker legs are separate items; both can belong
 //   to one user when self-trade prevention is NONE). gsi1 = O#{orderId} / {tradeId:16}#{M|T} for orderId filters.
 // Puts are idempotent: a replayed trade rewrites the same item.
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './batch-write';
 
 export interface UserTradeRecord {
   userId: number;
@@ -30,8 +31,10 @@ export class UserTradeStore {
   ) {}
 
   async putAll(trades: UserTradeRecord[]): Promise<void> {
-    for (let i = 0; i < trades.length; i += 25) {
-      let requests: Record<string, unknown>[] = trades.slice(i, i + 25).map((t) => ({
+    await batchWriteAll(
+      this.db,
+      this.table,
+      trades.map((t) => ({
         PutRequest: {
           Item: {
             pk: `UT#${t.userId}#${t.symbol}`,
@@ -41,14 +44,8 @@ export class UserTradeStore {
             ...t,
           },
         },
-      }));
-      // BatchWrite may leave items unprocessed under load: retry those with backoff.
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-        requests = (out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
-      }
-    }
+      })),
+    );
   }
 
   async list(

@@ -1,0 +1,26 @@
+// BatchWriteItem for any number of requests: chunks of 25 (the API's limit), and the items DynamoDB leaves
+// unprocessed under load sent again with a capped exponential backoff.
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+type WriteRequest = NonNullable<
+  ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
+>[string][number];
+
+export async function batchWriteAll(
+  db: DynamoDBDocumentClient,
+  table: string,
+  requests: WriteRequest[],
+  /** Give up (throw) after this many sends of one chunk; by default keep trying. */
+  opts: { maxAttempts?: number } = {},
+): Promise<void> {
+  const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= maxAttempts) throw new Error('DynamoDB kept returning unprocessed items');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (attempt - 1), 1000)));
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = out.UnprocessedItems?.[table] ?? [];
+    }
+  }
+}
