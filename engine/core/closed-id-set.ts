@@ -6,16 +6,19 @@
 const EMPTY = 0; // ids are positive
 
 export class ClosedIdSet {
-  private readonly keys: Float64Array;
-  private readonly mask: number;
+  private keys: Float64Array;
+  private mask: number;
   private count = 0;
+  /** The table grows (doubling) up to this capacity, which keeps the load at or below ~40 % when full. */
+  private readonly maxCapacity: number;
 
-  /** `maxSize` entries at most; the table keeps its load at or below ~40 %. */
+  /** `maxSize` entries at most. Starts small, so an idle market costs little memory. */
   constructor(readonly maxSize: number) {
     let cap = 16;
     while (cap < maxSize * 2.5) cap <<= 1;
-    this.keys = new Float64Array(cap);
-    this.mask = cap - 1;
+    this.maxCapacity = cap;
+    this.keys = new Float64Array(Math.min(cap, 1024));
+    this.mask = this.keys.length - 1;
   }
 
   get size(): number {
@@ -30,7 +33,8 @@ export class ClosedIdSet {
 
   has(id: number): boolean {
     const keys = this.keys;
-    for (let i = this.home(id); ; i = (i + 1) & this.mask) {
+    const mask = this.mask;
+    for (let i = this.home(id); ; i = (i + 1) & mask) {
       const k = keys[i];
       if (k === id) return true;
       if (k === EMPTY) return false;
@@ -43,8 +47,27 @@ export class ClosedIdSet {
     let i = this.home(id);
     for (; keys[i] !== EMPTY; i = (i + 1) & this.mask) if (keys[i] === id) return;
     if (this.count >= this.maxSize) throw new RangeError('closed-id set is full');
+    if ((this.count + 1) * 2.5 > keys.length && keys.length < this.maxCapacity) {
+      this.grow();
+      this.add(id);
+      return;
+    }
     keys[i] = id;
     this.count++;
+  }
+
+  /** Doubles the table and re-inserts every id at its new home. */
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Float64Array(old.length * 2);
+    this.mask = this.keys.length - 1;
+    for (let j = 0; j < old.length; j++) {
+      const id = old[j];
+      if (id === EMPTY) continue;
+      let i = this.home(id);
+      while (this.keys[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.keys[i] = id;
+    }
   }
 
   delete(id: number): void {

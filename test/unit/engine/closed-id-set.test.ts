@@ -45,6 +45,18 @@ describe('ClosedIdSet (open addressing, backward-shift deletion)', () => {
     expect(set.has(1_999_000)).toBe(false);
   });
 
+  it('grows from its small start to its bound without losing or inventing ids', () => {
+    const set = new ClosedIdSet(5_000); // starts at 1,024 slots, grows to 16,384
+    const ids = Array.from({ length: 5_000 }, (_, i) => 1 + ((i * 2_654_435_761) % 1e12));
+    for (const id of ids) set.add(id);
+    expect(set.size).toBe(5_000);
+    for (const id of ids) expect(set.has(id)).toBe(true);
+    for (const id of ids.slice(0, 2_500)) set.delete(id);
+    for (const id of ids.slice(0, 2_500)) expect(set.has(id)).toBe(false);
+    for (const id of ids.slice(2_500)) expect(set.has(id)).toBe(true);
+    expect(set.has(ids[0] + 1)).toBe(false);
+  });
+
   it('refuses a non-positive id and an add beyond its bound', () => {
     const set = new ClosedIdSet(2);
     expect(() => set.add(0)).toThrow(RangeError);
