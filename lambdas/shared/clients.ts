@@ -2,6 +2,7 @@
 // standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same code talks to AWS or to the local stand-ins.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -18,6 +19,7 @@ const requestHandler = new NodeHttpHandler({
 let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
+let secrets: SecretsManagerClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
   dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler }), {
@@ -35,6 +37,11 @@ export function sqsClient(): SQSClient {
 export function kmsClient(): KMSClient {
   kms ??= new KMSClient({ requestHandler });
   return kms;
+}
+
+export function secretsClient(): SecretsManagerClient {
+  secrets ??= new SecretsManagerClient({ requestHandler });
+  return secrets;
 }
 
 /** Reads a required environment variable (resource names wired by CDK or local/). */

@@ -1,21 +1,19 @@
 // One pg pool per container. DATABASE_URL points at RDS Proxy in AWS and at pglite or a local server locally.
 // In AWS the URL carries no password: it is read from Secrets Manager (DB_SECRET_ARN) when a connection
 // opens, so a rotated password is picked up without a redeploy and never sits in the environment.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Pool } from 'pg';
-import { requiredEnv } from './clients';
+import { requiredEnv, secretsClient } from './clients';
 import { logger } from './powertools';
 
 const SECRET_CACHE_MS = 5 * 60_000;
 
 let pool: Pool | undefined;
-let secrets: SecretsManagerClient | undefined;
 let cached: { password: string; at: number } | undefined;
 
 async function passwordFromSecret(secretArn: string): Promise<string> {
   if (cached && Date.now() - cached.at < SECRET_CACHE_MS) return cached.password;
-  secrets ??= new SecretsManagerClient({});
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const out = await secretsClient().send(new GetSecretValueCommand({ SecretId: secretArn }));
   const password = (JSON.parse(out.SecretString ?? '{}') as { password?: string }).password;
   if (!password) throw new Error('database secret has no password field');
   cached = { password, at: Date.now() };

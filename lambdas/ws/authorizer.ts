@@ -3,10 +3,10 @@
 // calling the execute-api endpoint directly. The secret is read from Secrets Manager (cached for five
 // minutes); both AWSCURRENT and AWSPREVIOUS are accepted so a rotation never drops live clients.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { z } from 'zod';
-import { requiredEnv } from '../shared/clients';
+import { requiredEnv, secretsClient } from '../shared/clients';
 import { logger } from '../shared/powertools';
 
 const CACHE_MS = 5 * 60 * 1000;
@@ -18,19 +18,19 @@ const authorizerEventSchema = z.object({
   requestContext: z.object({ connectionId: z.string().optional() }).partial().optional(),
 });
 
-let client: SecretsManagerClient | undefined;
 let cached: { values: Buffer[]; at: number } | undefined;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 async function acceptedSecrets(now: number): Promise<Buffer[]> {
   if (cached && now - cached.at < CACHE_MS) return cached.values;
-  client ??= new SecretsManagerClient({});
   const secretId = requiredEnv('ORIGIN_SECRET_ARN');
   const values: Buffer[] = [];
   for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
     try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      const out = await secretsClient().send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }),
+      );
       if (out.SecretString) values.push(digest(out.SecretString));
     } catch (err) {
       // A secret that was never rotated has no AWSPREVIOUS version.
