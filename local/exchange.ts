@@ -133,7 +133,12 @@ async function spawnEngine(env: Record<string, string>, log: (line: string) => v
   const tsx = require.resolve('tsx/cli');
   const child = spawn(process.execPath, [tsx, join(__dirname, '..', 'engine', 'service', 'main.ts')], {
     // Same young-generation size as the Fargate task (engine/Dockerfile); tsx passes NODE_OPTIONS on.
-    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--max-semi-space-size=64' },
+    env: {
+      ...process.env,
+      ...env,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' '),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

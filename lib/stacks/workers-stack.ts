@@ -75,7 +75,7 @@ export class WorkersStack extends Stack {
       return role;
     };
 
-    // --- data processor: settlement, read models, WebSocket fan-out --------------------------------------
+    // --- data processor: settlement and read models (it may post to WebSocket clients: push policy) ------
     this.dataProcessor = new CirrusFunction(this, 'DataProcessor', {
       entry: 'lambdas/data-processor/handler.ts',
       serviceName: 'data-processor',
