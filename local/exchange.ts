@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { provision } from './provision';
-import { requeueUnanswered } from './requeue';
+import { startOutboxRelay } from './triggers/outbox-relay';
 import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
@@ -36,6 +36,8 @@ export interface LocalExchangeOptions {
 export interface LocalExchange {
   restUrl: string;
   env: Record<string, string>;
+  /** The engine shard's dead-letter queue. */
+  dlqUrl: string;
   seeded: SeedResult;
   /** The engine child process (tests kill -9 it and call restartEngine). */
   engine(): ChildProcess;
@@ -85,9 +87,10 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     };
     let engineChild = await spawnEngine(engineEnv, log);
     stops.unshift(() => stopChild(engineChild, 10_000));
-    const requeued = await requeueUnanswered(JSON.parse(env.ORDER_QUEUE_URLS) as Record<string, string>);
-    if (requeued > 0)
-      log(`engine       ${requeued} orders queued again (the local queue does not survive a restart)`);
+    // The outbox relay also re-sends what the in-memory local queue lost across a restart.
+    const relay = startOutboxRelay({ log });
+    stops.unshift(() => relay.stop());
+    log('relay        outbox relay delivering commands the API could not send');
 
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
     const poller = await startKinesisPoller({
@@ -112,6 +115,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     return {
       restUrl: rest.url,
       env: engineEnv,
+      dlqUrl: resources.dlqUrls[shard.id],
       seeded,
       engine: () => engineChild,
       async restartEngine() {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
 import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
-import type { OrderRecord } from '../shared/stores/orders';
+import { userTradesOf } from '../shared/ledger/fills';
+import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import { cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
 import { planOrder } from './orders/plan-order';
@@ -47,40 +48,48 @@ const newOrderSchema = z.object({
   newOrderRespType: z.enum(['ACK', 'RESULT', 'FULL']).optional(),
 });
 
-/** How long a RESULT/FULL response waits for the engine's answer before returning what is known. */
+/** How long a RESULT/FULL response (or a cancel) waits for the engine's answer before returning what is known. */
 const WAIT_FOR_ENGINE_MS = 3_000;
 
-async function waitForEngine(
-  orderId: number,
-  done: (o: OrderRecord) => boolean,
-): Promise<OrderRecord | undefined> {
-  const { orders } = apiContext();
-  const until = Date.now() + WAIT_FOR_ENGINE_MS;
-  let order = await orders.get(orderId);
-  while (order && !done(order) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 10));
-    order = await orders.get(orderId);
-  }
-  return order;
-}
-
 const engineAnswered = (o: OrderRecord) => o.lastSeq > 0;
-const closed = (o: OrderRecord) => o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED';
+const closed = (o: OrderRecord) => !OPEN_STATUSES.has(o.status);
+
+async function waitForEngine(
+  order: OrderRecord,
+  done: (o: OrderRecord) => boolean,
+): Promise<OrderRecord> {
+  if (done(order)) return order;
+  return (await apiContext().answers.wait(order.orderId, done, WAIT_FOR_ENGINE_MS)) ?? order;
+}
 
 async function placeOrder(req: ApiRequest) {
   const ctx = apiContext();
-  const { userId } = await authenticate(req, 'trade', ctx.auth);
+  // The signature's replay marker is recorded in the order's own transaction.
+  const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
   const p = parseParams(newOrderSchema, req.params);
-  const placed = await ctx.orderService.place(userId, p);
+  const placed = await ctx.orderService.place(userId, p, replay);
   const spec = ctx.orderService.market(p.symbol);
   const respType = p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
   if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);
-  const order = (await waitForEngine(placed.orderId, engineAnswered)) ?? placed;
+  const order = await waitForEngine(placed, engineAnswered);
+  // A new order's fills at its first answer are all taker fills, settled in the same transaction that
+  // recorded the answer.
   const fills =
     respType === 'FULL' && order.executedLots > 0
-      ? (await ctx.userTrades.list(userId, spec.symbol, { orderId: order.orderId, limit: 1000 }))
-          .filter((t) => t.orderId === order.orderId)
-          .map((t) => fillJson(spec, t, assetScale(t.commissionAsset)))
+      ? (await ctx.liveOrders.takerFills(order.orderId)).map((f) => {
+          const taker = userTradesOf(spec, {
+            tradeId: f.tradeId,
+            price: f.priceTicks,
+            quantity: f.qtyLots,
+            takerSide: f.takerSide,
+            ts: f.time,
+            makerOrderId: f.makerOrderId,
+            takerOrderId: f.takerOrderId,
+            makerUserId: 0,
+            takerUserId: userId,
+          })[1];
+          return fillJson(spec, taker, assetScale(taker.commissionAsset));
+        })
       : [];
   return newOrderJson(spec, order, respType, fills);
 }
@@ -105,10 +114,10 @@ async function getOrder(req: ApiRequest) {
 
 async function cancelOrder(req: ApiRequest) {
   const ctx = apiContext();
-  const { userId } = await authenticate(req, 'trade', ctx.auth);
+  const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
   const p = parseParams(orderRefSchema, req.params);
-  const order = await ctx.orderService.cancel(userId, p.symbol, p);
-  const after = (await waitForEngine(order.orderId, closed)) ?? order;
+  const order = await ctx.orderService.cancel(userId, p.symbol, p, replay);
+  const after = await waitForEngine(order, closed);
   return cancelJson(
     ctx.orderService.market(p.symbol),
     after,
@@ -124,7 +133,7 @@ async function cancelOpenOrders(req: ApiRequest) {
   const spec = ctx.orderService.market(p.symbol);
   const cancelled = await ctx.orderService.cancelAll(userId, p.symbol);
   if (cancelled.length === 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
-  const after = await Promise.all(cancelled.map(async (o) => (await waitForEngine(o.orderId, closed)) ?? o));
+  const after = await Promise.all(cancelled.map((o) => waitForEngine(o, closed)));
   const now = Date.now();
   return after.map((o) => cancelJson(spec, o, now, o.clientOrderId));
 }
@@ -134,10 +143,8 @@ async function openOrders(req: ApiRequest) {
   const { userId } = await authenticate(req, 'read', ctx.auth);
   const p = parseParams(z.object({ symbol: symbolParam.optional() }), req.params);
   if (p.symbol) ctx.orderService.market(p.symbol);
-  const orders = await ctx.orders.listOpen(userId, p.symbol);
-  return orders
-    .filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
-    .map((o) => orderJson(ctx.orderService.market(o.symbol), o));
+  const orders = await ctx.liveOrders.listOpen(userId, p.symbol);
+  return orders.map((o) => orderJson(ctx.orderService.market(o.symbol), o));
 }
 
 async function allOrders(req: ApiRequest) {
@@ -154,7 +161,15 @@ async function allOrders(req: ApiRequest) {
     req.params,
   );
   const spec = ctx.orderService.market(p.symbol);
-  const orders = await ctx.orders.listAll(userId, p.symbol, { fromOrderId: p.orderId, limit: p.limit });
+  // History from DynamoDB, merged with the live rows (an order the data processor has not written yet, and
+  // the latest state of open ones).
+  const [history, live] = await Promise.all([
+    ctx.orderHistory.listAll(userId, p.symbol, { fromOrderId: p.orderId, limit: p.limit }),
+    ctx.liveOrders.listOpen(userId, p.symbol),
+  ]);
+  const byId = new Map(history.map((o) => [o.orderId, o]));
+  for (const o of live) if (p.orderId === undefined || o.orderId >= p.orderId) byId.set(o.orderId, o);
+  const orders = [...byId.values()].sort((a, b) => a.orderId - b.orderId).slice(0, p.limit);
   return orders
     .filter(
       (o) =>

@@ -3,43 +3,19 @@ import { MARKETS } from '../../lib/markets';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
+import { userTradesOf } from '../shared/ledger/fills';
 import { LedgerRepository } from '../shared/ledger/repository';
-import { fee, lotsToBaseUnits, notionalToQuoteUnits } from '../shared/money';
 import { MarketDataStore } from '../shared/stores/market-data';
 import { OrderStore } from '../shared/stores/orders';
-import { UserTradeStore, type UserTradeRecord } from '../shared/stores/user-trades';
+import { UserTradeStore } from '../shared/stores/user-trades';
+import type { UndecodableRecord } from './handler';
 import { applyMarketData } from './market-data-view';
 import type { ProcessorDeps } from './process-record';
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 
-let deps: ProcessorDeps | undefined;
+type Deps = ProcessorDeps & { quarantineUndecodable(r: UndecodableRecord): Promise<void> };
+let deps: Deps | undefined;
 
-/** Both legs of a trade as the users see them, commission in the asset each received (DESIGN §5). */
-export function userTradesOf(market: MarketSpec, t: TradeEvent): UserTradeRecord[] {
-  const base = lotsToBaseUnits(market, t.quantity);
-  const quote = notionalToQuoteUnits(market, t.price * t.quantity);
-  const leg = (isMaker: boolean): UserTradeRecord => {
-    const isBuyer = isMaker ? t.takerSide === 'SELL' : t.takerSide === 'BUY';
-    const rate = isMaker ? market.makerFee : market.takerFee;
-    return {
-      userId: isMaker ? t.makerUserId : t.takerUserId,
-      symbol: market.symbol,
-      tradeId: t.tradeId,
-      orderId: isMaker ? t.makerOrderId : t.takerOrderId,
-      priceTicks: t.price,
-      qtyLots: t.quantity,
-      quoteTL: t.price * t.quantity,
-      commission: (isBuyer ? fee(base, rate) : fee(quote, rate)).toString(),
-      commissionAsset: isBuyer ? market.baseAsset : market.quoteAsset,
-      time: t.ts,
-      isBuyer,
-      isMaker,
-    };
-  };
-  return [leg(true), leg(false)];
-}
-
-export async function processorDeps(): Promise<ProcessorDeps> {
+export async function processorDeps(): Promise<Deps> {
   if (deps) return deps;
   const db = dynamoClient();
   const ledger = new LedgerRepository(dbPool());
@@ -48,16 +24,15 @@ export async function processorDeps(): Promise<ProcessorDeps> {
     requiredEnv(TABLES.marketData.envVar),
     requiredEnv(TABLES.trades.envVar),
   );
+  const history = new OrderStore(db, requiredEnv(TABLES.orders.envVar));
   deps = {
     markets: new Map(MARKETS.map((m) => [m.symbol, m])),
-    ledger: {
-      settleTrade: async (market, trade) => void (await ledger.settleTrade(market, trade)),
-      releaseOrderLock: (orderId) => ledger.releaseOrderLock(orderId),
-    },
-    orders: new OrderStore(db, requiredEnv(TABLES.orders.envVar)),
+    settlement: ledger,
+    orderHistory: { putAll: (orders) => history.putAll(orders) },
     userTrades: new UserTradeStore(db, requiredEnv(TABLES.trades.envVar)),
     marketData: { apply: (records) => applyMarketData(marketData, records) },
     userTradesOf,
+    quarantineUndecodable: (r) => ledger.quarantine(r.key, '?', r.raw, r.error),
   };
   return deps;
 }

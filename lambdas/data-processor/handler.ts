@@ -1,59 +1,65 @@
-// Kinesis → settlement + read models, with Powertools batch processing (partial batch responses).
-// Records are processed strictly in order and, after the first failure, the rest of the batch is failed
-// without being touched: a market's events must never be applied out of order (a close releasing funds
-// before its trade settles). Lambda resumes the shard from the lowest failed sequence number.
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { decodeRecord, type EventRecord } from '../../engine/service/messages';
+// Kinesis → settlement + read models. The batch is settled as a whole (one ledger transaction) and in
+// stream order; a record the ledger cannot settle is quarantined with its error (alarm:
+// QuarantinedRecords; replay: docs/operations.md#quarantined-records) and the rest goes on, so one bad
+// record never wedges a shard. A passing fault (database or DynamoDB unavailable) fails the batch from its
+// first record: Lambda retries it, and everything it repeats is idempotent.
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { decodeRecord } from '../../engine/service/messages';
 import { logger } from '../shared/powertools';
-import { processEventRecord, type ProcessorDeps } from './process-record';
 import { processorDeps } from './deps';
+import { processEventRecords, type ProcessorDeps, type ReceivedRecord } from './process-record';
 
-class WaitsForEarlierRecord extends Error {
-  constructor(sequenceNumber: string) {
-    super(`record ${sequenceNumber} waits for an earlier record of the batch to succeed`);
-  }
+const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'data-processor' });
+
+export interface UndecodableRecord {
+  key: string;
+  raw: string;
+  error: string;
 }
 
 export async function processKinesisBatch(
   event: KinesisStreamEvent,
-  deps: ProcessorDeps,
-): Promise<KinesisStreamBatchResponse> {
-  const processor = new BatchProcessor(EventType.KinesisDataStreams);
-  const done: EventRecord[] = [];
-  let failed = false;
-  const recordHandler = async (item: KinesisStreamRecord): Promise<void> => {
-    if (failed) throw new WaitsForEarlierRecord(item.kinesis.sequenceNumber);
-    try {
-      const record = decodeRecord(Buffer.from(item.kinesis.data, 'base64'));
-      await processEventRecord(record, deps);
-      done.push(record);
-    } catch (err) {
-      failed = true;
-      logger.error('event record failed; retrying from it', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
-    }
-  };
-  const response = await processPartialResponse(event, recordHandler, processor, {
-    processInParallel: false,
-    throwOnFullBatchFailure: false,
-  });
-  // Public market data for every record settled above, merged per market (see processEventRecord).
+  deps: ProcessorDeps & { quarantineUndecodable(r: UndecodableRecord): Promise<void> },
+): Promise<KinesisStreamBatchResponse & { quarantined: number }> {
+  if (event.Records.length === 0) return { batchItemFailures: [], quarantined: 0 };
+  const first = event.Records[0].kinesis.sequenceNumber;
   try {
-    if (done.length > 0) await deps.marketData.apply(done);
+    const received: ReceivedRecord[] = [];
+    let quarantined = 0;
+    for (const item of event.Records) {
+      const raw = Buffer.from(item.kinesis.data, 'base64').toString('utf8');
+      const key = item.kinesis.sequenceNumber;
+      try {
+        const record = decodeRecord(Buffer.from(raw));
+        if (!deps.markets.has(record.market)) throw new Error(`event record for unknown market ${record.market}`);
+        received.push({ key, record, raw });
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        await deps.quarantineUndecodable({ key, raw, error });
+        logger.error('event record quarantined: not a record this processor can settle', { sequenceNumber: key, error });
+        quarantined++;
+      }
+    }
+    const outcome = await processEventRecords(received, deps);
+    for (const q of outcome.quarantined)
+      logger.error('event record quarantined: the ledger refused it', { sequenceNumber: q.key, market: q.market, error: q.error });
+    quarantined += outcome.quarantined.length;
+    return { batchItemFailures: [], quarantined };
   } catch (err) {
-    const first = event.Records[0].kinesis.sequenceNumber;
-    logger.error('market data update failed; retrying the batch', {
+    logger.error('batch failed; Lambda retries it from its first record', {
       sequenceNumber: first,
       err: err instanceof Error ? err.message : String(err),
     });
-    return { batchItemFailures: [{ itemIdentifier: first }] };
+    return { batchItemFailures: [{ itemIdentifier: first }], quarantined: 0 };
   }
-  return response;
 }
 
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
-  processKinesisBatch(event, await processorDeps());
+export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+  const { batchItemFailures, quarantined } = await processKinesisBatch(event, await processorDeps());
+  if (quarantined > 0 && process.env.AWS_LAMBDA_FUNCTION_NAME) {
+    metrics.addMetric('QuarantinedRecords', MetricUnit.Count, quarantined);
+    metrics.publishStoredMetrics();
+  }
+  return { batchItemFailures };
+};

@@ -1,5 +1,5 @@
-// Turns engine events into absolute order-state updates for the DynamoDB order view (what /order,
-// /openOrders and /allOrders read). Pure: the handler writes the result with OrderStore.applyProgress.
+// Turns engine events into absolute order-state updates for the live order rows in PostgreSQL (what
+// /order and /openOrders read; the order history in DynamoDB is written from those rows). Pure.
 import type { CloseReason, EngineEvent } from '../../engine/core/types';
 import type { OrderProgress, OrderStatus } from '../shared/stores/orders';
 
@@ -48,9 +48,9 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
         break;
       }
       case 'rejected':
-        // A duplicate id names an order that exists and is not this command's: leave it alone.
-        if (e.command === 'place' && e.reason !== 'DUPLICATE_ORDER_ID')
-          touch(e.orderId, e.seq, e.ts).status = 'REJECTED';
+        // A rejected place changes an order only if the engine never answered it before (a duplicate or a
+        // stale redelivery names an order that lives under its first answer): the ledger decides that
+        // with the order's row (LedgerRepository.settleRecords), so it is no progress here.
         break;
       case 'triggered': {
         const p = touch(e.orderId, e.seq, e.ts);

@@ -1,23 +1,23 @@
-// What the data processor does with one engine EventRecord, in order: money first (the RDS ledger is the
-// only source of truth for balances), then the DynamoDB read models. Every step is idempotent, so a
-// replayed or overlapping Kinesis batch changes nothing (DESIGN §7.6).
-import type { EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+// What the data processor does with a Kinesis batch of engine EventRecords: money first, in ONE PostgreSQL
+// transaction for the batch (the RDS ledger is the only source of truth for balances, and live orders sit
+// beside their locks), then the DynamoDB read models, each written once per batch: one order-history item
+// per order touched (an order accepted and filled within the batch is written once), the users' fills,
+// public trades, candles and the book view. Every step is idempotent, so a replayed or overlapping batch
+// changes nothing (DESIGN §7.6). A record the ledger cannot settle is quarantined, not retried forever.
+import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
-import type { OrderProgress } from '../shared/stores/orders';
+import type { SettlementItem, SettlementResult } from '../shared/ledger/repository';
+import type { OrderRecord } from '../shared/stores/orders';
 import type { UserTradeRecord } from '../shared/stores/user-trades';
 import { orderProgressFromEvents } from './order-view';
 
-export interface SettlementLedger {
-  /** Moves the funds of one trade (buyer, seller, fees); a trade already settled changes nothing. */
-  settleTrade(market: MarketSpec, trade: TradeEvent): Promise<void>;
-  /** Releases what an order still has locked once it is closed or rejected (idempotent). */
-  releaseOrderLock(orderId: number): Promise<void>;
-}
-
 export interface ProcessorDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  ledger: SettlementLedger;
-  orders: { applyProgress(p: OrderProgress): Promise<void> };
+  settlement: {
+    settleRecords(items: SettlementItem[]): Promise<SettlementResult>;
+  };
+  /** Order history (allOrders): the orders' current rows, written whole. */
+  orderHistory: { putAll(orders: OrderRecord[]): Promise<void> };
   userTrades: { putAll(trades: UserTradeRecord[]): Promise<void> };
   /** Public trades, candles, tickers and the book view. */
   marketData: { apply(records: EventRecord[]): Promise<void> };
@@ -25,40 +25,50 @@ export interface ProcessorDeps {
   userTradesOf(market: MarketSpec, trade: TradeEvent): UserTradeRecord[];
 }
 
-/**
- * Money and the per-user views of one record. Public market data is applied per batch instead
- * (`deps.marketData.apply` over the records done so far): one candle and book update per market and
- * batch rather than per record; it is idempotent, so a retried batch applies it again harmlessly.
- */
-export async function processEventRecord(record: EventRecord, deps: ProcessorDeps): Promise<void> {
-  const spec = deps.markets.get(record.market);
-  if (!spec) throw new Error(`event record for unknown market ${record.market}`);
-
-  for (const event of record.events) await settle(spec, event, deps.ledger);
-
-  // Fills before order state: once an order shows the engine's answer, its fills are readable too.
-  const fills = record.events
-    .filter((e): e is TradeEvent => e.type === 'trade')
-    .flatMap((t) => deps.userTradesOf(spec, t));
-  if (fills.length > 0) await deps.userTrades.putAll(fills);
-  const progress = orderProgressFromEvents(record.events);
-  await Promise.all(progress.map((p) => deps.orders.applyProgress(p)));
+export interface ReceivedRecord {
+  /** Kinesis sequence number. */
+  key: string;
+  record: EventRecord;
+  raw: string;
 }
 
-async function settle(spec: MarketSpec, event: EngineEvent, ledger: SettlementLedger): Promise<void> {
-  switch (event.type) {
-    case 'trade':
-      await ledger.settleTrade(spec, event);
-      return;
-    case 'closed':
-      await ledger.releaseOrderLock(event.orderId);
-      return;
-    case 'rejected':
-      // A duplicate id names someone else's live order: its lock must stay.
-      if (event.command === 'place' && event.reason !== 'DUPLICATE_ORDER_ID')
-        await ledger.releaseOrderLock(event.orderId);
-      return;
-    default:
-      return;
-  }
+export interface BatchOutcome {
+  settled: EventRecord[];
+  quarantined: SettlementResult['quarantined'];
+}
+
+export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementItem {
+  const events = r.record.events;
+  return {
+    key: r.key,
+    market: spec,
+    events,
+    progress: orderProgressFromEvents(events),
+    rejectedPlaces: events.flatMap((e) => (e.type === 'rejected' && e.command === 'place' ? [e.orderId] : [])),
+    cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),
+    raw: r.raw,
+  };
+}
+
+/** Settles the batch, then writes the read models of what settled. Throws if a step must be retried. */
+export async function processEventRecords(records: ReceivedRecord[], deps: ProcessorDeps): Promise<BatchOutcome> {
+  const items = records.map((r) => {
+    const spec = deps.markets.get(r.record.market);
+    // An unknown market is the record's own fault: the ledger quarantines it like any unsettleable record.
+    if (!spec) throw new Error(`event record for unknown market ${r.record.market}`);
+    return settlementItem(spec, r);
+  });
+  const result = await deps.settlement.settleRecords(items);
+  const bad = new Set(result.quarantined.map((q) => q.key));
+  const settled = records.filter((r) => !bad.has(r.key)).map((r) => r.record);
+
+  // Fills before order state, as readers expect: once an order shows a fill, its trade is readable.
+  const fills = settled.flatMap((rec) => {
+    const spec = deps.markets.get(rec.market) as MarketSpec;
+    return rec.events.filter((e): e is TradeEvent => e.type === 'trade').flatMap((t) => deps.userTradesOf(spec, t));
+  });
+  if (fills.length > 0) await deps.userTrades.putAll(fills);
+  if (result.orders.length > 0) await deps.orderHistory.putAll(result.orders);
+  if (settled.length > 0) await deps.marketData.apply(settled);
+  return { settled, quarantined: result.quarantined };
 }

@@ -1,7 +1,9 @@
-// Faults in the order pipeline (DESIGN §4, §5, §7.6): the engine killed mid-flow, a Kinesis batch delivered
-// twice, an SQS send that fails. Nothing is lost, nothing is applied twice, no funds stay locked.
+// Faults in the order pipeline (docs/operations.md): the engine killed mid-flow, an SQS send that fails
+// ambiguously or never happens, a command in the DLQ, a Kinesis batch delivered twice. Nothing is lost,
+// nothing is applied twice, funds are released only by the engine's answer.
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { Pool } from 'pg';
@@ -14,8 +16,10 @@ import { MARKETS } from '../../lib/markets';
 import { apiContext } from '../../lambdas/api/context';
 import { OrderService } from '../../lambdas/api/orders/order-service';
 import { handler as processBatch } from '../../lambdas/data-processor/handler';
-import { OrderIdAllocator } from '../../lambdas/shared/stores/orders';
-import { requeueUnanswered } from '../../local/requeue';
+import { sqsClient } from '../../lambdas/shared/clients';
+import { dbPool } from '../../lambdas/shared/db';
+import { OutboxRelay, type CommandSender } from '../../lambdas/shared/outbox/relay';
+import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
 import type { LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import {
@@ -138,46 +142,108 @@ describe('pipeline faults', () => {
     await eventually(() => checkConservation(pg.url));
   });
 
-  it('a queued command lost with the local queue is queued again on start, and applied once', async () => {
-    // A queue that accepts the message and loses it, as fauxqs does across a restart.
-    const ctx = apiContext();
-    const lossy = new OrderService({
+  // The accept path's SQS send after commit, each way it can go wrong. The order is accepted either way;
+  // only the engine's answer releases its funds, and the relay delivers what the send did not.
+  const realSender = () => new SqsCommandSender(sqsClient());
+  const serviceWith = (sender: CommandSender) =>
+    new OrderService({
       markets: new Map(MARKETS.map((m) => [m.symbol, m])),
-      orders: ctx.orders,
-      ids: new OrderIdAllocator(ctx.orders),
-      ledger: ctx.ledger,
-      queue: { send: async () => undefined },
+      orders: apiContext().liveOrders,
+      sender,
       book: { bestPrices: async () => ({}) },
     });
-    const bobId = (await ctx.keys.resolve(bob.apiKey))!.userId;
-    const lost = await lossy.place(bobId, {
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'IOC',
-      quantity: '0.01',
-      price: '31100',
-      newClientOrderId: 'lost-1',
-    });
-    expect((await ctx.orders.get(lost.orderId))?.lastSeq).toBe(0);
-
-    expect(await requeueUnanswered(JSON.parse(process.env.ORDER_QUEUE_URLS!) as Record<string, string>)).toBe(
-      1,
-    );
+  const ioc = (clientId: string) => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'IOC',
+    quantity: '0.01',
+    price: '31100',
+    newClientOrderId: clientId,
+  });
+  const placesOf = async (orderId: number) =>
+    (await readWholeLog())
+      .flatMap((l) => l.record.commands)
+      .filter((c) => c.command.orderId === orderId && c.command.kind === 'place');
+  const lockOf = async (orderId: number) => {
+    const pool = new Pool({ connectionString: pg.url, max: 1 });
+    try {
+      const res = await pool.query<{ status: string; remaining: string }>(
+        'SELECT status, remaining FROM order_locks WHERE order_id = $1',
+        [orderId],
+      );
+      return res.rows[0];
+    } finally {
+      await pool.end();
+    }
+  };
+  const answeredOnce = async (orderId: number) => {
     await eventually(async () => {
-      const order = await ctx.orders.get(lost.orderId);
+      const order = await apiContext().liveOrders.get(orderId);
       expect(order?.lastSeq).toBeGreaterThan(0);
       expect(['FILLED', 'EXPIRED']).toContain(order?.status);
-    });
-    // Queued again a second time (another restart): recognised, not applied twice.
-    await requeueUnanswered(JSON.parse(process.env.ORDER_QUEUE_URLS!) as Record<string, string>);
-    const log = await readWholeLog();
-    expect(
-      log
-        .flatMap((l) => l.record.commands)
-        .filter((c) => c.command.orderId === lost.orderId && c.command.kind === 'place'),
-    ).toHaveLength(1);
+      expect((await lockOf(orderId)).status).toBe('closed');
+    }, 30_000);
+    // The relay sends it once more with no grace at all: recognised, not applied twice.
+    await new OutboxRelay(dbPool(), realSender(), { graceMs: 0, resendAfterMs: 0, batchSize: 100 }).deliverDue();
+    expect(await placesOf(orderId)).toHaveLength(1);
     await eventually(() => checkConservation(pg.url));
+  };
+
+  it('SQS accepts the command but the send reports a failure: the order runs once, funds released by its answer', async () => {
+    const sender: CommandSender = {
+      send: async (messages) => {
+        await realSender().send(messages);
+        throw new Error('socket hang up after the request was sent (injected)');
+      },
+    };
+    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
+    const order = await serviceWith(sender).place(bobId, ioc('ambiguous-1'));
+    expect((await lockOf(order.orderId)).status).toBe('open'); // the failed send released nothing
+    await answeredOnce(order.orderId);
+  });
+
+  it('the API dies between commit and send: the relay delivers the outbox row, applied once', async () => {
+    const dead: CommandSender = { send: async () => Promise.reject(new Error('process killed (injected)')) };
+    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
+    const order = await serviceWith(dead).place(bobId, ioc('killed-1'));
+    expect(order.lastSeq).toBe(0);
+    expect((await lockOf(order.orderId)).status).toBe('open');
+    // Nothing reaches the engine until the relay's pass (the exchange runs one every second, 2 s grace).
+    await answeredOnce(order.orderId);
+  });
+
+  it('a place command in the DLQ keeps its order live and its funds locked until redriven, then runs once', async () => {
+    const dlqUrl = harness.dlqUrl;
+    const sqs = sqsClient();
+    // The command goes to the DLQ instead of the queue, as after maxReceiveCount failed receives; the
+    // outbox row is marked sent so the relay leaves it alone for this test's first half.
+    const toDlq = new SqsCommandSender(sqs, () => dlqUrl);
+    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
+    const pool = new Pool({ connectionString: pg.url, max: 1 });
+    try {
+      const order = await serviceWith(toDlq).place(bobId, ioc('dlq-1'));
+      await pool.query(
+        "UPDATE outbox SET last_sent_at = clock_timestamp() + interval '1 hour' WHERE cmd_id = $1",
+        [`p-${order.orderId}`],
+      );
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect((await apiContext().liveOrders.get(order.orderId))?.status).toBe('NEW');
+      expect((await lockOf(order.orderId)).status).toBe('open');
+      await checkConservation(pg.url);
+
+      // Redrive (what SQS's DLQ redrive does): the message goes back to its queue and runs once.
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }));
+      const message = got.Messages?.find((m) => m.Body?.includes(`"p-${order.orderId}"`));
+      expect(message).toBeDefined();
+      await realSender().send([
+        { cmdId: `p-${order.orderId}`, market: 'BTCUSDT', groupId: `BTCUSDT-${bobId % 16}`, body: message!.Body! },
+      ]);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message!.ReceiptHandle }));
+      await answeredOnce(order.orderId);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('a Kinesis batch processed twice changes nothing', async () => {

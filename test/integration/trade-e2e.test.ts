@@ -1,10 +1,6 @@
 // Two users trade BTCUSDT through signed HTTP requests on the local exchange (stand-ins + real PostgreSQL):
 // balances, fees, /account, /myTrades, /depth agree and the ledger conserves every asset (DESIGN §7.1).
 import fc from 'fast-check';
-import { apiContext } from '../../lambdas/api/context';
-import { OrderService } from '../../lambdas/api/orders/order-service';
-import { OrderIdAllocator } from '../../lambdas/shared/stores/orders';
-import { MARKETS } from '../../lib/markets';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import type { TestPostgres } from '../support/postgres';
 import {
@@ -355,37 +351,6 @@ describe('trading end to end', () => {
     expect([steal.status, steal.body.code]).toEqual([400, -2011]);
 
     expect(await balances(alice)).toEqual(before);
-  });
-
-  it('an order that cannot be queued releases its lock and is marked REJECTED', async () => {
-    // The real stores and ledger of the order API, with a queue that refuses every send.
-    const ctx = apiContext();
-    const service = new OrderService({
-      markets: new Map(MARKETS.map((m) => [m.symbol, m])),
-      orders: ctx.orders,
-      ids: new OrderIdAllocator(ctx.orders),
-      ledger: ctx.ledger,
-      queue: { send: async () => Promise.reject(new Error('SQS unavailable (injected)')) },
-      book: { bestPrices: async () => ({}) },
-    });
-    const dave = await registerFundedUser(api, pg.url, 'dave', { USDT: '1000' });
-    const before = await balances(dave);
-    await expect(
-      service.place(dave.userId, {
-        symbol: 'BTCUSDT',
-        side: 'BUY',
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        quantity: '0.01',
-        price: '20000',
-      }),
-    ).rejects.toMatchObject({ statusCode: 503, code: -1001 });
-    expect(await balances(dave)).toEqual(before);
-    const all = await api.signed<Array<{ status: string }>>('GET', '/api/v3/allOrders', dave, {
-      symbol: 'BTCUSDT',
-    });
-    expect(all.body.map((o) => o.status)).toEqual(['REJECTED']);
-    await checkConservation(pg.url);
   });
 
   it('fuzzed order requests never produce a 5xx', async () => {

@@ -82,6 +82,7 @@ export interface TestExchange {
   api: BinanceTestClient;
   alice: ApiKey;
   bob: ApiKey;
+  dlqUrl: string;
   stop(): Promise<void>;
 }
 
@@ -105,6 +106,7 @@ export async function startTestExchange(snapshotEveryCommands: number): Promise<
     api: new BinanceTestClient(ex.restUrl),
     alice,
     bob,
+    dlqUrl: ex.dlqUrl,
     async stop() {
       await ex.stop();
       await pg.stop();

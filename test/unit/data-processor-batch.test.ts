@@ -1,9 +1,9 @@
-// The data processor's batch contract: strictly in order, nothing after the first failed record is
-// touched, the failures tell Lambda to resume from that record, and market data covers only what settled.
+// The data processor's batch contract: settled in order as one batch; an unsettleable or undecodable record
+// is quarantined and the rest goes on; a passing fault retries the batch; market data covers what settled.
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import { encodeRecord, type EventRecord } from '../../engine/service/messages';
-import { processKinesisBatch } from '../../lambdas/data-processor/handler';
+import { processKinesisBatch, type UndecodableRecord } from '../../lambdas/data-processor/handler';
 import type { ProcessorDeps } from '../../lambdas/data-processor/process-record';
 import { MARKETS } from '../../lib/markets';
 
@@ -49,62 +49,84 @@ function batch(records: EventRecord[]): KinesisStreamEvent {
   };
 }
 
-function fakeDeps(failTradeIds: number[], marketDataFails = false) {
+function fakeDeps(opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean; marketDataFails?: boolean } = {}) {
   const settled: number[] = [];
   const marketData: EventRecord[][] = [];
-  const deps: ProcessorDeps = {
+  const quarantinedKeys: string[] = [];
+  const deps: ProcessorDeps & { quarantineUndecodable(r: UndecodableRecord): Promise<void> } = {
     markets: new Map<string, MarketSpec>(MARKETS.map((m) => [m.symbol, m])),
-    ledger: {
-      settleTrade: async (_m, t) => {
-        if (failTradeIds.includes(t.tradeId)) throw new Error(`ledger down for trade ${t.tradeId}`);
-        settled.push(t.tradeId);
+    settlement: {
+      // Models the ledger's contract: records in order, an unsettleable one quarantined alone, a passing
+      // fault failing the whole batch with nothing applied.
+      settleRecords: async (items) => {
+        if (opts.ledgerDown) throw new Error('connection terminated (injected)');
+        const quarantined = [];
+        for (const item of items) {
+          const trades = item.events.filter((e): e is TradeEvent => e.type === 'trade');
+          if (trades.some((t) => opts.unsettleableTradeIds?.includes(t.tradeId))) {
+            quarantined.push({ key: item.key, market: item.market.symbol, error: 'less locked than the trade needs' });
+            continue;
+          }
+          settled.push(...trades.map((t) => t.tradeId));
+        }
+        return { orders: [], quarantined };
       },
-      releaseOrderLock: async () => undefined,
     },
-    orders: { applyProgress: async () => undefined },
+    orderHistory: { putAll: async () => undefined },
     userTrades: { putAll: async () => undefined },
     marketData: {
       apply: async (records) => {
-        if (marketDataFails) throw new Error('market data store down');
+        if (opts.marketDataFails) throw new Error('market data store down');
         marketData.push(records);
       },
     },
     userTradesOf: () => [],
+    quarantineUndecodable: async (r) => void quarantinedKeys.push(r.key),
   };
-  return { deps, settled, marketData };
+  return { deps, settled, marketData, quarantinedKeys };
 }
 
 describe('data processor batch handling', () => {
   const records = [record([trade(1, 1)]), record([trade(2, 2)]), record([trade(3, 3)])];
 
-  it('processes every record in order and reports no failure', async () => {
-    const { deps, settled, marketData } = fakeDeps([]);
-    expect(await processKinesisBatch(batch(records), deps)).toEqual({ batchItemFailures: [] });
+  it('settles every record in order and reports no failure', async () => {
+    const { deps, settled, marketData } = fakeDeps();
+    expect(await processKinesisBatch(batch(records), deps)).toEqual({ batchItemFailures: [], quarantined: 0 });
     expect(settled).toEqual([1, 2, 3]);
     expect(marketData).toEqual([records]);
   });
 
-  it('stops at the first failure: later records untouched, Lambda resumes from the failed one', async () => {
-    const { deps, settled, marketData } = fakeDeps([2]);
-    const response = await processKinesisBatch(batch(records), deps);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['2', '3']);
-    expect(settled).toEqual([1]); // trade 3 was never settled before trade 2
-    expect(marketData).toEqual([[records[0]]]);
+  it('an unsettleable record is quarantined and the later records of the shard still settle', async () => {
+    const { deps, settled, marketData } = fakeDeps({ unsettleableTradeIds: [2] });
+    expect(await processKinesisBatch(batch(records), deps)).toEqual({ batchItemFailures: [], quarantined: 1 });
+    expect(settled).toEqual([1, 3]);
+    // Public market data leaves the quarantined record out.
+    expect(marketData).toEqual([[records[0], records[2]]]);
   });
 
-  it('a record that is not a Cirrus event record fails like any other (the poison path)', async () => {
-    const { deps, settled } = fakeDeps([]);
+  it('a record that is not a Cirrus event record is quarantined, not retried forever (the poison path)', async () => {
+    const { deps, settled, quarantinedKeys } = fakeDeps();
     const event = batch(records);
     event.Records[0].kinesis.data = Buffer.from('{"not":"ours"}').toString('base64');
-    const response = await processKinesisBatch(event, deps);
-    expect(response.batchItemFailures).toHaveLength(3);
-    expect(settled).toEqual([]);
+    expect(await processKinesisBatch(event, deps)).toEqual({ batchItemFailures: [], quarantined: 1 });
+    expect(quarantinedKeys).toEqual(['1']);
+    expect(settled).toEqual([2, 3]);
+  });
+
+  it('a passing ledger fault fails the batch from its first record, with nothing written', async () => {
+    const { deps, marketData } = fakeDeps({ ledgerDown: true });
+    expect(await processKinesisBatch(batch(records), deps)).toEqual({
+      batchItemFailures: [{ itemIdentifier: '1' }],
+      quarantined: 0,
+    });
+    expect(marketData).toEqual([]);
   });
 
   it('a market-data failure retries the whole batch (settlement is idempotent)', async () => {
-    const { deps } = fakeDeps([], true);
+    const { deps } = fakeDeps({ marketDataFails: true });
     expect(await processKinesisBatch(batch(records), deps)).toEqual({
       batchItemFailures: [{ itemIdentifier: '1' }],
+      quarantined: 0,
     });
   });
 });

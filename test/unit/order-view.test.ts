@@ -89,7 +89,7 @@ describe('orderProgressFromEvents', () => {
     expect(q).toEqual({ orderId: 7, seq: 9, updateTime: 2000, isWorking: true, workingTime: 2000 });
   });
 
-  it('marks a rejected place REJECTED but leaves the order a duplicate id names alone', () => {
+  it('a rejected place is no progress: the ledger rejects the order only if the engine never answered it', () => {
     const rejected = (reason: 'MIN_NOTIONAL' | 'DUPLICATE_ORDER_ID'): EngineEvent => ({
       ...base,
       seq: 3,
@@ -99,9 +99,9 @@ describe('orderProgressFromEvents', () => {
       userId: 50,
       reason,
     });
-    expect(orderProgressFromEvents([rejected('MIN_NOTIONAL')])).toEqual([
-      { orderId: 5, seq: 3, updateTime: 1000, status: 'REJECTED' },
-    ]);
+    // Progress would overwrite an answered order (a redelivered place): the seq-guarded conditional
+    // rejection in LedgerRepository.settleRecords decides instead (test/integration/ledger-pg.test.ts).
+    expect(orderProgressFromEvents([rejected('MIN_NOTIONAL')])).toEqual([]);
     expect(orderProgressFromEvents([rejected('DUPLICATE_ORDER_ID')])).toEqual([]);
   });
 

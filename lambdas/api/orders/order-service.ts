@@ -1,31 +1,22 @@
-// Placing and cancelling orders (DESIGN §5): check → lock funds in the ledger → record the order → queue the
-// command for the engine. If the order cannot be queued, its lock is released and it is marked REJECTED,
-// so no funds stay locked by an order the engine never sees.
+// Placing and cancelling orders (docs/architecture.md#the-order-pipeline): check → one PostgreSQL transaction
+// (replay marker, funds lock, the order, its engine command in the outbox) → send the command to SQS.
+// The send is an optimisation, not a step that can undo anything: if it fails, or fails ambiguously, the
+// relay delivers the outbox row. Funds are released only by the engine's answer (lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
 import type { MarketSpec } from '../../../engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
 import { BinanceError } from '../../shared/http/binance-error';
-import type { LockRequest, LockResult } from '../../shared/ledger/repository';
+import type {
+  AcceptRequest,
+  AcceptResult,
+  OrderRepository,
+  OutboxMessage,
+  ReplayMarker,
+} from '../../shared/ledger/order-repository';
+import type { CommandSender } from '../../shared/outbox/relay';
 import { logger } from '../../shared/powertools';
-import {
-  DuplicateClientOrderIdError,
-  OPEN_STATUSES,
-  type OrderIdAllocator,
-  type OrderRecord,
-  type OrderStore,
-} from '../../shared/stores/orders';
+import type { OrderRecord } from '../../shared/stores/orders';
 import { planOrder, type NewOrderParams } from './plan-order';
-
-export interface OrderLedger {
-  /** Locks `amount` of `asset` for the order, unless the balance is too small or the open-order cap is hit. */
-  lockForOrder(input: LockRequest): Promise<LockResult>;
-  /** Releases whatever the order still has locked (idempotent). */
-  releaseOrderLock(orderId: number): Promise<void>;
-}
-
-export interface CommandQueue {
-  send(message: CommandMessage, groupId: string): Promise<void>;
-}
 
 export interface BookReader {
   /** Best bid and ask in ticks, from the order-book view. */
@@ -34,10 +25,10 @@ export interface BookReader {
 
 export interface OrderServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  orders: Pick<OrderStore, 'create' | 'get' | 'getByClientOrderId' | 'listOpen' | 'markRejected'>;
-  ids: Pick<OrderIdAllocator, 'nextId'>;
-  ledger: OrderLedger;
-  queue: CommandQueue;
+  orders: Pick<OrderRepository, 'get' | 'getByClientOrderId' | 'listOpen' | 'requestCancel'> & {
+    accept(req: AcceptRequest): Promise<AcceptResult>;
+  };
+  sender: CommandSender;
   book: BookReader;
   clock?: () => number;
   /** Binance MAX_NUM_ORDERS: open orders per user and market. */
@@ -51,6 +42,7 @@ export interface OrderRef {
 }
 
 const unknownOrder = () => new BinanceError(400, -2011, 'Unknown order sent.');
+const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
 
 export class OrderService {
   private readonly clock: () => number;
@@ -65,86 +57,59 @@ export class OrderService {
     return spec;
   }
 
-  async place(userId: number, params: NewOrderParams): Promise<OrderRecord> {
+  /** Accepts an order (durable once this returns) and hands its command to SQS. */
+  async place(userId: number, params: NewOrderParams, replay?: ReplayMarker): Promise<OrderRecord> {
     const spec = this.market(params.symbol);
-    const needsReference =
-      params.side === 'BUY' && params.type === 'MARKET' && params.quoteOrderQty === undefined;
-    const reference = needsReference ? (await this.deps.book.bestPrices(spec.symbol)).ask : undefined;
-    const plan = planOrder(spec, params, reference);
-
-    const orderId = await this.deps.ids.nextId();
+    // A MARKET order by quantity needs the best opposite price (NOTIONAL check; protection for a BUY).
+    const needsReference = params.type === 'MARKET' && params.quoteOrderQty === undefined;
+    const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    const plan = planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
     const clientOrderId = params.newClientOrderId || this.newClientOrderId();
     const now = this.clock();
-    // The cap is checked in the ledger's lock transaction, so concurrent orders cannot slip past it.
-    const locked = await this.deps.ledger.lockForOrder({
-      orderId,
-      userId,
-      market: spec.symbol,
-      maxOpenOrders: this.deps.maxOpenOrders ?? 200,
-      ...plan.lock,
-    });
-    if (locked === 'too_many_open_orders')
-      throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
-    if (locked === 'insufficient_balance')
-      throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
     const cmd = plan.command;
-    const message: CommandMessage = {
-      v: 1,
-      cmdId: commandId.place(orderId),
-      command: { ...cmd, orderId, userId, clientOrderId, ts: now },
-    };
-    const record: OrderRecord = {
-      orderId,
-      userId,
-      symbol: spec.symbol,
-      clientOrderId,
-      side: cmd.side,
-      type: plan.userType,
-      timeInForce: cmd.timeInForce ?? 'GTC',
-      priceTicks: plan.userType === 'MARKET' ? 0 : (cmd.price ?? 0),
-      qtyLots: cmd.quantity ?? 0,
-      quoteQty: cmd.quoteQuantity ?? 0,
-      stopTicks: cmd.stopPrice ?? 0,
-      icebergLots: cmd.icebergQuantity ?? 0,
-      stpMode: cmd.stpMode ?? 'NONE',
-      status: 'NEW',
-      executedLots: 0,
-      cumQuote: 0,
-      time: now,
-      updateTime: now,
-      workingTime: -1,
-      isWorking: false,
-      lockAsset: plan.lock.asset,
-      lockAmount: plan.lock.amount.toString(),
-      lastSeq: 0,
-      queuedCommand: JSON.stringify(message),
-    };
-    try {
-      await this.deps.orders.create(record);
-    } catch (err) {
-      await this.deps.ledger.releaseOrderLock(orderId);
-      if (err instanceof DuplicateClientOrderIdError)
+    const result = await this.deps.orders.accept({
+      order: {
+        userId,
+        symbol: spec.symbol,
+        clientOrderId,
+        side: cmd.side,
+        type: plan.userType,
+        timeInForce: cmd.timeInForce ?? 'GTC',
+        priceTicks: plan.userType === 'MARKET' ? 0 : (cmd.price ?? 0),
+        qtyLots: cmd.quantity ?? 0,
+        quoteQty: cmd.quoteQuantity ?? 0,
+        stopTicks: cmd.stopPrice ?? 0,
+        icebergLots: cmd.icebergQuantity ?? 0,
+        stpMode: cmd.stpMode ?? 'NONE',
+        status: 'NEW',
+        executedLots: 0,
+        cumQuote: 0,
+        time: now,
+        updateTime: now,
+        workingTime: -1,
+        isWorking: false,
+        lockAsset: plan.lock.asset,
+        lockAmount: plan.lock.amount.toString(),
+        lastSeq: 0,
+      },
+      command: { ...cmd, userId, clientOrderId, ts: now },
+      groupId: messageGroupId(spec.symbol, userId),
+      maxOpenOrders: this.deps.maxOpenOrders ?? 200,
+      replay,
+    });
+    switch (result.outcome) {
+      case 'accepted':
+        await this.sendNow([result.message]);
+        return result.order;
+      case 'replayed_signature':
+        throw replayed();
+      case 'duplicate_client_order_id':
         throw new BinanceError(400, -2010, 'Duplicate order sent.');
-      throw err;
+      case 'too_many_open_orders':
+        throw new BinanceError(400, -2010, 'Filter failure: MAX_NUM_ORDERS');
+      case 'insufficient_balance':
+        throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
     }
-    try {
-      await this.deps.queue.send(message, messageGroupId(spec.symbol, userId));
-    } catch (err) {
-      // The engine never sees this order: give the funds back and say so on the order.
-      logger.error('order could not be queued; lock released', {
-        orderId,
-        err: err instanceof Error ? err.message : String(err),
-      });
-      await this.deps.ledger.releaseOrderLock(orderId);
-      await this.deps.orders.markRejected(orderId, this.clock());
-      throw new BinanceError(
-        503,
-        -1001,
-        'Internal error; unable to process your request. Please try again.',
-        err,
-      );
-    }
-    return record;
   }
 
   /** The caller's own order, or -2013 (another user's order is indistinguishable from a missing one). */
@@ -154,41 +119,54 @@ export class OrderService {
     return order;
   }
 
-  async cancel(userId: number, symbol: string, ref: OrderRef): Promise<OrderRecord> {
+  /** Queues a cancel through the outbox; the engine's answer closes the order and releases its funds. */
+  async cancel(userId: number, symbol: string, ref: OrderRef, replay?: ReplayMarker): Promise<OrderRecord> {
     const order = await this.find(userId, symbol, ref);
-    if (!order || !OPEN_STATUSES.has(order.status)) throw unknownOrder();
-    await this.sendCancel(order);
-    return order;
+    if (!order) throw unknownOrder();
+    return this.requestCancel(order, replay);
   }
 
   async cancelAll(userId: number, symbol: string): Promise<OrderRecord[]> {
     this.market(symbol);
     const open = await this.deps.orders.listOpen(userId, symbol);
-    await Promise.all(open.map((o) => this.sendCancel(o)));
-    return open;
+    const cancelled: OrderRecord[] = [];
+    for (const order of open) {
+      try {
+        cancelled.push(await this.requestCancel(order));
+      } catch (err) {
+        if (!(err instanceof BinanceError) || err.code !== -2011) throw err; // closed meanwhile
+      }
+    }
+    return cancelled;
   }
 
-  private async sendCancel(order: OrderRecord): Promise<void> {
-    const message: CommandMessage = {
-      v: 1,
-      cmdId: commandId.cancel(order.orderId),
-      command: {
-        kind: 'cancel',
-        market: order.symbol,
-        orderId: order.orderId,
-        userId: order.userId,
-        ts: this.clock(),
-      },
-    };
+  private async requestCancel(order: OrderRecord, replay?: ReplayMarker): Promise<OrderRecord> {
+    const requested = await this.deps.orders.requestCancel(
+      order.userId,
+      order.orderId,
+      (o): CommandMessage => ({
+        v: 1,
+        cmdId: commandId.cancel(o.orderId),
+        command: { kind: 'cancel', market: o.symbol, orderId: o.orderId, userId: o.userId, ts: this.clock() },
+      }),
+      messageGroupId(order.symbol, order.userId),
+      replay,
+    );
+    if (requested === 'replayed_signature') throw replayed();
+    if (!requested) throw unknownOrder();
+    await this.sendNow(requested.messages);
+    return requested.order;
+  }
+
+  /** The send after commit. A failure is logged, not returned: the order is accepted and the relay delivers. */
+  private async sendNow(messages: OutboxMessage[]): Promise<void> {
     try {
-      await this.deps.queue.send(message, messageGroupId(order.symbol, order.userId));
+      await this.deps.sender.send(messages);
     } catch (err) {
-      throw new BinanceError(
-        503,
-        -1001,
-        'Internal error; unable to process your request. Please try again.',
-        err,
-      );
+      logger.warn('command not sent after commit; the outbox relay will deliver it', {
+        cmdIds: messages.map((m) => m.cmdId),
+        err: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 

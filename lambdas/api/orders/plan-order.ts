@@ -39,6 +39,8 @@ export interface OrderPlan {
   lock: { asset: string; amount: bigint };
 }
 
+export const DEFAULT_STP_MODE: StpMode = 'EXPIRE_MAKER';
+
 /** How far past the best opposite price a protected market order may trade (500 = 5 %). */
 export const MARKET_PROTECTION_BPS = 500n;
 
@@ -83,7 +85,8 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
 
 /**
  * Checks the parameters against the market's filters and works out the engine command and the lock.
- * `bestOpposite` is the best ask (for a BUY) or bid (for a SELL) in ticks, for market-order protection.
+ * `bestOpposite` is the best ask (for a BUY) or bid (for a SELL) in ticks: a MARKET order's reference price
+ * for its NOTIONAL check and, for a BUY, its protection limit.
  */
 export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite?: number): OrderPlan {
   if (!SIDE_SET.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
@@ -92,7 +95,8 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
   const side = params.side as Side;
   const type = params.type as OrderType;
-  const stpMode = (params.selfTradePreventionMode ?? 'NONE') as StpMode;
+  // Binance spot's default: a taker that would trade with the same user's resting order expires that maker.
+  const stpMode = (params.selfTradePreventionMode ?? DEFAULT_STP_MODE) as StpMode;
   if (!STP_SET.has(stpMode))
     throw new BinanceError(400, -1100, "Illegal characters found in parameter 'selfTradePreventionMode'.");
 
@@ -159,6 +163,10 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   if (price !== undefined && quantity !== undefined && price * quantity < minNotional)
     throw filterFailure('NOTIONAL');
   if (quoteQuantity !== undefined && quoteQuantity < minNotional) throw filterFailure('NOTIONAL');
+  // A MARKET order by quantity is checked against NOTIONAL at the reference price (the best opposite
+  // price), as Binance checks it at its average price: refused here, not accepted and expired later.
+  if (type === 'MARKET' && quantity !== undefined && bestOpposite !== undefined && bestOpposite * quantity < minNotional)
+    throw filterFailure('NOTIONAL');
   if (price !== undefined && quantity !== undefined && price * quantity > Number.MAX_SAFE_INTEGER) {
     throw filterFailure('NOTIONAL');
   }

@@ -15,6 +15,8 @@ export interface AuthDeps {
 export interface Caller {
   userId: number;
   apiKey: string;
+  /** With `deferReplay`: the marker the caller must record in its own transaction (orders do). */
+  replay?: { signature: string; expiresAtMs: number };
 }
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
@@ -32,7 +34,17 @@ export function signedPayload(req: Pick<ApiRequest, 'queryString' | 'rawBody'>):
 
 const invalidKey = () => new BinanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.');
 
-export async function authenticate(req: ApiRequest, need: Permission, deps: AuthDeps): Promise<Caller> {
+/**
+ * Checks a SIGNED request. The signature is remembered so the request cannot be replayed; with
+ * `deferReplay` the caller records that marker itself, in the transaction of what the request does
+ * (order placement and cancel: one PostgreSQL transaction, no DynamoDB item on the accept path).
+ */
+export async function authenticate(
+  req: ApiRequest,
+  need: Permission,
+  deps: AuthDeps,
+  opts: { deferReplay?: boolean } = {},
+): Promise<Caller> {
   const apiKey = req.headers['x-mbx-apikey'];
   if (!apiKey) throw new BinanceError(401, -2014, 'API-key format invalid.');
   const p = req.params;
@@ -69,7 +81,9 @@ export async function authenticate(req: ApiRequest, need: Permission, deps: Auth
     throw new BinanceError(400, -1022, 'Signature for this request is not valid.');
   }
   if (!key.permissions.has(need)) throw invalidKey();
-  if (!(await deps.replay.firstUse(p.signature.toLowerCase(), timestamp + recvWindow + 1_000))) {
+  const replay = { signature: p.signature.toLowerCase(), expiresAtMs: timestamp + recvWindow + 1_000 };
+  if (opts.deferReplay) return { userId: key.userId, apiKey, replay };
+  if (!(await deps.replay.firstUse(replay.signature, replay.expiresAtMs))) {
     throw new BinanceError(400, -1022, 'Signature for this request was already used.');
   }
   return { userId: key.userId, apiKey };

@@ -73,6 +73,123 @@ export const MIGRATIONS: string[] = [
   // 2: open orders per user and market counted in the lock transaction (exact MAX_NUM_ORDERS).
   `ALTER TABLE order_locks ADD COLUMN market text NOT NULL DEFAULT '';
    CREATE INDEX order_locks_open_by_user_market ON order_locks (user_id, market) WHERE status = 'open';`,
+  // 3: order pipeline v2 (docs/architecture.md#the-order-pipeline). The accepted order, its engine command
+  // (transactional outbox) and the signature's replay marker commit with the funds lock in one transaction;
+  // the order row is the live order, kept in step with the engine by the data processor.
+  `CREATE SEQUENCE order_ids;
+   SELECT setval('order_ids', greatest(coalesce((SELECT max(order_id) FROM order_locks), 0), 1),
+                 (SELECT count(*) > 0 FROM order_locks));
+   CREATE TABLE orders (
+     order_id bigint PRIMARY KEY,
+     user_id bigint NOT NULL,
+     market text NOT NULL,
+     client_order_id text NOT NULL,
+     side text NOT NULL,
+     type text NOT NULL,
+     time_in_force text NOT NULL,
+     price_ticks bigint NOT NULL,
+     qty_lots bigint NOT NULL,
+     quote_qty bigint NOT NULL,
+     stop_ticks bigint NOT NULL,
+     iceberg_lots bigint NOT NULL,
+     stp_mode text NOT NULL,
+     status text NOT NULL DEFAULT 'NEW',
+     executed_lots bigint NOT NULL DEFAULT 0,
+     cum_quote bigint NOT NULL DEFAULT 0,
+     created_ms bigint NOT NULL,
+     update_ms bigint NOT NULL,
+     working_ms bigint NOT NULL DEFAULT -1,
+     is_working boolean NOT NULL DEFAULT false,
+     lock_asset text NOT NULL,
+     lock_amount numeric(38,0) NOT NULL,
+     last_seq bigint NOT NULL DEFAULT 0
+   );
+   -- Binance: a client order id is unique among the user's open orders in a market.
+   CREATE UNIQUE INDEX orders_open_client_id ON orders (user_id, market, client_order_id)
+     WHERE status IN ('NEW', 'PARTIALLY_FILLED');
+   CREATE INDEX orders_open_by_user ON orders (user_id, market) WHERE status IN ('NEW', 'PARTIALLY_FILLED');
+   -- Engine commands not yet applied: the relay sends them until the data processor sees them applied.
+   CREATE TABLE outbox (
+     id bigserial PRIMARY KEY,
+     cmd_id text NOT NULL UNIQUE,
+     market text NOT NULL,
+     group_id text NOT NULL,
+     body text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+     sends int NOT NULL DEFAULT 0,
+     last_sent_at timestamptz,
+     applied_at timestamptz
+   );
+   CREATE INDEX outbox_unapplied ON outbox (id) WHERE applied_at IS NULL;
+   -- Signatures already used by order requests (replay protection inside the order's own transaction).
+   CREATE TABLE request_signatures (
+     signature text PRIMARY KEY,
+     expires_ms bigint NOT NULL
+   );
+   -- The trade itself, so an order's fills can be answered from the ledger (FULL responses).
+   ALTER TABLE settled_trades
+     ADD COLUMN price_ticks bigint NOT NULL DEFAULT 0,
+     ADD COLUMN qty_lots bigint NOT NULL DEFAULT 0,
+     ADD COLUMN taker_side text NOT NULL DEFAULT '',
+     ADD COLUMN trade_ms bigint NOT NULL DEFAULT 0;
+   CREATE INDEX settled_trades_taker ON settled_trades (taker_order_id);
+   -- Event records the data processor could not settle: kept with the error, alarmed on, replayable.
+   CREATE TABLE quarantined_records (
+     id bigserial PRIMARY KEY,
+     market text NOT NULL,
+     sequence_number text NOT NULL UNIQUE,
+     record text NOT NULL,
+     error text NOT NULL,
+     quarantined_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+     replayed_at timestamptz
+   );
+
+   -- One round trip for the whole accept path: replay marker, open-order cap, funds lock with its ledger
+   -- entries, the order, its outbox row. Checks come before writes, so a refusal changes nothing but the
+   -- replay marker (a refused signed request is not replayable either).
+   CREATE FUNCTION accept_order(
+     p_signature text, p_signature_expires_ms bigint, p_user_id bigint, p_market text, p_max_open int,
+     p_asset text, p_amount numeric, p_order jsonb, p_command jsonb, p_group_id text
+   ) RETURNS TABLE (outcome text, new_order_id bigint, command text)
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     v_account bigint;
+     v_order_id bigint;
+     v_tx bigint;
+     v_body text;
+   BEGIN
+     IF p_signature IS NOT NULL THEN
+       INSERT INTO request_signatures VALUES (p_signature, p_signature_expires_ms) ON CONFLICT DO NOTHING;
+       IF NOT FOUND THEN RETURN QUERY SELECT 'replayed_signature', NULL::bigint, NULL::text; RETURN; END IF;
+     END IF;
+     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
+     IF EXISTS (SELECT 1 FROM orders WHERE user_id = p_user_id AND market = p_market
+                  AND client_order_id = p_order->>'client_order_id' AND status IN ('NEW', 'PARTIALLY_FILLED')) THEN
+       RETURN QUERY SELECT 'duplicate_client_order_id', NULL::bigint, NULL::text; RETURN;
+     END IF;
+     IF (SELECT count(*) FROM order_locks WHERE user_id = p_user_id AND market = p_market AND status = 'open')
+          >= p_max_open THEN
+       RETURN QUERY SELECT 'too_many_open_orders', NULL::bigint, NULL::text; RETURN;
+     END IF;
+     UPDATE accounts SET available = available - p_amount, locked = locked + p_amount
+      WHERE owner = 'user:' || p_user_id AND asset = p_asset AND available >= p_amount
+      RETURNING id INTO v_account;
+     IF v_account IS NULL THEN
+       RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::text; RETURN;
+     END IF;
+     v_order_id := nextval('order_ids');
+     INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'order:' || v_order_id) RETURNING id INTO v_tx;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       VALUES (v_tx, v_account, p_asset, 'available', -p_amount), (v_tx, v_account, p_asset, 'locked', p_amount);
+     INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+       VALUES (v_order_id, p_user_id, p_market, p_asset, p_amount, p_amount);
+     INSERT INTO orders
+       SELECT * FROM jsonb_populate_record(NULL::orders, p_order || jsonb_build_object('order_id', v_order_id));
+     v_body := jsonb_build_object('v', 1, 'cmdId', 'p-' || v_order_id,
+                                  'command', p_command || jsonb_build_object('orderId', v_order_id))::text;
+     INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('p-' || v_order_id, p_market, p_group_id, v_body);
+     RETURN QUERY SELECT 'accepted', v_order_id, v_body;
+   END $$;`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {

@@ -3,7 +3,9 @@
 // connection inside one), touches account rows in account-id order (no deadlocks), and is idempotent by a
 // unique (kind, reference).
 import type { Pool, PoolClient } from 'pg';
-import type { MarketSpec, TradeEvent } from '../../../engine/core/types';
+import type { EngineEvent, MarketSpec, TradeEvent } from '../../../engine/core/types';
+import type { OrderProgress, OrderRecord } from '../stores/orders';
+import { orderFromRow } from './order-repository';
 import { ASSETS } from '../../../lib/markets';
 import {
   EXTERNAL,
@@ -36,6 +38,38 @@ export interface ConservationReport {
 }
 
 class AlreadyApplied extends Error {}
+
+/** A movement the ledger refuses for what it is, not for a passing fault: retrying cannot help. */
+export class UnsettleableError extends Error {}
+
+/** Data (22xxx) and integrity (23xxx) errors and the ledger's own refusals; not connection or server faults. */
+function isUnsettleable(err: unknown): boolean {
+  if (err instanceof UnsettleableError) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** One Kinesis record's worth of settlement (see settleRecords). */
+export interface SettlementItem {
+  /** The record's sequence number: its identity in quarantine. */
+  key: string;
+  market: MarketSpec;
+  events: EngineEvent[];
+  /** Progress of the record's orders (absolute values, seq-guarded). */
+  progress: OrderProgress[];
+  /** Orders whose place the record rejects (their rows may change too). */
+  rejectedPlaces: number[];
+  /** Commands the record shows applied: their outbox rows are done. */
+  cmdIds: string[];
+  /** The record as received, kept if it is quarantined. */
+  raw: string;
+}
+
+export interface SettlementResult {
+  /** Current rows of the orders the batch touched. */
+  orders: OrderRecord[];
+  quarantined: Array<{ key: string; market: string; error: string }>;
+}
 
 /** Funds to lock for a new order, and the open-order cap it must fit under. */
 export interface LockRequest {
@@ -129,53 +163,213 @@ export class LedgerRepository {
   /** Gives back whatever an order still has locked, once; later calls change nothing. */
   async releaseOrderLock(orderId: number): Promise<void> {
     await this.transaction(async (c) => {
-      const lock = await c.query<{ user_id: string; asset: string; remaining: string; status: string }>(
-        'SELECT user_id, asset, remaining, status FROM order_locks WHERE order_id = $1 FOR UPDATE',
-        [orderId],
-      );
-      const row = lock.rows[0];
-      if (!row || row.status !== 'open') throw new AlreadyApplied();
-      const remaining = BigInt(row.remaining);
-      if (remaining > 0n) {
-        await this.record(
-          c,
-          'unlock',
-          `order:${orderId}`,
-          unlockPostings(Number(row.user_id), row.asset, remaining),
-        );
-      }
-      await c.query(
-        "UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = $1",
-        [orderId],
-      );
+      if (!(await this.releaseOn(c, orderId))) throw new AlreadyApplied();
     });
   }
 
   /** Settles one trade once per (market, trade id): funds move, fees go to the fee account, locks shrink. */
   async settleTrade(market: MarketSpec, trade: TradeEvent): Promise<boolean> {
-    const s = tradeSettlement(market, trade);
     return this.transaction(async (c) => {
-      const fresh = await c.query(
-        `INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING`,
-        [market.symbol, trade.tradeId, trade.makerOrderId, trade.takerOrderId],
-      );
-      if (fresh.rowCount !== 1) throw new AlreadyApplied();
-      await this.record(c, 'trade', `${market.symbol}:${trade.tradeId}`, s.postings);
-      for (const [orderId, amount] of [
-        [s.buyerOrderId, s.quote],
-        [s.sellerOrderId, s.base],
-      ] as const) {
-        const shrunk = await c.query(
-          'UPDATE order_locks SET remaining = remaining - $2 WHERE order_id = $1 AND remaining >= $2',
-          [orderId, amount.toString()],
-        );
-        if (shrunk.rowCount !== 1)
-          throw new Error(
-            `order ${orderId} has less locked than trade ${market.symbol}:${trade.tradeId} needs`,
-          );
-      }
+      if (!(await this.settleTradeOn(c, market, trade))) throw new AlreadyApplied();
     });
+  }
+
+  /**
+   * Settles a Kinesis batch in one transaction: per record (a savepoint each) its trades, the locks its
+   * closed or rejected orders release, its orders' progress and the outbox rows of its commands. A record
+   * that cannot be settled (a data or integrity error) is rolled back alone and quarantined with the error;
+   * the records after it go on. Any other error (connection, server) fails the whole batch for a retry.
+   * Returns the current rows of every order touched, for the read models.
+   */
+  async settleRecords(items: SettlementItem[]): Promise<SettlementResult> {
+    const c = await this.pool.connect();
+    const quarantined: SettlementResult['quarantined'] = [];
+    try {
+      await c.query('BEGIN');
+      const touched = new Set<number>();
+      for (const item of items) {
+        await c.query('SAVEPOINT record');
+        try {
+          await this.settleItemOn(c, item);
+          await c.query('RELEASE SAVEPOINT record');
+          for (const p of item.progress) touched.add(p.orderId);
+          for (const id of item.rejectedPlaces) touched.add(id);
+        } catch (err) {
+          await c.query('ROLLBACK TO SAVEPOINT record');
+          if (!isUnsettleable(err)) throw err;
+          const error = err instanceof Error ? err.message : String(err);
+          await c.query(
+            `INSERT INTO quarantined_records (market, sequence_number, record, error) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (sequence_number) DO NOTHING`,
+            [item.market.symbol, item.key, item.raw, error],
+          );
+          quarantined.push({ key: item.key, market: item.market.symbol, error });
+        }
+      }
+      const rows =
+        touched.size === 0
+          ? []
+          : (
+              await c.query<Parameters<typeof orderFromRow>[0]>(
+                'SELECT * FROM orders WHERE order_id = ANY($1::bigint[])',
+                [[...touched]],
+              )
+            ).rows.map(orderFromRow);
+      await c.query('COMMIT');
+      return { orders: rows, quarantined };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Quarantines a record outside a batch (one that could not even be decoded). */
+  async quarantine(key: string, market: string, raw: string, error: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO quarantined_records (market, sequence_number, record, error) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (sequence_number) DO NOTHING`,
+      [market, key, raw, error],
+    );
+  }
+
+  /** Records still quarantined (not replayed), oldest first. */
+  async quarantinedRecords(): Promise<Array<{ id: number; key: string; market: string; record: string; error: string }>> {
+    const res = await this.pool.query<{ id: string; sequence_number: string; market: string; record: string; error: string }>(
+      'SELECT id, sequence_number, market, record, error FROM quarantined_records WHERE replayed_at IS NULL ORDER BY id',
+    );
+    return res.rows.map((r) => ({ id: Number(r.id), key: r.sequence_number, market: r.market, record: r.record, error: r.error }));
+  }
+
+  async markReplayed(id: number): Promise<void> {
+    await this.pool.query('UPDATE quarantined_records SET replayed_at = clock_timestamp() WHERE id = $1', [id]);
+  }
+
+  private async settleItemOn(c: PoolClient, item: SettlementItem): Promise<void> {
+    for (const event of item.events) {
+      switch (event.type) {
+        case 'trade':
+          await this.settleTradeOn(c, item.market, event);
+          break;
+        case 'closed':
+          await this.releaseOn(c, event.orderId);
+          break;
+        case 'rejected':
+          // Only an order the engine never answered before is rejected by this (a duplicate or a stale
+          // redelivery names an order that lives, or lived, under its first answer): it gets REJECTED and
+          // its funds back; otherwise nothing changes.
+          if (event.command === 'place') {
+            const first = await c.query(
+              `UPDATE orders SET status = 'REJECTED', last_seq = $2, update_ms = $3
+                WHERE order_id = $1 AND last_seq = 0`,
+              [event.orderId, event.seq, event.ts],
+            );
+            if (first.rowCount === 1) await this.releaseOn(c, event.orderId);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (item.progress.length > 0)
+      await c.query(
+        `UPDATE orders o SET
+           status = coalesce(u.status, o.status),
+           executed_lots = coalesce(u.executed_lots, o.executed_lots),
+           cum_quote = coalesce(u.cum_quote, o.cum_quote),
+           price_ticks = coalesce(u.price_ticks, o.price_ticks),
+           qty_lots = coalesce(u.qty_lots, o.qty_lots),
+           is_working = coalesce(u.is_working, o.is_working),
+           working_ms = coalesce(u.working_ms, o.working_ms),
+           update_ms = u.update_ms,
+           last_seq = u.seq
+         FROM jsonb_to_recordset($1::jsonb) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
+           executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean,
+           working_ms bigint)
+         WHERE o.order_id = u.order_id AND o.last_seq < u.seq`,
+        [
+          JSON.stringify(
+            item.progress.map((p) => ({
+              order_id: p.orderId,
+              seq: p.seq,
+              update_ms: p.updateTime,
+              status: p.status,
+              executed_lots: p.executedLots,
+              cum_quote: p.cumQuote,
+              price_ticks: p.priceTicks,
+              qty_lots: p.qtyLots,
+              is_working: p.isWorking,
+              working_ms: p.workingTime,
+            })),
+          ),
+        ],
+      );
+    if (item.cmdIds.length > 0)
+      await c.query(
+        'UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY($1::text[]) AND applied_at IS NULL',
+        [item.cmdIds],
+      );
+  }
+
+  /** Releases an open order lock on `c`; false if it was not open. */
+  private async releaseOn(c: PoolClient, orderId: number): Promise<boolean> {
+    const lock = await c.query<{ user_id: string; asset: string; remaining: string; status: string }>(
+      'SELECT user_id, asset, remaining, status FROM order_locks WHERE order_id = $1 FOR UPDATE',
+      [orderId],
+    );
+    const row = lock.rows[0];
+    if (!row || row.status !== 'open') return false;
+    const remaining = BigInt(row.remaining);
+    if (remaining > 0n) {
+      await this.record(
+        c,
+        'unlock',
+        `order:${orderId}`,
+        unlockPostings(Number(row.user_id), row.asset, remaining),
+      );
+    }
+    await c.query(
+      "UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = $1",
+      [orderId],
+    );
+    return true;
+  }
+
+  /** Settles one trade on `c`; false if it was settled before. */
+  private async settleTradeOn(c: PoolClient, market: MarketSpec, trade: TradeEvent): Promise<boolean> {
+    const s = tradeSettlement(market, trade);
+    const fresh = await c.query(
+      `INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id, price_ticks, qty_lots,
+         taker_side, trade_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT DO NOTHING`,
+      [
+        market.symbol,
+        trade.tradeId,
+        trade.makerOrderId,
+        trade.takerOrderId,
+        trade.price,
+        trade.quantity,
+        trade.takerSide,
+        trade.ts,
+      ],
+    );
+    if (fresh.rowCount !== 1) return false;
+    await this.record(c, 'trade', `${market.symbol}:${trade.tradeId}`, s.postings);
+    for (const [orderId, amount] of [
+      [s.buyerOrderId, s.quote],
+      [s.sellerOrderId, s.base],
+    ] as const) {
+      const shrunk = await c.query(
+        'UPDATE order_locks SET remaining = remaining - $2 WHERE order_id = $1 AND remaining >= $2',
+        [orderId, amount.toString()],
+      );
+      if (shrunk.rowCount !== 1)
+        throw new UnsettleableError(
+          `order ${orderId} has less locked than trade ${market.symbol}:${trade.tradeId} needs`,
+        );
+    }
+    return true;
   }
 
   async getBalances(userId: number): Promise<Balance[]> {

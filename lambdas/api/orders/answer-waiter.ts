@@ -1,0 +1,79 @@
+// Waits for the engine's answer to an order (FULL/RESULT responses, cancels) without a polling loop per
+// request: every waiting request of the container is checked by one indexed PostgreSQL query per tick
+// (`orders.last_seq` moves in the data processor's settlement transaction), with the tick growing while
+// nothing is answered. One query per tick serves any number of waiting requests.
+import type { OrderRecord } from '../../shared/stores/orders';
+
+export interface AnsweredOrders {
+  answered(orderIds: number[]): Promise<OrderRecord[]>;
+}
+
+interface Waiter {
+  done: (o: OrderRecord) => boolean;
+  resolve: (o: OrderRecord | undefined) => void;
+  until: number;
+}
+
+export class AnswerWaiter {
+  private readonly waiting = new Map<number, Waiter[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private tickMs: number;
+
+  constructor(
+    private readonly store: AnsweredOrders,
+    private readonly minTickMs = 3,
+    private readonly maxTickMs = 25,
+  ) {
+    this.tickMs = minTickMs;
+  }
+
+  /** The order once `done` holds for it, or undefined after `timeoutMs`. */
+  wait(orderId: number, done: (o: OrderRecord) => boolean, timeoutMs: number): Promise<OrderRecord | undefined> {
+    return new Promise((resolve) => {
+      const list = this.waiting.get(orderId) ?? [];
+      list.push({ done, resolve, until: Date.now() + timeoutMs });
+      this.waiting.set(orderId, list);
+      this.tickMs = this.minTickMs;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.timer || this.waiting.size === 0) return;
+    this.timer = setTimeout(() => void this.tick(), this.tickMs);
+  }
+
+  private async tick(): Promise<void> {
+    let progressed = false;
+    try {
+      const rows = await this.store.answered([...this.waiting.keys()]);
+      for (const order of rows) {
+        const list = this.waiting.get(order.orderId);
+        if (!list) continue;
+        const still = list.filter((w) => {
+          if (!w.done(order)) return true;
+          w.resolve(order);
+          progressed = true;
+          return false;
+        });
+        if (still.length > 0) this.waiting.set(order.orderId, still);
+        else this.waiting.delete(order.orderId);
+      }
+    } catch {
+      // A failed check is retried on the next tick; each request still ends at its own deadline.
+    }
+    const now = Date.now();
+    for (const [orderId, list] of this.waiting) {
+      const still = list.filter((w) => {
+        if (now < w.until) return true;
+        w.resolve(undefined);
+        return false;
+      });
+      if (still.length > 0) this.waiting.set(orderId, still);
+      else this.waiting.delete(orderId);
+    }
+    this.tickMs = progressed ? this.minTickMs : Math.min(this.maxTickMs, Math.ceil(this.tickMs * 1.5));
+    this.timer = undefined;
+    this.schedule();
+  }
+}

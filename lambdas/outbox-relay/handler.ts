@@ -1,0 +1,47 @@
+// Outbox relay (EventBridge schedule, every minute): passes once a second for most of the minute, so a
+// command whose send after commit failed reaches the engine within seconds, not a minute. Publishes the
+// age of the oldest unapplied command (alarm: docs/deploy.md#alarms-and-the-first-thing-to-check).
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { sqsClient } from '../shared/clients';
+import { dbPool } from '../shared/db';
+import { OutboxRelay } from '../shared/outbox/relay';
+import { SqsCommandSender } from '../shared/outbox/sqs-sender';
+import { logger } from '../shared/powertools';
+
+const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'outbox-relay' });
+const PASS_EVERY_MS = 1_000;
+/** Leave the rest of the minute (and the function's timeout) for the last pass and the metric flush. */
+const RUN_FOR_MS = 50_000;
+
+let relay: OutboxRelay | undefined;
+
+export async function runRelay(
+  r: OutboxRelay,
+  runForMs: number,
+  passEveryMs = PASS_EVERY_MS,
+): Promise<{ sent: number; failed: number; oldestUnappliedSeconds: number }> {
+  const until = Date.now() + runForMs;
+  let sent = 0;
+  let failed = 0;
+  let oldest = 0;
+  await r.cleanup();
+  do {
+    const pass = await r.deliverDue();
+    sent += pass.sent;
+    failed += pass.failed;
+    oldest = Math.max(oldest, pass.oldestUnappliedSeconds);
+    if (Date.now() + passEveryMs >= until) break;
+    await new Promise((resolve) => setTimeout(resolve, passEveryMs));
+  } while (Date.now() < until);
+  return { sent, failed, oldestUnappliedSeconds: oldest };
+}
+
+export const handler = async (): Promise<void> => {
+  relay ??= new OutboxRelay(dbPool(), new SqsCommandSender(sqsClient()));
+  const result = await runRelay(relay, RUN_FOR_MS);
+  if (result.sent > 0 || result.failed > 0) logger.warn('outbox relay sent commands the API had not', result);
+  metrics.addMetric('OutboxOldestUnappliedAge', MetricUnit.Seconds, result.oldestUnappliedSeconds);
+  metrics.addMetric('OutboxRelaySent', MetricUnit.Count, result.sent);
+  metrics.addMetric('OutboxRelaySendFailures', MetricUnit.Count, result.failed);
+  metrics.publishStoredMetrics();
+};

@@ -1,0 +1,294 @@
+// Live orders in PostgreSQL, beside the funds they lock (docs/architecture.md#the-order-pipeline). The
+// accept path is one transaction (the `accept_order` function of migration 3): replay marker, open-order
+// cap, funds lock, the order row and its engine command in the outbox. A cancel is one transaction too:
+// ownership check and the cancel command in the outbox. Nothing here releases funds: only the engine's
+// answer does (lambdas/data-processor).
+import type { Pool } from 'pg';
+import type { PlaceCommand } from '../../../engine/core/types';
+import type { CommandMessage } from '../../../engine/service/messages';
+import type { OrderRecord, OrderStatus } from '../stores/orders';
+
+export type AcceptOutcome =
+  | 'accepted'
+  | 'replayed_signature'
+  | 'duplicate_client_order_id'
+  | 'too_many_open_orders'
+  | 'insufficient_balance';
+
+export interface ReplayMarker {
+  signature: string;
+  expiresAtMs: number;
+}
+
+export interface AcceptRequest {
+  /** The order as recorded; `orderId` is allocated in the transaction. */
+  order: Omit<OrderRecord, 'orderId'>;
+  /** The engine command without its order id (set in the transaction). */
+  command: Omit<PlaceCommand, 'orderId'>;
+  groupId: string;
+  maxOpenOrders: number;
+  replay?: ReplayMarker;
+}
+
+export type AcceptResult =
+  | { outcome: 'accepted'; order: OrderRecord; message: OutboxMessage }
+  | { outcome: Exclude<AcceptOutcome, 'accepted'> };
+
+/** A command as it sits in the outbox: what the relay (or the API right after commit) sends to SQS. */
+export interface OutboxMessage {
+  cmdId: string;
+  market: string;
+  groupId: string;
+  body: string;
+}
+
+/** One fill of an order as a taker, from the ledger's settled trades. */
+export interface SettledFill {
+  market: string;
+  tradeId: number;
+  makerOrderId: number;
+  takerOrderId: number;
+  priceTicks: number;
+  qtyLots: number;
+  takerSide: 'BUY' | 'SELL';
+  time: number;
+}
+
+interface OrderRow {
+  order_id: string;
+  user_id: string;
+  market: string;
+  client_order_id: string;
+  side: string;
+  type: string;
+  time_in_force: string;
+  price_ticks: string;
+  qty_lots: string;
+  quote_qty: string;
+  stop_ticks: string;
+  iceberg_lots: string;
+  stp_mode: string;
+  status: string;
+  executed_lots: string;
+  cum_quote: string;
+  created_ms: string;
+  update_ms: string;
+  working_ms: string;
+  is_working: boolean;
+  lock_asset: string;
+  lock_amount: string;
+  last_seq: string;
+}
+
+const OPEN = "status IN ('NEW', 'PARTIALLY_FILLED')";
+
+export function orderFromRow(r: OrderRow): OrderRecord {
+  return {
+    orderId: Number(r.order_id),
+    userId: Number(r.user_id),
+    symbol: r.market,
+    clientOrderId: r.client_order_id,
+    side: r.side as OrderRecord['side'],
+    type: r.type as OrderRecord['type'],
+    timeInForce: r.time_in_force as OrderRecord['timeInForce'],
+    priceTicks: Number(r.price_ticks),
+    qtyLots: Number(r.qty_lots),
+    quoteQty: Number(r.quote_qty),
+    stopTicks: Number(r.stop_ticks),
+    icebergLots: Number(r.iceberg_lots),
+    stpMode: r.stp_mode as OrderRecord['stpMode'],
+    status: r.status as OrderStatus,
+    executedLots: Number(r.executed_lots),
+    cumQuote: Number(r.cum_quote),
+    time: Number(r.created_ms),
+    updateTime: Number(r.update_ms),
+    workingTime: Number(r.working_ms),
+    isWorking: r.is_working,
+    lockAsset: r.lock_asset,
+    lockAmount: String(r.lock_amount),
+    lastSeq: Number(r.last_seq),
+  };
+}
+
+function rowFromOrder(o: Omit<OrderRecord, 'orderId'>): Record<string, unknown> {
+  return {
+    user_id: o.userId,
+    market: o.symbol,
+    client_order_id: o.clientOrderId,
+    side: o.side,
+    type: o.type,
+    time_in_force: o.timeInForce,
+    price_ticks: o.priceTicks,
+    qty_lots: o.qtyLots,
+    quote_qty: o.quoteQty,
+    stop_ticks: o.stopTicks,
+    iceberg_lots: o.icebergLots,
+    stp_mode: o.stpMode,
+    status: o.status,
+    executed_lots: o.executedLots,
+    cum_quote: o.cumQuote,
+    created_ms: o.time,
+    update_ms: o.updateTime,
+    working_ms: o.workingTime,
+    is_working: o.isWorking,
+    lock_asset: o.lockAsset,
+    lock_amount: o.lockAmount,
+    last_seq: o.lastSeq,
+  };
+}
+
+export class OrderRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** The whole accept path in one transaction (one round trip). */
+  async accept(req: AcceptRequest): Promise<AcceptResult> {
+    const { order, command } = req;
+    const res = await this.pool.query<{ outcome: AcceptOutcome; new_order_id: string | null; command: string }>(
+      'SELECT * FROM accept_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [
+        req.replay?.signature ?? null,
+        req.replay?.expiresAtMs ?? 0,
+        order.userId,
+        order.symbol,
+        req.maxOpenOrders,
+        order.lockAsset,
+        order.lockAmount,
+        JSON.stringify(rowFromOrder(order)),
+        JSON.stringify(command),
+        req.groupId,
+      ],
+    );
+    const row = res.rows[0];
+    if (row.outcome !== 'accepted') return { outcome: row.outcome };
+    const orderId = Number(row.new_order_id);
+    return {
+      outcome: 'accepted',
+      order: { ...order, orderId },
+      message: { cmdId: `p-${orderId}`, market: order.symbol, groupId: req.groupId, body: row.command },
+    };
+  }
+
+  /**
+   * Records a cancel command for one of the user's open orders. Returns the order and the messages to send,
+   * in order: the order's own place command first if the engine has not applied it yet (SQS FIFO keeps
+   * a group's messages in send order, and a duplicate place is dropped by its deduplication id), then the
+   * cancel. `undefined` when the user has no such open order.
+   */
+  async requestCancel(
+    userId: number,
+    orderId: number,
+    cancel: (order: OrderRecord) => CommandMessage,
+    groupId: string,
+    replay?: ReplayMarker,
+  ): Promise<{ order: OrderRecord; messages: OutboxMessage[] } | 'replayed_signature' | undefined> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      if (replay) {
+        const fresh = await c.query(
+          'INSERT INTO request_signatures VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [replay.signature, replay.expiresAtMs],
+        );
+        if (fresh.rowCount !== 1) {
+          await c.query('ROLLBACK');
+          return 'replayed_signature';
+        }
+      }
+      const found = await c.query<OrderRow>(
+        `SELECT * FROM orders WHERE order_id = $1 AND user_id = $2 AND ${OPEN} FOR UPDATE`,
+        [orderId, userId],
+      );
+      if (found.rowCount !== 1) {
+        await c.query('COMMIT'); // keeps the replay marker
+        return undefined;
+      }
+      const order = orderFromRow(found.rows[0]);
+      const message = cancel(order);
+      const body = JSON.stringify(message);
+      await c.query(
+        `INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (cmd_id) DO UPDATE SET applied_at = NULL, sends = 0, last_sent_at = NULL`,
+        [message.cmdId, order.symbol, groupId, body],
+      );
+      const pendingPlace = await c.query<{ cmd_id: string; body: string }>(
+        'SELECT cmd_id, body FROM outbox WHERE cmd_id = $1 AND applied_at IS NULL',
+        [`p-${orderId}`],
+      );
+      await c.query('COMMIT');
+      const messages: OutboxMessage[] = pendingPlace.rows.map((r) => ({
+        cmdId: r.cmd_id,
+        market: order.symbol,
+        groupId,
+        body: r.body,
+      }));
+      messages.push({ cmdId: message.cmdId, market: order.symbol, groupId, body });
+      return { order, messages };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async get(orderId: number): Promise<OrderRecord | undefined> {
+    const res = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
+    return res.rows[0] ? orderFromRow(res.rows[0]) : undefined;
+  }
+
+  /** The order with this client order id: the open one if there is one, else the latest. */
+  async getByClientOrderId(userId: number, market: string, clientOrderId: string): Promise<OrderRecord | undefined> {
+    const res = await this.pool.query<OrderRow>(
+      `SELECT * FROM orders WHERE user_id = $1 AND market = $2 AND client_order_id = $3
+        ORDER BY (${OPEN}) DESC, order_id DESC LIMIT 1`,
+      [userId, market, clientOrderId],
+    );
+    return res.rows[0] ? orderFromRow(res.rows[0]) : undefined;
+  }
+
+  /** A user's open orders (strongly consistent: the order is here from the moment it was accepted). */
+  async listOpen(userId: number, market?: string): Promise<OrderRecord[]> {
+    const res = market
+      ? await this.pool.query<OrderRow>(
+          `SELECT * FROM orders WHERE user_id = $1 AND market = $2 AND ${OPEN} ORDER BY order_id`,
+          [userId, market],
+        )
+      : await this.pool.query<OrderRow>(`SELECT * FROM orders WHERE user_id = $1 AND ${OPEN} ORDER BY order_id`, [
+          userId,
+        ]);
+    return res.rows.map(orderFromRow);
+  }
+
+  /** Orders among `orderIds` that the engine has answered (one query for every waiting request). */
+  async answered(orderIds: number[]): Promise<OrderRecord[]> {
+    const res = await this.pool.query<OrderRow>(
+      'SELECT * FROM orders WHERE order_id = ANY($1::bigint[]) AND last_seq > 0',
+      [orderIds],
+    );
+    return res.rows.map(orderFromRow);
+  }
+
+  /** The order's fills as a taker, settled in the ledger. */
+  async takerFills(orderId: number): Promise<SettledFill[]> {
+    const res = await this.pool.query<{
+      market: string;
+      trade_id: string;
+      maker_order_id: string;
+      taker_order_id: string;
+      price_ticks: string;
+      qty_lots: string;
+      taker_side: string;
+      trade_ms: string;
+    }>('SELECT * FROM settled_trades WHERE taker_order_id = $1 ORDER BY trade_id', [orderId]);
+    return res.rows.map((r) => ({
+      market: r.market,
+      tradeId: Number(r.trade_id),
+      makerOrderId: Number(r.maker_order_id),
+      takerOrderId: Number(r.taker_order_id),
+      priceTicks: Number(r.price_ticks),
+      qtyLots: Number(r.qty_lots),
+      takerSide: r.taker_side as 'BUY' | 'SELL',
+      time: Number(r.trade_ms),
+    }));
+  }
+}

@@ -1,0 +1,36 @@
+// The local stand-in for the relay's EventBridge schedule: the same OutboxRelay the Lambda runs, one pass a
+// second, against the local PostgreSQL and SQS stand-ins. Prints one line when it sends what the API had
+// not (a failed send, or a command lost with the in-memory local queue across a restart).
+import { sqsClient } from '../../lambdas/shared/clients';
+import { dbPool } from '../../lambdas/shared/db';
+import { OutboxRelay } from '../../lambdas/shared/outbox/relay';
+import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+
+export function startOutboxRelay(opts: {
+  log: (line: string) => void;
+  everyMs?: number;
+  relay?: OutboxRelay;
+}): { stop(): Promise<void>; pass(): Promise<void> } {
+  const relay = opts.relay ?? new OutboxRelay(dbPool(), new SqsCommandSender(sqsClient()));
+  let running: Promise<void> | undefined;
+  let passes = 0;
+  const pass = async () => {
+    if (passes++ % 60 === 0) await relay.cleanup();
+    const r = await relay.deliverDue();
+    if (r.sent > 0 || r.failed > 0)
+      opts.log(`relay        sent ${r.sent} commands the API had not (${r.failed} failed, retried next pass)`);
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = pass()
+      .catch((err: unknown) => opts.log(`relay        pass failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (running = undefined));
+  }, opts.everyMs ?? 1_000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    pass,
+  };
+}
