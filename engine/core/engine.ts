@@ -10,6 +10,11 @@ import type { Command, EngineEvent, MarketRules } from './types';
 /** How many closed order ids each market remembers to refuse a reused id. */
 export const CLOSED_ID_MEMORY = 100_000;
 
+export interface EngineOptions {
+  /** Closed ids remembered per market (default CLOSED_ID_MEMORY); tests lower it to exercise forgetting. */
+  closedIdMemory?: number;
+}
+
 export interface OrderView {
   orderId: number;
   userId: number;
@@ -27,21 +32,39 @@ export class Registry implements OrderRegistry {
   /** Live orders by id: small (the resting book and pending stops), so lookups stay in cache. */
   private readonly live = new Map<number, Order>();
   /** Recently closed ids, refused if reused; mirrors the ring below. */
-  private readonly closed = new ClosedIdSet(CLOSED_ID_MEMORY);
+  private readonly closed: ClosedIdSet;
   /** Closed ids in closing order, as a ring: the oldest is forgotten when the ring is full. */
-  private readonly ring = new Float64Array(CLOSED_ID_MEMORY);
+  private readonly ring: Float64Array;
   private ringStart = 0;
   private ringSize = 0;
-  /** No known id is larger: a bigger id is new without a lookup (ids usually grow). Not state. */
+  /**
+   * The largest id ever forgotten (evicted from the ring), 0 if none. Ids come from one increasing
+   * sequence, so an id at or below it that is not live may have been answered long ago: it is refused
+   * as stale rather than run as a new order. State: it is in the snapshot.
+   */
+  private forgottenMax = 0;
+  /**
+   * No known id is larger: a bigger id is new without a lookup (ids usually grow). Not state: derived
+   * from the live ids, the ring and forgottenMax (so it never drops below forgottenMax).
+   */
   private maxKnownId = 0;
+
+  constructor(readonly memory: number = CLOSED_ID_MEMORY) {
+    if (!Number.isSafeInteger(memory) || memory < 1)
+      throw new RangeError(`closed-id memory must be a positive integer: ${memory}`);
+    this.closed = new ClosedIdSet(memory);
+    this.ring = new Float64Array(memory);
+  }
 
   get(orderId: number): Order | undefined {
     return this.live.get(orderId);
   }
 
-  isKnown(orderId: number): boolean {
-    if (orderId > this.maxKnownId) return false;
-    return this.live.has(orderId) || this.closed.has(orderId);
+  refusal(orderId: number): 'DUPLICATE_ORDER_ID' | 'STALE_ORDER_ID' | undefined {
+    // The common case: above every id this market has seen or forgotten, so new without a lookup.
+    if (orderId > this.maxKnownId) return undefined;
+    if (this.live.has(orderId) || this.closed.has(orderId)) return 'DUPLICATE_ORDER_ID';
+    return orderId <= this.forgottenMax ? 'STALE_ORDER_ID' : undefined;
   }
 
   add(order: Order): void {
@@ -55,12 +78,15 @@ export class Registry implements OrderRegistry {
   }
 
   rememberClosed(orderId: number): void {
-    if (this.ringSize === CLOSED_ID_MEMORY) {
-      this.closed.delete(this.ring[this.ringStart]);
+    const memory = this.memory;
+    if (this.ringSize === memory) {
+      const forgotten = this.ring[this.ringStart];
+      this.closed.delete(forgotten);
+      if (forgotten > this.forgottenMax) this.forgottenMax = forgotten;
       this.ring[this.ringStart] = orderId;
-      this.ringStart = (this.ringStart + 1) % CLOSED_ID_MEMORY;
+      this.ringStart = (this.ringStart + 1) % memory;
     } else {
-      this.ring[(this.ringStart + this.ringSize) % CLOSED_ID_MEMORY] = orderId;
+      this.ring[(this.ringStart + this.ringSize) % memory] = orderId;
       this.ringSize++;
     }
     this.closed.add(orderId);
@@ -69,8 +95,18 @@ export class Registry implements OrderRegistry {
 
   closedIds(): number[] {
     const out: number[] = new Array(this.ringSize);
-    for (let i = 0; i < this.ringSize; i++) out[i] = this.ring[(this.ringStart + i) % CLOSED_ID_MEMORY];
+    for (let i = 0; i < this.ringSize; i++) out[i] = this.ring[(this.ringStart + i) % this.memory];
     return out;
+  }
+
+  get forgottenMaxOrderId(): number {
+    return this.forgottenMax;
+  }
+
+  /** Restore: raises the watermark (never lowers it), and with it the bound of known ids. */
+  restoreForgottenMax(orderId: number): void {
+    if (orderId > this.forgottenMax) this.forgottenMax = orderId;
+    if (orderId > this.maxKnownId) this.maxKnownId = orderId;
   }
 }
 
@@ -82,8 +118,9 @@ export class MatchingEngine {
 
   // Each market has its own order registry, so a market's state depends only on its own commands:
   // replaying one market's log (one Kinesis partition) reproduces it whatever the other markets did.
-  constructor(markets: MarketRules[]) {
-    for (const rules of markets) this.books.set(rules.symbol, new MarketBook(rules, new Registry()));
+  constructor(markets: MarketRules[], options: EngineOptions = {}) {
+    const memory = options.closedIdMemory ?? CLOSED_ID_MEMORY;
+    for (const rules of markets) this.books.set(rules.symbol, new MarketBook(rules, new Registry(memory)));
   }
 
   private findLive(orderId: number): Order | undefined {
@@ -180,7 +217,8 @@ export class MatchingEngine {
         for (const level of s.bestFirst()) for (let o = level.head; o; o = o.next) orders.push(toTuple(o));
         return orders;
       };
-      markets.push({
+      const registry = book.registry as Registry;
+      const market: MarketSnapshot = {
         rules: { ...book.rules },
         seq: book.seq,
         tradeId: book.tradeId,
@@ -189,19 +227,29 @@ export class MatchingEngine {
         bids: side(book.bids),
         asks: side(book.asks),
         stops: book.stops.map(toTuple),
-        closedOrderIds: (book.registry as Registry).closedIds(),
-      });
+        closedOrderIds: registry.closedIds(),
+      };
+      // Present only once an id has been forgotten, so the snapshot (and hash) of a market that never
+      // forgot one is what it was before the watermark existed.
+      const forgottenMax = registry.forgottenMaxOrderId;
+      if (forgottenMax > 0) market.forgottenMaxOrderId = forgottenMax;
+      markets.push(market);
     }
     return { v: 1, markets };
   }
 
-  static restore(snapshot: EngineSnapshot): MatchingEngine {
+  static restore(snapshot: EngineSnapshot, options: EngineOptions = {}): MatchingEngine {
     if (snapshot.v !== 1) throw new Error(`unsupported engine snapshot version ${String(snapshot.v)}`);
-    const engine = new MatchingEngine(snapshot.markets.map((m) => m.rules));
+    const engine = new MatchingEngine(
+      snapshot.markets.map((m) => m.rules),
+      options,
+    );
     for (const m of snapshot.markets) {
       const book = engine.books.get(m.rules.symbol) as MarketBook;
       const registry = book.registry as Registry;
       for (const id of m.closedOrderIds) registry.rememberClosed(id);
+      // Older snapshots have no watermark: 0, nothing forgotten as far as they can tell.
+      registry.restoreForgottenMax(m.forgottenMaxOrderId ?? 0);
       book.seq = m.seq;
       book.tradeId = m.tradeId;
       book.updateId = m.updateId;
@@ -225,7 +273,10 @@ export class MatchingEngine {
     return engine;
   }
 
-  /** SHA-256 over the canonical snapshot: equal hashes ⇔ equal books, stops, counters and id memory. */
+  /**
+   * SHA-256 over the canonical snapshot: equal hashes ⇔ equal books, stops, counters and id memory
+   * (remembered closed ids and the forgotten-id watermark).
+   */
   stateHash(): string {
     return hashSnapshot(this.snapshot());
   }

@@ -1,4 +1,4 @@
-export { MatchingEngine, hashSnapshot, CLOSED_ID_MEMORY, type OrderView } from './engine';
+export { MatchingEngine, hashSnapshot, CLOSED_ID_MEMORY, type EngineOptions, type OrderView } from './engine';
 export type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
 export * from './types';
 export {

@@ -19,7 +19,11 @@ import type {
 /** A market's live orders by id; closed ids are remembered (bounded) to refuse reuse. */
 export interface OrderRegistry {
   get(orderId: number): Order | undefined;
-  isKnown(orderId: number): boolean;
+  /**
+   * Why a new order may not take this id: DUPLICATE_ORDER_ID if it is live or a remembered closed id,
+   * STALE_ORDER_ID if neither but at or below the largest forgotten id; undefined if it is free.
+   */
+  refusal(orderId: number): 'DUPLICATE_ORDER_ID' | 'STALE_ORDER_ID' | undefined;
   add(order: Order): void;
   close(order: Order): void;
 }
@@ -349,7 +353,9 @@ export class MarketBook {
 
   private validatePlace(cmd: PlaceCommand): RejectReason | undefined {
     const r = this.rules;
-    if (!isPositiveInt(cmd.orderId) || this.registry.isKnown(cmd.orderId)) return 'DUPLICATE_ORDER_ID';
+    if (!isPositiveInt(cmd.orderId)) return 'DUPLICATE_ORDER_ID';
+    const idRefusal = this.registry.refusal(cmd.orderId);
+    if (idRefusal !== undefined) return idRefusal;
     const type = cmd.type;
     if (cmd.side !== 'BUY' && cmd.side !== 'SELL') return 'INVALID_QUANTITY';
     if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_TIME_IN_FORCE';

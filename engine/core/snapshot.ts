@@ -35,6 +35,12 @@ export interface MarketSnapshot {
   stops: OrderTuple[];
   /** Recently closed order ids, oldest first (bounded): a reused id is still refused. */
   closedOrderIds: number[];
+  /**
+   * The largest order id ever forgotten (evicted from the closed ids above): a place naming an id at or
+   * below it that is not live is refused as STALE_ORDER_ID. Written only when positive; absent (older
+   * snapshots, or nothing forgotten yet) means 0.
+   */
+  forgottenMaxOrderId?: number;
 }
 
 export interface EngineSnapshot {

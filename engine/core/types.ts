@@ -94,7 +94,8 @@ export type Command = PlaceCommand | CancelCommand | AmendCommand;
 
 export type RejectReason =
   | 'UNKNOWN_MARKET'
-  | 'DUPLICATE_ORDER_ID'
+  | 'DUPLICATE_ORDER_ID' // the id is live, or closed and still remembered
+  | 'STALE_ORDER_ID' // not live nor remembered, but at or below the largest forgotten id: maybe answered long ago
   | 'UNKNOWN_ORDER'
   | 'NOT_ORDER_OWNER'
   | 'INVALID_PRICE'

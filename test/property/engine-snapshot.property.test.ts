@@ -2,7 +2,7 @@
 // stream can be re-derived from the events (what the engine service's recovery relies on), and a rejected
 // command changes nothing but the sequence number.
 import fc from 'fast-check';
-import { MatchingEngine, type EngineSnapshot } from '../../engine/core';
+import { MatchingEngine, type EngineOptions, type EngineSnapshot } from '../../engine/core';
 import type { Command, EngineEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 
@@ -57,6 +57,25 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
 
 const withoutRejections = (events: EngineEvent[]) => events.filter((e) => e.type !== 'rejected');
 
+/** Runs a flow whole, and split at `split` with a snapshot → JSON → restore in between: same events and hash. */
+function splitRun(seed: number, split: number, options: EngineOptions = {}): EngineEvent[] {
+  const cmds = [...commandFlow(seed, FLOW)];
+  const whole = new MatchingEngine(TEST_MARKETS, options);
+  const all = run(whole, cmds);
+
+  const first = new MatchingEngine(TEST_MARKETS, options);
+  const head = run(first, cmds.slice(0, split));
+  const restored = MatchingEngine.restore(
+    JSON.parse(JSON.stringify(first.snapshot())) as EngineSnapshot,
+    options,
+  );
+  expect(restored.stateHash()).toBe(first.stateHash());
+  const tail = run(restored, cmds.slice(split));
+  expect([...head, ...tail]).toEqual(all);
+  expect(restored.stateHash()).toBe(whole.stateHash());
+  return tail;
+}
+
 describe('engine properties', () => {
   it('snapshot → JSON → restore at any point continues with the same events and hash', () => {
     fc.assert(
@@ -64,23 +83,27 @@ describe('engine properties', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: FLOW }),
         (seed, split) => {
-          const cmds = [...commandFlow(seed, FLOW)];
-          const whole = new MatchingEngine(TEST_MARKETS);
-          const all = run(whole, cmds);
-
-          const first = new MatchingEngine(TEST_MARKETS);
-          const head = run(first, cmds.slice(0, split));
-          const restored = MatchingEngine.restore(
-            JSON.parse(JSON.stringify(first.snapshot())) as EngineSnapshot,
-          );
-          expect(restored.stateHash()).toBe(first.stateHash());
-          const tail = run(restored, cmds.slice(split));
-          expect([...head, ...tail]).toEqual(all);
-          expect(restored.stateHash()).toBe(whole.stateHash());
+          splitRun(seed, split);
         },
       ),
       { numRuns: 25, seed: 20261124 },
     );
+  });
+
+  it('…also when ids are forgotten: the restored engine refuses the same stale ids', () => {
+    let stale = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: FLOW / 2 }),
+        (seed, split) => {
+          const tail = splitRun(seed, split, { closedIdMemory: 20 });
+          stale += tail.filter((e) => e.type === 'rejected' && e.reason === 'STALE_ORDER_ID').length;
+        },
+      ),
+      { numRuns: 25, seed: 20261125 },
+    );
+    expect(stale).toBeGreaterThan(0);
   });
 
   it('re-deriving commands from the events reproduces every event but the rejections', () => {

@@ -1,7 +1,8 @@
 // The optimised engine against the naive reference on seeded random flows: identical events for every
 // command and identical state hashes, with DESIGN §7 invariants 3–5 checked along the way.
-// 200k commands per run; SOAK=1 (npm run test:soak) runs 1M.
-import { MatchingEngine } from '../../engine/core';
+// 200k commands per run; SOAK=1 (npm run test:soak) runs 1M. A second run gives both engines a small
+// closed-id memory, so ids are forgotten all the time and reused ones hit the stale-id watermark.
+import { MatchingEngine, type EngineOptions } from '../../engine/core';
 import type { EngineEvent, TradeEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { ReferenceEngine } from '../support/reference-engine';
@@ -10,6 +11,28 @@ const TOTAL = process.env.SOAK ? 1_000_000 : 200_000;
 // 25k commands per seed keeps the naive reference's books small enough to stay fast; the soak runs more seeds.
 const PER_SEED = 25_000;
 const SEEDS = TOTAL / PER_SEED;
+/** The small-memory run: a quarter of the seeds, each market remembering 300 closed ids. */
+const SMALL_MEMORY: EngineOptions = { closedIdMemory: 300 };
+const SMALL_MEMORY_SEEDS = SEEDS / 4;
+
+/** Every path the default run must exercise: stops, STP, FOK/IOC expiries, both kinds of amend, rejections. */
+const PATHS = [
+  'triggered',
+  'closed:FILLED',
+  'closed:CANCELED',
+  'closed:IOC',
+  'closed:FOK',
+  'closed:STP_MAKER',
+  'closed:STP_TAKER',
+  'amended:true',
+  'amended:false',
+  'rejected:DUPLICATE_ORDER_ID',
+  'rejected:WOULD_TAKE',
+  'rejected:INVALID_STOP_PRICE',
+  'rejected:NOT_ORDER_OWNER',
+  'rejected:UNKNOWN_MARKET',
+  'depth',
+];
 
 interface Tracked {
   side: 'BUY' | 'SELL';
@@ -91,67 +114,63 @@ function checkLevels(engine: MatchingEngine): void {
   }
 }
 
+/** Both engines on one seeded flow: identical events and state hashes; `mustSee` paths all taken. */
+function compare(seed: number, options: EngineOptions, mustSee: string[]): void {
+  const engine = new MatchingEngine(TEST_MARKETS, options);
+  const reference = new ReferenceEngine(TEST_MARKETS, options);
+  const checker = new InvariantChecker();
+  const fast: EngineEvent[] = [];
+  const slow: EngineEvent[] = [];
+  let i = 0;
+  let trades = 0;
+  const seen = new Set<string>();
+  for (const cmd of commandFlow(seed, PER_SEED)) {
+    fast.length = 0;
+    slow.length = 0;
+    engine.apply(cmd, fast);
+    reference.apply(cmd, slow);
+    if (fast.length !== slow.length || JSON.stringify(fast) !== JSON.stringify(slow)) {
+      expect({ command: i, cmd, events: fast }).toEqual({ command: i, cmd, events: slow });
+    }
+    checker.check(engine, fast);
+    for (const e of fast) {
+      if (e.type === 'trade') trades++;
+      seen.add(
+        e.type === 'closed'
+          ? `closed:${e.reason}`
+          : e.type === 'rejected'
+            ? `rejected:${e.reason}`
+            : e.type === 'amended'
+              ? `amended:${e.keptPriority}`
+              : e.type,
+      );
+    }
+    if (++i % 5_000 === 0) {
+      checkLevels(engine);
+      expect(engine.stateHash()).toBe(reference.stateHash());
+    }
+  }
+  expect(engine.stateHash()).toBe(reference.stateHash());
+  // The flow must actually exercise matching, not only resting orders…
+  expect(trades).toBeGreaterThan(PER_SEED / 20);
+  // …and every path asked for.
+  for (const kind of mustSee) expect([kind, seen.has(kind)]).toEqual([kind, true]);
+}
+
 describe(`engine vs reference (${TOTAL.toLocaleString('en')} commands)`, () => {
   for (let s = 0; s < SEEDS; s++) {
     const seed = 1000 + s;
     it(`seed ${seed}: identical events and state hash, invariants hold`, () => {
-      const engine = new MatchingEngine(TEST_MARKETS);
-      const reference = new ReferenceEngine(TEST_MARKETS);
-      const checker = new InvariantChecker();
-      const fast: EngineEvent[] = [];
-      const slow: EngineEvent[] = [];
-      let i = 0;
-      let trades = 0;
-      const seen = new Set<string>();
-      for (const cmd of commandFlow(seed, PER_SEED)) {
-        fast.length = 0;
-        slow.length = 0;
-        engine.apply(cmd, fast);
-        reference.apply(cmd, slow);
-        if (fast.length !== slow.length || JSON.stringify(fast) !== JSON.stringify(slow)) {
-          expect({ command: i, cmd, events: fast }).toEqual({ command: i, cmd, events: slow });
-        }
-        checker.check(engine, fast);
-        for (const e of fast) {
-          if (e.type === 'trade') trades++;
-          seen.add(
-            e.type === 'closed'
-              ? `closed:${e.reason}`
-              : e.type === 'rejected'
-                ? `rejected:${e.reason}`
-                : e.type === 'amended'
-                  ? `amended:${e.keptPriority}`
-                  : e.type,
-          );
-        }
-        if (++i % 5_000 === 0) {
-          checkLevels(engine);
-          expect(engine.stateHash()).toBe(reference.stateHash());
-        }
-      }
-      expect(engine.stateHash()).toBe(reference.stateHash());
-      // The flow must actually exercise matching, not only resting orders.
-      expect(trades).toBeGreaterThan(PER_SEED / 20);
-      // …and every path: stops, STP, FOK/IOC expiries, both kinds of amend, rejections.
-      for (const kind of [
-        'triggered',
-        'closed:FILLED',
-        'closed:CANCELED',
-        'closed:IOC',
-        'closed:FOK',
-        'closed:STP_MAKER',
-        'closed:STP_TAKER',
-        'amended:true',
-        'amended:false',
-        'rejected:DUPLICATE_ORDER_ID',
-        'rejected:WOULD_TAKE',
-        'rejected:INVALID_STOP_PRICE',
-        'rejected:NOT_ORDER_OWNER',
-        'rejected:UNKNOWN_MARKET',
-        'depth',
-      ]) {
-        expect([kind, seen.has(kind)]).toEqual([kind, true]);
-      }
+      compare(seed, {}, PATHS);
+    });
+  }
+});
+
+describe(`engine vs reference, ${String(SMALL_MEMORY.closedIdMemory)} closed ids remembered`, () => {
+  for (let s = 0; s < SMALL_MEMORY_SEEDS; s++) {
+    const seed = 5000 + s;
+    it(`seed ${seed}: identical events and state hash, stale ids refused alike`, () => {
+      compare(seed, SMALL_MEMORY, [...PATHS, 'rejected:STALE_ORDER_ID']);
     });
   }
 });

@@ -2,7 +2,13 @@
 // not speed. Resting orders live in one flat array per market; "the best maker" is found by sorting;
 // depth updates are the diff of the full depth before and after a command. The optimised engine must
 // produce identical events and an identical canonical snapshot (hence state hash).
-import { hashSnapshot, type EngineSnapshot, type MarketSnapshot, type OrderTuple } from '../../engine/core';
+import {
+  hashSnapshot,
+  type EngineOptions,
+  type EngineSnapshot,
+  type MarketSnapshot,
+  type OrderTuple,
+} from '../../engine/core';
 import type {
   CloseReason,
   Command,
@@ -16,6 +22,7 @@ import type {
   TimeInForce,
 } from '../../engine/core/types';
 
+/** Closed ids remembered per market unless the options say otherwise (the engine's CLOSED_ID_MEMORY). */
 const CLOSED_MEMORY = 100_000;
 const MAX = Number.MAX_SAFE_INTEGER;
 const STOPS = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
@@ -53,14 +60,18 @@ interface RMarket {
   resting: ROrder[];
   stops: ROrder[];
   closed: number[];
+  /** The largest id that fell out of `closed`: a new order may not take an id at or below it. */
+  forgottenMax: number;
   nextPrio: number;
 }
 
 export class ReferenceEngine {
   private readonly markets = new Map<string, RMarket>();
   private ts = 0;
+  private readonly closedMemory: number;
 
-  constructor(rules: MarketRules[]) {
+  constructor(rules: MarketRules[], options: EngineOptions = {}) {
+    this.closedMemory = options.closedIdMemory ?? CLOSED_MEMORY;
     for (const r of rules) {
       this.markets.set(r.symbol, {
         rules: r,
@@ -71,6 +82,7 @@ export class ReferenceEngine {
         resting: [],
         stops: [],
         closed: [],
+        forgottenMax: 0,
         nextPrio: 0,
       });
     }
@@ -393,6 +405,7 @@ export class ReferenceEngine {
       m.stops.some((x) => x.orderId === c.orderId) ||
       m.closed.includes(c.orderId);
     if (!posInt(c.orderId) || known) return 'DUPLICATE_ORDER_ID';
+    if (c.orderId <= m.forgottenMax) return 'STALE_ORDER_ID';
     if (c.side !== 'BUY' && c.side !== 'SELL') return 'INVALID_QUANTITY';
     if (
       c.stpMode !== undefined &&
@@ -470,7 +483,8 @@ export class ReferenceEngine {
 
   private close(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
     m.closed.push(o.orderId);
-    if (m.closed.length > CLOSED_MEMORY) m.closed.shift();
+    if (m.closed.length > this.closedMemory)
+      m.forgottenMax = Math.max(m.forgottenMax, m.closed.shift() as number);
     out.push({
       type: 'closed',
       market: m.rules.symbol,
@@ -548,7 +562,7 @@ export class ReferenceEngine {
             a.price !== b.price ? (s === 'BUY' ? b.price - a.price : a.price - b.price) : a.prio - b.prio,
           )
           .map(tuple);
-      return {
+      const snap: MarketSnapshot = {
         rules: { ...m.rules },
         seq: m.seq,
         tradeId: m.tradeId,
@@ -559,6 +573,8 @@ export class ReferenceEngine {
         stops: m.stops.map(tuple),
         closedOrderIds: [...m.closed],
       };
+      if (m.forgottenMax > 0) snap.forgottenMaxOrderId = m.forgottenMax;
+      return snap;
     });
     return { v: 1, markets };
   }
