@@ -8,10 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Pool } from 'pg';
-import { dynamoClient } from '../../lambdas/shared/clients';
-import { TABLES } from '../../lib/resources';
+import { CostCounter } from './request-counter';
 import { startLocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
@@ -33,6 +31,10 @@ interface StepResult {
   acceptedPerSec: number;
   acceptP50ms: number;
   acceptP99ms: number;
+  fullP50ms: number;
+  fullP99ms: number;
+  /** Requests (and items) per accepted order, counted in the process that runs the API and processor. */
+  perOrder?: Record<string, number>;
   settleP50ms: number;
   settleP99ms: number;
   lost: number;
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
   const ex = await startLocalExchange({
     dataDir: mkdtempSync(join(tmpdir(), 'cirrus-bench-')),
     fresh: true,
-    inMemory: true,
+    // DynamoDB Local and kinesalite on disk, as `npm start` runs them (BENCH_IN_MEMORY=1 for in-memory).
+    inMemory: process.env.BENCH_IN_MEMORY === '1',
     restPort: 0,
     demoUsers: false,
     databaseUrl: realPg?.url,
@@ -67,14 +70,16 @@ async function main(): Promise<void> {
   for (const rate of RATES) results.push(await runStep(api, traders, rate, databaseUrl));
 
   console.log(
-    '\n| target orders/s | sent | accepted/s | rejected | errors | accept p50 ms | accept p99 ms | order→settled p50 ms | order→settled p99 ms | lost |',
+    '\n| target orders/s | sent | accepted/s | rejected | errors | ACK p50 ms | ACK p99 ms | FULL p50 ms | FULL p99 ms | order→settled p50 ms | order→settled p99 ms | lost |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
-      `| ${r.rate} | ${r.sent} | ${r.acceptedPerSec.toFixed(0)} | ${r.rejected} | ${r.errors} | ${r.acceptP50ms.toFixed(1)} | ${r.acceptP99ms.toFixed(1)} | ${r.settleP50ms.toFixed(1)} | ${r.settleP99ms.toFixed(1)} | ${r.lost} |`,
+      `| ${r.rate} | ${r.sent} | ${r.acceptedPerSec.toFixed(0)} | ${r.rejected} | ${r.errors} | ${r.acceptP50ms.toFixed(1)} | ${r.acceptP99ms.toFixed(1)} | ${r.fullP50ms.toFixed(1)} | ${r.fullP99ms.toFixed(1)} | ${r.settleP50ms.toFixed(1)} | ${r.settleP99ms.toFixed(1)} | ${r.lost} |`,
     );
   }
+  console.log('\nPer accepted order (API, relay and data processor; engine-side SQS receives/deletes not counted):');
+  for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
   await checkConservation(databaseUrl);
   await ex.stop();
   await realPg?.stop();
@@ -92,24 +97,13 @@ async function main(): Promise<void> {
   );
 }
 
-/** Accepted orders whose item in the order view has not yet received an engine event. */
-async function ordersNotYetProcessed(ids: Set<number>): Promise<number> {
-  let pending = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new ScanCommand({
-        TableName: process.env[TABLES.orders.envVar],
-        FilterExpression: 'begins_with(pk, :o) AND lastSeq = :zero',
-        ExpressionAttributeValues: { ':o': 'O#', ':zero': 0 },
-        ProjectionExpression: 'orderId',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) if (ids.has(item.orderId as number)) pending++;
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return pending;
+/** Accepted orders the engine has not answered yet (their live row in PostgreSQL has no engine seq). */
+async function ordersNotYetProcessed(pool: Pool, ids: number[]): Promise<number> {
+  const res = await pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM orders WHERE order_id = ANY($1::bigint[]) AND last_seq = 0',
+    [ids],
+  );
+  return Number(res.rows[0].n);
 }
 
 async function runStep(
@@ -125,6 +119,11 @@ async function runStep(
     highestTrackableValue: 120_000_000,
     numberOfSignificantValueDigits: 3,
   });
+  const full = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const sentAt = new Map<number, number>(); // orderId → scheduled send time (ms, performance clock origin)
   let sent = 0;
   let accepted = 0;
@@ -136,6 +135,7 @@ async function runStep(
   const start = performance.now();
   const startWall = Date.now();
   const stepStartId = { min: Number.MAX_SAFE_INTEGER };
+  const costs = CostCounter.start();
 
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / rate;
@@ -156,13 +156,14 @@ async function runStep(
           timeInForce: i % 5 === 0 ? 'IOC' : 'GTC',
           quantity: '0.01',
           price: price.toFixed(2),
-          newOrderRespType: 'ACK',
+          // One order in four waits for the engine's answer (FULL, as ccxt asks by default).
+          newOrderRespType: i % 4 === 3 ? 'FULL' : 'ACK',
           newClientOrderId: `b${label}-${i}`,
         })
         .then(
           (res) => {
             const latencyUs = Math.max(1, Math.round((performance.now() - scheduled) * 1000));
-            accept.recordValue(latencyUs);
+            (i % 4 === 3 ? full : accept).recordValue(latencyUs);
             if (res.status === 200) {
               accepted++;
               sentAt.set(res.body.orderId, startWall + (scheduled - start));
@@ -185,6 +186,7 @@ async function runStep(
   // Reconcile: every accepted order reached the engine (its lock row shows a final or open engine state)
   // and every trade of these orders is settled; settlement latency from the ledger's own timestamps.
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('connect', (c) => CostCounter.exclude(c));
   let lost = 0;
   const settle = hdr.build({
     lowestDiscernibleValue: 1,
@@ -196,7 +198,7 @@ async function runStep(
     // Every accepted order must show the engine's answer in the order view (lastSeq > 0): lost = 0.
     await eventually(
       async () => {
-        lost = await ordersNotYetProcessed(new Set(ids));
+        lost = await ordersNotYetProcessed(pool, ids);
         if (lost > 0) throw new Error(`${lost} orders not yet processed`);
       },
       120_000,
@@ -224,10 +226,13 @@ async function runStep(
     acceptedPerSec: accepted / elapsed,
     acceptP50ms: accept.getValueAtPercentile(50) / 1000,
     acceptP99ms: accept.getValueAtPercentile(99) / 1000,
+    fullP50ms: full.getValueAtPercentile(50) / 1000,
+    fullP99ms: full.getValueAtPercentile(99) / 1000,
     settleP50ms: settle.totalCount ? settle.getValueAtPercentile(50) / 1000 : NaN,
     settleP99ms: settle.totalCount ? settle.getValueAtPercentile(99) / 1000 : NaN,
     lost,
   };
+  result.perOrder = costs.perOrder(accepted);
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
 }

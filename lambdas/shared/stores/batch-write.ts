@@ -1,5 +1,6 @@
-// BatchWriteItem for any number of requests: chunks of 25 (the API's limit), and the items DynamoDB leaves
-// unprocessed under load sent again with a capped exponential backoff.
+// BatchWriteItem for any number of requests: chunks of 25 (the API's limit), one request per key (a batch
+// naming a key twice is refused whole; the later write wins, as it would have sequentially), and the items
+// DynamoDB leaves unprocessed under load sent again with a capped exponential backoff.
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 type WriteRequest = NonNullable<
@@ -14,6 +15,7 @@ export async function batchWriteAll(
   opts: { maxAttempts?: number } = {},
 ): Promise<void> {
   const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;
+  requests = lastPerKey(requests);
   for (let i = 0; i < requests.length; i += 25) {
     let pending = requests.slice(i, i + 25);
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -23,4 +25,15 @@ export async function batchWriteAll(
       pending = out.UnprocessedItems?.[table] ?? [];
     }
   }
+}
+
+/** Keeps the last request per (pk, sk): the tables written in batches all key on those two attributes. */
+function lastPerKey(requests: WriteRequest[]): WriteRequest[] {
+  const byKey = new Map<string, WriteRequest>();
+  for (const r of requests) {
+    const key = (r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {}) as Record<string, unknown>;
+    byKey.delete(`${String(key.pk)}|${String(key.sk)}`);
+    byKey.set(`${String(key.pk)}|${String(key.sk)}`, r);
+  }
+  return byKey.size === requests.length ? requests : [...byKey.values()];
 }

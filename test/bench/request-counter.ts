@@ -1,0 +1,85 @@
+// Counts what the order pipeline asks of each service, per accepted order, in the process that runs the
+// API handlers, the outbox relay and the data processor (the local exchange of the bench): DynamoDB
+// requests and items written (SDK middleware on the shared client), SQS sends, Kinesis records read by the
+// processor, and PostgreSQL transactions (an explicit BEGIN, or a statement outside one).
+import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { Client } from 'pg';
+import { dynamoClient, sqsClient } from '../../lambdas/shared/clients';
+
+const counts: Record<string, number> = {};
+const add = (name: string, n = 1) => (counts[name] = (counts[name] ?? 0) + n);
+let installed = false;
+const excluded = new WeakSet<object>();
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  dynamoClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      add(`dynamodb.${context.commandName?.replace(/Command$/, '')}`);
+      const input = args.input as { RequestItems?: Record<string, unknown[]>; TransactItems?: unknown[] };
+      const items =
+        context.commandName === 'BatchWriteItemCommand'
+          ? Object.values(input.RequestItems ?? {}).reduce((n, l) => n + l.length, 0)
+          : context.commandName === 'TransactWriteItemsCommand'
+            ? (input.TransactItems?.length ?? 0)
+            : /^(Put|Update|Delete)Item/.test(context.commandName ?? '')
+              ? 1
+              : 0;
+      add('dynamodb.itemsWritten', items);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCounter' },
+  );
+  sqsClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      add(`sqs.${context.commandName?.replace(/Command$/, '')}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCounter' },
+  );
+  const kinesisSend = KinesisClient.prototype.send;
+  KinesisClient.prototype.send = async function (this: KinesisClient, command: unknown, ...rest: unknown[]) {
+    const out = await (kinesisSend as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+    if (command instanceof GetRecordsCommand) add('kinesis.recordsRead', (out as { Records?: unknown[] }).Records?.length ?? 0);
+    return out;
+  } as typeof kinesisSend;
+  const query = Client.prototype.query;
+  const inTx = new WeakSet<object>();
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    if (excluded.has(this)) return (query as (...a: unknown[]) => unknown).apply(this, args);
+    const first = args[0] as string | { text?: string };
+    const text = (typeof first === 'string' ? first : (first?.text ?? '')).trim().toUpperCase();
+    if (text.startsWith('BEGIN')) {
+      inTx.add(this);
+      add('postgres.transactions');
+    } else if (text.startsWith('COMMIT') || text.startsWith('ROLLBACK')) inTx.delete(this);
+    else if (!inTx.has(this)) add('postgres.transactions');
+    if (text.startsWith('SELECT * FROM ACCEPT_ORDER')) add('postgres.acceptTransactions');
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+}
+
+export class CostCounter {
+  private constructor(private readonly before: Record<string, number>) {}
+
+  /** The bench's own connections (reconciliation) are not the pipeline's. */
+  static exclude(client: object): void {
+    excluded.add(client);
+  }
+
+  static start(): CostCounter {
+    install();
+    return new CostCounter({ ...counts });
+  }
+
+  /** The counts since start, divided by `orders` (two decimals). */
+  perOrder(orders: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(counts)) {
+      const d = v - (this.before[k] ?? 0);
+      if (d > 0 && orders > 0) out[k] = Math.round((d / orders) * 100) / 100;
+    }
+    return out;
+  }
+}
