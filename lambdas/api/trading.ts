@@ -54,10 +54,7 @@ const WAIT_FOR_ENGINE_MS = 3_000;
 const engineAnswered = (o: OrderRecord) => o.lastSeq > 0;
 const closed = (o: OrderRecord) => !OPEN_STATUSES.has(o.status);
 
-async function waitForEngine(
-  order: OrderRecord,
-  done: (o: OrderRecord) => boolean,
-): Promise<OrderRecord> {
+async function waitForEngine(order: OrderRecord, done: (o: OrderRecord) => boolean): Promise<OrderRecord> {
   if (done(order)) return order;
   return (await apiContext().answers.wait(order.orderId, done, WAIT_FOR_ENGINE_MS)) ?? order;
 }

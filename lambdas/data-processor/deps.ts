@@ -12,7 +12,10 @@ import type { UndecodableRecord } from './handler';
 import { applyMarketData } from './market-data-view';
 import type { ProcessorDeps } from './process-record';
 
-type Deps = ProcessorDeps & { quarantineUndecodable(r: UndecodableRecord): Promise<void> };
+type Deps = ProcessorDeps & {
+  quarantineUndecodable(r: UndecodableRecord): Promise<void>;
+  ledger: LedgerRepository;
+};
 let deps: Deps | undefined;
 
 export async function processorDeps(): Promise<Deps> {
@@ -32,6 +35,7 @@ export async function processorDeps(): Promise<Deps> {
     userTrades: new UserTradeStore(db, requiredEnv(TABLES.trades.envVar)),
     marketData: { apply: (records) => applyMarketData(marketData, records) },
     userTradesOf,
+    ledger,
     quarantineUndecodable: (r) => ledger.quarantine(r.key, '?', r.raw, r.error),
   };
   return deps;

@@ -8,6 +8,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { decodeRecord } from '../../engine/service/messages';
 import { logger } from '../shared/powertools';
 import { processorDeps } from './deps';
+import { replayQuarantined } from './replay-quarantined';
 import { processEventRecords, type ProcessorDeps, type ReceivedRecord } from './process-record';
 
 const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'data-processor' });
@@ -32,18 +33,26 @@ export async function processKinesisBatch(
       const key = item.kinesis.sequenceNumber;
       try {
         const record = decodeRecord(Buffer.from(raw));
-        if (!deps.markets.has(record.market)) throw new Error(`event record for unknown market ${record.market}`);
+        if (!deps.markets.has(record.market))
+          throw new Error(`event record for unknown market ${record.market}`);
         received.push({ key, record, raw });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         await deps.quarantineUndecodable({ key, raw, error });
-        logger.error('event record quarantined: not a record this processor can settle', { sequenceNumber: key, error });
+        logger.error('event record quarantined: not a record this processor can settle', {
+          sequenceNumber: key,
+          error,
+        });
         quarantined++;
       }
     }
     const outcome = await processEventRecords(received, deps);
     for (const q of outcome.quarantined)
-      logger.error('event record quarantined: the ledger refused it', { sequenceNumber: q.key, market: q.market, error: q.error });
+      logger.error('event record quarantined: the ledger refused it', {
+        sequenceNumber: q.key,
+        market: q.market,
+        error: q.error,
+      });
     quarantined += outcome.quarantined.length;
     return { batchItemFailures: [], quarantined };
   } catch (err) {
@@ -55,11 +64,24 @@ export async function processKinesisBatch(
   }
 }
 
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-  const { batchItemFailures, quarantined } = await processKinesisBatch(event, await processorDeps());
+/** Kinesis batches; or, invoked by an operator with `{"replayQuarantined": true}`, the quarantine replay. */
+export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse>;
+export async function handler(event: { replayQuarantined: true }): Promise<ReplayResult>;
+export async function handler(
+  event: KinesisStreamEvent | { replayQuarantined: true },
+): Promise<KinesisStreamBatchResponse | ReplayResult> {
+  const deps = await processorDeps();
+  if ('replayQuarantined' in event) {
+    const result = await replayQuarantined(deps.ledger, deps);
+    logger.info('quarantined records replayed', result);
+    return result;
+  }
+  const { batchItemFailures, quarantined } = await processKinesisBatch(event, deps);
   if (quarantined > 0 && process.env.AWS_LAMBDA_FUNCTION_NAME) {
     metrics.addMetric('QuarantinedRecords', MetricUnit.Count, quarantined);
     metrics.publishStoredMetrics();
   }
   return { batchItemFailures };
-};
+}
+
+type ReplayResult = Awaited<ReturnType<typeof replayQuarantined>>;

@@ -44,14 +44,19 @@ export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementI
     market: spec,
     events,
     progress: orderProgressFromEvents(events),
-    rejectedPlaces: events.flatMap((e) => (e.type === 'rejected' && e.command === 'place' ? [e.orderId] : [])),
+    rejectedPlaces: events.flatMap((e) =>
+      e.type === 'rejected' && e.command === 'place' ? [e.orderId] : [],
+    ),
     cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),
     raw: r.raw,
   };
 }
 
 /** Settles the batch, then writes the read models of what settled. Throws if a step must be retried. */
-export async function processEventRecords(records: ReceivedRecord[], deps: ProcessorDeps): Promise<BatchOutcome> {
+export async function processEventRecords(
+  records: ReceivedRecord[],
+  deps: ProcessorDeps,
+): Promise<BatchOutcome> {
   const items = records.map((r) => {
     const spec = deps.markets.get(r.record.market);
     // An unknown market is the record's own fault: the ledger quarantines it like any unsettleable record.
@@ -65,7 +70,9 @@ export async function processEventRecords(records: ReceivedRecord[], deps: Proce
   // Fills before order state, as readers expect: once an order shows a fill, its trade is readable.
   const fills = settled.flatMap((rec) => {
     const spec = deps.markets.get(rec.market) as MarketSpec;
-    return rec.events.filter((e): e is TradeEvent => e.type === 'trade').flatMap((t) => deps.userTradesOf(spec, t));
+    return rec.events
+      .filter((e): e is TradeEvent => e.type === 'trade')
+      .flatMap((t) => deps.userTradesOf(spec, t));
   });
   if (fills.length > 0) await deps.userTrades.putAll(fills);
   if (result.orders.length > 0) await deps.orderHistory.putAll(result.orders);

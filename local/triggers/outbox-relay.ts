@@ -18,12 +18,16 @@ export function startOutboxRelay(opts: {
     if (passes++ % 60 === 0) await relay.cleanup();
     const r = await relay.deliverDue();
     if (r.sent > 0 || r.failed > 0)
-      opts.log(`relay        sent ${r.sent} commands the API had not (${r.failed} failed, retried next pass)`);
+      opts.log(
+        `relay        sent ${r.sent} commands the API had not (${r.failed} failed, retried next pass)`,
+      );
   };
   const timer = setInterval(() => {
     if (running) return;
     running = pass()
-      .catch((err: unknown) => opts.log(`relay        pass failed: ${err instanceof Error ? err.message : String(err)}`))
+      .catch((err: unknown) =>
+        opts.log(`relay        pass failed: ${err instanceof Error ? err.message : String(err)}`),
+      )
       .finally(() => (running = undefined));
   }, opts.everyMs ?? 1_000);
   return {

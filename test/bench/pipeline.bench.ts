@@ -78,7 +78,9 @@ async function main(): Promise<void> {
       `| ${r.rate} | ${r.sent} | ${r.acceptedPerSec.toFixed(0)} | ${r.rejected} | ${r.errors} | ${r.acceptP50ms.toFixed(1)} | ${r.acceptP99ms.toFixed(1)} | ${r.fullP50ms.toFixed(1)} | ${r.fullP99ms.toFixed(1)} | ${r.settleP50ms.toFixed(1)} | ${r.settleP99ms.toFixed(1)} | ${r.lost} |`,
     );
   }
-  console.log('\nPer accepted order (API, relay and data processor; engine-side SQS receives/deletes not counted):');
+  console.log(
+    '\nPer accepted order (API, relay and data processor; engine-side SQS receives/deletes not counted):',
+  );
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
   await checkConservation(databaseUrl);
   await ex.stop();

@@ -185,7 +185,11 @@ describe('pipeline faults', () => {
       expect((await lockOf(orderId)).status).toBe('closed');
     }, 30_000);
     // The relay sends it once more with no grace at all: recognised, not applied twice.
-    await new OutboxRelay(dbPool(), realSender(), { graceMs: 0, resendAfterMs: 0, batchSize: 100 }).deliverDue();
+    await new OutboxRelay(dbPool(), realSender(), {
+      graceMs: 0,
+      resendAfterMs: 0,
+      batchSize: 100,
+    }).deliverDue();
     expect(await placesOf(orderId)).toHaveLength(1);
     await eventually(() => checkConservation(pg.url));
   };
@@ -237,7 +241,12 @@ describe('pipeline faults', () => {
       const message = got.Messages?.find((m) => m.Body?.includes(`"p-${order.orderId}"`));
       expect(message).toBeDefined();
       await realSender().send([
-        { cmdId: `p-${order.orderId}`, market: 'BTCUSDT', groupId: `BTCUSDT-${bobId % 16}`, body: message!.Body! },
+        {
+          cmdId: `p-${order.orderId}`,
+          market: 'BTCUSDT',
+          groupId: `BTCUSDT-${bobId % 16}`,
+          body: message!.Body!,
+        },
       ]);
       await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message!.ReceiptHandle }));
       await answeredOnce(order.orderId);

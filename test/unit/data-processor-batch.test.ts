@@ -49,7 +49,9 @@ function batch(records: EventRecord[]): KinesisStreamEvent {
   };
 }
 
-function fakeDeps(opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean; marketDataFails?: boolean } = {}) {
+function fakeDeps(
+  opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean; marketDataFails?: boolean } = {},
+) {
   const settled: number[] = [];
   const marketData: EventRecord[][] = [];
   const quarantinedKeys: string[] = [];
@@ -64,7 +66,11 @@ function fakeDeps(opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean;
         for (const item of items) {
           const trades = item.events.filter((e): e is TradeEvent => e.type === 'trade');
           if (trades.some((t) => opts.unsettleableTradeIds?.includes(t.tradeId))) {
-            quarantined.push({ key: item.key, market: item.market.symbol, error: 'less locked than the trade needs' });
+            quarantined.push({
+              key: item.key,
+              market: item.market.symbol,
+              error: 'less locked than the trade needs',
+            });
             continue;
           }
           settled.push(...trades.map((t) => t.tradeId));
@@ -91,14 +97,20 @@ describe('data processor batch handling', () => {
 
   it('settles every record in order and reports no failure', async () => {
     const { deps, settled, marketData } = fakeDeps();
-    expect(await processKinesisBatch(batch(records), deps)).toEqual({ batchItemFailures: [], quarantined: 0 });
+    expect(await processKinesisBatch(batch(records), deps)).toEqual({
+      batchItemFailures: [],
+      quarantined: 0,
+    });
     expect(settled).toEqual([1, 2, 3]);
     expect(marketData).toEqual([records]);
   });
 
   it('an unsettleable record is quarantined and the later records of the shard still settle', async () => {
     const { deps, settled, marketData } = fakeDeps({ unsettleableTradeIds: [2] });
-    expect(await processKinesisBatch(batch(records), deps)).toEqual({ batchItemFailures: [], quarantined: 1 });
+    expect(await processKinesisBatch(batch(records), deps)).toEqual({
+      batchItemFailures: [],
+      quarantined: 1,
+    });
     expect(settled).toEqual([1, 3]);
     // Public market data leaves the quarantined record out.
     expect(marketData).toEqual([[records[0], records[2]]]);

@@ -28,7 +28,11 @@ export class AnswerWaiter {
   }
 
   /** The order once `done` holds for it, or undefined after `timeoutMs`. */
-  wait(orderId: number, done: (o: OrderRecord) => boolean, timeoutMs: number): Promise<OrderRecord | undefined> {
+  wait(
+    orderId: number,
+    done: (o: OrderRecord) => boolean,
+    timeoutMs: number,
+  ): Promise<OrderRecord | undefined> {
     return new Promise((resolve) => {
       const list = this.waiting.get(orderId) ?? [];
       list.push({ done, resolve, until: Date.now() + timeoutMs });

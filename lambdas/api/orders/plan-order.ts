@@ -165,7 +165,12 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   if (quoteQuantity !== undefined && quoteQuantity < minNotional) throw filterFailure('NOTIONAL');
   // A MARKET order by quantity is checked against NOTIONAL at the reference price (the best opposite
   // price), as Binance checks it at its average price: refused here, not accepted and expired later.
-  if (type === 'MARKET' && quantity !== undefined && bestOpposite !== undefined && bestOpposite * quantity < minNotional)
+  if (
+    type === 'MARKET' &&
+    quantity !== undefined &&
+    bestOpposite !== undefined &&
+    bestOpposite * quantity < minNotional
+  )
     throw filterFailure('NOTIONAL');
   if (price !== undefined && quantity !== undefined && price * quantity > Number.MAX_SAFE_INTEGER) {
     throw filterFailure('NOTIONAL');

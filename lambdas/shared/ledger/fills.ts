@@ -6,7 +6,15 @@ import type { UserTradeRecord } from '../stores/user-trades';
 
 export type TradeFacts = Pick<
   TradeEvent,
-  'tradeId' | 'price' | 'quantity' | 'takerSide' | 'ts' | 'makerOrderId' | 'takerOrderId' | 'makerUserId' | 'takerUserId'
+  | 'tradeId'
+  | 'price'
+  | 'quantity'
+  | 'takerSide'
+  | 'ts'
+  | 'makerOrderId'
+  | 'takerOrderId'
+  | 'makerUserId'
+  | 'takerUserId'
 >;
 
 export function userTradesOf(market: MarketSpec, t: TradeFacts): UserTradeRecord[] {

@@ -143,21 +143,22 @@ export class OrderRepository {
   /** The whole accept path in one transaction (one round trip). */
   async accept(req: AcceptRequest): Promise<AcceptResult> {
     const { order, command } = req;
-    const res = await this.pool.query<{ outcome: AcceptOutcome; new_order_id: string | null; command: string }>(
-      'SELECT * FROM accept_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [
-        req.replay?.signature ?? null,
-        req.replay?.expiresAtMs ?? 0,
-        order.userId,
-        order.symbol,
-        req.maxOpenOrders,
-        order.lockAsset,
-        order.lockAmount,
-        JSON.stringify(rowFromOrder(order)),
-        JSON.stringify(command),
-        req.groupId,
-      ],
-    );
+    const res = await this.pool.query<{
+      outcome: AcceptOutcome;
+      new_order_id: string | null;
+      command: string;
+    }>('SELECT * FROM accept_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+      req.replay?.signature ?? null,
+      req.replay?.expiresAtMs ?? 0,
+      order.userId,
+      order.symbol,
+      req.maxOpenOrders,
+      order.lockAsset,
+      order.lockAmount,
+      JSON.stringify(rowFromOrder(order)),
+      JSON.stringify(command),
+      req.groupId,
+    ]);
     const row = res.rows[0];
     if (row.outcome !== 'accepted') return { outcome: row.outcome };
     const orderId = Number(row.new_order_id);
@@ -185,10 +186,10 @@ export class OrderRepository {
     try {
       await c.query('BEGIN');
       if (replay) {
-        const fresh = await c.query(
-          'INSERT INTO request_signatures VALUES ($1, $2) ON CONFLICT DO NOTHING',
-          [replay.signature, replay.expiresAtMs],
-        );
+        const fresh = await c.query('INSERT INTO request_signatures VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+          replay.signature,
+          replay.expiresAtMs,
+        ]);
         if (fresh.rowCount !== 1) {
           await c.query('ROLLBACK');
           return 'replayed_signature';
@@ -237,7 +238,11 @@ export class OrderRepository {
   }
 
   /** The order with this client order id: the open one if there is one, else the latest. */
-  async getByClientOrderId(userId: number, market: string, clientOrderId: string): Promise<OrderRecord | undefined> {
+  async getByClientOrderId(
+    userId: number,
+    market: string,
+    clientOrderId: string,
+  ): Promise<OrderRecord | undefined> {
     const res = await this.pool.query<OrderRow>(
       `SELECT * FROM orders WHERE user_id = $1 AND market = $2 AND client_order_id = $3
         ORDER BY (${OPEN}) DESC, order_id DESC LIMIT 1`,
@@ -253,9 +258,10 @@ export class OrderRepository {
           `SELECT * FROM orders WHERE user_id = $1 AND market = $2 AND ${OPEN} ORDER BY order_id`,
           [userId, market],
         )
-      : await this.pool.query<OrderRow>(`SELECT * FROM orders WHERE user_id = $1 AND ${OPEN} ORDER BY order_id`, [
-          userId,
-        ]);
+      : await this.pool.query<OrderRow>(
+          `SELECT * FROM orders WHERE user_id = $1 AND ${OPEN} ORDER BY order_id`,
+          [userId],
+        );
     return res.rows.map(orderFromRow);
   }
 

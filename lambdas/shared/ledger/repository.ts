@@ -182,18 +182,46 @@ export class LedgerRepository {
    * Returns the current rows of every order touched, for the read models.
    */
   async settleRecords(items: SettlementItem[]): Promise<SettlementResult> {
+    // Fast path: the whole batch without savepoints, its order progress and outbox rows in one statement
+    // each. Only if that fails for a record's own reason is the batch redone record by record.
+    try {
+      return await this.settleInOneGo(items);
+    } catch (err) {
+      if (!isUnsettleable(err)) throw err;
+      return this.settleRecordByRecord(items);
+    }
+  }
+
+  private async settleInOneGo(items: SettlementItem[]): Promise<SettlementResult> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const item of items) await this.settleEventsOn(c, item);
+      await this.applyProgressOn(c, items);
+      const orders = await this.touchedOrdersOn(c, items);
+      await c.query('COMMIT');
+      return { orders, quarantined: [] };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async settleRecordByRecord(items: SettlementItem[]): Promise<SettlementResult> {
     const c = await this.pool.connect();
     const quarantined: SettlementResult['quarantined'] = [];
     try {
       await c.query('BEGIN');
-      const touched = new Set<number>();
+      const settled: SettlementItem[] = [];
       for (const item of items) {
         await c.query('SAVEPOINT record');
         try {
-          await this.settleItemOn(c, item);
+          await this.settleEventsOn(c, item);
+          await this.applyProgressOn(c, [item]);
           await c.query('RELEASE SAVEPOINT record');
-          for (const p of item.progress) touched.add(p.orderId);
-          for (const id of item.rejectedPlaces) touched.add(id);
+          settled.push(item);
         } catch (err) {
           await c.query('ROLLBACK TO SAVEPOINT record');
           if (!isUnsettleable(err)) throw err;
@@ -206,23 +234,30 @@ export class LedgerRepository {
           quarantined.push({ key: item.key, market: item.market.symbol, error });
         }
       }
-      const rows =
-        touched.size === 0
-          ? []
-          : (
-              await c.query<Parameters<typeof orderFromRow>[0]>(
-                'SELECT * FROM orders WHERE order_id = ANY($1::bigint[])',
-                [[...touched]],
-              )
-            ).rows.map(orderFromRow);
+      const orders = await this.touchedOrdersOn(c, settled);
       await c.query('COMMIT');
-      return { orders: rows, quarantined };
+      return { orders, quarantined };
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       c.release();
     }
+  }
+
+  /** Current rows of the orders the items touched. */
+  private async touchedOrdersOn(c: PoolClient, items: SettlementItem[]): Promise<OrderRecord[]> {
+    const touched = new Set<number>();
+    for (const item of items) {
+      for (const p of item.progress) touched.add(p.orderId);
+      for (const id of item.rejectedPlaces) touched.add(id);
+    }
+    if (touched.size === 0) return [];
+    const res = await c.query<Parameters<typeof orderFromRow>[0]>(
+      'SELECT * FROM orders WHERE order_id = ANY($1::bigint[])',
+      [[...touched]],
+    );
+    return res.rows.map(orderFromRow);
   }
 
   /** Quarantines a record outside a batch (one that could not even be decoded). */
@@ -235,18 +270,34 @@ export class LedgerRepository {
   }
 
   /** Records still quarantined (not replayed), oldest first. */
-  async quarantinedRecords(): Promise<Array<{ id: number; key: string; market: string; record: string; error: string }>> {
-    const res = await this.pool.query<{ id: string; sequence_number: string; market: string; record: string; error: string }>(
+  async quarantinedRecords(): Promise<
+    Array<{ id: number; key: string; market: string; record: string; error: string }>
+  > {
+    const res = await this.pool.query<{
+      id: string;
+      sequence_number: string;
+      market: string;
+      record: string;
+      error: string;
+    }>(
       'SELECT id, sequence_number, market, record, error FROM quarantined_records WHERE replayed_at IS NULL ORDER BY id',
     );
-    return res.rows.map((r) => ({ id: Number(r.id), key: r.sequence_number, market: r.market, record: r.record, error: r.error }));
+    return res.rows.map((r) => ({
+      id: Number(r.id),
+      key: r.sequence_number,
+      market: r.market,
+      record: r.record,
+      error: r.error,
+    }));
   }
 
   async markReplayed(id: number): Promise<void> {
-    await this.pool.query('UPDATE quarantined_records SET replayed_at = clock_timestamp() WHERE id = $1', [id]);
+    await this.pool.query('UPDATE quarantined_records SET replayed_at = clock_timestamp() WHERE id = $1', [
+      id,
+    ]);
   }
 
-  private async settleItemOn(c: PoolClient, item: SettlementItem): Promise<void> {
+  private async settleEventsOn(c: PoolClient, item: SettlementItem): Promise<void> {
     for (const event of item.events) {
       switch (event.type) {
         case 'trade':
@@ -272,7 +323,20 @@ export class LedgerRepository {
           break;
       }
     }
-    if (item.progress.length > 0)
+  }
+
+  /**
+   * Order progress of the items in one statement (absolute values, seq-guarded; for an order touched by
+   * several records the latest wins) and their commands' outbox rows marked applied in another.
+   */
+  private async applyProgressOn(c: PoolClient, items: SettlementItem[]): Promise<void> {
+    const latest = new Map<number, OrderProgress>();
+    for (const item of items)
+      for (const p of item.progress) {
+        const prev = latest.get(p.orderId);
+        latest.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
+      }
+    if (latest.size > 0)
       await c.query(
         `UPDATE orders o SET
            status = coalesce(u.status, o.status),
@@ -290,7 +354,7 @@ export class LedgerRepository {
          WHERE o.order_id = u.order_id AND o.last_seq < u.seq`,
         [
           JSON.stringify(
-            item.progress.map((p) => ({
+            [...latest.values()].map((p) => ({
               order_id: p.orderId,
               seq: p.seq,
               update_ms: p.updateTime,
@@ -305,10 +369,11 @@ export class LedgerRepository {
           ),
         ],
       );
-    if (item.cmdIds.length > 0)
+    const cmdIds = items.flatMap((i) => i.cmdIds);
+    if (cmdIds.length > 0)
       await c.query(
         'UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY($1::text[]) AND applied_at IS NULL',
-        [item.cmdIds],
+        [cmdIds],
       );
   }
 

@@ -38,7 +38,13 @@ export class OutboxRelay {
 
   /** One pass: send the due rows, record the attempt, report the backlog. */
   async deliverDue(): Promise<RelayPass> {
-    const due = await this.pool.query<{ id: string; cmd_id: string; market: string; group_id: string; body: string }>(
+    const due = await this.pool.query<{
+      id: string;
+      cmd_id: string;
+      market: string;
+      group_id: string;
+      body: string;
+    }>(
       `SELECT id, cmd_id, market, group_id, body FROM outbox
         WHERE applied_at IS NULL
           AND created_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
@@ -49,7 +55,12 @@ export class OutboxRelay {
     let sent = 0;
     let failed = 0;
     if (due.rows.length > 0) {
-      const messages = due.rows.map((r) => ({ cmdId: r.cmd_id, market: r.market, groupId: r.group_id, body: r.body }));
+      const messages = due.rows.map((r) => ({
+        cmdId: r.cmd_id,
+        market: r.market,
+        groupId: r.group_id,
+        body: r.body,
+      }));
       const ok: string[] = [];
       // Per message group in outbox order: a group's later command never overtakes an earlier one.
       const byGroup = new Map<string, Array<{ id: string; message: OutboxMessage }>>();

@@ -34,7 +34,7 @@ export class SqsCommandSender implements CommandSender {
       return;
     }
     // Consecutive runs of one queue, 10 at a time, in order.
-    for (let i = 0; i < messages.length; ) {
+    for (let i = 0; i < messages.length;) {
       const url = this.urlFor(messages[i].market);
       const chunk: OutboxMessage[] = [];
       while (i < messages.length && chunk.length < 10 && this.urlFor(messages[i].market) === url)
@@ -51,7 +51,9 @@ export class SqsCommandSender implements CommandSender {
         }),
       );
       if (out.Failed && out.Failed.length > 0)
-        throw new Error(`SQS refused ${out.Failed.length} of ${chunk.length} commands: ${out.Failed[0].Message}`);
+        throw new Error(
+          `SQS refused ${out.Failed.length} of ${chunk.length} commands: ${out.Failed[0].Message}`,
+        );
     }
   }
 }

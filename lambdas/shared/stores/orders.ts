@@ -70,7 +70,13 @@ export class OrderStore {
       this.table,
       orders.map((o) => ({
         PutRequest: {
-          Item: { pk: `O#${o.orderId}`, sk: 'O', ...o, gsi1pk: `U#${o.userId}#${o.symbol}`, gsi1sk: pad(o.orderId) },
+          Item: {
+            pk: `O#${o.orderId}`,
+            sk: 'O',
+            ...o,
+            gsi1pk: `U#${o.userId}#${o.symbol}`,
+            gsi1sk: pad(o.orderId),
+          },
         },
       })),
     );
