@@ -33,8 +33,9 @@ import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { RegionalWebAcl } from '../constructs/regional-web-acl';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
-import { DEFAULT_ENGINE_SHARDS, ORDER_QUEUE, TABLES, type EngineShardDef } from '../resources';
+import { DEFAULT_ENGINE_SHARDS, TABLES, type EngineShardDef } from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
+import { orderQueueEnvironment } from './messaging-stack';
 
 /** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
 export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
@@ -73,16 +74,12 @@ export class ApiStack extends Stack {
     const { tables } = props;
     const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
 
-    const queueUrls = Object.fromEntries(
-      shards.flatMap((s) => s.markets.map((m) => [m, props.orderQueues[s.id].queue.queueUrl])),
-    );
     const apiEnvironment: Record<string, string> = {
       [TABLES.orders.envVar]: tables.orders.tableName,
       [TABLES.trades.envVar]: tables.trades.tableName,
       [TABLES.marketData.envVar]: tables.marketData.tableName,
       [TABLES.idempotency.envVar]: tables.idempotency.tableName,
-      [ORDER_QUEUE.envVar]: props.orderQueues[shards[0].id].queue.queueUrl,
-      ORDER_QUEUE_URLS: this.toJsonString(queueUrls),
+      ...orderQueueEnvironment(this, props.orderQueues, shards),
       DATA_KEY_ID: props.dataKey.keyArn,
       ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
       REGISTRATION_OPEN: prod ? 'false' : 'true',

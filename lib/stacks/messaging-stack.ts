@@ -22,6 +22,25 @@ export function snapshotBucketName(stage: string): string {
   return `cirrus-${stage}-engine-snapshots-${Aws.ACCOUNT_ID}`;
 }
 
+/**
+ * Where a function that sends engine commands finds the order queues (lambdas/shared/outbox/sqs-sender.ts
+ * `queueUrlFor`): ORDER_QUEUE_URLS maps each market to its shard's queue, ORDER_QUEUE_URL is the first
+ * shard's. `stack` is the consumer's stack: it renders the cross-stack URLs into the JSON.
+ */
+export function orderQueueEnvironment(
+  stack: Stack,
+  orderQueues: Record<string, FifoQueueWithDlq>,
+  shards: EngineShardDef[],
+): Record<string, string> {
+  const queueUrls = Object.fromEntries(
+    shards.flatMap((s) => s.markets.map((m) => [m, orderQueues[s.id].queue.queueUrl])),
+  );
+  return {
+    [ORDER_QUEUE.envVar]: orderQueues[shards[0].id].queue.queueUrl,
+    ORDER_QUEUE_URLS: stack.toJsonString(queueUrls),
+  };
+}
+
 export class MessagingStack extends Stack {
   readonly orderQueues: Record<string, FifoQueueWithDlq>;
   readonly eventStream: kinesis.Stream;

@@ -17,6 +17,22 @@ import { Alarms } from '../constructs/alarms';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 
 export const ENGINE_METRIC_NAMESPACE = 'Cirrus/Engine';
+/** The namespace of the functions' Powertools metrics (POWERTOOLS_METRICS_NAMESPACE, lib/constructs/cirrus-function.ts). */
+export const FUNCTION_METRIC_NAMESPACE = 'Cirrus';
+
+/**
+ * A metric a function publishes with Powertools (EMF): Powertools adds one dimension, `service`, set to the
+ * Metrics instance's serviceName, and CloudWatch matches an alarm's dimensions exactly.
+ */
+export function powertoolsMetric(service: string, metricName: string, statistic: string, period: Duration) {
+  return new cloudwatch.Metric({
+    namespace: FUNCTION_METRIC_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    statistic,
+    period,
+  });
+}
 
 export interface MonitoringProps extends StackProps {
   dataKey: kms.IKey;
@@ -188,6 +204,60 @@ export class MonitoringStack extends Stack {
 
     for (const [name, fn] of Object.entries(props.functions)) alarms.lambdaErrorsAndThrottles(name, fn);
 
+    // --- outbox, settlement and reconciliation (published by the functions, Powertools EMF) ------------
+    const outboxAge = powertoolsMetric('outbox-relay', 'OutboxOldestUnappliedAge', 'Maximum', minute);
+    alarms.threshold('OutboxOldestUnappliedAge', {
+      metric: outboxAge,
+      threshold: 60,
+      comparison: GT,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // One datapoint per relay run (~1 a minute, at the run's end): a minute that happens to get none is
+      // skipped, not counted as fine, so three runs in a row over 60 s alarm.
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      description:
+        'An accepted order command has waited more than 60 s for the engine, 3 minutes running: its order hangs with funds locked. Check OutboxRelaySendFailures and the relay log first, then the engine heartbeat and order queue age of its shard.',
+    });
+    const relayFailures = powertoolsMetric('outbox-relay', 'OutboxRelaySendFailures', 'Sum', minute);
+    alarms.threshold('OutboxRelaySendFailures', {
+      metric: relayFailures,
+      threshold: 0,
+      comparison: GT,
+      description:
+        'The outbox relay could not send commands to an order queue. Check the relay log for the SQS error (access denied, KMS, queue URL) and the SQS VPC endpoint.',
+    });
+    alarms.threshold('DataProcessor-QuarantinedRecords', {
+      metric: powertoolsMetric('data-processor', 'QuarantinedRecords', 'Sum', minute),
+      threshold: 0,
+      comparison: GT,
+      description:
+        'The data processor quarantined an event record it could not settle: its trades and closes are not in the ledger. Read the error of the quarantined_records row and the processor log for its sequence number; replay it after the fix.',
+    });
+    const reconciliationPeriod = Duration.minutes(5);
+    const reconciliation = (metricName: string) =>
+      powertoolsMetric('reconciliation', metricName, 'Maximum', reconciliationPeriod);
+    const reconciliationAlarms: Array<[string, string]> = [
+      [
+        'ConservationProblems',
+        'The ledger does not balance (balances vs deposits - withdrawals, negative balances, locked vs open order locks, or a transaction not summing to zero). Read the problems in the reconciliation log and its latest audit_log row (actor reconciliation).',
+      ],
+      [
+        'OrphanLocks',
+        'Open order locks whose order the engine no longer holds: those funds stay locked. Check the data processor first (QuarantinedRecords, iterator age: an unsettled close), then the order ids in the reconciliation log.',
+      ],
+      [
+        'UnlockedLiveOrders',
+        'The engine holds live orders that have no open funds lock in the ledger. Look up the order ids from the reconciliation log in order_locks and orders, and the data processor log for an early release.',
+      ],
+    ];
+    for (const [metricName, description] of reconciliationAlarms)
+      alarms.threshold(`Reconciliation-${metricName}`, {
+        metric: reconciliation(metricName),
+        threshold: 0,
+        comparison: GT,
+        description,
+      });
+
     // --- database ---------------------------------------------------------------------------------------
     const db = props.database;
     alarms.threshold('DatabaseCpu', {
@@ -227,6 +297,19 @@ export class MonitoringStack extends Stack {
         ],
         engineWidgets,
         streamWidgets,
+        [
+          new cloudwatch.GraphWidget({ title: 'Outbox', left: [outboxAge], right: [relayFailures] }),
+          new cloudwatch.GraphWidget({
+            title: 'Reconciliation',
+            left: [
+              'ConservationProblems',
+              'OrphanLocks',
+              'UnlockedLiveOrders',
+              'QuarantinedRecords',
+              'StaleOutboxRows',
+            ].map(reconciliation),
+          }),
+        ],
         [
           new cloudwatch.GraphWidget({ title: 'REST 5xx rate', left: [rest5xx] }),
           new cloudwatch.GraphWidget({ title: 'WebSocket errors', left: [wsErrors] }),

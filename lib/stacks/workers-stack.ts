@@ -1,5 +1,7 @@
 // Asynchronous workers: the data processor and the search indexer consume the engine event stream; the
-// wallet signs withdrawals with the hot-wallet key; the chain listener scans new blocks on a schedule.
+// wallet signs withdrawals with the hot-wallet key; the chain listener scans new blocks on a schedule; the
+// outbox relay delivers engine commands the API's send did not; the reconciliation checks the ledger against
+// itself and against the engine snapshots.
 import { createHash } from 'node:crypto';
 import { Aws, CfnElement, CustomResource, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -14,6 +16,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -21,11 +24,19 @@ import type { Construct } from 'constructs';
 import { MIGRATIONS } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
+import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { grantTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
-import { EVENT_STREAM, TABLES } from '../resources';
+import {
+  DEFAULT_ENGINE_SHARDS,
+  EVENT_STREAM,
+  SNAPSHOT_BUCKET,
+  TABLES,
+  type EngineShardDef,
+} from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
+import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';
 import { searchIndexerRoleName } from './search-stack';
 
 export interface WorkersStackProps extends StackProps {
@@ -34,6 +45,11 @@ export interface WorkersStackProps extends StackProps {
   hotWalletKey: kms.IKey;
   tables: Record<TableKey, dynamodb.ITable>;
   eventStream: kinesis.IStream;
+  /** The engine shards' order queues: the outbox relay sends to them. */
+  orderQueues: Record<string, FifoQueueWithDlq>;
+  /** The engine snapshots: the reconciliation reads each shard's latest. */
+  snapshotBucket: s3.IBucket;
+  shards?: EngineShardDef[];
   databaseProxy: rds.IDatabaseProxy;
   databaseSecret: secretsmanager.ISecret;
   databaseClientSecurityGroup: ec2.ISecurityGroup;
@@ -52,6 +68,8 @@ export class WorkersStack extends Stack {
   readonly searchIndexer: lambda.IFunction;
   readonly wallet: lambda.IFunction;
   readonly chainListener: lambda.IFunction;
+  readonly outboxRelay: lambda.IFunction;
+  readonly reconciliation: lambda.IFunction;
   /** Where a stream batch lands after its retries are exhausted (per consumer). */
   readonly failureQueues: Record<string, sqs.Queue> = {};
   readonly functions: Record<string, lambda.IFunction> = {};
@@ -62,6 +80,7 @@ export class WorkersStack extends Stack {
     // (which would make the keys stack depend on this one: a cycle).
     this.addStackDependency(Stack.of(props.dataKey));
     const { tables } = props;
+    const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
     const databaseEnv = databaseEnvironment(props.databaseProxy, props.databaseSecret);
     const rpcUrl = config.chainRpcUrl ?? props.chainRpcUrl;
     const importRole = (name: string) => {
@@ -167,6 +186,78 @@ export class WorkersStack extends Stack {
       targets: [new targets.LambdaFunction(this.chainListener, { retryAttempts: 0 })],
     });
 
+    // --- outbox relay: one run at a time, every minute, passing once a second for ~50 s -----------------
+    this.outboxRelay = new CirrusFunction(this, 'OutboxRelay', {
+      entry: 'lambdas/outbox-relay/handler.ts',
+      serviceName: 'outbox-relay',
+      stage: config.stage,
+      description:
+        'Sends accepted engine commands the API did not deliver (PostgreSQL outbox -> order queues)',
+      timeout: Duration.seconds(60),
+      // Two relays would only send the same rows twice (harmless, but no faster).
+      reservedConcurrentExecutions: 1,
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+      environment: { ...databaseEnv, ...orderQueueEnvironment(this, props.orderQueues, shards) },
+    }).function;
+    grantSecretRead(props.databaseSecret, this.outboxRelay);
+    // Send only (SendMessage also authorizes SendMessageBatch), on the order queues only; the data key for
+    // the queues' SSE-KMS, as the engine task gets it.
+    this.outboxRelay.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: shards.map((s) => props.orderQueues[s.id].queue.queueArn),
+      }),
+    );
+    props.dataKey.grant(this.outboxRelay, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // A run Lambda retries, or a tick held back by the concurrency of 1, would only overlap the next tick.
+    this.outboxRelay.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    new events.Rule(this, 'OutboxRelaySchedule', {
+      description: 'Deliver engine commands left in the outbox',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.outboxRelay, { retryAttempts: 0 })],
+    });
+
+    // --- reconciliation: ledger conservation, ledger locks vs engine snapshots, backlogs ----------------
+    this.reconciliation = new CirrusFunction(this, 'Reconciliation', {
+      entry: 'lambdas/reconciliation/handler.ts',
+      serviceName: 'reconciliation',
+      stage: config.stage,
+      description: 'Every 5 minutes: ledger conservation, open locks vs engine snapshots, quarantine, outbox',
+      // Each shard's snapshot is parsed whole.
+      memorySize: 1024,
+      timeout: Duration.minutes(3),
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+      environment: {
+        ...databaseEnv,
+        [SNAPSHOT_BUCKET.envVar]: props.snapshotBucket.bucketName,
+        ENGINE_SHARDS: JSON.stringify(shards.map((s) => s.id)),
+      },
+    }).function;
+    grantSecretRead(props.databaseSecret, this.reconciliation);
+    // Read only, and only the snapshot prefixes (as the engine stack names them: no cross-stack token).
+    const snapshotBucketArn = `arn:${Aws.PARTITION}:s3:::${snapshotBucketName(config.stage)}`;
+    this.reconciliation.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: shards.map((s) => `${snapshotBucketArn}/snapshots/${s.id}/*`),
+      }),
+    );
+    props.dataKey.grantDecrypt(this.reconciliation); // the snapshots are SSE-KMS with the data key
+    for (const s of shards)
+      Validations.of(this.reconciliation).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cirrus-${config.stage}-engine-snapshots-<AWS::AccountId>/snapshots/${s.id}/*]`,
+        reason:
+          "Reads a shard's latest snapshot, whose key holds its time; GetObject only, that shard's prefix only.",
+      });
+    this.reconciliation.configureAsyncInvoke({ retryAttempts: 0 });
+    new events.Rule(this, 'ReconciliationSchedule', {
+      description: 'Reconcile the ledger with itself and with the engine snapshots',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.reconciliation, { retryAttempts: 0 })],
+    });
+
     // --- ledger schema: migrations applied by a custom resource on each deploy that changes them ------------
     const migrator = new CirrusFunction(this, 'LedgerMigrations', {
       entry: 'lambdas/db-migrate/handler.ts',
@@ -196,6 +287,8 @@ export class WorkersStack extends Stack {
       SearchIndexer: this.searchIndexer,
       Wallet: this.wallet,
       ChainListener: this.chainListener,
+      OutboxRelay: this.outboxRelay,
+      Reconciliation: this.reconciliation,
       LedgerMigrations: migrator,
     });
   }

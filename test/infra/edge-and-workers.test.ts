@@ -1,5 +1,6 @@
 // The API edge, the stream workers, the chain node, search, the ledger database and the alarms:
 // fine-grained assertions on the synthesised templates (dev and prod).
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { REST_ROUTES } from '../../lib/api-routes';
 import { DEFAULT_ENGINE_SHARDS } from '../../lib/resources';
@@ -10,6 +11,36 @@ const dev = synthTemplates();
 const prod = synthTemplates(prodContext());
 
 const resourcesOf = (t: Template, type: string) => Object.values(t.findResources(type));
+
+/** A synthesised resource's properties (CloudFormation JSON). */
+type Properties = ReturnType<Template['findResources']>[string]['Properties'];
+
+/** Logical id and properties of the function with this physical name. */
+function functionNamed(t: Template, name: string): { id: string; props: Properties } {
+  const found = Object.entries(
+    t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: name } }),
+  );
+  expect(found).toHaveLength(1);
+  return { id: found[0][0], props: found[0][1].Properties };
+}
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of the policies attached to the function's role. */
+function statementsOf(t: Template, fnProps: Properties): Statement[] {
+  const roleId = fnProps.Role['Fn::GetAtt'][0] as string;
+  return resourcesOf(t, 'AWS::IAM::Policy')
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (s: Statement) => [s.Action].flat();
+const withService = (statements: Statement[], service: string) =>
+  statements.filter((s) => actionsOf(s).some((a) => a.startsWith(`${service}:`)));
 
 describe('api', () => {
   it('REST: only reachable through the mTLS custom domain in prod, with the Cloudflare CA as truststore', () => {
@@ -103,7 +134,7 @@ describe('api', () => {
       ...resourcesOf(dev.api, 'AWS::Lambda::Function'),
       ...resourcesOf(dev.workers, 'AWS::Lambda::Function'),
     ].filter((fn) => String(fn.Properties.FunctionName ?? '').startsWith('cirrus-dev-'));
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(15);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -197,6 +228,126 @@ describe('workers', () => {
   });
 });
 
+describe('outbox relay', () => {
+  const relay = () => functionNamed(dev.workers, 'cirrus-dev-outbox-relay');
+
+  it('runs every minute, one at a time, for at most 60 s, without retries piling onto the next run', () => {
+    const { id, props } = relay();
+    expect(props).toMatchObject({ Timeout: 60, ReservedConcurrentExecutions: 1, Handler: 'index.handler' });
+    dev.workers.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
+    });
+    dev.workers.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('reaches the ledger like the API: in the VPC behind the database client group, proxy URL and secret ARN', () => {
+    const { props } = relay();
+    expect(props.VpcConfig.SecurityGroupIds).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*DatabaseClientSecurityGroup/) },
+    ]);
+    expect(props.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'outbox-relay',
+      DB_SECRET_ARN: { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*LedgerDatabaseSecret/) },
+    });
+    expect(JSON.stringify(props.Environment.Variables.DATABASE_URL)).toMatch(/LedgerProxy.*sslmode=require/);
+  });
+
+  it('gets the order queue URLs exactly as the trading function does: one queue per market', () => {
+    const env = relay().props.Environment.Variables;
+    const trading = functionNamed(dev.api, 'cirrus-dev-api-trading').props.Environment.Variables;
+    expect(env.ORDER_QUEUE_URL).toEqual(trading.ORDER_QUEUE_URL);
+    expect(env.ORDER_QUEUE_URLS).toEqual(trading.ORDER_QUEUE_URLS);
+    const shard0Url = {
+      'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Messaging:.*OrderQueueshard0Queue/),
+    };
+    expect(env.ORDER_QUEUE_URL).toEqual(shard0Url);
+    expect(env.ORDER_QUEUE_URLS).toEqual({
+      'Fn::Join': ['', ['{"BTCUSDT":"', shard0Url, '","ETHUSDT":"', shard0Url, '"}']],
+    });
+  });
+
+  it('may only send, only to the order queues (not their DLQs), with the data key for their encryption', () => {
+    const statements = statementsOf(dev.workers, relay().props);
+    const sqs = withService(statements, 'sqs');
+    expect(sqs).toHaveLength(1);
+    expect(sqs[0].Action).toBe('sqs:SendMessage');
+    expect([sqs[0].Resource].flat()).toEqual([
+      {
+        'Fn::ImportValue': expect.stringMatching(
+          /^Cirrus-dev-Messaging:ExportsOutputFnGetAttOrderQueueshard0Queue[0-9A-F]+Arn/,
+        ),
+      },
+    ]);
+    expect(
+      statements.find(
+        (s) =>
+          JSON.stringify(actionsOf(s).sort()) === '["kms:Decrypt","kms:GenerateDataKey"]' && !s.Condition,
+      )?.Resource,
+    ).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Keys:.*DataKey/) });
+    for (const service of ['s3', 'dynamodb', 'kinesis']) expect(withService(statements, service)).toEqual([]);
+    expect(JSON.stringify(statements)).not.toMatch(/"sqs:\*"|ReceiveMessage|DeleteMessage|Dlq/);
+  });
+});
+
+describe('reconciliation', () => {
+  const reconciliation = () => functionNamed(dev.workers, 'cirrus-dev-reconciliation');
+
+  it('runs every 5 minutes with database access, the snapshot bucket and the shard ids', () => {
+    const { id, props } = reconciliation();
+    dev.workers.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
+    });
+    expect(props.VpcConfig.SecurityGroupIds).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*DatabaseClientSecurityGroup/) },
+    ]);
+    expect(props.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'reconciliation',
+      ENGINE_SHARDS: '["shard0"]',
+      SNAPSHOT_BUCKET: {
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Messaging:.*EngineSnapshotBucket/),
+      },
+      DB_SECRET_ARN: { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*LedgerDatabaseSecret/) },
+    });
+    expect(props.Timeout).toBeLessThan(300); // done before the next run starts
+  });
+
+  it('reads the snapshots only: s3:GetObject on the snapshot prefix, no queue, no write', () => {
+    const statements = statementsOf(dev.workers, reconciliation().props);
+    const s3 = withService(statements, 's3');
+    expect(s3).toHaveLength(1);
+    expect(s3[0].Action).toBe('s3:GetObject');
+    expect([s3[0].Resource].flat()).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':s3:::cirrus-dev-engine-snapshots-',
+            { Ref: 'AWS::AccountId' },
+            '/snapshots/shard0/*',
+          ],
+        ],
+      },
+    ]);
+    for (const service of ['sqs', 'dynamodb', 'kinesis'])
+      expect(withService(statements, service)).toEqual([]);
+    // The data key to read SSE-KMS snapshots: decrypt only.
+    const kms = withService(statements, 'kms').flatMap(actionsOf);
+    expect([...new Set(kms)]).toEqual(['kms:Decrypt']);
+  });
+});
+
 describe('chain', () => {
   it('one node in a private subnet, encrypted volumes, IMDSv2; JSON-RPC only from wallet and listener', () => {
     dev.chain.hasResourceProperties('AWS::EC2::Instance', {
@@ -284,6 +435,12 @@ describe('alarms', () => {
       'DatabaseCpu',
       'DatabaseFreeStorage',
       'DatabaseConnections',
+      'OutboxOldestUnappliedAge',
+      'OutboxRelaySendFailures',
+      'DataProcessor-QuarantinedRecords',
+      'Reconciliation-ConservationProblems',
+      'Reconciliation-OrphanLocks',
+      'Reconciliation-UnlockedLiveOrders',
     ];
     for (const fn of [
       'ApiTrading',
@@ -296,6 +453,8 @@ describe('alarms', () => {
       'SearchIndexer',
       'Wallet',
       'ChainListener',
+      'OutboxRelay',
+      'Reconciliation',
     ])
       expected.push(`${fn}-Errors`, `${fn}-Throttles`);
     for (const name of expected) expect(names).toContain(`cirrus-dev-${name}`);
@@ -304,6 +463,62 @@ describe('alarms', () => {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(alarm.Properties.OKActions).toHaveLength(1);
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(30);
+    }
+  });
+
+  it('outbox, quarantine and reconciliation alarms watch the metrics the functions publish', () => {
+    const emfAlarm = (name: string, service: string, metric: string, rest: Record<string, unknown>) =>
+      dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `cirrus-dev-${name}`,
+        Namespace: 'Cirrus',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: service }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        ...rest,
+      });
+    emfAlarm('OutboxOldestUnappliedAge', 'outbox-relay', 'OutboxOldestUnappliedAge', {
+      Threshold: 60,
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'missing',
+    });
+    emfAlarm('OutboxRelaySendFailures', 'outbox-relay', 'OutboxRelaySendFailures', {
+      Threshold: 0,
+      Statistic: 'Sum',
+    });
+    emfAlarm('DataProcessor-QuarantinedRecords', 'data-processor', 'QuarantinedRecords', {
+      Threshold: 0,
+      Statistic: 'Sum',
+    });
+    for (const metric of ['ConservationProblems', 'OrphanLocks', 'UnlockedLiveOrders'])
+      emfAlarm(`Reconciliation-${metric}`, 'reconciliation', metric, {
+        Threshold: 0,
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+      });
+  });
+
+  it("the alarms' dimensions are exactly the ones Powertools writes (namespace Cirrus, dimension service)", () => {
+    const emf = resourcesOf(dev.monitoring, 'AWS::CloudWatch::Alarm').filter(
+      (a) => a.Properties.Namespace === 'Cirrus',
+    );
+    expect(emf).toHaveLength(6);
+    for (const alarm of emf) {
+      const [dimension] = alarm.Properties.Dimensions as Array<{ Name: string; Value: string }>;
+      const metrics = new Metrics({ namespace: 'Cirrus', serviceName: dimension.Value });
+      metrics.addMetric(alarm.Properties.MetricName, MetricUnit.Count, 1);
+      const written = metrics.serializeMetrics();
+      expect(written._aws.CloudWatchMetrics).toEqual([
+        {
+          Namespace: alarm.Properties.Namespace,
+          Dimensions: [alarm.Properties.Dimensions.map((d: { Name: string }) => d.Name)],
+          Metrics: [expect.objectContaining({ Name: alarm.Properties.MetricName })],
+        },
+      ]);
+      expect(written).toMatchObject({ [dimension.Name]: dimension.Value });
     }
   });
 

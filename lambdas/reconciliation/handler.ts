@@ -1,0 +1,55 @@
+// Reconciliation (EventBridge schedule, every 5 minutes): ledger conservation, ledger locks against the
+// engine snapshots, quarantined records and the outbox backlog (./reconcile.ts). Publishes one metric per
+// finding (alarms: ConservationProblems, OrphanLocks, UnlockedLiveOrders) and logs problems at error level.
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
+import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '../../lib/resources';
+import { requiredEnv } from '../shared/clients';
+import { dbPool } from '../shared/db';
+import { logger } from '../shared/powertools';
+import { reconcile, type ReconciliationReport } from './reconcile';
+
+export { reconcile, type ReconcileDeps, type ReconciliationReport } from './reconcile';
+
+const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'reconciliation' });
+
+/** The shard ids to compare: ENGINE_SHARDS (JSON list, set by CDK), else the default shards. */
+export function engineShardIds(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (!env.ENGINE_SHARDS) return DEFAULT_ENGINE_SHARDS.map((s) => s.id);
+  const ids: unknown = JSON.parse(env.ENGINE_SHARDS);
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+    throw new Error('ENGINE_SHARDS must be a JSON list of shard ids');
+  return ids;
+}
+
+export function publishReport(m: Metrics, report: ReconciliationReport): void {
+  m.addMetric('ConservationProblems', MetricUnit.Count, report.conservationProblems.length);
+  m.addMetric('OrphanLocks', MetricUnit.Count, report.orphanLocks.length);
+  m.addMetric('UnlockedLiveOrders', MetricUnit.Count, report.unlockedLiveOrders.length);
+  m.addMetric('QuarantinedRecords', MetricUnit.Count, report.quarantinedRecords);
+  m.addMetric('StaleOutboxRows', MetricUnit.Count, report.staleOutboxRows);
+  m.publishStoredMetrics();
+}
+
+let snapshots: S3SnapshotStore | undefined;
+
+export const handler = async (): Promise<void> => {
+  snapshots ??= new S3SnapshotStore(
+    new S3Client({ forcePathStyle: !!process.env.AWS_ENDPOINT_URL_S3 }),
+    requiredEnv(SNAPSHOT_BUCKET.envVar),
+  );
+  const report = await reconcile({ pool: dbPool(), snapshots, shards: engineShardIds() });
+  if (report.shardsNotChecked.length > 0)
+    logger.warn('reconciliation could not compare the locks of some shards', {
+      shardsNotChecked: report.shardsNotChecked,
+      uncheckedLocks: report.uncheckedLocks,
+    });
+  for (const problem of report.problems) logger.error(`reconciliation: ${problem}`);
+  if (report.ok)
+    logger.info('reconciliation found no problem', {
+      snapshots: report.snapshots,
+      shardsNotChecked: report.shardsNotChecked.length,
+    });
+  publishReport(metrics, report);
+};
