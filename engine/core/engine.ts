@@ -31,7 +31,10 @@ export interface OrderView {
 export class Registry implements OrderRegistry {
   /** Live orders by id: small (the resting book and pending stops), so lookups stay in cache. */
   private readonly live = new Map<number, Order>();
-  /** Recently closed ids, refused if reused; mirrors the ring below. */
+  /**
+   * Recently closed ids, refused if reused; mirrors the ring below. Also holds tombstones: ids a cancel
+   * named before this market saw them (MarketBook.cancel), so their late place is refused.
+   */
   private readonly closed: ClosedIdSet;
   /** Closed ids in closing order, as a ring: the oldest is forgotten when the ring is full. */
   private readonly ring: Float64Array;

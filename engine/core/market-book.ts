@@ -26,6 +26,8 @@ export interface OrderRegistry {
   refusal(orderId: number): 'DUPLICATE_ORDER_ID' | 'STALE_ORDER_ID' | undefined;
   add(order: Order): void;
   close(order: Order): void;
+  /** Remembers `orderId` as closed without an order (a tombstone): a later place of it is a duplicate. */
+  rememberClosed(orderId: number): void;
 }
 
 // Plain comparisons rather than Set lookups: these run for every command, and short constant strings
@@ -127,8 +129,7 @@ export class MarketBook {
   cancel(cmd: CancelCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
     const order = this.registry.get(cmd.orderId);
-    if (!order || order.market !== this.rules.symbol)
-      return this.reject('cancel', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
+    if (!order || order.market !== this.rules.symbol) return this.cancelUnknown(cmd, out);
     if (order.userId !== cmd.userId)
       return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
     if (order.level) this.detach(order);
@@ -137,9 +138,25 @@ export class MarketBook {
     this.flushDepth(out);
   }
 
+  /**
+   * A cancel naming no live order of this market. It can overtake its order's place (the place's send
+   * failed and the outbox relay delivers it later, or it waits in a DLQ): if this market never saw the id
+   * (not live, not remembered, above the forgotten watermark), it is remembered as closed (a tombstone), so
+   * the late place is refused as a duplicate and never runs; that refusal releases the order's funds. The
+   * answer is unchanged: rejected, UNKNOWN_ORDER. The order API sends a cancel only for its own user's
+   * order in this market, so the id is a real one. Out of line: the rejection path only.
+   */
+  private cancelUnknown(cmd: CancelCommand, out: EngineEvent[]): void {
+    const id = cmd.orderId;
+    if (isPositiveInt(id) && this.registry.refusal(id) === undefined) this.registry.rememberClosed(id);
+    this.reject('cancel', id, cmd.userId, 'UNKNOWN_ORDER', out);
+  }
+
   amend(cmd: AmendCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
     const order = this.registry.get(cmd.orderId);
+    // Unlike a cancel, an amend of a never-seen id leaves no tombstone: it asks to change the order, not
+    // to kill it, so the place arriving later still runs (as placed; the amend is not replayed).
     if (!order || order.market !== this.rules.symbol)
       return this.reject('amend', cmd.orderId, cmd.userId, 'UNKNOWN_ORDER', out);
     if (order.userId !== cmd.userId)

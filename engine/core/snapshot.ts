@@ -33,7 +33,10 @@ export interface MarketSnapshot {
   asks: OrderTuple[];
   /** Pending stops in trigger order. */
   stops: OrderTuple[];
-  /** Recently closed order ids, oldest first (bounded): a reused id is still refused. */
+  /**
+   * Recently closed order ids, oldest first (bounded): a reused id is still refused. Includes ids a cancel
+   * named before their place arrived (tombstones), so the late place stays refused after a restore.
+   */
   closedOrderIds: number[];
   /**
    * The largest order id ever forgotten (evicted from the closed ids above): a place naming an id at or

@@ -94,9 +94,9 @@ export type Command = PlaceCommand | CancelCommand | AmendCommand;
 
 export type RejectReason =
   | 'UNKNOWN_MARKET'
-  | 'DUPLICATE_ORDER_ID' // the id is live, or closed and still remembered
+  | 'DUPLICATE_ORDER_ID' // the id is live, or closed (or cancelled before its place arrived) and still remembered
   | 'STALE_ORDER_ID' // not live nor remembered, but at or below the largest forgotten id: maybe answered long ago
-  | 'UNKNOWN_ORDER'
+  | 'UNKNOWN_ORDER' // cancel/amend of an id not live in the market (a cancel of a never-seen id also tombstones it)
   | 'NOT_ORDER_OWNER'
   | 'INVALID_PRICE'
   | 'INVALID_QUANTITY'

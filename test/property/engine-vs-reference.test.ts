@@ -2,10 +2,13 @@
 // command and identical state hashes, with DESIGN §7 invariants 3–5 checked along the way.
 // 200k commands per run; SOAK=1 (npm run test:soak) runs 1M. A second run gives both engines a small
 // closed-id memory, so ids are forgotten all the time and reused ones hit the stale-id watermark.
+// Some places are overtaken by a cancel (or an amend) of their id (./early-commands.ts): the cancel
+// tombstones the never-seen id, so the late place must be refused as a duplicate by both engines.
 import { MatchingEngine, type EngineOptions } from '../../engine/core';
 import type { EngineEvent, TradeEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { ReferenceEngine } from '../support/reference-engine';
+import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 
 const TOTAL = process.env.SOAK ? 1_000_000 : 200_000;
 // 25k commands per seed keeps the naive reference's books small enough to stay fast; the soak runs more seeds.
@@ -124,7 +127,12 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   let i = 0;
   let trades = 0;
   const seen = new Set<string>();
-  for (const cmd of commandFlow(seed, PER_SEED)) {
+  const early = newEarlyCommands();
+  // Late places of ids cancelled first (must all be refused), and of ids amended first (may run).
+  let lateAfterCancel = 0;
+  let lateAfterCancelRefused = 0;
+  let lateAfterAmendAccepted = 0;
+  for (const cmd of withEarlyCommands(commandFlow(seed, PER_SEED), seed, early)) {
     fast.length = 0;
     slow.length = 0;
     engine.apply(cmd, fast);
@@ -133,6 +141,22 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
       expect({ command: i, cmd, events: fast }).toEqual({ command: i, cmd, events: slow });
     }
     checker.check(engine, fast);
+    const known = fast[0].seq !== 0; // not an unknown market
+    if (cmd.kind === 'place' && known && early.cancelled.has(earlyKey(cmd.market, cmd.orderId))) {
+      // Never runs: refused as a duplicate, or as stale once a small memory forgot the tombstone.
+      lateAfterCancel++;
+      const e = fast[0];
+      const refused = fast.length === 1 && e.type === 'rejected';
+      if (refused && e.reason === 'DUPLICATE_ORDER_ID') lateAfterCancelRefused++;
+      else if (!refused || e.reason !== 'STALE_ORDER_ID' || options.closedIdMemory === undefined)
+        throw new Error(`place ${cmd.orderId} cancelled before it arrived got ${JSON.stringify(fast)}`);
+    }
+    if (
+      cmd.kind === 'place' &&
+      early.amended.has(earlyKey(cmd.market, cmd.orderId)) &&
+      fast[0].type === 'accepted'
+    )
+      lateAfterAmendAccepted++;
     for (const e of fast) {
       if (e.type === 'trade') trades++;
       seen.add(
@@ -153,9 +177,29 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   expect(engine.stateHash()).toBe(reference.stateHash());
   // The flow must actually exercise matching, not only resting orders…
   expect(trades).toBeGreaterThan(PER_SEED / 20);
-  // …and every path asked for.
+  // …and every path asked for…
   for (const kind of mustSee) expect([kind, seen.has(kind)]).toEqual([kind, true]);
+  // …including places overtaken by their cancel (refused; with a small memory the tombstone may have
+  // been forgotten by then, and the place refused as stale instead) and by an amend (still run).
+  expect(early.added).toBeGreaterThan(PER_SEED / 100);
+  expect(lateAfterCancel).toBeGreaterThan(PER_SEED / 200);
+  expect(lateAfterCancelRefused).toBeGreaterThan(lateAfterCancel / 2);
+  expect(lateAfterAmendAccepted).toBeGreaterThan(0);
+  shares.cancels += early.cancelled.size;
+  shares.amends += early.amended.size;
+  shares.total += early.total;
+  shares.lateAfterCancel += lateAfterCancel;
 }
+
+/** Over all seeds: what share of the commands the early cancels/amends and their late places are. */
+const shares = { cancels: 0, amends: 0, total: 0, lateAfterCancel: 0 };
+afterAll(() => {
+  const pct = (n: number) => `${((100 * n) / shares.total).toFixed(2)} %`;
+  console.log(
+    `of ${shares.total} commands: early cancels ${pct(shares.cancels)}, early amends ${pct(shares.amends)}, ` +
+      `late places of cancelled ids: ${shares.lateAfterCancel} (${pct(shares.lateAfterCancel)})`,
+  );
+});
 
 describe(`engine vs reference (${TOTAL.toLocaleString('en')} commands)`, () => {
   for (let s = 0; s < SEEDS; s++) {

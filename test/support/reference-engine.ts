@@ -173,7 +173,13 @@ export class ReferenceEngine {
 
   private cancel(m: RMarket, orderId: number, userId: number, out: EngineEvent[]): void {
     const o = m.resting.find((x) => x.orderId === orderId) ?? m.stops.find((x) => x.orderId === orderId);
-    if (!o) return this.reject(m, 'cancel', orderId, userId, 'UNKNOWN_ORDER', out);
+    if (!o) {
+      // Never seen (not live, not remembered, above the watermark): remember it as closed, so its place
+      // arriving later is refused as a duplicate. The rejection itself is unchanged.
+      if (posInt(orderId) && !m.closed.includes(orderId) && orderId > m.forgottenMax)
+        this.remember(m, orderId);
+      return this.reject(m, 'cancel', orderId, userId, 'UNKNOWN_ORDER', out);
+    }
     if (o.userId !== userId) return this.reject(m, 'cancel', orderId, userId, 'NOT_ORDER_OWNER', out);
     m.resting = m.resting.filter((x) => x !== o);
     m.stops = m.stops.filter((x) => x !== o);
@@ -190,6 +196,7 @@ export class ReferenceEngine {
   ): void {
     const o = m.resting.find((x) => x.orderId === orderId);
     const any = o ?? m.stops.find((x) => x.orderId === orderId);
+    // No tombstone for an amend of a never-seen id: only a cancel says the order must not run.
     if (!any) return this.reject(m, 'amend', orderId, userId, 'UNKNOWN_ORDER', out);
     if (any.userId !== userId) return this.reject(m, 'amend', orderId, userId, 'NOT_ORDER_OWNER', out);
     const q = newQuantity ?? any.quantity;
@@ -481,10 +488,15 @@ export class ReferenceEngine {
     });
   }
 
-  private close(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
-    m.closed.push(o.orderId);
+  /** Appends a closed id; past the memory the oldest is forgotten and may raise the watermark. */
+  private remember(m: RMarket, orderId: number): void {
+    m.closed.push(orderId);
     if (m.closed.length > this.closedMemory)
       m.forgottenMax = Math.max(m.forgottenMax, m.closed.shift() as number);
+  }
+
+  private close(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
+    this.remember(m, o.orderId);
     out.push({
       type: 'closed',
       market: m.rules.symbol,
