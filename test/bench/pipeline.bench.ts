@@ -35,6 +35,8 @@ interface StepResult {
   fullP99ms: number;
   /** Requests (and items) per accepted order, counted in the process that runs the API and processor. */
   perOrder?: Record<string, number>;
+  /** Calls and mean time of each pipeline step during the step. */
+  stepTimes?: Record<string, string>;
   settleP50ms: number;
   settleP99ms: number;
   lost: number;
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
     '\nPer accepted order (API, relay and data processor; engine-side SQS receives/deletes not counted):',
   );
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
+  console.log('\nTime per pipeline step (calls × mean):');
+  for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.stepTimes)}`);
   await checkConservation(databaseUrl);
   await ex.stop();
   await realPg?.stop();
@@ -235,6 +239,7 @@ async function runStep(
     lost,
   };
   result.perOrder = costs.perOrder(accepted);
+  result.stepTimes = costs.stepTimes();
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
 }

@@ -5,6 +5,29 @@
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { Client } from 'pg';
 import { dynamoClient, sqsClient } from '../../lambdas/shared/clients';
+import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+import { MarketDataStore } from '../../lambdas/shared/stores/market-data';
+import { OrderStore } from '../../lambdas/shared/stores/orders';
+import { UserTradeStore } from '../../lambdas/shared/stores/user-trades';
+
+/** Time spent in each pipeline step (ms, summed) and how often it ran. */
+const timings: Record<string, { ms: number; n: number }> = {};
+function timed(proto: object, method: string, label: string): void {
+  const target = proto as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const original = target[method];
+  target[method] = async function (this: unknown, ...args: unknown[]) {
+    const start = performance.now();
+    try {
+      return await original.apply(this, args);
+    } finally {
+      const t = (timings[label] ??= { ms: 0, n: 0 });
+      t.ms += performance.now() - start;
+      t.n++;
+    }
+  };
+}
 
 const counts: Record<string, number> = {};
 const add = (name: string, n = 1) => (counts[name] = (counts[name] ?? 0) + n);
@@ -14,6 +37,14 @@ const excluded = new WeakSet<object>();
 function install(): void {
   if (installed) return;
   installed = true;
+  timed(OrderRepository.prototype, 'accept', 'api.acceptTransaction');
+  timed(SqsCommandSender.prototype, 'send', 'sqs.send');
+  timed(LedgerRepository.prototype, 'settleRecords', 'processor.settleBatch');
+  timed(OrderStore.prototype, 'putAll', 'processor.orderHistory');
+  timed(UserTradeStore.prototype, 'putAll', 'processor.userTrades');
+  timed(MarketDataStore.prototype, 'putTrades', 'processor.publicTrades');
+  timed(MarketDataStore.prototype, 'mergeCandle', 'processor.candle');
+  timed(MarketDataStore.prototype, 'putBook', 'processor.bookPut');
   dynamoClient().middlewareStack.add(
     (next, context) => async (args) => {
       add(`dynamodb.${context.commandName?.replace(/Command$/, '')}`);
@@ -62,7 +93,10 @@ function install(): void {
 }
 
 export class CostCounter {
-  private constructor(private readonly before: Record<string, number>) {}
+  private constructor(
+    private readonly before: Record<string, number>,
+    private readonly timingsBefore: Record<string, { ms: number; n: number }>,
+  ) {}
 
   /** The bench's own connections (reconciliation) are not the pipeline's. */
   static exclude(client: object): void {
@@ -71,7 +105,21 @@ export class CostCounter {
 
   static start(): CostCounter {
     install();
-    return new CostCounter({ ...counts });
+    return new CostCounter(
+      { ...counts },
+      Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { ...v }])),
+    );
+  }
+
+  /** Per step since start: calls and mean milliseconds per call. */
+  stepTimes(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(timings)) {
+      const b = this.timingsBefore[k] ?? { ms: 0, n: 0 };
+      const n = v.n - b.n;
+      if (n > 0) out[k] = `${n} × ${((v.ms - b.ms) / n).toFixed(1)} ms`;
+    }
+    return out;
   }
 
   /** The counts since start, divided by `orders` (two decimals). */
