@@ -1,13 +1,14 @@
 // What the data processor does with a Kinesis batch of engine EventRecords: money first, in ONE PostgreSQL
 // transaction for the batch (the RDS ledger is the only source of truth for balances, and live orders sit
 // beside their locks), then the DynamoDB read models, each written once per batch: one order-history item
-// per order touched (an order accepted and filled within the batch is written once), the users' fills,
+// per order closed in the batch (an order accepted and filled within the batch is written once; open
+// orders are read from PostgreSQL), the users' fills,
 // public trades, candles and the book view. Every step is idempotent, so a replayed or overlapping batch
 // changes nothing (DESIGN §7.6). A record the ledger cannot settle is quarantined, not retried forever.
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
 import type { SettlementItem, SettlementResult } from '../shared/ledger/repository';
-import type { OrderRecord } from '../shared/stores/orders';
+import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import type { UserTradeRecord } from '../shared/stores/user-trades';
 import { orderProgressFromEvents } from './order-view';
 
@@ -45,7 +46,7 @@ export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementI
     events,
     progress: orderProgressFromEvents(events),
     rejectedPlaces: events.flatMap((e) =>
-      e.type === 'rejected' && e.command === 'place' ? [e.orderId] : [],
+      e.type === 'rejected' && (e.command === 'place' || e.reason === 'UNKNOWN_ORDER') ? [e.orderId] : [],
     ),
     cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),
     raw: r.raw,
@@ -74,8 +75,15 @@ export async function processEventRecords(
       .filter((e): e is TradeEvent => e.type === 'trade')
       .flatMap((t) => deps.userTradesOf(spec, t));
   });
-  if (fills.length > 0) await deps.userTrades.putAll(fills);
-  if (result.orders.length > 0) await deps.orderHistory.putAll(result.orders);
-  if (settled.length > 0) await deps.marketData.apply(settled);
+  // History holds closed orders: open ones are read from their live rows, so writing them would only cost.
+  const closed = result.orders.filter((o) => !OPEN_STATUSES.has(o.status));
+  // The users' views and the public market data are independent: written side by side.
+  await Promise.all([
+    (async () => {
+      if (fills.length > 0) await deps.userTrades.putAll(fills);
+      if (closed.length > 0) await deps.orderHistory.putAll(closed);
+    })(),
+    settled.length > 0 ? deps.marketData.apply(settled) : undefined,
+  ]);
   return { settled, quarantined: result.quarantined };
 }

@@ -190,6 +190,112 @@ export const MIGRATIONS: string[] = [
      INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('p-' || v_order_id, p_market, p_group_id, v_body);
      RETURN QUERY SELECT 'accepted', v_order_id, v_body;
    END $$;`,
+  // 4: settlement in the database, one round trip per Kinesis batch: each engine answer as an operation, in
+  // stream order. Postings are computed by the caller (lambdas/shared/ledger/postings.ts); the functions
+  // apply them exactly once (unique (kind, reference)), keep the locks in step and advance the orders.
+  `CREATE FUNCTION ledger_post(p_kind text, p_reference text, p_postings jsonb) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE v_tx bigint;
+   BEGIN
+     INSERT INTO ledger_transactions (kind, reference) VALUES (p_kind, p_reference)
+       ON CONFLICT DO NOTHING RETURNING id INTO v_tx;
+     IF v_tx IS NULL THEN RETURN false; END IF;
+     INSERT INTO accounts (owner, asset)
+       SELECT DISTINCT p->>'owner', p->>'asset' FROM jsonb_array_elements(p_postings) p
+       ON CONFLICT (owner, asset) DO NOTHING;
+     -- One update per account, in id order, so concurrent settlements lock rows in the same order.
+     UPDATE accounts a SET available = a.available + d.available, locked = a.locked + d.locked
+       FROM (SELECT x.id,
+                    sum(CASE WHEN p->>'bucket' = 'available' THEN (p->>'amount')::numeric ELSE 0 END) AS available,
+                    sum(CASE WHEN p->>'bucket' = 'locked' THEN (p->>'amount')::numeric ELSE 0 END) AS locked
+               FROM jsonb_array_elements(p_postings) p
+               JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset'
+              GROUP BY x.id ORDER BY x.id) d
+      WHERE a.id = d.id;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       SELECT v_tx, x.id, p->>'asset', p->>'bucket', (p->>'amount')::numeric
+         FROM jsonb_array_elements(p_postings) p JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset';
+     RETURN true;
+   END $$;
+
+   CREATE FUNCTION release_order_lock(p_order_id bigint) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE r record;
+   BEGIN
+     SELECT user_id, asset, remaining, status INTO r FROM order_locks WHERE order_id = p_order_id FOR UPDATE;
+     IF NOT FOUND OR r.status <> 'open' THEN RETURN false; END IF;
+     IF r.remaining > 0 THEN
+       PERFORM ledger_post('unlock', 'order:' || p_order_id, jsonb_build_array(
+         jsonb_build_object('owner', 'user:' || r.user_id, 'asset', r.asset, 'bucket', 'available',
+                            'amount', r.remaining::text),
+         jsonb_build_object('owner', 'user:' || r.user_id, 'asset', r.asset, 'bucket', 'locked',
+                            'amount', (-r.remaining)::text)));
+     END IF;
+     UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = p_order_id;
+     RETURN true;
+   END $$;
+
+   -- One trade, once per (market, trade id): postings, then each order's lock shrinks by what it paid.
+   CREATE FUNCTION settle_trade(p jsonb) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE s jsonb;
+   BEGIN
+     INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id, price_ticks, qty_lots, taker_side,
+                                 trade_ms)
+       VALUES (p->>'market', (p->>'tradeId')::bigint, (p->>'makerOrderId')::bigint, (p->>'takerOrderId')::bigint,
+               (p->>'price')::bigint, (p->>'quantity')::bigint, p->>'takerSide', (p->>'ts')::bigint)
+       ON CONFLICT DO NOTHING;
+     IF NOT FOUND THEN RETURN false; END IF;
+     PERFORM ledger_post('trade', (p->>'market') || ':' || (p->>'tradeId'), p->'postings');
+     FOR s IN SELECT * FROM jsonb_array_elements(p->'shrink') LOOP
+       UPDATE order_locks SET remaining = remaining - (s->>'amount')::numeric
+        WHERE order_id = (s->>'orderId')::bigint AND remaining >= (s->>'amount')::numeric;
+       IF NOT FOUND THEN
+         RAISE EXCEPTION 'order % has less locked than trade %:% needs', s->>'orderId', p->>'market', p->>'tradeId'
+           USING ERRCODE = 'check_violation';
+       END IF;
+     END LOOP;
+     RETURN true;
+   END $$;
+
+   -- A batch of engine answers in stream order, then the orders' progress (absolute, seq-guarded) and the
+   -- outbox rows of the applied commands; returns the current rows of the orders touched.
+   CREATE FUNCTION settle_batch(p_ops jsonb, p_progress jsonb, p_cmd_ids text[], p_touched bigint[])
+   RETURNS SETOF orders
+   LANGUAGE plpgsql AS $$
+   DECLARE op jsonb;
+   BEGIN
+     FOR op IN SELECT * FROM jsonb_array_elements(p_ops) LOOP
+       CASE op->>'op'
+         WHEN 'trade' THEN PERFORM settle_trade(op);
+         WHEN 'release' THEN PERFORM release_order_lock((op->>'orderId')::bigint);
+         -- A rejection answers an order only if the engine never answered it before: a duplicate or stale
+         -- redelivery of a place, or a cancel of an order already closed, changes nothing. A cancel the engine
+         -- rejects for an order it never saw closes it for good (the engine refuses that id from then on).
+         WHEN 'rejectPlace', 'rejectCancel' THEN
+           UPDATE orders SET status = CASE WHEN op->>'op' = 'rejectPlace' THEN 'REJECTED' ELSE 'CANCELED' END,
+                             last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+            WHERE order_id = (op->>'orderId')::bigint AND last_seq = 0;
+           IF FOUND THEN PERFORM release_order_lock((op->>'orderId')::bigint); END IF;
+         ELSE RAISE EXCEPTION 'unknown settlement operation %', op->>'op' USING ERRCODE = 'data_exception';
+       END CASE;
+     END LOOP;
+     UPDATE orders o SET
+       status = coalesce(u.status, o.status),
+       executed_lots = coalesce(u.executed_lots, o.executed_lots),
+       cum_quote = coalesce(u.cum_quote, o.cum_quote),
+       price_ticks = coalesce(u.price_ticks, o.price_ticks),
+       qty_lots = coalesce(u.qty_lots, o.qty_lots),
+       is_working = coalesce(u.is_working, o.is_working),
+       working_ms = coalesce(u.working_ms, o.working_ms),
+       update_ms = u.update_ms,
+       last_seq = u.seq
+     FROM jsonb_to_recordset(p_progress) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
+       executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean, working_ms bigint)
+     WHERE o.order_id = u.order_id AND o.last_seq < u.seq;
+     UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY(p_cmd_ids) AND applied_at IS NULL;
+     RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
+   END $$;`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {

@@ -13,7 +13,6 @@ import {
   depositPostings,
   lockPostings,
   tradeSettlement,
-  unlockPostings,
   userAccount,
   type Posting,
 } from './postings';
@@ -49,6 +48,75 @@ function isUnsettleable(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
+type OrderRow = Parameters<typeof orderFromRow>[0];
+
+/** A trade as `settle_trade` takes it: the facts, the postings, and what each order's lock pays. */
+function tradeOp(market: MarketSpec, trade: TradeEvent) {
+  const s = tradeSettlement(market, trade);
+  return {
+    op: 'trade',
+    market: market.symbol,
+    tradeId: trade.tradeId,
+    makerOrderId: trade.makerOrderId,
+    takerOrderId: trade.takerOrderId,
+    price: trade.price,
+    quantity: trade.quantity,
+    takerSide: trade.takerSide,
+    ts: trade.ts,
+    postings: s.postings.map((p) => ({ ...p, amount: p.amount.toString() })),
+    shrink: [
+      { orderId: s.buyerOrderId, amount: s.quote.toString() },
+      { orderId: s.sellerOrderId, amount: s.base.toString() },
+    ],
+  };
+}
+
+/** The engine answers that move money or answer an order, as `settle_batch` operations, in stream order. */
+function settlementOps(item: SettlementItem): unknown[] {
+  const ops: unknown[] = [];
+  for (const e of item.events) {
+    if (e.type === 'trade') ops.push(tradeOp(item.market, e));
+    else if (e.type === 'closed') ops.push({ op: 'release', orderId: e.orderId });
+    else if (e.type === 'rejected' && e.command === 'place')
+      ops.push({ op: 'rejectPlace', orderId: e.orderId, seq: e.seq, ts: e.ts });
+    else if (e.type === 'rejected' && e.command === 'cancel' && e.reason === 'UNKNOWN_ORDER')
+      ops.push({ op: 'rejectCancel', orderId: e.orderId, seq: e.seq, ts: e.ts });
+  }
+  return ops;
+}
+
+/** settle_batch's arguments for records in stream order: progress merged per order (the latest seq wins). */
+function batchArgs(items: SettlementItem[]): [string, string, string[], number[]] {
+  const latest = new Map<number, OrderProgress>();
+  const touched = new Set<number>();
+  for (const item of items) {
+    for (const p of item.progress) {
+      const prev = latest.get(p.orderId);
+      latest.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
+      touched.add(p.orderId);
+    }
+    for (const id of item.rejectedPlaces) touched.add(id);
+  }
+  const progress = [...latest.values()].map((p) => ({
+    order_id: p.orderId,
+    seq: p.seq,
+    update_ms: p.updateTime,
+    status: p.status,
+    executed_lots: p.executedLots,
+    cum_quote: p.cumQuote,
+    price_ticks: p.priceTicks,
+    qty_lots: p.qtyLots,
+    is_working: p.isWorking,
+    working_ms: p.workingTime,
+  }));
+  return [
+    JSON.stringify(items.flatMap(settlementOps)),
+    JSON.stringify(progress),
+    items.flatMap((i) => i.cmdIds),
+    [...touched],
+  ];
+}
+
 /** One Kinesis record's worth of settlement (see settleRecords). */
 export interface SettlementItem {
   /** The record's sequence number: its identity in quarantine. */
@@ -57,7 +125,7 @@ export interface SettlementItem {
   events: EngineEvent[];
   /** Progress of the record's orders (absolute values, seq-guarded). */
   progress: OrderProgress[];
-  /** Orders whose place the record rejects (their rows may change too). */
+  /** Orders whose place or cancel the record rejects (their rows may change too). */
   rejectedPlaces: number[];
   /** Commands the record shows applied: their outbox rows are done. */
   cmdIds: string[];
@@ -161,67 +229,57 @@ export class LedgerRepository {
   }
 
   /** Gives back whatever an order still has locked, once; later calls change nothing. */
-  async releaseOrderLock(orderId: number): Promise<void> {
-    await this.transaction(async (c) => {
-      if (!(await this.releaseOn(c, orderId))) throw new AlreadyApplied();
-    });
+  async releaseOrderLock(orderId: number): Promise<boolean> {
+    const res = await this.pool.query<{ released: boolean }>('SELECT release_order_lock($1) AS released', [
+      orderId,
+    ]);
+    return res.rows[0].released;
   }
 
   /** Settles one trade once per (market, trade id): funds move, fees go to the fee account, locks shrink. */
   async settleTrade(market: MarketSpec, trade: TradeEvent): Promise<boolean> {
-    return this.transaction(async (c) => {
-      if (!(await this.settleTradeOn(c, market, trade))) throw new AlreadyApplied();
-    });
+    const res = await this.pool.query<{ settled: boolean }>('SELECT settle_trade($1) AS settled', [
+      JSON.stringify(tradeOp(market, trade)),
+    ]);
+    return res.rows[0].settled;
   }
 
   /**
-   * Settles a Kinesis batch in one transaction: per record (a savepoint each) its trades, the locks its
-   * closed or rejected orders release, its orders' progress and the outbox rows of its commands. A record
-   * that cannot be settled (a data or integrity error) is rolled back alone and quarantined with the error;
-   * the records after it go on. Any other error (connection, server) fails the whole batch for a retry.
-   * Returns the current rows of every order touched, for the read models.
+   * Settles a Kinesis batch in one transaction and one round trip (`settle_batch`, migration 4): per record,
+   * in stream order, its trades, the locks its closed orders release, its first-answer rejections; then the
+   * orders' progress and the outbox rows of its commands. If a record cannot be settled (a data or integrity
+   * error: retrying cannot help), the batch is redone record by record, each under a savepoint: that record
+   * is rolled back alone and quarantined with the error, the records after it go on. Any other error
+   * (connection, server) fails the whole batch for a retry. Returns the current rows of the orders touched.
    */
   async settleRecords(items: SettlementItem[]): Promise<SettlementResult> {
-    // Fast path: the whole batch without savepoints, its order progress and outbox rows in one statement
-    // each. Only if that fails for a record's own reason is the batch redone record by record.
     try {
-      return await this.settleInOneGo(items);
+      const res = await this.pool.query<OrderRow>(
+        'SELECT * FROM settle_batch($1, $2, $3, $4)',
+        batchArgs(items),
+      );
+      return { orders: res.rows.map(orderFromRow), quarantined: [] };
     } catch (err) {
       if (!isUnsettleable(err)) throw err;
       return this.settleRecordByRecord(items);
     }
   }
 
-  private async settleInOneGo(items: SettlementItem[]): Promise<SettlementResult> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      for (const item of items) await this.settleEventsOn(c, item);
-      await this.applyProgressOn(c, items);
-      const orders = await this.touchedOrdersOn(c, items);
-      await c.query('COMMIT');
-      return { orders, quarantined: [] };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
   private async settleRecordByRecord(items: SettlementItem[]): Promise<SettlementResult> {
     const c = await this.pool.connect();
     const quarantined: SettlementResult['quarantined'] = [];
+    const orders = new Map<number, OrderRecord>();
     try {
       await c.query('BEGIN');
-      const settled: SettlementItem[] = [];
       for (const item of items) {
         await c.query('SAVEPOINT record');
         try {
-          await this.settleEventsOn(c, item);
-          await this.applyProgressOn(c, [item]);
+          const res = await c.query<OrderRow>(
+            'SELECT * FROM settle_batch($1, $2, $3, $4)',
+            batchArgs([item]),
+          );
           await c.query('RELEASE SAVEPOINT record');
-          settled.push(item);
+          for (const row of res.rows) orders.set(Number(row.order_id), orderFromRow(row));
         } catch (err) {
           await c.query('ROLLBACK TO SAVEPOINT record');
           if (!isUnsettleable(err)) throw err;
@@ -234,30 +292,14 @@ export class LedgerRepository {
           quarantined.push({ key: item.key, market: item.market.symbol, error });
         }
       }
-      const orders = await this.touchedOrdersOn(c, settled);
       await c.query('COMMIT');
-      return { orders, quarantined };
+      return { orders: [...orders.values()], quarantined };
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       c.release();
     }
-  }
-
-  /** Current rows of the orders the items touched. */
-  private async touchedOrdersOn(c: PoolClient, items: SettlementItem[]): Promise<OrderRecord[]> {
-    const touched = new Set<number>();
-    for (const item of items) {
-      for (const p of item.progress) touched.add(p.orderId);
-      for (const id of item.rejectedPlaces) touched.add(id);
-    }
-    if (touched.size === 0) return [];
-    const res = await c.query<Parameters<typeof orderFromRow>[0]>(
-      'SELECT * FROM orders WHERE order_id = ANY($1::bigint[])',
-      [[...touched]],
-    );
-    return res.rows.map(orderFromRow);
   }
 
   /** Quarantines a record outside a batch (one that could not even be decoded). */
@@ -295,146 +337,6 @@ export class LedgerRepository {
     await this.pool.query('UPDATE quarantined_records SET replayed_at = clock_timestamp() WHERE id = $1', [
       id,
     ]);
-  }
-
-  private async settleEventsOn(c: PoolClient, item: SettlementItem): Promise<void> {
-    for (const event of item.events) {
-      switch (event.type) {
-        case 'trade':
-          await this.settleTradeOn(c, item.market, event);
-          break;
-        case 'closed':
-          await this.releaseOn(c, event.orderId);
-          break;
-        case 'rejected':
-          // Only an order the engine never answered before is rejected by this (a duplicate or a stale
-          // redelivery names an order that lives, or lived, under its first answer): it gets REJECTED and
-          // its funds back; otherwise nothing changes.
-          if (event.command === 'place') {
-            const first = await c.query(
-              `UPDATE orders SET status = 'REJECTED', last_seq = $2, update_ms = $3
-                WHERE order_id = $1 AND last_seq = 0`,
-              [event.orderId, event.seq, event.ts],
-            );
-            if (first.rowCount === 1) await this.releaseOn(c, event.orderId);
-          }
-          break;
-        default:
-          break;
-      }
-    }
-  }
-
-  /**
-   * Order progress of the items in one statement (absolute values, seq-guarded; for an order touched by
-   * several records the latest wins) and their commands' outbox rows marked applied in another.
-   */
-  private async applyProgressOn(c: PoolClient, items: SettlementItem[]): Promise<void> {
-    const latest = new Map<number, OrderProgress>();
-    for (const item of items)
-      for (const p of item.progress) {
-        const prev = latest.get(p.orderId);
-        latest.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
-      }
-    if (latest.size > 0)
-      await c.query(
-        `UPDATE orders o SET
-           status = coalesce(u.status, o.status),
-           executed_lots = coalesce(u.executed_lots, o.executed_lots),
-           cum_quote = coalesce(u.cum_quote, o.cum_quote),
-           price_ticks = coalesce(u.price_ticks, o.price_ticks),
-           qty_lots = coalesce(u.qty_lots, o.qty_lots),
-           is_working = coalesce(u.is_working, o.is_working),
-           working_ms = coalesce(u.working_ms, o.working_ms),
-           update_ms = u.update_ms,
-           last_seq = u.seq
-         FROM jsonb_to_recordset($1::jsonb) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
-           executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean,
-           working_ms bigint)
-         WHERE o.order_id = u.order_id AND o.last_seq < u.seq`,
-        [
-          JSON.stringify(
-            [...latest.values()].map((p) => ({
-              order_id: p.orderId,
-              seq: p.seq,
-              update_ms: p.updateTime,
-              status: p.status,
-              executed_lots: p.executedLots,
-              cum_quote: p.cumQuote,
-              price_ticks: p.priceTicks,
-              qty_lots: p.qtyLots,
-              is_working: p.isWorking,
-              working_ms: p.workingTime,
-            })),
-          ),
-        ],
-      );
-    const cmdIds = items.flatMap((i) => i.cmdIds);
-    if (cmdIds.length > 0)
-      await c.query(
-        'UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY($1::text[]) AND applied_at IS NULL',
-        [cmdIds],
-      );
-  }
-
-  /** Releases an open order lock on `c`; false if it was not open. */
-  private async releaseOn(c: PoolClient, orderId: number): Promise<boolean> {
-    const lock = await c.query<{ user_id: string; asset: string; remaining: string; status: string }>(
-      'SELECT user_id, asset, remaining, status FROM order_locks WHERE order_id = $1 FOR UPDATE',
-      [orderId],
-    );
-    const row = lock.rows[0];
-    if (!row || row.status !== 'open') return false;
-    const remaining = BigInt(row.remaining);
-    if (remaining > 0n) {
-      await this.record(
-        c,
-        'unlock',
-        `order:${orderId}`,
-        unlockPostings(Number(row.user_id), row.asset, remaining),
-      );
-    }
-    await c.query(
-      "UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = $1",
-      [orderId],
-    );
-    return true;
-  }
-
-  /** Settles one trade on `c`; false if it was settled before. */
-  private async settleTradeOn(c: PoolClient, market: MarketSpec, trade: TradeEvent): Promise<boolean> {
-    const s = tradeSettlement(market, trade);
-    const fresh = await c.query(
-      `INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id, price_ticks, qty_lots,
-         taker_side, trade_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT DO NOTHING`,
-      [
-        market.symbol,
-        trade.tradeId,
-        trade.makerOrderId,
-        trade.takerOrderId,
-        trade.price,
-        trade.quantity,
-        trade.takerSide,
-        trade.ts,
-      ],
-    );
-    if (fresh.rowCount !== 1) return false;
-    await this.record(c, 'trade', `${market.symbol}:${trade.tradeId}`, s.postings);
-    for (const [orderId, amount] of [
-      [s.buyerOrderId, s.quote],
-      [s.sellerOrderId, s.base],
-    ] as const) {
-      const shrunk = await c.query(
-        'UPDATE order_locks SET remaining = remaining - $2 WHERE order_id = $1 AND remaining >= $2',
-        [orderId, amount.toString()],
-      );
-      if (shrunk.rowCount !== 1)
-        throw new UnsettleableError(
-          `order ${orderId} has less locked than trade ${market.symbol}:${trade.tradeId} needs`,
-        );
-    }
-    return true;
   }
 
   async getBalances(userId: number): Promise<Balance[]> {

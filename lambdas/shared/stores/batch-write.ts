@@ -7,6 +7,8 @@ type WriteRequest = NonNullable<
   ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
 >[string][number];
 
+const CHUNKS_IN_FLIGHT = 4;
+
 export async function batchWriteAll(
   db: DynamoDBDocumentClient,
   table: string,
@@ -16,15 +18,22 @@ export async function batchWriteAll(
 ): Promise<void> {
   const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;
   requests = lastPerKey(requests);
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= maxAttempts) throw new Error('DynamoDB kept returning unprocessed items');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (attempt - 1), 1000)));
-      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = out.UnprocessedItems?.[table] ?? [];
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  // A few chunks in flight at once: each waits ~10–50 ms on DynamoDB, and their keys are distinct.
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      let pending = chunks[next++];
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= maxAttempts) throw new Error('DynamoDB kept returning unprocessed items');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (attempt - 1), 1000)));
+        const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = out.UnprocessedItems?.[table] ?? [];
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, chunks.length) }, worker));
 }
 
 /** Keeps the last request per (pk, sk): the tables written in batches all key on those two attributes. */
