@@ -92,17 +92,25 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     stops.unshift(() => relay.stop());
     log('relay        outbox relay delivering commands the API could not send');
 
+    // Two consumers of the stream, as two event source mappings in AWS: settlement and the read models.
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
-    const poller = await startKinesisPoller({
-      streamName: resources.streamName,
-      streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`,
-      checkpointFile: join(opts.dataDir, 'data-processor-checkpoints.json'),
-      batchSize: 100,
-      handler: processBatch,
-      log,
-    });
-    stops.unshift(() => poller.stop());
-    log('processor    data-processor consuming engine events');
+    const { handler: projectBatch } = await import('../lambdas/read-models/handler');
+    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
+    for (const [name, handler] of [
+      ['data-processor', processBatch],
+      ['read-models', projectBatch],
+    ] as const) {
+      const poller = await startKinesisPoller({
+        streamName: resources.streamName,
+        streamArn,
+        checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
+        batchSize: 100,
+        handler,
+        log,
+      });
+      stops.unshift(() => poller.stop());
+    }
+    log('processor    data-processor (settlement) and read-models consuming engine events');
 
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());

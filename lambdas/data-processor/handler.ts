@@ -1,4 +1,4 @@
-// Kinesis → settlement + read models. The batch is settled as a whole (one ledger transaction) and in
+// Kinesis → settlement (the read models are lambdas/read-models). The batch is settled as a whole (one ledger transaction) and in
 // stream order; a record the ledger cannot settle is quarantined with its error (alarm:
 // QuarantinedRecords; replay: docs/operations.md#quarantined-records) and the rest goes on, so one bad
 // record never wedges a shard. A passing fault (database or DynamoDB unavailable) fails the batch from its

@@ -237,6 +237,13 @@ export class OrderRepository {
     return res.rows[0] ? orderFromRow(res.rows[0]) : undefined;
   }
 
+  async getMany(orderIds: number[]): Promise<OrderRecord[]> {
+    const res = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE order_id = ANY($1::bigint[])', [
+      orderIds,
+    ]);
+    return res.rows.map(orderFromRow);
+  }
+
   /** The order with this client order id: the open one if there is one, else the latest. */
   async getByClientOrderId(
     userId: number,

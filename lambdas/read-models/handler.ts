@@ -1,0 +1,40 @@
+// Kinesis → DynamoDB read models (see project.ts). A batch that fails (DynamoDB or the database unavailable)
+// is retried from its first record; a record that is not a Cirrus event record is skipped with an error log
+// (settlement quarantines it on its side).
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { decodeRecord, type EventRecord } from '../../engine/service/messages';
+import { logger } from '../shared/powertools';
+import { readModelDeps } from './deps';
+import { projectReadModels, type ReadModelDeps } from './project';
+
+export async function projectKinesisBatch(
+  event: KinesisStreamEvent,
+  deps: ReadModelDeps,
+): Promise<KinesisStreamBatchResponse> {
+  if (event.Records.length === 0) return { batchItemFailures: [] };
+  const records: EventRecord[] = [];
+  for (const item of event.Records) {
+    try {
+      records.push(decodeRecord(Buffer.from(item.kinesis.data, 'base64')));
+    } catch (err) {
+      logger.error('not a Cirrus event record; skipped', {
+        sequenceNumber: item.kinesis.sequenceNumber,
+        err: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  try {
+    await projectReadModels(records, deps);
+    return { batchItemFailures: [] };
+  } catch (err) {
+    const first = event.Records[0].kinesis.sequenceNumber;
+    logger.error('read models not written; Lambda retries the batch', {
+      sequenceNumber: first,
+      err: err instanceof Error ? err.message : String(err),
+    });
+    return { batchItemFailures: [{ itemIdentifier: first }] };
+  }
+}
+
+export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+  projectKinesisBatch(event, await readModelDeps());

@@ -1,0 +1,51 @@
+// Kinesis batches of engine event records as Lambda delivers them, for the stream consumers' unit tests.
+import type { KinesisStreamEvent } from 'aws-lambda';
+import type { EngineEvent, TradeEvent } from '../../engine/core/types';
+import { encodeRecord, type EventRecord } from '../../engine/service/messages';
+
+export const trade = (seq: number, tradeId: number): TradeEvent => ({
+  type: 'trade',
+  market: 'BTCUSDT',
+  seq,
+  ts: 1_000,
+  tradeId,
+  price: 3_000_000,
+  quantity: 10,
+  makerOrderId: 1,
+  makerUserId: 1,
+  takerOrderId: 2,
+  takerUserId: 2,
+  takerSide: 'BUY',
+  makerExecutedQty: 10,
+  takerExecutedQty: 10,
+  makerCumQuote: 30_000_000,
+  takerCumQuote: 30_000_000,
+});
+
+export const record = (events: EngineEvent[]): EventRecord => ({
+  v: 1,
+  market: 'BTCUSDT',
+  commands: [],
+  events,
+});
+
+export function batch(records: EventRecord[]): KinesisStreamEvent {
+  return {
+    Records: records.map((r, i) => ({
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${i + 1}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/test',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/engine-events',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.market,
+        sequenceNumber: String(i + 1),
+        data: Buffer.from(encodeRecord(r)).toString('base64'),
+        approximateArrivalTimestamp: 0,
+      },
+    })),
+  };
+}
