@@ -101,7 +101,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     webSocketApi: api.webSocketApi,
     webSocketStageName: API_STAGE_NAME,
     functions: { ...api.functions, ...workers.functions },
-    streamConsumers: { DataProcessor: workers.dataProcessor, SearchIndexer: workers.searchIndexer },
+    streamConsumers: workers.streamConsumers,
     streamFailureQueues: workers.failureQueues,
     database: data.database,
   });

@@ -1,7 +1,7 @@
-// Asynchronous workers: the data processor and the search indexer consume the engine event stream; the
-// wallet signs withdrawals with the hot-wallet key; the chain listener scans new blocks on a schedule; the
-// outbox relay delivers engine commands the API's send did not; the reconciliation checks the ledger against
-// itself and against the engine snapshots.
+// Asynchronous workers: the data processor (settlement), the read-model projector and the search indexer
+// consume the engine event stream, each at its own pace; the wallet signs withdrawals with the hot-wallet
+// key; the chain listener scans new blocks on a schedule; the outbox relay delivers engine commands the API's
+// send did not; the reconciliation checks the ledger against itself and against the engine snapshots.
 import { createHash } from 'node:crypto';
 import { Aws, CfnElement, CustomResource, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -65,11 +65,14 @@ export interface WorkersStackProps extends StackProps {
 
 export class WorkersStack extends Stack {
   readonly dataProcessor: lambda.IFunction;
+  readonly readModels: lambda.IFunction;
   readonly searchIndexer: lambda.IFunction;
   readonly wallet: lambda.IFunction;
   readonly chainListener: lambda.IFunction;
   readonly outboxRelay: lambda.IFunction;
   readonly reconciliation: lambda.IFunction;
+  /** The event stream's consumers by name (iterator age alarms). */
+  readonly streamConsumers: Record<string, lambda.IFunction> = {};
   /** Where a stream batch lands after its retries are exhausted (per consumer). */
   readonly failureQueues: Record<string, sqs.Queue> = {};
   readonly functions: Record<string, lambda.IFunction> = {};
@@ -94,12 +97,33 @@ export class WorkersStack extends Stack {
       return role;
     };
 
-    // --- data processor: settlement and read models (it may post to WebSocket clients: push policy) ------
+    // Settlement and read models take the same batches of the stream (each on its own iterator).
+    const engineEventBatchSize = 100;
+
+    // --- data processor: settlement, PostgreSQL only (it may post to WebSocket clients: push policy) -----
     this.dataProcessor = new CirrusFunction(this, 'DataProcessor', {
       entry: 'lambdas/data-processor/handler.ts',
       serviceName: 'data-processor',
       stage: config.stage,
-      description: 'Engine events -> ledger settlement and DynamoDB read models',
+      description: 'settlement: engine events -> ledger (PostgreSQL), quarantine of unsettleable records',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+      environment: { ...databaseEnv, WS_CALLBACK_URL: props.webSocketStage.callbackUrl },
+    }).function;
+    grantSecretRead(props.databaseSecret, this.dataProcessor);
+    this.dataProcessor.role!.addManagedPolicy(props.webSocketPushPolicy);
+    this.consumeStream('DataProcessor', this.dataProcessor, props, engineEventBatchSize);
+
+    // --- read models: a consumer of its own, so DynamoDB's pace never delays settlement -----------------
+    // Reads the live rows of the orders a batch closes from PostgreSQL (a SELECT, through the proxy like the
+    // data processor) and writes order history, user and public trades, candles and the book to DynamoDB.
+    this.readModels = new CirrusFunction(this, 'ReadModels', {
+      entry: 'lambdas/read-models/handler.ts',
+      serviceName: 'read-models',
+      stage: config.stage,
+      description: 'read models: engine events -> DynamoDB order history, trades, candles, book',
       memorySize: 1024,
       timeout: Duration.seconds(60),
       vpc: props.vpc,
@@ -109,17 +133,17 @@ export class WorkersStack extends Stack {
         [TABLES.orders.envVar]: tables.orders.tableName,
         [TABLES.trades.envVar]: tables.trades.tableName,
         [TABLES.marketData.envVar]: tables.marketData.tableName,
-        [TABLES.connections.envVar]: tables.connections.tableName,
-        WS_CALLBACK_URL: props.webSocketStage.callbackUrl,
       },
     }).function;
-    grantTable(this.dataProcessor, tables.orders, TABLES.orders, 'readWrite');
-    grantTable(this.dataProcessor, tables.trades, TABLES.trades, 'readWrite');
-    grantTable(this.dataProcessor, tables.marketData, TABLES.marketData, 'readWrite');
-    grantTable(this.dataProcessor, tables.connections, TABLES.connections, 'readWrite');
-    grantSecretRead(props.databaseSecret, this.dataProcessor);
-    this.dataProcessor.role!.addManagedPolicy(props.webSocketPushPolicy);
-    this.consumeStream('DataProcessor', this.dataProcessor, props, 100);
+    grantSecretRead(props.databaseSecret, this.readModels);
+    // Exactly the calls of lambdas/shared/stores as the projector makes them: order history and trades
+    // (user and public) are batch writes; the book is read then conditionally put, candles are updated.
+    grantTable(this.readModels, tables.orders, TABLES.orders, { operations: ['BatchWriteItem'] });
+    grantTable(this.readModels, tables.trades, TABLES.trades, { operations: ['BatchWriteItem'] });
+    grantTable(this.readModels, tables.marketData, TABLES.marketData, {
+      operations: ['GetItem', 'PutItem', 'UpdateItem'],
+    });
+    this.consumeStream('ReadModels', this.readModels, props, engineEventBatchSize);
 
     // --- search indexer ----------------------------------------------------------------------------------
     this.searchIndexer = new CirrusFunction(this, 'SearchIndexer', {
@@ -284,6 +308,7 @@ export class WorkersStack extends Stack {
 
     Object.assign(this.functions, {
       DataProcessor: this.dataProcessor,
+      ReadModels: this.readModels,
       SearchIndexer: this.searchIndexer,
       Wallet: this.wallet,
       ChainListener: this.chainListener,
@@ -307,6 +332,7 @@ export class WorkersStack extends Stack {
         'This queue is itself the on-failure destination of a stream consumer (it holds batch pointers).',
     });
     this.failureQueues[name] = failures;
+    this.streamConsumers[name] = fn;
     (fn as lambda.Function).addEventSource(
       new sources.KinesisEventSource(props.eventStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,

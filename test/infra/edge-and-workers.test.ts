@@ -134,7 +134,7 @@ describe('api', () => {
       ...resourcesOf(dev.api, 'AWS::Lambda::Function'),
       ...resourcesOf(dev.workers, 'AWS::Lambda::Function'),
     ].filter((fn) => String(fn.Properties.FunctionName ?? '').startsWith('cirrus-dev-'));
-    expect(functions).toHaveLength(15);
+    expect(functions).toHaveLength(16);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -168,7 +168,7 @@ describe('api', () => {
 
 describe('workers', () => {
   it('consumes the event stream: batches, bisect on error, partial batch response, on-failure queue', () => {
-    dev.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    dev.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     for (const batchSize of [100, 500]) {
       dev.workers.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         BatchSize: batchSize,
@@ -225,6 +225,161 @@ describe('workers', () => {
         ]),
       },
     });
+  });
+});
+
+describe('engine-events consumers: settlement and read models', () => {
+  const dataProcessor = () => functionNamed(dev.workers, 'cirrus-dev-data-processor');
+  const readModels = () => functionNamed(dev.workers, 'cirrus-dev-read-models');
+
+  /** The one event source mapping of the function with this logical id. */
+  const mappingOf = (t: Template, fnId: string): Properties => {
+    const found = resourcesOf(t, 'AWS::Lambda::EventSourceMapping').filter(
+      (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: fnId }),
+    );
+    expect(found).toHaveLength(1);
+    return found[0].Properties;
+  };
+
+  /** The DynamoDB actions granted per table, by the table's construct id in the data stack's export name. */
+  const dynamoGrants = (statements: Statement[]): Record<string, string[]> => {
+    const byTable: Record<string, string[]> = {};
+    for (const s of withService(statements, 'dynamodb'))
+      for (const resource of [s.Resource].flat()) {
+        const exported = (resource as { 'Fn::ImportValue'?: string })['Fn::ImportValue'] ?? '';
+        // Anything else (an index ARN, a wildcard) is reported whole, so the equality below fails on it.
+        const table =
+          /^Cirrus-dev-Data:ExportsOutputFnGetAtt([A-Za-z]+Table)[0-9A-F]{8}Arn/.exec(exported)?.[1] ??
+          JSON.stringify(resource);
+        byTable[table] = [...new Set([...(byTable[table] ?? []), ...actionsOf(s)])].sort();
+      }
+    return byTable;
+  };
+
+  it('the read models consume the stream as the data processor does: each its own mapping and failure queue', () => {
+    const rm = mappingOf(dev.workers, readModels().id);
+    expect(rm).toEqual({
+      FunctionName: { Ref: readModels().id },
+      EventSourceArn: {
+        'Fn::ImportValue': expect.stringMatching(
+          /^Cirrus-dev-Messaging:ExportsOutputFnGetAttEngineEventsStream[0-9A-F]+Arn/,
+        ),
+      },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+      ParallelizationFactor: 1,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [expect.stringMatching(/^ReadModelsStreamFailures/), 'Arn'] },
+        },
+      },
+    });
+    const dp = mappingOf(dev.workers, dataProcessor().id);
+    expect(dp.DestinationConfig.OnFailure.Destination).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^DataProcessorStreamFailures/), 'Arn'],
+    });
+    // Everything but the function and its failure queue is the data processor's configuration.
+    const shared = ({ FunctionName: _f, DestinationConfig: _d, ...rest }: Properties) => rest;
+    expect(shared(rm)).toEqual(shared(dp));
+    // The failure queue is encrypted with the data key, like the data processor's.
+    const [queueId] = rm.DestinationConfig.OnFailure.Destination['Fn::GetAtt'];
+    expect(dev.workers.toJSON().Resources[queueId].Properties).toMatchObject({
+      KmsMasterKeyId: { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Keys:.*DataKey/) },
+      MessageRetentionPeriod: 1209600,
+    });
+    prod.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+  });
+
+  it('the read models reach the ledger as the data processor does: VPC, database client group, proxy, secret', () => {
+    for (const { props } of [readModels(), dataProcessor()]) {
+      expect(props.VpcConfig.SecurityGroupIds).toEqual([
+        { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*DatabaseClientSecurityGroup/) },
+      ]);
+      expect(props.Environment.Variables.DB_SECRET_ARN).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*LedgerDatabaseSecret/),
+      });
+      expect(JSON.stringify(props.Environment.Variables.DATABASE_URL)).toMatch(
+        /LedgerProxy.*sslmode=require/,
+      );
+      const statements = statementsOf(dev.workers, props);
+      const secrets = withService(statements, 'secretsmanager');
+      expect(secrets).toHaveLength(1);
+      expect(secrets[0].Resource).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:.*LedgerDatabaseSecret/),
+      });
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': {
+                'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+              },
+            },
+          },
+        }),
+      );
+    }
+    expect(readModels().props).toMatchObject({ Handler: 'index.handler', Timeout: 60, MemorySize: 1024 });
+    expect(readModels().props.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('read-models');
+  });
+
+  it('the read models may call only the DynamoDB operations they make, on their three tables', () => {
+    const statements = statementsOf(dev.workers, readModels().props);
+    expect(dynamoGrants(statements)).toEqual({
+      OrdersTable: ['dynamodb:BatchWriteItem'],
+      TradesTable: ['dynamodb:BatchWriteItem'],
+      MarketDataTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    });
+    const json = JSON.stringify(statements);
+    expect(json).not.toMatch(/\/index\/|"dynamodb:\*"|Connections|Checkpoints|Idempotency/);
+    // The tables' key, and only through DynamoDB.
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Keys:.*DataKey/) },
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    });
+    expect(withService(statements, 's3')).toEqual([]);
+    const roleId = readModels().props.Role['Fn::GetAtt'][0] as string;
+    expect(JSON.stringify(dev.workers.toJSON().Resources[roleId].Properties.ManagedPolicyArns)).not.toMatch(
+      /WebSocketPushPolicy/,
+    );
+    // The names of the tables it writes, and no other table.
+    const tableVars = Object.entries(readModels().props.Environment.Variables).filter(([k]) =>
+      k.endsWith('_TABLE'),
+    );
+    expect(Object.fromEntries(tableVars)).toEqual({
+      ORDERS_TABLE: {
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:ExportsOutputRefOrdersTable/),
+      },
+      TRADES_TABLE: {
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:ExportsOutputRefTradesTable/),
+      },
+      MARKET_DATA_TABLE: {
+        'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Data:ExportsOutputRefMarketDataTable/),
+      },
+    });
+  });
+
+  it('the data processor settles in PostgreSQL only: no DynamoDB action, table or table key grant', () => {
+    const { props } = dataProcessor();
+    expect(props.Description).toMatch(/^settlement: /);
+    const statements = statementsOf(dev.workers, props);
+    expect(withService(statements, 'dynamodb')).toEqual([]);
+    expect(JSON.stringify(statements)).not.toMatch(/dynamodb|Table/);
+    expect(Object.keys(props.Environment.Variables).filter((k) => k.endsWith('_TABLE'))).toEqual([]);
+    // It still reads the stream and parks failed batches in its queue.
+    expect(withService(statements, 'kinesis')).toHaveLength(1);
+    expect(withService(statements, 'sqs')).toHaveLength(1);
   });
 });
 
@@ -427,8 +582,10 @@ describe('alarms', () => {
         `EngineTaskCount-${s.id}`,
       ]),
       'DataProcessor-IteratorAge',
+      'ReadModels-IteratorAge',
       'SearchIndexer-IteratorAge',
       'DataProcessor-StreamFailures',
+      'ReadModels-StreamFailures',
       'SearchIndexer-StreamFailures',
       'Rest5xxRate',
       'WebSocketErrors',
@@ -450,6 +607,7 @@ describe('alarms', () => {
       'WsConnect',
       'WsAuthorizer',
       'DataProcessor',
+      'ReadModels',
       'SearchIndexer',
       'Wallet',
       'ChainListener',
@@ -464,6 +622,61 @@ describe('alarms', () => {
       expect(alarm.Properties.OKActions).toHaveLength(1);
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(30);
     }
+  });
+
+  it('each stream consumer, the read models included, has its iterator age, failure queue and error alarms', () => {
+    const names = alarmNames(dev.monitoring);
+    const consumersWith = (suffix: string) =>
+      names
+        .filter((n) => n.endsWith(`-${suffix}`))
+        .map((n) => n.slice('cirrus-dev-'.length, -suffix.length - 1))
+        .sort();
+    expect(consumersWith('IteratorAge')).toEqual(['DataProcessor', 'ReadModels', 'SearchIndexer']);
+    expect(consumersWith('StreamFailures')).toEqual(['DataProcessor', 'ReadModels', 'SearchIndexer']);
+    const readModelsFn = {
+      'Fn::ImportValue': Match.stringLikeRegexp('^Cirrus-dev-Workers:ExportsOutputRefReadModelsFunction'),
+    };
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'cirrus-dev-ReadModels-IteratorAge',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: readModelsFn }],
+      Statistic: 'Maximum',
+      Threshold: 60_000,
+      EvaluationPeriods: 3,
+    });
+    for (const [alarm, metric] of [
+      ['Errors', 'Errors'],
+      ['Throttles', 'Throttles'],
+    ])
+      dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `cirrus-dev-ReadModels-${alarm}`,
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: readModelsFn }],
+        Threshold: 1,
+      });
+    dev.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'cirrus-dev-ReadModels-StreamFailures',
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::ImportValue': Match.stringLikeRegexp(
+              '^Cirrus-dev-Workers:ExportsOutputFnGetAttReadModelsStreamFailures',
+            ),
+          },
+        },
+      ],
+      Threshold: 0,
+    });
+    expect(alarmNames(prod.monitoring)).toEqual(
+      expect.arrayContaining(
+        ['IteratorAge', 'StreamFailures', 'Errors', 'Throttles'].map((a) => `cirrus-prod-ReadModels-${a}`),
+      ),
+    );
   });
 
   it('outbox, quarantine and reconciliation alarms watch the metrics the functions publish', () => {
