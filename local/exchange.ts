@@ -8,6 +8,7 @@ import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { provision } from './provision';
 import { startOutboxRelay } from './triggers/outbox-relay';
+import { startReconciliation } from './triggers/reconciliation';
 import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
@@ -91,6 +92,12 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const relay = startOutboxRelay({ log });
     stops.unshift(() => relay.stop());
     log('relay        outbox relay delivering commands the API could not send');
+    const reconciliation = startReconciliation({
+      snapshotBucket: resources.snapshotBucket,
+      shards: DEFAULT_ENGINE_SHARDS.map((s) => s.id),
+      log,
+    });
+    stops.unshift(() => reconciliation.stop());
 
     // Two consumers of the stream, as two event source mappings in AWS: settlement and the read models.
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
