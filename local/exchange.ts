@@ -147,19 +147,24 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
   }
 }
 
-/** Runs engine/service/main.ts under tsx, as its own process, and waits for it to report it is running. */
+/** Runs engine/service/main.ts (TypeScript through tsx's loader) as its own process, and waits until it runs. */
 async function spawnEngine(env: Record<string, string>, log: (line: string) => void): Promise<ChildProcess> {
-  const tsx = require.resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsx, join(__dirname, '..', 'engine', 'service', 'main.ts')], {
-    // Same young-generation size as the Fargate task (engine/Dockerfile); tsx passes NODE_OPTIONS on.
-    env: {
-      ...process.env,
-      ...env,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' '),
+  // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild, which a kill -9 of the
+  // child would leave running (a second writer on the shard). Here the child is the engine itself.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '..', 'engine', 'service', 'main.ts')],
+    {
+      // Same young-generation size as the Fargate task (engine/Dockerfile); tsx passes NODE_OPTIONS on.
+      env: {
+        ...process.env,
+        ...env,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' '),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {

@@ -20,11 +20,13 @@ import { sqsClient } from '../../lambdas/shared/clients';
 import { dbPool } from '../../lambdas/shared/db';
 import { OutboxRelay, type CommandSender } from '../../lambdas/shared/outbox/relay';
 import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+import { reconcile } from '../../lambdas/reconciliation/reconcile';
 import type { LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import {
   checkConservation,
   eventually,
+  registerFundedUser,
   startTestExchange,
   type TestExchange,
 } from '../support/exchange-helpers';
@@ -177,13 +179,17 @@ describe('pipeline faults', () => {
       await pool.end();
     }
   };
+  // A trader of its own per test: the killed engine's messages of the earlier tests' groups stay invisible
+  // for the visibility timeout (30 s), as in SQS, and would hold up a group they share.
+  const freshTrader = async (name: string) =>
+    (await registerFundedUser(api, pg.url, name, { USDT: '100000' })).userId;
   const answeredOnce = async (orderId: number) => {
     await eventually(async () => {
       const order = await apiContext().liveOrders.get(orderId);
       expect(order?.lastSeq).toBeGreaterThan(0);
       expect(['FILLED', 'EXPIRED']).toContain(order?.status);
       expect((await lockOf(orderId)).status).toBe('closed');
-    }, 30_000);
+    }, 60_000);
     // The relay sends it once more with no grace at all: recognised, not applied twice.
     await new OutboxRelay(dbPool(), realSender(), {
       graceMs: 0,
@@ -201,16 +207,16 @@ describe('pipeline faults', () => {
         throw new Error('socket hang up after the request was sent (injected)');
       },
     };
-    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
-    const order = await serviceWith(sender).place(bobId, ioc('ambiguous-1'));
+    const userId = await freshTrader('ambiguous');
+    const order = await serviceWith(sender).place(userId, ioc('ambiguous-1'));
     expect((await lockOf(order.orderId)).status).toBe('open'); // the failed send released nothing
     await answeredOnce(order.orderId);
   });
 
   it('the API dies between commit and send: the relay delivers the outbox row, applied once', async () => {
     const dead: CommandSender = { send: async () => Promise.reject(new Error('process killed (injected)')) };
-    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
-    const order = await serviceWith(dead).place(bobId, ioc('killed-1'));
+    const userId = await freshTrader('killed');
+    const order = await serviceWith(dead).place(userId, ioc('killed-1'));
     expect(order.lastSeq).toBe(0);
     expect((await lockOf(order.orderId)).status).toBe('open');
     // Nothing reaches the engine until the relay's pass (the exchange runs one every second, 2 s grace).
@@ -223,10 +229,10 @@ describe('pipeline faults', () => {
     // The command goes to the DLQ instead of the queue, as after maxReceiveCount failed receives; the
     // outbox row is marked sent so the relay leaves it alone for this test's first half.
     const toDlq = new SqsCommandSender(sqs, () => dlqUrl);
-    const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
+    const userId = await freshTrader('dlq');
     const pool = new Pool({ connectionString: pg.url, max: 1 });
     try {
-      const order = await serviceWith(toDlq).place(bobId, ioc('dlq-1'));
+      const order = await serviceWith(toDlq).place(userId, ioc('dlq-1'));
       await pool.query(
         "UPDATE outbox SET last_sent_at = clock_timestamp() + interval '1 hour' WHERE cmd_id = $1",
         [`p-${order.orderId}`],
@@ -244,7 +250,7 @@ describe('pipeline faults', () => {
         {
           cmdId: `p-${order.orderId}`,
           market: 'BTCUSDT',
-          groupId: `BTCUSDT-${bobId % 16}`,
+          groupId: `BTCUSDT-${userId % 16}`,
           body: message!.Body!,
         },
       ]);
@@ -252,6 +258,40 @@ describe('pipeline faults', () => {
       await answeredOnce(order.orderId);
     } finally {
       await pool.end();
+    }
+  });
+
+  it('reconciliation finds the ledger and the engine snapshot in agreement, and flags a lock the engine does not hold', async () => {
+    await ex.restartEngine(); // a fresh final snapshot
+    await eventually(() => checkConservation(pg.url));
+    const s3 = new S3Client({ forcePathStyle: true });
+    const snapshots = new S3SnapshotStore(s3, ex.env.SNAPSHOT_BUCKET);
+    const pool = new Pool({ connectionString: pg.url, max: 2 });
+    try {
+      const clean = await reconcile({ pool, snapshots, shards: [ex.env.ENGINE_SHARD] });
+      expect(clean.problems).toEqual([]);
+      expect(clean.ok).toBe(true);
+
+      // A lock an hour old for an order the engine has never held: an orphan, and the ledger's own
+      // locked total no longer matches (both found, in one run).
+      const bobId = (await apiContext().keys.resolve(bob.apiKey))!.userId;
+      await pool.query(
+        `INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining, created_at)
+         VALUES (987654321, $1, 'BTCUSDT', 'USDT', 5, 5, now() - interval '1 hour')`,
+        [bobId],
+      );
+      const dirty = await reconcile({ pool, snapshots, shards: [ex.env.ENGINE_SHARD] });
+      expect(dirty.ok).toBe(false);
+      expect(dirty.orphanLocks.map((l) => l.orderId)).toEqual([987654321]);
+      expect(dirty.conservationProblems.join(' ')).toContain('open order locks');
+      const audit = await pool.query<{ detail: string }>(
+        "SELECT detail FROM audit_log WHERE actor = 'reconciliation' ORDER BY id DESC LIMIT 1",
+      );
+      expect(audit.rows[0].detail).toContain('987654321');
+      await pool.query('DELETE FROM order_locks WHERE order_id = 987654321');
+    } finally {
+      await pool.end();
+      s3.destroy();
     }
   });
 
