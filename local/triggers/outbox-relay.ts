@@ -5,6 +5,7 @@ import { sqsClient } from '../../lambdas/shared/clients';
 import { dbPool } from '../../lambdas/shared/db';
 import { OutboxRelay } from '../../lambdas/shared/outbox/relay';
 import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+import { every } from './every';
 
 export function startOutboxRelay(opts: {
   log: (line: string) => void;
@@ -12,7 +13,6 @@ export function startOutboxRelay(opts: {
   relay?: OutboxRelay;
 }): { stop(): Promise<void>; pass(): Promise<void> } {
   const relay = opts.relay ?? new OutboxRelay(dbPool(), new SqsCommandSender(sqsClient()));
-  let running: Promise<void> | undefined;
   let passes = 0;
   const pass = async () => {
     if (passes++ % 60 === 0) await relay.cleanup();
@@ -22,19 +22,11 @@ export function startOutboxRelay(opts: {
         `relay        sent ${r.sent} commands the API had not (${r.failed} failed, retried next pass)`,
       );
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = pass()
-      .catch((err: unknown) =>
-        opts.log(`relay        pass failed: ${err instanceof Error ? err.message : String(err)}`),
-      )
-      .finally(() => (running = undefined));
-  }, opts.everyMs ?? 1_000);
+  const schedule = every(opts.everyMs ?? 1_000, pass, (err) =>
+    opts.log(`relay        pass failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
   return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
+    stop: () => schedule.stop(),
     pass,
   };
 }

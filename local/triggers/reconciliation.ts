@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
 import { dbPool } from '../../lambdas/shared/db';
 import { reconcile } from '../../lambdas/reconciliation/reconcile';
+import { every } from './every';
 
 export function startReconciliation(opts: {
   snapshotBucket: string;
@@ -14,23 +15,18 @@ export function startReconciliation(opts: {
 }): { stop(): Promise<void> } {
   const s3 = new S3Client({ forcePathStyle: true });
   const snapshots = new S3SnapshotStore(s3, opts.snapshotBucket);
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = reconcile({ pool: dbPool(), snapshots, shards: opts.shards })
-      .then((report) => {
-        if (!report.ok)
-          opts.log(`reconcile    ${report.problems.length} problems: ${report.problems.join('; ')}`);
-      })
-      .catch((err: unknown) =>
-        opts.log(`reconcile    run failed: ${err instanceof Error ? err.message : String(err)}`),
-      )
-      .finally(() => (running = undefined));
-  }, opts.everyMs ?? 60_000);
+  const schedule = every(
+    opts.everyMs ?? 60_000,
+    async () => {
+      const report = await reconcile({ pool: dbPool(), snapshots, shards: opts.shards });
+      if (!report.ok)
+        opts.log(`reconcile    ${report.problems.length} problems: ${report.problems.join('; ')}`);
+    },
+    (err) => opts.log(`reconcile    run failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await schedule.stop();
       s3.destroy();
     },
   };
