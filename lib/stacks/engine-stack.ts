@@ -120,6 +120,15 @@ export class EngineStack extends Stack {
           resources: [`${bucketArn}/snapshots/${shard.id}/*`],
         }),
       );
+      // Listing its own prefix makes S3 answer a missing snapshot with NoSuchKey (a first start, an empty
+      // bucket) instead of AccessDenied, which the snapshot store would take for a real failure.
+      task.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`snapshots/${shard.id}/*`] } },
+        }),
+      );
       props.dataKey.grant(task.taskRole, 'kms:Decrypt', 'kms:GenerateDataKey');
       task.taskRole.addToPrincipalPolicy(
         new iam.PolicyStatement({

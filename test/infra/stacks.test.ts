@@ -190,6 +190,17 @@ describe('engine', () => {
     expect(policies).toContain('kinesis:PutRecords');
     expect(policies).toContain('/snapshots/shard0/*');
     expect(policies).not.toMatch(/"(s3|kinesis|sqs):\*"/);
+    // ListBucket only on its own prefix, so a missing first snapshot reads as NoSuchKey, not AccessDenied.
+    dev.engine.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:ListBucket',
+            Condition: { StringLike: { 's3:prefix': ['snapshots/shard0/*'] } },
+          }),
+        ]),
+      },
+    });
   });
 });
 
