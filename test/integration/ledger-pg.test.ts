@@ -1,7 +1,9 @@
 // The ledger on a real PostgreSQL: locking, settlement, release, idempotency, concurrency, conservation.
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import type { TradeEvent } from '../../engine/core/types';
+import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
+import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
+import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
 import { migrate } from '../../lambdas/shared/ledger/migrations';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { MARKETS } from '../../lib/markets';
@@ -11,7 +13,8 @@ const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 let pg: TestPostgres;
 let pool: Pool;
 let ledger: LedgerRepository;
-let nextOrder = 1;
+// Far above the ids accept_order draws from its sequence in the same database (the describe at the end).
+let nextOrder = 1_000_000_000;
 let nextTrade = 1;
 
 beforeAll(async () => {
@@ -229,5 +232,118 @@ describe('ledger on PostgreSQL', () => {
       }),
       { numRuns: 15, seed: 11 },
     );
+  });
+});
+
+// The engine's first answer decides an order; later rejections of the same id (a redelivered place refused as
+// STALE_ORDER_ID or DUPLICATE_ORDER_ID, or the place that arrives after a cancel the engine tombstoned)
+// change nothing. Orders here go through the real accept path (accept_order) and settle_batch.
+describe('settlement of rejections against the live order rows', () => {
+  const accept = async (userId: number, clientOrderId: string) => {
+    const orders = new OrderRepository(pool);
+    const res = await orders.accept({
+      order: {
+        userId,
+        symbol: 'BTCUSDT',
+        clientOrderId,
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        priceTicks: 3_000_000,
+        qtyLots: 10_000,
+        quoteQty: 0,
+        stopTicks: 0,
+        icebergLots: 0,
+        stpMode: 'EXPIRE_MAKER',
+        status: 'NEW',
+        executedLots: 0,
+        cumQuote: 0,
+        time: 1,
+        updateTime: 1,
+        workingTime: -1,
+        isWorking: false,
+        lockAsset: 'USDT',
+        lockAmount: USDT(300).toString(),
+        lastSeq: 0,
+      },
+      command: { kind: 'place', market: 'BTCUSDT', side: 'BUY', type: 'LIMIT', userId, clientOrderId, ts: 1 },
+      groupId: 'BTCUSDT-0',
+      maxOpenOrders: 200,
+    });
+    if (res.outcome !== 'accepted') throw new Error(res.outcome);
+    return res.order.orderId;
+  };
+  const rejected = (
+    seq: number,
+    orderId: number,
+    userId: number,
+    command: 'place' | 'cancel',
+    reason: RejectReason,
+  ): EngineEvent => ({
+    type: 'rejected',
+    market: 'BTCUSDT',
+    seq,
+    ts: 5,
+    command,
+    orderId,
+    userId,
+    reason,
+  });
+  const settle = (key: string, events: EngineEvent[]) =>
+    ledger.settleRecords([
+      {
+        key,
+        market: btc,
+        events,
+        progress: orderProgressFromEvents(events),
+        rejectedPlaces: events.flatMap((e) => (e.type === 'rejected' ? [e.orderId] : [])),
+        cmdIds: [],
+        raw: '{}',
+      },
+    ]);
+  const orderRow = async (orderId: number) => (await new OrderRepository(pool).get(orderId))!;
+
+  it('a stale redelivery of an answered place changes nothing; a never-answered place is rejected and released once', async () => {
+    const u = await user({ USDT: USDT(1_000) });
+    const answered = await accept(u, 'answered');
+    const accepted: EngineEvent = {
+      type: 'accepted',
+      market: 'BTCUSDT',
+      seq: 100,
+      ts: 2,
+      orderId: answered,
+      userId: u,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: 3_000_000,
+      quantity: 10_000,
+    } as EngineEvent;
+    await settle('r1', [accepted]);
+    expect((await orderRow(answered)).status).toBe('NEW');
+    expect((await orderRow(answered)).lastSeq).toBe(100);
+
+    await settle('r2', [rejected(101, answered, u, 'place', 'STALE_ORDER_ID')]);
+    expect(await orderRow(answered)).toMatchObject({ status: 'NEW', lastSeq: 100 });
+    expect((await balance(u, 'USDT')).locked).toBe(USDT(300)); // still held for the live order
+
+    const late = await accept(u, 'late');
+    await settle('r3', [rejected(102, late, u, 'place', 'STALE_ORDER_ID')]);
+    expect(await orderRow(late)).toMatchObject({ status: 'REJECTED', lastSeq: 102 });
+    expect((await balance(u, 'USDT')).locked).toBe(USDT(300)); // the late order's 300 came back
+    await settle('r3', [rejected(102, late, u, 'place', 'STALE_ORDER_ID')]); // the batch again
+    expect((await balance(u, 'USDT')).available).toBe(USDT(700));
+    expect((await ledger.checkConservation()).problems).toEqual([]);
+  });
+
+  it('a cancel the engine rejects for an order it never saw cancels it; the place arriving after changes nothing', async () => {
+    const u = await user({ USDT: USDT(1_000) });
+    const order = await accept(u, 'cancel-first');
+    await settle('c1', [rejected(200, order, u, 'cancel', 'UNKNOWN_ORDER')]);
+    expect(await orderRow(order)).toMatchObject({ status: 'CANCELED', lastSeq: 200 });
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(1_000), locked: 0n });
+    await settle('c2', [rejected(201, order, u, 'place', 'DUPLICATE_ORDER_ID')]);
+    expect(await orderRow(order)).toMatchObject({ status: 'CANCELED', lastSeq: 200 });
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(1_000), locked: 0n });
+    expect((await ledger.checkConservation()).problems).toEqual([]);
   });
 });
