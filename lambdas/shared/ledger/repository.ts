@@ -1,8 +1,8 @@
-// The ledger in PostgreSQL: the only source of truth for money (DESIGN §1, §5). Every movement runs in one
-// transaction on one connection (pglite serialises transactions, so nothing here awaits a second
-// connection inside one), touches account rows in account-id order (no deadlocks), and is idempotent by a
-// unique (kind, reference).
-import type { Pool, PoolClient } from 'pg';
+// The ledger in PostgreSQL: the only source of truth for money (docs/architecture.md). Every movement is
+// applied by one SQL function, `ledger_post` (migration 4: postings computed here in ./postings.ts, applied
+// once per unique (kind, reference), account rows updated in account-id order), inside one transaction on one
+// connection (pglite serialises transactions, so nothing here awaits a second connection inside one).
+import type { Pool } from 'pg';
 import type { EngineEvent, MarketSpec, TradeEvent } from '../../../engine/core/types';
 import type { OrderProgress, OrderRecord } from '../stores/orders';
 import { orderFromRow } from './order-repository';
@@ -36,14 +36,18 @@ export interface ConservationReport {
   problems: string[];
 }
 
-class AlreadyApplied extends Error {}
+/** Postings as `ledger_post` takes them (amounts as decimal strings). */
+function postingsForSql(postings: Posting[]) {
+  return postings.map((p) => ({ ...p, amount: p.amount.toString() }));
+}
+const postingsJson = (postings: Posting[]): string => JSON.stringify(postingsForSql(postings));
 
-/** A movement the ledger refuses for what it is, not for a passing fault: retrying cannot help. */
-export class UnsettleableError extends Error {}
-
-/** Data (22xxx) and integrity (23xxx) errors and the ledger's own refusals; not connection or server faults. */
+/**
+ * A movement the ledger refuses for what it is, not for a passing fault: data (22xxx) and integrity (23xxx)
+ * errors, the settlement functions' own refusals included. Retrying cannot help; connection or server faults
+ * are not these.
+ */
 function isUnsettleable(err: unknown): boolean {
-  if (err instanceof UnsettleableError) return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
@@ -63,7 +67,7 @@ function tradeOp(market: MarketSpec, trade: TradeEvent) {
     quantity: trade.quantity,
     takerSide: trade.takerSide,
     ts: trade.ts,
-    postings: s.postings.map((p) => ({ ...p, amount: p.amount.toString() })),
+    postings: postingsForSql(s.postings),
     shrink: [
       { orderId: s.buyerOrderId, amount: s.quote.toString() },
       { orderId: s.sellerOrderId, amount: s.base.toString() },
@@ -171,18 +175,19 @@ export class LedgerRepository {
   /** Credits a deposit once per reference; returns false if that reference was already credited. */
   async creditDeposit(userId: number, asset: string, amount: bigint, reference: string): Promise<boolean> {
     if (amount <= 0n) throw new Error('deposit amount must be positive');
-    return this.transaction(async (c) => {
-      await this.record(c, 'deposit', reference, depositPostings(userId, asset, amount));
-    });
+    const res = await this.pool.query<{ posted: boolean }>('SELECT ledger_post($1, $2, $3) AS posted', [
+      'deposit',
+      reference,
+      postingsJson(depositPostings(userId, asset, amount)),
+    ]);
+    return res.rows[0].posted;
   }
 
   /**
-   * Locks funds for an order before it is queued (`available >= amount` in the same statement).
-   * Returns false when the balance is too small; nothing changes then.
-   */
-  /**
-   * Locks `amount` of `asset` for a new order, in one transaction with the open-order cap: the user's row is
-   * locked first, so concurrent orders of one user are counted one after another and the cap is exact.
+   * Locks `amount` of `asset` for an order, in one transaction with the open-order cap: the user's row is
+   * locked first, so concurrent orders of one user are counted one after another and the cap is exact; the
+   * ledger's `available >= 0` check refuses an overdraft. (The order API does all of this, and more, in
+   * `accept_order`; this is the ledger's own primitive, kept for its tests and tools.)
    */
   async lockForOrder(input: LockRequest): Promise<LockResult> {
     const { orderId, userId, market, asset, amount } = input;
@@ -199,21 +204,17 @@ export class LedgerRepository {
         await c.query('ROLLBACK');
         return 'too_many_open_orders';
       }
-      const moved = await c.query(
-        `UPDATE accounts SET available = available - $3, locked = locked + $3
-          WHERE owner = $1 AND asset = $2 AND available >= $3`,
-        [userAccount(userId), asset, amount.toString()],
-      );
-      if (moved.rowCount !== 1) {
+      try {
+        await c.query('SELECT ledger_post($1, $2, $3)', [
+          'lock',
+          `order:${orderId}`,
+          postingsJson(lockPostings(userId, asset, amount)),
+        ]);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23514') throw err; // check_violation: available would go < 0
         await c.query('ROLLBACK');
         return 'insufficient_balance';
       }
-      const tx = await c.query<{ id: string }>(
-        "INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', $1) RETURNING id",
-        [`order:${orderId}`],
-      );
-      // The balances moved in the conditional UPDATE above; record the matching entries.
-      await this.insertEntries(c, tx.rows[0].id, lockPostings(userId, asset, amount), false);
       await c.query(
         'INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining) VALUES ($1, $2, $3, $4, $5, $5)',
         [orderId, userId, market, asset, amount.toString()],
@@ -391,86 +392,5 @@ export class LedgerRepository {
     if (Number(entries.rows[0].n) > 0)
       problems.push(`${entries.rows[0].n} ledger transactions do not sum to zero`);
     return { ok: problems.length === 0, assets, problems };
-  }
-
-  // ---- helpers ----------------------------------------------------------------------------------
-
-  /** Runs `fn` in a transaction; returns false if it found the movement already applied. */
-  private async transaction(fn: (c: PoolClient) => Promise<void>): Promise<boolean> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      await fn(c);
-      await c.query('COMMIT');
-      return true;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof AlreadyApplied) return false;
-      if ((err as { code?: string }).code === '23505') return false; // unique (kind, reference): applied before
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
-  /** Records a transaction and applies its postings to the account rows (created on first use). */
-  private async record(c: PoolClient, kind: string, reference: string, postings: Posting[]): Promise<void> {
-    const tx = await c.query<{ id: string }>(
-      'INSERT INTO ledger_transactions (kind, reference) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id',
-      [kind, reference],
-    );
-    if (tx.rowCount !== 1) throw new AlreadyApplied();
-    await this.insertEntries(c, tx.rows[0].id, postings);
-  }
-
-  private async insertEntries(
-    c: PoolClient,
-    txId: string,
-    postings: Posting[],
-    applyToAccounts = true,
-  ): Promise<void> {
-    const ids = await this.accountIds(c, postings);
-    // Fold per account, then update in id order so concurrent settlements never deadlock.
-    const deltas = new Map<number, { available: bigint; locked: bigint }>();
-    for (const p of postings) {
-      const id = ids.get(`${p.owner}|${p.asset}`) as number;
-      const d = deltas.get(id) ?? { available: 0n, locked: 0n };
-      d[p.bucket] += p.amount;
-      deltas.set(id, d);
-    }
-    for (const id of applyToAccounts ? [...deltas.keys()].sort((a, b) => a - b) : []) {
-      const d = deltas.get(id) as { available: bigint; locked: bigint };
-      await c.query('UPDATE accounts SET available = available + $2, locked = locked + $3 WHERE id = $1', [
-        id,
-        d.available.toString(),
-        d.locked.toString(),
-      ]);
-    }
-    const values: string[] = [];
-    const params: unknown[] = [txId];
-    for (const p of postings) {
-      params.push(ids.get(`${p.owner}|${p.asset}`), p.asset, p.bucket, p.amount.toString());
-      const n = params.length;
-      values.push(`($1, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`);
-    }
-    await c.query(
-      `INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount) VALUES ${values.join(', ')}`,
-      params,
-    );
-  }
-
-  private async accountIds(c: PoolClient, postings: Posting[]): Promise<Map<string, number>> {
-    const keys = [...new Set(postings.map((p) => `${p.owner}|${p.asset}`))];
-    const owners = keys.map((k) => k.split('|')[0]);
-    const assets = keys.map((k) => k.split('|')[1]);
-    await c.query(
-      'INSERT INTO accounts (owner, asset) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (owner, asset) DO NOTHING',
-      [owners, assets],
-    );
-    const res = await c.query<{ id: string; owner: string; asset: string }>(
-      'SELECT id, owner, asset FROM accounts WHERE (owner, asset) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
-      [owners, assets],
-    );
-    return new Map(res.rows.map((r) => [`${r.owner}|${r.asset}`, Number(r.id)]));
   }
 }
