@@ -108,7 +108,7 @@ export interface QueueDef {
   maxReceiveCount: number;
 }
 
-/** One FIFO order queue (+ FIFO DLQ) per engine shard (DESIGN §8). */
+/** One FIFO order queue (+ FIFO DLQ) per engine shard (docs/architecture.md#invariants). */
 export const ORDER_QUEUE: QueueDef = {
   id: 'OrderQueue',
   name: 'orders',

@@ -1,4 +1,4 @@
-// The matching engine: a pure, deterministic state machine over all markets of a shard (DESIGN §4).
+// The matching engine: a pure, deterministic state machine over all markets of a shard (docs/architecture.md).
 // Same commands in → same events out; no clock, no randomness, no I/O.
 import { createHash } from 'node:crypto';
 import { MarketBook, type OrderRegistry } from './market-book';

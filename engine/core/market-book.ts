@@ -1,4 +1,4 @@
-// One market: its two book sides, pending stop orders, counters, and the matching rules (DESIGN §4).
+// One market: its two book sides, pending stop orders, counters, and the matching rules (docs/architecture.md).
 // Everything a command does happens here, synchronously, and is reported as events in `out`.
 import { BookSide } from './book-side';
 import { Order } from './order';

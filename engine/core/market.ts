@@ -1,4 +1,4 @@
-// Decimal strings ↔ the engine's integers (DESIGN §3), exactly: strings are parsed into scaled bigints,
+// Decimal strings ↔ the engine's integers (docs/architecture.md#invariants), exactly: strings are parsed into scaled bigints,
 // never through floating point. A price is a whole number of ticks, a quantity a whole number of lots,
 // a notional a whole number of tick·lots (tickSize × stepSize quote units).
 import type { MarketRules, MarketSpec } from './types';

@@ -1,4 +1,4 @@
-// The matching engine's contract: commands in, events out (DESIGN §4).
+// The matching engine's contract: commands in, events out (docs/architecture.md).
 // Everything here is integers: prices in ticks, quantities in lots, notionals in tick·lots
 // (one tick·lot = tickSize × stepSize of the quote asset). Decimal strings live only at the edge
 // (see ./market.ts for the conversions). No AWS, no clock, no randomness in engine/core.
@@ -237,7 +237,7 @@ export interface MarketSpec {
   minNotional: string;
   /** ICEBERG_PARTS */
   maxIcebergParts: number;
-  /** Fee rates as decimal fractions ("0.001" = 0.1 %), charged in the asset received (DESIGN §5). */
+  /** Fee rates as decimal fractions ("0.001" = 0.1 %), charged in the asset received (docs/architecture.md#invariants). */
   makerFee: string;
   takerFee: string;
 }

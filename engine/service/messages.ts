@@ -61,7 +61,7 @@ export const commandId = {
   amend: (orderId: number, requestId: string): string => `a-${orderId}-${requestId}`,
 };
 
-/** The FIFO message group: market + user bucket keeps one user's commands ordered (DESIGN §8). */
+/** The FIFO message group: market + user bucket keeps one user's commands ordered (docs/architecture.md#invariants). */
 export const USER_BUCKETS = 16;
 export function messageGroupId(market: string, userId: number): string {
   return `${market}-${userId % USER_BUCKETS}`;

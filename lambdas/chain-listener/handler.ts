@@ -1,6 +1,6 @@
 // The chain listener (EventBridge schedule): finds the next range of confirmed blocks, reads the ERC-20
 // Transfer logs of the watched tokens in it and advances the checkpoint. Attributing transfers to users'
-// deposit addresses and crediting them is the wallet work's (DESIGN §1); until then it reports counts.
+// deposit addresses and crediting them is the wallet work's (docs/architecture.md); until then it reports counts.
 import { JsonRpcProvider, id as topicId } from 'ethers';
 import { z } from 'zod';
 import { TABLES } from '../../lib/resources';

@@ -1,6 +1,6 @@
 // The wallet function: the only principal the hot-wallet key policy lets sign (lib/stacks/keys-stack.ts).
 // Invoked by other Cirrus functions, never from the internet. This entry point answers the hot wallet's
-// address; deposit addresses and withdrawal signing are added by the wallet work (DESIGN §1).
+// address; deposit addresses and withdrawal signing are added by the wallet work (docs/architecture.md).
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { kmsClient, requiredEnv } from '../shared/clients';

@@ -1,4 +1,4 @@
-// Starts every AWS stand-in of DESIGN §2 on 127.0.0.1 and returns the environment that points the
+// Starts every AWS stand-in of docs/architecture.md#same-code-real-protocol on 127.0.0.1 and returns the environment that points the
 // unmodified SDK v3 clients at them (AWS_ENDPOINT_URL_<SERVICE>).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // Two users trade BTCUSDT through signed HTTP requests on the local exchange (stand-ins + real PostgreSQL):
-// balances, fees, /account, /myTrades, /depth agree and the ledger conserves every asset (DESIGN §7.1).
+// balances, fees, /account, /myTrades, /depth agree and the ledger conserves every asset (docs/architecture.md#invariants, 1).
 import fc from 'fast-check';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import type { TestPostgres } from '../support/postgres';

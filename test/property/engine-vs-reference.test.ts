@@ -1,5 +1,5 @@
 // The optimised engine against the naive reference on seeded random flows: identical events for every
-// command and identical state hashes, with DESIGN §7 invariants 3–5 checked along the way.
+// command and identical state hashes, with invariants 3–5 of docs/architecture.md#invariants checked along the way.
 // 200k commands per run; SOAK=1 (npm run test:soak) runs 1M. A second run gives both engines a small
 // closed-id memory, so ids are forgotten all the time and reused ones hit the stale-id watermark.
 // Some places are overtaken by a cancel (or an amend) of their id (./early-commands.ts): the cancel

@@ -37,7 +37,7 @@ async function withLedger<T>(databaseUrl: string, fn: (ledger: LedgerRepository)
   }
 }
 
-/** DESIGN §7.1/§7.2 on the real ledger: fails the test with the ledger's own report. */
+/** Invariants 1–2 (docs/architecture.md#invariants) on the real ledger: fails the test with the ledger's own report. */
 export async function checkConservation(databaseUrl: string): Promise<void> {
   const report = await withLedger(databaseUrl, (ledger) => ledger.checkConservation());
   if (!report.ok)

@@ -352,7 +352,7 @@ export class LedgerRepository {
     });
   }
 
-  /** DESIGN §7.1–7.2 over the whole ledger. */
+  /** Invariants 1–2 of docs/architecture.md#invariants over the whole ledger. */
   async checkConservation(): Promise<ConservationReport> {
     const problems: string[] = [];
     const totals = await this.pool.query<{
