@@ -7,6 +7,7 @@ import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
 import { migrate } from '../../lambdas/shared/ledger/migrations';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { MARKETS } from '../../lib/markets';
+import { orderRecord } from '../support/order-record';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -242,30 +243,9 @@ describe('settlement of rejections against the live order rows', () => {
   const accept = async (userId: number, clientOrderId: string) => {
     const orders = new OrderRepository(pool);
     const res = await orders.accept({
-      order: {
-        userId,
-        symbol: 'BTCUSDT',
-        clientOrderId,
-        side: 'BUY',
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        priceTicks: 3_000_000,
-        qtyLots: 10_000,
-        quoteQty: 0,
-        stopTicks: 0,
-        icebergLots: 0,
-        stpMode: 'EXPIRE_MAKER',
-        status: 'NEW',
-        executedLots: 0,
-        cumQuote: 0,
-        time: 1,
-        updateTime: 1,
-        workingTime: -1,
-        isWorking: false,
-        lockAsset: 'USDT',
-        lockAmount: USDT(300).toString(),
-        lastSeq: 0,
-      },
+      order: (({ orderId: _id, ...row }) => row)(
+        orderRecord({ userId, clientOrderId, qtyLots: 10_000, lockAmount: USDT(300).toString() }),
+      ),
       command: { kind: 'place', market: 'BTCUSDT', side: 'BUY', type: 'LIMIT', userId, clientOrderId, ts: 1 },
       groupId: 'BTCUSDT-0',
       maxOpenOrders: 200,

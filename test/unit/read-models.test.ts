@@ -8,32 +8,10 @@ import type { OrderRecord } from '../../lambdas/shared/stores/orders';
 import type { UserTradeRecord } from '../../lambdas/shared/stores/user-trades';
 import { MARKETS } from '../../lib/markets';
 import { batch, record, trade } from '../support/kinesis-batch';
+import { orderRecord } from '../support/order-record';
 
-const row = (orderId: number, lastSeq: number): OrderRecord => ({
-  orderId,
-  userId: 7,
-  symbol: 'BTCUSDT',
-  clientOrderId: `c${orderId}`,
-  side: 'BUY',
-  type: 'LIMIT',
-  timeInForce: 'GTC',
-  priceTicks: 3_000_000,
-  qtyLots: 10,
-  quoteQty: 0,
-  stopTicks: 0,
-  icebergLots: 0,
-  stpMode: 'EXPIRE_MAKER',
-  status: 'NEW',
-  executedLots: 0,
-  cumQuote: 0,
-  time: 1,
-  updateTime: 1,
-  workingTime: 1,
-  isWorking: true,
-  lockAsset: 'USDT',
-  lockAmount: '300000000',
-  lastSeq,
-});
+const row = (orderId: number, lastSeq: number): OrderRecord =>
+  orderRecord({ orderId, clientOrderId: `c${orderId}`, workingTime: 1, isWorking: true, lastSeq });
 
 const closed = (seq: number, orderId: number): ClosedEvent => ({
   type: 'closed',

@@ -1,0 +1,31 @@
+// A live order row as the order API records it (a BTCUSDT GTC buy), for tests that need one; override any field.
+import type { OrderRecord } from '../../lambdas/shared/stores/orders';
+
+export function orderRecord(over: Partial<OrderRecord> = {}): OrderRecord {
+  return {
+    orderId: 1,
+    userId: 7,
+    symbol: 'BTCUSDT',
+    clientOrderId: 'c1',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    priceTicks: 3_000_000,
+    qtyLots: 10,
+    quoteQty: 0,
+    stopTicks: 0,
+    icebergLots: 0,
+    stpMode: 'EXPIRE_MAKER',
+    status: 'NEW',
+    executedLots: 0,
+    cumQuote: 0,
+    time: 1,
+    updateTime: 1,
+    workingTime: -1,
+    isWorking: false,
+    lockAsset: 'USDT',
+    lockAmount: '300000000',
+    lastSeq: 0,
+    ...over,
+  };
+}
