@@ -34,7 +34,7 @@ export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementI
     market: spec,
     events,
     progress: orderProgressFromEvents(events),
-    rejectedPlaces: events.flatMap((e) =>
+    rejectedOrderIds: events.flatMap((e) =>
       e.type === 'rejected' && (e.command === 'place' || e.reason === 'UNKNOWN_ORDER') ? [e.orderId] : [],
     ),
     cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),

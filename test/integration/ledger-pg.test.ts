@@ -276,7 +276,7 @@ describe('settlement of rejections against the live order rows', () => {
         market: btc,
         events,
         progress: orderProgressFromEvents(events),
-        rejectedPlaces: events.flatMap((e) => (e.type === 'rejected' ? [e.orderId] : [])),
+        rejectedOrderIds: events.flatMap((e) => (e.type === 'rejected' ? [e.orderId] : [])),
         cmdIds: [],
         raw: '{}',
       },

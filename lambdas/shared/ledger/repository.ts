@@ -99,7 +99,7 @@ function batchArgs(items: SettlementItem[]): [string, string, string[], number[]
       latest.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
       touched.add(p.orderId);
     }
-    for (const id of item.rejectedPlaces) touched.add(id);
+    for (const id of item.rejectedOrderIds) touched.add(id);
   }
   const progress = [...latest.values()].map((p) => ({
     order_id: p.orderId,
@@ -130,7 +130,7 @@ export interface SettlementItem {
   /** Progress of the record's orders (absolute values, seq-guarded). */
   progress: OrderProgress[];
   /** Orders whose place or cancel the record rejects (their rows may change too). */
-  rejectedPlaces: number[];
+  rejectedOrderIds: number[];
   /** Commands the record shows applied: their outbox rows are done. */
   cmdIds: string[];
   /** The record as received, kept if it is quarantined. */
