@@ -1,11 +1,16 @@
-// Signed account endpoints: GET /api/v3/account (balances from the ledger) and GET /api/v3/myTrades.
+// Signed account endpoints: GET /api/v3/account (balances from the ledger), GET /api/v3/myTrades, the
+// commission rates (/api/v3/account/commission, /sapi/v1/asset/tradeFee), the order rate limits
+// (/api/v3/rateLimit/order), the coins (/sapi/v1/capital/config/getall) and the isolated-margin pairs an
+// exchange without margin answers (none).
 import { z } from 'zod';
-import { MARKETS } from '../../lib/markets';
+import type { MarketSpec } from '../../engine/core/types';
+import { ASSETS, MARKETS } from '../../lib/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { BinanceError } from '../shared/http/binance-error';
 import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { apiContext } from './context';
+import { ORDER_RATE_LIMITS } from './market/rate-limits';
 import { myTradeJson } from './orders/format';
 import { limitParam } from './trading';
 
@@ -70,6 +75,94 @@ async function myTrades(req: ApiRequest) {
     .map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset)));
 }
 
+const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
+const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));
+const marketOf = (symbol: string): MarketSpec => {
+  const spec = bySymbol.get(symbol);
+  if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
+  return spec;
+};
+/** "0.001" → "0.00100000" (never through floating point). */
+const rate8 = (rate: string) => formatUnits(parseUnits(rate, 8), 8);
+const ZERO8 = '0.00000000';
+
+/** GET /api/v3/account/commission: the market's rates; Cirrus has no tax commission and no fee discount. */
+async function commission(req: ApiRequest) {
+  const ctx = apiContext();
+  await authenticate(req, 'read', ctx.auth);
+  const p = parseParams(z.object({ symbol: symbolParam }), req.params);
+  const m = marketOf(p.symbol);
+  return {
+    symbol: m.symbol,
+    standardCommission: { maker: rate8(m.makerFee), taker: rate8(m.takerFee), buyer: ZERO8, seller: ZERO8 },
+    taxCommission: { maker: ZERO8, taker: ZERO8, buyer: ZERO8, seller: ZERO8 },
+    discount: { enabledForAccount: false, enabledForSymbol: false, discountAsset: '', discount: ZERO8 },
+  };
+}
+
+/** GET /sapi/v1/asset/tradeFee: one market (`symbol`) or all; rates printed as configured, as Binance does. */
+async function tradeFee(req: ApiRequest) {
+  const ctx = apiContext();
+  await authenticate(req, 'read', ctx.auth);
+  const p = parseParams(z.object({ symbol: symbolParam.optional() }), req.params);
+  const markets = p.symbol === undefined ? MARKETS : [marketOf(p.symbol)];
+  return markets.map((m) => ({ symbol: m.symbol, makerCommission: m.makerFee, takerCommission: m.takerFee }));
+}
+
+/**
+ * GET /api/v3/rateLimit/order: the ORDERS limits of exchangeInfo. Cirrus keeps no per-account order counter
+ * yet, so `count` is always 0.
+ */
+async function orderRateLimit(req: ApiRequest) {
+  const ctx = apiContext();
+  await authenticate(req, 'read', ctx.auth);
+  return ORDER_RATE_LIMITS.map((l) => ({ ...l, count: 0 }));
+}
+
+const COIN_NAMES: Record<string, string> = { BTC: 'Bitcoin', ETH: 'Ethereum', USDT: 'TetherUS' };
+
+/**
+ * GET /sapi/v1/capital/config/getall: the listed assets with the caller's balances. Deposits and withdrawals
+ * are not offered through this API, so no networks are listed and both flags are false.
+ */
+async function coins(req: ApiRequest) {
+  const ctx = apiContext();
+  const { userId } = await authenticate(req, 'read', ctx.auth);
+  const balances = new Map((await ctx.ledger.getBalances(userId)).map((b) => [b.asset, b]));
+  return ASSETS.map((a) => {
+    const b = balances.get(a.symbol);
+    const zero = formatUnits(0n, a.ledgerScale);
+    return {
+      coin: a.symbol,
+      depositAllEnable: false,
+      free: b ? formatUnits(b.available, a.ledgerScale) : zero,
+      freeze: zero,
+      ipoable: zero,
+      ipoing: zero,
+      isLegalMoney: false,
+      locked: b ? formatUnits(b.locked, a.ledgerScale) : zero,
+      name: COIN_NAMES[a.symbol] ?? a.symbol,
+      networkList: [],
+      storage: zero,
+      trading: true,
+      withdrawAllEnable: false,
+      withdrawing: zero,
+    };
+  });
+}
+
 export const handler = createApiHandler(
-  router({ 'GET /api/v3/account': account, 'GET /api/v3/myTrades': myTrades }),
+  router({
+    'GET /api/v3/account': account,
+    'GET /api/v3/myTrades': myTrades,
+    'GET /api/v3/account/commission': commission,
+    'GET /api/v3/rateLimit/order': orderRateLimit,
+    'GET /sapi/v1/asset/tradeFee': tradeFee,
+    'GET /sapi/v1/capital/config/getall': coins,
+    // No margin: no isolated pairs (signed on Binance, so checked here too).
+    'GET /sapi/v1/margin/isolated/allPairs': async (req) => {
+      await authenticate(req, 'read', apiContext().auth);
+      return [];
+    },
+  }),
 );

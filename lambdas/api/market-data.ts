@@ -1,12 +1,17 @@
-// Public market data (Binance spot v3): ping, time, exchangeInfo, depth, trades, klines, and the tickers.
-// Reads the indexed store the data processor keeps; decimals formatted from engine integers exactly.
+// Public market data (Binance spot v3): ping, time, exchangeInfo, depth, trades, historicalTrades, aggTrades,
+// klines, uiKlines, avgPrice and the tickers; system status; and the futures/options/margin market lists an
+// exchange without those products answers (empty), so unmodified Binance clients can load their markets.
+// Reads the indexed store the read models keep; decimals formatted from engine integers exactly.
 import { z } from 'zod';
 import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { MarketSpec } from '../../engine/core/types';
 import { MARKETS } from '../../lib/markets';
 import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
-import { CANDLE_INTERVALS, type Candle } from '../shared/stores/market-data';
+import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { apiContext } from './context';
+import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
+import { RATE_LIMITS } from './market/rate-limits';
+import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
 import { fixed8 } from './orders/format';
 import { limitParam } from './trading';
 
@@ -42,10 +47,7 @@ function exchangeInfo(req: ApiRequest) {
   return {
     timezone: 'UTC',
     serverTime: Date.now(),
-    rateLimits: [
-      { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
-      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
-    ],
+    rateLimits: RATE_LIMITS,
     exchangeFilters: [],
     symbols: symbolsParam(req).map((m) => ({
       symbol: m.symbol,
@@ -121,18 +123,20 @@ async function depth(req: ApiRequest) {
   return { lastUpdateId: book.lastUpdateId, bids: side(book.bids), asks: side(book.asks) };
 }
 
+const tradeJson = (spec: MarketSpec, t: PublicTrade) => ({
+  id: t.id,
+  price: price(spec, t.price),
+  qty: qty(spec, t.qty),
+  quoteQty: quote(spec, t.price * t.qty),
+  time: t.time,
+  isBuyerMaker: t.isBuyerMaker,
+  isBestMatch: true,
+});
+
 async function trades(req: ApiRequest) {
   const p = parseParams(symbolSchema.extend({ limit: limitParam(1000, 500) }), req.params);
   const spec = market(p.symbol);
-  return (await apiContext().marketData.recentTrades(spec.symbol, p.limit)).map((t) => ({
-    id: t.id,
-    price: price(spec, t.price),
-    qty: qty(spec, t.qty),
-    quoteQty: quote(spec, t.price * t.qty),
-    time: t.time,
-    isBuyerMaker: t.isBuyerMaker,
-    isBestMatch: true,
-  }));
+  return (await apiContext().marketData.recentTrades(spec.symbol, p.limit)).map((t) => tradeJson(spec, t));
 }
 
 const id = z
@@ -141,14 +145,100 @@ const id = z
   .transform(Number)
   .optional();
 
+/** Older trades by id: from `fromId` on (oldest first), or the most recent ones. */
+async function historicalTrades(req: ApiRequest) {
+  const p = parseParams(symbolSchema.extend({ limit: limitParam(1000, 500), fromId: id }), req.params);
+  const spec = market(p.symbol);
+  const store = apiContext().marketData;
+  const list =
+    p.fromId === undefined
+      ? await store.recentTrades(spec.symbol, p.limit)
+      : await store.tradeRange(spec.symbol, { fromId: p.fromId, limit: p.limit });
+  return list.map((t) => tradeJson(spec, t));
+}
+
+/**
+ * Aggregate trades (see market/agg-trades.ts for the grouping and the ids). fromId/startTime read forward
+ * from there; endTime alone gives the most recent aggregates up to it; nothing gives the most recent ones.
+ */
+async function aggTrades(req: ApiRequest) {
+  const p = parseParams(
+    symbolSchema.extend({ fromId: id, startTime: id, endTime: id, limit: limitParam(1000, 500) }),
+    req.params,
+  );
+  const spec = market(p.symbol);
+  const store = apiContext().marketData;
+  let groups: PublicTrade[][];
+  if (p.fromId !== undefined || p.startTime !== undefined) {
+    let fromId = p.fromId ?? 1;
+    if (p.startTime !== undefined) {
+      // The first trade at or after startTime is in the first 1-minute candle from startTime's minute on.
+      const [first] = await store.candles(spec.symbol, '1m', {
+        startTime: Math.floor(p.startTime / 60_000) * 60_000,
+        endTime: p.endTime,
+        limit: 1,
+      });
+      if (!first) return [];
+      fromId = Math.max(fromId, first.firstTradeId);
+    }
+    groups = await aggregatesForward(store, spec.symbol, { ...p, fromId });
+  } else if (p.endTime !== undefined) {
+    const [last] = await store.candles(spec.symbol, '1m', { endTime: p.endTime, limit: 1 });
+    if (!last) return [];
+    groups = await aggregatesBackward(store, spec.symbol, {
+      toId: last.lastTradeId,
+      endTime: p.endTime,
+      limit: p.limit,
+    });
+  } else {
+    groups = await aggregatesBackward(store, spec.symbol, { limit: p.limit });
+  }
+  return groups.map((g) => ({
+    a: g[0].id,
+    p: price(spec, g[0].price),
+    q: qty(
+      spec,
+      g.reduce((s, t) => s + t.qty, 0),
+    ),
+    f: g[0].id,
+    l: g[g.length - 1].id,
+    T: g[0].time,
+    m: g[0].isBuyerMaker,
+    M: true,
+  }));
+}
+
+/** Binance's timeZone parameter ("0", "8", "-1:00", "05:45"; [-12:00, +14:00]) → minutes east of UTC. */
+export function parseTimeZone(s: string | undefined): number {
+  if (s === undefined) return 0;
+  const m = /^([+-]?)(\d{1,2})(?::(\d{2}))?$/.exec(s);
+  const minutes = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : NaN;
+  if (!m || Number(m[3] ?? 0) > 59 || minutes < -720 || minutes > 840)
+    throw new BinanceError(400, -1100, "Illegal characters found in parameter 'timeZone'; invalid timeZone.");
+  return minutes;
+}
+
 async function klines(req: ApiRequest) {
   const p = parseParams(
-    symbolSchema.extend({ interval: z.string(), startTime: id, endTime: id, limit: limitParam(1000, 500) }),
+    symbolSchema.extend({
+      interval: z.string(),
+      startTime: id,
+      endTime: id,
+      timeZone: z.string().optional(),
+      limit: limitParam(1000, 500),
+    }),
     req.params,
   );
   const spec = market(p.symbol);
   const ms = CANDLE_INTERVALS[p.interval];
   if (!ms) throw new BinanceError(400, -1120, 'Invalid interval.');
+  // Candles are stored on UTC boundaries: a time zone is served when it moves no boundary of the interval.
+  if ((parseTimeZone(p.timeZone) * 60_000) % ms !== 0)
+    throw new BinanceError(
+      400,
+      -1100,
+      `Illegal characters found in parameter 'timeZone'; only offsets that are a multiple of ${p.interval} are supported for interval ${p.interval}.`,
+    );
   const candles = await apiContext().marketData.candles(spec.symbol, p.interval, p);
   return candles.map((c: Candle) => [
     c.openTime,
@@ -251,6 +341,97 @@ async function ticker24h(req: ApiRequest) {
   return req.params.symbol ? out[0] : out;
 }
 
+/** Average price of the last 5 minutes (quote volume / base volume of their trades), as Binance. */
+async function avgPrice(req: ApiRequest) {
+  const p = parseParams(symbolSchema, req.params);
+  const spec = market(p.symbol);
+  const ctx = apiContext();
+  const now = Date.now();
+  const from = Math.floor(now / 60_000) * 60_000 - 4 * 60_000;
+  const [candles, [last]] = await Promise.all([
+    ctx.marketData.candles(spec.symbol, '1m', { startTime: from, endTime: now, limit: 5 }),
+    ctx.marketData.recentTrades(spec.symbol, 1),
+  ]);
+  const s = windowStats(candles);
+  return {
+    mins: 5,
+    price: s.volume === 0n ? price(spec, last?.price ?? 0) : ratioPrice(spec, s.quoteVolume, s.volume),
+    closeTime: last?.time ?? 0,
+  };
+}
+
+/** Rolling-window statistics: windowSize (default 1d), type FULL (default) or MINI. */
+async function rollingTicker(req: ApiRequest) {
+  const p = parseParams(
+    z.object({
+      symbol: z.string().optional(),
+      symbols: z.string().optional(),
+      windowSize: z.string().optional(),
+      type: z.enum(['FULL', 'MINI']).optional(),
+    }),
+    req.params,
+  );
+  if (p.symbol === undefined && p.symbols === undefined)
+    throw new BinanceError(
+      400,
+      -1102,
+      "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+    );
+  const windowMs = parseWindowSize(p.windowSize);
+  const specs = symbolsParam(req);
+  const now = Date.now();
+  const openTime = Math.floor((now - windowMs) / 60_000) * 60_000;
+  const out = await Promise.all(
+    specs.map(async (spec) => {
+      const s = windowStats(await windowCandles(apiContext().marketData, spec.symbol, openTime, now));
+      const mini = {
+        symbol: spec.symbol,
+        openPrice: price(spec, s.open),
+        highPrice: price(spec, s.high),
+        lowPrice: price(spec, s.low),
+        lastPrice: price(spec, s.close),
+        volume: qty(spec, Number(s.volume)),
+        quoteVolume: quote(spec, Number(s.quoteVolume)),
+        openTime,
+        closeTime: now,
+        firstId: s.firstId,
+        lastId: s.lastId,
+        count: s.count,
+      };
+      if (p.type === 'MINI') return mini;
+      const change = s.close - s.open;
+      const { symbol, ...rest } = mini;
+      return {
+        symbol,
+        priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
+        priceChangePercent: changePercent(s.open, s.close),
+        weightedAvgPrice: ratioPrice(spec, s.quoteVolume, s.volume),
+        ...rest,
+      };
+    }),
+  );
+  return p.symbol !== undefined ? out[0] : out;
+}
+
+/** GET /sapi/v1/system/status: set SYSTEM_MAINTENANCE=true (or 1) in the function's environment to report maintenance. */
+function systemStatus() {
+  const flag = (process.env.SYSTEM_MAINTENANCE ?? '').toLowerCase();
+  return flag === 'true' || flag === '1'
+    ? { status: 1, msg: 'system_maintenance' }
+    : { status: 0, msg: 'normal' };
+}
+
+// Products Cirrus does not have answer as an exchange without them: no symbols, no pairs.
+const noFutures = (futuresType?: string) => ({
+  timezone: 'UTC',
+  serverTime: Date.now(),
+  ...(futuresType ? { futuresType } : {}),
+  rateLimits: [],
+  exchangeFilters: [],
+  ...(futuresType ? { assets: [] } : {}),
+  symbols: [],
+});
+
 export const handler = createApiHandler(
   router({
     'GET /api/v3/ping': async () => ({}),
@@ -258,9 +439,26 @@ export const handler = createApiHandler(
     'GET /api/v3/exchangeInfo': async (req) => exchangeInfo(req),
     'GET /api/v3/depth': depth,
     'GET /api/v3/trades': trades,
+    'GET /api/v3/historicalTrades': historicalTrades,
+    'GET /api/v3/aggTrades': aggTrades,
     'GET /api/v3/klines': klines,
+    'GET /api/v3/uiKlines': klines,
+    'GET /api/v3/avgPrice': avgPrice,
+    'GET /api/v3/ticker': rollingTicker,
     'GET /api/v3/ticker/24hr': ticker24h,
     'GET /api/v3/ticker/price': tickerPrice,
     'GET /api/v3/ticker/bookTicker': bookTicker,
+    'GET /sapi/v1/system/status': async () => systemStatus(),
+    'GET /sapi/v1/margin/allPairs': async () => [],
+    'GET /fapi/v1/exchangeInfo': async () => noFutures('U_MARGINED'),
+    'GET /dapi/v1/exchangeInfo': async () => noFutures(),
+    'GET /eapi/v1/exchangeInfo': async () => ({
+      timezone: 'UTC',
+      serverTime: Date.now(),
+      optionContracts: [],
+      optionAssets: [],
+      optionSymbols: [],
+      rateLimits: [],
+    }),
   }),
 );

@@ -23,6 +23,8 @@ export interface PublicTrade {
   qty: number;
   time: number;
   isBuyerMaker: boolean;
+  /** The taker's order id, when the writer stored it (aggTrades groups by it; see lambdas/api/market/agg-trades.ts). */
+  takerOrderId?: number;
 }
 
 export interface Candle {
@@ -109,18 +111,38 @@ export class MarketDataStore {
         Limit: limit,
       }),
     );
-    return (out.Items ?? [])
-      .map(
-        (i) =>
-          ({
-            id: i.id,
-            price: i.price,
-            qty: i.qty,
-            time: i.time,
-            isBuyerMaker: i.isBuyerMaker,
-          }) as PublicTrade,
-      )
-      .reverse();
+    return (out.Items ?? []).map(toPublicTrade).reverse();
+  }
+
+  /**
+   * Trades by id, oldest first: ids in [fromId, toId] (either bound optional), at most `limit`; with
+   * `newest` the last `limit` of the range instead of the first. Follows DynamoDB pages until `limit`.
+   */
+  async tradeRange(
+    symbol: string,
+    opts: { fromId?: number; toId?: number; limit: number; newest?: boolean },
+  ): Promise<PublicTrade[]> {
+    const items: PublicTrade[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tradesTable,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `T#${symbol}`,
+            ':from': pad(opts.fromId ?? 0),
+            ':to': pad(opts.toId ?? Number.MAX_SAFE_INTEGER),
+          },
+          ScanIndexForward: !opts.newest,
+          Limit: opts.limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(toPublicTrade));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < opts.limit);
+    return opts.newest ? items.reverse() : items;
   }
 
   /**
@@ -203,6 +225,18 @@ export class MarketDataStore {
     const items = (out.Items ?? []) as Candle[];
     return ascending ? items : items.reverse();
   }
+}
+
+function toPublicTrade(i: Record<string, unknown>): PublicTrade {
+  const t: PublicTrade = {
+    id: i.id as number,
+    price: i.price as number,
+    qty: i.qty as number,
+    time: i.time as number,
+    isBuyerMaker: i.isBuyerMaker as boolean,
+  };
+  if (typeof i.takerOrderId === 'number') t.takerOrderId = i.takerOrderId;
+  return t;
 }
 
 function ignoreConditional(err: unknown): void {
