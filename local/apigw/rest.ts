@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
 
 export interface LocalRoute {
   method: string;
@@ -27,9 +28,16 @@ export function buildProxyEvent(
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i];
     const value = req.rawHeaders[i + 1];
+    if (name.toLowerCase() === RAW_QUERY_HEADER) continue; // only the edge sets it, never the client
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
+  // What the edge (a Cloudflare Transform Rule in AWS) adds: the query string exactly as sent, which proxy
+  // events do not carry, so signatures are checked over the client's own bytes.
+  const target = req.url ?? '/';
+  const rawQuery = target.includes('?') ? target.slice(target.indexOf('?') + 1).split('#')[0] : '';
+  headers['X-Cirrus-Raw-Query'] = rawQuery;
+  multiValueHeaders['X-Cirrus-Raw-Query'] = [rawQuery];
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { BinanceError, createApiHandler, router } from '../../lambdas/shared/http';
-import { parseRequest } from '../../lambdas/shared/http/request';
+import { parseRequest, RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
 
 function event(over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
   return {
@@ -47,6 +47,96 @@ describe('parseRequest', () => {
       );
     }
     expect(() => parseRequest(event({ body: 'a=%E0%A4%A' }))).toThrow(BinanceError);
+  });
+});
+
+describe('parseRequest: the query string as sent', () => {
+  it('reads the parameters from the raw query string the edge passes on, and keeps it byte for byte', () => {
+    const raw = 'permissions=read,trade&label=a+b%2c&symbol=%EF%BC%91';
+    const req = parseRequest(
+      event({
+        headers: { [RAW_QUERY_HEADER]: raw },
+        // What API Gateway decoded is not what the handler uses when the raw query string is known.
+        multiValueQueryStringParameters: { other: ['x'] },
+      }),
+    );
+    expect(req.queryString).toBe(raw);
+    expect(req.queryStringIsRaw).toBe(true);
+    expect(req.params).toEqual({ permissions: 'read,trade', label: 'a b,', symbol: '１' });
+  });
+
+  it('rebuilds the query string only when API Gateway alone delivered the request', () => {
+    const req = parseRequest(event({ multiValueQueryStringParameters: { label: ['a b'], n: ['1'] } }));
+    expect(req.queryStringIsRaw).toBe(false);
+    expect(req.queryPairs).toEqual([
+      ['label', 'a b'],
+      ['n', '1'],
+    ]);
+  });
+
+  it('refuses a repeated parameter (-1101) and a malformed escape (-1100)', () => {
+    const code = (over: Partial<APIGatewayProxyEvent>) => {
+      try {
+        parseRequest(event(over));
+      } catch (err) {
+        return [(err as BinanceError).statusCode, (err as BinanceError).code];
+      }
+      return undefined;
+    };
+    expect(code({ headers: { [RAW_QUERY_HEADER]: 'a=1&b=2&a=1' } })).toEqual([400, -1101]);
+    expect(code({ multiValueQueryStringParameters: { a: ['1', '2'] } })).toEqual([400, -1101]);
+    expect(code({ body: 'a=1&a=2' })).toEqual([400, -1101]);
+    expect(code({ headers: { [RAW_QUERY_HEADER]: 'a=%zz' } })).toEqual([400, -1100]);
+  });
+});
+
+describe('parseRequest: JSON bodies', () => {
+  const json = (body: string) =>
+    parseRequest(event({ headers: { 'content-type': 'application/json' }, body })).params;
+  const codeOf = (body: string) => {
+    try {
+      json(body);
+    } catch (err) {
+      return (err as BinanceError).code;
+    }
+    return undefined;
+  };
+
+  it('keeps numbers exactly as sent: large integers and long decimals are not rounded', () => {
+    expect(
+      json(
+        ' { "orderId" : 12345678901234567890 , "quantity": 0.10000000000000000001, "price": "30000.10",' +
+          ' "neg": -0.5, "exp": 1e3, "big": 9007199254740993, "ok": true, "no": false, "s": "a\\"\\u00e9" }\n',
+      ),
+    ).toEqual({
+      orderId: '12345678901234567890',
+      quantity: '0.10000000000000000001',
+      price: '30000.10',
+      neg: '-0.5',
+      exp: '1e3',
+      big: '9007199254740993',
+      ok: 'true',
+      no: 'false',
+      s: 'a"é',
+    });
+    expect(json('{}')).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', '{', -1135],
+    ['not an object', '[1]', -1135],
+    ['a bare number', '12', -1135],
+    ['trailing garbage', '{"a":1} x', -1135],
+    ['a trailing comma', '{"a":1,}', -1135],
+    ['a leading zero', '{"a":01}', -1135],
+    ['NaN', '{"a":NaN}', -1135],
+    ['single quotes', "{'a':1}", -1135],
+    ['a nested object', '{"a":{"b":1}}', -1100],
+    ['an array value', '{"a":[1]}', -1100],
+    ['null', '{"a":null}', -1100],
+    ['a repeated key', '{"a":1,"a":1}', -1101],
+  ])('refuses %s with %i', (_name, body, code) => {
+    expect(codeOf(body)).toBe(code);
   });
 });
 

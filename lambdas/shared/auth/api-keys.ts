@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { Pool } from 'pg';
+import { LruCache } from './lru';
 
 export type Permission = 'read' | 'trade' | 'withdraw';
 export const PERMISSIONS: readonly Permission[] = ['read', 'trade', 'withdraw'];
@@ -13,8 +14,33 @@ export interface ResolvedKey {
   permissions: Set<Permission>;
 }
 
+/** What Binance issues and accepts: 64 letters and digits. Anything else is refused before any lookup. */
+export const API_KEY_FORMAT = /^[A-Za-z0-9]{64}$/;
+
+/**
+ * How long a container trusts what it read about a key (found or not found). A key revoked in another
+ * container stops working here within this time; the revoking container forgets it at once.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+
+export interface KeyCacheLimits {
+  /** Keys found (owner, permissions, secret). */
+  knownCapacity: number;
+  /** Well-formed keys that do not exist or are revoked: bounded, so a flood of random keys cannot grow memory. */
+  unknownCapacity: number;
+  /** Decrypted secrets by ciphertext, so revalidating a key every few seconds does not call KMS each time. */
+  secretCapacity: number;
+  secretTtlMs: number;
+}
+
+const DEFAULT_LIMITS: KeyCacheLimits = {
+  knownCapacity: 10_000,
+  unknownCapacity: 10_000,
+  secretCapacity: 10_000,
+  secretTtlMs: 15 * 60_000,
+};
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const CACHE_TTL_MS = 60_000;
 
 function randomToken(length = 64): string {
   const bytes = randomBytes(length);
@@ -29,14 +55,28 @@ function randomToken(length = 64): string {
 }
 
 export class ApiKeyStore {
-  private readonly cache = new Map<string, { key: ResolvedKey | undefined; until: number }>();
+  private readonly known: LruCache<string, ResolvedKey>;
+  private readonly unknown: LruCache<string, true>;
+  private readonly secrets: LruCache<string, string>;
+  private readonly pending = new Map<string, Promise<ResolvedKey | undefined>>();
 
   constructor(
-    private readonly pool: Pool,
-    private readonly kms: KMSClient,
+    private readonly pool: Pick<Pool, 'query'>,
+    private readonly kms: Pick<KMSClient, 'send'>,
     private readonly kmsKeyId: string,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    clock: () => number = Date.now,
+    limits: Partial<KeyCacheLimits> = {},
+  ) {
+    const l = { ...DEFAULT_LIMITS, ...limits };
+    this.known = new LruCache(l.knownCapacity, KEY_CACHE_TTL_MS, clock);
+    this.unknown = new LruCache(l.unknownCapacity, KEY_CACHE_TTL_MS, clock);
+    this.secrets = new LruCache(l.secretCapacity, l.secretTtlMs, clock);
+  }
+
+  /** How many keys this container currently remembers as found and as unknown (for tests and metrics). */
+  cacheSizes(): { known: number; unknown: number } {
+    return { known: this.known.size, unknown: this.unknown.size };
+  }
 
   async create(
     userId: number,
@@ -62,6 +102,7 @@ export class ApiKeyStore {
         label,
       ],
     );
+    this.unknown.delete(apiKey);
     return { apiKey, secretKey };
   }
 
@@ -91,35 +132,59 @@ export class ApiKeyStore {
       'UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND api_key = $2 AND revoked_at IS NULL',
       [userId, apiKey],
     );
-    this.cache.delete(apiKey);
+    this.known.delete(apiKey);
     return res.rowCount === 1;
   }
 
-  /** The key's owner, decrypted secret and permissions; cached briefly per container. */
+  /**
+   * The key's owner, decrypted secret and permissions, or undefined for a malformed, unknown or revoked key.
+   * What is read is trusted for KEY_CACHE_TTL_MS at most; concurrent misses for one key share one query.
+   */
   async resolve(apiKey: string): Promise<ResolvedKey | undefined> {
-    const now = this.clock();
-    const hit = this.cache.get(apiKey);
-    if (hit && hit.until > now) return hit.key;
+    if (!API_KEY_FORMAT.test(apiKey)) return undefined;
+    const known = this.known.lookup(apiKey);
+    if (known.found) return known.value;
+    if (this.unknown.lookup(apiKey).found) return undefined;
+    const inFlight = this.pending.get(apiKey);
+    if (inFlight) return inFlight;
+    const load = this.load(apiKey).finally(() => this.pending.delete(apiKey));
+    this.pending.set(apiKey, load);
+    return load;
+  }
+
+  private async load(apiKey: string): Promise<ResolvedKey | undefined> {
     const res = await this.pool.query<{ user_id: string; secret_ciphertext: string; permissions: string }>(
       'SELECT user_id, secret_ciphertext, permissions FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL',
       [apiKey],
     );
-    let key: ResolvedKey | undefined;
     const row = res.rows[0];
-    if (row) {
-      const plain = await this.kms.send(
-        new DecryptCommand({
-          CiphertextBlob: Buffer.from(row.secret_ciphertext, 'base64'),
-          EncryptionContext: { purpose: 'cirrus-api-key', apiKey },
-        }),
-      );
-      key = {
-        userId: Number(row.user_id),
-        secret: Buffer.from(plain.Plaintext as Uint8Array).toString('utf8'),
-        permissions: new Set(row.permissions.split(',') as Permission[]),
-      };
+    if (!row) {
+      this.known.delete(apiKey);
+      this.unknown.set(apiKey, true);
+      return undefined;
     }
-    this.cache.set(apiKey, { key, until: now + CACHE_TTL_MS });
+    const key: ResolvedKey = {
+      userId: Number(row.user_id),
+      secret: await this.decrypt(apiKey, row.secret_ciphertext),
+      permissions: new Set(row.permissions.split(',').filter(Boolean) as Permission[]),
+    };
+    this.unknown.delete(apiKey);
+    this.known.set(apiKey, key);
     return key;
+  }
+
+  private async decrypt(apiKey: string, ciphertext: string): Promise<string> {
+    const cacheKey = `${apiKey}:${ciphertext}`;
+    const hit = this.secrets.lookup(cacheKey);
+    if (hit.found) return hit.value;
+    const plain = await this.kms.send(
+      new DecryptCommand({
+        CiphertextBlob: Buffer.from(ciphertext, 'base64'),
+        EncryptionContext: { purpose: 'cirrus-api-key', apiKey },
+      }),
+    );
+    const secret = Buffer.from(plain.Plaintext as Uint8Array).toString('utf8');
+    this.secrets.set(cacheKey, secret);
+    return secret;
   }
 }
