@@ -39,6 +39,7 @@ export const REST_ROUTES: RestRouteDef[] = [
   ...[
     '/sapi/v1/system/status',
     '/sapi/v1/margin/allPairs',
+    '/sapi/v1/margin/isolated/allPairs',
     '/fapi/v1/exchangeInfo',
     '/dapi/v1/exchangeInfo',
     '/eapi/v1/exchangeInfo',
@@ -56,7 +57,6 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'GET', path: '/api/v3/rateLimit/order', fn: 'account' },
   { method: 'GET', path: '/sapi/v1/asset/tradeFee', fn: 'account' },
   { method: 'GET', path: '/sapi/v1/capital/config/getall', fn: 'account' },
-  { method: 'GET', path: '/sapi/v1/margin/isolated/allPairs', fn: 'account' },
   { method: 'POST', path: '/cirrus/v1/users', fn: 'users' },
   { method: 'GET', path: '/cirrus/v1/apiKeys', fn: 'users' },
   { method: 'POST', path: '/cirrus/v1/apiKeys', fn: 'users' },

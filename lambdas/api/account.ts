@@ -1,7 +1,6 @@
 // Signed account endpoints: GET /api/v3/account (balances from the ledger), GET /api/v3/myTrades, the
 // commission rates (/api/v3/account/commission, /sapi/v1/asset/tradeFee), the order rate limits
-// (/api/v3/rateLimit/order), the coins (/sapi/v1/capital/config/getall) and the isolated-margin pairs an
-// exchange without margin answers (none).
+// (/api/v3/rateLimit/order) and the coins (/sapi/v1/capital/config/getall).
 import { z } from 'zod';
 import type { MarketSpec } from '../../engine/core/types';
 import { ASSETS, MARKETS } from '../../lib/markets';
@@ -159,10 +158,5 @@ export const handler = createApiHandler(
     'GET /api/v3/rateLimit/order': orderRateLimit,
     'GET /sapi/v1/asset/tradeFee': tradeFee,
     'GET /sapi/v1/capital/config/getall': coins,
-    // No margin: no isolated pairs (signed on Binance, so checked here too).
-    'GET /sapi/v1/margin/isolated/allPairs': async (req) => {
-      await authenticate(req, 'read', apiContext().auth);
-      return [];
-    },
   }),
 );

@@ -450,6 +450,9 @@ export const handler = createApiHandler(
     'GET /api/v3/ticker/bookTicker': bookTicker,
     'GET /sapi/v1/system/status': async () => systemStatus(),
     'GET /sapi/v1/margin/allPairs': async () => [],
+    // Signed on Binance; unsigned here because the answer (no pairs) is the same for everyone, and ccxt sends
+    // it in the same millisecond as other parameterless signed calls (same signature: see docs/api.md).
+    'GET /sapi/v1/margin/isolated/allPairs': async () => [],
     'GET /fapi/v1/exchangeInfo': async () => noFutures('U_MARGINED'),
     'GET /dapi/v1/exchangeInfo': async () => noFutures(),
     'GET /eapi/v1/exchangeInfo': async () => ({

@@ -1,0 +1,442 @@
+// Unmodified ccxt (binance) against the local exchange: only its URLs point at Cirrus (the snippet of
+// docs/api.md). Two users trade BTCUSDT through ccxt's unified methods; values are checked exactly (decimal
+// strings from `info` where ccxt keeps them, balances moved by exactly the trades), and the responses of the
+// issue-13 endpoints are checked against Binance's published OpenAPI schemas (test/fixtures/binance-openapi).
+import { Worker } from 'node:worker_threads';
+import type * as CcxtModule from 'ccxt';
+import { formatUnits, parseUnits } from '../../lambdas/shared/money';
+import { checkResponse } from '../fixtures/binance-openapi/validate';
+import type { ApiKey, BinanceTestClient } from '../support/binance-client';
+import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
+
+// ccxt's CommonJS build requires ES modules (@noble/*), which jest's sandboxed module loader cannot load (Node 20's
+// own require can). So ccxt runs, unmodified, in a worker thread loaded by Node's require as any Node program
+// loads it; the test calls its methods through a small message RPC (results come back as JSON).
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+const ccxt = require('ccxt');
+const exchanges = new Map();
+parentPort.on('message', async ({ id, name, op, args }) => {
+  try {
+    let result = null;
+    if (op === 'new') {
+      const [config, base] = args;
+      // docs/api.md: the only change to ccxt is its API URLs.
+      const exchange = new ccxt.binance(config);
+      exchange.urls.api = Object.fromEntries(
+        Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, base)]),
+      );
+      exchanges.set(name, exchange);
+    } else if (op === 'get') {
+      result = exchanges.get(name)[args[0]];
+    } else {
+      result = await exchanges.get(name)[op](...args);
+    }
+    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result === undefined ? null : result) });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, error: (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message) });
+  }
+});
+`;
+
+type Binance = InstanceType<typeof CcxtModule.binance>;
+type Remote = Pick<
+  Binance,
+  | 'loadMarkets'
+  | 'fetchStatus'
+  | 'fetchTime'
+  | 'fetchTradingFees'
+  | 'createOrder'
+  | 'fetchOrder'
+  | 'fetchOpenOrders'
+  | 'cancelOrder'
+  | 'fetchOrderBook'
+  | 'fetchMyTrades'
+  | 'fetchBalance'
+  | 'fetchTrades'
+  | 'fetchOHLCV'
+  | 'fetchTicker'
+  | 'fetchTickers'
+> & { get(property: string): Promise<unknown> };
+
+let worker: Worker;
+let nextId = 0;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+function call(name: string, op: string, args: unknown[]): Promise<unknown> {
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, name, op, args });
+  });
+}
+
+/** A ccxt binance instance in the worker, with only its URLs pointed at `base`. */
+async function cirrus(name: string, base: string, key?: ApiKey): Promise<Remote> {
+  await call(name, 'new', [key ? { apiKey: key.apiKey, secret: key.secretKey } : {}, base]);
+  return new Proxy({} as Remote, {
+    // Not a thenable: `await` must not take the proxy for a promise.
+    get: (_t, method: string) =>
+      method === 'then'
+        ? undefined
+        : method === 'get'
+          ? (property: string) => call(name, 'get', [property])
+          : (...args: unknown[]) => call(name, method, args),
+  });
+}
+
+jest.setTimeout(120_000);
+
+let harness: TestExchange;
+let api: BinanceTestClient;
+let alice: ApiKey;
+let bob: ApiKey;
+let exA: Remote;
+let exB: Remote;
+let pub: Remote;
+
+type RawBalance = { asset: string; free: string; locked: string };
+async function rawBalances(ex: Remote): Promise<Record<string, RawBalance>> {
+  const b = await ex.fetchBalance();
+  const list = (b.info as { balances: RawBalance[] }).balances;
+  return Object.fromEntries(list.map((x) => [x.asset, x]));
+}
+const units = (s: string) => parseUnits(s, 8);
+const total = (b: RawBalance) => units(b.free) + units(b.locked);
+const moved = (before: RawBalance, after: RawBalance) => formatUnits(total(after) - total(before), 8);
+
+beforeAll(async () => {
+  harness = await startTestExchange(1000);
+  ({ api, alice, bob } = harness);
+  worker = new Worker(WORKER, { eval: true });
+  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve(JSON.parse(m.result!));
+    else p?.reject(new Error(m.error));
+  });
+  const base = harness.ex.restUrl.replace(/\/$/, '');
+  [exA, exB, pub] = await Promise.all([
+    cirrus('alice', base, alice),
+    cirrus('bob', base, bob),
+    cirrus('public', base),
+  ]);
+});
+
+afterAll(async () => {
+  await worker?.terminate();
+  await harness?.stop();
+});
+
+describe('ccxt binance, unmodified, against Cirrus', () => {
+  it('loads only the spot markets, with the exchange filters as precision and limits', async () => {
+    const markets = await exA.loadMarkets();
+    expect(Object.keys(markets).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    const btc = markets['BTC/USDT'];
+    expect(btc).toMatchObject({
+      id: 'BTCUSDT',
+      base: 'BTC',
+      quote: 'USDT',
+      type: 'spot',
+      spot: true,
+      margin: false,
+      swap: false,
+      future: false,
+      option: false,
+      active: true,
+      precision: { price: 0.01, amount: 0.00001 },
+      limits: { amount: { min: 0.00001, max: 9000 }, price: { min: 0.01, max: 1000000 }, cost: { min: 5 } },
+    });
+    // The coins of /sapi/v1/capital/config/getall, plus BNFCR, which ccxt's binance class always adds itself.
+    const currencies = (await exA.get('currencies')) as Record<string, { name: string }>;
+    expect(Object.keys(currencies).sort()).toEqual(['BNFCR', 'BTC', 'ETH', 'USDT']);
+    expect(currencies.BTC.name).toBe('Bitcoin');
+    // Without keys ccxt skips the signed calls and still loads the same markets.
+    expect(Object.keys(await pub.loadMarkets()).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    await exB.loadMarkets();
+  });
+
+  it('fetchStatus, fetchTime, fetchTradingFees', async () => {
+    expect((await pub.fetchStatus()).status).toBe('ok');
+    process.env.SYSTEM_MAINTENANCE = 'true';
+    try {
+      expect((await pub.fetchStatus()).status).toBe('maintenance');
+    } finally {
+      delete process.env.SYSTEM_MAINTENANCE;
+    }
+    const status = await api.public('GET', '/sapi/v1/system/status');
+    expect(status.body).toEqual({ status: 0, msg: 'normal' });
+    expect(checkResponse('/sapi/v1/system/status', status.body)).toEqual([]);
+
+    const before = Date.now();
+    const time = await pub.fetchTime();
+    expect(time).toBeGreaterThanOrEqual(before - 1);
+    expect(time).toBeLessThanOrEqual(Date.now() + 1);
+
+    const fees = await exA.fetchTradingFees();
+    expect(Object.keys(fees).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(fees['BTC/USDT']).toMatchObject({ symbol: 'BTC/USDT', maker: 0.001, taker: 0.001 });
+    expect(fees['BTC/USDT'].info).toEqual({
+      symbol: 'BTCUSDT',
+      makerCommission: '0.001',
+      takerCommission: '0.001',
+    });
+  });
+
+  it('trades between two users: orders, book, trades, candles, tickers and balances agree exactly', async () => {
+    const a0 = await rawBalances(exA);
+    const b0 = await rawBalances(exB);
+
+    // Two resting asks at one price, so one taker order trades twice at it (one aggregate trade).
+    const a1 = await exA.createOrder('BTC/USDT', 'limit', 'sell', 0.1, 30000);
+    const a2 = await exA.createOrder('BTC/USDT', 'limit', 'sell', 0.4, 30000);
+    expect(a1.status).toBe('open');
+    expect(a2.info).toMatchObject({ price: '30000.00000000', origQty: '0.40000000', status: 'NEW' });
+
+    const fetched = await exA.fetchOrder(a2.id!, 'BTC/USDT');
+    expect(fetched).toMatchObject({ id: a2.id, status: 'open', price: 30000, amount: 0.4, filled: 0 });
+    const open = await exA.fetchOpenOrders('BTC/USDT');
+    expect(open.map((o) => o.id).sort()).toEqual([a1.id, a2.id].sort());
+
+    // The book: ccxt's view equals /api/v3/depth.
+    await eventually(async () => {
+      const book = await pub.fetchOrderBook('BTC/USDT');
+      expect(book.asks).toEqual([[30000, 0.5]]);
+      const depth = await api.public<{ lastUpdateId: number; bids: string[][]; asks: string[][] }>(
+        'GET',
+        '/api/v3/depth',
+        { symbol: 'BTCUSDT' },
+      );
+      expect(depth.body.asks).toEqual([['30000.00000000', '0.50000000']]);
+      expect(book.nonce).toBe(depth.body.lastUpdateId);
+      expect(book.bids).toEqual(depth.body.bids.map(([p, q]) => [Number(p), Number(q)]));
+    });
+
+    // bob: a limit buy through both asks (trades 1 and 2), then a market buy (trade 3).
+    const buy = await exB.createOrder('BTC/USDT', 'limit', 'buy', 0.2, 30100);
+    expect(buy).toMatchObject({ status: 'closed', filled: 0.2, remaining: 0, average: 30000, cost: 6000 });
+    expect((buy.info as { fills: unknown[] }).fills).toEqual([
+      {
+        price: '30000.00000000',
+        qty: '0.10000000',
+        commission: '0.00010000',
+        commissionAsset: 'BTC',
+        tradeId: 1,
+      },
+      {
+        price: '30000.00000000',
+        qty: '0.10000000',
+        commission: '0.00010000',
+        commissionAsset: 'BTC',
+        tradeId: 2,
+      },
+    ]);
+    const mbuy = await exB.createOrder('BTC/USDT', 'market', 'buy', 0.1);
+    expect(mbuy).toMatchObject({ type: 'market', status: 'closed', filled: 0.1, average: 30000 });
+    expect(mbuy.info).toMatchObject({
+      type: 'MARKET',
+      executedQty: '0.10000000',
+      cummulativeQuoteQty: '3000.00000000',
+    });
+
+    // bob rests a bid, alice sells into it at market (trade 4, buyer is maker).
+    const bid = await exB.createOrder('BTC/USDT', 'limit', 'buy', 0.05, 29000);
+    expect(bid.status).toBe('open');
+    const msell = await exA.createOrder('BTC/USDT', 'market', 'sell', 0.05);
+    expect(msell).toMatchObject({ status: 'closed', filled: 0.05, average: 29000, cost: 1450 });
+
+    // alice cancels what is left of her second ask (0.4 − 0.1 − 0.1).
+    const canceled = await exA.cancelOrder(a2.id!, 'BTC/USDT');
+    expect(canceled).toMatchObject({ id: a2.id, status: 'canceled', filled: 0.2, remaining: 0.2 });
+    expect(canceled.info).toMatchObject({ executedQty: '0.20000000', origQty: '0.40000000' });
+    expect((await exA.fetchOrder(a2.id!, 'BTC/USDT')).status).toBe('canceled');
+    expect(await exA.fetchOpenOrders('BTC/USDT')).toEqual([]);
+
+    // Fills, as each user sees them.
+    await eventually(async () => {
+      const mine = await exB.fetchMyTrades('BTC/USDT');
+      expect(mine.map((t) => [t.id, t.side, t.takerOrMaker, t.price, t.amount, t.cost])).toEqual([
+        ['1', 'buy', 'taker', 30000, 0.1, 3000],
+        ['2', 'buy', 'taker', 30000, 0.1, 3000],
+        ['3', 'buy', 'taker', 30000, 0.1, 3000],
+        ['4', 'buy', 'maker', 29000, 0.05, 1450],
+      ]);
+      expect(mine.map((t) => (t.info as { commission: string }).commission)).toEqual([
+        '0.00010000',
+        '0.00010000',
+        '0.00010000',
+        '0.00005000',
+      ]);
+    });
+    const aliceTrades = await exA.fetchMyTrades('BTC/USDT');
+    expect(aliceTrades.map((t) => [t.id, t.side, (t.info as { commission: string }).commission])).toEqual([
+      ['1', 'sell', '3.00000000'],
+      ['2', 'sell', '3.00000000'],
+      ['3', 'sell', '3.00000000'],
+      ['4', 'sell', '1.45000000'],
+    ]);
+
+    // Balances moved by exactly the trades: 0.35 BTC for 10,450 USDT, fees 0.1 % of what each received.
+    await eventually(async () => {
+      const [a1b, b1b] = [await rawBalances(exA), await rawBalances(exB)];
+      expect(moved(a0.BTC, a1b.BTC)).toBe('-0.35000000');
+      expect(moved(a0.USDT, a1b.USDT)).toBe('10439.55000000');
+      expect(moved(b0.BTC, b1b.BTC)).toBe('0.34965000');
+      expect(moved(b0.USDT, b1b.USDT)).toBe('-10450.00000000');
+      expect(a1b.BTC.locked).toBe('0.00000000');
+      expect(b1b.USDT.locked).toBe('0.00000000');
+    });
+    const balance = await exB.fetchBalance();
+    expect(balance.BTC.total).toBe(Number(formatUnits(total(b0.BTC) + units('0.34965'), 8)));
+
+    // Public trades through ccxt's default (aggTrades): trades 1 and 2 are one aggregate.
+    await eventually(async () => {
+      const trades = await pub.fetchTrades('BTC/USDT');
+      expect(trades.map((t) => [t.id, t.side, t.price, t.amount])).toEqual([
+        ['1', 'buy', 30000, 0.2],
+        ['3', 'buy', 30000, 0.1],
+        ['4', 'sell', 29000, 0.05],
+      ]);
+    });
+    const agg = await api.public<Array<Record<string, unknown>>>('GET', '/api/v3/aggTrades', {
+      symbol: 'BTCUSDT',
+    });
+    expect(checkResponse('/api/v3/aggTrades', agg.body)).toEqual([]);
+    expect(agg.body.map(({ T: _T, ...rest }) => rest)).toEqual([
+      { a: 1, p: '30000.00000000', q: '0.20000000', f: 1, l: 2, m: false, M: true },
+      { a: 3, p: '30000.00000000', q: '0.10000000', f: 3, l: 3, m: false, M: true },
+      { a: 4, p: '29000.00000000', q: '0.05000000', f: 4, l: 4, m: true, M: true },
+    ]);
+    // fromId inside an aggregate starts at the next one; limit keeps the most recent; the ids never change.
+    const ids = async (params: Record<string, string | number>) =>
+      (
+        await api.public<Array<{ a: number }>>('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT', ...params })
+      ).body.map((x) => x.a);
+    expect(await ids({ fromId: 2 })).toEqual([3, 4]);
+    expect(await ids({ fromId: 1, limit: 2 })).toEqual([1, 3]);
+    expect(await ids({ limit: 1 })).toEqual([4]);
+    const t0 = agg.body[0].T as number;
+    expect(await ids({ startTime: t0, endTime: Date.now() })).toEqual([1, 3, 4]);
+    expect(await ids({ endTime: Date.now(), limit: 2 })).toEqual([3, 4]);
+    expect(await ids({ startTime: Date.now() + 60_000 })).toEqual([]);
+    const since = await pub.fetchTrades('BTC/USDT', t0);
+    expect(since.map((t) => t.id)).toEqual(['1', '3', '4']);
+
+    // Candles and tickers from the same four trades.
+    await eventually(async () => {
+      const candles = await pub.fetchOHLCV('BTC/USDT', '1m');
+      expect(candles.length).toBeGreaterThanOrEqual(1);
+      expect(candles[0][1]).toBe(30000);
+      expect(Math.max(...candles.map((c) => c[2] as number))).toBe(30000);
+      expect(Math.min(...candles.map((c) => c[3] as number))).toBe(29000);
+      expect(candles[candles.length - 1][4]).toBe(29000);
+      const volume = candles.reduce((s, c) => s + parseUnits(String(c[5]), 8), 0n);
+      expect(formatUnits(volume, 8)).toBe('0.35000000');
+    });
+    const ticker = await pub.fetchTicker('BTC/USDT');
+    expect(ticker).toMatchObject({
+      open: 30000,
+      high: 30000,
+      low: 29000,
+      last: 29000,
+      baseVolume: 0.35,
+      quoteVolume: 10450,
+    });
+    expect(ticker.info).toMatchObject({ volume: '0.35000000', quoteVolume: '10450.00000000', count: 4 });
+    const tickers = await pub.fetchTickers(['BTC/USDT', 'ETH/USDT']);
+    expect(Object.keys(tickers).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(tickers['BTC/USDT'].last).toBe(29000);
+
+    // The rolling-window ticker agrees with the 24 h one; the average price is 10450 / 0.35, rounded down.
+    const rolling = await api.public<Record<string, unknown>>('GET', '/api/v3/ticker', {
+      symbol: 'BTCUSDT',
+      windowSize: '1h',
+    });
+    expect(checkResponse('/api/v3/ticker', rolling.body)).toEqual([]);
+    expect(rolling.body).toMatchObject({
+      symbol: 'BTCUSDT',
+      priceChange: '-1000.00000000',
+      priceChangePercent: '-3.333',
+      weightedAvgPrice: '29857.14285714',
+      openPrice: '30000.00000000',
+      highPrice: '30000.00000000',
+      lowPrice: '29000.00000000',
+      lastPrice: '29000.00000000',
+      volume: '0.35000000',
+      quoteVolume: '10450.00000000',
+      firstId: 1,
+      lastId: 4,
+      count: 4,
+    });
+    const rollingCcxt = await pub.fetchTicker('BTC/USDT', { rolling: true, windowSize: '1h' });
+    expect(rollingCcxt.last).toBe(29000);
+    const avg = await api.public('GET', '/api/v3/avgPrice', { symbol: 'BTCUSDT' });
+    expect(checkResponse('/api/v3/avgPrice', avg.body)).toEqual([]);
+    expect(avg.body).toMatchObject({ mins: 5, price: '29857.14285714' });
+
+    const historical = await api.public<Array<{ id: number }>>('GET', '/api/v3/historicalTrades', {
+      symbol: 'BTCUSDT',
+      fromId: 2,
+      limit: 2,
+    });
+    expect(checkResponse('/api/v3/historicalTrades', historical.body)).toEqual([]);
+    expect(historical.body.map((t) => t.id)).toEqual([2, 3]);
+    const ui = await api.public<unknown[][]>('GET', '/api/v3/uiKlines', {
+      symbol: 'BTCUSDT',
+      interval: '1m',
+    });
+    const kl = await api.public<unknown[][]>('GET', '/api/v3/klines', { symbol: 'BTCUSDT', interval: '1m' });
+    expect(checkResponse('/api/v3/uiKlines', ui.body)).toEqual([]);
+    expect(ui.body).toEqual(kl.body);
+  });
+
+  it('account endpoints: commission, tradeFee, rateLimit/order, coins — and the empty product lists', async () => {
+    const commission = await api.signed('GET', '/api/v3/account/commission', alice, { symbol: 'BTCUSDT' });
+    expect(commission.status).toBe(200);
+    expect(checkResponse('/api/v3/account/commission', commission.body)).toEqual([]);
+    expect(commission.body).toMatchObject({
+      symbol: 'BTCUSDT',
+      standardCommission: {
+        maker: '0.00100000',
+        taker: '0.00100000',
+        buyer: '0.00000000',
+        seller: '0.00000000',
+      },
+    });
+    const fee = await api.signed('GET', '/sapi/v1/asset/tradeFee', alice, { symbol: 'ETHUSDT' });
+    expect(fee.body).toEqual([{ symbol: 'ETHUSDT', makerCommission: '0.001', takerCommission: '0.001' }]);
+    expect(checkResponse('/sapi/v1/asset/tradeFee', fee.body)).toEqual([]);
+    const limits = await api.signed('GET', '/api/v3/rateLimit/order', alice);
+    expect(limits.body).toEqual([
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100, count: 0 },
+    ]);
+    expect(checkResponse('/api/v3/rateLimit/order', limits.body)).toEqual([]);
+    const coins = await api.signed<Array<{ coin: string }>>('GET', '/sapi/v1/capital/config/getall', alice);
+    expect(coins.body.map((c) => c.coin)).toEqual(['BTC', 'ETH', 'USDT']);
+    expect(checkResponse('/sapi/v1/capital/config/getall', coins.body)).toEqual([]);
+    for (const path of ['/sapi/v1/margin/allPairs', '/sapi/v1/margin/isolated/allPairs'])
+      expect((await api.public('GET', path)).body).toEqual([]);
+    for (const path of ['/fapi/v1/exchangeInfo', '/dapi/v1/exchangeInfo'])
+      expect((await api.public('GET', path)).body).toMatchObject({ symbols: [] });
+    expect((await api.public('GET', '/eapi/v1/exchangeInfo')).body).toMatchObject({ optionSymbols: [] });
+
+    // Bad input: 4xx with Binance's code.
+    expect((await api.signed('GET', '/api/v3/account/commission', alice, {})).body).toMatchObject({
+      code: -1102,
+    });
+    expect(
+      (await api.signed('GET', '/sapi/v1/asset/tradeFee', alice, { symbol: 'NOPE' })).body,
+    ).toMatchObject({
+      code: -1121,
+    });
+    expect(
+      (await api.public('GET', '/api/v3/ticker', { symbol: 'BTCUSDT', windowSize: '60m' })).body,
+    ).toMatchObject({
+      code: -1100,
+    });
+    expect((await api.public('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT', limit: 1001 })).status).toBe(
+      400,
+    );
+    expect((await api.public('GET', '/api/v3/tradeFee')).body).toMatchObject({ code: -1020 });
+  });
+});
