@@ -22,7 +22,22 @@ describe('search indexer bulk lines', () => {
   });
 
   it('gives a replayed record the same document ids (idempotent)', () => {
-    const r = record([{ type: 'trade', seq: 1, ts: 0, tradeId: 1 }]);
-    expect(bulkLines(r)).toEqual(bulkLines(r));
+    // The same record delivered twice (two separately decoded copies): both times exactly these lines,
+    // ids from market + seq and market + trade id only, never from anything that differs per delivery.
+    const delivery = () =>
+      record([
+        { type: 'trade', seq: 4, ts: 0, tradeId: 2 },
+        { type: 'closed', seq: 5, ts: 0, orderId: 9 },
+      ]);
+    const expected = [
+      '{"index":{"_index":"cirrus-events-1970.01","_id":"BTCUSDT-4"}}',
+      '{"type":"trade","seq":4,"ts":0,"tradeId":2,"market":"BTCUSDT"}',
+      '{"index":{"_index":"cirrus-trades","_id":"BTCUSDT-2"}}',
+      '{"type":"trade","seq":4,"ts":0,"tradeId":2,"market":"BTCUSDT"}',
+      '{"index":{"_index":"cirrus-events-1970.01","_id":"BTCUSDT-5"}}',
+      '{"type":"closed","seq":5,"ts":0,"orderId":9,"market":"BTCUSDT"}',
+    ];
+    expect(bulkLines(delivery())).toEqual(expected);
+    expect(bulkLines(delivery())).toEqual(expected);
   });
 });
