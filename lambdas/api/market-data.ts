@@ -11,6 +11,7 @@ import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/store
 import { apiContext } from './context';
 import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from './market/rate-limits';
+import { parseTimeZone } from './market/time-zone';
 import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
 import { fixed8 } from './orders/format';
 import { limitParam } from './trading';
@@ -206,16 +207,6 @@ async function aggTrades(req: ApiRequest) {
     m: g[0].isBuyerMaker,
     M: true,
   }));
-}
-
-/** Binance's timeZone parameter ("0", "8", "-1:00", "05:45"; [-12:00, +14:00]) → minutes east of UTC. */
-export function parseTimeZone(s: string | undefined): number {
-  if (s === undefined) return 0;
-  const m = /^([+-]?)(\d{1,2})(?::(\d{2}))?$/.exec(s);
-  const minutes = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : NaN;
-  if (!m || Number(m[3] ?? 0) > 59 || minutes < -720 || minutes > 840)
-    throw new BinanceError(400, -1100, "Illegal characters found in parameter 'timeZone'; invalid timeZone.");
-  return minutes;
 }
 
 async function klines(req: ApiRequest) {
