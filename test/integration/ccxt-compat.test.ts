@@ -26,6 +26,13 @@ parentPort.on('message', async ({ id, name, op, args }) => {
       exchange.urls.api = Object.fromEntries(
         Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, base)]),
       );
+      // Observation only: the requests ccxt sends, by method and path.
+      const fetch = exchange.fetch.bind(exchange);
+      exchange.requests = [];
+      exchange.fetch = (url, method, headers, body) => {
+        exchange.requests.push(method + ' ' + new URL(url).pathname);
+        return fetch(url, method, headers, body);
+      };
       exchanges.set(name, exchange);
     } else if (op === 'get') {
       result = exchanges.get(name)[args[0]];
@@ -131,6 +138,16 @@ afterAll(async () => {
 describe('ccxt binance, unmodified, against Cirrus', () => {
   it('loads only the spot markets, with the exchange filters as precision and limits', async () => {
     const markets = await exA.loadMarkets();
+    // What ccxt's loadMarkets asks for, with keys: every one answered (none -1020).
+    expect(((await exA.get('requests')) as string[]).sort()).toEqual([
+      'GET /api/v3/exchangeInfo',
+      'GET /dapi/v1/exchangeInfo',
+      'GET /fapi/v1/exchangeInfo',
+      'GET /sapi/v1/capital/config/getall',
+      'GET /sapi/v1/margin/allPairs',
+      'GET /sapi/v1/margin/allPairs',
+      'GET /sapi/v1/margin/isolated/allPairs',
+    ]);
     expect(Object.keys(markets).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
     const btc = markets['BTC/USDT'];
     expect(btc).toMatchObject({
@@ -153,6 +170,11 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     expect(currencies.BTC.name).toBe('Bitcoin');
     // Without keys ccxt skips the signed calls and still loads the same markets.
     expect(Object.keys(await pub.loadMarkets()).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(((await pub.get('requests')) as string[]).sort()).toEqual([
+      'GET /api/v3/exchangeInfo',
+      'GET /dapi/v1/exchangeInfo',
+      'GET /fapi/v1/exchangeInfo',
+    ]);
     await exB.loadMarkets();
   });
 
