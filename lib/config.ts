@@ -9,6 +9,7 @@ const CONTEXT_KEYS = [
   'stage',
   'account',
   'region',
+  'azs',
   'alarmEmail',
   'eventRetentionHours',
   'domainName',
@@ -31,7 +32,28 @@ export const stageConfigSchema = z
       .string()
       .regex(/^\d{12}$/)
       .optional(),
-    region: z.string().default('us-east-1'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name, e.g. us-east-1')
+      .default('us-east-1'),
+    /**
+     * The availability zones of the VPC, e.g. `us-east-1a,us-east-1b` (comma-separated, or a list in cdk.json).
+     * Given, synth needs no AWS lookup; see `defaultAvailabilityZones` for what an account-bound stage uses
+     * without it. At least two: the database is Multi-AZ and the search domain zone-aware in prod.
+     */
+    azs: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) =>
+        (typeof v === 'string' ? v.split(',') : v).map((az) => az.trim()).filter((az) => az !== ''),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be zone names, e.g. us-east-1a'))
+          .min(2, 'name at least two availability zones')
+          .max(6)
+          .refine((list) => new Set(list).size === list.length, 'names a zone twice'),
+      )
+      .optional(),
     alarmEmail: z.string().email().optional(),
     /** Kinesis retention: must outlast the oldest engine snapshot kept (replay after a restore). */
     eventRetentionHours: z.coerce.number().int().min(24).max(8760).default(168),
@@ -87,13 +109,27 @@ export const stageConfigSchema = z
     message: 'domainName and certificateArn go together',
     path: ['certificateArn'],
   })
+  .refine((c) => c.azs === undefined || c.azs.every((az) => az.slice(0, -1) === c.region), {
+    message: 'every availability zone must lie in the region',
+    path: ['azs'],
+  })
   .transform((c) => ({
     ...c,
+    azs: c.azs ?? (c.account !== undefined ? defaultAvailabilityZones(c.region, c.stage) : undefined),
     wsDomainName:
       c.wsDomainName ?? (c.domainName ? `ws.${c.domainName.split('.').slice(1).join('.')}` : undefined),
   }));
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
+
+/**
+ * The zones an account-bound stage (account given: always prod) uses when `azs` is not set: the region's
+ * `a`, `b` (and `c` in prod), so synth never asks AWS. A stage without an account stays environment-agnostic
+ * and takes the first two zones of the region it is deployed to (Fn::GetAZs), as before.
+ */
+export function defaultAvailabilityZones(region: string, stage: 'dev' | 'prod'): string[] {
+  return (stage === 'prod' ? ['a', 'b', 'c'] : ['a', 'b']).map((letter) => `${region}${letter}`);
+}
 
 export function loadStageConfig(context: (key: string) => unknown): StageConfig {
   const raw = Object.fromEntries(

@@ -28,7 +28,8 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { REST_FUNCTION_ENTRIES, REST_ROUTES, type RestFunction } from '../api-routes';
 import { CirrusFunction } from '../constructs/cirrus-function';
-import { grantTable } from '../constructs/table-access';
+import { grantApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
+import { bindTable, bindTableName } from '../constructs/table-access';
 import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { RegionalWebAcl } from '../constructs/regional-web-acl';
@@ -40,6 +41,9 @@ import { orderQueueEnvironment } from './messaging-stack';
 /** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
 export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
 export const API_STAGE_NAME = 'live';
+
+/** POWERTOOLS_SERVICE_NAME of a REST function (its Powertools metrics' `service` dimension), e.g. `api-trading`. */
+export const apiServiceName = (name: string): string => `api-${name.toLowerCase()}`;
 
 /** How cdk-nag prints an ARN part: the literal when known at synth, else the pseudo parameter. */
 const nagForm = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
@@ -74,23 +78,28 @@ export class ApiStack extends Stack {
     const { tables } = props;
     const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
 
-    const apiEnvironment: Record<string, string> = {
-      [TABLES.orders.envVar]: tables.orders.tableName,
-      [TABLES.trades.envVar]: tables.trades.tableName,
-      [TABLES.marketData.envVar]: tables.marketData.tableName,
-      [TABLES.idempotency.envVar]: tables.idempotency.tableName,
-      ...orderQueueEnvironment(this, props.orderQueues, shards),
-      DATA_KEY_ID: props.dataKey.keyArn,
-      ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
-      REGISTRATION_OPEN: prod ? 'false' : 'true',
-    };
-    const apiFunction = (name: string, entry: string, description: string, usesDatabase: boolean) => {
+    // Every REST handler builds one shared context when it starts (lambdas/api/context.ts), which requires
+    // the names of the four REST tables, DATA_KEY_ID and DATABASE_URL whether or not the handler calls them:
+    // those names are given to all four, but each grant only to the function that makes the call.
+    const NAMED_FOR_CONTEXT =
+      'lambdas/api/context.ts requires every REST table name when the context is built; this function never calls the table';
+    const apiFunction = (
+      name: string,
+      entry: string,
+      description: string,
+      usesDatabase: boolean,
+      environment: Record<string, string> = {},
+    ) => {
       const fn = new CirrusFunction(this, name, {
         entry,
-        serviceName: `api-${name.toLowerCase()}`,
+        serviceName: apiServiceName(name),
         stage: config.stage,
         description,
-        environment: apiEnvironment,
+        environment: {
+          DATA_KEY_ID: props.dataKey.keyArn,
+          ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
+          ...environment,
+        },
         vpc: usesDatabase ? props.vpc : undefined,
         securityGroups: usesDatabase ? [props.databaseClientSecurityGroup] : undefined,
       }).function;
@@ -98,32 +107,50 @@ export class ApiStack extends Stack {
       this.functions[`Api${name}`] = fn;
       return fn;
     };
+    // Public market data: the book (GetItem) and candles (Query) in market data, recent public trades (Query
+    // on the table's own key) in trades.
     const marketData = apiFunction(
       'MarketData',
       REST_FUNCTION_ENTRIES['market-data'],
       'Public market data (Binance v3)',
       false,
     );
-    grantTable(marketData, tables.marketData, TABLES.marketData, 'read');
-    grantTable(marketData, tables.trades, TABLES.trades, 'read');
+    bindTable(marketData, tables.marketData, TABLES.marketData, { operations: ['GetItem', 'Query'] });
+    bindTable(marketData, tables.trades, TABLES.trades, { operations: ['Query'], indexes: [] });
+    bindTableName(marketData, tables.orders, TABLES.orders, NAMED_FOR_CONTEXT);
+    bindTableName(marketData, tables.idempotency, TABLES.idempotency, NAMED_FOR_CONTEXT);
 
-    const trading = apiFunction('Trading', REST_FUNCTION_ENTRIES.trading, 'Signed order endpoints', true);
-    grantTable(trading, tables.orders, TABLES.orders, 'readWrite');
-    grantTable(trading, tables.trades, TABLES.trades, 'read');
-    grantTable(trading, tables.marketData, TABLES.marketData, 'read');
-    grantTable(trading, tables.idempotency, TABLES.idempotency, 'readWrite');
-    for (const q of Object.values(props.orderQueues)) q.queue.grantSendMessages(trading);
-    props.dataKey.grantDecrypt(trading);
+    // Orders: replay markers (conditional PutItem), the book for market orders (GetItem), order history
+    // (/allOrders: Query on gsi1); live orders, fills and the outbox are in PostgreSQL; commands go to SQS.
+    const trading = apiFunction('Trading', REST_FUNCTION_ENTRIES.trading, 'Signed order endpoints', true, {
+      ...orderQueueEnvironment(this, props.orderQueues, shards),
+    });
+    bindTable(trading, tables.orders, TABLES.orders, { operations: ['Query'], indexes: ['gsi1'] });
+    bindTable(trading, tables.marketData, TABLES.marketData, { operations: ['GetItem'] });
+    bindTable(trading, tables.idempotency, TABLES.idempotency, { operations: ['PutItem'] });
+    bindTableName(trading, tables.trades, TABLES.trades, NAMED_FOR_CONTEXT);
+    // The queue actions without CDK's unconditioned key grant: the key only through SQS (SSE-KMS).
+    for (const q of Object.values(props.orderQueues))
+      q.queue.grant(trading, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
+    grantKeyThroughServices(trading, props.dataKey, ['kms:Decrypt', 'kms:GenerateDataKey'], ['sqs']);
+    grantApiKeySecrets(trading, props.dataKey, 'decrypt');
 
+    // Balances (PostgreSQL) and /myTrades: Query on trades, by order id on gsi1; replay markers.
     const account = apiFunction('Account', REST_FUNCTION_ENTRIES.account, 'Account and my trades', true);
-    grantTable(account, tables.orders, TABLES.orders, 'read');
-    grantTable(account, tables.trades, TABLES.trades, 'read');
-    grantTable(account, tables.idempotency, TABLES.idempotency, 'readWrite');
-    props.dataKey.grantDecrypt(account);
+    bindTable(account, tables.trades, TABLES.trades, { operations: ['Query'], indexes: ['gsi1'] });
+    bindTable(account, tables.idempotency, TABLES.idempotency, { operations: ['PutItem'] });
+    bindTableName(account, tables.orders, TABLES.orders, NAMED_FOR_CONTEXT);
+    bindTableName(account, tables.marketData, TABLES.marketData, NAMED_FOR_CONTEXT);
+    grantApiKeySecrets(account, props.dataKey, 'decrypt');
 
-    const users = apiFunction('Users', REST_FUNCTION_ENTRIES.users, 'Registration, API keys, 2FA', true);
-    grantTable(users, tables.idempotency, TABLES.idempotency, 'readWrite');
-    props.dataKey.grantEncryptDecrypt(users);
+    // Registration and API keys (PostgreSQL; secrets encrypted with the data key); replay markers.
+    const users = apiFunction('Users', REST_FUNCTION_ENTRIES.users, 'Registration, API keys, 2FA', true, {
+      REGISTRATION_OPEN: prod ? 'false' : 'true',
+    });
+    bindTable(users, tables.idempotency, TABLES.idempotency, { operations: ['PutItem'] });
+    for (const key of ['orders', 'trades', 'marketData'] as const)
+      bindTableName(users, tables[key], TABLES[key], NAMED_FOR_CONTEXT);
+    grantApiKeySecrets(users, props.dataKey, 'encryptDecrypt');
 
     // --- REST API -------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'RestAccessLogs', {
@@ -219,8 +246,12 @@ export class ApiStack extends Stack {
       reason:
         'Rotating it means changing the Cloudflare Transform Rule at the same moment; docs/deploy.md describes the two-value rotation, which the authorizer supports (AWSCURRENT and AWSPREVIOUS).',
     });
-    const connectionsEnv = { [TABLES.connections.envVar]: tables.connections.tableName };
-    const wsFunction = (name: string, entry: string, description: string, env: Record<string, string>) => {
+    const wsFunction = (
+      name: string,
+      entry: string,
+      description: string,
+      env: Record<string, string> = {},
+    ) => {
       const fn = new CirrusFunction(this, name, {
         entry,
         serviceName: `ws-${name.toLowerCase()}`,
@@ -237,22 +268,12 @@ export class ApiStack extends Stack {
       ORIGIN_SECRET_HEADER,
     });
     grantSecretRead(this.originSecret, authorizer);
-    const connect = wsFunction('Connect', 'lambdas/ws/connect.ts', 'WebSocket $connect', connectionsEnv);
-    grantTable(connect, tables.connections, TABLES.connections, 'write');
-    const disconnect = wsFunction(
-      'Disconnect',
-      'lambdas/ws/disconnect.ts',
-      'WebSocket $disconnect',
-      connectionsEnv,
-    );
-    grantTable(disconnect, tables.connections, TABLES.connections, 'readWrite');
-    const messages = wsFunction(
-      'Messages',
-      'lambdas/ws/messages.ts',
-      'SUBSCRIBE / UNSUBSCRIBE',
-      connectionsEnv,
-    );
-    grantTable(messages, tables.connections, TABLES.connections, 'readWrite');
+    const connect = wsFunction('Connect', 'lambdas/ws/connect.ts', 'WebSocket $connect');
+    bindTable(connect, tables.connections, TABLES.connections, 'write');
+    const disconnect = wsFunction('Disconnect', 'lambdas/ws/disconnect.ts', 'WebSocket $disconnect');
+    bindTable(disconnect, tables.connections, TABLES.connections, 'readWrite');
+    const messages = wsFunction('Messages', 'lambdas/ws/messages.ts', 'SUBSCRIBE / UNSUBSCRIBE');
+    bindTable(messages, tables.connections, TABLES.connections, 'readWrite');
 
     const messagesIntegration = new WebSocketLambdaIntegration('Messages', messages);
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {

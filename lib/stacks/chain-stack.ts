@@ -108,6 +108,12 @@ export class ChainStack extends Stack {
       ],
     });
     this.rpcUrl = `http://${this.instance.instancePrivateDnsName}:${JSON_RPC_PORT}`;
+    if (config.azs) {
+      Validations.of(this.instance).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: "The node's zone is its subnet's, one of the configured zones (azs, docs/deploy.md).",
+      });
+    }
     if (!prod) {
       Validations.of(this.instance).acknowledge({
         id: 'AwsSolutions-EC29',

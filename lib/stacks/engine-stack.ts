@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
+import { grantKeyThroughServices } from '../constructs/key-access';
 import {
   DEFAULT_ENGINE_SHARDS,
   EVENT_STREAM,
@@ -20,6 +21,9 @@ import {
   type EngineShardDef,
 } from '../resources';
 import { snapshotBucketName } from './messaging-stack';
+
+/** The namespace of the engine's heartbeat metric (engine/service/adapters/cloudwatch-heartbeat.ts). */
+export const ENGINE_METRIC_NAMESPACE = 'Cirrus/Engine';
 
 export interface EngineStackProps extends StackProps {
   vpc: ec2.IVpc;
@@ -98,7 +102,15 @@ export class EngineStack extends Stack {
         },
         stopTimeout: Duration.seconds(60),
       });
-      queue.grantConsumeMessages(task.taskRole);
+      // The consume actions of queue.grantConsumeMessages, without its unconditioned kms:Decrypt (below).
+      queue.grant(
+        task.taskRole,
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueUrl',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+      );
       // Explicit actions instead of grant helpers: no wildcards, and only this shard's snapshot prefix.
       const bucketArn = `arn:${Aws.PARTITION}:s3:::${snapshotBucketName(config.stage)}`;
       task.taskRole.addToPrincipalPolicy(
@@ -129,12 +141,21 @@ export class EngineStack extends Stack {
           conditions: { StringLike: { 's3:prefix': [`snapshots/${shard.id}/*`] } },
         }),
       );
-      props.dataKey.grant(task.taskRole, 'kms:Decrypt', 'kms:GenerateDataKey');
+      // The data key encrypts the queue, the stream and the snapshots: the task never calls KMS itself, so the
+      // key is usable only in requests SQS, Kinesis and S3 make for it.
+      grantKeyThroughServices(
+        task.taskRole,
+        props.dataKey,
+        ['kms:Decrypt', 'kms:GenerateDataKey'],
+        ['sqs', 'kinesis', 's3'],
+      );
+      // The heartbeat (engine/service/adapters/cloudwatch-heartbeat.ts); PutMetricData has no resource ARN,
+      // the namespace condition is what scopes it.
       task.taskRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['cloudwatch:PutMetricData'],
           resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': 'Cirrus/Engine' } },
+          conditions: { StringEquals: { 'cloudwatch:namespace': ENGINE_METRIC_NAMESPACE } },
         }),
       );
       Validations.of(task).acknowledge({

@@ -15,8 +15,10 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { Alarms } from '../constructs/alarms';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
+import { apiServiceName } from './api-stack';
+import { ENGINE_METRIC_NAMESPACE } from './engine-stack';
 
-export const ENGINE_METRIC_NAMESPACE = 'Cirrus/Engine';
+export { ENGINE_METRIC_NAMESPACE };
 /** The namespace of the functions' Powertools metrics (POWERTOOLS_METRICS_NAMESPACE, lib/constructs/cirrus-function.ts). */
 export const FUNCTION_METRIC_NAMESPACE = 'Cirrus';
 
@@ -202,6 +204,24 @@ export class MonitoringStack extends Stack {
         'WebSocket routes fail. Check the ws-* Lambda logs and the WebSocket access log (authorizer denials are not counted).',
     });
 
+    // Load shedding: the trading function refuses an order with 503/-1008 when the pipeline is saturated
+    // (ShedRequests) and with 429/-1003 over a client's rate (RateLimitedRequests), one count per refusal
+    // (Powertools EMF under its POWERTOOLS_SERVICE_NAME). The first shed request is worth a page.
+    const tradingService = apiServiceName('Trading');
+    const shed = powertoolsMetric(tradingService, 'ShedRequests', 'Sum', minute);
+    const rateLimited = powertoolsMetric(tradingService, 'RateLimitedRequests', 'Sum', minute);
+    alarms.threshold('Api-LoadShedding', {
+      metric: shed,
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      // No datapoint: nothing was shed in that minute.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description:
+        'The trading API refuses orders (503, -1008) because the order pipeline is saturated. Check the order queue age and engine heartbeat of each shard, the outbox age, the database connections and CPU, then the api-trading concurrency and throttles.',
+    });
+
     for (const [name, fn] of Object.entries(props.functions)) alarms.lambdaErrorsAndThrottles(name, fn);
 
     // --- outbox, settlement and reconciliation (published by the functions, Powertools EMF) ------------
@@ -312,6 +332,7 @@ export class MonitoringStack extends Stack {
         ],
         [
           new cloudwatch.GraphWidget({ title: 'REST 5xx rate', left: [rest5xx] }),
+          new cloudwatch.GraphWidget({ title: 'Trading refusals', left: [shed, rateLimited] }),
           new cloudwatch.GraphWidget({ title: 'WebSocket errors', left: [wsErrors] }),
           new cloudwatch.GraphWidget({
             title: 'Ledger database',

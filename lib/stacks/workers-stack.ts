@@ -25,15 +25,9 @@ import { MIGRATIONS } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
-import { grantTable } from '../constructs/table-access';
+import { bindTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
-import {
-  DEFAULT_ENGINE_SHARDS,
-  EVENT_STREAM,
-  SNAPSHOT_BUCKET,
-  TABLES,
-  type EngineShardDef,
-} from '../resources';
+import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET, TABLES, type EngineShardDef } from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';
@@ -65,10 +59,10 @@ export interface WorkersStackProps extends StackProps {
 
 export class WorkersStack extends Stack {
   readonly dataProcessor: lambda.IFunction;
-  readonly readModels: lambda.IFunction;
+  readonly readModels: lambda.Function;
   readonly searchIndexer: lambda.IFunction;
   readonly wallet: lambda.IFunction;
-  readonly chainListener: lambda.IFunction;
+  readonly chainListener: lambda.Function;
   readonly outboxRelay: lambda.IFunction;
   readonly reconciliation: lambda.IFunction;
   /** The event stream's consumers by name (iterator age alarms). */
@@ -128,19 +122,14 @@ export class WorkersStack extends Stack {
       timeout: Duration.seconds(60),
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: {
-        ...databaseEnv,
-        [TABLES.orders.envVar]: tables.orders.tableName,
-        [TABLES.trades.envVar]: tables.trades.tableName,
-        [TABLES.marketData.envVar]: tables.marketData.tableName,
-      },
+      environment: databaseEnv,
     }).function;
     grantSecretRead(props.databaseSecret, this.readModels);
     // Exactly the calls of lambdas/shared/stores as the projector makes them: order history and trades
     // (user and public) are batch writes; the book is read then conditionally put, candles are updated.
-    grantTable(this.readModels, tables.orders, TABLES.orders, { operations: ['BatchWriteItem'] });
-    grantTable(this.readModels, tables.trades, TABLES.trades, { operations: ['BatchWriteItem'] });
-    grantTable(this.readModels, tables.marketData, TABLES.marketData, {
+    bindTable(this.readModels, tables.orders, TABLES.orders, { operations: ['BatchWriteItem'] });
+    bindTable(this.readModels, tables.trades, TABLES.trades, { operations: ['BatchWriteItem'] });
+    bindTable(this.readModels, tables.marketData, TABLES.marketData, {
       operations: ['GetItem', 'PutItem', 'UpdateItem'],
     });
     this.consumeStream('ReadModels', this.readModels, props, engineEventBatchSize);
@@ -196,14 +185,13 @@ export class WorkersStack extends Stack {
         CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
         // ERC-20 contracts to watch (context `chainTokens`), JSON { "USDT": "0x..." }.
         CHAIN_TOKENS: JSON.stringify(config.chainTokens),
-        // Off until the data processor accepts chain records (it stops on unknown records by design).
-        CHAIN_EVENTS_TO_STREAM: 'off',
-        [TABLES.checkpoints.envVar]: tables.checkpoints.tableName,
-        [EVENT_STREAM.envVar]: props.eventStream.streamName,
       },
     }).function;
-    grantTable(this.chainListener, tables.checkpoints, TABLES.checkpoints, 'readWrite');
-    props.eventStream.grantWrite(this.chainListener);
+    // Its checkpoint only (lambdas/chain-listener/checkpoint-store.ts: a consistent GetItem and a conditional
+    // PutItem). It writes nothing to the engine event stream, so it gets neither the stream's name nor access.
+    bindTable(this.chainListener, tables.checkpoints, TABLES.checkpoints, {
+      operations: ['GetItem', 'PutItem'],
+    });
     new events.Rule(this, 'ChainListenerSchedule', {
       description: 'Scan the chain for new confirmed blocks',
       schedule: events.Schedule.rate(Duration.minutes(1)),

@@ -69,3 +69,40 @@ export function synthTemplates(context: Record<string, unknown> = {}): Templates
   ] as const;
   return Object.fromEntries(names.map((n) => [n, Template.fromStack(built[n])])) as Templates;
 }
+
+/** A synthesised resource's properties (CloudFormation JSON). */
+export type Properties = ReturnType<Template['findResources']>[string]['Properties'];
+
+export interface PolicyStatementJson {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Logical id and properties of the one function with this physical name. */
+export function functionNamed(t: Template, name: string): { id: string; props: Properties } {
+  const found = Object.entries(
+    t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: name } }),
+  );
+  if (found.length !== 1) throw new Error(`expected one function ${name}, found ${found.length}`);
+  return { id: found[0][0], props: found[0][1].Properties };
+}
+
+/** Every statement of the inline policies attached to the role with this logical id. */
+export function statementsOfRole(t: Template, roleId: string): PolicyStatementJson[] {
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as PolicyStatementJson[]);
+}
+
+/** Every statement of the inline policies attached to the function's role (a role of its own stack). */
+export function statementsOfFunction(t: Template, fnProps: Properties): PolicyStatementJson[] {
+  return statementsOfRole(t, fnProps.Role['Fn::GetAtt'][0] as string);
+}
+
+export const actionsOf = (s: PolicyStatementJson): string[] => [s.Action].flat();
+
+/** The statements that name at least one action of this service (`kms`, `dynamodb`, …). */
+export const withService = (statements: PolicyStatementJson[], service: string): PolicyStatementJson[] =>
+  statements.filter((s) => actionsOf(s).some((a) => a.startsWith(`${service}:`)));
