@@ -44,7 +44,8 @@ export interface TradeSource {
   ): Promise<PublicTrade[]>;
 }
 
-const PAGE = 1000;
+/** Trades read per store call: enough for `limit` single-trade aggregates and the one before, at most 1000. */
+const pageFor = (limit: number) => Math.min(1000, limit + 2);
 
 /**
  * Aggregates whose first trade id is ≥ `fromId` and whose time is in [startTime, endTime], oldest first, at
@@ -59,8 +60,9 @@ export async function aggregatesForward(
   let current: PublicTrade[] | undefined;
   let prev: PublicTrade | undefined;
   let next = Math.max(1, opts.fromId - 1);
+  const size = pageFor(opts.limit);
   for (;;) {
-    const page = await store.tradeRange(symbol, { fromId: next, limit: PAGE });
+    const page = await store.tradeRange(symbol, { fromId: next, limit: size });
     for (const t of page) {
       if (prev && continuesAggregate(prev, t)) {
         current?.push(t);
@@ -75,7 +77,7 @@ export async function aggregatesForward(
       }
       prev = t;
     }
-    if (page.length < PAGE) {
+    if (page.length < size) {
       if (current) groups.push(current);
       return groups;
     }
@@ -95,11 +97,12 @@ export async function aggregatesBackward(
   let trades: PublicTrade[] = [];
   let upper = opts.toId;
   let exhausted = false;
+  const size = pageFor(opts.limit);
   for (;;) {
-    const page = await store.tradeRange(symbol, { toId: upper, limit: PAGE, newest: true });
+    const page = await store.tradeRange(symbol, { toId: upper, limit: size, newest: true });
     const kept = opts.endTime === undefined ? page : page.filter((t) => t.time <= opts.endTime!);
     trades = kept.concat(trades);
-    if (page.length < PAGE || page[0].id <= 1) {
+    if (page.length < size || page[0].id <= 1) {
       exhausted = true;
       break;
     }
