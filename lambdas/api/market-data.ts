@@ -11,7 +11,7 @@ import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/store
 import { apiContext } from './context';
 import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from './market/rate-limits';
-import { parseTimeZone } from './market/time-zone';
+import { parseTimeZone, shiftedCandles } from './market/time-zone';
 import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
 import { fixed8 } from './orders/format';
 import { limitParam } from './trading';
@@ -223,14 +223,14 @@ async function klines(req: ApiRequest) {
   const spec = market(p.symbol);
   const ms = CANDLE_INTERVALS[p.interval];
   if (!ms) throw new BinanceError(400, -1120, 'Invalid interval.');
-  // Candles are stored on UTC boundaries: a time zone is served when it moves no boundary of the interval.
-  if ((parseTimeZone(p.timeZone) * 60_000) % ms !== 0)
-    throw new BinanceError(
-      400,
-      -1100,
-      `Illegal characters found in parameter 'timeZone'; only offsets that are a multiple of ${p.interval} are supported for interval ${p.interval}.`,
-    );
-  const candles = await apiContext().marketData.candles(spec.symbol, p.interval, p);
+  // Candles are stored on UTC boundaries; a time zone that moves the interval's boundaries is served by
+  // merging finer candles (market/time-zone.ts).
+  const offsetMs = parseTimeZone(p.timeZone) * 60_000;
+  const store = apiContext().marketData;
+  const candles =
+    offsetMs % ms === 0
+      ? await store.candles(spec.symbol, p.interval, p)
+      : await shiftedCandles(store, spec.symbol, ms, offsetMs, p);
   return candles.map((c: Candle) => [
     c.openTime,
     price(spec, c.o),

@@ -410,6 +410,21 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     const kl = await api.public<unknown[][]>('GET', '/api/v3/klines', { symbol: 'BTCUSDT', interval: '1m' });
     expect(checkResponse('/api/v3/uiKlines', ui.body)).toEqual([]);
     expect(ui.body).toEqual(kl.body);
+    // A time zone that moves the hour boundaries: hours merged from 30-minute candles, same totals.
+    const shifted = await api.public<unknown[][]>('GET', '/api/v3/uiKlines', {
+      symbol: 'BTCUSDT',
+      interval: '1h',
+      timeZone: '-0:30',
+    });
+    expect(checkResponse('/api/v3/uiKlines', shifted.body)).toEqual([]);
+    for (const k of shifted.body) expect(((k[0] as number) + 1_800_000) % 3_600_000).toBe(0);
+    expect(
+      formatUnits(
+        shifted.body.reduce((s, k) => s + parseUnits(k[5] as string, 8), 0n),
+        8,
+      ),
+    ).toBe('0.35000000');
+    expect(shifted.body.reduce((n, k) => n + (k[8] as number), 0)).toBe(4);
   });
 
   it('account endpoints: commission, tradeFee, rateLimit/order, coins — and the empty product lists', async () => {

@@ -16,7 +16,7 @@ import {
   windowCandles,
   windowStats,
 } from '../../lambdas/api/market/rolling';
-import { parseTimeZone } from '../../lambdas/api/market/time-zone';
+import { parseTimeZone, shiftedCandles } from '../../lambdas/api/market/time-zone';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../../lambdas/shared/stores/market-data';
 import { MARKETS } from '../../lib/markets';
 
@@ -241,5 +241,76 @@ describe('rolling windows and average price', () => {
     expect(parseTimeZone('+14:00')).toBe(840);
     for (const bad of ['15', '-13', '1:60', 'UTC', '1.5'])
       expect(() => parseTimeZone(bad)).toThrow(expect.objectContaining({ code: -1100 }));
+  });
+});
+
+describe('klines in a time zone that moves the interval boundaries', () => {
+  const H = 3_600_000;
+  const D = 24 * H;
+  // one 1h candle per hour for 3 days from day 100, price = the hour's index, one trade each
+  const hourly: Candle[] = Array.from({ length: 72 }, (_, i) => ({
+    openTime: 100 * D + i * H,
+    o: i,
+    h: i + 1,
+    l: i,
+    c: i,
+    v: 1,
+    q: i,
+    n: 1,
+    tbv: 0,
+    tbq: 0,
+    firstTradeId: i + 1,
+    lastTradeId: i + 1,
+  }));
+  const source = {
+    intervals: [] as string[],
+    async *candlePages(_s: string, interval: string, o: { from: number; to: number; ascending: boolean }) {
+      source.intervals.push(interval);
+      const inRange = (interval === '1h' ? hourly : []).filter(
+        (c) => c.openTime >= o.from && c.openTime <= o.to,
+      );
+      const ordered = o.ascending ? inRange : [...inRange].reverse();
+      for (let i = 0; i < ordered.length; i += 10) yield ordered.slice(i, i + 10);
+    },
+  };
+
+  it('1d at +01:00: days open at 23:00 UTC and merge the hours of each', async () => {
+    const days = await shiftedCandles(source, 'X', D, H, { limit: 10 });
+    expect(source.intervals).toEqual(['1h']); // the largest stored interval dividing both 1d and 1h
+    expect(
+      days.map((d) => [d.openTime, d.o, d.h, d.l, d.c, d.v, d.n, d.firstTradeId, d.lastTradeId]),
+    ).toEqual([
+      [100 * D - H, 0, 23, 0, 22, 23, 23, 1, 23],
+      [101 * D - H, 23, 47, 23, 46, 24, 24, 24, 47],
+      [102 * D - H, 47, 71, 47, 70, 24, 24, 48, 71],
+      [103 * D - H, 71, 72, 71, 71, 1, 1, 72, 72],
+    ]);
+  });
+
+  it('limit, startTime and endTime select whole local days', async () => {
+    const opens = async (o: { startTime?: number; endTime?: number; limit: number }) =>
+      (await shiftedCandles(source, 'X', D, H, o)).map((d) => [d.openTime, d.v]);
+    expect(await opens({ limit: 2 })).toEqual([
+      [102 * D - H, 24],
+      [103 * D - H, 1],
+    ]);
+    expect(await opens({ startTime: 100 * D, limit: 2 })).toEqual([
+      [101 * D - H, 24],
+      [102 * D - H, 24],
+    ]);
+    expect(await opens({ startTime: 101 * D - H, endTime: 101 * D - H, limit: 5 })).toEqual([
+      [101 * D - H, 24],
+    ]);
+    expect(await opens({ endTime: 102 * D - H, limit: 10 })).toEqual([
+      [100 * D - H, 23],
+      [101 * D - H, 24],
+      [102 * D - H, 24],
+    ]);
+  });
+
+  it('4h at +05:30 reads 30m candles', async () => {
+    source.intervals.length = 0;
+    await shiftedCandles(source, 'X', 4 * H, 5.5 * H, { limit: 1 });
+    expect(source.intervals).toEqual(['30m']);
   });
 });

@@ -202,6 +202,33 @@ export class MarketDataStore {
     if (stored === undefined || Number(stored.l) > c.l) await fix('l', c.l, 'l > :v');
   }
 
+  /** Candles with openTime in [from, to], page by page, oldest or newest first. */
+  async *candlePages(
+    symbol: string,
+    interval: string,
+    opts: { from: number; to: number; ascending: boolean; pageSize?: number },
+  ): AsyncGenerator<Candle[]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `K#${symbol}#${interval}`,
+            ':from': pad(Math.max(0, opts.from)),
+            ':to': pad(Math.max(0, opts.to)),
+          },
+          ScanIndexForward: opts.ascending,
+          Limit: opts.pageSize ?? 500,
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (out.Items ?? []) as Candle[];
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
   /** Candles oldest first: from startTime on if given, else the most recent ones up to endTime. */
   async candles(
     symbol: string,
