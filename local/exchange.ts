@@ -1,11 +1,15 @@
 // The local exchange: the stand-ins, the resources provisioned from lib/resources.ts, the engine service
-// as a child process (the same code the Fargate task runs), the data processor behind a Kinesis poller,
-// and the REST API behind a local API Gateway. `npm start` runs it; tests and benchmarks start it too.
-import { spawn, type ChildProcess } from 'node:child_process';
+// as a supervised child process (the same code the Fargate task runs), the data processor behind a Kinesis
+// poller, and the REST API behind a local API Gateway. `npm start` runs it; tests and benchmarks start it
+// too. Restarts, logs and overload: docs/operations.md.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
+import { EngineProcess } from './engine-process';
+import { LogRouter, runAs } from './logs';
 import { provision } from './provision';
 import { startOutboxRelay } from './triggers/outbox-relay';
 import { startReconciliation } from './triggers/reconciliation';
@@ -13,8 +17,8 @@ import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins } from './standins';
-import { stopChild } from './standins/ports';
-import { startKinesisPoller } from './triggers/kinesis-poller';
+import { claimPort } from './standins/ports';
+import { startKinesisPoller, type KinesisPoller } from './triggers/kinesis-poller';
 
 export interface LocalExchangeOptions {
   /** Where data lives between runs. */
@@ -32,7 +36,17 @@ export interface LocalExchangeOptions {
   log?: (line: string) => void;
   /** Snapshot cadence of the engine (commands). */
   snapshotEveryCommands?: number;
+  /** Route this process's own stdout/stderr through the log router (`npm start`; not in tests). */
+  captureOutput?: boolean;
+  /** Lambda's function timeout for the stream consumers (default 60 s). */
+  consumerTimeoutMs?: number;
+  /** Fault injection for tests: wraps a stream consumer's handler (e.g. to make it hang or throw). */
+  wrapConsumer?: (name: string, handler: ConsumerHandler) => ConsumerHandler;
+  /** Engine supervision timings (tests shorten them). */
+  engineSupervision?: { initialBackoffMs?: number; healthIntervalMs?: number; unhealthyAfter?: number };
 }
+
+export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
 
 export interface LocalExchange {
   restUrl: string;
@@ -40,8 +54,12 @@ export interface LocalExchange {
   /** The engine shard's dead-letter queue. */
   dlqUrl: string;
   seeded: SeedResult;
-  /** The engine child process (tests kill -9 it and call restartEngine). */
+  /** The engine child process (tests kill -9 it; the supervisor restarts it). */
   engine(): ChildProcess;
+  /** Resolves when no engine restart is in progress. */
+  engineSettled(): Promise<void>;
+  /** Restarts after a crash or a failed health check, of the engine and of the stream consumers' readers. */
+  restarts(): { engine: number; consumers: number };
   restartEngine(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -52,6 +70,10 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
   const log = opts.log ?? ((line: string) => console.log(line));
   if (opts.fresh) rmSync(opts.dataDir, { recursive: true, force: true });
   mkdirSync(opts.dataDir, { recursive: true });
+  // Full JSON logs per component under <dataDir>/logs; warnings and errors as one console line each.
+  const logs = new LogRouter({ dir: join(opts.dataDir, 'logs'), print: log });
+  const logLevel = (process.env.LOG_LEVEL ?? (opts.captureOutput ? 'INFO' : 'WARN')).toUpperCase();
+  const releaseOutput = opts.captureOutput ? logs.captureProcess('exchange') : () => undefined;
 
   const standins = await startStandins({
     dataDir: opts.dataDir,
@@ -59,12 +81,22 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     databaseUrl: opts.databaseUrl,
     log,
   });
-  const stops: Array<() => Promise<void>> = [() => standins.stop()];
+  const stops: Array<() => Promise<void>> = [
+    () => standins.stop(),
+    async () => {
+      releaseOutput();
+      await logs.close();
+    },
+  ];
   try {
     Object.assign(process.env, standins.env);
     const resources = await provision(STAGE, standins.env);
     const env: Record<string, string> = { ...standins.env, ...resources.env, STAGE };
-    Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' });
+    Object.assign(process.env, env, {
+      POWERTOOLS_LOG_LEVEL: logLevel,
+      // No CloudWatch here: EMF metric lines would only fill the console.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    });
     // pglite serves every socket from one session: concurrent extended-protocol queries from several
     // connections interleave and break, so the handlers share a single connection to it.
     if (!opts.databaseUrl) process.env.DB_POOL_MAX = '1';
@@ -81,13 +113,20 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       EVENT_STREAM_NAME: resources.streamName,
       SNAPSHOT_BUCKET: resources.snapshotBucket,
       SNAPSHOT_EVERY_COMMANDS: String(opts.snapshotEveryCommands ?? 10_000),
-      HEALTH_PORT: '0',
       RECEIVERS: '4',
       // No CloudWatch stand-in: the heartbeat metric is an AWS alarm input only.
       ENGINE_HEARTBEAT: 'off',
+      POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL?.toUpperCase() ?? 'INFO',
     };
-    let engineChild = await spawnEngine(engineEnv, log);
-    stops.unshift(() => stopChild(engineChild, 10_000));
+    const engine = new EngineProcess({
+      env: engineEnv,
+      healthPort: await claimPort(0, 'engine health check'),
+      logs,
+      log,
+      ...opts.engineSupervision,
+    });
+    await engine.start();
+    stops.unshift(() => engine.stop());
     // The outbox relay also re-sends what the in-memory local queue lost across a restart.
     const relay = startOutboxRelay({ log });
     stops.unshift(() => relay.stop());
@@ -102,19 +141,24 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     // Two consumers of the stream, as two event source mappings in AWS: settlement and the read models.
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
     const { handler: projectBatch } = await import('../lambdas/read-models/handler');
+    const pollers: KinesisPoller[] = [];
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
     for (const [name, handler] of [
       ['data-processor', processBatch],
       ['read-models', projectBatch],
     ] as const) {
+      const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
       const poller = await startKinesisPoller({
+        name,
         streamName: resources.streamName,
         streamArn,
         checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
         batchSize: 100,
-        handler,
+        handlerTimeoutMs: opts.consumerTimeoutMs,
+        handler: (event) => runAs({ component: name }, () => invoke(event)),
         log,
       });
+      pollers.push(poller);
       stops.unshift(() => poller.stop());
     }
     log('processor    data-processor (settlement) and read-models consuming engine events');
@@ -132,11 +176,13 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       env: engineEnv,
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,
-      engine: () => engineChild,
-      async restartEngine() {
-        await stopChild(engineChild, 10_000);
-        engineChild = await spawnEngine(engineEnv, log);
-      },
+      engine: () => engine.current(),
+      engineSettled: () => engine.settled(),
+      restarts: () => ({
+        engine: engine.restarts,
+        consumers: pollers.reduce((n, p) => n + p.restarts(), 0),
+      }),
+      restartEngine: () => engine.restart(),
       async stop() {
         for (const stop of stops) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
       },
@@ -145,43 +191,4 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     for (const stop of stops) await stop().catch(() => undefined);
     throw err;
   }
-}
-
-/** Runs engine/service/main.ts (TypeScript through tsx's loader) as its own process, and waits until it runs. */
-async function spawnEngine(env: Record<string, string>, log: (line: string) => void): Promise<ChildProcess> {
-  // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild, which a kill -9 of the
-  // child would leave running (a second writer on the shard). Here the child is the engine itself.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(__dirname, '..', 'engine', 'service', 'main.ts')],
-    {
-      // Same young-generation size as the Fargate task (engine/Dockerfile); tsx passes NODE_OPTIONS on.
-      env: {
-        ...process.env,
-        ...env,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' '),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('engine running')) {
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) =>
-      reject(new Error(`engine exited with ${code} before it was ready:\n${out.slice(-2000)}`)),
-    );
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  log(`engine       running (pid ${child.pid})`);
-  return child;
 }

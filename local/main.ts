@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     demoUsers: !flag('no-demo-users'),
     demoLiquidity: flag('demo-liquidity'),
     databaseUrl: process.env.DATABASE_URL,
+    captureOutput: true,
   });
   console.log('');
   console.log(`Cirrus is up in ${((Date.now() - started) / 1000).toFixed(1)} s: REST ${exchange.restUrl}`);
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   }
   if (exchange.seeded.demoKeys.length > 0) console.log('  (also in .cirrus/demo-keys.json)');
   console.log('Try: curl ' + exchange.restUrl + '/api/v3/exchangeInfo   — Ctrl-C stops everything.');
+  console.log('Warnings and errors appear below; full logs in .cirrus/logs/ (LOG_LEVEL=DEBUG for more).');
 
   let stopping = false;
   const shutdown = () => {

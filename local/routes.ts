@@ -2,6 +2,7 @@
 // each bound to the same Lambda handler module that CDK deploys behind API Gateway.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { REST_ROUTES, type RestFunction } from '../lib/api-routes';
+import { runAs } from './logs';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -18,5 +19,13 @@ export async function restRoutes(): Promise<RestRoute[]> {
     account: await import('../lambdas/api/account'),
     users: await import('../lambdas/api/users'),
   };
-  return REST_ROUTES.map((r) => ({ method: r.method, path: r.path, handler: modules[r.fn].handler }));
+  // Each invocation's log lines carry its function and request id (local/logs.ts).
+  return REST_ROUTES.map((r) => ({
+    method: r.method,
+    path: r.path,
+    handler: (event, context) =>
+      runAs({ component: `api-${r.fn}`, requestId: event.requestContext?.requestId }, () =>
+        modules[r.fn].handler(event, context),
+      ),
+  }));
 }

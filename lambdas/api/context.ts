@@ -4,8 +4,12 @@ import { TABLES } from '../../lib/resources';
 import { ApiKeyStore } from '../shared/auth/api-keys';
 import { DynamoReplayStore } from '../shared/auth/replay-store';
 import type { AuthDeps } from '../shared/auth/signed-request';
+import { z } from 'zod';
 import { dynamoClient, kmsClient, requiredEnv, sqsClient } from '../shared/clients';
 import { dbPool } from '../shared/db';
+import { loadReporter } from '../shared/http/load-reporter';
+import { BackgroundValue, OrderAdmission } from '../shared/http/load-shedding';
+import { oldestUnappliedSeconds } from '../shared/outbox/relay';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
 import { SqsCommandSender } from '../shared/outbox/sqs-sender';
@@ -27,7 +31,18 @@ export interface ApiContext {
   auth: AuthDeps;
   orderService: OrderService;
   answers: AnswerWaiter;
+  /** Load shedding of order placement (docs/operations.md#overload-and-rate-limits). */
+  admission: OrderAdmission;
 }
+
+/** Shedding thresholds, read once per container. */
+const sheddingConfig = z
+  .object({
+    SHED_MAX_PENDING_ORDERS: z.coerce.number().int().positive().default(64),
+    SHED_MAX_DB_WAITING: z.coerce.number().int().positive().default(128),
+    SHED_MAX_BACKLOG_SECONDS: z.coerce.number().positive().default(5),
+  })
+  .parse(process.env);
 
 let ctx: ApiContext | undefined;
 
@@ -41,6 +56,7 @@ export function apiContext(): ApiContext {
   );
   const ledger = new LedgerRepository(dbPool());
   const liveOrders = new OrderRepository(dbPool());
+  const backlog = new BackgroundValue(() => oldestUnappliedSeconds(dbPool()), 1_000);
   const keys = new ApiKeyStore(dbPool(), kmsClient(), requiredEnv('DATA_KEY_ID'));
   ctx = {
     liveOrders,
@@ -62,6 +78,18 @@ export function apiContext(): ApiContext {
       },
     }),
     answers: new AnswerWaiter(liveOrders),
+    admission: new OrderAdmission(
+      {
+        maxPendingOrders: sheddingConfig.SHED_MAX_PENDING_ORDERS,
+        maxDbWaiting: sheddingConfig.SHED_MAX_DB_WAITING,
+        maxBacklogSeconds: sheddingConfig.SHED_MAX_BACKLOG_SECONDS,
+      },
+      {
+        dbWaiting: () => dbPool().waitingCount,
+        backlogSeconds: () => backlog.get(),
+      },
+      (reason) => loadReporter.shed(reason),
+    ),
   };
   return ctx;
 }

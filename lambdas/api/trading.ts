@@ -64,7 +64,8 @@ async function placeOrder(req: ApiRequest) {
   // The signature's replay marker is recorded in the order's own transaction.
   const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
   const p = parseParams(newOrderSchema, req.params);
-  const placed = await ctx.orderService.place(userId, p, replay);
+  // Past capacity: 503/-1008 now, before the request waits long enough for its recvWindow to expire.
+  const placed = await ctx.admission.admit(() => ctx.orderService.place(userId, p, replay));
   const spec = ctx.orderService.market(p.symbol);
   const respType = p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
   if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);

@@ -2,6 +2,9 @@
 // handler with real KinesisStreamEvent batches, honours ReportBatchItemFailures (retries from the first
 // failed record), gives up on a record after `maxAttempts` (the on-failure destination: logged and
 // skipped, as Lambda does after its retry limit) and keeps a checkpoint per shard across restarts.
+// Supervised as the event source mapping is: an invocation that outlives `handlerTimeoutMs` counts as
+// failed and is retried (Lambda's function timeout), and a shard reader that crashes is restarted from its
+// checkpoint with backoff; each is one line on the console (docs/operations.md#restarts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   GetRecordsCommand,
@@ -14,12 +17,16 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 
 export interface KinesisPollerOptions {
+  /** Names the consumer in its log lines. */
+  name?: string;
   streamName: string;
   streamArn: string;
   checkpointFile?: string;
   batchSize?: number;
   maxAttempts?: number;
   idleWaitMs?: number;
+  /** Lambda's function timeout: an invocation still running after it has failed (default 60 s). */
+  handlerTimeoutMs?: number;
   handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
   onFailure?: (record: KinesisRecord, shardId: string) => void;
   log?: (line: string) => void;
@@ -27,6 +34,8 @@ export interface KinesisPollerOptions {
 
 export interface KinesisPoller {
   stop(): Promise<void>;
+  /** Shard readers restarted after a crash. */
+  restarts(): number;
   /** Resolves once every shard has been read to its current end and processed. */
   drained(): Promise<void>;
 }
@@ -41,6 +50,8 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     if (opts.checkpointFile) writeFileSync(opts.checkpointFile, JSON.stringify(checkpoints));
   };
   let stopping = false;
+  let restarts = 0;
+  const label = `${(opts.name ?? 'consumer').padEnd(12)} `;
   const caughtUp = new Map<string, boolean>();
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: opts.streamName }))).Shards ?? [];
 
@@ -70,7 +81,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
         );
       } catch (err) {
         if (stopping) return;
-        opts.log?.(`kinesis poller: GetRecords failed on ${shardId}: ${String(err)}`);
+        opts.log?.(`${label}GetRecords failed on ${shardId}: ${String(err)}`);
         await sleep(500);
         iterator = await iteratorAfter(shardId, checkpoints[shardId]).catch(() => iterator);
         continue;
@@ -88,12 +99,14 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       };
       let failedAt: string | undefined;
       try {
-        const response = await opts.handler(event);
+        const response = await withTimeout(opts.handler(event), opts.handlerTimeoutMs ?? 60_000);
         // As Lambda does: resume from the lowest failed sequence number (failures may come in any order).
         const failures = new Set(response?.batchItemFailures?.map((f) => f.itemIdentifier));
         failedAt = records.find((r) => failures.has(r.SequenceNumber as string))?.SequenceNumber;
       } catch (err) {
-        opts.log?.(`kinesis poller: handler threw: ${String(err)}`);
+        opts.log?.(
+          `${label} ${err instanceof HandlerTimeout ? 'invocation' : 'handler'} failed: ${String(err)}`,
+        );
         failedAt = records[0].SequenceNumber;
       }
       if (!failedAt) {
@@ -111,7 +124,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
         const poison = records[Math.max(0, failedIndex)];
         opts.onFailure?.(poison, shardId);
         opts.log?.(
-          `kinesis poller: record ${failedAt} on ${shardId} failed ${n} times; sent to the on-failure destination`,
+          `${label}record ${failedAt} on ${shardId} failed ${n} times; sent to the on-failure destination`,
         );
         checkpoints[shardId] = failedAt;
         save();
@@ -124,8 +137,26 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     }
   };
 
-  const loops = shards.map((s) => pollShard(s.ShardId as string));
+  // A shard reader that dies (its stand-in unreachable, a bug) restarts from its checkpoint, with backoff.
+  const superviseShard = async (shardId: string) => {
+    for (let failures = 0; !stopping;) {
+      try {
+        await pollShard(shardId);
+        return;
+      } catch (err) {
+        if (stopping) return;
+        const delay = Math.min(500 * 2 ** failures++, 30_000);
+        opts.log?.(
+          `${label}reader of ${shardId} crashed (${err instanceof Error ? err.message : String(err)}); restarting from its checkpoint in ${(delay / 1000).toFixed(1)} s`,
+        );
+        await sleep(delay);
+        restarts++;
+      }
+    }
+  };
+  const loops = shards.map((s) => superviseShard(s.ShardId as string));
   return {
+    restarts: () => restarts,
     async stop() {
       stopping = true;
       await Promise.all(loops);
@@ -158,6 +189,17 @@ function toEventRecord(
       approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
     },
   };
+}
+
+class HandlerTimeout extends Error {}
+
+/** Lambda's function timeout: the invocation fails; what it still does in the background is abandoned. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeout(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

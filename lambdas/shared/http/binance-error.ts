@@ -5,6 +5,8 @@ export class BinanceError extends Error {
     readonly code: number,
     message: string,
     readonly cause?: unknown,
+    /** Response headers that go with the error, e.g. `Retry-After` on 429 and 503. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'BinanceError';

@@ -5,7 +5,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { logger } from '../powertools';
 import { BinanceError } from './binance-error';
+import { loadReporter } from './load-reporter';
 import { parseRequest, type ApiRequest } from './request';
+import { RequestWeightLimiter, requestWeight } from './request-weight';
 
 export { BinanceError, mandatoryParam } from './binance-error';
 export type { ApiRequest } from './request';
@@ -14,25 +16,54 @@ export type RouteFn = (req: ApiRequest) => Promise<unknown>;
 
 const JSON_HEADERS = { 'content-type': 'application/json;charset=UTF-8' };
 
-export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
-  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+const handlerConfig = z
+  .object({
+    /** Binance's REQUEST_WEIGHT per IP and minute (6,000 on Binance spot). */
+    API_WEIGHT_PER_MINUTE: z.coerce.number().int().positive().default(6_000),
+    /** Set by Lambda itself: behind Cloudflare (the only origin API Gateway accepts) the client address is
+     * CF-Connecting-IP; anywhere else that header is the client's to forge and is ignored. */
+    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  })
+  .parse(process.env);
+
+const weights = new RequestWeightLimiter({ limitPerMinute: handlerConfig.API_WEIGHT_PER_MINUTE });
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-export function errorResponse(err: unknown): APIGatewayProxyResult {
-  if (err instanceof BinanceError) return jsonResponse(err.statusCode, err.toJSON());
-  logger.error('unhandled error', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+/** The client's answer for `err`; an unexpected error is logged once with its stack and never revealed. */
+export function errorResponse(err: unknown, requestId?: string): APIGatewayProxyResult {
+  if (err instanceof BinanceError) {
+    if (err.statusCode === 429 || err.statusCode === 418) loadReporter.rateLimited();
+    return jsonResponse(err.statusCode, err.toJSON(), err.headers);
+  }
+  logger.error('unhandled error', {
+    requestId,
+    err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
   return jsonResponse(500, { code: -1000, msg: 'An unknown error occurred while processing the request.' });
+}
+
+function clientIp(req: ApiRequest): string {
+  const forwarded = handlerConfig.AWS_LAMBDA_FUNCTION_NAME ? req.headers['cf-connecting-ip'] : undefined;
+  return forwarded ?? req.sourceIp;
 }
 
 export function createApiHandler(route: RouteFn) {
   const base = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const req = parseRequest(event);
+    const used = weights.spend(clientIp(req), requestWeight(req));
     const body = await route(req);
-    return jsonResponse(200, body);
+    return jsonResponse(200, body, { 'X-MBX-USED-WEIGHT-1M': String(used) });
   };
   return middy(base).use({
     onError: async (request) => {
-      request.response = errorResponse(request.error);
+      request.response = errorResponse(request.error, request.event.requestContext?.requestId);
     },
   });
 }

@@ -89,11 +89,8 @@ export class OutboxRelay {
     return { sent, failed, oldestUnappliedSeconds: await this.oldestUnappliedSeconds() };
   }
 
-  async oldestUnappliedSeconds(): Promise<number> {
-    const res = await this.pool.query<{ age: string | null }>(
-      `SELECT extract(epoch FROM clock_timestamp() - min(created_at)) AS age FROM outbox WHERE applied_at IS NULL`,
-    );
-    return res.rows[0].age === null ? 0 : Number(res.rows[0].age);
+  oldestUnappliedSeconds(): Promise<number> {
+    return oldestUnappliedSeconds(this.pool);
   }
 
   /** Drops applied rows and expired replay markers. */
@@ -104,4 +101,12 @@ export class OutboxRelay {
     );
     await this.pool.query('DELETE FROM request_signatures WHERE expires_ms < $1', [Date.now()]);
   }
+}
+
+/** Age of the oldest command the engine has not applied, in seconds (0 when none): the pipeline's backlog. */
+export async function oldestUnappliedSeconds(pool: Pick<Pool, 'query'>): Promise<number> {
+  const res = await pool.query<{ age: string | null }>(
+    `SELECT extract(epoch FROM clock_timestamp() - min(created_at)) AS age FROM outbox WHERE applied_at IS NULL`,
+  );
+  return res.rows[0].age === null ? 0 : Number(res.rows[0].age);
 }
