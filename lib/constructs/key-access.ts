@@ -54,3 +54,29 @@ export function grantKeyThroughServices(
     }),
   );
 }
+
+/** Every KMS call that reads, writes or mints a ciphertext under an encryption context. */
+const API_KEY_SECRET_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+];
+
+/**
+ * For a principal that holds an unconditioned grant on the key it cannot avoid (CDK's stream and queue
+ * grants of an event source, the outbox relay's SQS key grant): deny any use of the key under the API-key
+ * purpose, so it can neither read a user's API secret nor mint a ciphertext the API would accept as one.
+ */
+export function denyApiKeySecrets(grantee: iam.IGrantable, key: kms.IKey): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: API_KEY_SECRET_ACTIONS,
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': API_KEY_PURPOSE } },
+    }),
+  );
+}

@@ -25,6 +25,7 @@ import { MIGRATIONS } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
+import { denyApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
 import { bindTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
 import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET, TABLES, type EngineShardDef } from '../resources';
@@ -222,6 +223,8 @@ export class WorkersStack extends Stack {
       }),
     );
     props.dataKey.grant(this.outboxRelay, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // That grant has no condition (its SQS sends need the key): API-key secrets are denied explicitly.
+    denyApiKeySecrets(this.outboxRelay, props.dataKey);
     // A run Lambda retries, or a tick held back by the concurrency of 1, would only overlap the next tick.
     this.outboxRelay.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     new events.Rule(this, 'OutboxRelaySchedule', {
@@ -256,7 +259,8 @@ export class WorkersStack extends Stack {
         resources: shards.map((s) => `${snapshotBucketArn}/snapshots/${s.id}/*`),
       }),
     );
-    props.dataKey.grantDecrypt(this.reconciliation); // the snapshots are SSE-KMS with the data key
+    // The snapshots are SSE-KMS with the data key: decrypt, only in requests S3 makes for it.
+    grantKeyThroughServices(this.reconciliation, props.dataKey, ['kms:Decrypt'], ['s3']);
     for (const s of shards)
       Validations.of(this.reconciliation).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cirrus-${config.stage}-engine-snapshots-<AWS::AccountId>/snapshots/${s.id}/*]`,
@@ -321,6 +325,8 @@ export class WorkersStack extends Stack {
     });
     this.failureQueues[name] = failures;
     this.streamConsumers[name] = fn;
+    // The event source grants the stream's and the failure queue's key with no condition (CDK's grants).
+    denyApiKeySecrets(fn, props.dataKey);
     (fn as lambda.Function).addEventSource(
       new sources.KinesisEventSource(props.eventStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,

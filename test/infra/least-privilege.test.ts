@@ -120,6 +120,63 @@ describe('the data key: API-key secrets only with their encryption context', () 
   });
 });
 
+describe('principals that cannot avoid an unconditioned key grant', () => {
+  /** Statements of every inline policy, grouped by the roles the policy is attached to. */
+  const byRole = (t: Template): Map<string, PolicyStatementJson[]> => {
+    const groups = new Map<string, PolicyStatementJson[]>();
+    for (const p of Object.values(t.findResources('AWS::IAM::Policy'))) {
+      const key = JSON.stringify(p.Properties.Roles);
+      groups.set(key, [...(groups.get(key) ?? []), ...p.Properties.PolicyDocument.Statement]);
+    }
+    return groups;
+  };
+  const onDataKey = (s: PolicyStatementJson) => /DataKey/.test(JSON.stringify(s.Resource));
+
+  it('are denied every use of the data key under the API-key purpose; conditioned ones need no deny', () => {
+    let unconditioned = 0;
+    for (const t of [dev.api, dev.workers, dev.engine]) {
+      for (const [roles, all] of byRole(t)) {
+        const kms = withService(all, 'kms').filter(onDataKey);
+        const open = kms.filter((s) => s.Effect === 'Allow' && s.Condition === undefined);
+        const denies = kms.filter((s) => s.Effect === 'Deny');
+        if (open.length === 0) {
+          expect([roles, denies]).toEqual([roles, []]);
+          continue;
+        }
+        unconditioned++;
+        expect([roles, denies]).toEqual([
+          roles,
+          [
+            expect.objectContaining({
+              Action: expect.arrayContaining([
+                'kms:Encrypt',
+                'kms:Decrypt',
+                'kms:ReEncryptFrom',
+                'kms:ReEncryptTo',
+                'kms:GenerateDataKey',
+              ]),
+              Condition: API_KEY_CONTEXT,
+            }),
+          ],
+        ]);
+      }
+    }
+    // The outbox relay and the three stream consumers (CDK's event-source grants).
+    expect(unconditioned).toBe(4);
+  });
+
+  it('the reconciliation decrypts snapshots only through S3 (before: grantDecrypt, no condition)', () => {
+    const kms = withService(statements(dev.workers, 'cirrus-dev-reconciliation'), 'kms');
+    expect(kms).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: DATA_KEY,
+      Condition: { StringEquals: { 'kms:ViaService': via('s3') } },
+    });
+    expect(kms.filter((s) => s.Condition === undefined)).toEqual([]);
+  });
+});
+
 describe('the engine task', () => {
   const taskRoleId = (t: Template) => {
     const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
