@@ -127,3 +127,322 @@ describe('planOrder', () => {
     expect(err.msg.length).toBeGreaterThan(0);
   });
 });
+
+describe('planOrder: every refusal names its filter or parameter', () => {
+  const market = (over: Partial<NewOrderParams>): NewOrderParams => ({
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'MARKET',
+    ...over,
+  });
+  const stop = (over: Partial<NewOrderParams>): NewOrderParams => ({
+    symbol: 'BTCUSDT',
+    side: 'SELL',
+    type: 'STOP_LOSS',
+    quantity: '0.1',
+    stopPrice: '29000',
+    ...over,
+  });
+  const illegal = (name: string) =>
+    `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`;
+
+  it.each([
+    ['trailing stop', limit({ trailingDelta: '100' }), -1013, 'Trailing stops are not supported.'],
+    [
+      'unknown STP mode',
+      limit({ selfTradePreventionMode: 'EXPIRE_ALL' }),
+      -1100,
+      "Illegal characters found in parameter 'selfTradePreventionMode'.",
+    ],
+    ['invalid side', limit({ side: 'HOLD' }), -1117, 'Invalid side.'],
+    ['invalid type', limit({ type: 'TRAILING' }), -1116, 'Invalid orderType.'],
+    ['price with letters', limit({ price: '3e4' }), -1100, illegal('price')],
+    ['quantity with letters', limit({ quantity: '0x1' }), -1100, illegal('quantity')],
+    ['quote amount with letters', market({ quoteOrderQty: '1,5' }), -1100, illegal('quoteOrderQty')],
+    ['stop price with letters', stop({ stopPrice: '-5' }), -1100, illegal('stopPrice')],
+    ['iceberg with letters', limit({ icebergQty: '.1' }), -1100, illegal('icebergQty')],
+    ['21 integer digits', limit({ price: '123456789012345678901' }), -1100, illegal('price')],
+    [
+      'missing timeInForce',
+      limit({ timeInForce: undefined }),
+      -1102,
+      "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+    ],
+    ['invalid timeInForce', limit({ timeInForce: 'DAY' }), -1115, 'Invalid timeInForce.'],
+    [
+      'timeInForce on a MARKET order',
+      market({ quantity: '0.1', timeInForce: 'GTC' }),
+      -1106,
+      "Parameter 'timeInForce' sent when not required.",
+    ],
+    [
+      'missing price',
+      limit({ price: '' }),
+      -1102,
+      "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+    ],
+    ['price off the grid', limit({ price: '30000.001' }), -1013, 'Filter failure: PRICE_FILTER'],
+    [
+      'price on a MARKET order',
+      market({ quantity: '0.1', price: '30000' }),
+      -1106,
+      "Parameter 'price' sent when not required.",
+    ],
+    [
+      'missing stopPrice',
+      stop({ stopPrice: undefined }),
+      -1102,
+      "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.",
+    ],
+    ['stopPrice off the grid', stop({ stopPrice: '29000.005' }), -1013, 'Filter failure: PRICE_FILTER'],
+    [
+      'stopPrice on a LIMIT order',
+      limit({ stopPrice: '29000' }),
+      -1106,
+      "Parameter 'stopPrice' sent when not required.",
+    ],
+    [
+      'quantity and quoteOrderQty',
+      market({ quantity: '0.1', quoteOrderQty: '100' }),
+      -1106,
+      "Parameter 'quantity' sent when not required.",
+    ],
+    [
+      'quoteOrderQty on a stop order',
+      stop({ quantity: undefined, quoteOrderQty: '100' }),
+      -1106,
+      "Parameter 'quoteOrderQty' sent when not required.",
+    ],
+    [
+      'quoteOrderQty on a LIMIT order',
+      limit({ quoteOrderQty: '100' }),
+      -1106,
+      "Parameter 'quoteOrderQty' sent when not required.",
+    ],
+    [
+      'quote amount under one tick·lot',
+      market({ quoteOrderQty: '0.00000009' }),
+      -1013,
+      'Filter failure: NOTIONAL',
+    ],
+    [
+      'quote amount under NOTIONAL',
+      market({ quoteOrderQty: '4.9999999' }),
+      -1013,
+      'Filter failure: NOTIONAL',
+    ],
+    [
+      'missing quantity',
+      market({}),
+      -1102,
+      "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.",
+    ],
+    [
+      'MARKET quantity off the grid',
+      market({ quantity: '0.000001' }),
+      -1013,
+      'Filter failure: MARKET_LOT_SIZE',
+    ],
+    ['LIMIT quantity off the grid', limit({ quantity: '0.000001' }), -1013, 'Filter failure: LOT_SIZE'],
+    ['iceberg off the grid', limit({ icebergQty: '0.000001' }), -1013, 'Filter failure: ICEBERG_PARTS'],
+    ['iceberg as large as the order', limit({ icebergQty: '0.5' }), -1013, 'Filter failure: ICEBERG_PARTS'],
+    [
+      'iceberg on a quote amount',
+      market({ quoteOrderQty: '100', icebergQty: '0.1' }),
+      -1013,
+      'Filter failure: ICEBERG_PARTS',
+    ],
+    [
+      'iceberg in 101 parts',
+      limit({ quantity: '1.01', icebergQty: '0.01' }),
+      -1013,
+      'Filter failure: ICEBERG_PARTS',
+    ],
+    ['IOC iceberg', limit({ timeInForce: 'IOC', icebergQty: '0.1' }), -2010, 'Iceberg orders must be GTC.'],
+    [
+      'LIMIT under NOTIONAL',
+      limit({ quantity: '0.00001', price: '499999.99' }),
+      -1013,
+      'Filter failure: NOTIONAL',
+    ],
+    [
+      'SELL by quote amount',
+      market({ side: 'SELL', quoteOrderQty: '100' }),
+      -1013,
+      'quoteOrderQty is supported for BUY market orders only.',
+    ],
+  ])('%s → %i %s', (_name, params, code, msg) => {
+    expect(codeOf(() => planOrder(btc, params as NewOrderParams, 3_000_000))).toEqual({
+      status: 400,
+      code,
+      msg,
+    });
+  });
+
+  it('MARKET by quantity: NOTIONAL at the best opposite price, refused only below it', () => {
+    // 5 USDT = 50,000,000 tick·lots: 17 lots at 30,000 pass, 1 lot at 30,000 (0.3 USDT) does not.
+    expect(codeOf(() => planOrder(btc, market({ quantity: '0.00001' }), 3_000_000))).toEqual({
+      status: 400,
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
+    expect(
+      codeOf(() => planOrder(btc, market({ side: 'SELL', quantity: '0.00001' }), 3_000_000)),
+    ).toMatchObject({
+      code: -1013,
+    });
+    // Exactly the minimum is enough: 5 lots at 10,000,000 ticks (100,000 USDT) is 50,000,000 tick·lots.
+    expect(planOrder(btc, market({ side: 'SELL', quantity: '0.00005' }), 10_000_000).command).toMatchObject({
+      type: 'MARKET',
+      quantity: 5,
+    });
+    expect(planOrder(btc, limit({ quantity: '0.00005', price: '100000' })).command).toMatchObject({
+      price: 10_000_000,
+      quantity: 5,
+    });
+    // A SELL by quantity without a book price is not checked here (the engine expires it if nothing trades).
+    expect(planOrder(btc, market({ side: 'SELL', quantity: '0.00001' })).lock).toEqual({
+      asset: 'BTC',
+      amount: 1_000n,
+    });
+  });
+
+  it('a quote amount at exactly NOTIONAL is accepted as MARKET, locking just that', () => {
+    const plan = planOrder(btc, market({ quoteOrderQty: '5' }));
+    expect(plan).toEqual({
+      command: {
+        kind: 'place',
+        market: 'BTCUSDT',
+        side: 'BUY',
+        stpMode: 'EXPIRE_MAKER',
+        icebergQuantity: undefined,
+        stopPrice: undefined,
+        type: 'MARKET',
+        quoteQuantity: 50_000_000,
+      },
+      userType: 'MARKET',
+      lock: { asset: 'USDT', amount: 500_000_000n },
+    });
+  });
+
+  it('builds the whole command: defaults, STP, LIMIT_MAKER with or without a timeInForce, icebergs', () => {
+    expect(planOrder(btc, limit({ newClientOrderId: 'x', timeInForce: 'FOK' }))).toEqual({
+      command: {
+        kind: 'place',
+        market: 'BTCUSDT',
+        side: 'BUY',
+        stpMode: 'EXPIRE_MAKER',
+        icebergQuantity: undefined,
+        stopPrice: undefined,
+        type: 'LIMIT',
+        timeInForce: 'FOK',
+        price: 3_000_000,
+        quantity: 50_000,
+      },
+      userType: 'LIMIT',
+      lock: { asset: 'USDT', amount: 1_500_000_000_000n },
+    });
+    const maker = planOrder(
+      btc,
+      limit({
+        type: 'LIMIT_MAKER',
+        timeInForce: 'GTC',
+        side: 'SELL',
+        selfTradePreventionMode: 'NONE',
+        icebergQty: '0.05',
+      }),
+    );
+    expect(maker.command).toEqual({
+      kind: 'place',
+      market: 'BTCUSDT',
+      side: 'SELL',
+      stpMode: 'NONE',
+      icebergQuantity: 5_000,
+      stopPrice: undefined,
+      type: 'LIMIT_MAKER',
+      timeInForce: undefined,
+      price: 3_000_000,
+      quantity: 50_000,
+    });
+    expect(
+      planOrder(btc, limit({ type: 'LIMIT_MAKER', timeInForce: undefined })).command.timeInForce,
+    ).toBeUndefined();
+    // Ten parts exactly: accepted.
+    expect(planOrder(btc, limit({ quantity: '1', icebergQty: '0.01' })).command.icebergQuantity).toBe(1_000);
+    const sl = planOrder(btc, {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'STOP_LOSS_LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.1',
+      price: '31000',
+      stopPrice: '30900',
+      selfTradePreventionMode: 'EXPIRE_BOTH',
+    });
+    expect(sl).toEqual({
+      command: {
+        kind: 'place',
+        market: 'BTCUSDT',
+        side: 'BUY',
+        stpMode: 'EXPIRE_BOTH',
+        icebergQuantity: undefined,
+        stopPrice: 3_090_000,
+        type: 'STOP_LOSS_LIMIT',
+        timeInForce: 'GTC',
+        price: 3_100_000,
+        quantity: 10_000,
+      },
+      userType: 'STOP_LOSS_LIMIT',
+      lock: { asset: 'USDT', amount: 310_000_000_000n },
+    });
+  });
+
+  it('protected BUYs: 5 % past the reference rounded up to a tick, capped at maxPrice, within 2^53', () => {
+    const tp = planOrder(btc, stop({ side: 'BUY', type: 'TAKE_PROFIT', stopPrice: '29000' }));
+    expect(tp).toEqual({
+      command: {
+        kind: 'place',
+        market: 'BTCUSDT',
+        side: 'BUY',
+        stpMode: 'EXPIRE_MAKER',
+        icebergQuantity: undefined,
+        stopPrice: 2_900_000,
+        type: 'TAKE_PROFIT_LIMIT',
+        timeInForce: 'IOC',
+        price: 3_045_000,
+        quantity: 10_000,
+      },
+      userType: 'TAKE_PROFIT',
+      lock: { asset: 'USDT', amount: 304_500_000_000n },
+    });
+    // 3,000,001 × 1.05 = 3,150,001.05 → 3,150,002 ticks (never below 5 %).
+    expect(planOrder(btc, market({ quantity: '0.1' }), 3_000_001).command.price).toBe(3_150_002);
+    // 3,000,000 × 1.05 is exact: no extra tick.
+    expect(planOrder(btc, market({ quantity: '0.1' }), 3_000_000).command.price).toBe(3_150_000);
+    // Near the top of the book the limit is the market's maxPrice (1,000,000 = 100,000,000 ticks).
+    expect(planOrder(btc, market({ quantity: '0.1' }), 99_000_000).command.price).toBe(100_000_000);
+    expect(planOrder(btc, market({ quantity: '0.1' }), 95_238_095).command.price).toBe(100_000_000);
+    expect(planOrder(btc, market({ quantity: '0.1' }), 95_238_094).command.price).toBe(99_999_999);
+    expect(codeOf(() => planOrder(btc, market({ quantity: '0.1' })))).toEqual({
+      status: 400,
+      code: -2010,
+      msg: 'Order would not execute: no liquidity on the book.',
+    });
+    // A market so wide that price × quantity passes 2^53.
+    const wide = { ...btc, symbol: 'WIDE', maxPrice: '100000000000', maxQty: '100000000' };
+    expect(codeOf(() => planOrder(wide, market({ quantity: '10000000' }), 1_000_000_000))).toEqual({
+      status: 400,
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
+    expect(codeOf(() => planOrder(wide, limit({ quantity: '10000000', price: '1000000000' })))).toEqual({
+      status: 400,
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
+    // Far under 2^53 but at a price no normal market allows: accepted, price × quantity is still exact.
+    expect(planOrder(wide, limit({ quantity: '0.00001', price: '90071992547.40' })).command.price).toBe(
+      9_007_199_254_740,
+    );
+  });
+});

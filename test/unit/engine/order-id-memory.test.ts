@@ -84,13 +84,20 @@ function expectRefused(engine: MatchingEngine, orderId: number, reason: string):
 }
 
 describe('order-id memory', () => {
-  const engine = build();
-  const snapshotJson = JSON.stringify(engine.snapshot());
-  const hashAtSnapshot = engine.stateHash();
-  const restored = () => MatchingEngine.restore(JSON.parse(snapshotJson) as EngineSnapshot);
+  // Built by the first test that needs it rather than while the file loads: mutation testing
+  // (test/mutation/) counts code run at load time as covered by every test of every file.
+  let built: { engine: MatchingEngine; snapshotJson: string; hashAtSnapshot: string } | undefined;
+  const fixture = () => {
+    if (!built) {
+      const engine = build();
+      built = { engine, snapshotJson: JSON.stringify(engine.snapshot()), hashAtSnapshot: engine.stateHash() };
+    }
+    return built;
+  };
+  const restored = () => MatchingEngine.restore(JSON.parse(fixture().snapshotJson) as EngineSnapshot);
 
   it('refuses live and remembered ids as duplicates, even a live id below the watermark', () => {
-    for (const e of [engine, restored()]) {
+    for (const e of [fixture().engine, restored()]) {
       expectRefused(e, BIG_LIVE, 'DUPLICATE_ORDER_ID'); // live
       expectRefused(e, 1, 'DUPLICATE_ORDER_ID'); // live, below the watermark
       expectRefused(e, NEWEST_CLOSED, 'DUPLICATE_ORDER_ID'); // newest closed
@@ -99,20 +106,22 @@ describe('order-id memory', () => {
   });
 
   it('refuses a forgotten id as stale and changes nothing', () => {
+    const { engine } = fixture();
     expect(engine.snapshot().markets[0].forgottenMaxOrderId).toBe(WATERMARK);
     expectRefused(engine, WATERMARK, 'STALE_ORDER_ID'); // the newest forgotten
     expectRefused(engine, 2, 'STALE_ORDER_ID'); // the oldest forgotten
   });
 
   it('refuses a never-used id at or below the watermark as stale', () => {
+    const { engine } = fixture();
     expectRefused(engine, 3, 'STALE_ORDER_ID');
     expectRefused(engine, WATERMARK - 1, 'STALE_ORDER_ID');
   });
 
   it('refuses the same stale ids after snapshot → JSON → restore, with the same hash', () => {
     const e = restored();
-    expect(e.stateHash()).toBe(hashAtSnapshot);
-    expect(JSON.stringify(e.snapshot())).toBe(snapshotJson);
+    expect(e.stateHash()).toBe(fixture().hashAtSnapshot);
+    expect(JSON.stringify(e.snapshot())).toBe(fixture().snapshotJson);
     expectRefused(e, WATERMARK, 'STALE_ORDER_ID');
     expectRefused(e, 2, 'STALE_ORDER_ID');
     expectRefused(e, 3, 'STALE_ORDER_ID');
@@ -162,7 +171,7 @@ describe('order-id memory', () => {
     run(young, cancel(5));
     expect('forgottenMaxOrderId' in young.snapshot().markets[0]).toBe(false);
 
-    const old = JSON.parse(snapshotJson) as EngineSnapshot;
+    const old = JSON.parse(fixture().snapshotJson) as EngineSnapshot;
     delete old.markets[0].forgottenMaxOrderId;
     const e = MatchingEngine.restore(old);
     expect(e.stateHash()).not.toBe(restored().stateHash());
