@@ -53,6 +53,7 @@ type Remote = Pick<
   | 'fetchStatus'
   | 'fetchTime'
   | 'fetchTradingFees'
+  | 'fetchTradingFee'
   | 'createOrder'
   | 'fetchOrder'
   | 'fetchOpenOrders'
@@ -195,6 +196,8 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     expect(time).toBeGreaterThanOrEqual(before - 1);
     expect(time).toBeLessThanOrEqual(Date.now() + 1);
 
+    const one = await exA.fetchTradingFee('ETH/USDT');
+    expect(one).toMatchObject({ symbol: 'ETH/USDT', maker: 0.001, taker: 0.001 });
     const fees = await exA.fetchTradingFees();
     expect(Object.keys(fees).sort()).toEqual(['BTC/USDT', 'ETH/USDT']);
     expect(fees['BTC/USDT']).toMatchObject({ symbol: 'BTC/USDT', maker: 0.001, taker: 0.001 });
@@ -341,8 +344,27 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     expect(await ids({ startTime: t0, endTime: Date.now() })).toEqual([1, 3, 4]);
     expect(await ids({ endTime: Date.now(), limit: 2 })).toEqual([3, 4]);
     expect(await ids({ startTime: Date.now() + 60_000 })).toEqual([]);
+    expect(await ids({ startTime: t0 + 1, endTime: t0 })).toEqual([]);
+    const reversed = await api.public('GET', '/api/v3/klines', {
+      symbol: 'BTCUSDT',
+      interval: '1m',
+      startTime: t0 + 60_000,
+      endTime: t0 - 60_000,
+    });
+    expect(reversed).toMatchObject({ status: 200, body: [] });
     const since = await pub.fetchTrades('BTC/USDT', t0);
     expect(since.map((t) => t.id)).toEqual(['1', '3', '4']);
+    // The other trade methods ccxt offers: /trades and /historicalTrades (one item per trade; ccxt sends its
+    // key to the latter, which Binance once required, so a keyed instance asks).
+    for (const fetchTradesMethod of ['publicGetTrades', 'publicGetHistoricalTrades']) {
+      const each = await exA.fetchTrades('BTC/USDT', undefined, undefined, { fetchTradesMethod });
+      expect(each.map((t) => [t.id, t.price, t.amount])).toEqual([
+        ['1', 30000, 0.1],
+        ['2', 30000, 0.1],
+        ['3', 30000, 0.1],
+        ['4', 29000, 0.05],
+      ]);
+    }
 
     // Candles and tickers from the same four trades.
     await eventually(async () => {

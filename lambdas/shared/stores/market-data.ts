@@ -123,6 +123,7 @@ export class MarketDataStore {
     opts: { fromId?: number; toId?: number; limit: number; newest?: boolean },
   ): Promise<PublicTrade[]> {
     const items: PublicTrade[] = [];
+    if ((opts.fromId ?? 0) > (opts.toId ?? Number.MAX_SAFE_INTEGER)) return items; // DynamoDB rejects from > to
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(
@@ -208,6 +209,7 @@ export class MarketDataStore {
     interval: string,
     opts: { from: number; to: number; ascending: boolean; pageSize?: number },
   ): AsyncGenerator<Candle[]> {
+    if (opts.from > opts.to) return; // DynamoDB rejects from > to
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(
@@ -236,6 +238,7 @@ export class MarketDataStore {
     opts: { startTime?: number; endTime?: number; limit: number },
   ): Promise<Candle[]> {
     const ascending = opts.startTime !== undefined;
+    if ((opts.startTime ?? 0) > (opts.endTime ?? Number.MAX_SAFE_INTEGER)) return []; // DynamoDB rejects from > to
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
