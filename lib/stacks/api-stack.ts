@@ -268,12 +268,15 @@ export class ApiStack extends Stack {
       ORIGIN_SECRET_HEADER,
     });
     grantSecretRead(this.originSecret, authorizer);
+    // Exactly the calls of lambdas/ws/connection-store.ts: $connect puts the connection; $disconnect and the
+    // message routes query its subscriptions (table key, no index) and batch-write puts and deletes.
     const connect = wsFunction('Connect', 'lambdas/ws/connect.ts', 'WebSocket $connect');
-    bindTable(connect, tables.connections, TABLES.connections, 'write');
+    bindTable(connect, tables.connections, TABLES.connections, { operations: ['PutItem'] });
+    const subscriptions = { operations: ['Query', 'BatchWriteItem'], indexes: [] } as const;
     const disconnect = wsFunction('Disconnect', 'lambdas/ws/disconnect.ts', 'WebSocket $disconnect');
-    bindTable(disconnect, tables.connections, TABLES.connections, 'readWrite');
+    bindTable(disconnect, tables.connections, TABLES.connections, subscriptions);
     const messages = wsFunction('Messages', 'lambdas/ws/messages.ts', 'SUBSCRIBE / UNSUBSCRIBE');
-    bindTable(messages, tables.connections, TABLES.connections, 'readWrite');
+    bindTable(messages, tables.connections, TABLES.connections, subscriptions);
 
     const messagesIntegration = new WebSocketLambdaIntegration('Messages', messages);
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
