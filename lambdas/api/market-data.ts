@@ -276,56 +276,46 @@ async function bookTicker(req: ApiRequest) {
   return req.params.symbol ? out[0] : out;
 }
 
-/** Rolling 24 h statistics from the 1-minute candles of the window. */
+/**
+ * Rolling 24 h statistics: the same window and arithmetic as /ticker with windowSize 1d (openTime on a minute,
+ * the window tiled with the fewest stored candles, weightedAvgPrice with 8 decimals rounded down).
+ */
 async function ticker24h(req: ApiRequest) {
   const specs = symbolsParam(req);
   const now = Date.now();
+  const openTime = Math.floor((now - 86_400_000) / 60_000) * 60_000;
   const out = await Promise.all(
     specs.map(async (spec) => {
       const ctx = apiContext();
-      const candles = await ctx.marketData.candles(spec.symbol, '1m', {
-        startTime: now - 86_400_000,
-        endTime: now,
-        limit: 1440,
-      });
-      const book = await ctx.marketData.getBook(spec.symbol);
-      const [last] = await ctx.marketData.recentTrades(spec.symbol, 1);
-      const open = candles[0]?.o ?? 0;
-      const close = candles[candles.length - 1]?.c ?? 0;
-      const v = candles.reduce((s, c) => s + c.v, 0);
-      const q = candles.reduce((s, c) => s + c.q, 0);
-      const change = close - open;
-      // percent with 3 decimals, integer arithmetic: change / open × 100
-      const pct = open === 0 ? 0n : (BigInt(change) * 100_000n) / BigInt(open);
-      const pctStr = `${pct < 0n ? '-' : ''}${(pct < 0n ? -pct : pct) / 1000n}.${String((pct < 0n ? -pct : pct) % 1000n).padStart(3, '0')}`;
+      const [candles, book, [last]] = await Promise.all([
+        windowCandles(ctx.marketData, spec.symbol, openTime, now),
+        ctx.marketData.getBook(spec.symbol),
+        ctx.marketData.recentTrades(spec.symbol, 1),
+      ]);
+      const s = windowStats(candles);
+      const change = s.close - s.open;
       return {
         symbol: spec.symbol,
         priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
-        priceChangePercent: pctStr,
-        weightedAvgPrice: v === 0 ? price(spec, 0) : price(spec, Math.floor(q / v)),
-        prevClosePrice: price(spec, open),
-        lastPrice: price(spec, close),
+        priceChangePercent: changePercent(s.open, s.close),
+        weightedAvgPrice: ratioPrice(spec, s.quoteVolume, s.volume),
+        prevClosePrice: price(spec, s.open),
+        lastPrice: price(spec, s.close),
         lastQty: qty(spec, last?.qty ?? 0),
         bidPrice: price(spec, book.bids[0]?.[0] ?? 0),
         bidQty: qty(spec, book.bids[0]?.[1] ?? 0),
         askPrice: price(spec, book.asks[0]?.[0] ?? 0),
         askQty: qty(spec, book.asks[0]?.[1] ?? 0),
-        openPrice: price(spec, open),
-        highPrice: price(
-          spec,
-          candles.reduce((h, c) => Math.max(h, c.h), 0),
-        ),
-        lowPrice: price(
-          spec,
-          candles.length ? candles.reduce((l, c) => Math.min(l, c.l), Number.MAX_SAFE_INTEGER) : 0,
-        ),
-        volume: qty(spec, v),
-        quoteVolume: quote(spec, q),
-        openTime: now - 86_400_000,
+        openPrice: price(spec, s.open),
+        highPrice: price(spec, s.high),
+        lowPrice: price(spec, s.low),
+        volume: qty(spec, Number(s.volume)),
+        quoteVolume: quote(spec, Number(s.quoteVolume)),
+        openTime,
         closeTime: now,
-        firstId: candles[0]?.firstTradeId ?? -1,
-        lastId: candles[candles.length - 1]?.lastTradeId ?? -1,
-        count: candles.reduce((n, c) => n + c.n, 0),
+        firstId: s.firstId,
+        lastId: s.lastId,
+        count: s.count,
       };
     }),
   );

@@ -412,6 +412,19 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
       lastId: 4,
       count: 4,
     });
+    // /ticker/24hr is the 1d rolling window with the book and last-trade fields added.
+    const [day, h24] = await Promise.all([
+      api.public<Record<string, unknown>>('GET', '/api/v3/ticker', { symbol: 'BTCUSDT' }),
+      api.public<Record<string, unknown>>('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT' }),
+    ]);
+    const { closeTime: _c1, ...dayStats } = day.body;
+    const { closeTime: _c2, ...h24Stats } = h24.body;
+    expect(h24Stats).toMatchObject(dayStats);
+    expect(h24.body).toMatchObject({
+      weightedAvgPrice: '29857.14285714',
+      lastQty: '0.05000000',
+      bidPrice: '0.00000000',
+    });
     const rollingCcxt = await pub.fetchTicker('BTC/USDT', { rolling: true, windowSize: '1h' });
     expect(rollingCcxt.last).toBe(29000);
     const avg = await api.public('GET', '/api/v3/avgPrice', { symbol: 'BTCUSDT' });
