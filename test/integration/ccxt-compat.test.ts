@@ -509,6 +509,21 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     expect((await api.public('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT', limit: 1001 })).status).toBe(
       400,
     );
+    const bad: Array<[string, Record<string, string>, number]> = [
+      ['/api/v3/aggTrades', { symbol: 'BTCUSDT', fromId: '1e3' }, -1100],
+      ['/api/v3/aggTrades', {}, -1102],
+      ['/api/v3/historicalTrades', { symbol: 'XYZUSDT' }, -1121],
+      ['/api/v3/avgPrice', {}, -1102],
+      ['/api/v3/ticker', {}, -1102],
+      ['/api/v3/ticker', { symbol: 'BTCUSDT', type: 'HALF' }, -1100],
+      ['/api/v3/uiKlines', { symbol: 'BTCUSDT', interval: '7m' }, -1120],
+      ['/api/v3/uiKlines', { symbol: 'BTCUSDT', interval: '1h', timeZone: 'UTC' }, -1100],
+      ['/api/v3/klines', { symbol: 'BTCUSDT', interval: '1h', timeZone: '15' }, -1100],
+    ];
+    for (const [path, params, code] of bad) {
+      const res = await api.public<{ code: number }>('GET', path, params);
+      expect([path, params, res.status, res.body.code]).toEqual([path, params, 400, code]);
+    }
     expect((await api.public('GET', '/api/v3/tradeFee')).body).toMatchObject({ code: -1020 });
   });
 });
