@@ -1,6 +1,8 @@
 // The prod stage synthesises offline, as CI and `npx cdk synth -c stage=prod …` do: no context lookup (the
 // availability zones come from the `azs` setting or its default), cdk-nag AwsSolutions on, nothing
 // unacknowledged. The checks must be able to fail: a finding, or zones outside the region, stop the synth.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -9,6 +11,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../lib/app';
 import { defaultAvailabilityZones, loadStageConfig } from '../../lib/config';
 import { CDK_CONTEXT, prodContext } from '../support/cdk-synth';
+
+/** A whole-app synth with cdk-nag takes tens of seconds on a busy CI machine. */
+const SYNTH_TIMEOUT_MS = 300_000;
 
 const TEST_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim');
 
@@ -23,6 +28,12 @@ function prodApp(extra: Record<string, unknown> = {}, nag = true) {
   return { app, built };
 }
 
+interface PluginReport {
+  pluginName: string;
+  conclusion: string;
+  violations: unknown[];
+}
+
 const zonesOf = (t: Template) =>
   [
     ...new Set(Object.values(t.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone)),
@@ -32,31 +43,47 @@ describe('prod synth, offline, with cdk-nag', () => {
   const { app, built } = prodApp({ azs: 'us-east-1a,us-east-1b' });
   let assembly: ReturnType<App['synth']>;
 
-  it('synthesises every stack with no unacknowledged AwsSolutions finding', () => {
-    // cdk-nag reports through Validations: an unacknowledged error makes synth throw.
-    expect(() => (assembly = app.synth())).not.toThrow();
-    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(
-      [
-        'Api',
-        'Chain',
-        'Data',
-        'Engine',
-        'Keys',
-        'Messaging',
-        'Monitoring',
-        'Network',
-        'Search',
-        'Workers',
-      ].map((n) => `Cirrus-prod-${n}`),
-    );
-  });
+  it(
+    'synthesises every stack with no unacknowledged AwsSolutions finding',
+    () => {
+      // cdk-nag reports through Validations: an unacknowledged error makes synth throw.
+      expect(() => (assembly = app.synth())).not.toThrow();
+      // And no plugin (CDK's CloudFormation validation included) reports anything left unacknowledged,
+      // warnings included: the zones given on purpose are acknowledged where they are set.
+      const report = join(assembly.directory, 'validation-report.json');
+      const reports = existsSync(report)
+        ? (JSON.parse(readFileSync(report, 'utf8')) as { pluginReports: PluginReport[] }).pluginReports
+        : [];
+      for (const r of reports)
+        expect([r.pluginName, r.conclusion, r.violations]).toEqual([r.pluginName, 'success', []]);
+      expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(
+        [
+          'Api',
+          'Chain',
+          'Data',
+          'Engine',
+          'Keys',
+          'Messaging',
+          'Monitoring',
+          'Network',
+          'Search',
+          'Workers',
+        ].map((n) => `Cirrus-prod-${n}`),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('needs no context lookup (no AWS call without credentials) and carries no error annotation', () => {
-    assembly ??= app.synth();
-    expect(assembly.manifest.missing).toBeUndefined();
-    for (const stack of app.node.children.filter((c): c is Stack => c instanceof Stack))
-      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-  });
+  it(
+    'needs no context lookup (no AWS call without credentials) and carries no error annotation',
+    () => {
+      assembly ??= app.synth();
+      expect(assembly.manifest.missing).toBeUndefined();
+      for (const stack of app.node.children.filter((c): c is Stack => c instanceof Stack))
+        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('places the VPC in the zones given in context, account-bound', () => {
     expect(built.network.account).toBe('123456789012');
@@ -85,19 +112,27 @@ describe('availability zones', () => {
     ]);
   });
 
-  it('prod without azs synthesises with the default zones and no lookup', () => {
-    const { app, built } = prodApp({}, false);
-    expect(zonesOf(Template.fromStack(built.network))).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
-    expect(app.synth().manifest.missing).toBeUndefined();
-  });
+  it(
+    'prod without azs synthesises with the default zones and no lookup',
+    () => {
+      const { app, built } = prodApp({}, false);
+      expect(zonesOf(Template.fromStack(built.network))).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+      expect(app.synth().manifest.missing).toBeUndefined();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('dev without an account keeps the deploy region zones (Fn::GetAZs), as before', () => {
-    const app = new App({ context: CDK_CONTEXT });
-    const { network } = buildApp(app, { nag: false, engineImage: TEST_IMAGE });
-    const zones = zonesOf(Template.fromStack(network));
-    expect(JSON.stringify(zones)).toContain('Fn::GetAZs');
-    expect(app.synth().manifest.missing).toBeUndefined();
-  });
+  it(
+    'dev without an account keeps the deploy region zones (Fn::GetAZs), as before',
+    () => {
+      const app = new App({ context: CDK_CONTEXT });
+      const { network } = buildApp(app, { nag: false, engineImage: TEST_IMAGE });
+      const zones = zonesOf(Template.fromStack(network));
+      expect(JSON.stringify(zones)).toContain('Fn::GetAZs');
+      expect(app.synth().manifest.missing).toBeUndefined();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('refuses zones outside the region, a single zone, a repeated zone or a malformed name', () => {
     const load = (azs: unknown, region?: string) => () =>
@@ -112,9 +147,13 @@ describe('availability zones', () => {
 });
 
 describe('cdk-nag on the prod app can fail', () => {
-  it('an unacknowledged finding in a prod stack stops the synth', () => {
-    const { app, built } = prodApp({ azs: 'us-east-1a,us-east-1b' });
-    new sqs.Queue(built.messaging, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
-  });
+  it(
+    'an unacknowledged finding in a prod stack stops the synth',
+    () => {
+      const { app, built } = prodApp({ azs: 'us-east-1a,us-east-1b' });
+      new sqs.Queue(built.messaging, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+      expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
