@@ -412,6 +412,33 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
       lastId: 4,
       count: 4,
     });
+    const minis = await api.public<Array<Record<string, unknown>>>('GET', '/api/v3/ticker', {
+      symbols: '["BTCUSDT","ETHUSDT"]',
+      windowSize: '30m',
+      type: 'MINI',
+    });
+    expect(minis.body.map((t) => Object.keys(t))).toEqual(
+      Array(2).fill([
+        'symbol',
+        'openPrice',
+        'highPrice',
+        'lowPrice',
+        'lastPrice',
+        'volume',
+        'quoteVolume',
+        'openTime',
+        'closeTime',
+        'firstId',
+        'lastId',
+        'count',
+      ]),
+    );
+    expect(minis.body[1]).toMatchObject({
+      symbol: 'ETHUSDT',
+      lastPrice: '0.00000000',
+      firstId: -1,
+      count: 0,
+    });
     // /ticker/24hr is the 1d rolling window with the book and last-trade fields added.
     const [day, h24] = await Promise.all([
       api.public<Record<string, unknown>>('GET', '/api/v3/ticker', { symbol: 'BTCUSDT' }),
