@@ -205,8 +205,9 @@ export class MonitoringStack extends Stack {
     });
 
     // Load shedding: the trading function refuses an order with 503/-1008 when the pipeline is saturated
-    // (ShedRequests) and with 429/-1003 over a client's rate (RateLimitedRequests), one count per refusal
-    // (Powertools EMF under its POWERTOOLS_SERVICE_NAME). The first shed request is worth a page.
+    // (ShedRequests); every REST function answers 429/-1003 over a client's rate (RateLimitedRequests,
+    // graphed here for trading). One count per refusal, Powertools EMF under the function's
+    // POWERTOOLS_SERVICE_NAME (lambdas/shared/http/load-reporter.ts). The first shed request is worth a page.
     const tradingService = apiServiceName('Trading');
     const shed = powertoolsMetric(tradingService, 'ShedRequests', 'Sum', minute);
     const rateLimited = powertoolsMetric(tradingService, 'RateLimitedRequests', 'Sum', minute);
