@@ -2,8 +2,13 @@
 // workload shaped like exchange-core's published one: ~1,000 resting orders over ~750 price levels, then a
 // mix of GTC limits, IOCs, cancels and amends, a few percent of which trade. Both engines get the same
 // commands, fresh per round, after a warm-up, in alternating rounds. The last line is one JSON object.
+// Before timing, both engines run the whole workload once more and must end with the same book (every level,
+// every order's id and size left, in queue order) and the same number of trades; the bench fails (exit 1)
+// otherwise. So the two do the same work: an amend moves the order to the back of its level in both (the
+// peer's modify always re-queues, and takes the size left to fill; Cirrus re-queues on a new price or a
+// larger quantity, so size amends here raise the quantity and price amends always pick a new price).
 import * as hdr from 'hdr-histogram-js';
-import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
+import { OrderBook, Side as PeerSide, type ICancelOrder, type IProcessOrder } from 'nodejs-order-book';
 import { MatchingEngine } from '../../engine/core';
 import type { Command, EngineEvent, MarketRules } from '../../engine/core/types';
 import { prng } from '../support/engine-flow';
@@ -136,12 +141,15 @@ export function buildWorkload(seed: number): Workload {
       const id = live[int(0, live.length - 1)];
       const o = engine.getOrder(id);
       if (!o) continue;
-      if (rnd() < 0.5 && o.quantity - o.executed > 1) {
-        const q = o.executed + int(1, o.quantity - o.executed - 1);
+      if (rnd() < 0.5) {
+        // A larger quantity: re-queued in Cirrus as in the peer (a smaller one would keep its priority here).
+        const q = o.quantity + int(1, 50);
         cmd = { kind: 'amend', market: 'BENCH', orderId: id, userId: o.userId, newQuantity: q, ts: ts++ };
         qty.set(id, q);
       } else {
-        const p = o.side === 'BUY' ? MID - int(1, 375) : MID + int(1, 375);
+        // Always a new price: an amend to the same price keeps its priority in Cirrus.
+        let p = o.price;
+        while (p === o.price) p = o.side === 'BUY' ? MID - int(1, 375) : MID + int(1, 375);
         cmd = { kind: 'amend', market: 'BENCH', orderId: id, userId: o.userId, newPrice: p, ts: ts++ };
         price.set(id, p);
       }
@@ -154,19 +162,19 @@ export function buildWorkload(seed: number): Workload {
 }
 
 /** The same commands as calls on the peer's API (string ids, decimal numbers, size updates as totals left). */
-type PeerCall = () => void;
+type PeerCall = () => IProcessOrder | ICancelOrder | undefined;
 
 function peerCalls(
   book: OrderBook,
   w: Workload,
-  executed: Map<number, number>,
+  executed: number[],
 ): { prefill: PeerCall[]; calls: PeerCall[] } {
-  const toCall = (c: Command): PeerCall => {
+  const toCall = (c: Command, i: number): PeerCall => {
     const id = String(c.orderId);
     if (c.kind === 'place') {
       const side = c.side === 'BUY' ? PeerSide.BUY : PeerSide.SELL;
       const timeInForce = c.timeInForce as 'GTC' | 'IOC';
-      return () => {
+      return () =>
         book.limit({
           id,
           side,
@@ -174,17 +182,16 @@ function peerCalls(
           price: c.price as number,
           timeInForce: timeInForce as never,
         });
-      };
     }
-    if (c.kind === 'cancel') return () => void book.cancel(id);
+    if (c.kind === 'cancel') return () => book.cancel(id);
     if (c.newQuantity !== undefined) {
-      // The peer's size update is the size left to fill.
-      const left = c.newQuantity - (executed.get(c.orderId) ?? 0);
-      return () => void book.modify(id, { size: left } as never);
+      // The peer's size update is the size left to fill: the new total less what the order executed so far.
+      const left = c.newQuantity - executed[i];
+      return () => book.modify(id, { size: left } as never);
     }
-    return () => void book.modify(id, { price: c.newPrice } as never);
+    return () => book.modify(id, { price: c.newPrice } as never);
   };
-  return { prefill: w.prefill.map(toCall), calls: w.commands.map(toCall) };
+  return { prefill: w.prefill.map((c) => toCall(c, -1)), calls: w.commands.map(toCall) };
 }
 
 export function runCirrus(w: Workload): number {
@@ -202,7 +209,7 @@ export function runCirrus(w: Workload): number {
   return (cmds.length * 1e9) / ns;
 }
 
-function runPeer(w: Workload, executed: Map<number, number>): number {
+function runPeer(w: Workload, executed: number[]): number {
   const book = new OrderBook();
   const { prefill, calls } = peerCalls(book, w, executed);
   for (const call of prefill) call();
@@ -230,19 +237,101 @@ function cirrusLatency(w: Workload): hdr.Histogram {
   return histogram;
 }
 
-/** Executed quantity of each order at the moment of each size amend, so the peer's size update matches. */
-function executedAtAmends(w: Workload): Map<number, number> {
+/**
+ * Executed quantity of the named order at each command (by index; 0 for all but size amends), so the peer's
+ * size update matches. By command, not by order: an order amended twice has executed more by the second time.
+ */
+function executedAtAmends(w: Workload): number[] {
   const engine = new MatchingEngine([rules]);
   const out: EngineEvent[] = [];
-  const executed = new Map<number, number>();
+  const executed = new Array<number>(w.commands.length).fill(0);
   for (const c of w.prefill) engine.apply(c, out);
-  for (const c of w.commands) {
+  w.commands.forEach((c, i) => {
     if (c.kind === 'amend' && c.newQuantity !== undefined)
-      executed.set(c.orderId, engine.getOrder(c.orderId)?.executed ?? 0);
+      executed[i] = engine.getOrder(c.orderId)?.executed ?? 0;
     engine.apply(c, out);
     out.length = 0;
-  }
+  });
   return executed;
+}
+
+/** A book as both engines can show it: levels best first, each with its orders' [id, size left] in queue order. */
+type Book = { bids: Array<[price: number, orders: Array<[id: string, left: number]>]>; asks: Book['bids'] };
+
+/** Trades of one peer call: makers filled completely (the taker is in `done` too when it filled), plus a partly filled maker. */
+function peerTrades(r: IProcessOrder | ICancelOrder | undefined, takerId: string): number {
+  if (!r || !('done' in r)) return 0;
+  if (r.err) throw new Error(`peer refused order ${takerId}: ${r.err.message}`);
+  const makersDone = r.done.filter((o) => o.id !== takerId).length;
+  const makerPartial =
+    r.partial !== null && r.partial.id !== takerId && r.partialQuantityProcessed > 0 ? 1 : 0;
+  return makersDone + makerPartial;
+}
+
+/**
+ * Runs the workload once in each engine and throws unless both end with the same book and trade count:
+ * the throughput figures compare equal work only if this holds.
+ */
+export function crossCheck(w: Workload, executed: number[]): { trades: number; resting: number } {
+  const engine = new MatchingEngine([rules]);
+  const out: EngineEvent[] = [];
+  let cirrusTrades = 0;
+  for (const c of [...w.prefill, ...w.commands]) {
+    out.length = 0;
+    engine.apply(c, out);
+    for (const e of out) {
+      if (e.type === 'trade') cirrusTrades++;
+      if (e.type === 'rejected') throw new Error(`Cirrus rejected a workload command: ${JSON.stringify(e)}`);
+    }
+  }
+  const m = engine.snapshot().markets[0];
+  const level = (orders: typeof m.bids): Book['bids'] => {
+    const levels: Book['bids'] = [];
+    for (const o of orders) {
+      const entry: [string, number] = [String(o[0]), o[7] - o[14]];
+      const last = levels[levels.length - 1];
+      if (last && last[0] === o[6]) last[1].push(entry);
+      else levels.push([o[6], [entry]]);
+    }
+    return levels;
+  };
+  const cirrus: Book = { bids: level(m.bids), asks: level(m.asks) };
+
+  const book = new OrderBook();
+  const { prefill, calls } = peerCalls(book, w, executed);
+  let peerTradeCount = 0;
+  const all = [...w.prefill, ...w.commands];
+  [...prefill, ...calls].forEach((call, i) => {
+    peerTradeCount += peerTrades(call(), String(all[i].orderId));
+  });
+  const snap = book.snapshot();
+  const peerLevels = (levels: typeof snap.bids, bestFirst: (a: number, b: number) => number): Book['bids'] =>
+    levels
+      .filter((l) => l.orders.length > 0)
+      .map((l): Book['bids'][number] => [l.price, l.orders.map((o) => [o.id, o.size])])
+      .sort((a, b) => bestFirst(a[0], b[0]));
+  const peer: Book = {
+    bids: peerLevels(snap.bids, (a, b) => b - a),
+    asks: peerLevels(snap.asks, (a, b) => a - b),
+  };
+
+  const problems: string[] = [];
+  if (cirrusTrades !== peerTradeCount)
+    problems.push(`trades: cirrus ${cirrusTrades}, peer ${peerTradeCount}`);
+  for (const side of ['bids', 'asks'] as const) {
+    const a = cirrus[side];
+    const b = peer[side];
+    if (a.length !== b.length) problems.push(`${side}: cirrus ${a.length} levels, peer ${b.length}`);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) {
+        problems.push(`${side} level ${i}: cirrus ${JSON.stringify(a[i])}, peer ${JSON.stringify(b[i])}`);
+        break;
+      }
+    }
+  }
+  if (problems.length > 0)
+    throw new Error(`Cirrus and nodejs-order-book disagree after the workload:\n  ${problems.join('\n  ')}`);
+  return { trades: cirrusTrades, resting: m.bids.length + m.asks.length };
 }
 
 function median(xs: number[]): number {
@@ -253,6 +342,12 @@ function median(xs: number[]): number {
 function main(): void {
   const w = buildWorkload(42);
   const executed = executedAtAmends(w);
+  if (!CIRRUS_ONLY) {
+    const same = crossCheck(w, executed);
+    console.log(
+      `cross-check: both engines end with the same ${same.resting} resting orders (every level, id, size left and queue position) after ${same.trades.toLocaleString('en')} trades`,
+    );
+  }
   const share = (n: number) => `${((100 * n) / w.commands.length).toFixed(1)} %`;
   console.log(
     `workload: ${w.commands.length.toLocaleString('en')} commands after ${w.prefill.length} resting orders (seed 42)`,
@@ -296,4 +391,11 @@ function main(): void {
   );
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    console.error(`bench:engine FAILED: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
