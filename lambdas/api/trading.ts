@@ -61,11 +61,13 @@ async function waitForEngine(order: OrderRecord, done: (o: OrderRecord) => boole
 
 async function placeOrder(req: ApiRequest) {
   const ctx = apiContext();
-  // The signature's replay marker is recorded in the order's own transaction.
-  const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
-  const p = parseParams(newOrderSchema, req.params);
-  // Past capacity: 503/-1008 now, before the request waits long enough for its recvWindow to expire.
-  const placed = await ctx.admission.admit(() => ctx.orderService.place(userId, p, replay));
+  // Past capacity: 503/-1008 at once, before any work and before the request could wait long enough for its
+  // recvWindow to expire. The signature's replay marker is recorded in the order's own transaction.
+  const { p, placed } = await ctx.admission.admit(async () => {
+    const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
+    const p = parseParams(newOrderSchema, req.params);
+    return { p, placed: await ctx.orderService.place(userId, p, replay) };
+  });
   const spec = ctx.orderService.market(p.symbol);
   const respType = p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
   if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);
@@ -84,7 +86,7 @@ async function placeOrder(req: ApiRequest) {
             makerOrderId: f.makerOrderId,
             takerOrderId: f.takerOrderId,
             makerUserId: 0,
-            takerUserId: userId,
+            takerUserId: placed.userId,
           })[1];
           return fillJson(spec, taker, assetScale(taker.commissionAsset));
         })

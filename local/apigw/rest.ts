@@ -21,6 +21,7 @@ export function buildProxyEvent(
   body: Buffer,
   route: { path: string },
   stage = 'local',
+  receivedAt = Date.now(),
 ): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -45,7 +46,6 @@ export function buildProxyEvent(
     (multiQuery[k] ??= []).push(v);
   }
   const hasQuery = Object.keys(query).length > 0;
-  const now = Date.now();
   return {
     resource: route.path,
     path: url.pathname,
@@ -67,7 +67,7 @@ export function buildProxyEvent(
       path: `/${stage}${url.pathname}`,
       stage,
       requestId: randomUUID(),
-      requestTimeEpoch: now,
+      requestTimeEpoch: receivedAt,
       resourceId: 'local',
       resourcePath: route.path,
       identity: {
@@ -109,25 +109,123 @@ function lambdaContext(name: string): Context {
   };
 }
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
   res.end(JSON.stringify(body));
+};
+
+/**
+ * The local stand-in for the account's concurrency limit and API Gateway's throttling
+ * (docs/operations.md#overload-and-rate-limits): when this process is behind (event-loop delay) or holds
+ * too many requests, a new request is refused at once with Binance's 503 / -1008 instead of waiting in a
+ * queue until its recvWindow has passed.
+ */
+class Throttle {
+  private lagMs = 0;
+  private inFlight = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxLagMs: number,
+    tickMs = 50,
+  ) {
+    this.expected = performance.now() + tickMs;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.lagMs = Math.max(0, now - this.expected);
+      this.expected = now + tickMs;
+    }, tickMs);
+    this.timer.unref();
+  }
+
+  private expected: number;
+
+  private lastOverloadAt = -Infinity;
+
+  /** Whether this process refused work or fell behind in the last few seconds. */
+  recentlyOverloaded(): boolean {
+    return performance.now() - this.lastOverloadAt < 10_000;
+  }
+
+  tryEnter(): boolean {
+    // The delay of the last tick, or of the tick now overdue: requests handled late within one long turn
+    // of the event loop count too.
+    const lag = Math.max(this.lagMs, performance.now() - this.expected);
+    if (this.inFlight >= this.maxInFlight || lag > this.maxLagMs) {
+      this.lastOverloadAt = performance.now();
+      return false;
+    }
+    this.inFlight++;
+    return true;
+  }
+
+  leave(): void {
+    this.inFlight--;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function expiredWhileQueued(req: IncomingMessage, body: Buffer): boolean {
+  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const form = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')
+    ? new URLSearchParams(body.toString('utf8'))
+    : undefined;
+  const timestamp = Number(params.get('timestamp') ?? form?.get('timestamp'));
+  const recvWindow = Number(params.get('recvWindow') ?? form?.get('recvWindow') ?? 5_000);
+  if (!Number.isFinite(timestamp) || timestamp <= 0 || !Number.isFinite(recvWindow)) return false;
+  return Date.now() - timestamp > recvWindow;
+}
+
+const OVERLOADED = {
+  code: -1008,
+  msg: 'Server is currently overloaded with other requests, please try again in a few minutes.',
 };
 
 export async function startRestApi(opts: {
   port: number;
   routes: LocalRoute[];
   log?: (line: string) => void;
+  /** Requests held at once before new ones are refused (default 512). */
+  maxInFlight?: number;
+  /** Event-loop delay past which new requests are refused (default 250 ms). */
+  maxLagMs?: number;
 }): Promise<LocalRestApi> {
   const table = new Map(opts.routes.map((r) => [`${r.method} ${r.path}`, r]));
+  const throttle = new Throttle(opts.maxInFlight ?? 512, opts.maxLagMs ?? 250);
+  let refused = 0;
+  let lastReport = 0;
   const server: Server = createServer((req, res) => {
+    if (!throttle.tryEnter()) {
+      refused++;
+      if (Date.now() - lastReport > 5_000) {
+        opts.log?.(
+          `rest api     overloaded: ${refused} requests refused with 503/-1008 (event loop behind or too many in flight)`,
+        );
+        lastReport = Date.now();
+        refused = 0;
+      }
+      req.resume();
+      return json(res, 503, OVERLOADED, { 'Retry-After': '1' });
+    }
+    res.once('close', () => throttle.leave());
+    const receivedAt = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const route = table.get(`${req.method} ${path}`);
       if (!route) return json(res, 404, { code: -1020, msg: 'This operation is not supported.' });
-      const event = buildProxyEvent(req, Buffer.concat(chunks), route);
+      const body = Buffer.concat(chunks);
+      // A signed request that already waited past its recvWindow in this machine's connection queue while
+      // the process was overloaded: that wait is ours, so the answer is "overloaded", not -1021.
+      if (throttle.recentlyOverloaded() && expiredWhileQueued(req, body)) {
+        return json(res, 503, OVERLOADED, { 'Retry-After': '1' });
+      }
+      const event = buildProxyEvent(req, body, route, 'local', receivedAt);
       route
         .handler(event, lambdaContext(`cirrus-local${route.path.replace(/\//g, '-')}`))
         .then((result) => {
@@ -165,6 +263,7 @@ export async function startRestApi(opts: {
     url: `http://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        throttle.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

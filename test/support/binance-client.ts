@@ -11,6 +11,8 @@ export interface ApiKey {
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
+  /** Lower-cased response header names. */
+  headers?: Record<string, string>;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 512 });
@@ -89,7 +91,9 @@ export class BinanceTestClient {
             } catch {
               // leave as text: the test will say what came back
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T });
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
+            resolve({ status: res.statusCode ?? 0, body: parsed as T, headers });
           });
         },
       );

@@ -126,8 +126,10 @@ export async function authenticate(
     throw new BinanceError(400, -1131, 'recvWindow must be less than 60000');
 
   // Binance: timestamp < serverTime + 1 s and serverTime - timestamp <= recvWindow; compared in whole
-  // microseconds (integers well below 2^53), so a window like 6000.346 is exact.
-  const nowUs = Math.round((deps.clock ?? Date.now)() * 1_000);
+  // microseconds (integers well below 2^53), so a window like 6000.346 is exact. serverTime is when the
+  // edge received the request: time it then spends queued inside Cirrus is Cirrus's to answer for (with
+  // 503 / -1008 when overloaded, docs/operations.md#overload-and-rate-limits), not an expired request.
+  const nowUs = Math.round((req.receivedAtMs ?? (deps.clock ?? Date.now)()) * 1_000);
   const timestampUs = p.timestamp.length >= 16 ? Number(p.timestamp) : Number(p.timestamp) * 1_000;
   if (timestampUs >= nowUs + 1_000_000)
     throw new BinanceError(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");

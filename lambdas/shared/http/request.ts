@@ -30,6 +30,8 @@ export interface ApiRequest {
   queryPairs?: Array<[string, string]>;
   rawBody: string;
   sourceIp: string;
+  /** When the edge received the request (API Gateway's requestTimeEpoch), in ms; absent in unit tests. */
+  receivedAtMs?: number;
 }
 
 const FORM_SAFE = /^[A-Za-z0-9_.\-~]*$/;
@@ -87,6 +89,7 @@ export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
     queryPairs,
     rawBody,
     sourceIp: event.requestContext?.identity?.sourceIp ?? '',
+    receivedAtMs: event.requestContext?.requestTimeEpoch,
   };
 }
 

@@ -1,0 +1,67 @@
+// Overload is an answer, not a fault (docs/operations.md#overload-and-rate-limits): signed orders offered
+// open-loop, from a process of their own, far past what this machine can accept. Every answer is an
+// acceptance, Binance's 503 / -1008 (pipeline saturated) or 429 / -1003 (request weight), each refusal with
+// Retry-After; never a 500, never a -1021 because a request waited in a queue past its recvWindow.
+// Afterwards every accepted order is final and the ledger's conservation check is clean.
+import { Pool } from 'pg';
+import {
+  checkConservation,
+  eventually,
+  startTestExchange,
+  type TestExchange,
+} from '../support/exchange-helpers';
+import { runLoad } from '../support/load-generator';
+
+const OFFERED_PER_SECOND = 800;
+const SECONDS = 5;
+
+let t: TestExchange;
+
+beforeAll(async () => {
+  t = await startTestExchange(1_000);
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+test(`${OFFERED_PER_SECOND} orders/s offered for ${SECONDS} s: only acceptances and overload answers`, async () => {
+  const result = await runLoad({
+    url: t.ex.restUrl,
+    users: [t.alice, t.bob],
+    ratePerSecond: OFFERED_PER_SECOND,
+    seconds: SECONDS,
+    symbol: 'BTCUSDT',
+    price: 30_000,
+    quantity: '0.001',
+    runId: `ovl${Date.now()}`,
+  });
+  const { answers, accepted } = result;
+  console.log(
+    `overload: offered ${OFFERED_PER_SECOND}/s for ${result.elapsedSeconds.toFixed(1)} s (generator lag ≤ ${result.maxSendLagMs} ms); accepted ${(accepted.length / result.elapsedSeconds).toFixed(0)}/s; answers ${JSON.stringify(answers)}`,
+  );
+
+  // -2010: funds still locked by this run's own orders in flight; a business answer, not a fault.
+  const allowed = new Set(['200', '503/-1008', '429/-1003', '418/-1003', '400/-2010']);
+  expect(Object.keys(answers).filter((k) => !allowed.has(k))).toEqual([]);
+  expect(result.missingRetryAfter).toBe(0);
+  expect(accepted.length).toBeGreaterThan(0);
+  // Past this machine's capacity something must have been refused; otherwise the test did not overload.
+  expect(accepted.length).toBeLessThan(OFFERED_PER_SECOND * SECONDS);
+
+  // Every accepted order reaches a final state (IOC: filled or expired once the engine answers).
+  const pool = new Pool({ connectionString: t.pg.url, max: 2 });
+  try {
+    await eventually(async () => {
+      const r = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM orders
+          WHERE order_id = ANY($1::bigint[]) AND status IN ('NEW', 'PARTIALLY_FILLED')`,
+        [accepted],
+      );
+      expect(Number(r.rows[0].n)).toBe(0);
+    }, 90_000);
+  } finally {
+    await pool.end();
+  }
+  await checkConservation(t.pg.url);
+});

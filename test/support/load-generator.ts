@@ -1,0 +1,145 @@
+// An open-loop order load from its own process, so that the exchange under test gets the whole offered
+// rate and the client's own clock and event loop stay honest (a generator sharing the exchange's process
+// falls behind with it and signs stale timestamps). Run as a child: `node --import tsx load-generator.ts`
+// with LOAD_SPEC (JSON) in the environment; prints one JSON line of results.
+import { createHmac } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { Agent, request } from 'node:http';
+
+export interface LoadSpec {
+  url: string;
+  users: Array<{ apiKey: string; secretKey: string }>;
+  ratePerSecond: number;
+  seconds: number;
+  symbol: string;
+  /** Prices around which makers sell and takers buy (ticks as decimal strings). */
+  price: number;
+  quantity: string;
+  /** Unique per run: client order ids (and therefore signatures) never repeat. */
+  runId: string;
+}
+
+export interface LoadResult {
+  /** "200", or "<status>/<code>", or "transport: <error>" → count. */
+  answers: Record<string, number>;
+  accepted: number[];
+  /** Refusals (429, 418, 503) that came without a Retry-After header. */
+  missingRetryAfter: number;
+  elapsedSeconds: number;
+  /** How late the generator itself sent, at worst (its own backlog), in ms. */
+  maxSendLagMs: number;
+}
+
+/** Runs the generator in a child process and resolves with what it saw. */
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, LOAD_SPEC: JSON.stringify(spec) },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}: ${out.slice(-500)}`));
+      resolve(JSON.parse(line) as LoadResult);
+    });
+  });
+}
+
+async function generate(spec: LoadSpec): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const answers: Record<string, number> = {};
+  const accepted: number[] = [];
+  let missingRetryAfter = 0;
+  let maxSendLagMs = 0;
+  const inflight: Array<Promise<void>> = [];
+  const start = performance.now();
+  const total = spec.ratePerSecond * spec.seconds;
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + (i * 1000) / spec.ratePerSecond;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    maxSendLagMs = Math.max(maxSendLagMs, performance.now() - scheduled);
+    const user = spec.users[i % spec.users.length];
+    const maker = i % 2 === 0;
+    const params = new URLSearchParams({
+      symbol: spec.symbol,
+      side: maker ? 'SELL' : 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'IOC',
+      quantity: spec.quantity,
+      price: String(maker ? spec.price - (i % 5) * 10 : spec.price + (i % 5) * 10),
+      newClientOrderId: `${spec.runId}-${i}`,
+      newOrderRespType: i % 4 === 3 ? 'FULL' : 'ACK',
+      timestamp: String(Date.now()),
+    }).toString();
+    const signature = createHmac('sha256', user.secretKey).update(params).digest('hex');
+    inflight.push(
+      send(agent, `${spec.url}/api/v3/order?${params}&signature=${signature}`, user.apiKey).then(
+        ({ status, body, retryAfter }) => {
+          const code = (body as { code?: number }).code;
+          const key = status === 200 ? '200' : `${status}/${String(code)}`;
+          answers[key] = (answers[key] ?? 0) + 1;
+          if (status === 200) accepted.push((body as { orderId: number }).orderId);
+          else if ([418, 429, 503].includes(status) && !retryAfter) missingRetryAfter++;
+        },
+        (err: unknown) => {
+          const key = `transport: ${err instanceof Error ? err.message : String(err)}`;
+          answers[key] = (answers[key] ?? 0) + 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  agent.destroy();
+  return {
+    answers,
+    accepted,
+    missingRetryAfter,
+    elapsedSeconds: (performance.now() - start) / 1000,
+    maxSendLagMs: Math.round(maxSendLagMs),
+  };
+}
+
+function send(
+  agent: Agent,
+  url: string,
+  apiKey: string,
+): Promise<{ status: number; body: unknown; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'X-MBX-APIKEY': apiKey } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // keep the text
+        }
+        const retryAfter = res.headers['retry-after'];
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+if (process.env.LOAD_SPEC && require.main === module) {
+  generate(JSON.parse(process.env.LOAD_SPEC) as LoadSpec).then(
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
