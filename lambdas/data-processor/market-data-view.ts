@@ -34,17 +34,52 @@ export async function applyMarketData(store: MarketDataStore, records: EventReco
             qty: t.quantity,
             time: t.ts,
             isBuyerMaker: t.takerSide === 'SELL',
+            takerOrderId: t.takerOrderId,
           })),
         );
         await Promise.all(
           Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) =>
-            candlesOf(trades, ms).map((c) => store.mergeCandle(market, interval, c)),
+            [...tradesByCandle(trades, ms).values()].map((ts) =>
+              mergeNewTrades(store, market, interval, ms, ts),
+            ),
           ),
         );
       }
       if (depth.length > 0) await updateBook(store, market, depth);
     }),
   );
+}
+
+function tradesByCandle(trades: TradeEvent[], intervalMs: number): Map<number, TradeEvent[]> {
+  const byOpen = new Map<number, TradeEvent[]>();
+  for (const t of trades) {
+    const openTime = Math.floor(t.ts / intervalMs) * intervalMs;
+    const group = byOpen.get(openTime);
+    if (group) group.push(t);
+    else byOpen.set(openTime, [t]);
+  }
+  return byOpen;
+}
+
+/**
+ * Folds one candle's trades in, once each: when the candle already holds some of them (a retried batch
+ * that overlaps what an earlier attempt applied, then goes further), only the trades past its
+ * lastTradeId are folded.
+ */
+async function mergeNewTrades(
+  store: MarketDataStore,
+  market: string,
+  interval: string,
+  intervalMs: number,
+  trades: TradeEvent[],
+): Promise<void> {
+  let pending = trades;
+  while (pending.length > 0) {
+    const [candle] = candlesOf(pending, intervalMs);
+    const holds = await store.mergeCandle(market, interval, candle);
+    if (holds === undefined) return;
+    pending = pending.filter((t) => t.tradeId > holds);
+  }
 }
 
 export function candlesOf(trades: TradeEvent[], intervalMs: number): Candle[] {

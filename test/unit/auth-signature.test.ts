@@ -121,6 +121,15 @@ describe('Binance request signing', () => {
     ]);
   });
 
+  it('the same signed parameters sent to another endpoint are not a replay', async () => {
+    const d = deps();
+    const order = parseRequest(event({ rawQuery: `${QUERY}&signature=${SIGNATURE}` }));
+    const test = { ...order, resource: '/api/v3/order/test' };
+    await expect(authenticate(order, 'trade', d)).resolves.toMatchObject({ userId: 7 });
+    await expect(authenticate(test, 'trade', d)).resolves.toMatchObject({ userId: 7 });
+    expect((await codeOf(authenticate(test, 'trade', d)))[1]).toBe(-1022);
+  });
+
   it("accepts Binance's non-ASCII example: the signature covers the percent-encoded bytes as sent", async () => {
     const req = parseRequest(event({ rawQuery: `${NON_ASCII_QUERY}&signature=${NON_ASCII_SIGNATURE}` }));
     expect(req.params.symbol).toBe('１２３４５６');

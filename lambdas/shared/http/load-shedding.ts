@@ -76,7 +76,7 @@ export class OrderAdmission {
  */
 export class BackgroundValue {
   private value = 0;
-  private refreshedAt = 0;
+  private refreshedAt = -Infinity;
   private refreshing = false;
 
   constructor(

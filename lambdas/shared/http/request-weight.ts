@@ -37,12 +37,19 @@ export function requestWeight(req: Pick<ApiRequest, 'method' | 'resource' | 'par
       return 2;
     case 'GET /api/v3/aggTrades':
       return 4;
+    case 'GET /api/v3/ticker':
+      return Math.min(200, 4 * Math.max(1, symbols || (p.symbol ? 1 : 0)));
+    case 'GET /api/v3/rateLimit/order':
+      return 40;
+    case 'GET /sapi/v1/capital/config/getall':
+      return 10;
     case 'GET /api/v3/order':
       return 4;
     case 'GET /api/v3/openOrders':
       return p.symbol ? 6 : 80;
     case 'GET /api/v3/allOrders':
     case 'GET /api/v3/account':
+    case 'GET /api/v3/account/commission':
     case 'GET /api/v3/myTrades':
       return 20;
     default:

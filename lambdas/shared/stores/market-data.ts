@@ -147,10 +147,12 @@ export class MarketDataStore {
   }
 
   /**
-   * Folds trades into a candle: applied only if they are newer than what the candle already holds
-   * (trades of a market arrive in id order), so replays change nothing.
+   * Folds trades into a candle: applied only if they are all newer than what the candle already holds
+   * (trades of a market arrive in id order), so replays change nothing. Returns undefined when applied;
+   * otherwise the candle's lastTradeId, so the caller can fold only the trades past it (a retried batch
+   * that overlaps what was applied and then goes further).
    */
-  async mergeCandle(symbol: string, interval: string, c: Candle): Promise<void> {
+  async mergeCandle(symbol: string, interval: string, c: Candle): Promise<number | undefined> {
     const key = { pk: `K#${symbol}#${interval}`, sk: pad(c.openTime) };
     let stored: Record<string, unknown> | undefined;
     try {
@@ -182,8 +184,11 @@ export class MarketDataStore {
       );
       stored = out.Attributes;
     } catch (err) {
-      ignoreConditional(err); // these trades are already in the candle
-      return;
+      ignoreConditional(err); // some of these trades are already in the candle
+      const current = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: key, ProjectionExpression: 'lastTradeId' }),
+      );
+      return Number(current.Item?.lastTradeId ?? 0);
     }
     // High/low need a max/min DynamoDB cannot express in one update: raise/lower them conditionally, and
     // only when this batch of trades set a new extreme for the candle.
@@ -201,6 +206,7 @@ export class MarketDataStore {
         .catch(ignoreConditional);
     if (stored === undefined || Number(stored.h) < c.h) await fix('h', c.h, 'h < :v');
     if (stored === undefined || Number(stored.l) > c.l) await fix('l', c.l, 'l > :v');
+    return undefined;
   }
 
   /** Candles with openTime in [from, to], page by page, oldest or newest first. */
