@@ -10,6 +10,8 @@ export interface RegionalWebAclProps {
   associate: Record<string, string>;
 }
 
+const RATE_LIMITED_BODY = 'rate-limited';
+
 const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
   cloudWatchMetricsEnabled: true,
   sampledRequestsEnabled: true,
@@ -33,12 +35,30 @@ export class RegionalWebAcl extends Construct {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility(props.name),
+      // A blocked client gets Binance's rate-limit answer, which clients such as ccxt back off on.
+      customResponseBodies: {
+        [RATE_LIMITED_BODY]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({
+            code: -1003,
+            msg: `Too many requests; current limit is ${props.rateLimitPer5Min} requests per 5 MINUTE per IP. Please use WebSocket Streams for live updates to avoid polling the API.`,
+          }),
+        },
+      },
       rules: [
         {
           // Cloudflare forwards the client address in CF-Connecting-IP; the source IP is Cloudflare's.
           name: 'RatePerClientIp',
           priority: 0,
-          action: { block: {} },
+          action: {
+            block: {
+              customResponse: {
+                responseCode: 429,
+                customResponseBodyKey: RATE_LIMITED_BODY,
+                responseHeaders: [{ name: 'Retry-After', value: '60' }],
+              },
+            },
+          },
           statement: {
             rateBasedStatement: {
               limit: props.rateLimitPer5Min,
