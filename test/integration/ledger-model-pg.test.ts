@@ -95,7 +95,7 @@ describe('ledger on PostgreSQL against the model', () => {
         totals.sellTakers += expected.seen.sellTakers;
         totals.partialReleases += expected.seen.partialReleases;
       }),
-      { numRuns: 25, seed: 20261126 },
+      { numRuns: 15, seed: 20261126 },
     );
     expect(totals.buyTakers).toBeGreaterThan(5);
     expect(totals.sellTakers).toBeGreaterThan(5);

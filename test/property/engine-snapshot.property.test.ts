@@ -12,6 +12,7 @@ import {
 import type { Command, EngineEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
+import { profile } from './profile';
 
 const FLOW = 1_500;
 
@@ -121,7 +122,7 @@ describe('engine properties', () => {
           refusedAfterRestore += splitRun(seed, split).refusedAfterRestore;
         },
       ),
-      { numRuns: 25, seed: 20261124 },
+      { numRuns: profile(25, 4), seed: 20261124 },
     );
     // Some late places of ids cancelled before the snapshot were refused by the restored engine.
     expect(refusedAfterRestore).toBeGreaterThan(0);
@@ -138,7 +139,7 @@ describe('engine properties', () => {
           stale += tail.filter((e) => e.type === 'rejected' && e.reason === 'STALE_ORDER_ID').length;
         },
       ),
-      { numRuns: 25, seed: 20261125 },
+      { numRuns: profile(25, 3), seed: 20261125 },
     );
     expect(stale).toBeGreaterThan(0);
   });
@@ -153,7 +154,7 @@ describe('engine properties', () => {
         const strip = (es: EngineEvent[]) => withoutRejections(es).map(({ seq: _seq, ...rest }) => rest);
         expect(strip(replayed)).toEqual(strip(events));
       }),
-      { numRuns: 15, seed: 7 },
+      { numRuns: profile(15, 2), seed: 7 },
     );
   });
 
@@ -187,7 +188,7 @@ describe('engine properties', () => {
         }
         expect(rejections).toBeGreaterThan(0);
       }),
-      { numRuns: 3, seed: 99 },
+      { numRuns: profile(3, 1), seed: 99 },
     );
     expect(tombstones).toBeGreaterThan(0);
   });

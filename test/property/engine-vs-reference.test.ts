@@ -4,19 +4,30 @@
 // closed-id memory, so ids are forgotten all the time and reused ones hit the stale-id watermark.
 // Some places are overtaken by a cancel (or an amend) of their id (./early-commands.ts): the cancel
 // tombstones the never-seen id, so the late place must be refused as a duplicate by both engines.
-import { MatchingEngine, type EngineOptions } from '../../engine/core';
-import type { EngineEvent, TradeEvent } from '../../engine/core/types';
+// Around that, ./edge-commands.ts moves one market's prices out of the book's direct index and back, and
+// adds the refusals and expiries the flow cannot reach (MIN_NOTIONAL, OVERFLOW, INVALID_TIME_IN_FORCE,
+// NO_LIQUIDITY). Besides the fixed seeds, each run draws one random seed and prints it (ENGINE_SEED=n
+// replays it), and one run remembers the engine's real 100,000 closed ids and goes past them.
+// CIRRUS_PROPERTY_PROFILE=fast (mutation testing, ./profile.ts): shorter flows, fixed seeds only.
+import { MatchingEngine, CLOSED_ID_MEMORY, type EngineOptions } from '../../engine/core';
+import type { Command, EngineEvent, TradeEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { ReferenceEngine } from '../support/reference-engine';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
+import { EDGE_MARKETS, SHIFTED, newEdgeStats, withEdgeCommands } from './edge-commands';
+import { FAST, profile } from './profile';
 
-const TOTAL = process.env.SOAK ? 1_000_000 : 200_000;
+const TOTAL = process.env.SOAK ? 1_000_000 : profile(200_000, 3_000);
 // 25k commands per seed keeps the naive reference's books small enough to stay fast; the soak runs more seeds.
-const PER_SEED = 25_000;
+const PER_SEED = profile(25_000, 3_000);
 const SEEDS = TOTAL / PER_SEED;
-/** The small-memory run: a quarter of the seeds, each market remembering 300 closed ids. */
+/** The small-memory run: a quarter of the seeds (at least one), each market remembering 300 closed ids. */
 const SMALL_MEMORY: EngineOptions = { closedIdMemory: 300 };
-const SMALL_MEMORY_SEEDS = SEEDS / 4;
+const SMALL_MEMORY_SEEDS = Math.max(1, Math.floor(SEEDS / 4));
+/** One more seed per run, drawn at random and printed; ENGINE_SEED=n replays it. */
+const RANDOM_SEED = process.env.ENGINE_SEED
+  ? Number(process.env.ENGINE_SEED)
+  : 1 + Math.floor(Math.random() * 2_000_000_000);
 
 /** Every path the default run must exercise: stops, STP, FOK/IOC expiries, both kinds of amend, rejections. */
 const PATHS = [
@@ -34,7 +45,15 @@ const PATHS = [
   'rejected:INVALID_STOP_PRICE',
   'rejected:NOT_ORDER_OWNER',
   'rejected:UNKNOWN_MARKET',
+  'rejected:UNKNOWN_ORDER',
+  'rejected:MIN_NOTIONAL',
+  'rejected:OVERFLOW',
+  'rejected:INVALID_TIME_IN_FORCE',
+  'closed:NO_LIQUIDITY',
   'depth',
+  // TESTB trades below and above its sides' direct index (edge-commands.ts: centred near 110,000 ticks).
+  'trade:below-window',
+  'trade:above-window',
 ];
 
 interface Tracked {
@@ -78,7 +97,7 @@ class InvariantChecker {
         }
       }
     }
-    for (const market of TEST_MARKETS) {
+    for (const market of EDGE_MARKETS) {
       const d = engine.depth(market.symbol, 1);
       if (d.bids.length && d.asks.length && d.bids[0][0] >= d.asks[0][0])
         throw new Error(`crossed book in ${market.symbol}`);
@@ -119,8 +138,8 @@ function checkLevels(engine: MatchingEngine): void {
 
 /** Both engines on one seeded flow: identical events and state hashes; `mustSee` paths all taken. */
 function compare(seed: number, options: EngineOptions, mustSee: string[]): void {
-  const engine = new MatchingEngine(TEST_MARKETS, options);
-  const reference = new ReferenceEngine(TEST_MARKETS, options);
+  const engine = new MatchingEngine(EDGE_MARKETS, options);
+  const reference = new ReferenceEngine(EDGE_MARKETS, options);
   const checker = new InvariantChecker();
   const fast: EngineEvent[] = [];
   const slow: EngineEvent[] = [];
@@ -128,11 +147,13 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   let trades = 0;
   const seen = new Set<string>();
   const early = newEarlyCommands();
+  const edge = newEdgeStats();
   // Late places of ids cancelled first (must all be refused), and of ids amended first (may run).
   let lateAfterCancel = 0;
   let lateAfterCancelRefused = 0;
   let lateAfterAmendAccepted = 0;
-  for (const cmd of withEarlyCommands(commandFlow(seed, PER_SEED), seed, early)) {
+  const flow = withEdgeCommands(withEarlyCommands(commandFlow(seed, PER_SEED), seed, early), seed, edge);
+  for (const cmd of flow) {
     fast.length = 0;
     slow.length = 0;
     engine.apply(cmd, fast);
@@ -158,7 +179,11 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
     )
       lateAfterAmendAccepted++;
     for (const e of fast) {
-      if (e.type === 'trade') trades++;
+      if (e.type === 'trade') {
+        trades++;
+        if (e.market === SHIFTED && e.price < 60_000) seen.add('trade:below-window');
+        if (e.market === SHIFTED && e.price > 160_000) seen.add('trade:above-window');
+      }
       seen.add(
         e.type === 'closed'
           ? `closed:${e.reason}`
@@ -185,6 +210,7 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   expect(lateAfterCancel).toBeGreaterThan(PER_SEED / 200);
   expect(lateAfterCancelRefused).toBeGreaterThan(lateAfterCancel / 2);
   expect(lateAfterAmendAccepted).toBeGreaterThan(0);
+  expect(edge.regimeChanges).toBeGreaterThanOrEqual(2);
   shares.cancels += early.cancelled.size;
   shares.amends += early.amended.size;
   shares.total += early.total;
@@ -208,6 +234,12 @@ describe(`engine vs reference (${TOTAL.toLocaleString('en')} commands)`, () => {
       compare(seed, {}, PATHS);
     });
   }
+  if (!FAST) {
+    it(`random seed ${RANDOM_SEED} (rerun with ENGINE_SEED=${RANDOM_SEED}): identical events and state hash`, () => {
+      console.log(`engine vs reference: random seed ${RANDOM_SEED} (ENGINE_SEED=${RANDOM_SEED} replays it)`);
+      compare(RANDOM_SEED, {}, PATHS);
+    });
+  }
 });
 
 describe(`engine vs reference, ${String(SMALL_MEMORY.closedIdMemory)} closed ids remembered`, () => {
@@ -218,3 +250,80 @@ describe(`engine vs reference, ${String(SMALL_MEMORY.closedIdMemory)} closed ids
     });
   }
 });
+
+/**
+ * The real memory: a flow, then more than CLOSED_ID_MEMORY closes (cheap ones: IOC orders that find nothing
+ * and cancels that tombstone never-seen ids), then the flow again with fresh ids, some of its places reusing
+ * ids from the start (long forgotten: STALE_ORDER_ID) and from the last closes (still remembered: duplicates).
+ */
+function* pastTheMemory(seed: number): Generator<Command> {
+  const head = [...commandFlow(seed, 2_000, TEST_MARKETS)];
+  yield* head;
+  let id =
+    1 + Math.max(...head.map((c) => (c.kind === 'place' ? c.orderId : 0)).filter(Number.isSafeInteger));
+  const firstFiller = id;
+  const ts = head[head.length - 1].ts;
+  for (let i = 0; i < CLOSED_ID_MEMORY + 1_000; i++) {
+    const orderId = id++;
+    yield i % 2 === 0
+      ? { kind: 'cancel', market: 'TESTA', orderId, userId: 1, ts }
+      : {
+          kind: 'place',
+          market: 'TESTA',
+          orderId,
+          userId: 1,
+          clientOrderId: `ioc${orderId}`,
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'IOC',
+          price: 100, // far under every ask: closes unfilled
+          quantity: 5,
+          ts,
+        };
+  }
+  const offset = id;
+  let i = 0;
+  for (const c of commandFlow(seed + 1, 2_000, TEST_MARKETS)) {
+    const moved = {
+      ...c,
+      orderId: Number.isSafeInteger(c.orderId) ? c.orderId + offset : c.orderId,
+      ts: c.ts + ts,
+    };
+    // Every 50th command instead re-places an old id: from the first flow (forgotten) or the last closes.
+    if (moved.kind === 'place' && moved.market === 'TESTA' && ++i % 50 === 0) {
+      yield { ...moved, orderId: i % 100 === 0 ? 1 + (i % 1_500) : offset - 1 - (i % 500) };
+    }
+    yield moved;
+  }
+  expect(firstFiller).toBeGreaterThan(1_500);
+}
+
+if (!FAST) {
+  describe(`engine vs reference, past the real memory of ${CLOSED_ID_MEMORY.toLocaleString('en')} closed ids`, () => {
+    it('forgets the oldest closed ids and refuses them as stale, alike in both engines', () => {
+      const engine = new MatchingEngine(TEST_MARKETS);
+      const reference = new ReferenceEngine(TEST_MARKETS);
+      const fast: EngineEvent[] = [];
+      const slow: EngineEvent[] = [];
+      const counts = new Map<string, number>();
+      let i = 0;
+      for (const cmd of pastTheMemory(4242)) {
+        fast.length = 0;
+        slow.length = 0;
+        engine.apply(cmd, fast);
+        reference.apply(cmd, slow);
+        if (JSON.stringify(fast) !== JSON.stringify(slow))
+          expect({ command: i, cmd, events: fast }).toEqual({ command: i, cmd, events: slow });
+        for (const e of fast)
+          if (e.type === 'rejected') counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+        i++;
+      }
+      expect(engine.stateHash()).toBe(reference.stateHash());
+      const testa = engine.snapshot().markets.find((m) => m.rules.symbol === 'TESTA');
+      expect(testa?.closedOrderIds).toHaveLength(CLOSED_ID_MEMORY);
+      expect(testa?.forgottenMaxOrderId).toBeGreaterThan(1_500);
+      expect(counts.get('STALE_ORDER_ID') ?? 0).toBeGreaterThan(5);
+      expect(counts.get('DUPLICATE_ORDER_ID') ?? 0).toBeGreaterThan(5);
+    });
+  });
+}
