@@ -82,7 +82,26 @@ export class LogRouter {
     stream.on('data', (chunk: Buffer) => {
       const lines = (rest + chunk.toString()).split('\n');
       rest = lines.pop() ?? '';
-      for (const l of lines) this.line(component, l, undefined, fromStderr);
+      // Plain text written in one go (a warning, a stack trace) is one console line; the file keeps it all.
+      let block: string[] = [];
+      const flush = () => {
+        if (block.length === 0) return;
+        for (const l of block) this.file(component)?.write(`${l}\n`);
+        const more = block.slice(1).filter((l) => l.trim()).length;
+        const level = fromStderr ? 'WARN' : 'INFO';
+        if (rank(level) >= this.threshold) {
+          const text = more ? `${block[0]} (+${more} lines in ${component}.log)` : block[0];
+          this.opts.print(this.readable(component, level, undefined, text));
+        }
+        block = [];
+      };
+      for (const l of lines) {
+        if (l.startsWith('{')) {
+          flush();
+          this.line(component, l, undefined, fromStderr);
+        } else if (block.length > 0 || l.trim()) block.push(l);
+      }
+      flush();
     });
     stream.on('end', () => rest && this.line(component, rest, undefined, fromStderr));
   }

@@ -49,7 +49,9 @@ describe('log router', () => {
     out.write(json({ level: 'WARN', message: 'slow ' }).slice(0, 20));
     out.write(json({ level: 'WARN', message: 'slow ' }).slice(20) + '\n');
     err.write('(node:1) Warning: something\n');
-    expect(printed).toHaveLength(2);
+    err.write('Error: crashed\n    at a (a.ts:1:1)\n    at b (b.ts:2:2)\n');
+    expect(printed).toHaveLength(3);
+    expect(printed[2]).toMatch(/engine +WARN +Error: crashed \(\+2 lines in engine\.log\)$/);
     expect(printed[0]).toMatch(/engine +WARN +slow/);
     expect(printed[1]).toMatch(/engine +WARN +\(node:1\) Warning: something$/);
   });
