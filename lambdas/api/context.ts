@@ -40,56 +40,92 @@ const sheddingConfig = z
   .object({
     SHED_MAX_PENDING_ORDERS: z.coerce.number().int().positive().default(64),
     SHED_MAX_DB_WAITING: z.coerce.number().int().positive().default(128),
-    SHED_MAX_BACKLOG_SECONDS: z.coerce.number().positive().default(5),
+    SHED_MAX_BACKLOG_SECONDS: z.coerce.number().positive().default(10),
   })
   .parse(process.env);
 
 let ctx: ApiContext | undefined;
 
+/**
+ * The container's shared context. Each member is built on first use, so a function needs the environment
+ * (table names, key id, queue URLs) of only what its routes touch, and CDK binds only those
+ * (docs/deploy.md; least privilege per function).
+ */
 export function apiContext(): ApiContext {
   if (ctx) return ctx;
-  const db = dynamoClient();
-  const marketData = new MarketDataStore(
-    db,
-    requiredEnv(TABLES.marketData.envVar),
-    requiredEnv(TABLES.trades.envVar),
-  );
-  const ledger = new LedgerRepository(dbPool());
-  const liveOrders = new OrderRepository(dbPool());
-  const backlog = new BackgroundValue(() => oldestUnappliedSeconds(dbPool()), 1_000);
-  const keys = new ApiKeyStore(dbPool(), kmsClient(), requiredEnv('DATA_KEY_ID'));
-  ctx = {
-    liveOrders,
-    orderHistory: new OrderStore(db, requiredEnv(TABLES.orders.envVar)),
-    userTrades: new UserTradeStore(db, requiredEnv(TABLES.trades.envVar)),
-    marketData,
-    ledger,
-    keys,
-    auth: { keys, replay: new DynamoReplayStore(db, requiredEnv(TABLES.idempotency.envVar)) },
-    orderService: new OrderService({
-      markets: new Map(MARKETS.map((m) => [m.symbol, m])),
-      orders: liveOrders,
-      sender: new SqsCommandSender(sqsClient()),
-      book: {
-        bestPrices: async (symbol) => {
-          const book = await marketData.getBook(symbol);
-          return { bid: book.bids[0]?.[0], ask: book.asks[0]?.[0] };
-        },
-      },
-    }),
-    answers: new AnswerWaiter(liveOrders),
-    admission: new OrderAdmission(
-      {
-        maxPendingOrders: sheddingConfig.SHED_MAX_PENDING_ORDERS,
-        maxDbWaiting: sheddingConfig.SHED_MAX_DB_WAITING,
-        maxBacklogSeconds: sheddingConfig.SHED_MAX_BACKLOG_SECONDS,
-      },
-      {
-        dbWaiting: () => dbPool().waitingCount,
-        backlogSeconds: () => backlog.get(),
-      },
-      (reason) => loadReporter.shed(reason),
-    ),
+  const made = new Map<keyof ApiContext, unknown>();
+  const once = <K extends keyof ApiContext>(key: K, build: () => ApiContext[K]): ApiContext[K] => {
+    if (!made.has(key)) made.set(key, build());
+    return made.get(key) as ApiContext[K];
   };
+  const c: ApiContext = {
+    get liveOrders() {
+      return once('liveOrders', () => new OrderRepository(dbPool()));
+    },
+    get orderHistory() {
+      return once('orderHistory', () => new OrderStore(dynamoClient(), requiredEnv(TABLES.orders.envVar)));
+    },
+    get userTrades() {
+      return once('userTrades', () => new UserTradeStore(dynamoClient(), requiredEnv(TABLES.trades.envVar)));
+    },
+    get marketData() {
+      return once(
+        'marketData',
+        () =>
+          new MarketDataStore(
+            dynamoClient(),
+            requiredEnv(TABLES.marketData.envVar),
+            requiredEnv(TABLES.trades.envVar),
+          ),
+      );
+    },
+    get ledger() {
+      return once('ledger', () => new LedgerRepository(dbPool()));
+    },
+    get keys() {
+      return once('keys', () => new ApiKeyStore(dbPool(), kmsClient(), requiredEnv('DATA_KEY_ID')));
+    },
+    get auth() {
+      return once('auth', () => ({
+        keys: c.keys,
+        replay: new DynamoReplayStore(dynamoClient(), requiredEnv(TABLES.idempotency.envVar)),
+      }));
+    },
+    get orderService() {
+      return once(
+        'orderService',
+        () =>
+          new OrderService({
+            markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+            orders: c.liveOrders,
+            sender: new SqsCommandSender(sqsClient()),
+            book: {
+              bestPrices: async (symbol) => {
+                const book = await c.marketData.getBook(symbol);
+                return { bid: book.bids[0]?.[0], ask: book.asks[0]?.[0] };
+              },
+            },
+          }),
+      );
+    },
+    get answers() {
+      return once('answers', () => new AnswerWaiter(c.liveOrders));
+    },
+    get admission() {
+      return once('admission', () => {
+        const backlog = new BackgroundValue(() => oldestUnappliedSeconds(dbPool()), 1_000);
+        return new OrderAdmission(
+          {
+            maxPendingOrders: sheddingConfig.SHED_MAX_PENDING_ORDERS,
+            maxDbWaiting: sheddingConfig.SHED_MAX_DB_WAITING,
+            maxBacklogSeconds: sheddingConfig.SHED_MAX_BACKLOG_SECONDS,
+          },
+          { dbWaiting: () => dbPool().waitingCount, backlogSeconds: () => backlog.get() },
+          (reason) => loadReporter.shed(reason),
+        );
+      });
+    },
+  };
+  ctx = c;
   return ctx;
 }
