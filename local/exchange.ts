@@ -16,7 +16,7 @@ import { startReconciliation } from './triggers/reconciliation';
 import { restRoutes } from './routes';
 import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
-import { startStandins } from './standins';
+import { startStandins, type PostgresMode } from './standins';
 import { claimPort } from './standins/ports';
 import { startKinesisPoller, type KinesisPoller } from './triggers/kinesis-poller';
 
@@ -33,6 +33,8 @@ export interface LocalExchangeOptions {
   demoLiquidity?: boolean;
   /** An existing PostgreSQL instead of the embedded one. */
   databaseUrl?: string;
+  /** Which local PostgreSQL to run when no databaseUrl is given (local/standins/postgres-server.ts). */
+  postgres?: PostgresMode;
   log?: (line: string) => void;
   /** Snapshot cadence of the engine (commands). */
   snapshotEveryCommands?: number;
@@ -79,6 +81,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     dataDir: opts.dataDir,
     inMemory: opts.inMemory,
     databaseUrl: opts.databaseUrl,
+    postgres: opts.postgres,
     log,
   });
   const stops: Array<() => Promise<void>> = [
@@ -99,7 +102,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     });
     // pglite serves every socket from one session: concurrent extended-protocol queries from several
     // connections interleave and break, so the handlers share a single connection to it.
-    if (!opts.databaseUrl) process.env.DB_POOL_MAX = '1';
+    if (standins.postgres === 'embedded') process.env.DB_POOL_MAX = '1';
 
     const seeded = await seed({ demoUsers: opts.demoUsers ?? false, dataDir: opts.dataDir });
     log(`ledger       ready (${seeded.migrations} migrations, markets ${seeded.markets.join(', ')})`);

@@ -1,7 +1,10 @@
 // `npm start`: the whole exchange on this machine. Flags: --fresh (start from empty state),
 // --demo-liquidity (resting orders from a market-maker user), --no-demo-users, --port N.
+// CIRRUS_POSTGRES=auto (default: a real PostgreSQL server when its binaries are installed, else the embedded
+// pglite) | server | embedded; DATABASE_URL uses an existing database instead.
 import { join } from 'node:path';
 import { startLocalExchange } from './exchange';
+import type { PostgresMode } from './standins';
 
 function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
@@ -16,6 +19,12 @@ function option(name: string): string | undefined {
 // something a user of `npm start` can act on, so it is not printed on every start (the engine child inherits it).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+function postgresMode(value: string | undefined): PostgresMode {
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'server' || value === 'embedded') return value;
+  throw new Error(`CIRRUS_POSTGRES must be auto, server or embedded (got '${value}')`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const exchange = await startLocalExchange({
@@ -25,6 +34,7 @@ async function main(): Promise<void> {
     demoUsers: !flag('no-demo-users'),
     demoLiquidity: flag('demo-liquidity'),
     databaseUrl: process.env.DATABASE_URL,
+    postgres: postgresMode(process.env.CIRRUS_POSTGRES),
     captureOutput: true,
   });
   console.log('');

@@ -7,8 +7,15 @@ import { startSqsAndS3 } from './fauxqs';
 import { startKinesis } from './kinesis';
 import { startKms } from './kms';
 import { startEmbeddedPostgres } from './postgres';
+import { findPostgresBin, startPostgresServer } from './postgres-server';
 
 export type StandinName = 'dynamodb' | 'sqs' | 'kinesis' | 'postgres' | 'kms';
+
+/**
+ * embedded: pglite in this process (needs nothing installed; one transaction at a time);
+ * server: a real PostgreSQL server from the machine's binaries; auto: server when installed, else embedded.
+ */
+export type PostgresMode = 'embedded' | 'server' | 'auto';
 
 export interface StandinOptions {
   /** Persist state here; omit (or inMemory) for throw-away state. */
@@ -16,14 +23,18 @@ export interface StandinOptions {
   inMemory?: boolean;
   /** 0 (default) picks free ports. */
   ports?: Partial<Record<StandinName, number>>;
-  /** Use this PostgreSQL instead of the embedded one. */
+  /** Use this PostgreSQL instead of starting one. */
   databaseUrl?: string;
+  /** Which PostgreSQL to start when no databaseUrl is given (default embedded). */
+  postgres?: PostgresMode;
   log?: (line: string) => void;
 }
 
 export interface Standins {
   env: Record<string, string>;
   databaseUrl: string;
+  /** What serves databaseUrl. */
+  postgres: 'embedded' | 'server' | 'external';
   stop(): Promise<void>;
 }
 
@@ -38,6 +49,8 @@ export async function startStandins(opts: StandinOptions): Promise<Standins> {
   };
   const port = (name: StandinName) => opts.ports?.[name] ?? 0;
   const stops: Array<() => Promise<void>> = [];
+  const mode = opts.postgres ?? 'embedded';
+  const postgres = mode === 'auto' ? (findPostgresBin() ? 'server' : 'embedded') : mode;
   try {
     const [dynamo, sqs, kinesis, kms, pg] = await Promise.all([
       startDynamoDb({ port: port('dynamodb'), dataDir: dir('dynamodb') }).then(
@@ -56,13 +69,17 @@ export async function startStandins(opts: StandinOptions): Promise<Standins> {
         ? Promise.resolve({ url: opts.databaseUrl, stop: async () => undefined }).then(
             (s) => (log('postgres     external DATABASE_URL'), s),
           )
-        : startEmbeddedPostgres({ port: port('postgres'), dataDir: dir('pg') }).then(
-            (s) => (
-              stops.push(s.stop),
-              log(`postgres     pglite at ${s.url.replace(/:[^:@]*@/, ':***@')}`),
-              s
+        : postgres === 'server'
+          ? startPostgresServer({ port: port('postgres'), dataDir: dir('pgserver') }).then(
+              (s) => (stops.push(s.stop), log(`postgres     PostgreSQL server at ${s.url}`), s),
+            )
+          : startEmbeddedPostgres({ port: port('postgres'), dataDir: dir('pg') }).then(
+              (s) => (
+                stops.push(s.stop),
+                log(`postgres     pglite at ${s.url.replace(/:[^:@]*@/, ':***@')}`),
+                s
+              ),
             ),
-          ),
     ]);
     const env = {
       AWS_REGION: 'us-east-1',
@@ -78,6 +95,7 @@ export async function startStandins(opts: StandinOptions): Promise<Standins> {
     return {
       env,
       databaseUrl: pg.url,
+      postgres: opts.databaseUrl ? 'external' : postgres,
       async stop() {
         for (const stop of stops.reverse()) await stop().catch(() => undefined);
       },

@@ -11,6 +11,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'pg';
 import { CostCounter } from './request-counter';
 import { startLocalExchange } from '../../local/exchange';
+import { findPostgresBin } from '../../local/standins/postgres-server';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
 import { startPostgres } from '../support/postgres';
@@ -50,7 +51,10 @@ async function main(): Promise<void> {
   // The bench is one client IP far above Binance's 6,000 request weight a minute: measure the pipeline, not
   // the per-IP limit (docs/operations.md#overload-and-rate-limits).
   process.env.API_WEIGHT_PER_MINUTE ??= '100000000';
-  const realPg = process.env.BENCH_PG === 'real' ? await startPostgres() : undefined;
+  // BENCH_PG: auto (default, as `npm start` runs: a PostgreSQL server when installed, else pglite),
+  // embedded, server, or real (the tests' throw-away server with fsync off).
+  const pgMode = process.env.BENCH_PG ?? 'auto';
+  const realPg = pgMode === 'real' ? await startPostgres() : undefined;
   const ex = await startLocalExchange({
     dataDir: mkdtempSync(join(tmpdir(), 'cirrus-bench-')),
     fresh: true,
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     restPort: 0,
     demoUsers: false,
     databaseUrl: realPg?.url,
+    postgres: pgMode === 'embedded' || pgMode === 'server' ? pgMode : 'auto',
     log: () => undefined,
   });
   const databaseUrl = realPg?.url ?? ex.env.DATABASE_URL;
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     traders.push(await registerFundedUser(api, databaseUrl, `bench${i}`, { BTC: '1000', USDT: '100000000' }));
   }
   console.log(
-    `local exchange up (${realPg ? 'real PostgreSQL' : 'embedded pglite'}), ${TRADERS} funded traders`,
+    `local exchange up (${realPg ? 'PostgreSQL server, fsync off' : pgMode === 'embedded' || (pgMode === 'auto' && !findPostgresBin()) ? 'embedded pglite' : 'PostgreSQL server'}), ${TRADERS} funded traders`,
   );
 
   const results: StepResult[] = [];
