@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
+import { startWebSocketApi } from './apigw/websocket';
 import { EngineProcess } from './engine-process';
 import { LogRouter, runAs } from './logs';
 import { provision } from './provision';
@@ -28,6 +29,8 @@ export interface LocalExchangeOptions {
   /** Everything in memory (tests, benchmarks). */
   inMemory?: boolean;
   restPort?: number;
+  /** The WebSocket API's port (default 8081, or a free one when restPort is 0 as in tests; 0 picks a free one). */
+  wsPort?: number;
   /** Fund two demo users and write their keys. */
   demoUsers?: boolean;
   demoLiquidity?: boolean;
@@ -52,6 +55,8 @@ export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStre
 
 export interface LocalExchange {
   restUrl: string;
+  /** The WebSocket API (market streams): ws://127.0.0.1:<port>. */
+  wsUrl: string;
   env: Record<string, string>;
   /** The engine shard's dead-letter queue. */
   dlqUrl: string;
@@ -141,14 +146,29 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     });
     stops.unshift(() => reconciliation.stop());
 
+    // The WebSocket API before the fan-out, which posts to its callback URL (the stage's in AWS).
+    const ws = await startWebSocketApi({
+      port: opts.wsPort ?? (opts.restPort === 0 ? 0 : 8081),
+      connect: (await import('../lambdas/ws/connect')).handler,
+      disconnect: (await import('../lambdas/ws/disconnect')).handler,
+      messages: (await import('../lambdas/ws/messages')).handler,
+      invoke: (route, fn) => runAs({ component: `ws ${route}` }, fn),
+      log,
+    });
+    stops.unshift(() => ws.stop());
+    process.env.WS_CALLBACK_URL = ws.callbackUrl;
+
     // Two consumers of the stream, as two event source mappings in AWS: settlement and the read models.
     const { handler: processBatch } = await import('../lambdas/data-processor/handler');
     const { handler: projectBatch } = await import('../lambdas/read-models/handler');
+    // A third: the WebSocket fan-out (market streams), so slow clients never delay the other two.
+    const { handler: fanOutBatch } = await import('../lambdas/ws-fanout/handler');
     const pollers: KinesisPoller[] = [];
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
     for (const [name, handler] of [
       ['data-processor', processBatch],
       ['read-models', projectBatch],
+      ['ws-fanout', fanOutBatch],
     ] as const) {
       const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
       const poller = await startKinesisPoller({
@@ -169,6 +189,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());
     log(`rest api     ${rest.url}`);
+    log(`ws api       ${ws.url}`);
     if (opts.demoLiquidity) {
       const placed = await placeDemoLiquidity(rest.url, opts.dataDir);
       log(`liquidity    ${placed} resting demo orders from the market-maker user`);
@@ -176,6 +197,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
 
     return {
       restUrl: rest.url,
+      wsUrl: ws.url,
       env: engineEnv,
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,

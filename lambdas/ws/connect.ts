@@ -1,10 +1,14 @@
 // WebSocket $connect: runs after the origin-secret authorizer admitted the request; records the connection.
+// Binance's paths: the edge passes the path the client opened (`/ws/<streams>` raw, `/stream?streams=a/b`
+// combined) in the X-Cirrus-Ws-Path header and the streams it names as `streams`; those valid are subscribed
+// at once (unknown names are ignored, as ccxt opens `/ws/<n>` with a number and SUBSCRIBEs afterwards).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
-import { ConnectionStore } from './connection-store';
+import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
+import { isValidStream } from './streams';
 
 const connectEventSchema = z.object({
   requestContext: z.object({
@@ -14,7 +18,10 @@ const connectEventSchema = z.object({
   }),
   // Cloudflare's view of the client, for the audit trail.
   headers: z.record(z.string(), z.string()).nullish(),
+  queryStringParameters: z.record(z.string(), z.string()).nullish(),
 });
+
+const PATH_HEADER = 'x-cirrus-ws-path';
 
 let store: ConnectionStore | undefined;
 const connections = () =>
@@ -26,10 +33,23 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
     logger.warn('malformed $connect event', { issues: parsed.error.issues });
     return { statusCode: 400, body: 'Bad Request' };
   }
-  const { requestContext, headers } = parsed.data;
-  const clientIp =
-    headers?.['CF-Connecting-IP'] ?? headers?.['cf-connecting-ip'] ?? requestContext.identity?.sourceIp;
-  await connections().connect(requestContext.connectionId, Date.now(), clientIp);
-  logger.info('connected', { connectionId: requestContext.connectionId });
+  const { requestContext, headers, queryStringParameters } = parsed.data;
+  const header = (name: string) => Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+  const clientIp = header('cf-connecting-ip') ?? requestContext.identity?.sourceIp;
+  const path = header(PATH_HEADER) ?? '/ws';
+  const combined = path.startsWith('/stream');
+  const streams = [
+    ...new Set(
+      (queryStringParameters?.streams ?? '')
+        .split('/')
+        .filter(isValidStream)
+        .slice(0, MAX_STREAMS_PER_CONNECTION),
+    ),
+  ];
+  const now = Date.now();
+  const store = connections();
+  await store.connect(requestContext.connectionId, now, clientIp, combined);
+  if (streams.length > 0) await store.subscribeEach(requestContext.connectionId, streams, now, combined);
+  logger.info('connected', { connectionId: requestContext.connectionId, combined, streams: streams.length });
   return { statusCode: 200 };
 };

@@ -1,0 +1,300 @@
+// Engine events → Binance market-stream frames → one post per subscriber and frame (ApiGatewayManagementApi).
+// A consumer of its own on the engine-event stream, beside settlement and the read models, so a slow or gone
+// client never delays money or the REST views: posts run with bounded concurrency and a timeout each, a gone
+// connection (410) is removed, a failed post is counted and logged, and the batch never fails because of them.
+//
+// Book tickers and klines need state the events do not carry (the best bid and ask, the candle so far): the
+// container keeps the book and the current candles in memory, and (re)seeds them from the read models'
+// book view and candles when it has none or sees a gap, waiting a little for the read models to reach the
+// batch; when they do not, that frame is skipped for the batch (never a wrong one).
+import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+import type { EventRecord } from '../../engine/service/messages';
+import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';
+import { streamName } from '../ws/streams';
+import {
+  BookState,
+  bookTickerPayload,
+  depthPayload,
+  foldTrade,
+  klinePayload,
+  tradePayload,
+} from './payloads';
+
+export interface Subscriber {
+  connectionId: string;
+  combined: boolean;
+}
+
+export interface FanOutDeps {
+  markets: ReadonlyMap<string, MarketSpec>;
+  subscribers(stream: string): Promise<Subscriber[]>;
+  /** Posts one frame; rejects with an error named GoneException when the connection is gone. */
+  post(connectionId: string, data: string, signal: AbortSignal): Promise<void>;
+  removeConnection(connectionId: string): Promise<void>;
+  bookView(symbol: string): Promise<BookView>;
+  candle(symbol: string, interval: string, openTime: number): Promise<Candle | undefined>;
+  trade(symbol: string, tradeId: number): Promise<PublicTrade | undefined>;
+  now(): number;
+  log: { warn(msg: string, extra?: Record<string, unknown>): void };
+  /** Connections posted to at once (default 32). */
+  concurrency?: number;
+  /** A post still running after this is abandoned and counted as failed (default 2000 ms). */
+  postTimeoutMs?: number;
+  /** Reads of the read models while waiting for them to reach the batch (default 5, 100 ms apart). */
+  seedAttempts?: number;
+}
+
+/** What a container remembers between batches. */
+export interface FanOutState {
+  books: Map<string, BookState>;
+  candles: Map<string, Candle>;
+}
+
+export const newFanOutState = (): FanOutState => ({ books: new Map(), candles: new Map() });
+
+export interface FanOutStats {
+  frames: number;
+  posted: number;
+  gone: number;
+  failed: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(runners);
+}
+
+export async function fanOut(
+  records: EventRecord[],
+  deps: FanOutDeps,
+  state: FanOutState,
+): Promise<FanOutStats> {
+  const byMarket = new Map<string, { trades: TradeEvent[]; depth: DepthEvent[] }>();
+  for (const record of records) {
+    if (!deps.markets.has(record.market)) continue;
+    let m = byMarket.get(record.market);
+    if (!m) byMarket.set(record.market, (m = { trades: [], depth: [] }));
+    for (const e of record.events) {
+      if (e.type === 'trade') m.trades.push(e);
+      else if (e.type === 'depth') m.depth.push(e);
+    }
+  }
+
+  // The streams this batch has something for, and who listens to them.
+  const candidates: string[] = [];
+  for (const [market, { trades, depth }] of byMarket) {
+    if (trades.length > 0)
+      candidates.push(
+        streamName(market, 'trade'),
+        ...Object.keys(CANDLE_INTERVALS).map((i) => streamName(market, `kline_${i}`)),
+      );
+    if (depth.length > 0)
+      candidates.push(
+        streamName(market, 'depth'),
+        streamName(market, 'depth@100ms'),
+        streamName(market, 'bookTicker'),
+      );
+  }
+  const listeners = new Map<string, Subscriber[]>();
+  await pool(candidates, 16, async (stream) => {
+    try {
+      const subs = await deps.subscribers(stream);
+      if (subs.length > 0) listeners.set(stream, subs);
+    } catch (err) {
+      deps.log.warn('subscribers not read; stream skipped for this batch', { stream, err: String(err) });
+    }
+  });
+  if (listeners.size === 0) return { frames: 0, posted: 0, gone: 0, failed: 0 };
+
+  const eventTime = deps.now();
+  const frames: Array<{ stream: string; payloads: unknown[] }> = [];
+  for (const [market, { trades, depth }] of byMarket) {
+    const spec = deps.markets.get(market) as MarketSpec;
+    const on = (kind: string) => listeners.has(streamName(market, kind));
+    if (trades.length > 0 && on('trade'))
+      frames.push({
+        stream: streamName(market, 'trade'),
+        payloads: trades.map((t) => tradePayload(spec, t, eventTime)),
+      });
+    if (depth.length > 0) {
+      for (const kind of ['depth', 'depth@100ms'])
+        if (on(kind))
+          frames.push({ stream: streamName(market, kind), payloads: [depthPayload(spec, depth, eventTime)] });
+      if (on('bookTicker')) {
+        const payloads = await bookTickers(spec, depth, deps, state);
+        if (payloads.length > 0) frames.push({ stream: streamName(market, 'bookTicker'), payloads });
+      }
+    }
+    if (trades.length > 0)
+      for (const [interval, ms] of Object.entries(CANDLE_INTERVALS)) {
+        if (!on(`kline_${interval}`)) continue;
+        const candles = await klineCandles(spec, interval, ms, trades, deps, state);
+        if (candles.length > 0)
+          frames.push({
+            stream: streamName(market, `kline_${interval}`),
+            payloads: candles.map((c) => klinePayload(spec, interval, ms, c, eventTime)),
+          });
+      }
+  }
+
+  // One ordered list of frames per connection.
+  const perConnection = new Map<string, string[]>();
+  for (const { stream, payloads } of frames) {
+    for (const sub of listeners.get(stream) ?? []) {
+      let list = perConnection.get(sub.connectionId);
+      if (!list) perConnection.set(sub.connectionId, (list = []));
+      for (const data of payloads) list.push(JSON.stringify(sub.combined ? { stream, data } : data));
+    }
+  }
+  const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };
+  const timeoutMs = deps.postTimeoutMs ?? 2_000;
+  await pool([...perConnection], deps.concurrency ?? 32, async ([connectionId, list]) => {
+    for (const data of list) {
+      stats.frames++;
+      const abort = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          deps.post(connectionId, data, abort.signal),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              abort.abort();
+              reject(new Error(`post timed out after ${timeoutMs} ms`));
+            }, timeoutMs);
+          }),
+        ]);
+        stats.posted++;
+      } catch (err) {
+        if ((err as { name?: string }).name === 'GoneException') {
+          stats.gone++;
+          await deps
+            .removeConnection(connectionId)
+            .catch((e: unknown) =>
+              deps.log.warn('gone connection not removed (TTL will)', { connectionId, err: String(e) }),
+            );
+          return;
+        }
+        stats.failed++;
+        deps.log.warn('post failed', { connectionId, err: String(err) });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  });
+  return stats;
+}
+
+/** One bookTicker per depth event that moved the best bid or ask. */
+async function bookTickers(
+  spec: MarketSpec,
+  depth: DepthEvent[],
+  deps: FanOutDeps,
+  state: FanOutState,
+): Promise<unknown[]> {
+  let book = state.books.get(spec.symbol);
+  const firstU = depth[0].U;
+  if (!book || firstU > book.lastUpdateId + 1) {
+    book = undefined;
+    state.books.delete(spec.symbol);
+    for (let attempt = 0; attempt < (deps.seedAttempts ?? 5); attempt++) {
+      if (attempt > 0) await sleep(100);
+      const view = await deps.bookView(spec.symbol).catch(() => undefined);
+      if (view && view.lastUpdateId >= firstU - 1) {
+        book = BookState.of(view);
+        break;
+      }
+    }
+    if (!book) {
+      deps.log.warn('book view behind the stream; bookTicker skipped for this batch', {
+        market: spec.symbol,
+      });
+      return [];
+    }
+    state.books.set(spec.symbol, book);
+  }
+  const out: unknown[] = [];
+  let before = book.top();
+  for (const e of depth) {
+    if (e.u <= book.lastUpdateId) continue;
+    book.apply(e);
+    const after = book.top();
+    if (
+      after.bid[0] !== before.bid[0] ||
+      after.bid[1] !== before.bid[1] ||
+      after.ask[0] !== before.ask[0] ||
+      after.ask[1] !== before.ask[1]
+    )
+      out.push(bookTickerPayload(spec, e.u, after.bid, after.ask));
+    before = after;
+  }
+  return out;
+}
+
+/** The candles of `interval` the batch's trades changed, as they stand after each one's last trade. */
+async function klineCandles(
+  spec: MarketSpec,
+  interval: string,
+  ms: number,
+  trades: TradeEvent[],
+  deps: FanOutDeps,
+  state: FanOutState,
+): Promise<Candle[]> {
+  const key = `${spec.symbol}#${interval}`;
+  let c = state.candles.get(key);
+  const changed: Candle[] = [];
+  for (const t of trades) {
+    if (c && t.tradeId <= c.lastTradeId) continue; // already folded (a retried batch)
+    const openTime = Math.floor(t.ts / ms) * ms;
+    if (c && c.lastTradeId === t.tradeId - 1) {
+      if (c.openTime !== openTime) changed.push(c);
+      c = foldTrade(c.openTime === openTime ? c : undefined, t, openTime);
+      continue;
+    }
+    // No state, or a gap: what the read models hold for this candle, once they have reached this trade.
+    const seeded = await seedCandle(spec.symbol, interval, openTime, t, deps);
+    if (seeded === 'unknown') {
+      state.candles.delete(key);
+      deps.log.warn('candles behind the stream; kline skipped for this batch', {
+        market: spec.symbol,
+        interval,
+      });
+      return changed;
+    }
+    if (c && c.openTime !== openTime) changed.push(c);
+    c = seeded && seeded.lastTradeId >= t.tradeId ? seeded : foldTrade(seeded, t, openTime);
+  }
+  if (c) {
+    state.candles.set(key, c);
+    changed.push(c);
+  }
+  return changed;
+}
+
+async function seedCandle(
+  symbol: string,
+  interval: string,
+  openTime: number,
+  t: TradeEvent,
+  deps: FanOutDeps,
+): Promise<Candle | undefined | 'unknown'> {
+  for (let attempt = 0; attempt < (deps.seedAttempts ?? 5); attempt++) {
+    if (attempt > 0) await sleep(100);
+    try {
+      const stored = await deps.candle(symbol, interval, openTime);
+      if (stored && stored.lastTradeId >= t.tradeId - 1) return stored;
+      if (t.tradeId === 1) return undefined;
+      // The previous trade before this candle: this trade opens it.
+      const previous = await deps.trade(symbol, t.tradeId - 1);
+      if (previous && previous.time < openTime) return undefined;
+    } catch {
+      // read models unavailable: try again
+    }
+  }
+  return 'unknown';
+}

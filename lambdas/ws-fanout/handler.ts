@@ -1,0 +1,101 @@
+// Kinesis (engine events) → Binance market streams on the WebSocket API (see fanout.ts). A third consumer of
+// the stream, beside settlement and the read models: it reads the connections table (subscribers through
+// gsi1) and the read models' book and candles, and posts through the unmodified API Gateway management API
+// client at WS_CALLBACK_URL (the stage's callback URL in AWS, the local stand-in under `npm start`).
+// It never fails a batch: a record that is not a Cirrus event record is skipped, a failed post is logged.
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { decodeRecord, type EventRecord } from '../../engine/service/messages';
+import { MARKETS } from '../../lib/markets';
+import { TABLES } from '../../lib/resources';
+import { dynamoClient, requiredEnv } from '../shared/clients';
+import { logger } from '../shared/powertools';
+import { MarketDataStore } from '../shared/stores/market-data';
+import { ConnectionStore } from '../ws/connection-store';
+import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
+
+let deps: FanOutDeps | undefined;
+const state = newFanOutState();
+
+function fanOutDeps(): FanOutDeps {
+  if (deps) return deps;
+  const db = dynamoClient();
+  const connections = new ConnectionStore(db, requiredEnv(TABLES.connections.envVar));
+  const marketData = new MarketDataStore(
+    db,
+    requiredEnv(TABLES.marketData.envVar),
+    requiredEnv(TABLES.trades.envVar),
+  );
+  const api = new ApiGatewayManagementApiClient({
+    endpoint: requiredEnv('WS_CALLBACK_URL'),
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      connectionTimeout: 1_000,
+      requestTimeout: 2_000,
+    }),
+  });
+  const encoder = new TextEncoder();
+  const created: FanOutDeps = {
+    markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+    subscribers: (stream) => connections.subscribers(stream),
+    async post(connectionId, data, signal) {
+      await api.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(data) }),
+        {
+          abortSignal: signal,
+        },
+      );
+    },
+    async removeConnection(connectionId) {
+      // API Gateway answered 410: the connection is closed there; only its items remain.
+      await connections.disconnect(connectionId);
+    },
+    bookView: (symbol) => marketData.getBook(symbol),
+    candle: async (symbol, interval, openTime) =>
+      (await marketData.candles(symbol, interval, { startTime: openTime, endTime: openTime, limit: 1 }))[0],
+    trade: async (symbol, tradeId) =>
+      (await marketData.tradeRange(symbol, { fromId: tradeId, toId: tradeId, limit: 1 }))[0],
+    now: () => Date.now(),
+    log: { warn: (msg, extra) => logger.warn(msg, { ...extra }) },
+    concurrency: Number(process.env.WS_FANOUT_CONCURRENCY ?? 32),
+    postTimeoutMs: Number(process.env.WS_POST_TIMEOUT_MS ?? 2_000),
+  };
+  deps = created;
+  return created;
+}
+
+export async function fanOutKinesisBatch(
+  event: KinesisStreamEvent,
+  d: FanOutDeps = fanOutDeps(),
+): Promise<KinesisStreamBatchResponse> {
+  const records: EventRecord[] = [];
+  for (const item of event.Records) {
+    try {
+      records.push(decodeRecord(Buffer.from(item.kinesis.data, 'base64')));
+    } catch (err) {
+      logger.error('not a Cirrus event record; skipped', {
+        sequenceNumber: item.kinesis.sequenceNumber,
+        err: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  try {
+    const stats = await fanOut(records, d, state);
+    if (stats.frames > 0) logger.debug('fanned out', { ...stats });
+  } catch (err) {
+    // Live data only: a batch that could not be sent is not worth a retry that delays the next ones.
+    logger.error('batch not fanned out; skipped', { err: err instanceof Error ? err.message : String(err) });
+  }
+  return { batchItemFailures: [] };
+}
+
+export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+  fanOutKinesisBatch(event);

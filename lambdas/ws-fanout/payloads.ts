@@ -1,0 +1,169 @@
+// Binance market-stream payloads from engine events (web-socket-streams.md): decimals printed exactly from the
+// engine's integer ticks and lots, with 8 places as the REST API prints them (lambdas/api/market-data.ts).
+import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
+import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+import { fixed8 } from '../api/orders/format';
+import type { BookView, Candle } from '../shared/stores/market-data';
+
+const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
+const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
+const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
+
+/** `<symbol>@trade` */
+export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number) => ({
+  e: 'trade',
+  E: eventTime,
+  s: spec.symbol,
+  t: t.tradeId,
+  p: price(spec, t.price),
+  q: qty(spec, t.quantity),
+  T: t.ts,
+  m: t.takerSide === 'SELL',
+  M: true,
+});
+
+/**
+ * `<symbol>@depth` / `@depth@100ms`: the depth events of one batch merged into one diff, U the first event's
+ * U and u the last one's u (the engine numbers them gap-free, so each frame's U is the previous frame's u + 1,
+ * and `/api/v3/depth`'s lastUpdateId is one of these u), each level at its final quantity (0 = removed).
+ */
+export function depthPayload(spec: MarketSpec, events: DepthEvent[], eventTime: number) {
+  const bids = new Map<number, number>();
+  const asks = new Map<number, number>();
+  for (const e of events) {
+    for (const [p, q] of e.bids) bids.set(p, q);
+    for (const [p, q] of e.asks) asks.set(p, q);
+  }
+  const side = (levels: Map<number, number>, desc: boolean) =>
+    [...levels]
+      .sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0]))
+      .map(([p, q]) => [price(spec, p), qty(spec, q)]);
+  return {
+    e: 'depthUpdate',
+    E: eventTime,
+    s: spec.symbol,
+    U: events[0].U,
+    u: events[events.length - 1].u,
+    b: side(bids, true),
+    a: side(asks, false),
+  };
+}
+
+/** `<symbol>@bookTicker` (spot: no event type or time). */
+export const bookTickerPayload = (
+  spec: MarketSpec,
+  u: number,
+  bid: [number, number],
+  ask: [number, number],
+) => ({
+  u,
+  s: spec.symbol,
+  b: price(spec, bid[0]),
+  B: qty(spec, bid[1]),
+  a: price(spec, ask[0]),
+  A: qty(spec, ask[1]),
+});
+
+/** `<symbol>@kline_<interval>`: the candle as it stands after the batch (`x` once its interval is over). */
+export const klinePayload = (
+  spec: MarketSpec,
+  interval: string,
+  intervalMs: number,
+  c: Candle,
+  eventTime: number,
+) => ({
+  e: 'kline',
+  E: eventTime,
+  s: spec.symbol,
+  k: {
+    t: c.openTime,
+    T: c.openTime + intervalMs - 1,
+    s: spec.symbol,
+    i: interval,
+    f: c.firstTradeId,
+    L: c.lastTradeId,
+    o: price(spec, c.o),
+    c: price(spec, c.c),
+    h: price(spec, c.h),
+    l: price(spec, c.l),
+    v: qty(spec, c.v),
+    n: c.n,
+    x: eventTime > c.openTime + intervalMs - 1,
+    q: quote(spec, c.q),
+    V: qty(spec, c.tbv),
+    Q: quote(spec, c.tbq),
+    B: '0',
+  },
+});
+
+/** The whole book of a market as this container last knew it (for the best bid and ask). */
+export class BookState {
+  constructor(
+    public lastUpdateId: number,
+    private readonly bids: Map<number, number>,
+    private readonly asks: Map<number, number>,
+  ) {}
+
+  static of(view: BookView): BookState {
+    return new BookState(view.lastUpdateId, new Map(view.bids), new Map(view.asks));
+  }
+
+  /** Applies one depth event (skipped when already applied); false when it does not follow (a gap). */
+  apply(e: DepthEvent): boolean {
+    if (e.u <= this.lastUpdateId) return true;
+    if (e.U > this.lastUpdateId + 1) return false;
+    for (const [side, levels] of [
+      [this.bids, e.bids],
+      [this.asks, e.asks],
+    ] as const) {
+      for (const [p, q] of levels) {
+        if (q === 0) side.delete(p);
+        else side.set(p, q);
+      }
+    }
+    this.lastUpdateId = e.u;
+    return true;
+  }
+
+  /** Best bid and ask as [price, qty] ([0, 0] for an empty side). */
+  top(): { bid: [number, number]; ask: [number, number] } {
+    let bid: [number, number] = [0, 0];
+    let ask: [number, number] = [0, 0];
+    for (const [p, q] of this.bids) if (p > bid[0]) bid = [p, q];
+    for (const [p, q] of this.asks) if (ask[0] === 0 || p < ask[0]) ask = [p, q];
+    return { bid, ask };
+  }
+}
+
+/** Folds a trade into a candle of the same interval (a copy). */
+export function foldTrade(c: Candle | undefined, t: TradeEvent, openTime: number): Candle {
+  const notional = t.price * t.quantity;
+  const takerBuy = t.takerSide === 'BUY';
+  if (!c)
+    return {
+      openTime,
+      o: t.price,
+      h: t.price,
+      l: t.price,
+      c: t.price,
+      v: t.quantity,
+      q: notional,
+      n: 1,
+      tbv: takerBuy ? t.quantity : 0,
+      tbq: takerBuy ? notional : 0,
+      firstTradeId: t.tradeId,
+      lastTradeId: t.tradeId,
+    };
+  return {
+    ...c,
+    h: Math.max(c.h, t.price),
+    l: Math.min(c.l, t.price),
+    c: t.price,
+    v: c.v + t.quantity,
+    q: c.q + notional,
+    n: c.n + 1,
+    tbv: c.tbv + (takerBuy ? t.quantity : 0),
+    tbq: c.tbq + (takerBuy ? notional : 0),
+    lastTradeId: t.tradeId,
+  };
+}

@@ -1,0 +1,309 @@
+// Market streams end to end on the local exchange: a `ws` client on the local API Gateway WebSocket stand-in
+// (the $connect / $default / $disconnect handler modules CDK deploys), orders placed over REST, and the frames
+// the fan-out consumer posts through the unmodified ApiGatewayManagementApi client, checked exactly
+// (Binance's web-socket-streams.md payloads); bad control messages get Binance's error objects and the
+// connection keeps working; the diff-depth ids agree with /api/v3/depth.
+import WebSocket from 'ws';
+import type { ApiKey } from '../support/binance-client';
+import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
+
+jest.setTimeout(60_000);
+
+/** A WebSocket client that keeps every frame and waits for the ones a test expects. */
+class Client {
+  readonly frames: unknown[] = [];
+  private waiters: Array<() => void> = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)));
+      for (const w of this.waiters) w();
+    });
+  }
+
+  static open(url: string): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const client = new Client(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('error', reject);
+    });
+  }
+
+  /** The first frame (after those already taken) matching `match`; removes it. */
+  take<T = Record<string, unknown>>(
+    match: (f: Record<string, unknown>) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const i = this.frames.findIndex(
+          (f) => typeof f === 'object' && f !== null && match(f as Record<string, unknown>),
+        );
+        if (i < 0) return false;
+        const [f] = this.frames.splice(i, 1);
+        this.waiters = this.waiters.filter((w) => w !== onFrame);
+        clearTimeout(timer);
+        resolve(f as T);
+        return true;
+      };
+      const onFrame = () => void check();
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== onFrame);
+        reject(new Error(`no matching frame in ${timeoutMs} ms; have ${JSON.stringify(this.frames)}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(onFrame);
+    });
+  }
+
+  async request(body: string | object, id?: unknown): Promise<Record<string, unknown>> {
+    this.ws.send(typeof body === 'string' ? body : JSON.stringify(body));
+    return this.take((f) => ('result' in f || 'error' in f) && (id === undefined || f.id === id));
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+let t: TestExchange;
+let api: TestExchange['api'];
+let alice: ApiKey;
+let bob: ApiKey;
+
+beforeAll(async () => {
+  t = await startTestExchange(1_000);
+  ({ api, alice, bob } = t);
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const order = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string) =>
+  api.signed<{ status: string; orderId: number }>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity,
+    price,
+    newOrderRespType: 'RESULT',
+  });
+
+const depth = async () =>
+  (
+    await api.public<{ lastUpdateId: number; bids: string[][]; asks: string[][] }>('GET', '/api/v3/depth', {
+      symbol: 'BTCUSDT',
+    })
+  ).body;
+
+describe('WebSocket market streams', () => {
+  it('SUBSCRIBE, then trade / depth / bookTicker / kline frames exactly as Binance sends them', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws`);
+    const streams = ['btcusdt@trade', 'btcusdt@depth', 'btcusdt@bookTicker', 'btcusdt@kline_1m'];
+    expect(await c.request({ method: 'SUBSCRIBE', params: streams, id: 1 }, 1)).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 }, 2)).toEqual({
+      result: [...streams].sort(),
+      id: 2,
+    });
+
+    const before = await depth();
+    expect((await order(bob, 'SELL', '0.01000', '30000.00')).status).toBe(200);
+    const d1 = await c.take<Record<string, unknown>>((f) => f.e === 'depthUpdate');
+    expect(d1).toEqual({
+      e: 'depthUpdate',
+      E: expect.any(Number),
+      s: 'BTCUSDT',
+      U: before.lastUpdateId + 1,
+      u: expect.any(Number),
+      b: [],
+      a: [['30000.00000000', '0.01000000']],
+    });
+    const bt1 = await c.take((f) => f.s === 'BTCUSDT' && 'A' in f && !('e' in f));
+    expect(bt1).toEqual({
+      u: d1.u,
+      s: 'BTCUSDT',
+      b: '0.00000000',
+      B: '0.00000000',
+      a: '30000.00000000',
+      A: '0.01000000',
+    });
+
+    const buy = await order(alice, 'BUY', '0.00400', '30000.00');
+    expect(buy.body.status).toBe('FILLED');
+    const trade = await c.take<Record<string, unknown>>((f) => f.e === 'trade');
+    expect(trade).toEqual({
+      e: 'trade',
+      E: expect.any(Number),
+      s: 'BTCUSDT',
+      t: 1,
+      p: '30000.00000000',
+      q: '0.00400000',
+      T: expect.any(Number),
+      m: false,
+      M: true,
+    });
+    await eventually(async () => {
+      const [last] = (
+        await api.public<Array<{ id: number; time: number }>>('GET', '/api/v3/trades', {
+          symbol: 'BTCUSDT',
+          limit: 1,
+        })
+      ).body;
+      expect(last).toMatchObject({ id: 1, time: trade.T });
+    });
+
+    const d2 = await c.take<Record<string, unknown>>((f) => f.e === 'depthUpdate');
+    expect(d2).toMatchObject({ U: (d1.u as number) + 1, b: [], a: [['30000.00000000', '0.00600000']] });
+    expect(await c.take((f) => 'A' in f && !('e' in f))).toEqual({
+      u: d2.u,
+      s: 'BTCUSDT',
+      b: '0.00000000',
+      B: '0.00000000',
+      a: '30000.00000000',
+      A: '0.00600000',
+    });
+    const kline = await c.take<{ e: string; k: Record<string, unknown> }>((f) => f.e === 'kline');
+    const openTime = Math.floor((trade.T as number) / 60_000) * 60_000;
+    expect(kline).toEqual({
+      e: 'kline',
+      E: expect.any(Number),
+      s: 'BTCUSDT',
+      k: {
+        t: openTime,
+        T: openTime + 59_999,
+        s: 'BTCUSDT',
+        i: '1m',
+        f: 1,
+        L: 1,
+        o: '30000.00000000',
+        c: '30000.00000000',
+        h: '30000.00000000',
+        l: '30000.00000000',
+        v: '0.00400000',
+        n: 1,
+        x: false,
+        q: '120.00000000',
+        V: '0.00400000',
+        Q: '120.00000000',
+        B: '0',
+      },
+    });
+    // /api/v3/depth reaches the last diff's u with the same book.
+    await eventually(async () => {
+      expect(await depth()).toEqual({
+        lastUpdateId: d2.u,
+        bids: [],
+        asks: [['30000.00000000', '0.00600000']],
+      });
+    });
+
+    // UNSUBSCRIBE stops the trade frames; the others continue.
+    expect(await c.request({ method: 'UNSUBSCRIBE', params: ['btcusdt@trade'], id: 'u-1' }, 'u-1')).toEqual({
+      result: null,
+      id: 'u-1',
+    });
+    await order(alice, 'BUY', '0.00100', '30000.00');
+    const d3 = await c.take<Record<string, unknown>>((f) => f.e === 'depthUpdate');
+    expect(d3).toMatchObject({ U: (d2.u as number) + 1, a: [['30000.00000000', '0.00500000']] });
+    await c.take((f) => f.e === 'kline');
+    expect(c.frames.filter((f) => (f as { e?: string }).e === 'trade')).toEqual([]);
+    c.close();
+  });
+
+  it('combined streams from the path: /stream?streams=… wraps frames as {stream, data}; /ws/<stream> raw', async () => {
+    const combined = await Client.open(`${t.ex.wsUrl}/stream?streams=btcusdt@depth@100ms/btcusdt@trade`);
+    const raw = await Client.open(`${t.ex.wsUrl}/ws/btcusdt@trade`);
+    expect(await combined.request({ method: 'LIST_SUBSCRIPTIONS', id: 7 }, 7)).toEqual({
+      result: ['btcusdt@depth@100ms', 'btcusdt@trade'],
+      id: 7,
+    });
+    expect(await combined.request({ method: 'GET_PROPERTY', params: ['combined'], id: 8 }, 8)).toEqual({
+      result: true,
+      id: 8,
+    });
+    expect(await raw.request({ method: 'LIST_SUBSCRIPTIONS', id: 9 }, 9)).toEqual({
+      result: ['btcusdt@trade'],
+      id: 9,
+    });
+
+    await order(alice, 'BUY', '0.00200', '30000.00');
+    const wrapped = await combined.take<{ stream: string; data: Record<string, unknown> }>(
+      (f) => f.stream === 'btcusdt@trade',
+    );
+    expect(wrapped.data).toMatchObject({
+      e: 'trade',
+      s: 'BTCUSDT',
+      p: '30000.00000000',
+      q: '0.00200000',
+      m: false,
+    });
+    const diff = await combined.take<{ stream: string; data: Record<string, unknown> }>(
+      (f) => f.stream === 'btcusdt@depth@100ms',
+    );
+    expect(diff.data).toMatchObject({
+      e: 'depthUpdate',
+      s: 'BTCUSDT',
+      a: [['30000.00000000', '0.00300000']],
+    });
+    expect(await raw.take((f) => f.e === 'trade')).toEqual(wrapped.data);
+    combined.close();
+    raw.close();
+  });
+
+  it("bad input gets Binance's error objects and the connection keeps working", async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws`);
+    expect(await c.request('{"method": "SUBSCRIBE", ')).toEqual({
+      error: { code: 3, msg: expect.stringMatching(/^Invalid JSON: expected value at line 1 column \d+$/) },
+      id: null,
+    });
+    expect(await c.request({ method: 'FOO', params: [], id: 3 }, 3)).toEqual({
+      error: {
+        code: 2,
+        msg: expect.stringMatching(
+          /^Invalid request: unknown variant `FOO`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column \d+$/,
+        ),
+      },
+      id: 3,
+    });
+    expect(await c.request({ params: ['btcusdt@trade'], id: 4 }, 4)).toEqual({
+      error: {
+        code: 2,
+        msg: expect.stringMatching(/^Invalid request: missing field `method` at line 1 column \d+$/),
+      },
+      id: 4,
+    });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@nonsense'], id: 5 }, 5)).toEqual({
+      error: { code: 2, msg: 'Invalid request: unknown stream `btcusdt@nonsense`' },
+      id: 5,
+    });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['dogeusdt@trade'], id: 6 }, 6)).toMatchObject({
+      error: { code: 2 },
+      id: 6,
+    });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@trade'], id: { x: 1 } })).toEqual({
+      error: { code: 2, msg: 'Invalid request: request ID must be an unsigned integer' },
+      id: null,
+    });
+    expect(await c.request({ method: 'GET_PROPERTY', params: ['colour'], id: 10 }, 10)).toEqual({
+      error: { code: 0, msg: 'Unknown property' },
+      id: 10,
+    });
+    expect(await c.request({ method: 'SET_PROPERTY', params: ['combined', 'yes'], id: 11 }, 11)).toEqual({
+      error: { code: 1, msg: 'Invalid value type: expected Boolean' },
+      id: 11,
+    });
+    // Still working: nothing was subscribed by the refused requests, a good one succeeds.
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 12 }, 12)).toEqual({ result: [], id: 12 });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@trade'], id: 13 }, 13)).toEqual({
+      result: null,
+      id: 13,
+    });
+    await order(alice, 'BUY', '0.00100', '30000.00');
+    expect(await c.take((f) => f.e === 'trade')).toMatchObject({ e: 'trade', q: '0.00100000' });
+    c.close();
+  });
+});
