@@ -16,6 +16,7 @@ import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { SearchStack } from './stacks/search-stack';
 import { WorkersStack } from './stacks/workers-stack';
+import { WsFanoutStack } from './stacks/ws-fanout-stack';
 
 export interface BuildAppOptions {
   /** Register cdk-nag AwsSolutions checks (default on). */
@@ -92,6 +93,15 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
   // The wallet and indexer roles are imported by name: deploy the stacks that create them first.
   workers.addStackDependency(keys);
   workers.addStackDependency(search);
+  // The WebSocket fan-out: a third stream consumer, posting market streams to the WebSocket API; a nested
+  // stack of Workers (deployed with the other consumers, its resources in a template of their own).
+  const wsFanout = new WsFanoutStack(workers, 'WsFanout', config, {
+    dataKey: keys.dataKey,
+    tables: data.tables,
+    eventStream: messaging.eventStream,
+    webSocketStage: api.webSocketStage,
+    webSocketPushPolicy: api.webSocketPushPolicy,
+  });
   const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, config, {
     env,
     dataKey: keys.dataKey,
@@ -106,5 +116,18 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     database: data.database,
   });
   if (opts.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { config, keys, network, data, messaging, search, chain, engine, api, workers, monitoring };
+  return {
+    config,
+    keys,
+    network,
+    data,
+    messaging,
+    search,
+    chain,
+    engine,
+    api,
+    workers,
+    wsFanout,
+    monitoring,
+  };
 }

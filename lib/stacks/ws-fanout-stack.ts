@@ -1,0 +1,92 @@
+// The WebSocket fan-out: a third consumer of the engine-event stream (beside settlement and the read models,
+// lib/stacks/workers-stack.ts) that posts Binance market-stream frames to the WebSocket API's connections
+// (lambdas/ws-fanout). A nested stack of the Workers stack (lib/app.ts): its own template, deployed with the
+// other consumers, no state. Least privilege: POST to this API's stage connections (the push policy defined beside the API),
+// Query of the connections table and its gsi1 (subscribers) and BatchWriteItem there (a gone connection's
+// items), GetItem/Query of the market data (book view, candles) and Query of the public trades.
+import { Duration, NestedStack, Stack, Validations, type NestedStackProps } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config';
+import { CirrusFunction } from '../constructs/cirrus-function';
+import { denyApiKeySecrets } from '../constructs/key-access';
+import { bindTable } from '../constructs/table-access';
+import { TABLES } from '../resources';
+import type { TableKey } from './data-stack';
+
+export interface WsFanoutStackProps extends NestedStackProps {
+  dataKey: kms.IKey;
+  tables: Record<TableKey, dynamodb.ITable>;
+  eventStream: kinesis.IStream;
+  webSocketStage: apigwv2.IWebSocketStage;
+  /** execute-api:ManageConnections on POST /@connections/* of the WebSocket API's stage. */
+  webSocketPushPolicy: iam.IManagedPolicy;
+}
+
+export class WsFanoutStack extends NestedStack {
+  readonly fanout: lambda.Function;
+  readonly failures: sqs.Queue;
+  readonly functions: Record<string, lambda.IFunction> = {};
+
+  constructor(scope: Construct, id: string, config: StageConfig, props: WsFanoutStackProps) {
+    super(scope, id, props);
+    // Its parent (Workers) depends on the Keys stack before any grant: key grants land in this stack's
+    // policies, not in the key policy (no cycle).
+    if (!Stack.of(scope).dependencies.includes(Stack.of(props.dataKey)))
+      Stack.of(scope).addStackDependency(Stack.of(props.dataKey));
+    const { tables } = props;
+
+    this.fanout = new CirrusFunction(this, 'WsFanout', {
+      entry: 'lambdas/ws-fanout/handler.ts',
+      serviceName: 'ws-fanout',
+      stage: config.stage,
+      description: 'market streams: engine events -> WebSocket connections (trade, depth, bookTicker, kline)',
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      environment: { WS_CALLBACK_URL: props.webSocketStage.callbackUrl },
+    }).function;
+    this.fanout.role!.addManagedPolicy(props.webSocketPushPolicy);
+    bindTable(this.fanout, tables.connections, TABLES.connections, {
+      operations: ['Query', 'BatchWriteItem'],
+      indexes: ['gsi1'],
+    });
+    bindTable(this.fanout, tables.marketData, TABLES.marketData, { operations: ['GetItem', 'Query'] });
+    bindTable(this.fanout, tables.trades, TABLES.trades, { operations: ['Query'], indexes: [] });
+    this.functions.WsFanout = this.fanout;
+
+    // As the other consumers (workers-stack.ts consumeStream), but from LATEST: these are live frames, a new
+    // deployment has nobody to send last week's events to. Batches never fail (the handler reports none),
+    // so the failure queue only holds what Lambda itself could not invoke.
+    this.failures = new sqs.Queue(this, 'WsFanoutStreamFailures', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of a stream consumer (it holds batch pointers).',
+    });
+    denyApiKeySecrets(this.fanout, props.dataKey);
+    this.fanout.addEventSource(
+      new sources.KinesisEventSource(props.eventStream, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(0),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 2,
+        parallelizationFactor: 1,
+        onFailure: new sources.SqsDlq(this.failures),
+      }),
+    );
+  }
+}
