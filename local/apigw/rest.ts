@@ -121,8 +121,11 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
  * queue until its recvWindow has passed.
  */
 class Throttle {
-  private lagMs = 0;
+  /** Delay of each of the last ticks (about one second of them). */
+  private readonly lags: number[] = [];
   private inFlight = 0;
+  private expected: number;
+  private lastOverloadAt = -Infinity;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -133,15 +136,12 @@ class Throttle {
     this.expected = performance.now() + tickMs;
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.lagMs = Math.max(0, now - this.expected);
+      this.lags.push(Math.max(0, now - this.expected));
+      if (this.lags.length > Math.ceil(1_000 / tickMs)) this.lags.shift();
       this.expected = now + tickMs;
     }, tickMs);
     this.timer.unref();
   }
-
-  private expected: number;
-
-  private lastOverloadAt = -Infinity;
 
   /** Whether this process refused work or fell behind in the last few seconds. */
   recentlyOverloaded(): boolean {
@@ -149,10 +149,11 @@ class Throttle {
   }
 
   tryEnter(): boolean {
-    // The delay of the last tick, or of the tick now overdue: requests handled late within one long turn
-    // of the event loop count too.
-    const lag = Math.max(this.lagMs, performance.now() - this.expected);
-    if (this.inFlight >= this.maxInFlight || lag > this.maxLagMs) {
+    // Behind for a whole second (every recent tick late: not one GC pause), or stuck in the current turn of
+    // the event loop for four times that bound.
+    const sustained = this.lags.length > 0 ? Math.min(...this.lags) : 0;
+    const current = performance.now() - this.expected;
+    if (this.inFlight >= this.maxInFlight || sustained > this.maxLagMs || current > 4 * this.maxLagMs) {
       this.lastOverloadAt = performance.now();
       return false;
     }

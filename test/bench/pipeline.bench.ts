@@ -14,6 +14,7 @@ import { startLocalExchange } from '../../local/exchange';
 import { findPostgresBin } from '../../local/standins/postgres-server';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
+import { runLoad } from '../support/load-generator';
 import { startPostgres } from '../support/postgres';
 
 const RATES = (process.env.BENCH_RATES ?? '100,250,500,1000,1500').split(',').map(Number);
@@ -142,66 +143,43 @@ async function runStep(
     highestTrackableValue: 120_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  const sentAt = new Map<number, number>(); // orderId → scheduled send time (ms, performance clock origin)
-  let sent = 0;
+  const sentAt = new Map<number, number>(); // orderId → scheduled send time (wall clock, ms)
   let accepted = 0;
   let rejected = 0;
   const rejectedCodes: Record<string, number> = {};
   let errors = 0;
   let shed = 0;
-  const inflight: Promise<void>[] = [];
-  const total = rate * seconds;
-  const start = performance.now();
-  const startWall = Date.now();
-  const stepStartId = { min: Number.MAX_SAFE_INTEGER };
   const costs = CostCounter.start();
-
-  for (let i = 0; i < total; i++) {
-    const scheduled = start + (i * 1000) / rate;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const trader = traders[i % traders.length];
-    const side = i % 2 === 0 ? 'BUY' : 'SELL';
-    // Prices straddle 30,000 so a few percent of orders cross and trade.
-    const offset = (i * 7919) % 40;
-    const price = side === 'BUY' ? 29_990 + offset / 2 : 30_010 - offset / 2;
-    sent++;
-    inflight.push(
-      api
-        .signed<{ orderId: number }>('POST', '/api/v3/order', trader, {
-          symbol: 'BTCUSDT',
-          side,
-          type: 'LIMIT',
-          timeInForce: i % 5 === 0 ? 'IOC' : 'GTC',
-          quantity: '0.01',
-          price: price.toFixed(2),
-          // One order in four waits for the engine's answer (FULL, as ccxt asks by default).
-          newOrderRespType: i % 4 === 3 ? 'FULL' : 'ACK',
-          newClientOrderId: `b${label}-${i}`,
-        })
-        .then(
-          (res) => {
-            const latencyUs = Math.max(1, Math.round((performance.now() - scheduled) * 1000));
-            (i % 4 === 3 ? full : accept).recordValue(latencyUs);
-            if (res.status === 200) {
-              accepted++;
-              sentAt.set(res.body.orderId, startWall + (scheduled - start));
-              stepStartId.min = Math.min(stepStartId.min, res.body.orderId);
-            } else if (res.status < 500) {
-              rejected++;
-              const code = String((res.body as { code?: number }).code ?? res.status);
-              rejectedCodes[code] = (rejectedCodes[code] ?? 0) + 1;
-            } else if (res.status === 503) shed++;
-            else errors++;
-          },
-          () => {
-            errors++;
-          },
-        ),
-    );
+  // The client runs in a process of its own (test/support/load-generator.ts): its signing and its clock
+  // stay out of the exchange's event loop, as a real client's would.
+  const load = await runLoad({
+    url: api.baseUrl,
+    users: traders,
+    ratePerSecond: rate,
+    seconds,
+    symbol: 'BTCUSDT',
+    price: 30_000,
+    quantity: '0.01',
+    runId: `b${label}-${Date.now()}`,
+    shape: 'book-mix',
+    detail: true,
+  });
+  const sent = load.requests?.length ?? 0;
+  for (const [i, status, code, latencyUs, orderId, scheduledMs] of load.requests ?? []) {
+    (i % 4 === 3 ? full : accept).recordValue(latencyUs);
+    if (status === 200) {
+      accepted++;
+      sentAt.set(orderId, scheduledMs);
+    } else if (status === 503) shed++;
+    else if (status > 0 && status < 500) {
+      rejected++;
+      rejectedCodes[String(code || status)] = (rejectedCodes[String(code || status)] ?? 0) + 1;
+    } else errors++;
   }
-  await Promise.all(inflight);
-  const elapsed = (performance.now() - start) / 1000;
+  errors += Object.entries(load.answers)
+    .filter(([k]) => k.startsWith('transport'))
+    .reduce((n, [, v]) => n + v, 0);
+  const elapsed = load.elapsedSeconds;
 
   // Reconcile: every accepted order reached the engine (its lock row shows a final or open engine state)
   // and every trade of these orders is settled; settlement latency from the ledger's own timestamps.
@@ -209,6 +187,8 @@ async function runStep(
   pool.on('connect', (c) => CostCounter.exclude(c));
   let lost = 0;
   let unsettledTrades = 0;
+  let perOrder: Record<string, number> = {};
+  let stepTimes: Record<string, string> = {};
   const settle = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 600_000_000,
@@ -225,6 +205,9 @@ async function runStep(
       120_000,
       250,
     ).catch(() => undefined);
+    // The step's costs end here: the checks below read through the API themselves.
+    perOrder = costs.perOrder(accepted);
+    stepTimes = costs.stepTimes();
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
     await eventually(
@@ -279,8 +262,8 @@ async function runStep(
     settleP99ms: settle.totalCount ? settle.getValueAtPercentile(99) / 1000 : NaN,
     lost,
   };
-  result.perOrder = costs.perOrder(accepted);
-  result.stepTimes = costs.stepTimes();
+  result.perOrder = perOrder;
+  result.stepTimes = stepTimes;
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
 }

@@ -22,7 +22,7 @@ export function sign(secret: string, payload: string): string {
 }
 
 export class BinanceTestClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(readonly baseUrl: string) {}
 
   /** An unsigned call (market data, registration). */
   async public<T = unknown>(

@@ -17,7 +17,18 @@ export interface LoadSpec {
   quantity: string;
   /** Unique per run: client order ids (and therefore signatures) never repeat. */
   runId: string;
+  /**
+   * ioc-cross (default): makers and takers alternate, all IOC, every other pair crossing.
+   * book-mix (the pipeline bench): BUY/SELL straddling `price` by up to 10 ticks, 80 % GTC, 20 % IOC.
+   */
+  shape?: 'ioc-cross' | 'book-mix';
+  /** Return one entry per request (the bench's latency histograms). */
+  detail?: boolean;
 }
+
+/** One request: index, HTTP status, Binance code (0 if none), latency from its scheduled time (µs),
+ * orderId (0 unless accepted), scheduled wall-clock time (ms). */
+export type RequestRecord = [number, number, number, number, number, number];
 
 export interface LoadResult {
   /** "200", or "<status>/<code>", or "transport: <error>" → count. */
@@ -28,6 +39,7 @@ export interface LoadResult {
   elapsedSeconds: number;
   /** How late the generator itself sent, at worst (its own backlog), in ms. */
   maxSendLagMs: number;
+  requests?: RequestRecord[];
 }
 
 /** Runs the generator in a child process and resolves with what it saw. */
@@ -56,7 +68,9 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
   let missingRetryAfter = 0;
   let maxSendLagMs = 0;
   const inflight: Array<Promise<void>> = [];
+  const requests: RequestRecord[] | undefined = spec.detail ? [] : undefined;
   const start = performance.now();
+  const startWall = Date.now();
   const total = spec.ratePerSecond * spec.seconds;
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / spec.ratePerSecond;
@@ -64,23 +78,15 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     maxSendLagMs = Math.max(maxSendLagMs, performance.now() - scheduled);
     const user = spec.users[i % spec.users.length];
-    const maker = i % 2 === 0;
-    const params = new URLSearchParams({
-      symbol: spec.symbol,
-      side: maker ? 'SELL' : 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'IOC',
-      quantity: spec.quantity,
-      price: String(maker ? spec.price - (i % 5) * 10 : spec.price + (i % 5) * 10),
-      newClientOrderId: `${spec.runId}-${i}`,
-      newOrderRespType: i % 4 === 3 ? 'FULL' : 'ACK',
-      timestamp: String(Date.now()),
-    }).toString();
+    const params = new URLSearchParams(orderParams(spec, i)).toString();
     const signature = createHmac('sha256', user.secretKey).update(params).digest('hex');
     inflight.push(
       send(agent, `${spec.url}/api/v3/order?${params}&signature=${signature}`, user.apiKey).then(
         ({ status, body, retryAfter }) => {
           const code = (body as { code?: number }).code;
+          const orderId = status === 200 ? (body as { orderId: number }).orderId : 0;
+          const latencyUs = Math.max(1, Math.round((performance.now() - scheduled) * 1000));
+          requests?.push([i, status, code ?? 0, latencyUs, orderId, startWall + (scheduled - start)]);
           const key = status === 200 ? '200' : `${status}/${String(code)}`;
           answers[key] = (answers[key] ?? 0) + 1;
           if (status === 200) accepted.push((body as { orderId: number }).orderId);
@@ -101,6 +107,38 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     missingRetryAfter,
     elapsedSeconds: (performance.now() - start) / 1000,
     maxSendLagMs: Math.round(maxSendLagMs),
+    requests,
+  };
+}
+
+function orderParams(spec: LoadSpec, i: number): Record<string, string> {
+  const common = {
+    symbol: spec.symbol,
+    type: 'LIMIT',
+    quantity: spec.quantity,
+    newClientOrderId: `${spec.runId}-${i}`,
+    // One order in four waits for the engine's answer (FULL, as ccxt asks by default).
+    newOrderRespType: i % 4 === 3 ? 'FULL' : 'ACK',
+  };
+  if (spec.shape === 'book-mix') {
+    const side = i % 2 === 0 ? 'BUY' : 'SELL';
+    const offset = (i * 7919) % 40; // prices straddle `price` so a few percent of orders cross and trade
+    const price = side === 'BUY' ? spec.price - 10 + offset / 2 : spec.price + 10 - offset / 2;
+    return {
+      ...common,
+      side,
+      timeInForce: i % 5 === 0 ? 'IOC' : 'GTC',
+      price: price.toFixed(2),
+      timestamp: String(Date.now()),
+    };
+  }
+  const maker = i % 2 === 0;
+  return {
+    ...common,
+    side: maker ? 'SELL' : 'BUY',
+    timeInForce: 'IOC',
+    price: String(maker ? spec.price - (i % 5) * 10 : spec.price + (i % 5) * 10),
+    timestamp: String(Date.now()),
   };
 }
 
