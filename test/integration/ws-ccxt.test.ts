@@ -1,0 +1,174 @@
+// Unmodified ccxt pro (binance) on the market streams: only its URLs point at Cirrus (REST and WebSocket, the
+// snippet of docs/api.md). After a flow of orders, watchTrades has seen exactly /api/v3/trades and
+// watchOrderBook (diff depth + REST snapshot, Binance's resync procedure as ccxt implements it) holds exactly
+// /api/v3/depth, at the same update id.
+import { Worker } from 'node:worker_threads';
+import { TABLES } from '../../lib/resources';
+import { dynamoClient } from '../../lambdas/shared/clients';
+import { ConnectionStore } from '../../lambdas/ws/connection-store';
+import type { ApiKey } from '../support/binance-client';
+import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
+
+// ccxt's CommonJS build requires ES modules jest cannot load (see ccxt-compat.test.ts): it runs in a worker
+// thread loaded by Node's own require; the watch loops run there and the test reads what they saw.
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+const ccxt = require('ccxt');
+let exchange;
+const seen = { trades: [], book: null, errors: [] };
+const loop = async (watch, onResult) => {
+  while (exchange) {
+    try { onResult(await watch()); }
+    catch (err) { seen.errors.push(String(err && err.message)); await new Promise((r) => setTimeout(r, 200)); }
+  }
+};
+parentPort.on('message', async ({ id, op, args }) => {
+  try {
+    let result = null;
+    if (op === 'new') {
+      const [rest, ws] = args;
+      exchange = new ccxt.pro.binance({});
+      // docs/api.md: the only change is the URLs (https://… -> REST, wss://… -> WebSocket).
+      const move = (urls) => Object.fromEntries(Object.entries(urls).map(([k, v]) => [k,
+        typeof v === 'string' ? v.replace(/^https:\\/\\/[^/]+/, rest).replace(/^wss:\\/\\/[^/]+/, ws) : move(v)]));
+      exchange.urls.api = move(exchange.urls.api);
+      // ccxt asks for this once before it opens a plain ws:// (non-TLS) URL, as the local one is.
+      await exchange.loadHttpProxyAgent();
+      await exchange.loadMarkets();
+    } else if (op === 'watch') {
+      const [symbol] = args;
+      void loop(() => exchange.watchTrades(symbol), (trades) => {
+        for (const t of trades) if (!seen.trades.some((s) => s.id === t.id)) seen.trades.push({ id: t.id, price: t.info.p, amount: t.info.q, side: t.side });
+      });
+      void loop(() => exchange.watchOrderBook(symbol), (ob) => {
+        seen.book = { nonce: ob.nonce, bids: ob.bids.map((l) => [l[0], l[1]]), asks: ob.asks.map((l) => [l[0], l[1]]) };
+      });
+    } else if (op === 'seen') {
+      result = seen;
+    } else if (op === 'close') {
+      const ex = exchange; exchange = undefined; await ex.close();
+    }
+    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result) });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, error: String(err && err.message) });
+  }
+});
+`;
+
+jest.setTimeout(60_000);
+
+let t: TestExchange;
+let worker: Worker;
+let nextId = 0;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+function call<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+  const id = ++nextId;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ id, op, args });
+  });
+}
+
+beforeAll(async () => {
+  t = await startTestExchange(1_000);
+  worker = new Worker(WORKER, { eval: true });
+  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve(JSON.parse(m.result!));
+    else p?.reject(new Error(m.error));
+  });
+});
+
+afterAll(async () => {
+  await call('close').catch(() => undefined);
+  await worker?.terminate();
+  await t?.stop();
+});
+
+const order = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string) =>
+  t.api.signed<{ status: string; orderId: number }>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity,
+    price,
+    newOrderRespType: 'ACK',
+  });
+
+type Depth = { lastUpdateId: number; bids: string[][]; asks: string[][] };
+const depth = async () =>
+  (await t.api.public<Depth>('GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1000 })).body;
+
+interface Seen {
+  trades: Array<{ id: string; price: string; amount: string; side: string }>;
+  book: { nonce: number; bids: number[][]; asks: number[][] } | null;
+  errors: string[];
+}
+
+describe('ccxt pro binance, unmodified, against Cirrus', () => {
+  it('watchTrades and watchOrderBook agree with /api/v3/trades and /api/v3/depth after a flow of orders', async () => {
+    const { alice, bob } = t;
+    // A book before anyone watches: the snapshot ccxt fetches must carry it.
+    for (const [i, price] of ['30010.00', '30020.00', '30030.00'].entries())
+      expect((await order(bob, 'SELL', `0.0${i + 1}000`, price)).status).toBe(200);
+    expect((await order(alice, 'BUY', '0.01000', '29990.00')).status).toBe(200);
+    await eventually(async () => {
+      const d = await depth();
+      expect([d.bids.length, d.asks.length]).toEqual([1, 3]);
+    });
+
+    await call('new', t.ex.restUrl.replace(/\/$/, ''), t.ex.wsUrl);
+    await call('watch', 'BTC/USDT');
+    // Both subscriptions recorded (ccxt SUBSCRIBEs after connecting to /ws/<n>) before the flow starts.
+    const store = new ConnectionStore(dynamoClient(), process.env[TABLES.connections.envVar]!);
+    await eventually(async () => {
+      expect((await call<Seen>('seen')).errors).toEqual([]);
+      expect((await store.subscribers('btcusdt@trade')).length).toBe(1);
+      expect((await store.subscribers('btcusdt@depth@100ms')).length).toBe(1);
+    });
+
+    // The flow: takers across levels from both sides, more resting orders, a cancel.
+    const flow: Array<[ApiKey, 'BUY' | 'SELL', string, string]> = [
+      [alice, 'BUY', '0.01500', '30020.00'],
+      [alice, 'BUY', '0.00500', '30000.00'],
+      [bob, 'SELL', '0.02000', '29980.00'],
+      [bob, 'SELL', '0.01000', '30040.00'],
+      [alice, 'BUY', '0.04000', '30050.00'],
+      [alice, 'BUY', '0.00300', '29950.00'],
+      [bob, 'SELL', '0.00100', '29950.00'],
+    ];
+    for (const [key, side, qty, price] of flow) expect((await order(key, side, qty, price)).status).toBe(200);
+    const resting = await order(alice, 'BUY', '0.00700', '29900.00');
+    await t.api.signed('DELETE', '/api/v3/order', alice, {
+      symbol: 'BTCUSDT',
+      orderId: resting.body.orderId,
+    });
+
+    await eventually(async () => {
+      const [d, seen] = await Promise.all([depth(), call<Seen>('seen')]);
+      const rest = (
+        await t.api.public<Array<{ id: number; price: string; qty: string; isBuyerMaker: boolean }>>(
+          'GET',
+          '/api/v3/trades',
+          { symbol: 'BTCUSDT', limit: 1000 },
+        )
+      ).body;
+      expect(rest.length).toBeGreaterThanOrEqual(6);
+      expect(seen.trades).toEqual(
+        rest.map((r) => ({
+          id: String(r.id),
+          price: r.price,
+          amount: r.qty,
+          side: r.isBuyerMaker ? 'sell' : 'buy',
+        })),
+      );
+      expect(seen.book).not.toBeNull();
+      const num = (levels: string[][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
+      expect(seen.book).toEqual({ nonce: d.lastUpdateId, bids: num(d.bids), asks: num(d.asks) });
+    }, 30_000);
+    const { errors } = await call<Seen>('seen');
+    expect(errors).toEqual([]);
+  });
+});
