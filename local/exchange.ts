@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { closeDbPool } from '../lambdas/shared/db';
 import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { startWebSocketApi } from './apigw/websocket';
@@ -90,7 +91,11 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     log,
   });
   const stops: Array<() => Promise<void>> = [
-    () => standins.stop(),
+    async () => {
+      // The in-process handlers' pool first, so the database's shutdown is not logged as lost connections.
+      await closeDbPool();
+      await standins.stop();
+    },
     async () => {
       releaseOutput();
       await logs.close();

@@ -37,3 +37,10 @@ export function dbPool(): Pool {
   }
   return pool;
 }
+
+/** Ends the container's pool (the local exchange at shutdown, before its database stops). */
+export async function closeDbPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.end();
+}
