@@ -8,6 +8,8 @@ import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { BinanceError } from '../shared/http/binance-error';
 import { assetScale, formatUnits, parseUnits } from '../shared/money';
+import { dbPool } from '../shared/db';
+import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
 import { ORDER_RATE_LIMITS } from './market/rate-limits';
 import { myTradeJson } from './orders/format';
@@ -108,14 +110,15 @@ async function tradeFee(req: ApiRequest) {
   return markets.map((m) => ({ symbol: m.symbol, makerCommission: m.makerFee, takerCommission: m.takerFee }));
 }
 
-/**
- * GET /api/v3/rateLimit/order: the ORDERS limits of exchangeInfo. Cirrus keeps no per-account order counter
- * yet, so `count` is always 0.
- */
+/** GET /api/v3/rateLimit/order: the ORDERS limits of exchangeInfo with the account's counts now. */
 async function orderRateLimit(req: ApiRequest) {
   const ctx = apiContext();
-  await authenticate(req, 'read', ctx.auth);
-  return ORDER_RATE_LIMITS.map((l) => ({ ...l, count: 0 }));
+  const { userId } = await authenticate(req, 'read', ctx.auth);
+  const counts = await orderCounts(dbPool(), userId, Date.now());
+  return ORDER_RATE_LIMITS.map((l) => ({
+    ...l,
+    count: l.interval === 'DAY' ? counts.perDay : counts.per10s,
+  }));
 }
 
 const COIN_NAMES: Record<string, string> = { BTC: 'Bitcoin', ETH: 'Ethereum', USDT: 'TetherUS' };

@@ -3,11 +3,19 @@
 import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
-import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
+import {
+  BinanceError,
+  createApiHandler,
+  parseParams,
+  router,
+  WithHeaders,
+  type ApiRequest,
+} from '../shared/http';
 import { userTradesOf } from '../shared/ledger/fills';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import { cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
+import { orderCountHeaders } from './orders/order-service';
 import { planOrder } from './orders/plan-order';
 
 const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
@@ -70,7 +78,8 @@ async function placeOrder(req: ApiRequest) {
   });
   const spec = ctx.orderService.market(p.symbol);
   const respType = p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
-  if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);
+  const counted = (json: unknown) => new WithHeaders(json, orderCountHeaders(placed.orderCounts));
+  if (respType === 'ACK') return counted(newOrderJson(spec, placed, 'ACK', []));
   const order = await waitForEngine(placed, engineAnswered);
   // A new order's fills at its first answer are all taker fills, settled in the same transaction that
   // recorded the answer.
@@ -91,7 +100,7 @@ async function placeOrder(req: ApiRequest) {
           return fillJson(spec, taker, assetScale(taker.commissionAsset));
         })
       : [];
-  return newOrderJson(spec, order, respType, fills);
+  return counted(newOrderJson(spec, order, respType, fills));
 }
 
 async function testOrder(req: ApiRequest) {

@@ -507,7 +507,8 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     expect(checkResponse('/sapi/v1/asset/tradeFee', fee.body)).toEqual([]);
     const limits = await api.signed('GET', '/api/v3/rateLimit/order', alice);
     expect(limits.body).toEqual([
-      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100, count: 0 },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100, count: expect.any(Number) },
+      { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200_000, count: expect.any(Number) },
     ]);
     expect(checkResponse('/api/v3/rateLimit/order', limits.body)).toEqual([]);
     const coins = await api.signed<Array<{ coin: string }>>('GET', '/sapi/v1/capital/config/getall', alice);

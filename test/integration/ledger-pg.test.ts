@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Pool } from 'pg';
 import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
 import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
-import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
+import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
 import { migrate } from '../../lambdas/shared/ledger/migrations';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { MARKETS } from '../../lib/markets';
@@ -249,6 +249,8 @@ describe('settlement of rejections against the live order rows', () => {
       command: { kind: 'place', market: 'BTCUSDT', side: 'BUY', type: 'LIMIT', userId, clientOrderId, ts: 1 },
       groupId: 'BTCUSDT-0',
       maxOpenOrders: 200,
+      orderLimits: { per10s: 100, perDay: 200_000 },
+      nowMs: Date.now(),
     });
     if (res.outcome !== 'accepted') throw new Error(res.outcome);
     return res.order.orderId;
@@ -325,5 +327,56 @@ describe('settlement of rejections against the live order rows', () => {
     expect(await orderRow(order)).toMatchObject({ status: 'CANCELED', lastSeq: 200 });
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(1_000), locked: 0n });
     expect((await ledger.checkConservation()).problems).toEqual([]);
+  });
+});
+
+// Binance's ORDERS limits, counted in the accept transaction: exact whatever the number of API containers.
+describe('order rate limits per account', () => {
+  const T = 1_764_000_000_000; // a whole 10-second window (and a UTC day) begins here
+  const place = (userId: number, i: number, nowMs: number, limits = { per10s: 3, perDay: 5 }) =>
+    new OrderRepository(pool).accept({
+      order: (({ orderId: _id, ...row }) => row)(
+        orderRecord({ userId, clientOrderId: `rl-${i}`, qtyLots: 100, lockAmount: USDT(3).toString() }),
+      ),
+      command: {
+        kind: 'place',
+        market: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        userId,
+        clientOrderId: `rl-${i}`,
+        ts: 1,
+      },
+      groupId: 'BTCUSDT-0',
+      maxOpenOrders: 200,
+      orderLimits: limits,
+      nowMs,
+    });
+
+  it('refuses the order past the 10-second and the daily limit, changing nothing; a new window has room', async () => {
+    const u = await user({ USDT: USDT(1_000) });
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await place(u, i, T + 1_000 + i);
+      outcomes.push([r.outcome, r.counts]);
+    }
+    expect(outcomes).toEqual([
+      ['accepted', { per10s: 1, perDay: 1 }],
+      ['accepted', { per10s: 2, perDay: 2 }],
+      ['accepted', { per10s: 3, perDay: 3 }],
+      ['order_rate_10s', { per10s: 3, perDay: 3 }],
+    ]);
+    expect((await balance(u, 'USDT')).locked).toBe(USDT(9)); // the refused order locked nothing
+    // The next window: room again, until the day's limit.
+    expect((await place(u, 10, T + 10_000)).counts).toEqual({ per10s: 1, perDay: 4 });
+    expect((await place(u, 11, T + 10_001)).counts).toEqual({ per10s: 2, perDay: 5 });
+    const day = await place(u, 12, T + 10_002);
+    expect([day.outcome, day.counts]).toEqual(['order_rate_day', { per10s: 2, perDay: 5 }]);
+    // Another user has budgets of their own.
+    const other = await user({ USDT: USDT(100) });
+    expect((await place(other, 20, T + 10_003)).outcome).toBe('accepted');
+    // The next day starts from zero.
+    expect((await place(u, 13, T + 86_400_000)).counts).toEqual({ per10s: 1, perDay: 1 });
+    expect(await orderCounts(pool, u, T + 86_400_000)).toEqual({ per10s: 1, perDay: 1 });
   });
 });

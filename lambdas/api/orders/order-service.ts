@@ -9,12 +9,14 @@ import { BinanceError } from '../../shared/http/binance-error';
 import type {
   AcceptRequest,
   AcceptResult,
+  OrderCounts,
   OrderRepository,
   OutboxMessage,
   ReplayMarker,
 } from '../../shared/ledger/order-repository';
 import type { CommandSender } from '../../shared/outbox/relay';
 import { logger } from '../../shared/powertools';
+import { ORDER_LIMITS, type OrderRateLimits } from '../../shared/rate-limits';
 import type { OrderRecord } from '../../shared/stores/orders';
 import { planOrder, type NewOrderParams } from './plan-order';
 
@@ -33,7 +35,19 @@ export interface OrderServiceDeps {
   clock?: () => number;
   /** Binance MAX_NUM_ORDERS: open orders per user and market. */
   maxOpenOrders?: number;
+  /** Binance ORDERS limits per account (default: lambdas/shared/rate-limits.ts). */
+  orderLimits?: OrderRateLimits;
   newClientOrderId?: () => string;
+}
+
+/** An accepted order and the account's ORDERS counts with it (X-MBX-ORDER-COUNT-* headers). */
+export type PlacedOrder = OrderRecord & { orderCounts: OrderCounts };
+
+/** Binance's X-MBX-ORDER-COUNT-10S and -1D headers. */
+export function orderCountHeaders(counts: OrderCounts | undefined): Record<string, string> {
+  return counts
+    ? { 'X-MBX-ORDER-COUNT-10S': String(counts.per10s), 'X-MBX-ORDER-COUNT-1D': String(counts.perDay) }
+    : {};
 }
 
 export interface OrderRef {
@@ -58,7 +72,7 @@ export class OrderService {
   }
 
   /** Accepts an order (durable once this returns) and hands its command to SQS. */
-  async place(userId: number, params: NewOrderParams, replay?: ReplayMarker): Promise<OrderRecord> {
+  async place(userId: number, params: NewOrderParams, replay?: ReplayMarker): Promise<PlacedOrder> {
     const spec = this.market(params.symbol);
     // A MARKET order by quantity needs the best opposite price (NOTIONAL check; protection for a BUY).
     const needsReference = params.type === 'MARKET' && params.quoteOrderQty === undefined;
@@ -66,6 +80,7 @@ export class OrderService {
     const plan = planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
     const clientOrderId = params.newClientOrderId || this.newClientOrderId();
     const now = this.clock();
+    const limits = this.deps.orderLimits ?? ORDER_LIMITS;
     const cmd = plan.command;
     const result = await this.deps.orders.accept({
       order: {
@@ -95,12 +110,29 @@ export class OrderService {
       command: { ...cmd, userId, clientOrderId, ts: now },
       groupId: messageGroupId(spec.symbol, userId),
       maxOpenOrders: this.deps.maxOpenOrders ?? 200,
+      orderLimits: limits,
+      nowMs: now,
       replay,
     });
     switch (result.outcome) {
       case 'accepted':
         await this.sendNow([result.message]);
-        return result.order;
+        return { ...result.order, orderCounts: result.counts };
+      case 'order_rate_10s':
+      case 'order_rate_day': {
+        const per10s = result.outcome === 'order_rate_10s';
+        const windowMs = per10s ? 10_000 : 86_400_000;
+        throw new BinanceError(
+          429,
+          -1015,
+          `Too many new orders; current limit is ${per10s ? limits.per10s : limits.perDay} orders per ${per10s ? '10 SECOND' : 'DAY'}.`,
+          undefined,
+          {
+            'Retry-After': String(Math.ceil((windowMs - (now % windowMs)) / 1000)),
+            ...orderCountHeaders(result.counts),
+          },
+        );
+      }
       case 'replayed_signature':
         throw replayed();
       case 'duplicate_client_order_id':

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../powertools';
+import { REQUEST_WEIGHT_PER_MINUTE } from '../rate-limits';
 import { BinanceError } from './binance-error';
 import { loadReporter } from './load-reporter';
 import { parseRequest, type ApiRequest } from './request';
@@ -14,19 +15,25 @@ export type { ApiRequest } from './request';
 
 export type RouteFn = (req: ApiRequest) => Promise<unknown>;
 
+/** A route's answer with response headers of its own (e.g. X-MBX-ORDER-COUNT-10S). */
+export class WithHeaders {
+  constructor(
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {}
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json;charset=UTF-8' };
 
 const handlerConfig = z
   .object({
-    /** Binance's REQUEST_WEIGHT per IP and minute (6,000 on Binance spot). */
-    API_WEIGHT_PER_MINUTE: z.coerce.number().int().positive().default(6_000),
     /** Set by Lambda itself: behind Cloudflare (the only origin API Gateway accepts) the client address is
      * CF-Connecting-IP; anywhere else that header is the client's to forge and is ignored. */
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   })
   .parse(process.env);
 
-const weights = new RequestWeightLimiter({ limitPerMinute: handlerConfig.API_WEIGHT_PER_MINUTE });
+const weights = new RequestWeightLimiter({ limitPerMinute: REQUEST_WEIGHT_PER_MINUTE });
 
 export function jsonResponse(
   statusCode: number,
@@ -58,8 +65,9 @@ export function createApiHandler(route: RouteFn) {
   const base = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const req = parseRequest(event);
     const used = weights.spend(clientIp(req), requestWeight(req));
-    const body = await route(req);
-    return jsonResponse(200, body, { 'X-MBX-USED-WEIGHT-1M': String(used) });
+    const out = await route(req);
+    const [body, headers] = out instanceof WithHeaders ? [out.body, out.headers] : [out, {}];
+    return jsonResponse(200, body, { ...headers, 'X-MBX-USED-WEIGHT-1M': String(used) });
   };
   return middy(base).use({
     onError: async (request) => {

@@ -296,6 +296,79 @@ export const MIGRATIONS: string[] = [
      UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY(p_cmd_ids) AND applied_at IS NULL;
      RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
    END $$;`,
+  // 5: Binance's ORDERS rate limits per account, counted in the accept transaction (exact across API
+  // containers; the user row's lock already serialises an account's placements).
+  `CREATE TABLE order_rate (
+     user_id bigint PRIMARY KEY REFERENCES users (id),
+     window_10s bigint NOT NULL,
+     count_10s int NOT NULL,
+     day int NOT NULL,
+     count_day int NOT NULL
+   );
+   DROP FUNCTION accept_order(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, text);
+   CREATE FUNCTION accept_order(
+     p_signature text, p_signature_expires_ms bigint, p_user_id bigint, p_market text, p_max_open int,
+     p_asset text, p_amount numeric, p_order jsonb, p_command jsonb, p_group_id text,
+     p_limit_10s int, p_limit_day int, p_now_ms bigint
+   ) RETURNS TABLE (outcome text, new_order_id bigint, command text, orders_10s int, orders_day int)
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     v_account bigint;
+     v_order_id bigint;
+     v_tx bigint;
+     v_body text;
+     v_window bigint := p_now_ms / 10000;
+     v_day int := (p_now_ms / 86400000)::int;
+     v_n10 int;
+     v_nday int;
+   BEGIN
+     IF p_signature IS NOT NULL THEN
+       INSERT INTO request_signatures VALUES (p_signature, p_signature_expires_ms) ON CONFLICT DO NOTHING;
+       IF NOT FOUND THEN RETURN QUERY SELECT 'replayed_signature', NULL::bigint, NULL::text, NULL::int, NULL::int; RETURN; END IF;
+     END IF;
+     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
+     -- Binance's ORDERS limits: orders accepted per account in the current 10-second window and UTC day.
+     SELECT CASE WHEN r.window_10s = v_window THEN r.count_10s ELSE 0 END,
+            CASE WHEN r.day = v_day THEN r.count_day ELSE 0 END
+       INTO v_n10, v_nday FROM order_rate r WHERE r.user_id = p_user_id;
+     v_n10 := coalesce(v_n10, 0);
+     v_nday := coalesce(v_nday, 0);
+     IF v_n10 >= p_limit_10s THEN
+       RETURN QUERY SELECT 'order_rate_10s', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF v_nday >= p_limit_day THEN
+       RETURN QUERY SELECT 'order_rate_day', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF EXISTS (SELECT 1 FROM orders WHERE user_id = p_user_id AND market = p_market
+                  AND client_order_id = p_order->>'client_order_id' AND status IN ('NEW', 'PARTIALLY_FILLED')) THEN
+       RETURN QUERY SELECT 'duplicate_client_order_id', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF (SELECT count(*) FROM order_locks WHERE user_id = p_user_id AND market = p_market AND status = 'open')
+          >= p_max_open THEN
+       RETURN QUERY SELECT 'too_many_open_orders', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     UPDATE accounts SET available = available - p_amount, locked = locked + p_amount
+      WHERE owner = 'user:' || p_user_id AND asset = p_asset AND available >= p_amount
+      RETURNING id INTO v_account;
+     IF v_account IS NULL THEN
+       RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     v_order_id := nextval('order_ids');
+     INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'order:' || v_order_id) RETURNING id INTO v_tx;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       VALUES (v_tx, v_account, p_asset, 'available', -p_amount), (v_tx, v_account, p_asset, 'locked', p_amount);
+     INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+       VALUES (v_order_id, p_user_id, p_market, p_asset, p_amount, p_amount);
+     INSERT INTO orders
+       SELECT * FROM jsonb_populate_record(NULL::orders, p_order || jsonb_build_object('order_id', v_order_id));
+     v_body := jsonb_build_object('v', 1, 'cmdId', 'p-' || v_order_id,
+                                  'command', p_command || jsonb_build_object('orderId', v_order_id))::text;
+     INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('p-' || v_order_id, p_market, p_group_id, v_body);
+     INSERT INTO order_rate AS r VALUES (p_user_id, v_window, 1, v_day, 1)
+       ON CONFLICT (user_id) DO UPDATE SET window_10s = v_window, count_10s = v_n10 + 1, day = v_day,
+                                           count_day = v_nday + 1;
+     RETURN QUERY SELECT 'accepted', v_order_id, v_body, v_n10 + 1, v_nday + 1;
+   END $$;`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {

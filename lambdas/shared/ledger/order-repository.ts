@@ -13,7 +13,9 @@ export type AcceptOutcome =
   | 'replayed_signature'
   | 'duplicate_client_order_id'
   | 'too_many_open_orders'
-  | 'insufficient_balance';
+  | 'insufficient_balance'
+  | 'order_rate_10s'
+  | 'order_rate_day';
 
 export interface ReplayMarker {
   signature: string;
@@ -27,12 +29,21 @@ export interface AcceptRequest {
   command: Omit<PlaceCommand, 'orderId'>;
   groupId: string;
   maxOpenOrders: number;
+  /** Binance's ORDERS limits for the account, and the time that places the order in their windows. */
+  orderLimits: { per10s: number; perDay: number };
+  nowMs: number;
   replay?: ReplayMarker;
 }
 
+/** Orders the account has placed in the current 10-second window and UTC day (after this one if accepted). */
+export interface OrderCounts {
+  per10s: number;
+  perDay: number;
+}
+
 export type AcceptResult =
-  | { outcome: 'accepted'; order: OrderRecord; message: OutboxMessage }
-  | { outcome: Exclude<AcceptOutcome, 'accepted'> };
+  | { outcome: 'accepted'; order: OrderRecord; message: OutboxMessage; counts: OrderCounts }
+  | { outcome: Exclude<AcceptOutcome, 'accepted'>; counts?: OrderCounts };
 
 /** A command as it sits in the outbox: what the relay (or the API right after commit) sends to SQS. */
 export interface OutboxMessage {
@@ -147,7 +158,9 @@ export class OrderRepository {
       outcome: AcceptOutcome;
       new_order_id: string | null;
       command: string;
-    }>('SELECT * FROM accept_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+      orders_10s: number | null;
+      orders_day: number | null;
+    }>('SELECT * FROM accept_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)', [
       req.replay?.signature ?? null,
       req.replay?.expiresAtMs ?? 0,
       order.userId,
@@ -158,14 +171,20 @@ export class OrderRepository {
       JSON.stringify(rowFromOrder(order)),
       JSON.stringify(command),
       req.groupId,
+      req.orderLimits.per10s,
+      req.orderLimits.perDay,
+      req.nowMs,
     ]);
     const row = res.rows[0];
-    if (row.outcome !== 'accepted') return { outcome: row.outcome };
+    const counts =
+      row.orders_10s === null ? undefined : { per10s: row.orders_10s, perDay: Number(row.orders_day) };
+    if (row.outcome !== 'accepted') return { outcome: row.outcome, counts };
     const orderId = Number(row.new_order_id);
     return {
       outcome: 'accepted',
       order: { ...order, orderId },
       message: { cmdId: `p-${orderId}`, market: order.symbol, groupId: req.groupId, body: row.command },
+      counts: counts ?? { per10s: 1, perDay: 1 },
     };
   }
 
@@ -304,4 +323,19 @@ export class OrderRepository {
       time: Number(r.trade_ms),
     }));
   }
+}
+
+/** The account's ORDERS counts now (GET /api/v3/rateLimit/order). */
+export async function orderCounts(
+  pool: Pick<Pool, 'query'>,
+  userId: number,
+  nowMs: number,
+): Promise<OrderCounts> {
+  const res = await pool.query<{ per10s: number; per_day: number }>(
+    `SELECT CASE WHEN window_10s = $2 THEN count_10s ELSE 0 END AS per10s,
+            CASE WHEN day = $3 THEN count_day ELSE 0 END AS per_day
+       FROM order_rate WHERE user_id = $1`,
+    [userId, Math.floor(nowMs / 10_000), Math.floor(nowMs / 86_400_000)],
+  );
+  return { per10s: res.rows[0]?.per10s ?? 0, perDay: res.rows[0]?.per_day ?? 0 };
 }
