@@ -6,7 +6,7 @@
 import { Pool } from 'pg';
 import {
   checkConservation,
-  eventually,
+  everyOrderFinal,
   startTestExchange,
   type TestExchange,
 } from '../support/exchange-helpers';
@@ -55,14 +55,7 @@ test(`${OFFERED_PER_SECOND} orders/s offered for ${SECONDS} s: only acceptances 
   // Every accepted order reaches a final state (IOC: filled or expired once the engine answers).
   const pool = new Pool({ connectionString: t.pg.url, max: 2 });
   try {
-    await eventually(async () => {
-      const r = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM orders
-          WHERE order_id = ANY($1::bigint[]) AND status IN ('NEW', 'PARTIALLY_FILLED')`,
-        [accepted],
-      );
-      expect(Number(r.rows[0].n)).toBe(0);
-    }, 90_000);
+    await everyOrderFinal(pool, accepted, 90_000);
   } finally {
     await pool.end();
   }

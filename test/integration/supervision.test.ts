@@ -10,23 +10,13 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { startLocalExchange, type ConsumerHandler, type LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
-import { checkConservation, eventually } from '../support/exchange-helpers';
+import { prng } from '../support/engine-flow';
+import { checkConservation, eventually, everyOrderFinal } from '../support/exchange-helpers';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = mulberry32(SEED);
+const random = prng(SEED);
 const ORDERS = 160;
 const lines: string[] = [];
 const hung = { before: 0, after: 0 };
@@ -144,14 +134,7 @@ test(`engine and consumers fail at seeded moments; the exchange heals and ends c
     }, 60_000);
     const cancel = await api.signed('DELETE', '/api/v3/openOrders', alice, { symbol: 'BTCUSDT' });
     expect([200, 400]).toContain(cancel.status); // 400 -2011 when nothing was left open
-    await eventually(async () => {
-      const r = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM orders
-          WHERE order_id = ANY($1::bigint[]) AND status IN ('NEW', 'PARTIALLY_FILLED')`,
-        [accepted],
-      );
-      expect(Number(r.rows[0].n)).toBe(0);
-    }, 60_000);
+    await everyOrderFinal(pool, accepted, 60_000);
 
     // Nothing locked: every balance's locked part is zero once no order is open.
     for (const user of [alice, bob]) {

@@ -37,6 +37,18 @@ async function withLedger<T>(databaseUrl: string, fn: (ledger: LedgerRepository)
   }
 }
 
+/** Waits until none of `orderIds` is open any more (NEW or PARTIALLY_FILLED in its PostgreSQL row). */
+export async function everyOrderFinal(pool: Pool, orderIds: number[], timeoutMs: number): Promise<void> {
+  await eventually(async () => {
+    const r = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM orders
+        WHERE order_id = ANY($1::bigint[]) AND status IN ('NEW', 'PARTIALLY_FILLED')`,
+      [orderIds],
+    );
+    expect(Number(r.rows[0].n)).toBe(0);
+  }, timeoutMs);
+}
+
 /** Invariants 1–2 (docs/architecture.md#invariants) on the real ledger: fails the test with the ledger's own report. */
 export async function checkConservation(databaseUrl: string): Promise<void> {
   const report = await withLedger(databaseUrl, (ledger) => ledger.checkConservation());
