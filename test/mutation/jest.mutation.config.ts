@@ -3,17 +3,21 @@ import base from '../../jest.config';
 
 // The suites that judge the mutated files (test/mutation/stryker.config.mjs): engine core, money, postings,
 // order plans. Property tests run in their fast profile (CIRRUS_PROPERTY_PROFILE=fast, set by the scripts).
+// CIRRUS_MUTATION_SUITES=money|engine narrows the suites to those that import the mutated files: a mutant in
+// module-level code (a "static" mutant) runs every suite in the list, property tests included.
+const MONEY = [
+  '<rootDir>/test/unit/money.test.ts',
+  '<rootDir>/test/unit/plan-order.test.ts',
+  '<rootDir>/test/unit/ledger-*.test.ts',
+];
+const ENGINE = ['<rootDir>/test/unit/engine/**/*.test.ts', '<rootDir>/test/property/**/*.test.ts'];
+const SUITES: Record<string, string[]> = { money: MONEY, engine: ENGINE, all: [...ENGINE, ...MONEY] };
+
 const config: Config = {
   ...base,
   rootDir: '../..',
   roots: ['<rootDir>/test'],
-  testMatch: [
-    '<rootDir>/test/unit/engine/**/*.test.ts',
-    '<rootDir>/test/property/**/*.test.ts',
-    '<rootDir>/test/unit/money.test.ts',
-    '<rootDir>/test/unit/plan-order.test.ts',
-    '<rootDir>/test/unit/ledger-*.test.ts',
-  ],
+  testMatch: SUITES[process.env.CIRRUS_MUTATION_SUITES ?? 'all'] ?? SUITES.all,
   maxWorkers: 1,
   testSequencer: '<rootDir>/test/mutation/sequencer.mjs',
 };

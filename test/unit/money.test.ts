@@ -184,6 +184,12 @@ describe('money edge cases', () => {
     // Second call, from the cache: the same answers.
     expect(lotsToBaseUnits(whole, 2)).toBe(400_000_000n);
     expect(notionalToQuoteUnits(whole, 2)).toBe(2_000_000_000n);
+    // Exactly at the ledger's 8 places: allowed.
+    const eightPlaces: MarketSpec = { ...btc, symbol: 'EIGHT', tickSize: '0.001', stepSize: '0.00001' };
+    expect(notionalToQuoteUnits(eightPlaces, 3)).toBe(3n);
+    const satoshiStep: MarketSpec = { ...btc, symbol: 'SATSTEP', tickSize: '1', stepSize: '0.00000001' };
+    expect(lotsToBaseUnits(satoshiStep, 7)).toBe(7n);
+    expect(notionalToQuoteUnits(satoshiStep, 7)).toBe(7n);
     const fineTick: MarketSpec = { ...btc, symbol: 'FINETICK', tickSize: '0.0001', stepSize: '0.00001' };
     expect(() => notionalToQuoteUnits(fineTick, 1)).toThrow(
       'FINETICK: tickSize × stepSize is finer than the USDT ledger scale',

@@ -446,3 +446,63 @@ describe('planOrder: every refusal names its filter or parameter', () => {
     );
   });
 });
+
+describe('planOrder: the edges of each check', () => {
+  it('TAKE_PROFIT_LIMIT needs a price, a timeInForce and a stop price', () => {
+    const tpl = planOrder(btc, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'TAKE_PROFIT_LIMIT',
+      timeInForce: 'GTC',
+      quantity: '0.1',
+      price: '31000',
+      stopPrice: '31000',
+    });
+    expect(tpl.command).toMatchObject({
+      type: 'TAKE_PROFIT_LIMIT',
+      timeInForce: 'GTC',
+      price: 3_100_000,
+      stopPrice: 3_100_000,
+    });
+  });
+
+  it('the best opposite price checks MARKET orders only, not limits or stops', () => {
+    // 5 lots at 100,000 USDT pass NOTIONAL at their own price; a best opposite of 1 tick must not matter.
+    expect(planOrder(btc, limit({ quantity: '0.00005', price: '100000' }), 1).command.price).toBe(10_000_000);
+    const stopLoss = {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'STOP_LOSS',
+      quantity: '0.00001',
+      stopPrice: '29000',
+    };
+    expect(planOrder(btc, stopLoss, 3_000_000).command).toMatchObject({ type: 'STOP_LOSS', quantity: 1 });
+  });
+
+  it('a quote amount: zero refused even without a NOTIONAL minimum, beyond 2^53 tick·lots refused', () => {
+    const free = { ...btc, symbol: 'FREE', minNotional: '0' };
+    const buy = (quoteOrderQty: string) => ({ symbol: 'FREE', side: 'BUY', type: 'MARKET', quoteOrderQty });
+    expect(codeOf(() => planOrder(free, buy('0.00000009')))).toMatchObject({
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
+    expect(planOrder(free, buy('0.0000001')).command.quoteQuantity).toBe(1);
+    expect(codeOf(() => planOrder(btc, { ...buy('1000000000000'), symbol: 'BTCUSDT' }))).toMatchObject({
+      code: -1013,
+      msg: 'Filter failure: NOTIONAL',
+    });
+  });
+
+  it('price × quantity of exactly 2^53 − 1 tick·lots is accepted, plain and protected', () => {
+    // 9,007,199,254,740,991 = 441,650,591 × 20,394,401.
+    const wide = { ...btc, symbol: 'WIDE2', maxPrice: '4416505.91', maxQty: '100000000' };
+    const plain = planOrder(wide, limit({ symbol: 'WIDE2', price: '4416505.91', quantity: '203.94401' }));
+    expect(plain.command).toMatchObject({ price: 441_650_591, quantity: 20_394_401 });
+    // A protected BUY capped at maxPrice: the same product.
+    const market = { symbol: 'WIDE2', side: 'BUY', type: 'MARKET', quantity: '203.94401' };
+    expect(planOrder(wide, market, 441_000_000).command).toMatchObject({
+      price: 441_650_591,
+      quantity: 20_394_401,
+    });
+  });
+});
