@@ -40,7 +40,7 @@ export interface FanOutDeps {
   concurrency?: number;
   /** A post still running after this is abandoned and counted as failed (default 2000 ms). */
   postTimeoutMs?: number;
-  /** Reads of the read models while waiting for them to reach the batch (default 5, 100 ms apart). */
+  /** Reads of the read models while waiting for them to reach the batch (default 30, 100 ms apart). */
   seedAttempts?: number;
 }
 
@@ -113,37 +113,58 @@ export async function fanOut(
   if (listeners.size === 0) return { frames: 0, posted: 0, gone: 0, failed: 0 };
 
   const eventTime = deps.now();
-  const frames: Array<{ stream: string; payloads: unknown[] }> = [];
+  type Frames = Array<{ stream: string; payloads: unknown[] }>;
+  // Trades and diffs need nothing but the events: they go out at once. Book tickers and klines may wait for
+  // the read models (a cold container, a gap); they follow on their own streams, so nothing waits for them.
+  const immediate: Frames = [];
   for (const [market, { trades, depth }] of byMarket) {
     const spec = deps.markets.get(market) as MarketSpec;
-    const on = (kind: string) => listeners.has(streamName(market, kind));
-    if (trades.length > 0 && on('trade'))
-      frames.push({
+    if (trades.length > 0 && listeners.has(streamName(market, 'trade')))
+      immediate.push({
         stream: streamName(market, 'trade'),
         payloads: trades.map((t) => tradePayload(spec, t, eventTime)),
       });
-    if (depth.length > 0) {
-      for (const kind of ['depth', 'depth@100ms'])
-        if (on(kind))
-          frames.push({ stream: streamName(market, kind), payloads: [depthPayload(spec, depth, eventTime)] });
-      if (on('bookTicker')) {
+    for (const kind of ['depth', 'depth@100ms'])
+      if (depth.length > 0 && listeners.has(streamName(market, kind)))
+        immediate.push({
+          stream: streamName(market, kind),
+          payloads: [depthPayload(spec, depth, eventTime)],
+        });
+  }
+  const stateful = async (): Promise<Frames> => {
+    const frames: Frames = [];
+    for (const [market, { trades, depth }] of byMarket) {
+      const spec = deps.markets.get(market) as MarketSpec;
+      if (depth.length > 0 && listeners.has(streamName(market, 'bookTicker'))) {
         const payloads = await bookTickers(spec, depth, deps, state);
         if (payloads.length > 0) frames.push({ stream: streamName(market, 'bookTicker'), payloads });
       }
+      if (trades.length > 0)
+        for (const [interval, ms] of Object.entries(CANDLE_INTERVALS)) {
+          if (!listeners.has(streamName(market, `kline_${interval}`))) continue;
+          const candles = await klineCandles(spec, interval, ms, trades, deps, state);
+          if (candles.length > 0)
+            frames.push({
+              stream: streamName(market, `kline_${interval}`),
+              payloads: candles.map((c) => klinePayload(spec, interval, ms, c, eventTime)),
+            });
+        }
     }
-    if (trades.length > 0)
-      for (const [interval, ms] of Object.entries(CANDLE_INTERVALS)) {
-        if (!on(`kline_${interval}`)) continue;
-        const candles = await klineCandles(spec, interval, ms, trades, deps, state);
-        if (candles.length > 0)
-          frames.push({
-            stream: streamName(market, `kline_${interval}`),
-            payloads: candles.map((c) => klinePayload(spec, interval, ms, c, eventTime)),
-          });
-      }
-  }
+    return frames;
+  };
+  const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };
+  const send = (frames: Frames) => post(frames, listeners, deps, stats);
+  await Promise.all([send(immediate), stateful().then(send)]);
+  return stats;
+}
 
-  // One ordered list of frames per connection.
+/** Posts each connection its frames in order (connections in parallel, at most `concurrency` at once). */
+async function post(
+  frames: Array<{ stream: string; payloads: unknown[] }>,
+  listeners: Map<string, Subscriber[]>,
+  deps: FanOutDeps,
+  stats: FanOutStats,
+): Promise<void> {
   const perConnection = new Map<string, string[]>();
   for (const { stream, payloads } of frames) {
     for (const sub of listeners.get(stream) ?? []) {
@@ -152,7 +173,6 @@ export async function fanOut(
       for (const data of payloads) list.push(JSON.stringify(sub.combined ? { stream, data } : data));
     }
   }
-  const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };
   const timeoutMs = deps.postTimeoutMs ?? 2_000;
   await pool([...perConnection], deps.concurrency ?? 32, async ([connectionId, list]) => {
     for (const data of list) {
@@ -187,7 +207,6 @@ export async function fanOut(
       }
     }
   });
-  return stats;
 }
 
 /** One bookTicker per depth event that moved the best bid or ask. */
@@ -199,10 +218,11 @@ async function bookTickers(
 ): Promise<unknown[]> {
   let book = state.books.get(spec.symbol);
   const firstU = depth[0].U;
+  let seeded = false;
   if (!book || firstU > book.lastUpdateId + 1) {
     book = undefined;
     state.books.delete(spec.symbol);
-    for (let attempt = 0; attempt < (deps.seedAttempts ?? 5); attempt++) {
+    for (let attempt = 0; attempt < (deps.seedAttempts ?? 30); attempt++) {
       if (attempt > 0) await sleep(100);
       const view = await deps.bookView(spec.symbol).catch(() => undefined);
       if (view && view.lastUpdateId >= firstU - 1) {
@@ -217,14 +237,17 @@ async function bookTickers(
       return [];
     }
     state.books.set(spec.symbol, book);
+    seeded = true;
   }
   const out: unknown[] = [];
-  let before = book.top();
+  // Just seeded: the best bid and ask before are unknown, so the first state is sent whatever it is.
+  let before = seeded ? undefined : book.top();
   for (const e of depth) {
     if (e.u <= book.lastUpdateId) continue;
     book.apply(e);
     const after = book.top();
     if (
+      !before ||
       after.bid[0] !== before.bid[0] ||
       after.bid[1] !== before.bid[1] ||
       after.ask[0] !== before.ask[0] ||
@@ -232,6 +255,11 @@ async function bookTickers(
     )
       out.push(bookTickerPayload(spec, e.u, after.bid, after.ask));
     before = after;
+  }
+  // Seeded from a view that already holds this batch (the read models were ahead): its top, at its id.
+  if (seeded && out.length === 0) {
+    const { bid, ask } = book.top();
+    out.push(bookTickerPayload(spec, book.lastUpdateId, bid, ask));
   }
   return out;
 }
@@ -283,7 +311,7 @@ async function seedCandle(
   t: TradeEvent,
   deps: FanOutDeps,
 ): Promise<Candle | undefined | 'unknown'> {
-  for (let attempt = 0; attempt < (deps.seedAttempts ?? 5); attempt++) {
+  for (let attempt = 0; attempt < (deps.seedAttempts ?? 30); attempt++) {
     if (attempt > 0) await sleep(100);
     try {
       const stored = await deps.candle(symbol, interval, openTime);

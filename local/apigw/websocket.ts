@@ -287,9 +287,9 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
       }
       if (req.method === 'GET')
         return answer(200, {
-          ConnectedAt: new Date(conn.connectedAt).toISOString(),
-          LastActiveAt: new Date(conn.lastActiveAt).toISOString(),
-          Identity: { SourceIp: conn.sourceIp, UserAgent: conn.userAgent },
+          connectedAt: new Date(conn.connectedAt).toISOString(),
+          lastActiveAt: new Date(conn.lastActiveAt).toISOString(),
+          identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
         });
       if (req.method === 'DELETE') {
         conn.socket.close(1000, 'Connection deleted');

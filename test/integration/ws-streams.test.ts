@@ -3,7 +3,17 @@
 // the fan-out consumer posts through the unmodified ApiGatewayManagementApi client, checked exactly
 // (Binance's web-socket-streams.md payloads); bad control messages get Binance's error objects and the
 // connection keeps working; the diff-depth ids agree with /api/v3/depth.
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
+import { TABLES } from '../../lib/resources';
+import { dynamoClient } from '../../lambdas/shared/clients';
+import { ConnectionStore } from '../../lambdas/ws/connection-store';
 import type { ApiKey } from '../support/binance-client';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
 
@@ -305,5 +315,36 @@ describe('WebSocket market streams', () => {
     await order(alice, 'BUY', '0.00100', '30000.00');
     expect(await c.take((f) => f.e === 'trade')).toMatchObject({ e: 'trade', q: '0.00100000' });
     c.close();
+  });
+
+  it('management API: the unmodified SDK posts to a live connection, reads and deletes it; a gone one is GoneException', async () => {
+    const store = new ConnectionStore(dynamoClient(), process.env[TABLES.connections.envVar]!);
+    const before = new Set((await store.subscribers('ethusdt@trade')).map((s) => s.connectionId));
+    const c = await Client.open(`${t.ex.wsUrl}/ws/ethusdt@trade`);
+    let id = '';
+    await eventually(async () => {
+      const subs = (await store.subscribers('ethusdt@trade')).filter((s) => !before.has(s.connectionId));
+      expect(subs).toHaveLength(1);
+      id = subs[0].connectionId;
+    });
+    const mgmt = new ApiGatewayManagementApiClient({ endpoint: process.env.WS_CALLBACK_URL });
+    await mgmt.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{"hello":1}') }),
+    );
+    expect(await c.take((f) => f.hello === 1)).toEqual({ hello: 1 });
+    const info = await mgmt.send(new GetConnectionCommand({ ConnectionId: id }));
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+    expect(info.Identity?.SourceIp).toBe('127.0.0.1');
+    const closed = new Promise((r) => c.ws.once('close', r));
+    await mgmt.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    await closed;
+    await expect(
+      mgmt.send(new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{}') })),
+    ).rejects.toBeInstanceOf(GoneException);
+    // $disconnect removed its subscription.
+    await eventually(async () => {
+      expect((await store.subscribers('ethusdt@trade')).map((s) => s.connectionId)).not.toContain(id);
+    });
+    mgmt.destroy();
   });
 });
