@@ -275,13 +275,16 @@ async function klineCandles(
 ): Promise<Candle[]> {
   const key = `${spec.symbol}#${interval}`;
   let c = state.candles.get(key);
+  // Whether `c` changed in this batch (a candle the batch did not touch is not sent again).
+  let dirty = false;
   const changed: Candle[] = [];
   for (const t of trades) {
     if (c && t.tradeId <= c.lastTradeId) continue; // already folded (a retried batch)
     const openTime = Math.floor(t.ts / ms) * ms;
     if (c && c.lastTradeId === t.tradeId - 1) {
-      if (c.openTime !== openTime) changed.push(c);
+      if (c.openTime !== openTime && dirty) changed.push(c);
       c = foldTrade(c.openTime === openTime ? c : undefined, t, openTime);
+      dirty = true;
       continue;
     }
     // No state, or a gap: what the read models hold for this candle, once they have reached this trade.
@@ -294,13 +297,12 @@ async function klineCandles(
       });
       return changed;
     }
-    if (c && c.openTime !== openTime) changed.push(c);
+    if (c && c.openTime !== openTime && dirty) changed.push(c);
     c = seeded && seeded.lastTradeId >= t.tradeId ? seeded : foldTrade(seeded, t, openTime);
+    dirty = true;
   }
-  if (c) {
-    state.candles.set(key, c);
-    changed.push(c);
-  }
+  if (c) state.candles.set(key, c);
+  if (c && dirty) changed.push(c);
   return changed;
 }
 
