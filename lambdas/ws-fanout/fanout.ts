@@ -9,6 +9,7 @@
 // batch; when they do not, that frame is skipped for the batch (never a wrong one).
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
+import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { streamName } from '../ws/streams';
 import {
@@ -17,6 +18,7 @@ import {
   depthPayload,
   foldTrade,
   klinePayload,
+  tickerPayloads,
   tradePayload,
 } from './payloads';
 
@@ -33,6 +35,8 @@ export interface FanOutDeps {
   removeConnection(connectionId: string): Promise<void>;
   bookView(symbol: string): Promise<BookView>;
   candle(symbol: string, interval: string, openTime: number): Promise<Candle | undefined>;
+  /** The stored candles (the 24 h window of the tickers). */
+  candles: CandleSource['candles'];
   trade(symbol: string, tradeId: number): Promise<PublicTrade | undefined>;
   now(): number;
   log: { warn(msg: string, extra?: Record<string, unknown>): void };
@@ -92,6 +96,8 @@ export async function fanOut(
     if (trades.length > 0)
       candidates.push(
         streamName(market, 'trade'),
+        streamName(market, 'ticker'),
+        streamName(market, 'miniTicker'),
         ...Object.keys(CANDLE_INTERVALS).map((i) => streamName(market, `kline_${i}`)),
       );
     if (depth.length > 0)
@@ -149,6 +155,14 @@ export async function fanOut(
               payloads: candles.map((c) => klinePayload(spec, interval, ms, c, eventTime)),
             });
         }
+      const tickers = ['ticker', 'miniTicker'].filter((k) => listeners.has(streamName(market, k)));
+      if (trades.length > 0 && tickers.length > 0) {
+        const payloads = await rollingTickers(spec, trades, depth[depth.length - 1]?.u ?? 0, deps, eventTime);
+        if (payloads && tickers.includes('ticker'))
+          frames.push({ stream: streamName(market, 'ticker'), payloads: [payloads.full] });
+        if (payloads && tickers.includes('miniTicker'))
+          frames.push({ stream: streamName(market, 'miniTicker'), payloads: [payloads.mini] });
+      }
     }
     return frames;
   };
@@ -304,6 +318,48 @@ async function klineCandles(
   if (c) state.candles.set(key, c);
   if (c && dirty) changed.push(c);
   return changed;
+}
+
+/**
+ * The 24 h tickers after the batch, from the read models' candles once their 1-minute candle holds the batch's
+ * last trade and their book the batch's last depth update (the same numbers `/api/v3/ticker/24hr` then answers);
+ * undefined if they do not get there in time.
+ */
+async function rollingTickers(
+  spec: MarketSpec,
+  trades: TradeEvent[],
+  lastUpdateId: number,
+  deps: FanOutDeps,
+  eventTime: number,
+) {
+  const last = trades[trades.length - 1];
+  const minute = Math.floor(last.ts / 60_000) * 60_000;
+  for (let attempt = 0; attempt < (deps.seedAttempts ?? 30); attempt++) {
+    if (attempt > 0) await sleep(100);
+    try {
+      const stored = await deps.candle(spec.symbol, '1m', minute);
+      if (!stored || stored.lastTradeId < last.tradeId) continue;
+      const closeTime = Math.max(eventTime, last.ts);
+      const openTime = Math.floor((closeTime - 86_400_000) / 60_000) * 60_000;
+      const [candles, book] = await Promise.all([
+        windowCandles({ candles: deps.candles }, spec.symbol, openTime, closeTime),
+        deps.bookView(spec.symbol),
+      ]);
+      if (book.lastUpdateId < lastUpdateId) continue;
+      return tickerPayloads(
+        spec,
+        windowStats(candles),
+        { openTime, closeTime },
+        last.quantity,
+        { bid: book.bids[0] ?? [0, 0], ask: book.asks[0] ?? [0, 0] },
+        eventTime,
+      );
+    } catch {
+      // read models unavailable: try again
+    }
+  }
+  deps.log.warn('candles behind the stream; ticker skipped for this batch', { market: spec.symbol });
+  return undefined;
 }
 
 async function seedCandle(

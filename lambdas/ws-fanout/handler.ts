@@ -61,6 +61,7 @@ function fanOutDeps(): FanOutDeps {
     bookView: (symbol) => marketData.getBook(symbol),
     candle: async (symbol, interval, openTime) =>
       (await marketData.candles(symbol, interval, { startTime: openTime, endTime: openTime, limit: 1 }))[0],
+    candles: (symbol, interval, opts) => marketData.candles(symbol, interval, opts),
     trade: async (symbol, tradeId) =>
       (await marketData.tradeRange(symbol, { fromId: tradeId, toId: tradeId, limit: 1 }))[0],
     now: () => Date.now(),

@@ -3,6 +3,7 @@
 import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import { fixed8 } from '../api/orders/format';
+import { changePercent, ratioPrice, type WindowStats } from '../api/market/rolling';
 import type { BookView, Candle } from '../shared/stores/market-data';
 
 const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
@@ -166,4 +167,56 @@ export function foldTrade(c: Candle | undefined, t: TradeEvent, openTime: number
     tbq: c.tbq + (takerBuy ? notional : 0),
     lastTradeId: t.tradeId,
   };
+}
+
+/**
+ * `<symbol>@miniTicker` and `<symbol>@ticker`: the 24 h rolling window, computed as `/api/v3/ticker/24hr` does
+ * (lambdas/api/market-data.ts: the same candles, prevClosePrice = the window's open, 8-decimal weighted price).
+ */
+export function tickerPayloads(
+  spec: MarketSpec,
+  s: WindowStats,
+  window: { openTime: number; closeTime: number },
+  lastQty: number,
+  book: { bid: [number, number]; ask: [number, number] },
+  eventTime: number,
+) {
+  const mini = {
+    e: '24hrMiniTicker',
+    E: eventTime,
+    s: spec.symbol,
+    c: price(spec, s.close),
+    o: price(spec, s.open),
+    h: price(spec, s.high),
+    l: price(spec, s.low),
+    v: qty(spec, Number(s.volume)),
+    q: quote(spec, Number(s.quoteVolume)),
+  };
+  const change = s.close - s.open;
+  const full = {
+    e: '24hrTicker',
+    E: eventTime,
+    s: spec.symbol,
+    p: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
+    P: changePercent(s.open, s.close),
+    w: ratioPrice(spec, s.quoteVolume, s.volume),
+    x: price(spec, s.open),
+    c: mini.c,
+    Q: qty(spec, lastQty),
+    b: price(spec, book.bid[0]),
+    B: qty(spec, book.bid[1]),
+    a: price(spec, book.ask[0]),
+    A: qty(spec, book.ask[1]),
+    o: mini.o,
+    h: mini.h,
+    l: mini.l,
+    v: mini.v,
+    q: mini.q,
+    O: window.openTime,
+    C: window.closeTime,
+    F: s.firstId,
+    L: s.lastId,
+    n: s.count,
+  };
+  return { mini, full };
 }

@@ -1,5 +1,6 @@
 // Binance market stream names Cirrus serves: `<symbol>@trade`, `<symbol>@depth`, `<symbol>@depth@100ms`,
-// `<symbol>@bookTicker`, `<symbol>@kline_<interval>`; symbols lowercase, listed markets only.
+// `<symbol>@bookTicker`, `<symbol>@kline_<interval>`, `<symbol>@ticker`, `<symbol>@miniTicker`; symbols lowercase,
+// listed markets only.
 import { MARKETS } from '../../lib/markets';
 import { CANDLE_INTERVALS } from '../shared/stores/market-data';
 
@@ -9,6 +10,8 @@ export const STREAM_KINDS: ReadonlySet<string> = new Set([
   'depth',
   'depth@100ms',
   'bookTicker',
+  'ticker',
+  'miniTicker',
   ...Object.keys(CANDLE_INTERVALS).map((i) => `kline_${i}`),
 ]);
 

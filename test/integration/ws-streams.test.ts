@@ -264,6 +264,60 @@ describe('WebSocket market streams', () => {
     raw.close();
   });
 
+  it('ticker and miniTicker: the 24 h window after each batch with trades, as /api/v3/ticker/24hr answers it', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws/btcusdt@ticker/btcusdt@miniTicker`);
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 1 }, 1)).toEqual({
+      result: ['btcusdt@miniTicker', 'btcusdt@ticker'],
+      id: 1,
+    });
+    await order(bob, 'BUY', '0.00100', '29000.00');
+    await order(alice, 'BUY', '0.00100', '30000.00');
+    const full = await c.take<Record<string, unknown>>((f) => f.e === '24hrTicker');
+    const mini = await c.take<Record<string, unknown>>((f) => f.e === '24hrMiniTicker');
+    const rest = (
+      await api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT' })
+    ).body;
+    expect(full).toEqual({
+      e: '24hrTicker',
+      E: expect.any(Number),
+      s: 'BTCUSDT',
+      p: rest.priceChange,
+      P: rest.priceChangePercent,
+      w: rest.weightedAvgPrice,
+      x: rest.prevClosePrice,
+      c: rest.lastPrice,
+      Q: '0.00100000',
+      b: rest.bidPrice,
+      B: rest.bidQty,
+      a: rest.askPrice,
+      A: rest.askQty,
+      o: rest.openPrice,
+      h: rest.highPrice,
+      l: rest.lowPrice,
+      v: rest.volume,
+      q: rest.quoteVolume,
+      O: expect.any(Number),
+      C: expect.any(Number),
+      F: rest.firstId,
+      L: rest.lastId,
+      n: rest.count,
+    });
+    expect(full.c).toBe('30000.00000000');
+    expect(full.b).toBe('29000.00000000');
+    expect(mini).toEqual({
+      e: '24hrMiniTicker',
+      E: full.E,
+      s: 'BTCUSDT',
+      c: full.c,
+      o: full.o,
+      h: full.h,
+      l: full.l,
+      v: full.v,
+      q: full.q,
+    });
+    c.close();
+  });
+
   it("bad input gets Binance's error objects and the connection keeps working", async () => {
     const c = await Client.open(`${t.ex.wsUrl}/ws`);
     expect(await c.request('{"method": "SUBSCRIBE", ')).toEqual({

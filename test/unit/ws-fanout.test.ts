@@ -73,6 +73,7 @@ function doubles(opts: {
     removeConnection: async (id) => void removed.push(id),
     bookView: async () => opts.book ?? { lastUpdateId: 0, bids: [], asks: [] },
     candle: async (_s, interval, openTime) => opts.candles?.[`${interval}@${openTime}`],
+    candles: async () => [],
     trade: async () => undefined,
     now: () => T0 + 5,
     log: { warn: (msg) => void warnings.push(msg) },
