@@ -110,6 +110,8 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
   const routeKeys = new Set(opts.routeKeys ?? ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS']);
   const invoke = opts.invoke ?? (<T>(_route: string, fn: () => Promise<T>) => fn());
   const connections = new Map<string, Connection>();
+  /** $disconnect invocations still running (stop waits for them, before the stand-ins go away). */
+  const disconnecting = new Set<Promise<void>>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let publicPort = 0;
   let managementPort = 0;
@@ -148,9 +150,13 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
       }),
       isBase64Encoded: false,
     };
-    void invoke('$disconnect', () =>
+    const done = invoke('$disconnect', () =>
       opts.disconnect(event, lambdaContext('cirrus-local-ws-disconnect')),
-    ).catch((err: unknown) => opts.log?.(`ws api       $disconnect failed: ${String(err)}`));
+    )
+      .then(() => undefined)
+      .catch((err: unknown) => opts.log?.(`ws api       $disconnect failed: ${String(err)}`))
+      .finally(() => disconnecting.delete(done));
+    disconnecting.add(done);
   };
 
   const onMessage = async (conn: Connection, data: string) => {
@@ -328,6 +334,12 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
         disconnect(conn, 1001, 'Going away');
       }
       wss.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...disconnecting]),
+        new Promise((r) => (timer = setTimeout(r, 5_000))),
+      ]);
+      clearTimeout(timer);
       await Promise.all(
         [server, management].map(
           (srv) =>
