@@ -40,7 +40,7 @@ export interface FanOutDeps {
   trade(symbol: string, tradeId: number): Promise<PublicTrade | undefined>;
   now(): number;
   log: { warn(msg: string, extra?: Record<string, unknown>): void };
-  /** Connections posted to at once (default 32). */
+  /** Connections posted to at once (default 64). */
   concurrency?: number;
   /** A post still running after this is abandoned and counted as failed (default 2000 ms). */
   postTimeoutMs?: number;
@@ -188,7 +188,7 @@ async function post(
     }
   }
   const timeoutMs = deps.postTimeoutMs ?? 2_000;
-  await pool([...perConnection], deps.concurrency ?? 32, async ([connectionId, list]) => {
+  await pool([...perConnection], deps.concurrency ?? 64, async ([connectionId, list]) => {
     for (const data of list) {
       stats.frames++;
       const abort = new AbortController();

@@ -66,7 +66,7 @@ function fanOutDeps(): FanOutDeps {
       (await marketData.tradeRange(symbol, { fromId: tradeId, toId: tradeId, limit: 1 }))[0],
     now: () => Date.now(),
     log: { warn: (msg, extra) => logger.warn(msg, { ...extra }) },
-    concurrency: Number(process.env.WS_FANOUT_CONCURRENCY ?? 32),
+    concurrency: Number(process.env.WS_FANOUT_CONCURRENCY ?? 64),
     postTimeoutMs: Number(process.env.WS_POST_TIMEOUT_MS ?? 2_000),
   };
   deps = created;

@@ -2,8 +2,10 @@
 // btcusdt@depth, M crossing order pairs placed over REST one after the other; for every trade, the delay from
 // the taker's REST answer (ACK) to its trade frame at each client, and whether every client got every frame.
 // Run: npx tsx test/bench/ws.bench.ts   Env: BENCH_WS_CLIENTS=50 BENCH_WS_TRADES=50
-// Measured on a shared 2-core machine (everything in one process but the engine): 1 client p50 240 ms /
-// p95 630 ms; 50 clients p50 514 ms / p95 1345 ms; 200 clients p50 3250 ms / p95 5822 ms; no frame missing.
+// Measured on a shared 2-core machine (everything in one process but the engine; others' runs alongside, so
+// noisy), no frame ever missing. Fan-out concurrency 32: 1 client p50 240 ms / p95 630 ms, 50 clients p50 514 /
+// p95 1345 ms, 200 clients p50 3007-3250 / p95 5247-5822 ms. Concurrency 64 (the default since): 50 clients p50
+// 306 / p95 2074 ms, 200 clients p50 1932 / p95 4202 ms; 96: 200 clients p50 1758 / p95 3507 ms.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
