@@ -95,7 +95,7 @@ export class WorkersStack extends Stack {
     // Settlement and read models take the same batches of the stream (each on its own iterator).
     const engineEventBatchSize = 100;
 
-    // --- data processor: settlement, PostgreSQL only (it may post to WebSocket clients: push policy) -----
+    // --- data processor: settlement, PostgreSQL only (WebSocket pushes are the ws-fanout consumer's) -----
     this.dataProcessor = new CirrusFunction(this, 'DataProcessor', {
       entry: 'lambdas/data-processor/handler.ts',
       serviceName: 'data-processor',
@@ -105,10 +105,9 @@ export class WorkersStack extends Stack {
       timeout: Duration.seconds(60),
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: { ...databaseEnv, WS_CALLBACK_URL: props.webSocketStage.callbackUrl },
+      environment: databaseEnv,
     }).function;
     grantSecretRead(props.databaseSecret, this.dataProcessor);
-    this.dataProcessor.role!.addManagedPolicy(props.webSocketPushPolicy);
     this.consumeStream('DataProcessor', this.dataProcessor, props, engineEventBatchSize);
 
     // --- read models: a consumer of its own, so DynamoDB's pace never delays settlement -----------------

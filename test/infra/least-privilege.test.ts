@@ -245,6 +245,17 @@ describe('the chain listener', () => {
   });
 });
 
+describe('the data processor', () => {
+  it('settles only: no WebSocket push policy and no callback URL (the ws-fanout consumer posts)', () => {
+    const dp = fn(dev.workers, 'cirrus-dev-data-processor');
+    expect(Object.keys(dp.props.Environment.Variables)).not.toContain('WS_CALLBACK_URL');
+    const roleId = dp.props.Role['Fn::GetAtt'][0] as string;
+    const managed = dev.workers.findResources('AWS::IAM::Role')[roleId].Properties.ManagedPolicyArns ?? [];
+    expect(JSON.stringify(managed)).not.toMatch(/WebSocketPushPolicy/);
+    expect(JSON.stringify(statementsOfFunction(dev.workers, dp.props))).not.toMatch(/ManageConnections/);
+  });
+});
+
 describe('functions bound to the tables they call', () => {
   // What each handler calls (lambdas/api/*.ts through lambdas/shared/stores and auth/replay-store.ts).
   const REST: Record<string, Record<string, string[]>> = {
