@@ -34,4 +34,25 @@ describe('BookSide (direct price index with a far-price fallback)', () => {
       { numRuns: 300 },
     );
   });
+
+  it('keeps the levels on both edges of the window, and just outside them', () => {
+    // The first price, 40,000, centres the window: it covers 7,232 … 72,767 (65,536 ticks).
+    for (const isBid of [true, false]) {
+      const side = new BookSide(isBid);
+      const first = side.getOrCreate(40_000);
+      const edges = [7_231, 7_232, 72_767, 72_768].map((p) => side.getOrCreate(p));
+      for (const level of [first, ...edges]) {
+        expect(side.get(level.price)).toBe(level);
+        expect(side.getOrCreate(level.price)).toBe(level);
+      }
+      expect(side.levelCount).toBe(5);
+      const order = isBid ? [72_768, 72_767, 40_000, 7_232, 7_231] : [7_231, 7_232, 40_000, 72_767, 72_768];
+      expect([...side.bestFirst()].map((l) => l.price)).toEqual(order);
+      for (const level of edges) {
+        side.removeLevel(level);
+        expect(side.get(level.price)).toBeUndefined();
+      }
+      expect([...side.bestFirst()].map((l) => l.price)).toEqual([40_000]);
+    }
+  });
 });

@@ -152,5 +152,22 @@ describe('decimal strings to ticks, lots and notionals', () => {
     expect(notionalToQuote(btc, 1)).toBe('0.0000001');
     expect(notionalToQuote(btc, 1_000_000_000)).toBe('100.0000000');
     expect(notionalToQuote(spec({ tickSize: '2', stepSize: '3' }), 5)).toBe('30');
+    expect(lotsToQty(spec({ stepSize: '0.05' }), 3)).toBe('0.15');
+    expect(ticksToPrice(spec({ tickSize: '0.25' }), 3)).toBe('0.75');
+  });
+
+  it('names a malformed tick or step size in every conversion', () => {
+    const badTick = spec({ tickSize: 'abc' });
+    const badStep = spec({ stepSize: 'x' });
+    const tick = 'market definition: tickSize "abc" is not a decimal';
+    const step = 'market definition: stepSize "x" is not a decimal';
+    expect(() => priceToTicks(badTick, '1')).toThrow(tick);
+    expect(() => ticksToPrice(badTick, 1)).toThrow(tick);
+    expect(() => quoteToNotional(badTick, '1')).toThrow(tick);
+    expect(() => notionalToQuote(badTick, 1)).toThrow(tick);
+    expect(() => qtyToLots(badStep, '1')).toThrow(step);
+    expect(() => lotsToQty(badStep, 1)).toThrow(step);
+    expect(() => quoteToNotional(badStep, '1')).toThrow(step);
+    expect(() => notionalToQuote(badStep, 1)).toThrow(step);
   });
 });
