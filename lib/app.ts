@@ -110,9 +110,9 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     restApi: api.restApi,
     webSocketApi: api.webSocketApi,
     webSocketStageName: API_STAGE_NAME,
-    functions: { ...api.functions, ...workers.functions },
-    streamConsumers: workers.streamConsumers,
-    streamFailureQueues: workers.failureQueues,
+    functions: { ...api.functions, ...workers.functions, ...wsFanout.functions },
+    streamConsumers: { ...workers.streamConsumers, WsFanout: wsFanout.fanout },
+    streamFailureQueues: { ...workers.failureQueues, WsFanout: wsFanout.failures },
     database: data.database,
   });
   if (opts.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

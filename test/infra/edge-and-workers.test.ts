@@ -112,8 +112,8 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from lib/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 22);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 15);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 37);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 30);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 4);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 3);
     expect(restMethods(dev.api)).toEqual(
@@ -127,6 +127,21 @@ describe('api', () => {
         'GET /api/v3/ticker/24hr',
         'GET /api/v3/ticker/price',
         'GET /api/v3/ticker/bookTicker',
+        'GET /api/v3/ticker',
+        'GET /api/v3/aggTrades',
+        'GET /api/v3/historicalTrades',
+        'GET /api/v3/avgPrice',
+        'GET /api/v3/uiKlines',
+        'GET /api/v3/account/commission',
+        'GET /api/v3/rateLimit/order',
+        'GET /sapi/v1/system/status',
+        'GET /sapi/v1/asset/tradeFee',
+        'GET /sapi/v1/capital/config/getall',
+        'GET /sapi/v1/margin/allPairs',
+        'GET /sapi/v1/margin/isolated/allPairs',
+        'GET /fapi/v1/exchangeInfo',
+        'GET /dapi/v1/exchangeInfo',
+        'GET /eapi/v1/exchangeInfo',
         'POST /api/v3/order',
         'GET /api/v3/order',
         'DELETE /api/v3/order',
@@ -668,15 +683,26 @@ describe('alarms', () => {
     }
   });
 
-  it('each stream consumer, the read models included, has its iterator age, failure queue and error alarms', () => {
+  it('each stream consumer, the read models and the WebSocket fan-out included, has its iterator age, failure queue and error alarms', () => {
     const names = alarmNames(dev.monitoring);
     const consumersWith = (suffix: string) =>
       names
         .filter((n) => n.endsWith(`-${suffix}`))
         .map((n) => n.slice('cirrus-dev-'.length, -suffix.length - 1))
         .sort();
-    expect(consumersWith('IteratorAge')).toEqual(['DataProcessor', 'ReadModels', 'SearchIndexer']);
-    expect(consumersWith('StreamFailures')).toEqual(['DataProcessor', 'ReadModels', 'SearchIndexer']);
+    expect(consumersWith('IteratorAge')).toEqual([
+      'DataProcessor',
+      'ReadModels',
+      'SearchIndexer',
+      'WsFanout',
+    ]);
+    expect(consumersWith('StreamFailures')).toEqual([
+      'DataProcessor',
+      'ReadModels',
+      'SearchIndexer',
+      'WsFanout',
+    ]);
+    expect(consumersWith('Errors')).toEqual(expect.arrayContaining(['WsFanout']));
     const readModelsFn = {
       'Fn::ImportValue': Match.stringLikeRegexp('^Cirrus-dev-Workers:ExportsOutputRefReadModelsFunction'),
     };
@@ -762,7 +788,15 @@ describe('alarms', () => {
     const emf = resourcesOf(dev.monitoring, 'AWS::CloudWatch::Alarm').filter(
       (a) => a.Properties.Namespace === 'Cirrus',
     );
-    expect(emf).toHaveLength(6);
+    expect(emf.map((a) => a.Properties.AlarmName).sort()).toEqual([
+      'cirrus-dev-Api-LoadShedding',
+      'cirrus-dev-DataProcessor-QuarantinedRecords',
+      'cirrus-dev-OutboxOldestUnappliedAge',
+      'cirrus-dev-OutboxRelaySendFailures',
+      'cirrus-dev-Reconciliation-ConservationProblems',
+      'cirrus-dev-Reconciliation-OrphanLocks',
+      'cirrus-dev-Reconciliation-UnlockedLiveOrders',
+    ]);
     for (const alarm of emf) {
       const [dimension] = alarm.Properties.Dimensions as Array<{ Name: string; Value: string }>;
       const metrics = new Metrics({ namespace: 'Cirrus', serviceName: dimension.Value });
