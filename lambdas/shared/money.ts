@@ -53,8 +53,9 @@ function factors(market: MarketSpec): { perLot: bigint; perTickLot: bigint } {
   if (!f) {
     const tick = DECIMAL.exec(market.tickSize) as RegExpExecArray;
     const step = DECIMAL.exec(market.stepSize) as RegExpExecArray;
-    const tickFrac = tick[2] ?? '';
-    const stepFrac = step[2] ?? '';
+    // Trailing zeros are not precision ('0.0100' is 0.01, as Binance writes its filters).
+    const tickFrac = (tick[2] ?? '').replace(/0+$/, '');
+    const stepFrac = (step[2] ?? '').replace(/0+$/, '');
     // tick × step as a decimal string, then in quote minor units
     const product = BigInt(tick[1] + tickFrac) * BigInt(step[1] + stepFrac);
     const places = tickFrac.length + stepFrac.length;

@@ -142,6 +142,16 @@ describe('money', () => {
 });
 
 describe('money edge cases', () => {
+  it("filters written Binance-style with trailing zeros ('0.0100') mean the same as without", () => {
+    const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT') as MarketSpec;
+    const padded: MarketSpec = { ...btc, symbol: 'PADDED', tickSize: '0.0100', stepSize: '0.000010000' };
+    const plain: MarketSpec = { ...btc, symbol: 'PLAIN', tickSize: '0.01', stepSize: '0.00001' };
+    // 0.01 × 0.00001 = 1e-7 USDT = 10 minor units per tick·lot; one lot = 1,000 satoshi.
+    expect(notionalToQuoteUnits(padded, 1)).toBe(10n);
+    expect(notionalToQuoteUnits(padded, 3)).toBe(notionalToQuoteUnits(plain, 3));
+    expect(lotsToBaseUnits(padded, 7)).toBe(lotsToBaseUnits(plain, 7));
+  });
+
   it('knows each asset scale and refuses an unknown asset', () => {
     expect(assetScale('BTC')).toBe(8);
     expect(assetScale('USDT')).toBe(8);
