@@ -143,9 +143,12 @@ class Throttle {
     this.timer.unref();
   }
 
-  /** Whether this process refused work or fell behind in the last few seconds. */
+  /**
+   * Whether this process refused work or fell behind in the last few seconds, or holds enough requests
+   * that new connections wait in the kernel's accept queue (a full one drops them into TCP retries).
+   */
   recentlyOverloaded(): boolean {
-    return performance.now() - this.lastOverloadAt < 10_000;
+    return performance.now() - this.lastOverloadAt < 10_000 || this.inFlight >= 32;
   }
 
   tryEnter(): boolean {
@@ -222,7 +225,8 @@ export async function startRestApi(opts: {
       if (!route) return json(res, 404, { code: -1020, msg: 'This operation is not supported.' });
       const body = Buffer.concat(chunks);
       // A signed request that already waited past its recvWindow in this machine's connection queue while
-      // the process was overloaded: that wait is ours, so the answer is "overloaded", not -1021.
+      // the process was busy: that wait is ours, so the answer is "overloaded", not -1021. (An idle server
+      // still answers a stale timestamp with -1021: then it is the client's clock.)
       if (throttle.recentlyOverloaded() && expiredWhileQueued(req, body)) {
         return json(res, 503, OVERLOADED, { 'Retry-After': '1' });
       }
