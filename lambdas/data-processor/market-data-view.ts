@@ -86,39 +86,42 @@ export function candlesOf(trades: TradeEvent[], intervalMs: number): Candle[] {
   const byOpen = new Map<number, Candle>();
   for (const t of trades) {
     const openTime = Math.floor(t.ts / intervalMs) * intervalMs;
-    const notional = t.price * t.quantity;
-    const takerBuy = t.takerSide === 'BUY';
-    const c = byOpen.get(openTime);
-    if (!c) {
-      byOpen.set(openTime, {
-        openTime,
-        o: t.price,
-        h: t.price,
-        l: t.price,
-        c: t.price,
-        v: t.quantity,
-        q: notional,
-        n: 1,
-        tbv: takerBuy ? t.quantity : 0,
-        tbq: takerBuy ? notional : 0,
-        firstTradeId: t.tradeId,
-        lastTradeId: t.tradeId,
-      });
-      continue;
-    }
-    c.h = Math.max(c.h, t.price);
-    c.l = Math.min(c.l, t.price);
-    c.c = t.price;
-    c.v += t.quantity;
-    c.q += notional;
-    c.n++;
-    if (takerBuy) {
-      c.tbv += t.quantity;
-      c.tbq += notional;
-    }
-    c.lastTradeId = t.tradeId;
+    byOpen.set(openTime, foldTrade(byOpen.get(openTime), t, openTime));
   }
   return [...byOpen.values()];
+}
+
+/** One trade folded into its candle (a new candle when `c` is undefined). */
+export function foldTrade(c: Candle | undefined, t: TradeEvent, openTime: number): Candle {
+  const notional = t.price * t.quantity;
+  const takerBuy = t.takerSide === 'BUY';
+  if (!c)
+    return {
+      openTime,
+      o: t.price,
+      h: t.price,
+      l: t.price,
+      c: t.price,
+      v: t.quantity,
+      q: notional,
+      n: 1,
+      tbv: takerBuy ? t.quantity : 0,
+      tbq: takerBuy ? notional : 0,
+      firstTradeId: t.tradeId,
+      lastTradeId: t.tradeId,
+    };
+  return {
+    ...c,
+    h: Math.max(c.h, t.price),
+    l: Math.min(c.l, t.price),
+    c: t.price,
+    v: c.v + t.quantity,
+    q: c.q + notional,
+    n: c.n + 1,
+    tbv: c.tbv + (takerBuy ? t.quantity : 0),
+    tbq: c.tbq + (takerBuy ? notional : 0),
+    lastTradeId: t.tradeId,
+  };
 }
 
 /** Applies depth diffs past the stored lastUpdateId; optimistic concurrency on the book item. */

@@ -10,13 +10,13 @@
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
 import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
+import { foldTrade } from '../data-processor/market-data-view';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { streamName } from '../ws/streams';
 import {
   BookState,
   bookTickerPayload,
   depthPayload,
-  foldTrade,
   klinePayload,
   tickerPayloads,
   tradePayload,

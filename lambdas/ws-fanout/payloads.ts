@@ -137,37 +137,6 @@ export class BookState {
 }
 
 /** Folds a trade into a candle of the same interval (a copy). */
-export function foldTrade(c: Candle | undefined, t: TradeEvent, openTime: number): Candle {
-  const notional = t.price * t.quantity;
-  const takerBuy = t.takerSide === 'BUY';
-  if (!c)
-    return {
-      openTime,
-      o: t.price,
-      h: t.price,
-      l: t.price,
-      c: t.price,
-      v: t.quantity,
-      q: notional,
-      n: 1,
-      tbv: takerBuy ? t.quantity : 0,
-      tbq: takerBuy ? notional : 0,
-      firstTradeId: t.tradeId,
-      lastTradeId: t.tradeId,
-    };
-  return {
-    ...c,
-    h: Math.max(c.h, t.price),
-    l: Math.min(c.l, t.price),
-    c: t.price,
-    v: c.v + t.quantity,
-    q: c.q + notional,
-    n: c.n + 1,
-    tbv: c.tbv + (takerBuy ? t.quantity : 0),
-    tbq: c.tbq + (takerBuy ? notional : 0),
-    lastTradeId: t.tradeId,
-  };
-}
 
 /**
  * `<symbol>@miniTicker` and `<symbol>@ticker`: the 24 h rolling window, computed as `/api/v3/ticker/24hr` does

@@ -91,14 +91,15 @@ export function buildProxyEvent(
   };
 }
 
-function lambdaContext(name: string): Context {
+/** The Lambda context an invocation gets (the local API Gateways, REST and WebSocket, share it). */
+export function lambdaContext(name: string, memoryLimitInMB = '512'): Context {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '512',
+    memoryLimitInMB,
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: 'local',

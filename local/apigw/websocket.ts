@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { WebSocket, WebSocketServer } from 'ws';
+import { lambdaContext } from './rest';
 
 /** Header carrying the client's path and query (the edge sets it; a client's own value is replaced). */
 export const WS_PATH_HEADER = 'X-Cirrus-Ws-Path';
@@ -71,24 +72,6 @@ const MAX_MESSAGE_BYTES = 128 * 1024;
 /** API Gateway connection ids: 12 base64 characters and '=' (e.g. `L0SM9cOFvHcCIhw=`). */
 function newConnectionId(): string {
   return randomBytes(10).toString('base64').replace(/[+/]/g, 'A');
-}
-
-function lambdaContext(name: string): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 const statusOf = (r: APIGatewayProxyResultV2 | void): number =>
@@ -151,7 +134,7 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
       isBase64Encoded: false,
     };
     const done = invoke('$disconnect', () =>
-      opts.disconnect(event, lambdaContext('cirrus-local-ws-disconnect')),
+      opts.disconnect(event, lambdaContext('cirrus-local-ws-disconnect', '256')),
     )
       .then(() => undefined)
       .catch((err: unknown) => opts.log?.(`ws api       $disconnect failed: ${String(err)}`))
@@ -174,7 +157,7 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
     };
     try {
       const result = await invoke(routeKey, () =>
-        opts.messages(event, lambdaContext('cirrus-local-ws-messages')),
+        opts.messages(event, lambdaContext('cirrus-local-ws-messages', '256')),
       );
       const body = bodyOf(result);
       if (body !== undefined && conn.socket.readyState === WebSocket.OPEN) conn.socket.send(body);
@@ -229,7 +212,7 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
       requestContext: requestContext(conn, '$connect', 'CONNECT'),
       isBase64Encoded: false,
     };
-    invoke('$connect', () => opts.connect(event, lambdaContext('cirrus-local-ws-connect')))
+    invoke('$connect', () => opts.connect(event, lambdaContext('cirrus-local-ws-connect', '256')))
       .then((result) => {
         const status = statusOf(result);
         if (status < 200 || status > 299) {
