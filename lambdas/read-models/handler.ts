@@ -2,8 +2,8 @@
 // is retried from its first record; a record that is not a Cirrus event record is skipped with an error log
 // (settlement quarantines it on its side).
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { decodeRecord, type EventRecord } from '../../engine/service/messages';
 import { logger } from '../shared/powertools';
+import { decodeEventRecords } from '../shared/stream-records';
 import { readModelDeps } from './deps';
 import { projectReadModels, type ReadModelDeps } from './project';
 
@@ -12,17 +12,7 @@ export async function projectKinesisBatch(
   deps: ReadModelDeps,
 ): Promise<KinesisStreamBatchResponse> {
   if (event.Records.length === 0) return { batchItemFailures: [] };
-  const records: EventRecord[] = [];
-  for (const item of event.Records) {
-    try {
-      records.push(decodeRecord(Buffer.from(item.kinesis.data, 'base64')));
-    } catch (err) {
-      logger.error('not a Cirrus event record; skipped', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  const records = decodeEventRecords(event);
   try {
     await projectReadModels(records, deps);
     return { batchItemFailures: [] };

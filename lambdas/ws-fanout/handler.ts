@@ -11,11 +11,11 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { decodeRecord, type EventRecord } from '../../engine/service/messages';
 import { MARKETS } from '../../lib/markets';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
+import { decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
 import { ConnectionStore } from '../ws/connection-store';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
@@ -77,17 +77,7 @@ export async function fanOutKinesisBatch(
   event: KinesisStreamEvent,
   d: FanOutDeps = fanOutDeps(),
 ): Promise<KinesisStreamBatchResponse> {
-  const records: EventRecord[] = [];
-  for (const item of event.Records) {
-    try {
-      records.push(decodeRecord(Buffer.from(item.kinesis.data, 'base64')));
-    } catch (err) {
-      logger.error('not a Cirrus event record; skipped', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  const records = decodeEventRecords(event);
   try {
     const stats = await fanOut(records, d, state);
     if (stats.frames > 0) logger.debug('fanned out', { ...stats });
