@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { loadReporter } from '../../lambdas/shared/http/load-reporter';
 import { RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
 
 export interface LocalRoute {
@@ -145,11 +146,15 @@ class Throttle {
   }
 
   /**
-   * Whether this process refused work or fell behind in the last few seconds, or holds enough requests
-   * that new connections wait in the kernel's accept queue (a full one drops them into TCP retries).
+   * Whether this process (the gateway or the order admission) refused work in the last few seconds, or
+   * holds requests while new connections wait in the kernel's accept queue.
    */
   recentlyOverloaded(): boolean {
-    return performance.now() - this.lastOverloadAt < 10_000 || this.inFlight >= 32;
+    return (
+      performance.now() - this.lastOverloadAt < 10_000 ||
+      Date.now() - loadReporter.lastShedAt < 10_000 ||
+      this.inFlight >= 8
+    );
   }
 
   tryEnter(): boolean {

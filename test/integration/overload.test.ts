@@ -14,7 +14,7 @@ import {
 } from '../support/exchange-helpers';
 import { runLoad } from '../support/load-generator';
 
-const OFFERED_PER_SECOND = 300;
+const OFFERED_PER_SECOND = 200;
 const SECONDS = 5;
 
 let t: TestExchange;

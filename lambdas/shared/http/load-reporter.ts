@@ -16,9 +16,13 @@ class LoadReporter {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
+  /** When this container last refused work as overloaded (ms; 0 if never). */
+  lastShedAt = 0;
+
   shed(reason: string): void {
     this.count('ShedRequests');
     const now = this.clock();
+    this.lastShedAt = now;
     this.shedCount++;
     this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
     if (this.shedSince === 0 || now - this.lastReport > 4 * SUMMARY_EVERY_MS) {
