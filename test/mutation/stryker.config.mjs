@@ -24,7 +24,16 @@ const config = {
     'lambdas/api/orders/plan-order.ts',
   ],
   // The sandbox copies the project: leave out what the tests never read.
-  ignorePatterns: ['cdk.out', '.cirrus', '.ci/out', 'coverage', 'dist', 'test/mutation/reports', '.scratch', '.stryker-tmp'],
+  ignorePatterns: [
+    'cdk.out',
+    '.cirrus',
+    '.ci/out',
+    'coverage',
+    'dist',
+    'test/mutation/reports',
+    '.scratch',
+    '.stryker-tmp',
+  ],
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
   concurrency: 2,
