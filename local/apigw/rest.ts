@@ -153,7 +153,7 @@ class Throttle {
     return (
       performance.now() - this.lastOverloadAt < 10_000 ||
       Date.now() - loadReporter.lastShedAt < 10_000 ||
-      this.inFlight >= 8
+      this.inFlight >= 2 // another request besides this one
     );
   }
 
