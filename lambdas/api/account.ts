@@ -11,7 +11,7 @@ import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
-import { ORDER_RATE_LIMITS } from './market/rate-limits';
+import { ORDER_RATE_LIMITS } from '../shared/rate-limits';
 import { myTradeJson } from './orders/format';
 import { limitParam } from './trading';
 

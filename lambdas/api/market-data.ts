@@ -10,7 +10,7 @@ import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } 
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { apiContext } from './context';
 import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
-import { RATE_LIMITS } from './market/rate-limits';
+import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
 import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
 import { fixed8 } from './orders/format';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { loadReporter } from '../../lambdas/shared/http/load-reporter';
+import { overloaded } from '../../lambdas/shared/http/load-shedding';
 import { RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
 
 export interface LocalRoute {
@@ -179,8 +180,7 @@ class Throttle {
   }
 }
 
-function expiredWhileQueued(req: IncomingMessage, body: Buffer): boolean {
-  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+function expiredWhileQueued(req: IncomingMessage, params: URLSearchParams, body: Buffer): boolean {
   const form = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')
     ? new URLSearchParams(body.toString('utf8'))
     : undefined;
@@ -190,10 +190,11 @@ function expiredWhileQueued(req: IncomingMessage, body: Buffer): boolean {
   return Date.now() - timestamp > recvWindow;
 }
 
-const OVERLOADED = {
-  code: -1008,
-  msg: 'Server is currently overloaded with other requests, please try again in a few minutes.',
-};
+/** The handlers' own overload answer (lambdas/shared/http/load-shedding.ts), given by the gateway. */
+function refuseOverloaded(res: ServerResponse): void {
+  const err = overloaded();
+  json(res, err.statusCode, err.toJSON(), err.headers);
+}
 
 export async function startRestApi(opts: {
   port: number;
@@ -219,22 +220,22 @@ export async function startRestApi(opts: {
         refused = 0;
       }
       req.resume();
-      return json(res, 503, OVERLOADED, { 'Retry-After': '1' });
+      return refuseOverloaded(res);
     }
     res.once('close', () => throttle.leave());
     const receivedAt = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const route = table.get(`${req.method} ${path}`);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const route = table.get(`${req.method} ${url.pathname}`);
       if (!route) return json(res, 404, { code: -1020, msg: 'This operation is not supported.' });
       const body = Buffer.concat(chunks);
       // A signed request that already waited past its recvWindow in this machine's connection queue while
       // the process was busy: that wait is ours, so the answer is "overloaded", not -1021. (An idle server
       // still answers a stale timestamp with -1021: then it is the client's clock.)
-      if (throttle.recentlyOverloaded() && expiredWhileQueued(req, body)) {
-        return json(res, 503, OVERLOADED, { 'Retry-After': '1' });
+      if (throttle.recentlyOverloaded() && expiredWhileQueued(req, url.searchParams, body)) {
+        return refuseOverloaded(res);
       }
       const event = buildProxyEvent(req, body, route, 'local', receivedAt);
       route
