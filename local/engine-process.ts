@@ -52,11 +52,6 @@ export class EngineProcess {
     await this.start();
   }
 
-  /** Resolves once a restart in progress (after a crash) has a running engine again. */
-  async settled(): Promise<void> {
-    while (this.restarting) await this.restarting;
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchdog);

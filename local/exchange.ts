@@ -64,8 +64,6 @@ export interface LocalExchange {
   seeded: SeedResult;
   /** The engine child process (tests kill -9 it; the supervisor restarts it). */
   engine(): ChildProcess;
-  /** Resolves when no engine restart is in progress. */
-  engineSettled(): Promise<void>;
   /** Restarts after a crash or a failed health check, of the engine and of the stream consumers' readers. */
   restarts(): { engine: number; consumers: number };
   restartEngine(): Promise<void>;
@@ -207,7 +205,6 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,
       engine: () => engine.current(),
-      engineSettled: () => engine.settled(),
       restarts: () => ({
         engine: engine.restarts,
         consumers: pollers.reduce((n, p) => n + p.restarts(), 0),
