@@ -64,7 +64,13 @@ export class EngineProcess {
     // child would leave running (a second writer on the shard). Here the child is the engine itself.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(__dirname, '..', 'engine', 'service', 'main.ts')],
+      [
+        // ENGINE_NODE_ARGS: extra node flags for the engine alone, e.g. `--cpu-prof` to profile it.
+        ...(process.env.ENGINE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        '--import',
+        'tsx',
+        join(__dirname, '..', 'engine', 'service', 'main.ts'),
+      ],
       {
         env: {
           ...process.env,

@@ -1,15 +1,16 @@
 // The local exchange: the stand-ins, the resources provisioned from lib/resources.ts, the engine service
-// as a supervised child process (the same code the Fargate task runs), the data processor behind a Kinesis
-// poller, and the REST API behind a local API Gateway. `npm start` runs it; tests and benchmarks start it
-// too. Restarts, logs and overload: docs/operations.md.
+// as a supervised child process (the same code the Fargate task runs), the stream consumers (settlement,
+// read models, WebSocket fan-out) in a supervised process of their own (local/consumers.ts), and the REST
+// and WebSocket APIs behind local API Gateways. `npm start` runs it; tests and benchmarks start it too.
+// Restarts, logs and overload: docs/operations.md.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { closeDbPool } from '../lambdas/shared/db';
-import { DEFAULT_ENGINE_SHARDS, EVENT_STREAM } from '../lib/resources';
+import { DEFAULT_ENGINE_SHARDS } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { startWebSocketApi } from './apigw/websocket';
+import { startConsumersHere, startConsumersProcess, type ConsumerHandler } from './consumers';
 import { EngineProcess } from './engine-process';
 import { LogRouter, runAs } from './logs';
 import { provision } from './provision';
@@ -20,7 +21,6 @@ import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins, type PostgresMode } from './standins';
 import { claimPort } from './standins/ports';
-import { startKinesisPoller, type KinesisPoller } from './triggers/kinesis-poller';
 
 export interface LocalExchangeOptions {
   /** Where data lives between runs. */
@@ -52,7 +52,7 @@ export interface LocalExchangeOptions {
   engineSupervision?: { initialBackoffMs?: number; healthIntervalMs?: number; unhealthyAfter?: number };
 }
 
-export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
+export type { ConsumerHandler };
 
 export interface LocalExchange {
   restUrl: string;
@@ -124,7 +124,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       EVENT_STREAM_NAME: resources.streamName,
       SNAPSHOT_BUCKET: resources.snapshotBucket,
       SNAPSHOT_EVERY_COMMANDS: String(opts.snapshotEveryCommands ?? 10_000),
-      RECEIVERS: '4',
+      RECEIVERS: process.env.ENGINE_RECEIVERS ?? '4',
       // No CloudWatch stand-in: the heartbeat metric is an AWS alarm input only.
       ENGINE_HEARTBEAT: 'off',
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL?.toUpperCase() ?? 'INFO',
@@ -161,33 +161,21 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     stops.unshift(() => ws.stop());
     process.env.WS_CALLBACK_URL = ws.callbackUrl;
 
-    // Two consumers of the stream, as two event source mappings in AWS: settlement and the read models.
-    const { handler: processBatch } = await import('../lambdas/data-processor/handler');
-    const { handler: projectBatch } = await import('../lambdas/read-models/handler');
-    // A third: the WebSocket fan-out (market streams), so slow clients never delay the other two.
-    const { handler: fanOutBatch } = await import('../lambdas/ws-fanout/handler');
-    const pollers: KinesisPoller[] = [];
-    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
-    for (const [name, handler] of [
-      ['data-processor', processBatch],
-      ['read-models', projectBatch],
-      ['ws-fanout', fanOutBatch],
-    ] as const) {
-      const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
-      const poller = await startKinesisPoller({
-        name,
-        streamName: resources.streamName,
-        streamArn,
-        checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
-        batchSize: 100,
-        handlerTimeoutMs: opts.consumerTimeoutMs,
-        handler: (event) => runAs({ component: name }, () => invoke(event)),
-        log,
-      });
-      pollers.push(poller);
-      stops.unshift(() => poller.stop());
-    }
-    log('processor    data-processor (settlement) and read-models consuming engine events');
+    // The stream's consumers (settlement, read models, WebSocket fan-out): local/consumers.ts.
+    const consumerOpts = {
+      dataDir: opts.dataDir,
+      streamName: resources.streamName,
+      consumerTimeoutMs: opts.consumerTimeoutMs,
+      log,
+    };
+    const outOfProcess = !opts.wrapConsumer && standins.postgres !== 'embedded';
+    const consumers = outOfProcess
+      ? await startConsumersProcess({ ...consumerOpts, logs })
+      : await startConsumersHere({ ...consumerOpts, wrapConsumer: opts.wrapConsumer });
+    stops.unshift(() => consumers.stop());
+    log(
+      `consumers    data-processor (settlement), read-models and ws-fanout consuming engine events${outOfProcess ? ' (own process)' : ''}`,
+    );
 
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());
@@ -207,7 +195,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       engine: () => engine.current(),
       restarts: () => ({
         engine: engine.restarts,
-        consumers: pollers.reduce((n, p) => n + p.restarts(), 0),
+        consumers: consumers.restarts(),
       }),
       restartEngine: () => engine.restart(),
       async stop() {

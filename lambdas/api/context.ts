@@ -98,7 +98,7 @@ export function apiContext(): ApiContext {
           new OrderService({
             markets: new Map(MARKETS.map((m) => [m.symbol, m])),
             orders: c.liveOrders,
-            sender: new SqsCommandSender(sqsClient()),
+            sender: new SqsCommandSender(sqsClient(), undefined, { coalesce: true }),
             book: {
               bestPrices: async (symbol) => {
                 const book = await c.marketData.getBook(symbol);

@@ -12,6 +12,7 @@ import type { EventRecord } from '../../engine/service/messages';
 import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
 import { foldTrade } from '../data-processor/market-data-view';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';
+import type { Subscriber } from '../ws/connection-store';
 import { streamName } from '../ws/streams';
 import {
   BookState,
@@ -22,14 +23,12 @@ import {
   tradePayload,
 } from './payloads';
 
-export interface Subscriber {
-  connectionId: string;
-  combined: boolean;
-}
+export type { Subscriber };
 
 export interface FanOutDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  subscribers(stream: string): Promise<Subscriber[]>;
+  /** Every subscription to the market's streams (one read): stream name → subscribers. */
+  marketSubscribers(symbol: string): Promise<ReadonlyMap<string, Subscriber[]>>;
   /** Posts one frame; rejects with an error named GoneException when the connection is gone. */
   post(connectionId: string, data: string, signal: AbortSignal): Promise<void>;
   removeConnection(connectionId: string): Promise<void>;
@@ -90,32 +89,30 @@ export async function fanOut(
     }
   }
 
-  // The streams this batch has something for, and who listens to them.
-  const candidates: string[] = [];
-  for (const [market, { trades, depth }] of byMarket) {
-    if (trades.length > 0)
-      candidates.push(
-        streamName(market, 'trade'),
-        streamName(market, 'ticker'),
-        streamName(market, 'miniTicker'),
-        ...Object.keys(CANDLE_INTERVALS).map((i) => streamName(market, `kline_${i}`)),
-      );
-    if (depth.length > 0)
-      candidates.push(
-        streamName(market, 'depth'),
-        streamName(market, 'depth@100ms'),
-        streamName(market, 'bookTicker'),
-      );
-  }
+  // The streams this batch has something for, and who listens to them: one read per market, however many
+  // streams the market has.
   const listeners = new Map<string, Subscriber[]>();
-  await pool(candidates, 16, async (stream) => {
-    try {
-      const subs = await deps.subscribers(stream);
-      if (subs.length > 0) listeners.set(stream, subs);
-    } catch (err) {
-      deps.log.warn('subscribers not read; stream skipped for this batch', { stream, err: String(err) });
-    }
-  });
+  await Promise.all(
+    [...byMarket].map(async ([market, { trades, depth }]) => {
+      let subscribed: ReadonlyMap<string, Subscriber[]>;
+      try {
+        subscribed = await deps.marketSubscribers(market);
+      } catch (err) {
+        deps.log.warn('subscribers not read; market skipped for this batch', { market, err: String(err) });
+        return;
+      }
+      const kinds = [
+        ...(trades.length > 0
+          ? ['trade', 'ticker', 'miniTicker', ...Object.keys(CANDLE_INTERVALS).map((i) => `kline_${i}`)]
+          : []),
+        ...(depth.length > 0 ? ['depth', 'depth@100ms', 'bookTicker'] : []),
+      ];
+      for (const kind of kinds) {
+        const subs = subscribed.get(streamName(market, kind));
+        if (subs && subs.length > 0) listeners.set(streamName(market, kind), subs);
+      }
+    }),
+  );
   if (listeners.size === 0) return { frames: 0, posted: 0, gone: 0, failed: 0 };
 
   const eventTime = deps.now();

@@ -45,7 +45,7 @@ function fanOutDeps(): FanOutDeps {
   const encoder = new TextEncoder();
   const created: FanOutDeps = {
     markets: new Map(MARKETS.map((m) => [m.symbol, m])),
-    subscribers: (stream) => connections.subscribers(stream),
+    marketSubscribers: (symbol) => connections.marketSubscribers(symbol),
     async post(connectionId, data, signal) {
       await api.send(
         new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(data) }),

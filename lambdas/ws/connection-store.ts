@@ -1,8 +1,9 @@
 // WebSocket connections and their subscriptions in the connections table (lib/resources.ts TABLES.connections).
 // Layout: one item per connection (pk conn#<id>, sk meta, combined) and one per subscription (pk conn#<id>,
-// sk sub#<stream>, gsi1pk stream#<stream>, gsi1sk conn#<id>, combined), so the fan-out (lambdas/ws-fanout)
-// finds a stream's subscribers, and whether each wants combined frames, with one query of gsi1, and
-// $disconnect removes a connection with one query. `combined`: the connection was opened on `/stream` (or
+// sk sub#<stream>, gsi1pk market#<symbol>, gsi1sk <stream>#conn#<id>, combined), so the fan-out
+// (lambdas/ws-fanout) finds every subscriber of a market's streams, and whether each wants combined frames,
+// with one query of gsi1 per market and batch (not one per stream), and $disconnect removes a connection with
+// one query. `combined`: the connection was opened on `/stream` (or
 // SET_PROPERTY). Items expire by TTL (API Gateway closes a connection after 2 hours at most), which cleans up
 // after a missed $disconnect. Each function uses only the calls its grant names (lib/stacks/api-stack.ts).
 import { PutCommand, QueryCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,15 +15,24 @@ export const MAX_STREAMS_PER_CONNECTION = 1024;
 
 const connectionPk = (connectionId: string) => `conn#${connectionId}`;
 const expiresAt = (nowMs: number) => Math.floor(nowMs / 1000) + CONNECTION_TTL_SECONDS;
+/** The market part of a stream name (`btcusdt` of `btcusdt@trade`): the subscriber index's partition. */
+const marketOf = (stream: string) => stream.slice(0, Math.max(0, stream.indexOf('@')));
+const marketPk = (market: string) => `market#${market.toLowerCase()}`;
 const subscriptionItem = (connectionId: string, stream: string, nowMs: number, combined: boolean) => ({
   pk: connectionPk(connectionId),
   sk: `sub#${stream}`,
-  gsi1pk: `stream#${stream}`,
-  gsi1sk: connectionPk(connectionId),
+  gsi1pk: marketPk(marketOf(stream)),
+  // Stream names hold no '#', so `<stream>#` never prefixes another stream's keys.
+  gsi1sk: `${stream}#${connectionPk(connectionId)}`,
   subscribedAt: nowMs,
   combined,
   expiresAt: expiresAt(nowMs),
 });
+
+export interface Subscriber {
+  connectionId: string;
+  combined: boolean;
+}
 
 export class ConnectionStore {
   constructor(
@@ -78,23 +88,31 @@ export class ConnectionStore {
   }
 
   /** The connections subscribed to `stream` (gsi1), each with its frame format. */
-  async subscribers(stream: string): Promise<Array<{ connectionId: string; combined: boolean }>> {
-    const found: Array<{ connectionId: string; combined: boolean }> = [];
+  async subscribers(stream: string): Promise<Subscriber[]> {
+    return (await this.marketSubscribers(marketOf(stream), `${stream}#`)).get(stream) ?? [];
+  }
+
+  /** Every subscription to a market's streams (gsi1, one query): stream → its subscribers. */
+  async marketSubscribers(market: string, prefix = ''): Promise<Map<string, Subscriber[]>> {
+    const found = new Map<string, Subscriber[]>();
     const pages = paginateQuery(
       { client: this.db },
       {
         TableName: this.tableName,
         IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :s',
-        ExpressionAttributeValues: { ':s': `stream#${stream}` },
+        KeyConditionExpression: prefix ? 'gsi1pk = :m AND begins_with(gsi1sk, :p)' : 'gsi1pk = :m',
+        ExpressionAttributeValues: { ':m': marketPk(market), ...(prefix ? { ':p': prefix } : {}) },
       },
     );
     for await (const page of pages) {
-      for (const item of page.Items ?? [])
-        found.push({
-          connectionId: String(item.gsi1sk).slice('conn#'.length),
-          combined: item.combined === true,
-        });
+      for (const item of page.Items ?? []) {
+        const key = String(item.gsi1sk);
+        const at = key.indexOf('#conn#');
+        const stream = key.slice(0, at);
+        const list = found.get(stream) ?? [];
+        list.push({ connectionId: key.slice(at + '#conn#'.length), combined: item.combined === true });
+        found.set(stream, list);
+      }
     }
     return found;
   }

@@ -15,6 +15,11 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   const child = spawn(
     'java',
     [
+      // The client compiler only and one GC thread: on a small machine the server compiler's warm-up and
+      // parallel GC take whole cores for seconds, stalling every other stand-in (measured in
+      // docs/performance.md); steady-state speed is about the same.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
       `-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(pkg, 'DynamoDBLocal.jar'),

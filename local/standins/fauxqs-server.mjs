@@ -7,3 +7,6 @@ const stop = () => server.stop().finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);
+// The exchange was killed (kill -9 leaves no exit hook to run): do not outlive it.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && stop(), 1_000).unref();

@@ -1,27 +1,14 @@
-// Kinesis from npm kinesalite, in-process; persisted with leveldown when a data dir is given.
-import { claimPort, type Standin } from './ports';
-
-interface KinesaliteServer {
-  listen(port: number, host: string, cb: (err?: Error) => void): void;
-  close(cb: () => void): void;
-}
+// Kinesis from npm kinesalite, persisted with leveldown when a data dir is given. It runs in a process of its
+// own (the launcher beside this file): the engine's puts and the consumers' reads must not queue behind the
+// API handlers in the exchange's event loop (docs/performance.md).
+import { claimPort, spawnStandin, type Standin } from './ports';
 
 export async function startKinesis(opts: { port: number; dataDir?: string }): Promise<Standin> {
   const port = await claimPort(opts.port, 'Kinesis (kinesalite)');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const kinesalite = require('kinesalite') as (o: Record<string, unknown>) => KinesaliteServer;
-  const server = kinesalite({
-    path: opts.dataDir,
-    createStreamMs: 0,
-    deleteStreamMs: 0,
-    updateStreamMs: 0,
-    shardLimit: 50,
-  });
-  await new Promise<void>((resolve, reject) =>
-    server.listen(port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+  const server = await spawnStandin(
+    'kinesalite-server.mjs',
+    [String(port), ...(opts.dataDir ? [opts.dataDir] : [])],
+    'kinesalite',
   );
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { endpoint: `http://127.0.0.1:${port}`, stop: server.stop };
 }

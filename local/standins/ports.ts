@@ -1,5 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** Resolves with `port` if it can be bound on 127.0.0.1 (a free one when 0), or fails naming the component. */
 export function claimPort(port: number, component: string): Promise<number> {
@@ -41,4 +42,35 @@ export function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
   });
+}
+
+/**
+ * Runs a stand-in's launcher script (beside this file) in its own node process, so its work never waits on
+ * the exchange's event loop, and resolves once it prints `ready`.
+ */
+export async function spawnStandin(
+  script: string,
+  args: string[],
+  component: string,
+): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const release = killWithParent(child);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('ready')) resolve();
+    });
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => reject(new Error(`${component} exited with ${code}: ${out.slice(-500)}`)));
+  });
+  return {
+    child,
+    stop: () => {
+      release();
+      return stopChild(child);
+    },
+  };
 }

@@ -24,7 +24,9 @@ export interface KinesisPollerOptions {
   checkpointFile?: string;
   batchSize?: number;
   maxAttempts?: number;
+  /** Wait after an empty read; it doubles while the shard stays empty, up to `maxIdleWaitMs` (25 / 100 ms). */
   idleWaitMs?: number;
+  maxIdleWaitMs?: number;
   /** Lambda's function timeout: an invocation still running after it has failed (default 60 s). */
   handlerTimeoutMs?: number;
   handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
@@ -46,8 +48,17 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     opts.checkpointFile && existsSync(opts.checkpointFile)
       ? (JSON.parse(readFileSync(opts.checkpointFile, 'utf8')) as Record<string, string>)
       : {};
+  // After a handled batch the checkpoint is written at most every 200 ms, not once per batch (a synchronous
+  // file write each time): a crash in between replays those batches, which every consumer tolerates, as it
+  // must for Lambda's own at-least-once delivery.
+  let saveTimer: NodeJS.Timeout | undefined;
   const save = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = undefined;
     if (opts.checkpointFile) writeFileSync(opts.checkpointFile, JSON.stringify(checkpoints));
+  };
+  const saveSoon = () => {
+    saveTimer ??= setTimeout(save, 200);
   };
   let stopping = false;
   let restarts = 0;
@@ -73,6 +84,8 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
   const pollShard = async (shardId: string) => {
     let iterator = await iteratorAfter(shardId, checkpoints[shardId]);
     const attempts = new Map<string, number>();
+    const minIdleMs = opts.idleWaitMs ?? 25;
+    let idleMs = minIdleMs;
     while (!stopping && iterator) {
       let page;
       try {
@@ -90,9 +103,13 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       if (records.length === 0) {
         caughtUp.set(shardId, true);
         iterator = page.NextShardIterator;
-        await sleep(opts.idleWaitMs ?? 25);
+        // An idle shard is read less often (Lambda's own mapping reads one about once a second); a busy one
+        // is read again as soon as its batch is handled.
+        await sleep(idleMs);
+        idleMs = Math.min(idleMs * 2, opts.maxIdleWaitMs ?? 100);
         continue;
       }
+      idleMs = minIdleMs;
       caughtUp.set(shardId, false);
       const event: KinesisStreamEvent = {
         Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)),
@@ -111,7 +128,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       }
       if (!failedAt) {
         checkpoints[shardId] = records[records.length - 1].SequenceNumber as string;
-        save();
+        saveSoon();
         iterator = page.NextShardIterator;
         continue;
       }
@@ -160,6 +177,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     async stop() {
       stopping = true;
       await Promise.all(loops);
+      save();
       kinesis.destroy();
     },
     async drained() {

@@ -4,7 +4,7 @@
 // order must reach the engine and every trade must be settled in the ledger (lost = 0).
 // Env: BENCH_RATES="100,250,500,1000,1500" BENCH_SECONDS=8 BENCH_PG=embedded|real BENCH_WARMUP_SECONDS=5
 // A warm-up step at 50 orders/s runs first and is not reported (JIT, the DynamoDB Local JVM, connections).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
@@ -46,6 +46,7 @@ interface StepResult {
   settleP50ms: number;
   settleP99ms: number;
   lost: number;
+  clientLagMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -166,6 +167,12 @@ async function runStep(
     detail: true,
   });
   const sent = load.requests?.length ?? 0;
+  // BENCH_DUMP=<dir>: every request of the step as JSON lines, to look at latency over time.
+  if (process.env.BENCH_DUMP)
+    writeFileSync(
+      join(process.env.BENCH_DUMP, `requests-${label}.jsonl`),
+      (load.requests ?? []).map((r) => JSON.stringify(r)).join('\n'),
+    );
   for (const [i, status, code, latencyUs, orderId, scheduledMs] of load.requests ?? []) {
     (i % 4 === 3 ? full : accept).recordValue(latencyUs);
     if (status === 200) {
@@ -190,6 +197,7 @@ async function runStep(
   let unsettledTrades = 0;
   let perOrder: Record<string, number> = {};
   let stepTimes: Record<string, string> = {};
+  let stageTimes = '';
   const settle = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 600_000_000,
@@ -242,6 +250,19 @@ async function runStep(
       const sentMs = sentAt.get(Number(t.taker_order_id));
       if (sentMs !== undefined) settle.recordValue(Math.max(1, (Number(t.settled_ms) - sentMs) * 1000));
     }
+    // Where an order's time goes after its commit: to the engine (SQS and the engine's own queue: the
+    // engine's time of the order minus the API's), then to its answer in the ledger (Kinesis and settlement).
+    const stages = await pool.query<{ to_engine: number[] | null; to_ledger: number[] | null }>(
+      `SELECT percentile_disc(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY o.working_ms - o.created_ms) AS to_engine,
+              percentile_disc(ARRAY[0.5, 0.99]) WITHIN GROUP (
+                ORDER BY (extract(epoch FROM x.applied_at) * 1000)::bigint - o.working_ms) AS to_ledger
+         FROM orders o JOIN outbox x ON x.cmd_id = 'p-' || o.order_id
+        WHERE o.order_id = ANY($1::bigint[]) AND o.working_ms > 0 AND x.applied_at IS NOT NULL`,
+      [ids],
+    );
+    const [e, l] = [stages.rows[0]?.to_engine, stages.rows[0]?.to_ledger];
+    if (e && l)
+      stageTimes = `commit→engine p50/p99 ${e[0]}/${e[1]} ms, engine→ledger p50/p99 ${l[0]}/${l[1]} ms`;
   } finally {
     await pool.end();
   }
@@ -263,8 +284,10 @@ async function runStep(
     settleP99ms: settle.totalCount ? settle.getValueAtPercentile(99) / 1000 : NaN,
     lost,
   };
+  // The client's own lag behind its schedule, at worst: above a few ms the figures above include it.
+  result.clientLagMs = load.maxSendLagMs;
   result.perOrder = perOrder;
-  result.stepTimes = stepTimes;
+  result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
 }

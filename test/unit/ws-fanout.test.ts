@@ -60,11 +60,14 @@ function doubles(opts: {
   const posted: Array<[string, unknown]> = [];
   const removed: string[] = [];
   const warnings: string[] = [];
+  const reads: string[] = [];
   const deps: FanOutDeps = {
     markets: new Map([['BTCUSDT', BTC]]),
-    subscribers: async (stream) => {
-      if (stream === 'btcusdt@broken') throw new Error('unreachable');
-      return opts.subscribers[stream] ?? [];
+    marketSubscribers: async (symbol) => {
+      reads.push(symbol);
+      return new Map(
+        Object.entries(opts.subscribers).filter(([stream]) => stream.startsWith(`${symbol.toLowerCase()}@`)),
+      );
     },
     post: async (id, data, signal) => {
       await opts.post?.(id, data, signal);
@@ -80,7 +83,7 @@ function doubles(opts: {
     postTimeoutMs: 50,
     seedAttempts: 2,
   };
-  return { deps, posted, removed, warnings };
+  return { deps, posted, removed, warnings, reads };
 }
 
 const raw = (connectionId: string): Subscriber => ({ connectionId, combined: false });
@@ -158,22 +161,35 @@ describe('ws fan-out', () => {
     ]);
   });
 
-  it('a failing subscriber lookup skips that stream only; a record that is not Cirrus is skipped; no batch failure', async () => {
-    const { deps, posted } = doubles({ subscribers: { 'btcusdt@trade': [raw('a')] } });
-    deps.subscribers = async (stream) => {
-      if (stream === 'btcusdt@depth') throw new Error('DynamoDB unreachable');
-      return stream === 'btcusdt@trade' ? [raw('a')] : [];
+  it('one subscriber read per market and batch; a failing read skips that market only; a record that is not Cirrus is skipped; no batch failure', async () => {
+    const ETH = MARKETS.find((m) => m.symbol === 'ETHUSDT')!;
+    const { deps, posted, reads, warnings } = doubles({
+      subscribers: { 'btcusdt@trade': [raw('a')], 'btcusdt@depth': [raw('a')] },
+    });
+    deps.markets = new Map([
+      ['BTCUSDT', BTC],
+      ['ETHUSDT', ETH],
+    ]);
+    const btcRead = deps.marketSubscribers;
+    deps.marketSubscribers = async (symbol) => {
+      if (symbol === 'ETHUSDT') throw new Error('DynamoDB unreachable');
+      return btcRead(symbol);
     };
+    const eth = { ...trade(7, 200_000, 1), market: 'ETHUSDT' };
     const data = (r: unknown) =>
       Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)).toString('base64');
     const event = {
       Records: [
         data('not json'),
         data(record(trade(1, 3_000_000, 1), depth(1, 1, [], [[3_000_000, 1]]))),
+        data(record(trade(2, 3_000_000, 1))),
+        data({ ...record(eth), market: 'ETHUSDT' }),
       ].map((d, i) => ({ kinesis: { data: d, sequenceNumber: String(i) } })),
     } as unknown as Parameters<typeof fanOutKinesisBatch>[0];
     expect(await fanOutKinesisBatch(event, deps)).toEqual({ batchItemFailures: [] });
-    expect(posted.map(([, f]) => (f as { e: string }).e)).toEqual(['trade']);
+    expect(reads).toEqual(['BTCUSDT']);
+    expect(warnings).toEqual(['subscribers not read; market skipped for this batch']);
+    expect(posted.map(([, f]) => (f as { e: string }).e).sort()).toEqual(['depthUpdate', 'trade', 'trade']);
   });
 
   it('bookTicker: seeded from the book view, then one frame per change of the best bid or ask', async () => {

@@ -1,0 +1,155 @@
+// The engine-event stream's consumers, as three event source mappings are in AWS: settlement (data
+// processor), the read models and the WebSocket fan-out, each behind its own Kinesis poller.
+//
+// `npm start` runs them in a process of their own (local/consumers-main.ts), supervised here: their work
+// (settlement transactions, read-model writes, fan-out) then never queues in the event loop that answers
+// the REST API, and the machine's second core is used (docs/performance.md). They run in the exchange's
+// own process when the database is the embedded pglite (it serves one connection's session only) or when a
+// test wraps a handler to inject faults.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { EVENT_STREAM } from '../lib/resources';
+import type { LogRouter } from './logs';
+import { runAs } from './logs';
+import { killWithParent, stopChild } from './standins/ports';
+import { startKinesisPoller, type KinesisPoller } from './triggers/kinesis-poller';
+
+export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
+
+export interface ConsumerOptions {
+  dataDir: string;
+  streamName: string;
+  /** Lambda's function timeout for the stream consumers (default 60 s). */
+  consumerTimeoutMs?: number;
+  /** Fault injection for tests: wraps a stream consumer's handler (e.g. to make it hang or throw). */
+  wrapConsumer?: (name: string, handler: ConsumerHandler) => ConsumerHandler;
+  log: (line: string) => void;
+}
+
+export interface Consumers {
+  /** Shard readers restarted after a crash, and (out of process) restarts of the consumers' process. */
+  restarts(): number;
+  stop(): Promise<void>;
+}
+
+/** The three pollers in this process. */
+export async function startConsumersHere(opts: ConsumerOptions): Promise<Consumers> {
+  const { handler: processBatch } = await import('../lambdas/data-processor/handler');
+  const { handler: projectBatch } = await import('../lambdas/read-models/handler');
+  // Slow WebSocket clients never delay the other two: the fan-out is a consumer of its own.
+  const { handler: fanOutBatch } = await import('../lambdas/ws-fanout/handler');
+  const pollers: KinesisPoller[] = [];
+  const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
+  try {
+    for (const [name, handler] of [
+      ['data-processor', processBatch],
+      ['read-models', projectBatch],
+      ['ws-fanout', fanOutBatch],
+    ] as const) {
+      const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
+      pollers.push(
+        await startKinesisPoller({
+          name,
+          streamName: opts.streamName,
+          streamArn,
+          checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
+          batchSize: 100,
+          handlerTimeoutMs: opts.consumerTimeoutMs,
+          handler: (event) => runAs({ component: name }, () => invoke(event)),
+          log: opts.log,
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(pollers.map((p) => p.stop()));
+    throw err;
+  }
+  return {
+    restarts: () => pollers.reduce((n, p) => n + p.restarts(), 0),
+    async stop() {
+      await Promise.all(pollers.map((p) => p.stop()));
+    },
+  };
+}
+
+/**
+ * The pollers in a child process (local/consumers-main.ts) with this process's environment, restarted with
+ * backoff (1 s doubling to 30 s) if it exits unasked. Resolves once the child's pollers have started.
+ */
+export async function startConsumersProcess(
+  opts: Omit<ConsumerOptions, 'wrapConsumer'> & { logs: LogRouter },
+): Promise<Consumers> {
+  let child: ChildProcess | undefined;
+  let release: () => void = () => undefined;
+  let stopping = false;
+  let restarts = 0;
+  let failures = 0;
+
+  const spawnReady = () =>
+    new Promise<ChildProcess>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'consumers-main.ts')], {
+        env: {
+          ...process.env,
+          CONSUMERS_SPEC: JSON.stringify({
+            dataDir: opts.dataDir,
+            streamName: opts.streamName,
+            consumerTimeoutMs: opts.consumerTimeoutMs,
+          }),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      release = killWithParent(c);
+      // The child prints its console lines ready-made (its own log router writes the JSON files).
+      let rest = '';
+      let ready = false;
+      c.stdout?.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString()).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!ready && line === 'consumers ready') {
+            ready = true;
+            resolve(c);
+          } else if (line.trim()) opts.log(line);
+        }
+      });
+      opts.logs.pipe('consumers', c.stderr, true);
+      c.once('exit', (code, signal) => {
+        if (!ready)
+          return reject(new Error(`consumers exited (${signal ?? `code ${code}`}) before they started`));
+        if (stopping || child !== c) return;
+        void restart(`exited (${signal ?? `code ${code}`})`);
+      });
+    });
+
+  const restart = async (why: string) => {
+    for (;;) {
+      const delay = Math.min(1_000 * 2 ** failures++, 30_000);
+      opts.log(`consumers    ${why}; restarting in ${(delay / 1000).toFixed(1)} s`);
+      await new Promise((r) => setTimeout(r, delay));
+      if (stopping) return;
+      try {
+        child = await spawnReady();
+        restarts++;
+        opts.log(`consumers    restarted (pid ${child.pid})`);
+        return;
+      } catch (err) {
+        why = `did not start (${err instanceof Error ? err.message : String(err)})`;
+      }
+    }
+  };
+
+  child = await spawnReady();
+  // A run that stayed up a while clears the backoff.
+  const calm = setInterval(() => (failures = 0), 60_000);
+  calm.unref();
+  return {
+    restarts: () => restarts,
+    async stop() {
+      stopping = true;
+      clearInterval(calm);
+      release();
+      if (child) await stopChild(child, 10_000);
+    },
+  };
+}
