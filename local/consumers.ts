@@ -30,6 +30,8 @@ export interface ConsumerOptions {
 export interface Consumers {
   /** Shard readers restarted after a crash, and (out of process) restarts of the consumers' process. */
   restarts(): number;
+  /** Their process when they run in one (tests kill -9 it; it is restarted). */
+  process(): ChildProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
   }
   return {
     restarts: () => pollers.reduce((n, p) => n + p.restarts(), 0),
+    process: () => undefined,
     async stop() {
       await Promise.all(pollers.map((p) => p.stop()));
     },
@@ -145,6 +148,7 @@ export async function startConsumersProcess(
   calm.unref();
   return {
     restarts: () => restarts,
+    process: () => child,
     async stop() {
       stopping = true;
       clearInterval(calm);

@@ -64,7 +64,9 @@ export interface LocalExchange {
   seeded: SeedResult;
   /** The engine child process (tests kill -9 it; the supervisor restarts it). */
   engine(): ChildProcess;
-  /** Restarts after a crash or a failed health check, of the engine and of the stream consumers' readers. */
+  /** The stream consumers' process, when they run in one (tests kill -9 it; the supervisor restarts it). */
+  consumersProcess(): ChildProcess | undefined;
+  /** Restarts after a crash or a failed health check, of the engine and of the stream consumers. */
   restarts(): { engine: number; consumers: number };
   restartEngine(): Promise<void>;
   stop(): Promise<void>;
@@ -193,6 +195,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,
       engine: () => engine.current(),
+      consumersProcess: () => consumers.process(),
       restarts: () => ({
         engine: engine.restarts,
         consumers: consumers.restarts(),
