@@ -28,7 +28,11 @@ export interface EngineServiceOptions {
   snapshots: SnapshotStore;
   heartbeat?: Heartbeat;
   logger: ServiceLogger;
-  /** Concurrent SQS receivers; publishing is group-committed by one flusher, so order is kept. */
+  /**
+   * SQS receivers at most; publishing is group-committed by one flusher, so order is kept. The first always
+   * receives; the others only while the queue is backlogged (the last receive came back full), so a light
+   * load is taken in few, full batches rather than many one-message receives.
+   */
   receivers?: number;
   snapshotEveryCommands?: number;
   visibilityTimeoutSeconds?: number;
@@ -49,6 +53,8 @@ interface MarketOutbox {
 export class ReplayMismatchError extends Error {}
 
 const MAX_COMMANDS_PER_RECORD = 500;
+/** SQS returns at most 10 messages per receive. */
+const RECEIVE_BATCH = 10;
 
 export class EngineService {
   private engine: MatchingEngine;
@@ -66,6 +72,8 @@ export class EngineService {
   private snapshotInProgress: Promise<void> | undefined;
   private readonly inFlight = new Map<string, number>(); // receipt handle → received at
   private receivers: Promise<void>[] = [];
+  /** The last receive came back full: more is waiting, the extra receivers help. */
+  private backlogged = false;
   private flusher: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly clock: () => number;
@@ -128,7 +136,7 @@ export class EngineService {
   async start(): Promise<void> {
     await this.recover();
     this.flusher = this.flushLoop();
-    for (let i = 0; i < (this.opts.receivers ?? 4); i++) this.receivers.push(this.receiveLoop());
+    for (let i = 0; i < (this.opts.receivers ?? 4); i++) this.receivers.push(this.receiveLoop(i));
     const visibility = this.opts.visibilityTimeoutSeconds ?? 30;
     this.timers.push(setInterval(() => void this.extendVisibility(visibility), (visibility * 1000) / 3));
     if (this.opts.heartbeat) {
@@ -169,12 +177,17 @@ export class EngineService {
     return n;
   }
 
-  private async receiveLoop(): Promise<void> {
+  private async receiveLoop(index: number): Promise<void> {
     const wait = this.opts.receiveWaitSeconds ?? 20;
     while (!this.stopping) {
+      if (index > 0 && !this.backlogged) {
+        await sleep(20);
+        continue;
+      }
       let messages;
       try {
-        messages = await this.opts.source.receive(10, wait, this.abort.signal);
+        messages = await this.opts.source.receive(RECEIVE_BATCH, wait, this.abort.signal);
+        this.backlogged = messages.length === RECEIVE_BATCH;
       } catch (err) {
         if (this.stopping) break;
         this.opts.logger.warn('receive failed', { err: String(err) });

@@ -268,7 +268,10 @@ export async function startRestApi(opts: {
         ),
       ),
     );
-    server.listen(opts.port, '127.0.0.1', () => resolve());
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): with Node's default of 511, a burst of
+    // new connections while the process is busy overflows it, and the kernel drops their SYNs, which clients
+    // resend after 1, 3 and 7 s; queued, they are answered (or refused as overloaded) as soon as possible.
+    server.listen({ port: opts.port, host: '127.0.0.1', backlog: 4096 }, () => resolve());
   });
   const { port } = server.address() as { port: number };
   return {

@@ -69,7 +69,10 @@ export function createApiHandler(route: RouteFn) {
     const [body, headers] = out instanceof WithHeaders ? [out.body, out.headers] : [out, {}];
     return jsonResponse(200, body, { ...headers, 'X-MBX-USED-WEIGHT-1M': String(used) });
   };
-  return middy(base).use({
+  // No early-timeout race: it arms a timer and an AbortController per request (and aborts it, building an
+  // AbortError) to answer before the function's own timeout, which the API functions never approach — they
+  // shed load with 503 long before (load-shedding.ts). Measured: about 3 % of the API's CPU under load.
+  return middy(base, { timeoutEarlyInMillis: 0 }).use({
     onError: async (request) => {
       request.response = errorResponse(request.error, request.event.requestContext?.requestId);
     },
