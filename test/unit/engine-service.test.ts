@@ -178,6 +178,42 @@ describe('EngineService', () => {
     expect(queue.deletes).toBe(300);
   });
 
+  it('one receiver polls a quiet queue; the others join only while receives come back full', async () => {
+    // Every receive takes 5 ms, as a network round trip would; track how many are in flight at once.
+    class TimedQueue extends MemoryQueue {
+      inFlight = 0;
+      maxInFlight = 0;
+      async receive(max: number) {
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        try {
+          return await super.receive(max);
+        } finally {
+          this.inFlight--;
+        }
+      }
+    }
+    const flow = commandFlow(300);
+    const queue = new TimedQueue();
+    const log = new MemoryEventLog();
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    await service.start();
+    // A trickle: one message at a time, never a full batch.
+    for (let i = 0; i < 20; i++) {
+      queue.send(message(flow[i], i));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await waitFor(() => queue.depth === 0);
+    expect(queue.maxInFlight).toBe(1);
+    // A backlog: receives come back full, and the other two receivers join.
+    flow.slice(20).forEach((c, i) => queue.send(message(c, 20 + i)));
+    await waitFor(() => queue.depth === 0);
+    await service.stop();
+    expect(queue.maxInFlight).toBe(3);
+    expectAsDirect(flow, log, service);
+  });
+
   it('keeps messages until Kinesis accepts their events, and keeps order across a failed put', async () => {
     const queue = new MemoryQueue();
     const log = new MemoryEventLog();
