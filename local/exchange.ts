@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { closeDbPool } from '../lambdas/shared/db';
 import { DEFAULT_ENGINE_SHARDS } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
+import { startLocalChain, type LocalChainOptions } from './chain';
+import { startChainListener } from './chain-listener';
 import { startWebSocketApi } from './apigw/websocket';
 import { startConsumersHere, startConsumersProcess, type ConsumerHandler } from './consumers';
 import { EngineProcess } from './engine-process';
@@ -50,6 +52,8 @@ export interface LocalExchangeOptions {
   wrapConsumer?: (name: string, handler: ConsumerHandler) => ConsumerHandler;
   /** Engine supervision timings (tests shorten them). */
   engineSupervision?: { initialBackoffMs?: number; healthIntervalMs?: number; unhealthyAfter?: number };
+  /** The local chain and its deposit listener (docs/wallets.md). */
+  chain?: LocalChainOptions;
 }
 
 export type { ConsumerHandler };
@@ -62,6 +66,8 @@ export interface LocalExchange {
   /** The engine shard's dead-letter queue. */
   dlqUrl: string;
   seeded: SeedResult;
+  /** The chain node's JSON-RPC URL and the test USDT contract (docs/wallets.md). */
+  chain: { rpcUrl: string; usdt: string };
   /** The engine child process (tests kill -9 it; the supervisor restarts it). */
   engine(): ChildProcess;
   /** The stream consumers' process, when they run in one (tests kill -9 it; the supervisor restarts it). */
@@ -179,6 +185,22 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       `consumers    data-processor (settlement), read-models and ws-fanout consuming engine events${outOfProcess ? ' (own process)' : ''}`,
     );
 
+    // The chain (hardhat node, or RPC_URL) and the deposit listener on its interval: docs/wallets.md.
+    const chain = await startLocalChain({
+      dataDir: opts.dataDir,
+      port: opts.restPort === 0 ? 0 : 8545,
+      chain: opts.chain,
+      log,
+    });
+    stops.unshift(() => chain.stop());
+    Object.assign(process.env, chain.env);
+    const listener = await startChainListener({
+      everyMs: opts.chain?.listenerEveryMs,
+      newChain: chain.ownNode,
+      log,
+    });
+    stops.unshift(() => listener.stop());
+
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());
     log(`rest api     ${rest.url}`);
@@ -194,6 +216,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       env: engineEnv,
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,
+      chain: { rpcUrl: chain.rpcUrl, usdt: chain.usdt },
       engine: () => engine.current(),
       consumersProcess: () => consumers.process(),
       restarts: () => ({

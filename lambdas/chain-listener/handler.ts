@@ -1,57 +1,60 @@
-// The chain listener (EventBridge schedule): finds the next range of confirmed blocks, reads the ERC-20
-// Transfer logs of the watched tokens in it and advances the checkpoint. Attributing transfers to users'
-// deposit addresses and crediting them is the wallet work's (docs/architecture.md); until then it reports counts.
-import { JsonRpcProvider, id as topicId } from 'ethers';
+// The blockchain-event listener (EventBridge schedule in AWS, an interval locally: local/chain-listener.ts):
+// one DepositScanner run per invocation (lambdas/chain-listener/scanner.ts, docs/wallets.md).
 import { z } from 'zod';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dbPool } from '../shared/db';
+import { DepositRepository } from '../shared/ledger/deposits';
+import { assetScale } from '../shared/money';
 import { logger } from '../shared/powertools';
+import { chainCoins, ETH_NETWORK } from '../wallet/chain-assets';
+import { EthersChain } from './chain-reader';
 import { CheckpointStore } from './checkpoint-store';
-import { nextScanRange } from './scan-range';
-
-const TRANSFER_TOPIC = topicId('Transfer(address,address,uint256)');
-const MAX_BLOCKS_PER_RUN = 500;
+import { DepositScanner, type ScanResult } from './scanner';
 
 const configSchema = z.object({
   CHAIN_RPC_URL: z.string().url(),
-  CHAIN_NETWORK: z.string().min(1),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1),
-  CHAIN_TOKENS: z
-    .string()
-    .default('{}')
-    .transform((s) => JSON.parse(s) as unknown)
-    .pipe(z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/))),
+  CHAIN_TOKENS: z.string().optional(),
+  CHAIN_MAX_BLOCKS_PER_RUN: z.coerce.number().int().min(1).default(200),
+  CHAIN_START_BLOCK: z.coerce.number().int().min(0).optional(),
 });
 
-let provider: JsonRpcProvider | undefined;
-let checkpoints: CheckpointStore | undefined;
-
-export interface ScanResult {
-  scanned?: { from: number; to: number };
-  transfers: number;
-  advanced: boolean;
+/** A scanner configured from `env` (the local exchange makes one per start). */
+export function createDepositScanner(env: NodeJS.ProcessEnv = process.env): DepositScanner {
+  const config = configSchema.parse(env);
+  return new DepositScanner(
+    {
+      network: ETH_NETWORK,
+      confirmations: config.CHAIN_CONFIRMATIONS,
+      coins: chainCoins(config.CHAIN_TOKENS),
+      ledgerScale: assetScale,
+      maxBlocksPerRun: config.CHAIN_MAX_BLOCKS_PER_RUN,
+      // Post-merge Ethereum finalises within ~64 blocks: a reorg deeper than this is an incident.
+      keepHashes: 128,
+      startBlock: config.CHAIN_START_BLOCK,
+    },
+    new EthersChain(config.CHAIN_RPC_URL),
+    new CheckpointStore(
+      dynamoClient(),
+      env[TABLES.checkpoints.envVar] ?? requiredEnv(TABLES.checkpoints.envVar),
+    ),
+    new DepositRepository(dbPool()),
+  );
 }
 
-export const handler = async (): Promise<ScanResult> => {
-  const config = configSchema.parse(process.env);
-  provider ??= new JsonRpcProvider(config.CHAIN_RPC_URL, undefined, { staticNetwork: true });
-  checkpoints ??= new CheckpointStore(dynamoClient(), requiredEnv(TABLES.checkpoints.envVar));
+let scanner: DepositScanner | undefined;
 
-  const last = await checkpoints.lastScanned(config.CHAIN_NETWORK);
-  const head = await provider.getBlockNumber();
-  const range = nextScanRange(last, head, config.CHAIN_CONFIRMATIONS, MAX_BLOCKS_PER_RUN);
-  if (!range) return { transfers: 0, advanced: false };
-
-  const tokens = Object.values(config.CHAIN_TOKENS);
-  const logs = tokens.length
-    ? await provider.getLogs({
-        address: tokens,
-        topics: [TRANSFER_TOPIC],
-        fromBlock: range.from,
-        toBlock: range.to,
-      })
-    : [];
-  const advanced = await checkpoints.advance(config.CHAIN_NETWORK, last, range.to, Date.now());
-  logger.info('scanned', { ...range, head, transfers: logs.length, advanced });
-  return { scanned: range, transfers: logs.length, advanced };
+export const handler = async (): Promise<Omit<ScanResult, 'credited'> & { credited: number }> => {
+  const r = await (scanner ??= createDepositScanner()).runOnce();
+  if (r.reorg) logger.warn('chain reorg: rolled back', { ...r.reorg, head: r.head });
+  for (const d of r.credited)
+    logger.info('deposit credited', {
+      txHash: d.txHash,
+      logIndex: d.logIndex,
+      coin: d.coin,
+      block: d.blockNumber,
+    });
+  logger.info('scanned', { head: r.head, scanned: r.scanned, recorded: r.recorded, advanced: r.advanced });
+  return { ...r, credited: r.credited.length };
 };

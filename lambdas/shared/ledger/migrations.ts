@@ -369,6 +369,41 @@ export const MIGRATIONS: string[] = [
                                            count_day = v_nday + 1;
      RETURN QUERY SELECT 'accepted', v_order_id, v_body, v_n10 + 1, v_nday + 1;
    END $$;`,
+  // 6: deposits (docs/wallets.md). One address per user and network, derived from the deposit xpub at the
+  // index taken from a sequence (gaps are harmless). A deposit is one (network, tx hash, log index; -1 for a
+  // native transfer): pending while its block may still be dropped, credited once through ledger_post.
+  `CREATE SEQUENCE deposit_address_index;
+   CREATE TABLE deposit_addresses (
+     user_id bigint NOT NULL REFERENCES users (id),
+     network text NOT NULL,
+     derivation_index bigint NOT NULL,
+     address text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (user_id, network),
+     UNIQUE (network, address),
+     UNIQUE (network, derivation_index)
+   );
+   CREATE TABLE deposits (
+     id bigserial PRIMARY KEY,
+     network text NOT NULL,
+     tx_hash text NOT NULL,
+     log_index int NOT NULL,
+     user_id bigint NOT NULL REFERENCES users (id),
+     coin text NOT NULL,
+     address text NOT NULL,
+     chain_amount numeric(78,0) NOT NULL,
+     amount numeric(38,0) NOT NULL CHECK (amount > 0),
+     block_number bigint NOT NULL,
+     block_hash text NOT NULL,
+     confirmations int NOT NULL DEFAULT 0,
+     required_confirmations int NOT NULL,
+     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'credited')),
+     insert_ms bigint NOT NULL,
+     credited_ms bigint,
+     UNIQUE (network, tx_hash, log_index)
+   );
+   CREATE INDEX deposits_by_user ON deposits (user_id, insert_ms);
+   CREATE INDEX deposits_pending ON deposits (network, block_number) WHERE status = 'pending';`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {
