@@ -74,7 +74,7 @@ function exchangeInfo(req: ApiRequest) {
       otoAllowed: false,
       quoteOrderQtyMarketAllowed: true,
       allowTrailingStop: false,
-      cancelReplaceAllowed: false,
+      cancelReplaceAllowed: true,
       isSpotTradingAllowed: true,
       isMarginTradingAllowed: false,
       filters: [

@@ -1,5 +1,5 @@
 // Signed order endpoints (Binance spot v3): POST/GET/DELETE /api/v3/order, POST /api/v3/order/test,
-// GET/DELETE /api/v3/openOrders, GET /api/v3/allOrders.
+// POST /api/v3/order/cancelReplace, GET/DELETE /api/v3/openOrders, GET /api/v3/allOrders.
 import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
@@ -11,11 +11,19 @@ import {
   WithHeaders,
   type ApiRequest,
 } from '../shared/http';
+import { dbPool } from '../shared/db';
 import { userTradesOf } from '../shared/ledger/fills';
+import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import { cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
-import { orderCountHeaders } from './orders/order-service';
+import { cancelReplaceAnswer } from './orders/cancel-replace';
+import {
+  CANCEL_REPLACE_MODES,
+  orderCountHeaders,
+  RATE_LIMIT_EXCEEDED_MODES,
+  type PlacedOrder,
+} from './orders/order-service';
 import { planOrder } from './orders/plan-order';
 
 const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
@@ -67,19 +75,11 @@ async function waitForEngine(order: OrderRecord, done: (o: OrderRecord) => boole
   return (await apiContext().answers.wait(order.orderId, done, WAIT_FOR_ENGINE_MS)) ?? order;
 }
 
-async function placeOrder(req: ApiRequest) {
+/** A new order's POST /api/v3/order answer by newOrderRespType (RESULT/FULL after the engine's answer). */
+async function newOrderResponse(placed: PlacedOrder, respType: 'ACK' | 'RESULT' | 'FULL') {
   const ctx = apiContext();
-  // Past capacity: 503/-1008 at once, before any work and before the request could wait long enough for its
-  // recvWindow to expire. The signature's replay marker is recorded in the order's own transaction.
-  const { p, placed } = await ctx.admission.admit(async () => {
-    const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
-    const p = parseParams(newOrderSchema, req.params);
-    return { p, placed: await ctx.orderService.place(userId, p, replay) };
-  });
-  const spec = ctx.orderService.market(p.symbol);
-  const respType = p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
-  const counted = (json: unknown) => new WithHeaders(json, orderCountHeaders(placed.orderCounts));
-  if (respType === 'ACK') return counted(newOrderJson(spec, placed, 'ACK', []));
+  const spec = ctx.orderService.market(placed.symbol);
+  if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);
   const order = await waitForEngine(placed, engineAnswered);
   // A new order's fills at its first answer are all taker fills, settled in the same transaction that
   // recorded the answer.
@@ -100,7 +100,72 @@ async function placeOrder(req: ApiRequest) {
           return fillJson(spec, taker, assetScale(taker.commissionAsset));
         })
       : [];
-  return counted(newOrderJson(spec, order, respType, fills));
+  return newOrderJson(spec, order, respType, fills);
+}
+
+/** Binance's default: FULL for LIMIT and MARKET, ACK for the other types. */
+const respTypeOf = (p: { type: string; newOrderRespType?: 'ACK' | 'RESULT' | 'FULL' }) =>
+  p.newOrderRespType ?? (p.type === 'LIMIT' || p.type === 'MARKET' ? 'FULL' : 'ACK');
+
+async function placeOrder(req: ApiRequest) {
+  const ctx = apiContext();
+  // Past capacity: 503/-1008 at once, before any work and before the request could wait long enough for its
+  // recvWindow to expire. The signature's replay marker is recorded in the order's own transaction.
+  const { p, placed } = await ctx.admission.admit(async () => {
+    const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
+    const p = parseParams(newOrderSchema, req.params);
+    return { p, placed: await ctx.orderService.place(userId, p, replay) };
+  });
+  return new WithHeaders(
+    await newOrderResponse(placed, respTypeOf(p)),
+    orderCountHeaders(placed.orderCounts),
+  );
+}
+
+export const cancelReplaceSchema = newOrderSchema.extend({
+  // z.string() first, so a missing mode is -1102 (mandatory) and an unknown one -1100.
+  cancelReplaceMode: z.string().pipe(z.enum(CANCEL_REPLACE_MODES)),
+  cancelOrderId: idParam.optional(),
+  cancelOrigClientOrderId: z.string().max(64).optional(),
+  cancelNewClientOrderId: z
+    .string()
+    .regex(/^[a-zA-Z0-9\-_.]{1,36}$/)
+    .optional(),
+  cancelRestrictions: z.string().max(30).optional(),
+  orderRateLimitExceededMode: z.enum(RATE_LIMIT_EXCEEDED_MODES).optional(),
+});
+
+/** How long a cancel-replace waits for the engine to answer its cancel before answering -1007. */
+const WAIT_FOR_CANCEL_MS = 5_000;
+
+async function cancelReplace(req: ApiRequest) {
+  const ctx = apiContext();
+  const { p, result } = await ctx.admission.admit(async () => {
+    const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
+    const p = parseParams(cancelReplaceSchema, req.params);
+    const result = await ctx.orderService.cancelReplace(
+      userId,
+      p,
+      {
+        waitClosed: async (o) =>
+          (await ctx.answers.wait(o.orderId, closed, WAIT_FOR_CANCEL_MS)) ??
+          (await ctx.liveOrders.get(o.orderId)) ??
+          o,
+        orderCounts: () => orderCounts(dbPool(), userId, Date.now()),
+      },
+      replay,
+    );
+    return { p, result };
+  });
+  const spec = ctx.orderService.market(p.symbol);
+  const { cancel, placed } = result;
+  const cancelBody = cancel.ok
+    ? cancelJson(spec, cancel.value, Date.now(), p.cancelNewClientOrderId ?? cancel.value.clientOrderId)
+    : undefined;
+  const newBody =
+    placed !== 'NOT_ATTEMPTED' && placed.ok ? await newOrderResponse(placed.value, respTypeOf(p)) : undefined;
+  const headers = placed !== 'NOT_ATTEMPTED' && placed.ok ? orderCountHeaders(placed.value.orderCounts) : {};
+  return new WithHeaders(cancelReplaceAnswer(result, cancelBody, newBody, headers), headers);
 }
 
 async function testOrder(req: ApiRequest) {
@@ -192,6 +257,7 @@ export const handler = createApiHandler(
   router({
     'POST /api/v3/order': placeOrder,
     'POST /api/v3/order/test': testOrder,
+    'POST /api/v3/order/cancelReplace': cancelReplace,
     'GET /api/v3/order': getOrder,
     'DELETE /api/v3/order': cancelOrder,
     'GET /api/v3/openOrders': openOrders,

@@ -146,6 +146,7 @@ describe('api', () => {
         'GET /api/v3/order',
         'DELETE /api/v3/order',
         'POST /api/v3/order/test',
+        'POST /api/v3/order/cancelReplace',
         'GET /api/v3/openOrders',
         'DELETE /api/v3/openOrders',
         'GET /api/v3/allOrders',

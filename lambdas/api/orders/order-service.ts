@@ -17,8 +17,8 @@ import type {
 import type { CommandSender } from '../../shared/outbox/relay';
 import { logger } from '../../shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '../../shared/rate-limits';
-import type { OrderRecord } from '../../shared/stores/orders';
-import { planOrder, type NewOrderParams } from './plan-order';
+import { OPEN_STATUSES, type OrderRecord } from '../../shared/stores/orders';
+import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 export interface BookReader {
   /** Best bid and ask in ticks, from the order-book view. */
@@ -55,7 +55,43 @@ export interface OrderRef {
   origClientOrderId?: string;
 }
 
+export const CANCEL_REPLACE_MODES = ['STOP_ON_FAILURE', 'ALLOW_FAILURE'] as const;
+export const RATE_LIMIT_EXCEEDED_MODES = ['DO_NOTHING', 'CANCEL_ONLY'] as const;
+
+/** POST /api/v3/order/cancelReplace: the new order's parameters and which order to cancel, and how. */
+export interface CancelReplaceParams extends NewOrderParams {
+  cancelReplaceMode: (typeof CANCEL_REPLACE_MODES)[number];
+  cancelOrderId?: number;
+  cancelOrigClientOrderId?: string;
+  /** ONLY_NEW or ONLY_PARTIALLY_FILLED (anything else is -1145). */
+  cancelRestrictions?: string;
+  orderRateLimitExceededMode?: (typeof RATE_LIMIT_EXCEEDED_MODES)[number];
+}
+
+/** One half of a cancel-replace: done, or refused with the error Binance would answer for it alone. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: BinanceError };
+
+export interface CancelReplaceResult {
+  /** The cancelled order as the engine closed it. */
+  cancel: Outcome<OrderRecord>;
+  placed: Outcome<PlacedOrder> | 'NOT_ATTEMPTED';
+}
+
+/** What a cancel-replace needs from the request's surroundings. */
+export interface CancelReplaceIo {
+  /** The order once the engine has answered its cancel, or as last seen when the wait runs out. */
+  waitClosed(order: OrderRecord): Promise<OrderRecord>;
+  /** The account's ORDERS counts now (orderRateLimitExceededMode=DO_NOTHING checks them before the cancel). */
+  orderCounts(): Promise<OrderCounts>;
+}
+
 const unknownOrder = () => new BinanceError(400, -2011, 'Unknown order sent.');
+const engineTimeout = () =>
+  new BinanceError(
+    503,
+    -1007,
+    'Timeout waiting for response from backend server. Send status unknown; execution status unknown.',
+  );
 const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
 
 export class OrderService {
@@ -74,10 +110,7 @@ export class OrderService {
   /** Accepts an order (durable once this returns) and hands its command to SQS. */
   async place(userId: number, params: NewOrderParams, replay?: ReplayMarker): Promise<PlacedOrder> {
     const spec = this.market(params.symbol);
-    // A MARKET order by quantity needs the best opposite price (NOTIONAL check; protection for a BUY).
-    const needsReference = params.type === 'MARKET' && params.quoteOrderQty === undefined;
-    const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
-    const plan = planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
+    const plan = await this.plan(spec, params);
     const clientOrderId = params.newClientOrderId || this.newClientOrderId();
     const now = this.clock();
     const limits = this.deps.orderLimits ?? ORDER_LIMITS;
@@ -119,20 +152,8 @@ export class OrderService {
         await this.sendNow([result.message]);
         return { ...result.order, orderCounts: result.counts };
       case 'order_rate_10s':
-      case 'order_rate_day': {
-        const per10s = result.outcome === 'order_rate_10s';
-        const windowMs = per10s ? 10_000 : 86_400_000;
-        throw new BinanceError(
-          429,
-          -1015,
-          `Too many new orders; current limit is ${per10s ? limits.per10s : limits.perDay} orders per ${per10s ? '10 SECOND' : 'DAY'}.`,
-          undefined,
-          {
-            'Retry-After': String(Math.ceil((windowMs - (now % windowMs)) / 1000)),
-            ...orderCountHeaders(result.counts),
-          },
-        );
-      }
+      case 'order_rate_day':
+        throw orderRateError(result.outcome === 'order_rate_10s', limits, now, result.counts);
       case 'replayed_signature':
         throw replayed();
       case 'duplicate_client_order_id':
@@ -142,6 +163,100 @@ export class OrderService {
       case 'insufficient_balance':
         throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
     }
+  }
+
+  /** Checks the parameters against the market's filters; MARKET by quantity reads the best opposite price. */
+  private async plan(spec: MarketSpec, params: NewOrderParams): Promise<OrderPlan> {
+    const needsReference = params.type === 'MARKET' && params.quoteOrderQty === undefined;
+    const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    return planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
+  }
+
+  /**
+   * Binance's cancel-replace, built from the cancel and place paths so the money rules stay theirs: the
+   * cancel goes through the outbox and only the engine's answer closes the order and releases its funds;
+   * the new order is placed after that answer, in its own accept transaction, locking its own funds (so it
+   * may use what the cancel released). Filters and the ORDERS limits are checked before anything changes,
+   * as Binance evaluates them before the cancel. Not one engine step: another order of the market may trade
+   * between the two.
+   */
+  async cancelReplace(
+    userId: number,
+    p: CancelReplaceParams,
+    io: CancelReplaceIo,
+    replay?: ReplayMarker,
+  ): Promise<CancelReplaceResult> {
+    const spec = this.market(p.symbol);
+    if (p.cancelOrderId === undefined && p.cancelOrigClientOrderId === undefined) {
+      throw new BinanceError(
+        400,
+        -1102,
+        "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!",
+      );
+    }
+    const restriction = p.cancelRestrictions;
+    if (restriction !== undefined && restriction !== 'ONLY_NEW' && restriction !== 'ONLY_PARTIALLY_FILLED')
+      throw new BinanceError(400, -1145, 'Invalid cancelRestrictions');
+    await this.plan(spec, p); // a new order that can never be placed cancels nothing
+    const limits = this.deps.orderLimits ?? ORDER_LIMITS;
+    if ((p.orderRateLimitExceededMode ?? 'DO_NOTHING') === 'DO_NOTHING') {
+      const counts = await io.orderCounts();
+      const now = this.clock();
+      if (counts.per10s >= limits.per10s) throw orderRateError(true, limits, now, counts);
+      if (counts.perDay >= limits.perDay) throw orderRateError(false, limits, now, counts);
+    }
+
+    // Cancel. The signature's replay marker is recorded by the first transaction that runs.
+    let placeReplay = replay;
+    const cancel = await (async (): Promise<Outcome<OrderRecord>> => {
+      const order = await this.find(userId, spec.symbol, {
+        orderId: p.cancelOrderId,
+        origClientOrderId: p.cancelOrigClientOrderId,
+      });
+      // Binance: with both ids, the order found by id must also carry that client order id.
+      const mismatch =
+        order !== undefined &&
+        p.cancelOrderId !== undefined &&
+        p.cancelOrigClientOrderId !== undefined &&
+        order.clientOrderId !== p.cancelOrigClientOrderId;
+      if (!order || mismatch || !OPEN_STATUSES.has(order.status)) return { ok: false, error: unknownOrder() };
+      // Checked against the order's row when the request arrives; a fill after that does not stop the cancel.
+      if (
+        (restriction === 'ONLY_NEW' && order.status !== 'NEW') ||
+        (restriction === 'ONLY_PARTIALLY_FILLED' && order.status !== 'PARTIALLY_FILLED')
+      ) {
+        return {
+          ok: false,
+          error: new BinanceError(400, -2011, 'Order was not canceled due to cancel restrictions.'),
+        };
+      }
+      let requested: OrderRecord;
+      try {
+        requested = await this.requestCancel(order, replay);
+      } finally {
+        placeReplay = undefined; // requestCancel's transaction recorded it (or found it used: -1022)
+      }
+      const after = await io.waitClosed(requested);
+      if (after.status === 'CANCELED') return { ok: true, value: after };
+      // Unanswered: the cancel is queued and will run, so the new order's fate cannot be decided now.
+      if (OPEN_STATUSES.has(after.status)) throw engineTimeout();
+      return { ok: false, error: unknownOrder() }; // filled or expired before the cancel reached the engine
+    })().catch((err: unknown) => {
+      if (err instanceof BinanceError && err.code === -2011) return { ok: false as const, error: err };
+      throw err;
+    });
+    if (!cancel.ok && p.cancelReplaceMode === 'STOP_ON_FAILURE') return { cancel, placed: 'NOT_ATTEMPTED' };
+
+    let placed: Outcome<PlacedOrder>;
+    try {
+      placed = { ok: true, value: await this.place(userId, p, placeReplay) };
+    } catch (err) {
+      if (!(err instanceof BinanceError)) throw err;
+      // A used signature found by the place: the cancel did nothing, so the whole request is the replay.
+      if (err.code === -1022) throw err;
+      placed = { ok: false, error: err };
+    }
+    return { cancel, placed };
   }
 
   /** The caller's own order, or -2013 (another user's order is indistinguishable from a missing one). */
@@ -224,6 +339,26 @@ export class OrderService {
     if (this.deps.newClientOrderId) return this.deps.newClientOrderId();
     return `cirrus${Math.floor(this.clock()).toString(36)}${randomSuffix()}`;
   }
+}
+
+/** Binance's -1015 for an account past its ORDERS limit (per 10 s or per day), with Retry-After. */
+function orderRateError(
+  per10s: boolean,
+  limits: OrderRateLimits,
+  now: number,
+  counts: OrderCounts | undefined,
+): BinanceError {
+  const windowMs = per10s ? 10_000 : 86_400_000;
+  return new BinanceError(
+    429,
+    -1015,
+    `Too many new orders; current limit is ${per10s ? limits.per10s : limits.perDay} orders per ${per10s ? '10 SECOND' : 'DAY'}.`,
+    undefined,
+    {
+      'Retry-After': String(Math.ceil((windowMs - (now % windowMs)) / 1000)),
+      ...orderCountHeaders(counts),
+    },
+  );
 }
 
 function randomSuffix(): string {
