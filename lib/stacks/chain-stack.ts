@@ -5,8 +5,13 @@ import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { secretsKeyRef } from '../constructs/secret-access';
+
+/** Name of the secret holding the deposit account's xpub (docs/wallets.md). */
+export const depositXpubSecretName = (stage: string) => `cirrus-${stage}/deposit-xpub`;
 
 export const JSON_RPC_PORT = 8545;
 
@@ -34,6 +39,11 @@ export class ChainStack extends Stack {
   readonly walletSecurityGroup: ec2.SecurityGroup;
   readonly listenerSecurityGroup: ec2.SecurityGroup;
   readonly nodeSecurityGroup: ec2.SecurityGroup;
+  /**
+   * The deposit account's extended PUBLIC key (m/44'/60'/0'), which the function handing out deposit addresses
+   * reads (docs/wallets.md). An operator puts it there from the offline seed; no private key is ever stored.
+   */
+  readonly depositXpubSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, config: StageConfig, props: ChainStackProps) {
     super(scope, id, props);
@@ -60,6 +70,16 @@ export class ChainStack extends Stack {
     ] as const) {
       this.nodeSecurityGroup.addIngressRule(sg, ec2.Port.tcp(JSON_RPC_PORT), `JSON-RPC from the ${name}`);
     }
+
+    this.depositXpubSecret = new secretsmanager.Secret(this, 'DepositXpub', {
+      secretName: depositXpubSecretName(config.stage),
+      description: "Deposit addresses' account xpub (m/44'/60'/0'): public key only, set by an operator",
+      encryptionKey: secretsKeyRef(this, props.dataKey),
+    });
+    Validations.of(this.depositXpubSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'An extended public key is not rotated: a new one would move every deposit address.',
+    });
 
     const role = new iam.Role(this, 'NodeRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),

@@ -175,25 +175,31 @@ export class WorkersStack extends Stack {
       entry: 'lambdas/chain-listener/handler.ts',
       serviceName: 'chain-listener',
       stage: config.stage,
-      description: 'Scans confirmed blocks for deposits, checkpoints progress',
+      description: 'Scans new blocks for deposits, credits them after the confirmations, rolls back reorgs',
       timeout: Duration.seconds(55),
+      // One scanner at a time: a second would only lose the checkpoint's conditional write.
+      reservedConcurrentExecutions: 1,
       vpc: props.vpc,
-      securityGroups: [props.listenerSecurityGroup],
+      // The node's JSON-RPC and the ledger (deposits are recorded and credited in PostgreSQL).
+      securityGroups: [props.listenerSecurityGroup, props.databaseClientSecurityGroup],
       environment: {
+        ...databaseEnv,
         CHAIN_RPC_URL: rpcUrl,
-        CHAIN_NETWORK: config.chainNetwork,
         CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
         // ERC-20 contracts to watch (context `chainTokens`), JSON { "USDT": "0x..." }.
         CHAIN_TOKENS: JSON.stringify(config.chainTokens),
       },
     }).function;
+    grantSecretRead(props.databaseSecret, this.chainListener);
     // Its checkpoint only (lambdas/chain-listener/checkpoint-store.ts: a consistent GetItem and a conditional
     // PutItem). It writes nothing to the engine event stream, so it gets neither the stream's name nor access.
+    // No deposit xpub either: it finds deposit addresses in the ledger, derived when they were handed out.
     bindTable(this.chainListener, tables.checkpoints, TABLES.checkpoints, {
       operations: ['GetItem', 'PutItem'],
     });
+    this.chainListener.configureAsyncInvoke({ retryAttempts: 0 });
     new events.Rule(this, 'ChainListenerSchedule', {
-      description: 'Scan the chain for new confirmed blocks',
+      description: 'Scan the chain for deposits',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.chainListener, { retryAttempts: 0 })],
     });
