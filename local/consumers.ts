@@ -91,17 +91,27 @@ export async function startConsumersProcess(
 
   const spawnReady = () =>
     new Promise<ChildProcess>((resolve, reject) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'consumers-main.ts')], {
-        env: {
-          ...process.env,
-          CONSUMERS_SPEC: JSON.stringify({
-            dataDir: opts.dataDir,
-            streamName: opts.streamName,
-            consumerTimeoutMs: opts.consumerTimeoutMs,
-          }),
+      const c = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          // CONSUMERS_NODE_ARGS: extra node flags for this process alone (`--cpu-prof`; the bench's counters).
+          ...(process.env.CONSUMERS_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          join(__dirname, 'consumers-main.ts'),
+        ],
+        {
+          env: {
+            ...process.env,
+            CONSUMERS_SPEC: JSON.stringify({
+              dataDir: opts.dataDir,
+              streamName: opts.streamName,
+              consumerTimeoutMs: opts.consumerTimeoutMs,
+            }),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      );
       release = killWithParent(c);
       // The child prints its console lines ready-made (its own log router writes the JSON files).
       let rest = '';

@@ -7,8 +7,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'pg';
+import { CpuAccounting } from './cpu-accounting';
 import { CostCounter } from './request-counter';
 import { startLocalExchange } from '../../local/exchange';
 import { findPostgresBin } from '../../local/standins/postgres-server';
@@ -47,6 +49,8 @@ interface StepResult {
   settleP99ms: number;
   lost: number;
   clientLagMs?: number;
+  /** CPU-ms per accepted order by component, from /proc (test/bench/cpu-accounting.ts). */
+  cpuPerOrder?: Record<string, number | string>;
 }
 
 async function main(): Promise<void> {
@@ -58,8 +62,17 @@ async function main(): Promise<void> {
   // embedded, server, or real (the tests' throw-away server with fsync off).
   const pgMode = process.env.BENCH_PG ?? 'auto';
   const realPg = pgMode === 'real' ? await startPostgres() : undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-bench-'));
+  // The consumers' process counts its own requests into a file the bench adds (request-counter.ts).
+  process.env.BENCH_COUNTS_FILE = join(dataDir, 'consumer-counts.json');
+  process.env.CONSUMERS_NODE_ARGS = [
+    process.env.CONSUMERS_NODE_ARGS,
+    `--import ${pathToFileURL(join(__dirname, 'count-in-consumers.ts')).href}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   const ex = await startLocalExchange({
-    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-bench-')),
+    dataDir,
     fresh: true,
     // DynamoDB Local and kinesalite on disk, as `npm start` runs them (BENCH_IN_MEMORY=1 for in-memory).
     inMemory: process.env.BENCH_IN_MEMORY === '1',
@@ -96,9 +109,11 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    '\nPer accepted order (API, relay and data processor; engine-side SQS receives/deletes not counted):',
+    '\nPer accepted order (exchange and consumer processes; engine-side SQS receives/deletes and Kinesis puts not counted):',
   );
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
+  console.log('\nCPU-ms per accepted order, by component (the whole machine shares its cores):');
+  for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.cpuPerOrder ?? 'n/a (no /proc)')}`);
   console.log('\nTime per pipeline step (calls × mean):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.stepTimes)}`);
   await checkConservation(databaseUrl);
@@ -152,6 +167,7 @@ async function runStep(
   let errors = 0;
   let shed = 0;
   const costs = CostCounter.start();
+  const cpu = CpuAccounting.start();
   // The client runs in a process of its own (test/support/load-generator.ts): its signing and its clock
   // stay out of the exchange's event loop, as a real client's would.
   const load = await runLoad({
@@ -198,6 +214,7 @@ async function runStep(
   let perOrder: Record<string, number> = {};
   let stepTimes: Record<string, string> = {};
   let stageTimes = '';
+  let cpuPerOrder: Record<string, number | string> | undefined;
   const settle = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 600_000_000,
@@ -217,6 +234,7 @@ async function runStep(
     // The step's costs end here: the checks below read through the API themselves.
     perOrder = costs.perOrder(accepted);
     stepTimes = costs.stepTimes();
+    cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
     await eventually(
@@ -287,6 +305,7 @@ async function runStep(
   // The client's own lag behind its schedule, at worst: above a few ms the figures above include it.
   result.clientLagMs = load.maxSendLagMs;
   result.perOrder = perOrder;
+  result.cpuPerOrder = cpuPerOrder;
   result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;

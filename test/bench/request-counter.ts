@@ -1,7 +1,10 @@
-// Counts what the order pipeline asks of each service, per accepted order, in the process that runs the
-// API handlers, the outbox relay and the data processor (the local exchange of the bench): DynamoDB
-// requests and items written (SDK middleware on the shared client), SQS sends, Kinesis records read by the
-// processor, and PostgreSQL transactions (an explicit BEGIN, or a statement outside one).
+// Counts what the order pipeline asks of each service, per accepted order: DynamoDB requests and items
+// written (SDK middleware on the shared client), SQS sends, Kinesis records read by the consumers, and
+// PostgreSQL transactions (an explicit BEGIN, or a statement outside one). It runs in the exchange's process
+// (API handlers, outbox relay) and, loaded with `--import` through CONSUMERS_NODE_ARGS, in the stream
+// consumers' process, which writes its counts to BENCH_COUNTS_FILE every 100 ms for the bench to add.
+// The engine's own SQS receives/deletes and Kinesis puts are not counted.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { Client } from 'pg';
 import { dynamoClient, sqsClient } from '../../lambdas/shared/clients';
@@ -34,7 +37,7 @@ const add = (name: string, n = 1) => (counts[name] = (counts[name] ?? 0) + n);
 let installed = false;
 const excluded = new WeakSet<object>();
 
-function install(): void {
+export function install(): void {
   if (installed) return;
   installed = true;
   timed(OrderRepository.prototype, 'accept', 'api.acceptTransaction');
@@ -92,6 +95,40 @@ function install(): void {
   } as typeof query;
 }
 
+interface Counts {
+  counts: Record<string, number>;
+  timings: Record<string, { ms: number; n: number }>;
+}
+
+/** This process's counts plus the consumers' process's latest (BENCH_COUNTS_FILE), if it writes any. */
+function allCounts(): Counts {
+  const out: Counts = {
+    counts: { ...counts },
+    timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { ...v }])),
+  };
+  const file = process.env.BENCH_COUNTS_FILE;
+  if (!file) return out;
+  let child: Counts;
+  try {
+    child = JSON.parse(readFileSync(file, 'utf8')) as Counts;
+  } catch {
+    return out;
+  }
+  for (const [k, v] of Object.entries(child.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(child.timings)) {
+    const t = (out.timings[k] ??= { ms: 0, n: 0 });
+    t.ms += v.ms;
+    t.n += v.n;
+  }
+  return out;
+}
+
+/** In the consumers' process: count, and keep BENCH_COUNTS_FILE current. */
+export function reportToFile(file: string): void {
+  install();
+  setInterval(() => writeFileSync(file, JSON.stringify({ counts, timings })), 100).unref();
+}
+
 export class CostCounter {
   private constructor(
     private readonly before: Record<string, number>,
@@ -105,16 +142,14 @@ export class CostCounter {
 
   static start(): CostCounter {
     install();
-    return new CostCounter(
-      { ...counts },
-      Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { ...v }])),
-    );
+    const now = allCounts();
+    return new CostCounter(now.counts, now.timings);
   }
 
   /** Per step since start: calls and mean milliseconds per call. */
   stepTimes(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(timings)) {
+    for (const [k, v] of Object.entries(allCounts().timings)) {
       const b = this.timingsBefore[k] ?? { ms: 0, n: 0 };
       const n = v.n - b.n;
       if (n > 0) out[k] = `${n} × ${((v.ms - b.ms) / n).toFixed(1)} ms`;
@@ -125,7 +160,7 @@ export class CostCounter {
   /** The counts since start, divided by `orders` (two decimals). */
   perOrder(orders: number): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(counts)) {
+    for (const [k, v] of Object.entries(allCounts().counts)) {
       const d = v - (this.before[k] ?? 0);
       if (d > 0 && orders > 0) out[k] = Math.round((d / orders) * 100) / 100;
     }

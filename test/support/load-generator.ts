@@ -39,6 +39,8 @@ export interface LoadResult {
   elapsedSeconds: number;
   /** How late the generator itself sent, at worst (its own backlog), in ms. */
   maxSendLagMs: number;
+  /** CPU time the generator's own process used (it shares the machine with the exchange), in ms. */
+  cpuMs: number;
   requests?: RequestRecord[];
 }
 
@@ -108,6 +110,10 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     missingRetryAfter,
     elapsedSeconds: (performance.now() - start) / 1000,
     maxSendLagMs: Math.round(maxSendLagMs),
+    cpuMs: (() => {
+      const { user, system } = process.cpuUsage();
+      return Math.round((user + system) / 1000);
+    })(),
     requests,
   };
 }
