@@ -1,10 +1,10 @@
 // The REST routes of Cirrus and the function behind each, declared once: the Api stack turns them into
 // API Gateway methods and the local API Gateway (local/) serves the same list. Plain data only.
 
-export type RestFunction = 'market-data' | 'trading' | 'account' | 'users';
+export type RestFunction = 'market-data' | 'trading' | 'account' | 'users' | 'user-stream';
 
 export interface RestRouteDef {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   fn: RestFunction;
 }
@@ -15,6 +15,7 @@ export const REST_FUNCTION_ENTRIES: Record<RestFunction, string> = {
   trading: 'lambdas/api/trading.ts',
   account: 'lambdas/api/account.ts',
   users: 'lambdas/api/users.ts',
+  'user-stream': 'lambdas/api/user-stream.ts',
 };
 
 export const REST_ROUTES: RestRouteDef[] = [
@@ -64,4 +65,8 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'GET', path: '/cirrus/v1/apiKeys', fn: 'users' },
   { method: 'POST', path: '/cirrus/v1/apiKeys', fn: 'users' },
   { method: 'DELETE', path: '/cirrus/v1/apiKeys', fn: 'users' },
+  // Listen keys of the user data streams (API key only, Binance's USER_STREAM).
+  { method: 'POST', path: '/api/v3/userDataStream', fn: 'user-stream' },
+  { method: 'PUT', path: '/api/v3/userDataStream', fn: 'user-stream' },
+  { method: 'DELETE', path: '/api/v3/userDataStream', fn: 'user-stream' },
 ];

@@ -18,6 +18,7 @@ export async function restRoutes(): Promise<RestRoute[]> {
     trading: await import('../lambdas/api/trading'),
     account: await import('../lambdas/api/account'),
     users: await import('../lambdas/api/users'),
+    'user-stream': await import('../lambdas/api/user-stream'),
   };
   // Each invocation's log lines carry its function and request id (local/logs.ts).
   return REST_ROUTES.map((r) => ({

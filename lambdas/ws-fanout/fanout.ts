@@ -13,6 +13,8 @@ import { windowCandles, windowStats, type CandleSource } from '../api/market/rol
 import { foldTrade } from '../data-processor/market-data-view';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import type { Subscriber } from '../ws/connection-store';
+import { postEach, type FanOutStats } from './post';
+import { OrderFactsCache, userFanOut, type UserFanOutDeps } from './user-fanout';
 import { streamName } from '../ws/streams';
 import {
   BookState,
@@ -45,35 +47,49 @@ export interface FanOutDeps {
   postTimeoutMs?: number;
   /** Reads of the read models while waiting for them to reach the batch (default 30, 100 ms apart). */
   seedAttempts?: number;
+  /** User data streams (lambdas/ws-fanout/user-fanout.ts); without it only market streams are served. */
+  users?: UserFanOutDeps;
 }
 
 /** What a container remembers between batches. */
 export interface FanOutState {
   books: Map<string, BookState>;
   candles: Map<string, Candle>;
+  /** What execution reports repeat about an order (fixed once accepted), by order id. */
+  orders: OrderFactsCache;
 }
 
-export const newFanOutState = (): FanOutState => ({ books: new Map(), candles: new Map() });
+export const newFanOutState = (): FanOutState => ({
+  books: new Map(),
+  candles: new Map(),
+  orders: new OrderFactsCache(),
+});
 
-export interface FanOutStats {
-  frames: number;
-  posted: number;
-  gone: number;
-  failed: number;
-}
+export type { FanOutStats };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `work` over `items` with at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(runners);
+export async function fanOut(
+  records: EventRecord[],
+  deps: FanOutDeps,
+  state: FanOutState,
+): Promise<FanOutStats> {
+  // Market streams and user data streams go out side by side: neither waits for the other's reads.
+  const [market, user] = await Promise.all([
+    marketFanOut(records, deps, state),
+    deps.users ? userFanOut(records, deps, deps.users, state.orders) : undefined,
+  ]);
+  return user
+    ? {
+        frames: market.frames + user.frames,
+        posted: market.posted + user.posted,
+        gone: market.gone + user.gone,
+        failed: market.failed + user.failed,
+      }
+    : market;
 }
 
-export async function fanOut(
+async function marketFanOut(
   records: EventRecord[],
   deps: FanOutDeps,
   state: FanOutState,
@@ -184,40 +200,7 @@ async function post(
       for (const data of payloads) list.push(JSON.stringify(sub.combined ? { stream, data } : data));
     }
   }
-  const timeoutMs = deps.postTimeoutMs ?? 2_000;
-  await pool([...perConnection], deps.concurrency ?? 64, async ([connectionId, list]) => {
-    for (const data of list) {
-      stats.frames++;
-      const abort = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          deps.post(connectionId, data, abort.signal),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              abort.abort();
-              reject(new Error(`post timed out after ${timeoutMs} ms`));
-            }, timeoutMs);
-          }),
-        ]);
-        stats.posted++;
-      } catch (err) {
-        if ((err as { name?: string }).name === 'GoneException') {
-          stats.gone++;
-          await deps
-            .removeConnection(connectionId)
-            .catch((e: unknown) =>
-              deps.log.warn('gone connection not removed (TTL will)', { connectionId, err: String(e) }),
-            );
-          return;
-        }
-        stats.failed++;
-        deps.log.warn('post failed', { connectionId, err: String(err) });
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  });
+  await postEach(perConnection, deps, stats);
 }
 
 /** One bookTicker per depth event that moved the best bid or ask. */

@@ -1,4 +1,5 @@
-// Kinesis (engine events) → Binance market streams on the WebSocket API (see fanout.ts). A third consumer of
+// Kinesis (engine events) → Binance market and user data streams on the WebSocket API (see fanout.ts and
+// user-fanout.ts; user data reads the order history items of the orders table). A third consumer of
 // the stream, beside settlement and the read models: it reads the connections table (subscribers through
 // gsi1) and the read models' book and candles, and posts through the unmodified API Gateway management API
 // client at WS_CALLBACK_URL (the stage's callback URL in AWS, the local stand-in under `npm start`).
@@ -17,8 +18,11 @@ import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionStore } from '../ws/connection-store';
+import { UserStreamStore } from '../ws/user-stream-store';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
+import type { OrderFacts } from './user-payloads';
 
 let deps: FanOutDeps | undefined;
 const state = newFanOutState();
@@ -27,6 +31,8 @@ function fanOutDeps(): FanOutDeps {
   if (deps) return deps;
   const db = dynamoClient();
   const connections = new ConnectionStore(db, requiredEnv(TABLES.connections.envVar));
+  const userStreams = new UserStreamStore(db, requiredEnv(TABLES.connections.envVar));
+  const ordersTable = requiredEnv(TABLES.orders.envVar);
   const marketData = new MarketDataStore(
     db,
     requiredEnv(TABLES.marketData.envVar),
@@ -64,6 +70,27 @@ function fanOutDeps(): FanOutDeps {
     candles: (symbol, interval, opts) => marketData.candles(symbol, interval, opts),
     trade: async (symbol, tradeId) =>
       (await marketData.tradeRange(symbol, { fromId: tradeId, toId: tradeId, limit: 1 }))[0],
+    users: {
+      userConnections: (userId) => userStreams.userConnections(userId),
+      // The order history items (lambdas/shared/stores/orders.ts: pk O#<id>, sk O), 100 keys per call.
+      async orders(orderIds) {
+        const found: OrderFacts[] = [];
+        for (let i = 0; i < orderIds.length; i += 100) {
+          const out = await db.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [ordersTable]: { Keys: orderIds.slice(i, i + 100).map((id) => ({ pk: `O#${id}`, sk: 'O' })) },
+              },
+            }),
+          );
+          found.push(...((out.Responses?.[ordersTable] ?? []) as OrderFacts[]));
+        }
+        return found;
+      },
+      listenKeyLive: async (listenKey) =>
+        (await userStreams.listenKeyOwner(listenKey, Date.now())) !== undefined,
+      unbind: (connectionId) => userStreams.unbind(connectionId),
+    },
     now: () => Date.now(),
     log: { warn: (msg, extra) => logger.warn(msg, { ...extra }) },
     concurrency: Number(process.env.WS_FANOUT_CONCURRENCY ?? 64),

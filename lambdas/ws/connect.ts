@@ -2,6 +2,10 @@
 // Binance's paths: the edge passes the path the client opened (`/ws/<streams>` raw, `/stream?streams=a/b`
 // combined) in the X-Cirrus-Ws-Path header and the streams it names as `streams`; those valid are subscribed
 // at once (unknown names are ignored, as ccxt opens `/ws/<n>` with a number and SUBSCRIBEs afterwards).
+// A listen key among them (`/ws/<listenKey>`, POST /api/v3/userDataStream) binds the connection to its
+// user's data stream; a listen key that is unknown, closed or expired refuses the connection (400), so a
+// client learns at once that it must create a new one. `/ws-api/v3` is the WebSocket API (user data by
+// `userDataStream.subscribe.signature`, lambdas/ws/user-data.ts).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../lib/resources';
@@ -9,6 +13,7 @@ import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
+import { LISTEN_KEY_FORMAT, UserStreamStore } from './user-stream-store';
 
 const connectEventSchema = z.object({
   requestContext: z.object({
@@ -26,6 +31,9 @@ const PATH_HEADER = 'x-cirrus-ws-path';
 let store: ConnectionStore | undefined;
 const connections = () =>
   (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+let userStore: UserStreamStore | undefined;
+const userStreams = () =>
+  (userStore ??= new UserStreamStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
 
 export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsed = connectEventSchema.safeParse(event);
@@ -38,17 +46,30 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
   const clientIp = header('cf-connecting-ip') ?? requestContext.identity?.sourceIp;
   const path = header(PATH_HEADER) ?? '/ws';
   const combined = path.startsWith('/stream');
-  const streams = [
-    ...new Set(
-      (queryStringParameters?.streams ?? '')
-        .split('/')
-        .filter(isValidStream)
-        .slice(0, MAX_STREAMS_PER_CONNECTION),
-    ),
-  ];
+  const named = (queryStringParameters?.streams ?? '').split('/');
+  const streams = [...new Set(named.filter(isValidStream).slice(0, MAX_STREAMS_PER_CONNECTION))];
+  const listenKeys = [...new Set(named.filter((s) => LISTEN_KEY_FORMAT.test(s)))];
   const now = Date.now();
+  // One user per connection: more than one listen key is refused rather than silently merged.
+  if (listenKeys.length > 1) return { statusCode: 400, body: 'Bad Request' };
+  const listenKey = listenKeys[0];
+  const owner = listenKey ? await userStreams().listenKeyOwner(listenKey, now) : undefined;
+  if (listenKey && owner === undefined) {
+    logger.info('connection with an unknown or expired listen key refused');
+    return { statusCode: 400, body: 'Bad Request' };
+  }
   const store = connections();
   await store.connect(requestContext.connectionId, now, clientIp, combined);
+  if (listenKey && owner !== undefined)
+    await userStreams().bind(
+      {
+        connectionId: requestContext.connectionId,
+        userId: owner,
+        format: combined ? 'combined' : 'raw',
+        listenKey,
+      },
+      now,
+    );
   if (streams.length > 0) await store.subscribeEach(requestContext.connectionId, streams, now, combined);
   logger.info('connected', { connectionId: requestContext.connectionId, combined, streams: streams.length });
   return { statusCode: 200 };

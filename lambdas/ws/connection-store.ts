@@ -173,7 +173,10 @@ export class ConnectionStore {
   async disconnect(connectionId: string): Promise<number> {
     const streams = await this.subscriptions(connectionId);
     await this.unsubscribe(connectionId, streams);
-    await this.batchWrite([{ DeleteRequest: { Key: { pk: connectionPk(connectionId), sk: 'meta' } } }]);
+    // `user`: its user data binding (lambdas/ws/user-stream-store.ts), if it has one.
+    await this.batchWrite(
+      ['meta', 'user'].map((sk) => ({ DeleteRequest: { Key: { pk: connectionPk(connectionId), sk } } })),
+    );
     return streams.length;
   }
 

@@ -6,7 +6,9 @@
 //   {"method":"GET_PROPERTY","params":["combined"],"id":5}                  -> {"result":true,"id":5}
 // Anything else reaches $default here too and gets Binance's error object {"error":{"code","msg"},"id"}
 // (code 3: malformed JSON; 2: invalid request; 1: invalid value type; 0: unknown property). The connection
-// stays open either way.
+// stays open either way. The WebSocket API's user data requests (`userDataStream.*`) have routes and a
+// function of their own in AWS (lambdas/ws/user-data.ts, which alone may read API keys); the local gateway
+// sends every message here, so they are handed to that same handler.
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../lib/resources';
@@ -14,6 +16,7 @@ import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
+import { handler as userData, USER_DATA_METHODS } from './user-data';
 
 export { isValidStream } from './streams';
 
@@ -91,6 +94,7 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     return error(2, 'Invalid request: expected an object');
   const msg = json as { method?: unknown; params?: unknown; id?: unknown };
+  if (typeof msg.method === 'string' && USER_DATA_METHODS.includes(msg.method)) return userData(event);
   if (!validId(msg.id ?? null)) return error(2, 'Invalid request: request ID must be an unsigned integer');
   const id = (msg.id ?? null) as Id;
   if (msg.method === undefined)

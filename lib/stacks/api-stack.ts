@@ -152,6 +152,21 @@ export class ApiStack extends Stack {
       bindTableName(users, tables[key], TABLES[key], NAMED_FOR_CONTEXT);
     grantApiKeySecrets(users, props.dataKey, 'encryptDecrypt');
 
+    // Listen keys (lambdas/api/user-stream.ts): the API key is resolved from PostgreSQL (secret decrypted with
+    // the data key); the keys themselves are items of the connections table, written with conditions on
+    // their owner (put, update, delete), no read of anything else.
+    const userStream = apiFunction(
+      'UserStream',
+      REST_FUNCTION_ENTRIES['user-stream'],
+      'Listen keys of the user data streams',
+      true,
+    );
+    bindTable(userStream, tables.connections, TABLES.connections, {
+      operations: ['PutItem', 'UpdateItem', 'DeleteItem'],
+      indexes: [],
+    });
+    grantApiKeySecrets(userStream, props.dataKey, 'decrypt');
+
     // --- REST API -------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'RestAccessLogs', {
       retention: prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
@@ -189,6 +204,7 @@ export class ApiStack extends Stack {
       trading,
       account,
       users,
+      'user-stream': userStream,
     };
     const integrations = new Map<RestFunction, apigw.LambdaIntegration>();
     for (const r of REST_ROUTES) {
@@ -270,8 +286,12 @@ export class ApiStack extends Stack {
     grantSecretRead(this.originSecret, authorizer);
     // Exactly the calls of lambdas/ws/connection-store.ts: $connect puts the connection; $disconnect and the
     // message routes query its subscriptions (table key, no index) and batch-write puts and deletes.
+    // $connect also reads a listen key (Query of the table key) to bind `/ws/<listenKey>` to its user.
     const connect = wsFunction('Connect', 'lambdas/ws/connect.ts', 'WebSocket $connect');
-    bindTable(connect, tables.connections, TABLES.connections, { operations: ['PutItem'] });
+    bindTable(connect, tables.connections, TABLES.connections, {
+      operations: ['PutItem', 'Query'],
+      indexes: [],
+    });
     const subscriptions = { operations: ['Query', 'BatchWriteItem'], indexes: [] } as const;
     const disconnect = wsFunction('Disconnect', 'lambdas/ws/disconnect.ts', 'WebSocket $disconnect');
     bindTable(disconnect, tables.connections, TABLES.connections, subscriptions);
@@ -294,6 +314,31 @@ export class ApiStack extends Stack {
     });
     for (const method of ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS'])
       this.webSocketApi.addRoute(method, { integration: messagesIntegration, returnResponse: true });
+    // User data on the WebSocket API (lambdas/ws/user-data.ts): a function of its own, the only WebSocket one
+    // that reads API keys (PostgreSQL in the VPC, the secret's decrypt) and records signatures (replay).
+    const userData = new CirrusFunction(this, 'UserData', {
+      entry: 'lambdas/ws/user-data.ts',
+      serviceName: 'ws-userdata',
+      stage: config.stage,
+      description: 'userDataStream.subscribe.signature / unsubscribe',
+      memorySize: 256,
+      environment: {
+        DATA_KEY_ID: props.dataKey.keyArn,
+        ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
+      },
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
+    }).function;
+    this.functions.WsUserData = userData;
+    grantSecretRead(props.databaseSecret, userData);
+    grantApiKeySecrets(userData, props.dataKey, 'decrypt');
+    bindTable(userData, tables.connections, TABLES.connections, {
+      operations: ['PutItem', 'BatchWriteItem'],
+    });
+    bindTable(userData, tables.idempotency, TABLES.idempotency, { operations: ['PutItem'] });
+    const userDataIntegration = new WebSocketLambdaIntegration('UserData', userData);
+    for (const method of ['userDataStream.subscribe.signature', 'userDataStream.unsubscribe'])
+      this.webSocketApi.addRoute(method, { integration: userDataIntegration, returnResponse: true });
 
     const wsAccessLogs = new logs.LogGroup(this, 'WebSocketAccessLogs', {
       retention: prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,

@@ -3,7 +3,8 @@
 // (lambdas/ws-fanout). A nested stack of the Workers stack (lib/app.ts): its own template, deployed with the
 // other consumers, no state. Least privilege: POST to this API's stage connections (the push policy defined beside the API),
 // Query of the connections table and its gsi1 (subscribers) and BatchWriteItem there (a gone connection's
-// items), GetItem/Query of the market data (book view, candles) and Query of the public trades.
+// items), GetItem/Query of the market data (book view, candles) and Query of the public trades; for user data
+// streams BatchGetItem of the order history (the facts an execution report repeats), nothing else.
 import { Duration, NestedStack, Stack, Validations, type NestedStackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -47,7 +48,7 @@ export class WsFanoutStack extends NestedStack {
       entry: 'lambdas/ws-fanout/handler.ts',
       serviceName: 'ws-fanout',
       stage: config.stage,
-      description: 'market streams: engine events -> WebSocket connections (trade, depth, bookTicker, kline)',
+      description: 'market and user data streams: engine events -> WebSocket connections',
       memorySize: 512,
       timeout: Duration.seconds(30),
       environment: { WS_CALLBACK_URL: props.webSocketStage.callbackUrl },
@@ -59,6 +60,8 @@ export class WsFanoutStack extends NestedStack {
     });
     bindTable(this.fanout, tables.marketData, TABLES.marketData, { operations: ['GetItem', 'Query'] });
     bindTable(this.fanout, tables.trades, TABLES.trades, { operations: ['Query'], indexes: [] });
+    // User data streams: the order history items an execution report repeats (by key, no index).
+    bindTable(this.fanout, tables.orders, TABLES.orders, { operations: ['BatchGetItem'], indexes: [] });
     this.functions.WsFanout = this.fanout;
 
     // As the other consumers (workers-stack.ts consumeStream), but from LATEST: these are live frames, a new

@@ -10,7 +10,7 @@
 // Binance's paths: `/ws`, `/ws/<stream>/<stream>` (raw frames) and `/stream?streams=<a>/<b>` (frames wrapped as
 // {"stream","data"}). API Gateway has one URL per stage, so the edge passes what the path said to $connect as
 // `streams` (query string) and the `X-Cirrus-Ws-Path` header (a Cloudflare Transform Rule in AWS; this file
-// locally). API Gateway's limits are kept: a connection idle for 10 minutes, or open for 2 hours, is closed.
+// locally); `/ws-api/v3` is the WebSocket API's path. API Gateway's limits are kept: a connection idle for 10 minutes, or open for 2 hours, is closed.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -182,7 +182,14 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = req.url ?? '/';
     const path = new URL(target, 'http://localhost').pathname;
-    if (!(path === '/ws' || path.startsWith('/ws/') || path === '/stream' || path === '/')) {
+    // `/ws-api/v3`: Binance's WebSocket API (user data streams by signature, as ccxt pro subscribes).
+    if (!(
+      path === '/ws' ||
+      path.startsWith('/ws/') ||
+      path === '/stream' ||
+      path === '/ws-api/v3' ||
+      path === '/'
+    )) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }

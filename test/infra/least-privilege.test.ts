@@ -75,7 +75,7 @@ describe('the data key: API-key secrets only with their encryption context', () 
     const names = Object.values(dev.api.findResources('AWS::Lambda::Function'))
       .map((f) => String(f.Properties.FunctionName ?? ''))
       .filter((n) => n.startsWith('cirrus-dev-'));
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(10); // with the user data streams' api-userstream and ws-userdata
     for (const name of names) {
       const kms = withService(statements(dev.api, name), 'kms');
       // Before: grantDecrypt / grantEncryptDecrypt / grantSendMessages gave kms:* actions with no condition.
@@ -322,7 +322,8 @@ describe('functions bound to the tables they call', () => {
 
   it('WebSocket functions name and reach the connections table only, with the calls they make', () => {
     const expected: Record<string, string[]> = {
-      connect: ['dynamodb:PutItem'],
+      // Query: the listen key of `/ws/<listenKey>` (lambdas/ws/user-stream-store.ts).
+      connect: ['dynamodb:PutItem', 'dynamodb:Query'],
       disconnect: ['dynamodb:BatchWriteItem', 'dynamodb:Query'],
       messages: ['dynamodb:BatchWriteItem', 'dynamodb:Query'],
     };

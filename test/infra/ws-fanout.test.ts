@@ -58,7 +58,10 @@ describe('ws-fanout', () => {
     expect(on('MarketDataTable').map((s) => s.actions)).toEqual([['dynamodb:GetItem', 'dynamodb:Query']]);
     expect(on('TradesTable').map((s) => s.actions)).toEqual([['dynamodb:Query']]);
     expect(on('TradesTable')[0].resources).not.toContain('/index/');
-    expect(dynamo).toHaveLength(3);
+    // User data streams: the order history items by key (what an execution report repeats), no index.
+    expect(on('OrdersTable').map((s) => s.actions)).toEqual([['dynamodb:BatchGetItem']]);
+    expect(on('OrdersTable')[0].resources).not.toContain('/index/');
+    expect(dynamo).toHaveLength(4);
     expect(JSON.stringify(withService(statements, 'dynamodb'))).not.toContain('*');
     // No database, no order queues, no wallet key.
     expect(withService(statements, 'secretsmanager')).toEqual([]);

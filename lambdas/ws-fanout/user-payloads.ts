@@ -1,0 +1,253 @@
+// Binance user data stream payloads (user-data-stream.md) from engine events. Pure. Decimals are printed from
+// the engine's integer ticks and lots with 8 places, as the REST API prints orders (lambdas/api/orders/
+// format.ts); commissions are the fees settlement posts (lambdas/shared/ledger/postings.ts tradeSettlement) in
+// the ledger's minor units, printed as /api/v3/myTrades prints them.
+import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
+import type { EngineEvent, MarketSpec, RejectReason, TradeEvent } from '../../engine/core/types';
+import { fixed8 } from '../api/orders/format';
+import { statusForClose } from '../data-processor/order-view';
+import { tradeSettlement } from '../shared/ledger/postings';
+import { assetScale, formatUnits } from '../shared/money';
+import type { OrderRecord, OrderStatus } from '../shared/stores/orders';
+
+const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
+const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
+const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
+
+/** What an execution report repeats about the order: fixed from its acceptance on. */
+export type OrderFacts = Pick<
+  OrderRecord,
+  | 'orderId'
+  | 'userId'
+  | 'symbol'
+  | 'clientOrderId'
+  | 'side'
+  | 'type'
+  | 'timeInForce'
+  | 'priceTicks'
+  | 'qtyLots'
+  | 'quoteQty'
+  | 'stopTicks'
+  | 'icebergLots'
+  | 'stpMode'
+  | 'time'
+>;
+
+export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION';
+
+/** One change of one order, in engine integers. */
+export interface Execution {
+  x: ExecutionType;
+  X: OrderStatus;
+  reject: string;
+  cumLots: number;
+  cumQuote: number;
+  onBook: boolean;
+  time: number;
+  /** Engine seq of the event: unique per market, the execution id. */
+  seq: number;
+  fill?: {
+    tradeId: number;
+    priceTicks: number;
+    lots: number;
+    isMaker: boolean;
+    commission: string;
+    asset: string;
+  };
+}
+
+const STOP_TYPES: ReadonlySet<string> = new Set([
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+]);
+
+/** Binance's reject reasons where one matches; otherwise the engine's own reason. */
+const REJECT_REASONS: Partial<Record<RejectReason, string>> = { WOULD_TAKE: 'WOULD_MATCH_IMMEDIATELY' };
+
+export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, eventTime: number) {
+  const fill = ex.fill;
+  return {
+    e: 'executionReport',
+    E: eventTime,
+    s: o.symbol,
+    c: o.clientOrderId,
+    S: o.side,
+    o: o.type,
+    f: o.timeInForce,
+    q: qty(spec, o.qtyLots),
+    p: price(spec, o.priceTicks),
+    P: price(spec, o.stopTicks),
+    F: qty(spec, o.icebergLots),
+    g: -1,
+    // The order being canceled; Cirrus keeps no separate client id for the cancel request itself.
+    C: ex.x === 'CANCELED' ? o.clientOrderId : '',
+    x: ex.x,
+    X: ex.X,
+    r: ex.reject,
+    i: o.orderId,
+    l: qty(spec, fill?.lots ?? 0),
+    z: qty(spec, ex.cumLots),
+    L: price(spec, fill?.priceTicks ?? 0),
+    n: fill ? fill.commission : '0',
+    N: fill ? fill.asset : null,
+    T: ex.time,
+    t: fill ? fill.tradeId : -1,
+    I: ex.seq,
+    w: ex.onBook,
+    m: fill ? fill.isMaker : false,
+    M: false,
+    O: o.time,
+    Z: quote(spec, ex.cumQuote),
+    Y: quote(spec, fill ? fill.priceTicks * fill.lots : 0),
+    Q: quote(spec, o.quoteQty),
+    ...(ex.onBook ? { W: o.time } : {}),
+    V: o.stpMode,
+  };
+}
+
+export const listenKeyExpired = (listenKey: string, eventTime: number) => ({
+  e: 'listenKeyExpired',
+  E: eventTime,
+  listenKey,
+});
+
+/** The user ids one market's events touch (the accepted/rejected/closed order's owner, both sides of a trade). */
+export function usersOf(events: readonly EngineEvent[]): Set<number> {
+  const users = new Set<number>();
+  for (const e of events) {
+    if (e.type === 'trade') {
+      users.add(e.makerUserId);
+      users.add(e.takerUserId);
+    } else if (
+      e.type === 'accepted' ||
+      e.type === 'closed' ||
+      (e.type === 'rejected' && e.command === 'place')
+    )
+      users.add(e.userId);
+  }
+  return users;
+}
+
+/**
+ * Every execution of the users' orders in one market's events (seq order), as Binance reports them: NEW on
+ * acceptance, TRADE per fill (FILLED on an order's last fill when its close says FILLED, so a filled order
+ * gets no separate report), CANCELED, EXPIRED (IOC / FOK / no liquidity), TRADE_PREVENTION (self-trade
+ * prevention) and REJECTED for a place the engine refused.
+ */
+export function executions(
+  spec: MarketSpec,
+  events: readonly EngineEvent[],
+  users: ReadonlySet<number>,
+): Array<{ userId: number; orderId: number; execution: Execution }> {
+  const out: Array<{ userId: number; orderId: number; execution: Execution }> = [];
+  const filledAt = new Map<number, number>(); // order id → index of its last trade before a FILLED close
+  const lastTrade = new Map<number, number>();
+  events.forEach((e, i) => {
+    if (e.type === 'trade') {
+      lastTrade.set(e.makerOrderId, i);
+      lastTrade.set(e.takerOrderId, i);
+    } else if (e.type === 'closed' && e.reason === 'FILLED' && lastTrade.has(e.orderId))
+      filledAt.set(e.orderId, lastTrade.get(e.orderId) as number);
+  });
+  events.forEach((e, i) => {
+    if (e.type === 'accepted') {
+      if (!users.has(e.userId)) return;
+      out.push({
+        userId: e.userId,
+        orderId: e.orderId,
+        execution: {
+          x: 'NEW',
+          X: 'NEW',
+          reject: 'NONE',
+          cumLots: 0,
+          cumQuote: 0,
+          onBook: !STOP_TYPES.has(e.orderType),
+          time: e.ts,
+          seq: e.seq,
+        },
+      });
+    } else if (e.type === 'rejected' && e.command === 'place' && users.has(e.userId)) {
+      out.push({
+        userId: e.userId,
+        orderId: e.orderId,
+        execution: {
+          x: 'REJECTED',
+          X: 'REJECTED',
+          reject: REJECT_REASONS[e.reason] ?? e.reason,
+          cumLots: 0,
+          cumQuote: 0,
+          onBook: false,
+          time: e.ts,
+          seq: e.seq,
+        },
+      });
+    } else if (e.type === 'trade') {
+      const settled = tradeSettlement(spec, e);
+      for (const isMaker of [true, false]) {
+        const userId = isMaker ? e.makerUserId : e.takerUserId;
+        const orderId = isMaker ? e.makerOrderId : e.takerOrderId;
+        if (!users.has(userId)) continue;
+        const isBuyer = (e.takerSide === 'BUY') !== isMaker;
+        // The fee exactly as settlement posts it: the buyer pays in base, the seller in quote.
+        const commission = isBuyer
+          ? { amount: settled.buyerFee, asset: spec.baseAsset }
+          : { amount: settled.sellerFee, asset: spec.quoteAsset };
+        out.push({
+          userId,
+          orderId,
+          execution: tradeExecution(e, isMaker, commission, filledAt.get(orderId) === i),
+        });
+      }
+    } else if (e.type === 'closed' && e.reason !== 'FILLED' && users.has(e.userId)) {
+      const status = statusForClose(e.reason);
+      out.push({
+        userId: e.userId,
+        orderId: e.orderId,
+        execution: {
+          x:
+            e.reason === 'CANCELED'
+              ? 'CANCELED'
+              : status === 'EXPIRED_IN_MATCH'
+                ? 'TRADE_PREVENTION'
+                : 'EXPIRED',
+          X: status,
+          reject: 'NONE',
+          cumLots: e.executedQty,
+          cumQuote: e.cumQuote,
+          onBook: false,
+          time: e.ts,
+          seq: e.seq,
+        },
+      });
+    }
+  });
+  return out;
+}
+
+function tradeExecution(
+  t: TradeEvent,
+  isMaker: boolean,
+  commission: { amount: bigint; asset: string },
+  filled: boolean,
+): Execution {
+  return {
+    x: 'TRADE',
+    X: filled ? 'FILLED' : 'PARTIALLY_FILLED',
+    reject: 'NONE',
+    cumLots: isMaker ? t.makerExecutedQty : t.takerExecutedQty,
+    cumQuote: isMaker ? t.makerCumQuote : t.takerCumQuote,
+    onBook: !filled,
+    time: t.ts,
+    seq: t.seq,
+    fill: {
+      tradeId: t.tradeId,
+      priceTicks: t.price,
+      lots: t.quantity,
+      isMaker,
+      commission: formatUnits(commission.amount, assetScale(commission.asset)),
+      asset: commission.asset,
+    },
+  };
+}

@@ -1,0 +1,303 @@
+// User data streams against the local exchange: unmodified ccxt pro (binance, URLs moved as docs/api.md says)
+// subscribes on the WebSocket API by signature and sees its own orders and fills through watchOrders and
+// watchMyTrades, with the ledger's commissions; the listen-key flow (POST/PUT/DELETE /api/v3/userDataStream,
+// `/ws/<listenKey>`) delivers each user only their own executionReports, refuses closed and expired keys, and
+// ends a stream whose key was closed with listenKeyExpired.
+import { Worker } from 'node:worker_threads';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import WebSocket from 'ws';
+import { TABLES } from '../../lib/resources';
+import { dynamoClient } from '../../lambdas/shared/clients';
+import type { ApiKey } from '../support/binance-client';
+import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
+
+// ccxt's CommonJS build requires ES modules jest cannot load (ws-ccxt.test.ts): it runs in a worker thread.
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+const ccxt = require('ccxt');
+let exchange;
+const seen = { orders: [], trades: [], errors: [] };
+const loop = async (watch, onResult) => {
+  while (exchange) {
+    try { onResult(await watch()); }
+    catch (err) { if (exchange) seen.errors.push(String(err && err.message)); await new Promise((r) => setTimeout(r, 200)); }
+  }
+};
+parentPort.on('message', async ({ id, op, args }) => {
+  try {
+    let result = null;
+    if (op === 'new') {
+      const [rest, ws, apiKey, secret] = args;
+      exchange = new ccxt.pro.binance({ apiKey, secret });
+      const move = (urls) => Object.fromEntries(Object.entries(urls).map(([k, v]) => [k,
+        typeof v === 'string' ? v.replace(/^https:\\/\\/[^/]+/, rest).replace(/^wss:\\/\\/[^/]+/, ws) : move(v)]));
+      exchange.urls.api = move(exchange.urls.api);
+      await exchange.loadHttpProxyAgent();
+      await exchange.loadMarkets();
+    } else if (op === 'watch') {
+      void loop(() => exchange.watchOrders(), (orders) => {
+        // ccxt may hand back an order again: one entry per execution (the report's I).
+        for (const o of orders) if (!seen.orders.some((s) => s.I === o.info.I)) seen.orders.push({ id: o.id, status: o.status, filled: o.filled, clientOrderId: o.clientOrderId, x: o.info.x, I: o.info.I });
+      });
+      void loop(() => exchange.watchMyTrades(), (trades) => {
+        for (const t of trades) if (!seen.trades.some((s) => s.id === t.id)) seen.trades.push({ id: t.id, order: t.order, price: t.info.L, amount: t.info.l, fee: t.fee, takerOrMaker: t.takerOrMaker });
+      });
+    } else if (op === 'seen') {
+      result = seen;
+    } else if (op === 'close') {
+      const ex = exchange; exchange = undefined; await ex.close();
+    }
+    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result) });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, error: String(err && err.message) });
+  }
+});
+`;
+
+jest.setTimeout(90_000);
+
+let t: TestExchange;
+let worker: Worker;
+let nextId = 0;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+function call<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+  const id = ++nextId;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ id, op, args });
+  });
+}
+
+beforeAll(async () => {
+  t = await startTestExchange(1_000);
+  worker = new Worker(WORKER, { eval: true });
+  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve(JSON.parse(m.result!));
+    else p?.reject(new Error(m.error));
+  });
+});
+
+afterAll(async () => {
+  await call('close').catch(() => undefined);
+  await worker?.terminate();
+  await t?.stop();
+});
+
+const order = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string) =>
+  t.api.signed<{ orderId: number; clientOrderId: string }>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity,
+    price,
+    newOrderRespType: 'ACK',
+  });
+const cancel = (key: ApiKey, orderId: number) =>
+  t.api.signed('DELETE', '/api/v3/order', key, { symbol: 'BTCUSDT', orderId });
+
+/** USER_STREAM: the API key header only. */
+const userStream = <T>(method: string, key: ApiKey, listenKey?: string) =>
+  t.api.raw<T>(method, `/api/v3/userDataStream${listenKey ? `?listenKey=${listenKey}` : ''}`, undefined, {
+    'X-MBX-APIKEY': key.apiKey,
+  });
+
+/** A raw connection collecting every frame; `opened` rejects with the HTTP status of a refused upgrade. */
+function listen(path: string) {
+  const frames: Array<Record<string, unknown>> = [];
+  const ws = new WebSocket(`${t.ex.wsUrl}${path}`);
+  ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, frames, opened };
+}
+
+interface SeenOrder {
+  id: string;
+  status: string;
+  filled: number;
+  clientOrderId: string;
+  x: string;
+}
+interface SeenTrade {
+  id: string;
+  order: string;
+  price: string;
+  amount: string;
+  fee: { cost: number; currency: string };
+  takerOrMaker: string;
+}
+interface Seen {
+  orders: SeenOrder[];
+  trades: SeenTrade[];
+  errors: string[];
+}
+
+describe('ccxt pro binance, unmodified: watchOrders and watchMyTrades', () => {
+  it("sees its own orders' changes and fills with the ledger's commission, and never another user's", async () => {
+    const { alice, bob } = t;
+    await call('new', t.ex.restUrl.replace(/\/$/, ''), t.ex.wsUrl, alice.apiKey, alice.secretKey);
+    await call('watch');
+    // ccxt subscribes by signature on /ws-api/v3; wait until alice's connection is bound.
+    await eventually(async () => {
+      expect((await call<Seen>('seen')).errors).toEqual([]);
+      const probe = await order(alice, 'BUY', '0.00100', '20000.00');
+      await cancel(alice, probe.body.orderId);
+      const seen = await call<Seen>('seen');
+      expect(seen.orders.some((o) => o.id === String(probe.body.orderId))).toBe(true);
+    }, 20_000);
+
+    const resting = await order(alice, 'BUY', '0.02000', '30000.00');
+    const bobs = await order(bob, 'SELL', '0.00500', '29990.00'); // fills part of alice's order
+    const bobOwn = await order(bob, 'SELL', '0.01000', '31000.00'); // bob's alone
+    await cancel(alice, resting.body.orderId);
+
+    const id = String(resting.body.orderId);
+    await eventually(async () => {
+      const seen = await call<Seen>('seen');
+      const mine = seen.orders.filter((o) => o.id === id);
+      expect(mine.map((o) => o.x)).toEqual(['NEW', 'TRADE', 'CANCELED']);
+      expect(mine.map((o) => o.status)).toEqual(['open', 'open', 'canceled']);
+      expect(mine[2].filled).toBe(0.005);
+      expect(seen.trades.filter((tr) => tr.order === id)).toHaveLength(1);
+    }, 30_000);
+
+    const seen = await call<Seen>('seen');
+    expect(seen.errors).toEqual([]);
+    // Never bob's orders.
+    for (const o of [bobs.body.orderId, bobOwn.body.orderId])
+      expect(seen.orders.some((s) => s.id === String(o))).toBe(false);
+    // The fill as /api/v3/myTrades reports it from the ledger's legs: same price, quantity and commission.
+    const rest = (
+      await t.api.signed<
+        Array<{ id: number; price: string; qty: string; commission: string; commissionAsset: string }>
+      >('GET', '/api/v3/myTrades', alice, { symbol: 'BTCUSDT', orderId: resting.body.orderId })
+    ).body;
+    expect(rest).toHaveLength(1);
+    const trade = seen.trades.find((tr) => tr.order === id)!;
+    expect(trade).toMatchObject({
+      id: String(rest[0].id),
+      price: rest[0].price,
+      amount: rest[0].qty,
+      takerOrMaker: 'maker',
+    });
+    expect(trade.fee.currency).toBe(rest[0].commissionAsset);
+    expect(trade.fee.cost).toBe(Number(rest[0].commission));
+  });
+});
+
+describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<listenKey>', () => {
+  it('delivers each user only their own executionReports', async () => {
+    const { alice, bob } = t;
+    const a = await userStream<{ listenKey: string }>('POST', alice);
+    const b = await userStream<{ listenKey: string }>('POST', bob);
+    expect(a.status).toBe(200);
+    expect(a.body.listenKey).toMatch(/^[A-Za-z0-9]{60}$/);
+    expect(b.body.listenKey).not.toBe(a.body.listenKey);
+    const aliceWs = listen(`/ws/${a.body.listenKey}`);
+    const bobWs = listen(`/stream?streams=${b.body.listenKey}`);
+    await Promise.all([aliceWs.opened, bobWs.opened]);
+
+    const buy = await order(alice, 'BUY', '0.00300', '29000.00');
+    const sell = await order(bob, 'SELL', '0.00300', '29000.00'); // fills alice's order completely
+    await eventually(async () => {
+      const ids = (frames: Array<Record<string, unknown>>) =>
+        frames
+          .map((f) => (f.e === undefined ? (f.data as Record<string, unknown>) : f))
+          .map((e) => [e.i, e.x, e.X]);
+      expect(ids(aliceWs.frames)).toEqual(
+        expect.arrayContaining([
+          [buy.body.orderId, 'NEW', 'NEW'],
+          [buy.body.orderId, 'TRADE', 'FILLED'],
+        ]),
+      );
+      expect(ids(bobWs.frames)).toEqual(
+        expect.arrayContaining([
+          [sell.body.orderId, 'NEW', 'NEW'],
+          [sell.body.orderId, 'TRADE', 'FILLED'],
+        ]),
+      );
+    }, 30_000);
+    // Raw frames for /ws/<key>, combined ({stream: listenKey, data}) for /stream.
+    expect(bobWs.frames.every((f) => f.stream === b.body.listenKey)).toBe(true);
+    const aliceOrders = aliceWs.frames.map((f) => f.i);
+    const bobOrders = bobWs.frames.map((f) => (f.data as Record<string, unknown>).i);
+    expect(aliceOrders).not.toContain(sell.body.orderId);
+    expect(bobOrders).not.toContain(buy.body.orderId);
+    const fill = aliceWs.frames.find((f) => f.x === 'TRADE')!;
+    expect(fill).toMatchObject({ e: 'executionReport', s: 'BTCUSDT', S: 'BUY', o: 'LIMIT', l: '0.00300000' });
+    expect(fill).toMatchObject({ L: '29000.00000000', z: '0.00300000', m: true, N: 'BTC' });
+    aliceWs.ws.close();
+    bobWs.ws.close();
+  });
+
+  it("keeps a key alive, refuses another user's key, closes it, then refuses it and ends its stream", async () => {
+    const { alice, bob } = t;
+    const { listenKey } = (await userStream<{ listenKey: string }>('POST', alice)).body;
+    expect((await userStream('PUT', alice, listenKey)).body).toEqual({});
+    // Bob can neither extend nor close alice's key: answered as an unknown key.
+    for (const method of ['PUT', 'DELETE'])
+      expect(await userStream(method, bob, listenKey)).toMatchObject({
+        status: 400,
+        body: { code: -1125, msg: 'This listenKey does not exist.' },
+      });
+    expect((await userStream('PUT', alice)).body).toMatchObject({ code: -1102 });
+    expect((await t.api.raw('POST', '/api/v3/userDataStream')).body).toMatchObject({ code: -2014 });
+
+    const open = listen(`/ws/${listenKey}`);
+    await open.opened;
+    expect((await userStream('DELETE', alice, listenKey)).body).toEqual({});
+    // The next event for alice tells the open connection its key is gone, and nothing follows.
+    const after = await order(alice, 'BUY', '0.00100', '20000.00');
+    await eventually(async () =>
+      expect(open.frames).toEqual([{ e: 'listenKeyExpired', E: expect.any(Number), listenKey }]),
+    );
+    await cancel(alice, after.body.orderId);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(open.frames).toHaveLength(1);
+    open.ws.close();
+
+    await expect(listen(`/ws/${listenKey}`).opened).rejects.toThrow('refused 400');
+    expect((await userStream('PUT', alice, listenKey)).body).toMatchObject({ code: -1125 });
+  });
+
+  it('refuses an expired key', async () => {
+    const listenKey = 'E'.repeat(60);
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: process.env[TABLES.connections.envVar]!,
+        Item: {
+          pk: `listenKey#${listenKey}`,
+          sk: 'meta',
+          userId: 1,
+          expiresAtMs: Date.now() - 1,
+          expiresAt: 0,
+        },
+      }),
+    );
+    await expect(listen(`/ws/${listenKey}`).opened).rejects.toThrow('refused 400');
+  });
+
+  it('refuses a WebSocket API subscription with a bad signature', async () => {
+    const api = listen('/ws-api/v3');
+    await api.opened;
+    api.ws.send(
+      JSON.stringify({
+        id: 'x1',
+        method: 'userDataStream.subscribe.signature',
+        params: { apiKey: t.alice.apiKey, timestamp: Date.now(), signature: '0'.repeat(64) },
+      }),
+    );
+    await eventually(async () =>
+      expect(api.frames).toEqual([
+        { id: 'x1', status: 400, error: { code: -1022, msg: 'Signature for this request is not valid.' } },
+      ]),
+    );
+    api.ws.close();
+  });
+});
