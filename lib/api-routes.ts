@@ -50,6 +50,7 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'DELETE', path: '/api/v3/order', fn: 'trading' },
   { method: 'POST', path: '/api/v3/order/test', fn: 'trading' },
   { method: 'POST', path: '/api/v3/order/cancelReplace', fn: 'trading' },
+  { method: 'PUT', path: '/api/v3/order/amend/keepPriority', fn: 'trading' },
   { method: 'GET', path: '/api/v3/openOrders', fn: 'trading' },
   { method: 'DELETE', path: '/api/v3/openOrders', fn: 'trading' },
   { method: 'GET', path: '/api/v3/allOrders', fn: 'trading' },

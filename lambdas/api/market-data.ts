@@ -75,6 +75,7 @@ function exchangeInfo(req: ApiRequest) {
       quoteOrderQtyMarketAllowed: true,
       allowTrailingStop: false,
       cancelReplaceAllowed: true,
+      amendAllowed: true,
       isSpotTradingAllowed: true,
       isMarginTradingAllowed: false,
       filters: [

@@ -1,5 +1,6 @@
 // Signed order endpoints (Binance spot v3): POST/GET/DELETE /api/v3/order, POST /api/v3/order/test,
-// POST /api/v3/order/cancelReplace, GET/DELETE /api/v3/openOrders, GET /api/v3/allOrders.
+// POST /api/v3/order/cancelReplace, PUT /api/v3/order/amend/keepPriority, GET/DELETE /api/v3/openOrders,
+// GET /api/v3/allOrders.
 import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
@@ -16,7 +17,8 @@ import { userTradesOf } from '../shared/ledger/fills';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
-import { cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
+import { commandApplied } from './orders/answer-waiter';
+import { amendJson, cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
 import { cancelReplaceAnswer } from './orders/cancel-replace';
 import {
   CANCEL_REPLACE_MODES,
@@ -168,6 +170,39 @@ async function cancelReplace(req: ApiRequest) {
   return new WithHeaders(cancelReplaceAnswer(result, cancelBody, newBody, headers), headers);
 }
 
+export const amendSchema = z.object({
+  symbol: symbolParam,
+  orderId: idParam.optional(),
+  origClientOrderId: z.string().max(64).optional(),
+  newClientOrderId: z
+    .string()
+    .regex(/^[a-zA-Z0-9\-_.]{1,36}$/)
+    .optional(),
+  newQty: z.string().max(40),
+});
+
+/** The order once the engine has answered the amend `cmdId`, or undefined after WAIT_FOR_ENGINE_MS. */
+async function waitForAmend(order: OrderRecord, newLots: number, cmdId: string) {
+  const ctx = apiContext();
+  const deadline = Date.now() + WAIT_FOR_ENGINE_MS;
+  const amended = (o: OrderRecord) => o.qtyLots === newLots || closed(o);
+  // An accepted amend shows in the order row; a refused one only as its command applied, checked between waits.
+  while (Date.now() < deadline) {
+    const o = await ctx.answers.wait(order.orderId, amended, Math.min(100, deadline - Date.now()));
+    if (o) return o;
+    if (await commandApplied(dbPool(), cmdId)) return ctx.liveOrders.get(order.orderId);
+  }
+  return undefined;
+}
+
+async function amendKeepPriority(req: ApiRequest) {
+  const ctx = apiContext();
+  const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
+  const p = parseParams(amendSchema, req.params);
+  const order = await ctx.orderService.amendKeepPriority(userId, p, { waitAnswer: waitForAmend }, replay);
+  return amendJson(ctx.orderService.market(p.symbol), order, Date.now(), order.clientOrderId);
+}
+
 async function testOrder(req: ApiRequest) {
   const ctx = apiContext();
   await authenticate(req, 'trade', ctx.auth);
@@ -258,6 +293,7 @@ export const handler = createApiHandler(
     'POST /api/v3/order': placeOrder,
     'POST /api/v3/order/test': testOrder,
     'POST /api/v3/order/cancelReplace': cancelReplace,
+    'PUT /api/v3/order/amend/keepPriority': amendKeepPriority,
     'GET /api/v3/order': getOrder,
     'DELETE /api/v3/order': cancelOrder,
     'GET /api/v3/openOrders': openOrders,

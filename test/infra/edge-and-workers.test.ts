@@ -147,6 +147,7 @@ describe('api', () => {
         'DELETE /api/v3/order',
         'POST /api/v3/order/test',
         'POST /api/v3/order/cancelReplace',
+        'PUT /api/v3/order/amend/keepPriority',
         'GET /api/v3/openOrders',
         'DELETE /api/v3/openOrders',
         'GET /api/v3/allOrders',

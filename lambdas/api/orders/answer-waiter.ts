@@ -2,6 +2,7 @@
 // request: every waiting request of the container is checked by one indexed PostgreSQL query per tick
 // (`orders.last_seq` moves in the data processor's settlement transaction), with the tick growing while
 // nothing is answered. One query per tick serves any number of waiting requests.
+import type { Pool } from 'pg';
 import type { OrderRecord } from '../../shared/stores/orders';
 
 export interface AnsweredOrders {
@@ -80,4 +81,16 @@ export class AnswerWaiter {
     this.timer = undefined;
     this.schedule();
   }
+}
+
+/**
+ * Whether the engine has applied the command `cmdId`: the data processor marks its outbox row in the same
+ * settlement transaction that records the engine's answer (a row gone was applied and later pruned).
+ */
+export async function commandApplied(pool: Pick<Pool, 'query'>, cmdId: string): Promise<boolean> {
+  const res = await pool.query<{ applied: boolean }>(
+    'SELECT applied_at IS NOT NULL AS applied FROM outbox WHERE cmd_id = $1',
+    [cmdId],
+  );
+  return res.rows[0]?.applied ?? true;
 }

@@ -125,3 +125,33 @@ export function myTradeJson(spec: MarketSpec, t: UserTradeRecord, commissionScal
     isBestMatch: true,
   };
 }
+
+/** PUT /api/v3/order/amend/keepPriority. `executionId` is the engine's sequence number of its answer. */
+export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number, origClientOrderId: string) {
+  const full = orderJson(spec, o);
+  return {
+    transactTime,
+    executionId: o.lastSeq,
+    amendedOrder: {
+      symbol: o.symbol,
+      orderId: o.orderId,
+      orderListId: -1,
+      origClientOrderId,
+      clientOrderId: o.clientOrderId,
+      price: full.price,
+      qty: full.origQty,
+      executedQty: full.executedQty,
+      preventedQty: fixed8('0'),
+      quoteOrderQty: full.origQuoteOrderQty,
+      cumulativeQuoteQty: full.cummulativeQuoteQty,
+      status: o.status,
+      timeInForce: o.timeInForce,
+      type: o.type,
+      side: o.side,
+      ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
+      ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+      ...(o.isWorking ? { workingTime: o.workingTime } : {}),
+      selfTradePreventionMode: o.stpMode,
+    },
+  };
+}

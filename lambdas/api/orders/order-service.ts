@@ -18,6 +18,7 @@ import type { CommandSender } from '../../shared/outbox/relay';
 import { logger } from '../../shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '../../shared/rate-limits';
 import { OPEN_STATUSES, type OrderRecord } from '../../shared/stores/orders';
+import { qtyToLots, quoteToNotional } from '../../../engine/core/market';
 import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 export interface BookReader {
@@ -85,6 +86,22 @@ export interface CancelReplaceIo {
   orderCounts(): Promise<OrderCounts>;
 }
 
+/** PUT /api/v3/order/amend/keepPriority: the order (orderId or origClientOrderId) and its new quantity. */
+export interface AmendParams extends OrderRef {
+  symbol: string;
+  newClientOrderId?: string;
+  newQty: string;
+}
+
+export interface AmendIo {
+  /**
+   * The order once the engine has answered the amend command `cmdId` (its quantity is `newLots`, or the
+   * command is applied without that), or undefined if no answer came in time.
+   */
+  waitAnswer(order: OrderRecord, newLots: number, cmdId: string): Promise<OrderRecord | undefined>;
+}
+
+const amendRejected = (msg: string) => new BinanceError(400, -2038, msg);
 const unknownOrder = () => new BinanceError(400, -2011, 'Unknown order sent.');
 const engineTimeout = () =>
   new BinanceError(
@@ -257,6 +274,94 @@ export class OrderService {
       placed = { ok: false, error: err };
     }
     return { cancel, placed };
+  }
+
+  /**
+   * Binance's amend keep priority: a lower quantity for one of the caller's resting orders, as an engine
+   * amend command through the outbox (after the order's own place if that is still undelivered). The engine
+   * keeps the order's place in its queue; its answer lowers the order row's quantity, and the ledger releases
+   * the part of the lock no longer needed in that same settlement (migration 7). Resolves with the order as
+   * the engine answered it.
+   */
+  async amendKeepPriority(
+    userId: number,
+    p: AmendParams,
+    io: AmendIo,
+    replay?: ReplayMarker,
+  ): Promise<OrderRecord> {
+    const spec = this.market(p.symbol);
+    if (!/^([0-9]{1,20})(\.[0-9]{1,20})?$/.test(p.newQty))
+      throw new BinanceError(
+        400,
+        -1100,
+        "Illegal characters found in parameter 'newQty'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
+      );
+    const newLots = qtyToLots(spec, p.newQty);
+    if (newLots === null) throw new BinanceError(400, -1013, 'Filter failure: LOT_SIZE');
+    const order = await this.find(userId, spec.symbol, p);
+    if (
+      order &&
+      p.orderId !== undefined &&
+      p.origClientOrderId !== undefined &&
+      order.clientOrderId !== p.origClientOrderId
+    )
+      throw new BinanceError(400, -2039, 'Client order ID is not correct for this order ID.');
+    if (!order || !OPEN_STATUSES.has(order.status)) throw amendRejected('Unknown order sent.');
+    // The client order id lives in the order's row beside its lock, not in the engine, and changes only with
+    // the engine's answer on Binance; Cirrus keeps it rather than change it before that answer.
+    if (p.newClientOrderId !== undefined && p.newClientOrderId !== order.clientOrderId) {
+      throw new BinanceError(
+        400,
+        -1130,
+        "Data sent for parameter 'newClientOrderId' is not valid: Cirrus keeps the order's client order id; send the current one or none.",
+      );
+    }
+    if (newLots > order.qtyLots) throw amendRejected('Order amend (quantity increase) is not supported.');
+    if (newLots === order.qtyLots)
+      throw amendRejected('The requested action would change no state; rejecting');
+    if (newLots <= order.executedLots)
+      throw amendRejected('The new quantity must be greater than the executed quantity.');
+    if (order.icebergLots > 0 && order.icebergLots >= newLots) throw amendRejected('IcebergQty exceeds QTY.');
+    const minNotional = quoteToNotional(spec, spec.minNotional) ?? 0;
+    if (order.priceTicks * newLots < minNotional)
+      throw new BinanceError(400, -1013, 'Filter failure: NOTIONAL');
+    // Only an order resting on the book can be amended in the engine: a limit order, or a stop-limit order
+    // once triggered. (MARKET-like orders never rest.)
+    const rests =
+      order.type === 'LIMIT' ||
+      order.type === 'LIMIT_MAKER' ||
+      ((order.type === 'STOP_LOSS_LIMIT' || order.type === 'TAKE_PROFIT_LIMIT') && order.isWorking);
+    if (!rests || order.timeInForce !== 'GTC')
+      throw amendRejected('Order amend is not supported for this order: only an order resting on the book.');
+
+    const cmdId = commandId.amend(order.orderId, randomBytes(8).toString('hex'));
+    const requested = await this.deps.orders.requestCancel(
+      userId,
+      order.orderId,
+      (o): CommandMessage => ({
+        v: 1,
+        cmdId,
+        command: {
+          kind: 'amend',
+          market: o.symbol,
+          orderId: o.orderId,
+          userId: o.userId,
+          newQuantity: newLots,
+          ts: this.clock(),
+        },
+      }),
+      messageGroupId(order.symbol, userId),
+      replay,
+    );
+    if (requested === 'replayed_signature') throw replayed();
+    if (!requested) throw amendRejected('Unknown order sent.');
+    await this.sendNow(requested.messages);
+    const answered = await io.waitAnswer(requested.order, newLots, cmdId);
+    if (!answered) throw engineTimeout();
+    if (answered.qtyLots === newLots) return answered;
+    // The engine refused it: the order closed before the amend reached it, or no longer rests.
+    if (!OPEN_STATUSES.has(answered.status)) throw amendRejected('Unknown order sent.');
+    throw amendRejected('Order amend rejected by the matching engine.');
   }
 
   /** The caller's own order, or -2013 (another user's order is indistinguishable from a missing one). */

@@ -404,6 +404,40 @@ export const MIGRATIONS: string[] = [
    );
    CREATE INDEX deposits_by_user ON deposits (user_id, insert_ms);
    CREATE INDEX deposits_pending ON deposits (network, block_number) WHERE status = 'pending';`,
+  // 7: amend keep priority (PUT /api/v3/order/amend/keepPriority). The engine's answer to an amend lowers the
+  // order's quantity in settle_batch's progress update (seq-guarded, so once); this trigger releases, in that
+  // same transaction, the part of the lock the lower quantity no longer needs: the funds come back only with
+  // the engine's answer. A limit order's lock is linear in its quantity at its fixed price (price × quantity
+  // of quote for a BUY, the quantity of base for a SELL), so the freed part is lock × removed / quantity,
+  // exactly, and lock_amount keeps that ratio for the next amend. A lock already closed (the order closed in
+  // the same batch) has nothing left to free; a price change (the API never sends one) is left to the close.
+  `CREATE FUNCTION release_amended_lock() RETURNS trigger
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     v_status text;
+     v_freed numeric;
+   BEGIN
+     SELECT status INTO v_status FROM order_locks WHERE order_id = OLD.order_id FOR UPDATE;
+     IF NOT FOUND OR v_status <> 'open' THEN RETURN NEW; END IF;
+     v_freed := div(OLD.lock_amount * (OLD.qty_lots - NEW.qty_lots), OLD.qty_lots);
+     IF v_freed <= 0 THEN RETURN NEW; END IF;
+     IF NOT ledger_post('unlock', 'order:' || OLD.order_id || ':amend:' || NEW.last_seq, jsonb_build_array(
+          jsonb_build_object('owner', 'user:' || OLD.user_id, 'asset', OLD.lock_asset, 'bucket', 'available',
+                             'amount', v_freed::text),
+          jsonb_build_object('owner', 'user:' || OLD.user_id, 'asset', OLD.lock_asset, 'bucket', 'locked',
+                             'amount', (-v_freed)::text))) THEN
+       RETURN NEW;
+     END IF;
+     UPDATE order_locks SET remaining = remaining - v_freed WHERE order_id = OLD.order_id AND remaining >= v_freed;
+     IF NOT FOUND THEN
+       RAISE EXCEPTION 'order % has less locked than its amend frees', OLD.order_id USING ERRCODE = 'check_violation';
+     END IF;
+     NEW.lock_amount := OLD.lock_amount - v_freed;
+     RETURN NEW;
+   END $$;
+   CREATE TRIGGER orders_amend_release BEFORE UPDATE OF qty_lots ON orders FOR EACH ROW
+     WHEN (NEW.qty_lots < OLD.qty_lots AND NEW.price_ticks = OLD.price_ticks AND OLD.qty_lots > 0)
+     EXECUTE FUNCTION release_amended_lock();`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {
