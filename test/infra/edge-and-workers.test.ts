@@ -112,10 +112,11 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from lib/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 37);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 30);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 4);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 3);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 44);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 32);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 6);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'PUT' }, 2);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 4);
     expect(restMethods(dev.api)).toEqual(
       [
         'GET /api/v3/ping',
@@ -137,6 +138,8 @@ describe('api', () => {
         'GET /sapi/v1/system/status',
         'GET /sapi/v1/asset/tradeFee',
         'GET /sapi/v1/capital/config/getall',
+        'GET /sapi/v1/capital/deposit/address',
+        'GET /sapi/v1/capital/deposit/hisrec',
         'GET /sapi/v1/margin/allPairs',
         'GET /sapi/v1/margin/isolated/allPairs',
         'GET /fapi/v1/exchangeInfo',
@@ -157,6 +160,9 @@ describe('api', () => {
         'GET /cirrus/v1/apiKeys',
         'POST /cirrus/v1/apiKeys',
         'DELETE /cirrus/v1/apiKeys',
+        'POST /api/v3/userDataStream',
+        'PUT /api/v3/userDataStream',
+        'DELETE /api/v3/userDataStream',
       ].sort(),
     );
     // The local API Gateway serves the same table: it must agree with the deployed methods too.
