@@ -66,6 +66,9 @@ export class MemoryQueue implements CommandSource {
 export class MemoryEventLog implements EventSink, EventLog {
   readonly records: LoggedRecord[] = [];
   failNextPuts = 0;
+  /** Per-record failures, as PutRecords reports them (e.g. a shard's throughput exceeded): not stored. */
+  failRecord?: (record: EventRecord) => boolean;
+  failedRecords = 0;
 
   async put(records: EventRecord[]): Promise<PutOutcome[]> {
     if (this.failNextPuts > 0) {
@@ -73,6 +76,10 @@ export class MemoryEventLog implements EventSink, EventLog {
       throw new Error('put failed (injected)');
     }
     return records.map((record) => {
+      if (this.failRecord?.(record)) {
+        this.failedRecords++;
+        return { ok: false };
+      }
       // Round-trip through JSON like the real stream, so nothing shares references with the engine.
       const stored = JSON.parse(JSON.stringify(record)) as EventRecord;
       const sequenceNumber = String(this.records.length + 1).padStart(20, '0');

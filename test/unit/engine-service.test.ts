@@ -3,6 +3,7 @@ import { rulesFromSpec } from '../../engine/core/market';
 import type { Command, EngineEvent, PlaceCommand } from '../../engine/core/types';
 import { EngineService, ReplayMismatchError } from '../../engine/service/engine-service';
 import { commandId, type CommandMessage } from '../../engine/service/messages';
+import type { EventSink } from '../../engine/service/ports';
 import { MARKETS } from '../../lib/markets';
 import {
   MemoryEventLog,
@@ -65,17 +66,20 @@ function makeService(
   log: MemoryEventLog,
   snapshots: MemorySnapshotStore,
   every = 1_000_000,
+  sink: EventSink = log,
+  receivers = 3,
+  clockStart = 1_700_000_000_000,
 ) {
-  let t = 1_700_000_000_000;
+  let t = clockStart;
   return new EngineService({
     shard: 'shard0',
     markets: rules,
     source: queue,
-    sink: log,
+    sink,
     log,
     snapshots,
     logger: silentLogger,
-    receivers: 3,
+    receivers,
     receiveWaitSeconds: 0,
     snapshotEveryCommands: every,
     clock: () => t++,
@@ -257,6 +261,68 @@ describe('EngineService', () => {
     expect(flow.filter((c) => c.kind === 'cancel').length).toBeGreaterThan(50);
     expectAsDirect(flow, log, second);
     expect(second.stateHash).toBe(referenceReplay(log).hash);
+  });
+
+  it('a record Kinesis refuses goes again at the head of its market; other markets go on; order kept', async () => {
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    let refusals = 6;
+    log.failRecord = (record) => record.market === 'ETHUSDT' && refusals-- > 0;
+    const service = makeService(queue, log, new MemorySnapshotStore());
+    const flow = commandFlow(120);
+    flow.forEach((c, i) => queue.send(message(c, i)));
+    await service.start();
+    await waitFor(() => queue.depth === 0);
+    await service.stop();
+    expect(log.failedRecords).toBe(6);
+    // BTCUSDT records were stored while ETHUSDT ones were being refused.
+    const firstEth = log.records.findIndex((r) => r.record.market === 'ETHUSDT');
+    expect(log.records.slice(0, firstEth).some((r) => r.record.market === 'BTCUSDT')).toBe(true);
+    expectAsDirect(flow, log, service);
+    expect(referenceReplay(log).hash).toBe(service.stateHash);
+  });
+
+  it('a crash between applying commands and their Kinesis put: the next life applies them once', async () => {
+    const flow = commandFlow(300);
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const snapshots = new MemorySnapshotStore();
+    flow.forEach((c, i) => queue.send(message(c, i)));
+
+    // First life: its first puts land; then a put never comes back and the task dies with commands applied
+    // in memory whose events never reached the stream (and whose messages were never deleted).
+    let landed = 0;
+    let release!: () => void;
+    const gone = new Promise<void>((r) => (release = r));
+    const dying: EventSink = {
+      put: async (records) => {
+        if (landed++ < 5) return log.put(records);
+        await gone;
+        return records.map(() => ({ ok: true })); // into a stream nobody reads: the task is gone
+      },
+    };
+    const first = makeService(queue, log, snapshots, 50, dying, 1);
+    await first.start();
+    await waitFor(() => landed > 5);
+    const appliedBeforeCrash =
+      first.matchingEngine.lastSeq('BTCUSDT') + first.matchingEngine.lastSeq('ETHUSDT');
+    const publishedBeforeCrash = log.events().length;
+    expect(appliedBeforeCrash).toBeGreaterThan(publishedBeforeCrash); // commands were in flight
+    queue.crash();
+
+    // Second life: recovers from the snapshot and the stream, then every redelivered message is applied once.
+    // (Its clock runs on from the dead task's, as the wall clock does.)
+    const second = makeService(queue, log, snapshots, 50, log, 3, 1_700_000_100_000);
+    await second.start();
+    await waitFor(() => queue.depth === 0);
+    await second.stop();
+    expectAsDirect(flow, log, second);
+    expect(second.stateHash).toBe(referenceReplay(log).hash);
+
+    // The dead task's last put lands nowhere; its stale receipts delete nothing.
+    release();
+    await first.stop({ finalSnapshot: false });
+    expect(queue.depth).toBe(0);
   });
 
   it('leaves a malformed message for the DLQ and keeps going', async () => {
