@@ -101,6 +101,8 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     eventStream: messaging.eventStream,
     webSocketStage: api.webSocketStage,
     webSocketPushPolicy: api.webSocketPushPolicy,
+    vpc: network.vpc,
+    ...database,
   });
   const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, config, {
     env,

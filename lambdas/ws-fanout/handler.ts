@@ -1,5 +1,6 @@
 // Kinesis (engine events) → Binance market and user data streams on the WebSocket API (see fanout.ts and
-// user-fanout.ts; user data reads the order history items of the orders table). A third consumer of
+// user-fanout.ts; user data reads the order history items of the orders table and, for balances, the ledger).
+// A third consumer of
 // the stream, beside settlement and the read models: it reads the connections table (subscribers through
 // gsi1) and the read models' book and candles, and posts through the unmodified API Gateway management API
 // client at WS_CALLBACK_URL (the stage's callback URL in AWS, the local stand-in under `npm start`).
@@ -15,6 +16,9 @@ import { Agent as HttpsAgent } from 'node:https';
 import { MARKETS } from '../../lib/markets';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dbPool } from '../shared/db';
+import { OrderRepository } from '../shared/ledger/order-repository';
+import { LedgerRepository } from '../shared/ledger/repository';
 import { logger } from '../shared/powertools';
 import { decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
@@ -90,6 +94,10 @@ function fanOutDeps(): FanOutDeps {
       listenKeyLive: async (listenKey) =>
         (await userStreams.listenKeyOwner(listenKey, Date.now())) !== undefined,
       unbind: (connectionId) => userStreams.unbind(connectionId),
+      // The ledger (PostgreSQL): settled order rows and balances, read-only.
+      settledSeqs: async (orderIds) =>
+        new Map((await new OrderRepository(dbPool()).getMany(orderIds)).map((o) => [o.orderId, o.lastSeq])),
+      balances: (userId) => new LedgerRepository(dbPool()).getBalances(userId),
     },
     now: () => Date.now(),
     log: { warn: (msg, extra) => logger.warn(msg, { ...extra }) },

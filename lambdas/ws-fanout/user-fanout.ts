@@ -8,13 +8,24 @@
 // partition (user#<id>). What a report repeats about the order (client order id, the type the user asked
 // for, quantities) is read once from the order history read model, waiting a little for the read models to
 // reach the batch as the market fan-out does; an order still missing after that is skipped and logged.
+// After a user's reports, `outboundAccountPosition` with the balances of the assets of the markets involved,
+// read from the ledger once settlement has applied the batch to that user's orders (their rows' last engine
+// seq, advanced in the same transaction as the money), so the figures are the settled ones; a user whose
+// settlement does not get there in time gets no balance frame for the batch (never a stale one).
 // A connection bound through a listen key gets `listenKeyExpired` once the key is closed or expired, and
 // is then unbound (no more events).
 import type { MarketSpec } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
 import { SUBSCRIPTION_ID, type UserBinding } from '../ws/user-stream-store';
 import { postEach, type FanOutStats, type PostDeps } from './post';
-import { executionReport, executions, listenKeyExpired, usersOf, type OrderFacts } from './user-payloads';
+import {
+  executionReport,
+  executions,
+  listenKeyExpired,
+  outboundAccountPosition,
+  usersOf,
+  type OrderFacts,
+} from './user-payloads';
 
 export interface UserFanOutDeps {
   /** The connections bound to this user (only this user's partition of the index). */
@@ -23,6 +34,10 @@ export interface UserFanOutDeps {
   orders(orderIds: number[]): Promise<OrderFacts[]>;
   listenKeyLive(listenKey: string): Promise<boolean>;
   unbind(connectionId: string): Promise<void>;
+  /** The engine seq the ledger has applied to each order (its live row's last_seq). */
+  settledSeqs(orderIds: number[]): Promise<Map<number, number>>;
+  /** The user's balances in the ledger (minor units). */
+  balances(userId: number): Promise<Array<{ asset: string; available: bigint; locked: bigint }>>;
 }
 
 interface Deps extends PostDeps {
@@ -113,6 +128,16 @@ export async function userFanOut(
     users,
     cache,
   );
+  // The last event of each order in the batch: a FILLED close has no report of its own, but settlement
+  // releases what is left of the order's lock with it, so the balance waits for it too.
+  const lastEvent = new Map<number, { seq: number; ts: number }>();
+  for (const r of records)
+    for (const e of r.events) {
+      const ids = e.type === 'trade' ? [e.makerOrderId, e.takerOrderId] : 'orderId' in e ? [e.orderId] : [];
+      for (const id of ids) lastEvent.set(id, { seq: e.seq, ts: e.ts });
+    }
+  // Per listening user: the seq settlement must reach on each order, the assets touched, the last event time.
+  const changed = new Map<number, { seqs: Map<number, number>; assets: Set<string>; time: number }>();
   for (const { userId, orderId, execution, spec } of reports) {
     const order = facts.get(orderId);
     const targets = live.get(userId);
@@ -120,9 +145,47 @@ export async function userFanOut(
     if (!order || !targets || order.userId !== userId) continue;
     const payload = executionReport(spec, order, execution, eventTime);
     for (const b of targets) push(b.connectionId, userFrame(b, payload));
+    let c = changed.get(userId);
+    if (!c) changed.set(userId, (c = { seqs: new Map(), assets: new Set(), time: 0 }));
+    const last = lastEvent.get(orderId) ?? { seq: execution.seq, ts: execution.time };
+    c.seqs.set(orderId, last.seq);
+    c.assets.add(spec.baseAsset).add(spec.quoteAsset);
+    c.time = Math.max(c.time, last.ts);
   }
+  // Reports first: they need no settlement.
   await postEach(perConnection, deps, stats);
+
+  const positions = new Map<string, string[]>();
+  await Promise.all(
+    [...changed].map(async ([userId, c]) => {
+      const balances = await settledBalances(userId, c.seqs, deps, users);
+      if (!balances) return;
+      const payload = outboundAccountPosition(
+        balances.filter((b) => c.assets.has(b.asset)),
+        c.time,
+        deps.now(),
+      );
+      for (const b of live.get(userId) ?? []) positions.set(b.connectionId, [userFrame(b, payload)]);
+    }),
+  );
+  await postEach(positions, deps, stats);
   return stats;
+}
+
+/** The user's balances once the ledger has applied these orders' events (undefined if not in time). */
+async function settledBalances(userId: number, seqs: Map<number, number>, deps: Deps, users: UserFanOutDeps) {
+  for (let attempt = 0; attempt < (deps.seedAttempts ?? 30); attempt++) {
+    if (attempt > 0) await sleep(100);
+    try {
+      const applied = await users.settledSeqs([...seqs.keys()]);
+      if ([...seqs].every(([orderId, seq]) => (applied.get(orderId) ?? 0) >= seq))
+        return await users.balances(userId);
+    } catch {
+      // ledger unavailable: try again
+    }
+  }
+  deps.log.warn('settlement behind the stream; outboundAccountPosition skipped for this batch', { userId });
+  return undefined;
 }
 
 /** The facts of these orders: from the cache, else the read model once it has them (retried briefly). */

@@ -107,6 +107,22 @@ export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, 
   };
 }
 
+/** A user's balances (ledger minor units) after an event that may have changed them. */
+export const outboundAccountPosition = (
+  balances: ReadonlyArray<{ asset: string; available: bigint; locked: bigint }>,
+  updateTime: number,
+  eventTime: number,
+) => ({
+  e: 'outboundAccountPosition',
+  E: eventTime,
+  u: updateTime,
+  B: balances.map((b) => ({
+    a: b.asset,
+    f: formatUnits(b.available, assetScale(b.asset)),
+    l: formatUnits(b.locked, assetScale(b.asset)),
+  })),
+});
+
 export const listenKeyExpired = (listenKey: string, eventTime: number) => ({
   e: 'listenKeyExpired',
   E: eventTime,

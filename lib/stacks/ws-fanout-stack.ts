@@ -4,13 +4,17 @@
 // other consumers, no state. Least privilege: POST to this API's stage connections (the push policy defined beside the API),
 // Query of the connections table and its gsi1 (subscribers) and BatchWriteItem there (a gone connection's
 // items), GetItem/Query of the market data (book view, candles) and Query of the public trades; for user data
-// streams BatchGetItem of the order history (the facts an execution report repeats), nothing else.
+// streams BatchGetItem of the order history (the facts an execution report repeats) and the database secret
+// (settled order rows and balances in the ledger, read only).
 import { Duration, NestedStack, Stack, Validations, type NestedStackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -18,9 +22,10 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { CirrusFunction } from '../constructs/cirrus-function';
 import { denyApiKeySecrets } from '../constructs/key-access';
+import { grantSecretRead } from '../constructs/secret-access';
 import { bindTable } from '../constructs/table-access';
 import { TABLES } from '../resources';
-import type { TableKey } from './data-stack';
+import { databaseEnvironment, type TableKey } from './data-stack';
 
 export interface WsFanoutStackProps extends NestedStackProps {
   dataKey: kms.IKey;
@@ -29,6 +34,11 @@ export interface WsFanoutStackProps extends NestedStackProps {
   webSocketStage: apigwv2.IWebSocketStage;
   /** execute-api:ManageConnections on POST /@connections/* of the WebSocket API's stage. */
   webSocketPushPolicy: iam.IManagedPolicy;
+  /** The ledger, for the balances of user data streams (outboundAccountPosition): read-only queries. */
+  vpc: ec2.IVpc;
+  databaseProxy: rds.IDatabaseProxy;
+  databaseSecret: secretsmanager.ISecret;
+  databaseClientSecurityGroup: ec2.ISecurityGroup;
 }
 
 export class WsFanoutStack extends NestedStack {
@@ -51,8 +61,16 @@ export class WsFanoutStack extends NestedStack {
       description: 'market and user data streams: engine events -> WebSocket connections',
       memorySize: 512,
       timeout: Duration.seconds(30),
-      environment: { WS_CALLBACK_URL: props.webSocketStage.callbackUrl },
+      environment: {
+        WS_CALLBACK_URL: props.webSocketStage.callbackUrl,
+        ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
+      },
+      // In the VPC for the ledger (balances after settlement); DynamoDB through its gateway endpoint, the
+      // management API through the NAT.
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup],
     }).function;
+    grantSecretRead(props.databaseSecret, this.fanout);
     this.fanout.role!.addManagedPolicy(props.webSocketPushPolicy);
     bindTable(this.fanout, tables.connections, TABLES.connections, {
       operations: ['Query', 'BatchWriteItem'],

@@ -201,7 +201,7 @@ describe('api', () => {
       ...resourcesOf(dev.api, 'AWS::Lambda::Function'),
       ...resourcesOf(dev.workers, 'AWS::Lambda::Function'),
     ].filter((fn) => String(fn.Properties.FunctionName ?? '').startsWith('cirrus-dev-'));
-    expect(functions).toHaveLength(16);
+    expect(functions).toHaveLength(18); // with the user data streams' api-userstream and ws-userdata
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',

@@ -23,7 +23,9 @@ describe('ws-fanout', () => {
   it('consumes the engine-event stream from LATEST, never blocking on a batch, posting to the stage callback URL', () => {
     const { props } = functionNamed(fanout, 'cirrus-dev-ws-fanout');
     expect(props.Environment.Variables).toMatchObject({ WS_CALLBACK_URL: expect.anything() });
-    expect(props.VpcConfig).toBeUndefined();
+    // In the VPC for the ledger (user data streams' balances), with the database client security group.
+    expect(props.VpcConfig).toBeDefined();
+    expect(props.Environment.Variables).toMatchObject({ DB_SECRET_ARN: expect.anything() });
     fanout.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     fanout.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       StartingPosition: 'LATEST',
@@ -63,8 +65,11 @@ describe('ws-fanout', () => {
     expect(on('OrdersTable')[0].resources).not.toContain('/index/');
     expect(dynamo).toHaveLength(4);
     expect(JSON.stringify(withService(statements, 'dynamodb'))).not.toContain('*');
-    // No database, no order queues, no wallet key.
-    expect(withService(statements, 'secretsmanager')).toEqual([]);
+    // The database secret only (read), no order queues, no wallet key.
+    expect(withService(statements, 'secretsmanager').flatMap(actionsOf).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
     expect(withService(statements, 'sqs').flatMap(actionsOf)).not.toContain('sqs:ReceiveMessage');
 
     // The push policy (beside the API): ManageConnections on POST /@connections/* of this API's stage only.

@@ -16,7 +16,7 @@ const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const ccxt = require('ccxt');
 let exchange;
-const seen = { orders: [], trades: [], errors: [] };
+const seen = { orders: [], trades: [], balance: null, errors: [] };
 const loop = async (watch, onResult) => {
   while (exchange) {
     try { onResult(await watch()); }
@@ -41,6 +41,9 @@ parentPort.on('message', async ({ id, op, args }) => {
       });
       void loop(() => exchange.watchMyTrades(), (trades) => {
         for (const t of trades) if (!seen.trades.some((s) => s.id === t.id)) seen.trades.push({ id: t.id, order: t.order, price: t.info.L, amount: t.info.l, fee: t.fee, takerOrMaker: t.takerOrMaker });
+      });
+      void loop(() => exchange.watchBalance(), (b) => {
+        seen.balance = { BTC: b.BTC && { free: b.BTC.free, used: b.BTC.used }, USDT: b.USDT && { free: b.USDT.free, used: b.USDT.used } };
       });
     } else if (op === 'seen') {
       result = seen;
@@ -135,10 +138,11 @@ interface SeenTrade {
 interface Seen {
   orders: SeenOrder[];
   trades: SeenTrade[];
+  balance: Record<'BTC' | 'USDT', { free: number; used: number } | undefined> | null;
   errors: string[];
 }
 
-describe('ccxt pro binance, unmodified: watchOrders and watchMyTrades', () => {
+describe('ccxt pro binance, unmodified: watchOrders, watchMyTrades and watchBalance', () => {
   it("sees its own orders' changes and fills with the ledger's commission, and never another user's", async () => {
     const { alice, bob } = t;
     await call('new', t.ex.restUrl.replace(/\/$/, ''), t.ex.wsUrl, alice.apiKey, alice.secretKey);
@@ -188,6 +192,22 @@ describe('ccxt pro binance, unmodified: watchOrders and watchMyTrades', () => {
     });
     expect(trade.fee.currency).toBe(rest[0].commissionAsset);
     expect(trade.fee.cost).toBe(Number(rest[0].commission));
+
+    // watchBalance ends at the settled balances /api/v3/account reads from the ledger.
+    await eventually(async () => {
+      const account = (
+        await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
+          'GET',
+          '/api/v3/account',
+          alice,
+        )
+      ).body;
+      const { balance } = await call<Seen>('seen');
+      for (const asset of ['BTC', 'USDT'] as const) {
+        const b = account.balances.find((x) => x.asset === asset)!;
+        expect(balance?.[asset]).toEqual({ free: Number(b.free), used: Number(b.locked) });
+      }
+    }, 20_000);
   });
 });
 

@@ -244,6 +244,7 @@ describe('userFanOut', () => {
   const record = (events: EngineEvent[]): EventRecord => ({ v: 1, market: 'BTCUSDT', commands: [], events });
 
   function doubles(bindings: UserBinding[], live = new Set<string>(['KEY-A'])) {
+    const settledUpTo = { seq: 4 };
     const posted: Array<[string, unknown]> = [];
     const unbound: string[] = [];
     const users: UserFanOutDeps = {
@@ -251,6 +252,13 @@ describe('userFanOut', () => {
       orders: async (ids) => ids.map((id) => facts(id, id === 1 ? ALICE : BOB)),
       listenKeyLive: async (key) => live.has(key),
       unbind: async (id) => void unbound.push(id),
+      // Settlement has applied everything up to `settledUpTo` to every order.
+      settledSeqs: async (ids) => new Map(ids.map((id) => [id, settledUpTo.seq])),
+      balances: async (userId) => [
+        { asset: 'BTC', available: BigInt(userId) * 100_000_000n, locked: 50_000n },
+        { asset: 'ETH', available: 7n, locked: 0n },
+        { asset: 'USDT', available: 12_345_000_000n, locked: 0n },
+      ],
     };
     const deps = {
       markets: new Map([['BTCUSDT', BTC]]),
@@ -260,7 +268,7 @@ describe('userFanOut', () => {
       log: { warn: () => undefined },
       seedAttempts: 1,
     };
-    return { posted, unbound, users, deps };
+    return { posted, unbound, users, deps, settledUpTo };
   }
   const events = [
     accepted(1, ALICE, 1),
@@ -275,16 +283,49 @@ describe('userFanOut', () => {
       { connectionId: 'b1', userId: BOB, format: 'wsapi' },
     ]);
     const stats = await userFanOut([record(events)], deps, users, new OrderFactsCache());
-    expect(stats).toEqual({ frames: 4, posted: 4, gone: 0, failed: 0 });
+    expect(stats).toEqual({ frames: 6, posted: 6, gone: 0, failed: 0 });
     const to = (c: string) => posted.filter(([id]) => id === c).map(([, f]) => f as Record<string, unknown>);
-    expect(to('a1').map((f) => [f.i, f.x])).toEqual([
-      [1, 'NEW'],
-      [1, 'TRADE'],
+    expect(to('a1').map((f) => [f.e, f.i, f.x])).toEqual([
+      ['executionReport', 1, 'NEW'],
+      ['executionReport', 1, 'TRADE'],
+      ['outboundAccountPosition', undefined, undefined],
     ]);
-    expect(to('b1').map((f) => [f.subscriptionId, (f.event as Record<string, unknown>).i])).toEqual([
-      [0, 2],
-      [0, 2],
+    const bob = to('b1').map((f) => f.event as Record<string, unknown>);
+    expect(to('b1').every((f) => f.subscriptionId === 0)).toBe(true);
+    expect(bob.map((f) => [f.e, f.i])).toEqual([
+      ['executionReport', 2],
+      ['executionReport', 2],
+      ['outboundAccountPosition', undefined],
     ]);
+    // The settled balances of the market's two assets, from the ledger's minor units; u = the last event's time.
+    expect(bob[2]).toEqual({
+      e: 'outboundAccountPosition',
+      E: T0,
+      u: T0 + 4,
+      B: [
+        { a: 'BTC', f: '2.00000000', l: '0.00050000' },
+        { a: 'USDT', f: '123.45000000', l: '0.00000000' },
+      ],
+    });
+  });
+
+  it("no balance frame until settlement has applied the batch to the user's orders", async () => {
+    const { posted, users, deps, settledUpTo } = doubles([
+      { connectionId: 'a1', userId: ALICE, format: 'raw' },
+      { connectionId: 'b1', userId: BOB, format: 'raw' },
+    ]);
+    const kinds = (c: string) =>
+      posted.filter(([id]) => id === c).map(([, f]) => (f as Record<string, unknown>).e);
+    // Alice's order's last event (the trade, seq 3) is settled, bob's FILLED close (seq 4, which releases the
+    // rest of his lock) is not: alice's balance is due, bob's not yet.
+    settledUpTo.seq = 3;
+    await userFanOut([record(events)], deps, users, new OrderFactsCache());
+    expect(kinds('a1')).toEqual(['executionReport', 'executionReport', 'outboundAccountPosition']);
+    expect(kinds('b1')).toEqual(['executionReport', 'executionReport']);
+    posted.length = 0;
+    settledUpTo.seq = 2; // the trade not settled yet: reports only
+    await userFanOut([record(events)], deps, users, new OrderFactsCache());
+    expect(kinds('a1')).toEqual(['executionReport', 'executionReport']);
   });
 
   it('a report whose order the read model gives another owner is never sent', async () => {
