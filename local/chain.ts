@@ -2,9 +2,18 @@
 // process, or the node RPC_URL names; the test USDT deployed from its committed artifact; and the dev deposit
 // seed, created at first start in the data dir, of which Cirrus gets only the account xpub (a file).
 import { spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, randomBytes, type Signer } from 'ethers';
+import {
+  ContractFactory,
+  HDNodeWallet,
+  JsonRpcProvider,
+  Mnemonic,
+  randomBytes,
+  toQuantity,
+  type Signer,
+} from 'ethers';
 import { DEPOSIT_ACCOUNT_PATH } from '../lambdas/wallet/deposit-address';
 import { claimPort, killWithParent, stopChild } from './standins/ports';
 
@@ -123,6 +132,13 @@ export async function startLocalChain(opts: {
   try {
     // Against another node, CHAIN_TOKENS ({"USDT":"0x…"}) names a token already there instead of a new one.
     const given = process.env.CHAIN_TOKENS ? (JSON.parse(process.env.CHAIN_TOKENS) as { USDT?: string }) : {};
+    // Deposits are unique per tx hash, and a fresh hardhat chain repeats the last one's hashes (same sender,
+    // nonces and fees): a random starting nonce keeps a new session's deposits from looking like old ones.
+    if (node)
+      await provider.send('hardhat_setNonce', [
+        await devSigner(provider).getAddress(),
+        toQuantity(randomInt(1, 2 ** 40)),
+      ]);
     const usdt = given.USDT?.toLowerCase() ?? (await deployUsdt(provider));
     const confirmations = opts.chain?.confirmations ?? 1;
     writeFileSync(chainInfoFile(opts.dataDir), JSON.stringify({ rpcUrl, usdt }, null, 2));
