@@ -135,6 +135,26 @@ export const EVENT_STREAM: StreamDef = {
   retentionHours: 168,
 };
 
+/**
+ * The engine-event stream's consumers and how their event source mappings batch (CDK's KinesisEventSource and
+ * the local pollers both read this). Settlement, the read models and the WebSocket fan-out take records as
+ * soon as they come: the engine's answer to a FULL order, `/api/v3/myTrades` after a fill and the live streams
+ * wait for them. Under load their batches grow by themselves (records gather while the previous invocation
+ * runs). Only the search indexer, which nobody waits for, waits a second to take more records per invocation.
+ */
+export interface StreamConsumerDef {
+  batchSize: number;
+  /** Lambda's MaximumBatchingWindowInSeconds (whole seconds for a Kinesis source). */
+  batchingWindowSeconds: number;
+}
+
+export const STREAM_CONSUMERS = {
+  dataProcessor: { batchSize: 100, batchingWindowSeconds: 0 },
+  readModels: { batchSize: 100, batchingWindowSeconds: 0 },
+  wsFanout: { batchSize: 100, batchingWindowSeconds: 0 },
+  searchIndexer: { batchSize: 500, batchingWindowSeconds: 1 },
+} as const satisfies Record<string, StreamConsumerDef>;
+
 export const SNAPSHOT_BUCKET = {
   id: 'EngineSnapshotBucket',
   envVar: 'SNAPSHOT_BUCKET',

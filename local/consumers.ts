@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { EVENT_STREAM } from '../lib/resources';
+import { EVENT_STREAM, STREAM_CONSUMERS } from '../lib/resources';
 import type { LogRouter } from './logs';
 import { runAs } from './logs';
 import { killWithParent, stopChild } from './standins/ports';
@@ -44,10 +44,10 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
   const pollers: KinesisPoller[] = [];
   const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
   try {
-    for (const [name, handler] of [
-      ['data-processor', processBatch],
-      ['read-models', projectBatch],
-      ['ws-fanout', fanOutBatch],
+    for (const [name, handler, batching] of [
+      ['data-processor', processBatch, STREAM_CONSUMERS.dataProcessor],
+      ['read-models', projectBatch, STREAM_CONSUMERS.readModels],
+      ['ws-fanout', fanOutBatch, STREAM_CONSUMERS.wsFanout],
     ] as const) {
       const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
       pollers.push(
@@ -56,7 +56,8 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
           streamName: opts.streamName,
           streamArn,
           checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
-          batchSize: 100,
+          batchSize: batching.batchSize,
+          batchingWindowMs: batching.batchingWindowSeconds * 1000,
           handlerTimeoutMs: opts.consumerTimeoutMs,
           handler: (event) => runAs({ component: name }, () => invoke(event)),
           log: opts.log,

@@ -22,11 +22,9 @@ import { LedgerRepository } from '../shared/ledger/repository';
 import { logger } from '../shared/powertools';
 import { decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionStore } from '../ws/connection-store';
 import { UserStreamStore } from '../ws/user-stream-store';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
-import type { OrderFacts } from './user-payloads';
 
 let deps: FanOutDeps | undefined;
 const state = newFanOutState();
@@ -36,7 +34,6 @@ function fanOutDeps(): FanOutDeps {
   const db = dynamoClient();
   const connections = new ConnectionStore(db, requiredEnv(TABLES.connections.envVar));
   const userStreams = new UserStreamStore(db, requiredEnv(TABLES.connections.envVar));
-  const ordersTable = requiredEnv(TABLES.orders.envVar);
   const marketData = new MarketDataStore(
     db,
     requiredEnv(TABLES.marketData.envVar),
@@ -75,22 +72,10 @@ function fanOutDeps(): FanOutDeps {
     trade: async (symbol, tradeId) =>
       (await marketData.tradeRange(symbol, { fromId: tradeId, toId: tradeId, limit: 1 }))[0],
     users: {
-      userConnections: (userId) => userStreams.userConnections(userId),
-      // The order history items (lambdas/shared/stores/orders.ts: pk O#<id>, sk O), 100 keys per call.
-      async orders(orderIds) {
-        const found: OrderFacts[] = [];
-        for (let i = 0; i < orderIds.length; i += 100) {
-          const out = await db.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [ordersTable]: { Keys: orderIds.slice(i, i + 100).map((id) => ({ pk: `O#${id}`, sk: 'O' })) },
-              },
-            }),
-          );
-          found.push(...((out.Responses?.[ordersTable] ?? []) as OrderFacts[]));
-        }
-        return found;
-      },
+      connectionsOf: (userIds) => userStreams.connectionsOf(userIds),
+      // The orders' facts from the ledger's order rows, written by the accept transaction before the engine
+      // ever sees the order: always there when its events arrive (the read model may lag behind).
+      orders: (orderIds) => new OrderRepository(dbPool()).getMany(orderIds),
       listenKeyLive: async (listenKey) =>
         (await userStreams.listenKeyOwner(listenKey, Date.now())) !== undefined,
       unbind: (connectionId) => userStreams.unbind(connectionId),

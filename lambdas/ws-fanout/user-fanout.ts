@@ -5,9 +5,9 @@
 //
 // No cross-user delivery by construction: a report is built for the user the engine event names as the
 // order's owner (or the trade leg's), and posted only to the connections found under that user's own gsi1
-// partition (user#<id>). What a report repeats about the order (client order id, the type the user asked
-// for, quantities) is read once from the order history read model, waiting a little for the read models to
-// reach the batch as the market fan-out does; an order still missing after that is skipped and logged.
+// the bindings found for that user id. What a report repeats about the order (client order id, the type the
+// user asked for, quantities) is read once from the ledger's order rows (written when the order was accepted,
+// so before any of its events exist); an order missing even there is skipped and logged.
 // After a user's reports, `outboundAccountPosition` with the balances of the assets of the markets involved,
 // read from the ledger once settlement has applied the batch to that user's orders (their rows' last engine
 // seq, advanced in the same transaction as the money), so the figures are the settled ones; a user whose
@@ -28,8 +28,8 @@ import {
 } from './user-payloads';
 
 export interface UserFanOutDeps {
-  /** The connections bound to this user (only this user's partition of the index). */
-  userConnections(userId: number): Promise<UserBinding[]>;
+  /** The connections bound to each of these users (one read for the whole batch). */
+  connectionsOf(userIds: number[]): Promise<Map<number, UserBinding[]>>;
   /** The orders' facts from the order history read model (those it already holds). */
   orders(orderIds: number[]): Promise<OrderFacts[]>;
   listenKeyLive(listenKey: string): Promise<boolean>;
@@ -79,18 +79,14 @@ export async function userFanOut(
   for (const r of records) if (deps.markets.has(r.market)) for (const u of usersOf(r.events)) touched.add(u);
   if (touched.size === 0) return stats;
 
-  // Whose connections are listening: one query of the user's own partition each.
-  const bindings = new Map<number, UserBinding[]>();
-  await Promise.all(
-    [...touched].map(async (userId) => {
-      try {
-        const found = await users.userConnections(userId);
-        if (found.length > 0) bindings.set(userId, found);
-      } catch (err) {
-        deps.log.warn('user connections not read; user skipped for this batch', { userId, err: String(err) });
-      }
-    }),
-  );
+  // Whose connections are listening: one read for every user the batch names.
+  let bindings: Map<number, UserBinding[]>;
+  try {
+    bindings = await users.connectionsOf([...touched]);
+  } catch (err) {
+    deps.log.warn('user connections not read; user streams skipped for this batch', { err: String(err) });
+    return stats;
+  }
   if (bindings.size === 0) return stats;
   const listening = new Set(bindings.keys());
   const eventTime = deps.now();
@@ -211,10 +207,10 @@ async function orderFacts(
       }
       missing = missing.filter((id) => !found.has(id));
     } catch {
-      // read model unavailable: try again
+      // the database unavailable: try again
     }
   }
   if (missing.length > 0)
-    deps.log.warn('orders not in the read model yet; their execution reports skipped', { orders: missing });
+    deps.log.warn('orders not found; their execution reports skipped', { orders: missing });
   return found;
 }

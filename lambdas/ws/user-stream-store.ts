@@ -1,10 +1,14 @@
 // User data streams in the connections table (lib/resources.ts TABLES.connections), beside the market
 // subscriptions of connection-store.ts:
 //   listen key    pk listenKey#<key>  sk meta  userId, expiresAtMs (Binance: 60 minutes, PUT extends)
-//   user binding  pk conn#<id>        sk user  gsi1pk user#<userId>, gsi1sk conn#<id>, format, listenKey?
+//   user binding  pk conn#<id>        sk user  gsi1pk user-bindings, gsi1sk <userId:16>#conn#<id>, format,
+//                 listenKey?
 // A connection is bound to at most one user: by opening `/ws/<listenKey>` (or `/stream?streams=<listenKey>`)
-// or by `userDataStream.subscribe.signature` on the WebSocket API. The fan-out finds a user's connections with
-// one query of gsi1 (partition user#<id>), so nothing ever lists another user's connections. `expiresAt` is
+// or by `userDataStream.subscribe.signature` on the WebSocket API. The fan-out (a back-end consumer, never a
+// user) finds the connections of every user its batch names with one query of gsi1 per batch (the partition
+// of all bindings), not one per user: when nobody listens that is one cheap read. Frames still go only to
+// each connection's own user. Past a few thousand bound connections the partition would be split by user
+// bucket. `expiresAt` is
 // the TTL attribute (seconds); TTL deletes late, so every read also compares expiresAtMs with the clock.
 import { randomBytes } from 'node:crypto';
 import {
@@ -133,8 +137,8 @@ export class UserStreamStore {
         Item: {
           pk: connPk(b.connectionId),
           sk: 'user',
-          gsi1pk: `user#${b.userId}`,
-          gsi1sk: connPk(b.connectionId),
+          gsi1pk: BINDINGS_PK,
+          gsi1sk: `${userKey(b.userId)}#${connPk(b.connectionId)}`,
           userId: b.userId,
           format: b.format,
           ...(b.listenKey ? { listenKey: b.listenKey } : {}),
@@ -168,23 +172,41 @@ export class UserStreamStore {
     return item ? toBinding(item) : undefined;
   }
 
-  /** Every connection bound to this user (gsi1, partition user#<id>: only this user's items). */
+  /** Every connection bound to this user. */
   async userConnections(userId: number): Promise<UserBinding[]> {
-    const found: UserBinding[] = [];
+    return (await this.connectionsOf([userId])).get(userId) ?? [];
+  }
+
+  /** The connections bound to each of these users (one query of the bindings' partition, then filtered). */
+  async connectionsOf(userIds: Iterable<number>): Promise<Map<number, UserBinding[]>> {
+    const wanted = new Set(userIds);
+    const found = new Map<number, UserBinding[]>();
+    if (wanted.size === 0) return found;
+    const only = wanted.size === 1 ? `${userKey([...wanted][0])}#` : undefined;
     const pages = paginateQuery(
       { client: this.db },
       {
         TableName: this.tableName,
         IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :u',
-        ExpressionAttributeValues: { ':u': `user#${userId}` },
+        KeyConditionExpression: only ? 'gsi1pk = :b AND begins_with(gsi1sk, :u)' : 'gsi1pk = :b',
+        ExpressionAttributeValues: { ':b': BINDINGS_PK, ...(only ? { ':u': only } : {}) },
       },
     );
     for await (const page of pages)
-      for (const item of page.Items ?? []) if (Number(item.userId) === userId) found.push(toBinding(item));
+      for (const item of page.Items ?? []) {
+        const userId = Number(item.userId);
+        if (!wanted.has(userId)) continue;
+        const list = found.get(userId) ?? [];
+        list.push(toBinding(item));
+        found.set(userId, list);
+      }
     return found;
   }
 }
+
+const BINDINGS_PK = 'user-bindings';
+/** Fixed width, so one user's keys never prefix another's. */
+const userKey = (userId: number) => String(userId).padStart(16, '0');
 
 function toBinding(item: Record<string, unknown>): UserBinding {
   return {

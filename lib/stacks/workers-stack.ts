@@ -28,7 +28,14 @@ import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { denyApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
 import { bindTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
-import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET, TABLES, type EngineShardDef } from '../resources';
+import {
+  DEFAULT_ENGINE_SHARDS,
+  SNAPSHOT_BUCKET,
+  STREAM_CONSUMERS,
+  TABLES,
+  type EngineShardDef,
+  type StreamConsumerDef,
+} from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';
@@ -92,9 +99,7 @@ export class WorkersStack extends Stack {
       return role;
     };
 
-    // Settlement and read models take the same batches of the stream (each on its own iterator).
-    const engineEventBatchSize = 100;
-
+    // Settlement and read models read the stream each on its own iterator, batching as STREAM_CONSUMERS says.
     // --- data processor: settlement, PostgreSQL only (WebSocket pushes are the ws-fanout consumer's) -----
     this.dataProcessor = new CirrusFunction(this, 'DataProcessor', {
       entry: 'lambdas/data-processor/handler.ts',
@@ -108,7 +113,7 @@ export class WorkersStack extends Stack {
       environment: databaseEnv,
     }).function;
     grantSecretRead(props.databaseSecret, this.dataProcessor);
-    this.consumeStream('DataProcessor', this.dataProcessor, props, engineEventBatchSize);
+    this.consumeStream('DataProcessor', this.dataProcessor, props, STREAM_CONSUMERS.dataProcessor);
 
     // --- read models: a consumer of its own, so DynamoDB's pace never delays settlement -----------------
     // Reads the live rows of the orders a batch closes from PostgreSQL (a SELECT, through the proxy like the
@@ -132,7 +137,7 @@ export class WorkersStack extends Stack {
     bindTable(this.readModels, tables.marketData, TABLES.marketData, {
       operations: ['GetItem', 'PutItem', 'UpdateItem'],
     });
-    this.consumeStream('ReadModels', this.readModels, props, engineEventBatchSize);
+    this.consumeStream('ReadModels', this.readModels, props, STREAM_CONSUMERS.readModels);
 
     // --- search indexer ----------------------------------------------------------------------------------
     this.searchIndexer = new CirrusFunction(this, 'SearchIndexer', {
@@ -148,7 +153,7 @@ export class WorkersStack extends Stack {
       environment: { OPENSEARCH_ENDPOINT: `https://${props.searchDomain.domainEndpoint}` },
     }).function;
     // No identity grant needed: the domain's access policy admits this role (search stack).
-    this.consumeStream('SearchIndexer', this.searchIndexer, props, 500);
+    this.consumeStream('SearchIndexer', this.searchIndexer, props, STREAM_CONSUMERS.searchIndexer);
 
     // --- wallet ------------------------------------------------------------------------------------------
     this.wallet = new CirrusFunction(this, 'Wallet', {
@@ -316,7 +321,12 @@ export class WorkersStack extends Stack {
   }
 
   /** A Kinesis consumer: batches, bisect on error, partial batch responses, failures parked in SQS. */
-  private consumeStream(name: string, fn: lambda.IFunction, props: WorkersStackProps, batchSize: number) {
+  private consumeStream(
+    name: string,
+    fn: lambda.IFunction,
+    props: WorkersStackProps,
+    batching: StreamConsumerDef,
+  ) {
     const failures = new sqs.Queue(this, `${name}StreamFailures`, {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.dataKey,
@@ -335,8 +345,8 @@ export class WorkersStack extends Stack {
     (fn as lambda.Function).addEventSource(
       new sources.KinesisEventSource(props.eventStream, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: batching.batchSize,
+        maxBatchingWindow: Duration.seconds(batching.batchingWindowSeconds),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 10,

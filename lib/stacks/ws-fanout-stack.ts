@@ -4,8 +4,8 @@
 // other consumers, no state. Least privilege: POST to this API's stage connections (the push policy defined beside the API),
 // Query of the connections table and its gsi1 (subscribers) and BatchWriteItem there (a gone connection's
 // items), GetItem/Query of the market data (book view, candles) and Query of the public trades; for user data
-// streams BatchGetItem of the order history (the facts an execution report repeats) and the database secret
-// (settled order rows and balances in the ledger, read only).
+// streams the database secret (the order rows an execution report repeats, settled seqs and balances in the
+// ledger, read only).
 import { Duration, NestedStack, Stack, Validations, type NestedStackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -24,7 +24,7 @@ import { CirrusFunction } from '../constructs/cirrus-function';
 import { denyApiKeySecrets } from '../constructs/key-access';
 import { grantSecretRead } from '../constructs/secret-access';
 import { bindTable } from '../constructs/table-access';
-import { TABLES } from '../resources';
+import { STREAM_CONSUMERS, TABLES } from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 
 export interface WsFanoutStackProps extends NestedStackProps {
@@ -78,8 +78,6 @@ export class WsFanoutStack extends NestedStack {
     });
     bindTable(this.fanout, tables.marketData, TABLES.marketData, { operations: ['GetItem', 'Query'] });
     bindTable(this.fanout, tables.trades, TABLES.trades, { operations: ['Query'], indexes: [] });
-    // User data streams: the order history items an execution report repeats (by key, no index).
-    bindTable(this.fanout, tables.orders, TABLES.orders, { operations: ['BatchGetItem'], indexes: [] });
     this.functions.WsFanout = this.fanout;
 
     // As the other consumers (workers-stack.ts consumeStream), but from LATEST: these are live frames, a new
@@ -100,8 +98,8 @@ export class WsFanoutStack extends NestedStack {
     this.fanout.addEventSource(
       new sources.KinesisEventSource(props.eventStream, {
         startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(0),
+        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
+        maxBatchingWindow: Duration.seconds(STREAM_CONSUMERS.wsFanout.batchingWindowSeconds),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 2,

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
@@ -23,6 +24,11 @@ export interface KinesisPollerOptions {
   streamArn: string;
   checkpointFile?: string;
   batchSize?: number;
+  /**
+   * Lambda's batching window: after a read that did not fill the batch, keep reading for up to this long
+   * before invoking (default 0: invoke at once).
+   */
+  batchingWindowMs?: number;
   maxAttempts?: number;
   /** Wait after an empty read; it doubles while the shard stays empty, up to `maxIdleWaitMs` (25 / 100 ms). */
   idleWaitMs?: number;
@@ -85,13 +91,12 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
     let iterator = await iteratorAfter(shardId, checkpoints[shardId]);
     const attempts = new Map<string, number>();
     const minIdleMs = opts.idleWaitMs ?? 25;
+    const batchSize = opts.batchSize ?? 100;
     let idleMs = minIdleMs;
     while (!stopping && iterator) {
       let page;
       try {
-        page = await kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: opts.batchSize ?? 100 }),
-        );
+        page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
       } catch (err) {
         if (stopping) return;
         opts.log?.(`${label}GetRecords failed on ${shardId}: ${String(err)}`);
@@ -111,6 +116,23 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       }
       idleMs = minIdleMs;
       caughtUp.set(shardId, false);
+      const windowEnds = performance.now() + (opts.batchingWindowMs ?? 0);
+      while (!stopping && records.length < batchSize && page.NextShardIterator) {
+        const wait = windowEnds - performance.now();
+        if (wait <= 0) break;
+        await sleep(Math.min(wait, 25));
+        const more: GetRecordsCommandOutput | undefined = await kinesis
+          .send(
+            new GetRecordsCommand({
+              ShardIterator: page.NextShardIterator,
+              Limit: batchSize - records.length,
+            }),
+          )
+          .catch(() => undefined);
+        if (!more) break; // read again from here on the next turn
+        records.push(...(more.Records ?? []));
+        page = more;
+      }
       const event: KinesisStreamEvent = {
         Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)),
       };

@@ -334,7 +334,8 @@ describe('engine-events consumers: settlement and read models', () => {
       },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
+      // No batching window: /api/v3/myTrades after a fill waits for this mapping (lib/resources.ts).
+      MaximumBatchingWindowInSeconds: 0,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 10,

@@ -60,10 +60,9 @@ describe('ws-fanout', () => {
     expect(on('MarketDataTable').map((s) => s.actions)).toEqual([['dynamodb:GetItem', 'dynamodb:Query']]);
     expect(on('TradesTable').map((s) => s.actions)).toEqual([['dynamodb:Query']]);
     expect(on('TradesTable')[0].resources).not.toContain('/index/');
-    // User data streams: the order history items by key (what an execution report repeats), no index.
-    expect(on('OrdersTable').map((s) => s.actions)).toEqual([['dynamodb:BatchGetItem']]);
-    expect(on('OrdersTable')[0].resources).not.toContain('/index/');
-    expect(dynamo).toHaveLength(4);
+    // User data streams read the order facts from the ledger (the database secret below), not the orders table.
+    expect(on('OrdersTable')).toEqual([]);
+    expect(dynamo).toHaveLength(3);
     expect(JSON.stringify(withService(statements, 'dynamodb'))).not.toContain('*');
     // The database secret only (read), no order queues, no wallet key.
     expect(withService(statements, 'secretsmanager').flatMap(actionsOf).sort()).toEqual([

@@ -247,8 +247,15 @@ describe('userFanOut', () => {
     const settledUpTo = { seq: 4 };
     const posted: Array<[string, unknown]> = [];
     const unbound: string[] = [];
+    const reads = { n: 0 };
     const users: UserFanOutDeps = {
-      userConnections: async (userId) => bindings.filter((b) => b.userId === userId),
+      connectionsOf: async (userIds) => {
+        reads.n++;
+        const found = new Map<number, UserBinding[]>();
+        for (const b of bindings)
+          if (userIds.includes(b.userId)) found.set(b.userId, [...(found.get(b.userId) ?? []), b]);
+        return found;
+      },
       orders: async (ids) => ids.map((id) => facts(id, id === 1 ? ALICE : BOB)),
       listenKeyLive: async (key) => live.has(key),
       unbind: async (id) => void unbound.push(id),
@@ -268,7 +275,7 @@ describe('userFanOut', () => {
       log: { warn: () => undefined },
       seedAttempts: 1,
     };
-    return { posted, unbound, users, deps, settledUpTo };
+    return { posted, unbound, users, deps, settledUpTo, reads };
   }
   const events = [
     accepted(1, ALICE, 1),
@@ -346,8 +353,8 @@ describe('userFanOut', () => {
     expect(unbound).toEqual(['a1']);
   });
 
-  it('reads nothing when nobody listens', async () => {
-    const { posted, users, deps } = doubles([]);
+  it('one read of the bindings for the whole batch, and nothing else read when nobody listens', async () => {
+    const { posted, users, deps, reads } = doubles([]);
     users.orders = async () => {
       throw new Error('must not be read');
     };
@@ -358,5 +365,6 @@ describe('userFanOut', () => {
       failed: 0,
     });
     expect(posted).toEqual([]);
+    expect(reads.n).toBe(1); // alice and bob both named in the batch: still one read
   });
 });
