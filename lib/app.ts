@@ -70,6 +70,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     orderQueues: messaging.orderQueues,
     shards,
     ...database,
+    depositXpubSecret: chain.depositXpubSecret,
   });
   const workers = new WorkersStack(app, `${prefix}-Workers`, config, {
     env,

@@ -57,6 +57,8 @@ export interface ApiStackProps extends StackProps {
   databaseProxy: rds.IDatabaseProxy;
   databaseSecret: secretsmanager.ISecret;
   databaseClientSecurityGroup: ec2.ISecurityGroup;
+  /** The deposit account's xpub (Chain stack): GET /sapi/v1/capital/deposit/address derives addresses from it. */
+  depositXpubSecret?: secretsmanager.ISecret;
 }
 
 export class ApiStack extends Stack {
@@ -142,6 +144,12 @@ export class ApiStack extends Stack {
     bindTableName(account, tables.orders, TABLES.orders, NAMED_FOR_CONTEXT);
     bindTableName(account, tables.marketData, TABLES.marketData, NAMED_FOR_CONTEXT);
     grantApiKeySecrets(account, props.dataKey, 'decrypt');
+    // Deposit addresses (lambdas/api/capital.ts): the xpub secret's ARN (never its value) and the tokens.
+    if (props.depositXpubSecret) {
+      account.addEnvironment('DEPOSIT_XPUB_SECRET_ARN', props.depositXpubSecret.secretArn);
+      account.addEnvironment('CHAIN_TOKENS', JSON.stringify(config.chainTokens));
+      grantSecretRead(props.depositXpubSecret, account);
+    }
 
     // Registration and API keys (PostgreSQL; secrets encrypted with the data key); replay markers.
     const users = apiFunction('Users', REST_FUNCTION_ENTRIES.users, 'Registration, API keys, 2FA', true, {

@@ -69,3 +69,28 @@ describe('the deposit xpub secret', () => {
     expect(Object.keys(dev.chain.findResources('AWS::SecretsManager::Secret'))).toHaveLength(1);
   });
 });
+
+describe('deposit addresses (GET /sapi/v1/capital/deposit/address)', () => {
+  const account = () => functionNamed(dev.api, 'cirrus-dev-api-account').props;
+  const xpubRefs = (x: unknown) => JSON.stringify(x).match(/DepositXpub[0-9A-F]{8}/g) ?? [];
+
+  it('the account function gets the xpub secret by ARN (never its value) and the tokens', () => {
+    const vars = account().Environment.Variables as Record<string, unknown>;
+    expect(xpubRefs(vars.DEPOSIT_XPUB_SECRET_ARN)).toHaveLength(1);
+    expect(vars.CHAIN_TOKENS).toBe(JSON.stringify({}));
+    expect(Object.keys(vars).filter((k) => /MNEMONIC|XPRV|PASSWORD/.test(k))).toEqual([]);
+  });
+
+  it('reads that secret and no other function of the API does', () => {
+    const secrets = withService(statementsOfFunction(dev.api, account()), 'secretsmanager');
+    expect(secrets.filter((s) => xpubRefs(s.Resource).length > 0).map(actionsOf)).toEqual([
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+    ]);
+    const roleId = (account().Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const others = Object.values(dev.api.findResources('AWS::IAM::Policy')).filter(
+      (p) => JSON.stringify(p.Properties.Roles) !== JSON.stringify([{ Ref: roleId }]),
+    );
+    expect(others.length).toBeGreaterThan(5);
+    expect(others.filter((p) => xpubRefs(p).length > 0)).toEqual([]);
+  });
+});
