@@ -62,6 +62,8 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'GET', path: '/sapi/v1/capital/config/getall', fn: 'account' },
   { method: 'GET', path: '/sapi/v1/capital/deposit/address', fn: 'account' },
   { method: 'GET', path: '/sapi/v1/capital/deposit/hisrec', fn: 'account' },
+  { method: 'POST', path: '/sapi/v1/capital/withdraw/apply', fn: 'account' },
+  { method: 'GET', path: '/sapi/v1/capital/withdraw/history', fn: 'account' },
   { method: 'POST', path: '/cirrus/v1/users', fn: 'users' },
   { method: 'GET', path: '/cirrus/v1/apiKeys', fn: 'users' },
   { method: 'POST', path: '/cirrus/v1/apiKeys', fn: 'users' },

@@ -11,6 +11,7 @@ import { DEFAULT_ENGINE_SHARDS } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { startLocalChain, type LocalChainOptions } from './chain';
 import { startChainListener } from './chain-listener';
+import { startWithdrawalSender } from './chain-withdrawals';
 import { startWebSocketApi } from './apigw/websocket';
 import { startConsumersHere, startConsumersProcess, type ConsumerHandler } from './consumers';
 import { EngineProcess } from './engine-process';
@@ -67,7 +68,7 @@ export interface LocalExchange {
   dlqUrl: string;
   seeded: SeedResult;
   /** The chain node's JSON-RPC URL and the test USDT contract (docs/wallets.md). */
-  chain: { rpcUrl: string; usdt: string };
+  chain: { rpcUrl: string; usdt: string; hotWallet: string };
   /** The engine child process (tests kill -9 it; the supervisor restarts it). */
   engine(): ChildProcess;
   /** The stream consumers' process, when they run in one (tests kill -9 it; the supervisor restarts it). */
@@ -200,6 +201,14 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       log,
     });
     stops.unshift(() => listener.stop());
+    const withdrawals = await startWithdrawalSender({
+      rpcUrl: chain.rpcUrl,
+      usdt: chain.usdt,
+      fund: chain.ownNode,
+      everyMs: opts.chain?.listenerEveryMs,
+      log,
+    });
+    stops.unshift(() => withdrawals.stop());
 
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
     stops.unshift(() => rest.stop());
@@ -216,7 +225,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       env: engineEnv,
       dlqUrl: resources.dlqUrls[shard.id],
       seeded,
-      chain: { rpcUrl: chain.rpcUrl, usdt: chain.usdt },
+      chain: { rpcUrl: chain.rpcUrl, usdt: chain.usdt, hotWallet: withdrawals.hotWallet },
       engine: () => engine.current(),
       consumersProcess: () => consumers.process(),
       restarts: () => ({

@@ -11,7 +11,7 @@ import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
-import { depositAddress, depositHistory } from './capital';
+import { depositAddress, depositHistory, withdrawApply, withdrawHistory } from './capital';
 import { ORDER_RATE_LIMITS } from '../shared/rate-limits';
 import { myTradeJson } from './orders/format';
 import { limitParam } from './trading';
@@ -164,5 +164,7 @@ export const handler = createApiHandler(
     'GET /sapi/v1/capital/config/getall': coins,
     'GET /sapi/v1/capital/deposit/address': depositAddress,
     'GET /sapi/v1/capital/deposit/hisrec': depositHistory,
+    'POST /sapi/v1/capital/withdraw/apply': withdrawApply,
+    'GET /sapi/v1/capital/withdraw/history': withdrawHistory,
   }),
 );

@@ -438,6 +438,28 @@ export const MIGRATIONS: string[] = [
    CREATE TRIGGER orders_amend_release BEFORE UPDATE OF qty_lots ON orders FOR EACH ROW
      WHEN (NEW.qty_lots < OLD.qty_lots AND NEW.price_ticks = OLD.price_ticks AND OLD.qty_lots > 0)
      EXECUTE FUNCTION release_amended_lock();`,
+  // 8: withdrawals (docs/wallets.md#withdrawals). The row commits with its ledger lock (amount + network fee)
+  // in one transaction; the wallet signs it (nonce, hash and raw transaction stored before the broadcast, so a
+  // crash rebroadcasts the same transaction) and finalises it once: status guards and unique ledger references.
+  `CREATE TABLE withdrawals (
+     id bigserial PRIMARY KEY,
+     user_id bigint NOT NULL REFERENCES users(id),
+     coin text NOT NULL,
+     network text NOT NULL,
+     address text NOT NULL,
+     amount numeric(38,0) NOT NULL CHECK (amount > 0),
+     fee numeric(38,0) NOT NULL CHECK (fee >= 0),
+     chain_amount numeric(78,0) NOT NULL,
+     status text NOT NULL CHECK (status IN ('pending', 'broadcast', 'confirmed', 'failed')),
+     nonce bigint,
+     tx_hash text,
+     raw_tx text,
+     apply_ms bigint NOT NULL,
+     complete_ms bigint,
+     UNIQUE (network, nonce)
+   );
+   CREATE INDEX withdrawals_user ON withdrawals (user_id, apply_ms DESC);
+   CREATE INDEX withdrawals_open ON withdrawals (status, id) WHERE status IN ('pending', 'broadcast');`,
 ];
 
 export async function migrate(pool: Pool): Promise<number> {

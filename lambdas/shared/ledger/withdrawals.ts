@@ -1,0 +1,237 @@
+// Withdrawals in the ledger database (migration 8, docs/wallets.md#withdrawals): the request locks amount +
+// network fee and records the withdrawal in one transaction; the wallet records its signed transaction, then
+// finalises once: the lock pays the outside world and the fee account, or goes back to the user.
+import type { Pool, PoolClient } from 'pg';
+import { EXTERNAL, FEES, assertBalanced, lockPostings, unlockPostings, userAccount } from './postings';
+
+export type WithdrawalStatus = 'pending' | 'broadcast' | 'confirmed' | 'failed';
+
+export interface WithdrawalRow {
+  id: number;
+  userId: number;
+  coin: string;
+  network: string;
+  address: string;
+  amount: bigint;
+  fee: bigint;
+  chainAmount: bigint;
+  status: WithdrawalStatus;
+  nonce: number | null;
+  txHash: string | null;
+  rawTx: string | null;
+  applyMs: number;
+  completeMs: number | null;
+}
+
+export interface WithdrawalRequest {
+  userId: number;
+  coin: string;
+  network: string;
+  /** EIP-55 address. */
+  address: string;
+  amount: bigint;
+  fee: bigint;
+  chainAmount: bigint;
+  /** Most the user may withdraw of `coin` in 24 h (ledger units, the fee included). */
+  dailyLimit: bigint;
+  nowMs: number;
+}
+
+/** Why a request was refused; nothing was locked. */
+export type WithdrawalRefusal = 'insufficient' | 'velocity';
+
+interface RawWithdrawal {
+  id: string;
+  user_id: string;
+  coin: string;
+  network: string;
+  address: string;
+  amount: string;
+  fee: string;
+  chain_amount: string;
+  status: WithdrawalStatus;
+  nonce: string | null;
+  tx_hash: string | null;
+  raw_tx: string | null;
+  apply_ms: string;
+  complete_ms: string | null;
+}
+
+const toRow = (r: RawWithdrawal): WithdrawalRow => ({
+  id: Number(r.id),
+  userId: Number(r.user_id),
+  coin: r.coin,
+  network: r.network,
+  address: r.address,
+  amount: BigInt(r.amount),
+  fee: BigInt(r.fee),
+  chainAmount: BigInt(r.chain_amount),
+  status: r.status,
+  nonce: r.nonce === null ? null : Number(r.nonce),
+  txHash: r.tx_hash,
+  rawTx: r.raw_tx,
+  applyMs: Number(r.apply_ms),
+  completeMs: r.complete_ms === null ? null : Number(r.complete_ms),
+});
+
+const DAY_MS = 86_400_000;
+const reference = (id: number) => `withdrawal:${id}`;
+const json = (postings: ReturnType<typeof lockPostings>) =>
+  JSON.stringify(postings.map((p) => ({ ...p, amount: p.amount.toString() })));
+
+/** The final postings of a mined withdrawal: the lock leaves, the amount to the chain, the fee to Cirrus. */
+export function withdrawalPostings(userId: number, asset: string, amount: bigint, fee: bigint) {
+  return assertBalanced([
+    { owner: userAccount(userId), asset, bucket: 'locked', amount: -(amount + fee) },
+    { owner: EXTERNAL, asset, bucket: 'available', amount },
+    { owner: FEES, asset, bucket: 'available', amount: fee },
+  ]);
+}
+
+export class WithdrawalRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Locks amount + fee and records the withdrawal (pending), or refuses with nothing changed. */
+  async apply(w: WithdrawalRequest): Promise<{ id: number } | { refused: WithdrawalRefusal }> {
+    return this.inTransaction(async (c) => {
+      // The user row serialises one user's requests, so the velocity sum and the balance check hold.
+      await c.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [w.userId]);
+      const used = await c.query<{ total: string }>(
+        `SELECT coalesce(sum(amount + fee), 0) AS total FROM withdrawals
+          WHERE user_id = $1 AND coin = $2 AND status <> 'failed' AND apply_ms > $3`,
+        [w.userId, w.coin, w.nowMs - DAY_MS],
+      );
+      const total = w.amount + w.fee;
+      if (BigInt(used.rows[0].total) + total > w.dailyLimit) return { refused: 'velocity' as const };
+      const bal = await c.query<{ available: string }>(
+        'SELECT available FROM accounts WHERE owner = $1 AND asset = $2',
+        [userAccount(w.userId), w.coin],
+      );
+      if (BigInt(bal.rows[0]?.available ?? '0') < total) return { refused: 'insufficient' as const };
+      const ins = await c.query<{ id: string }>(
+        `INSERT INTO withdrawals (user_id, coin, network, address, amount, fee, chain_amount, status, apply_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING id`,
+        [
+          w.userId,
+          w.coin,
+          w.network,
+          w.address,
+          w.amount.toString(),
+          w.fee.toString(),
+          w.chainAmount.toString(),
+          w.nowMs,
+        ],
+      );
+      const id = Number(ins.rows[0].id);
+      await c.query('SELECT ledger_post($1, $2, $3)', [
+        'withdraw-lock',
+        reference(id),
+        json(lockPostings(w.userId, w.coin, total)),
+      ]);
+      return { id };
+    });
+  }
+
+  /** Withdrawals waiting for their transaction (pending) or for its receipt (broadcast), oldest first. */
+  async open(network: string): Promise<WithdrawalRow[]> {
+    const r = await this.pool.query<RawWithdrawal>(
+      "SELECT * FROM withdrawals WHERE network = $1 AND status IN ('pending', 'broadcast') ORDER BY id",
+      [network],
+    );
+    return r.rows.map(toRow);
+  }
+
+  /** The next nonce after the ones this database has used on `network` (0 when none). */
+  async nextNonce(network: string): Promise<number> {
+    const r = await this.pool.query<{ n: string | null }>(
+      'SELECT max(nonce) AS n FROM withdrawals WHERE network = $1',
+      [network],
+    );
+    return r.rows[0].n === null ? 0 : Number(r.rows[0].n) + 1;
+  }
+
+  /** Stores the signed transaction before it is broadcast; false when another run got there first. */
+  async markSigned(id: number, tx: { nonce: number; hash: string; raw: string }): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE withdrawals SET status = 'broadcast', nonce = $2, tx_hash = $3, raw_tx = $4
+        WHERE id = $1 AND status = 'pending'`,
+      [id, tx.nonce, tx.hash, tx.raw],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Mined: debits the lock to the chain and the fee account, once. */
+  async confirm(id: number, nowMs: number): Promise<boolean> {
+    return this.finish(id, 'confirmed', nowMs, (w) => ({
+      kind: 'withdraw',
+      postings: withdrawalPostings(w.userId, w.coin, w.amount, w.fee),
+    }));
+  }
+
+  /** Reverted on chain: the lock goes back to the user, once. */
+  async fail(id: number, nowMs: number): Promise<boolean> {
+    return this.finish(id, 'failed', nowMs, (w) => ({
+      kind: 'withdraw-release',
+      postings: unlockPostings(w.userId, w.coin, w.amount + w.fee),
+    }));
+  }
+
+  private async finish(
+    id: number,
+    status: 'confirmed' | 'failed',
+    nowMs: number,
+    post: (w: WithdrawalRow) => { kind: string; postings: ReturnType<typeof lockPostings> },
+  ): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      const r = await c.query<RawWithdrawal>(
+        `UPDATE withdrawals SET status = $2, complete_ms = $3 WHERE id = $1 AND status = 'broadcast' RETURNING *`,
+        [id, status, nowMs],
+      );
+      if (!r.rows[0]) return false;
+      const { kind, postings } = post(toRow(r.rows[0]));
+      await c.query('SELECT ledger_post($1, $2, $3)', [kind, reference(id), json(postings)]);
+      return true;
+    });
+  }
+
+  /** The user's withdrawals, newest first (Binance's withdraw history). */
+  async list(
+    userId: number,
+    q: {
+      coin?: string;
+      statuses?: WithdrawalStatus[];
+      startTime?: number;
+      endTime?: number;
+      offset: number;
+      limit: number;
+    },
+  ): Promise<WithdrawalRow[]> {
+    const r = await this.pool.query<RawWithdrawal>(
+      `SELECT * FROM withdrawals
+        WHERE user_id = $1
+          AND ($2::text IS NULL OR coin = $2)
+          AND ($3::text[] IS NULL OR status = ANY($3))
+          AND ($4::bigint IS NULL OR apply_ms >= $4)
+          AND ($5::bigint IS NULL OR apply_ms <= $5)
+        ORDER BY apply_ms DESC, id DESC
+        OFFSET $6 LIMIT $7`,
+      [userId, q.coin ?? null, q.statuses ?? null, q.startTime ?? null, q.endTime ?? null, q.offset, q.limit],
+    );
+    return r.rows.map(toRow);
+  }
+
+  private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK');
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+}

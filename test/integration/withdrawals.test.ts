@@ -1,0 +1,253 @@
+// Withdrawals end to end (docs/wallets.md#withdrawals): the local exchange with its hardhat node, the KMS
+// stand-in holding the hot-wallet key and the withdrawal sender on its interval, over a real PostgreSQL.
+// A withdrawal locks amount + fee, is signed through KMS, mined, and debits the ledger once; refusals lock
+// nothing; a user sees only their own withdrawals.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Contract, JsonRpcProvider, Wallet, getAddress } from 'ethers';
+import { Pool } from 'pg';
+import { startLocalExchange, type LocalExchange } from '../../local/exchange';
+import { apiContext } from '../../lambdas/api/context';
+import { BinanceTestClient, type ApiKey } from '../support/binance-client';
+import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
+import { startPostgres, type TestPostgres } from '../support/postgres';
+
+jest.setTimeout(180_000);
+
+let pg: TestPostgres;
+let ex: LocalExchange;
+let api: BinanceTestClient;
+let provider: JsonRpcProvider;
+let pool: Pool;
+const lines: string[] = [];
+
+interface User {
+  userId: number;
+  /** read + trade only (what registration gives). */
+  plain: ApiKey;
+  /** read + trade + withdraw. */
+  withdraw: ApiKey;
+}
+
+interface Withdrawal {
+  id: string;
+  amount: string;
+  transactionFee: string;
+  coin: string;
+  status: number;
+  address: string;
+  txId: string;
+  applyTime: string;
+  network: string;
+}
+
+async function user(name: string, funds: Record<string, string>): Promise<User> {
+  const u = await registerFundedUser(api, pg.url, name, funds);
+  // Registration never grants withdraw (it needs TOTP, not built yet): the key store creates one directly.
+  const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test');
+  return { userId: u.userId, plain: u, withdraw };
+}
+
+const apply = (key: ApiKey, params: Record<string, string>) =>
+  api.signed<{ id: string } & { code?: number; msg?: string }>(
+    'POST',
+    '/sapi/v1/capital/withdraw/apply',
+    key,
+    { network: 'ETH', ...params },
+  );
+
+async function history(key: ApiKey): Promise<Withdrawal[]> {
+  const r = await api.signed<Withdrawal[]>('GET', '/sapi/v1/capital/withdraw/history', key);
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+async function balances(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
+  const r = await api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
+    'GET',
+    '/api/v3/account',
+    key,
+  );
+  const b = r.body.balances.find((x) => x.asset === asset);
+  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
+}
+
+/** The ledger entries of a withdrawal's final debit, by owner and bucket (ledger units). */
+async function debitOf(id: string): Promise<{ count: number; entries: Record<string, string> }> {
+  const r = await pool.query<{ owner: string; bucket: string; amount: string; reference: string }>(
+    `SELECT a.owner, e.bucket, e.amount::text AS amount, t.reference FROM ledger_transactions t
+       JOIN ledger_entries e ON e.tx_id = t.id JOIN accounts a ON a.id = e.account_id
+      WHERE t.kind = 'withdraw' AND t.reference = $1`,
+    [`withdrawal:${id}`],
+  );
+  const n = await pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM ledger_transactions WHERE kind IN ('withdraw', 'withdraw-release') AND reference = $1",
+    [`withdrawal:${id}`],
+  );
+  const entries: Record<string, string> = {};
+  for (const e of r.rows) entries[`${e.owner.startsWith('user:') ? 'user' : e.owner}/${e.bucket}`] = e.amount;
+  return { count: Number(n.rows[0].n), entries };
+}
+
+const withdrawalRows = async (userId: number) =>
+  Number(
+    (await pool.query<{ n: string }>('SELECT count(*) AS n FROM withdrawals WHERE user_id = $1', [userId]))
+      .rows[0].n,
+  );
+
+const severalRuns = () => new Promise((r) => setTimeout(r, 1_500));
+
+beforeAll(async () => {
+  // A velocity limit low enough to hit with a funded user (fees are the defaults: 0.0005 ETH, 1 USDT).
+  process.env.WITHDRAW_DAILY_LIMITS = JSON.stringify({ ETH: '3', USDT: '500' });
+  pg = await startPostgres();
+  ex = await startLocalExchange({
+    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-withdrawals-')),
+    fresh: true,
+    inMemory: true,
+    restPort: 0,
+    demoUsers: true,
+    databaseUrl: pg.url,
+    log: (line) => lines.push(line),
+    chain: { confirmations: 1, listenerEveryMs: 200 },
+  });
+  api = new BinanceTestClient(ex.restUrl);
+  provider = new JsonRpcProvider(ex.chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  pool = new Pool({ connectionString: pg.url, max: 2 });
+});
+
+afterAll(async () => {
+  provider?.destroy();
+  await pool?.end();
+  await ex?.stop();
+  await pg?.stop();
+  delete process.env.WITHDRAW_DAILY_LIMITS;
+});
+
+describe('refused withdrawals lock nothing', () => {
+  let u: User;
+  const to = Wallet.createRandom().address;
+  beforeAll(async () => {
+    u = await user('w-refused', { ETH: '5', USDT: '100' });
+  });
+
+  it.each([
+    ['a key without the withdraw permission', 'plain', { coin: 'ETH', address: to, amount: '1' }, 401, -2015],
+    ['a malformed address', 'withdraw', { coin: 'ETH', address: '0x1234', amount: '1' }, 400, -4007],
+    [
+      'an address with a wrong EIP-55 checksum',
+      'withdraw',
+      {
+        coin: 'ETH',
+        address:
+          to.slice(0, 2) +
+          [...to.slice(2)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''),
+        amount: '1',
+      },
+      400,
+      -4007,
+    ],
+    ['an amount above the balance', 'withdraw', { coin: 'USDT', address: to, amount: '150' }, 400, -4026],
+    ['an amount above the daily limit', 'withdraw', { coin: 'ETH', address: to, amount: '3.5' }, 400, -4023],
+    [
+      'an amount not above the network fee',
+      'withdraw',
+      { coin: 'ETH', address: to, amount: '0.0005' },
+      400,
+      -4022,
+    ],
+    ['too many decimals', 'withdraw', { coin: 'ETH', address: to, amount: '0.123456789' }, 400, -1100],
+    [
+      'USDT with more decimals than the token has',
+      'withdraw',
+      { coin: 'USDT', address: to, amount: '10.1234567' },
+      400,
+      -1100,
+    ],
+    ['BTC (no chain adapter)', 'withdraw', { coin: 'BTC', address: to, amount: '1' }, 400, -4018],
+  ] as const)('%s', async (_name, keyKind, params, status, code) => {
+    const r = await apply(u[keyKind], { ...params });
+    expect(r.status).toBe(status);
+    expect(r.body.code).toBe(code);
+    expect(typeof r.body.msg).toBe('string');
+    expect(await balances(u.plain, 'ETH')).toEqual({ free: '5.00000000', locked: '0.00000000' });
+    expect(await balances(u.plain, 'USDT')).toEqual({ free: '100.00000000', locked: '0.00000000' });
+    expect(await withdrawalRows(u.userId)).toBe(0);
+  });
+
+  it('the daily limit counts earlier withdrawals (fee included)', async () => {
+    const first = await apply(u.withdraw, { coin: 'ETH', address: to, amount: '2' });
+    expect(first.status).toBe(200);
+    // 2.0005 used of 3: 1 more (1.0005 with its fee) is over.
+    const second = await apply(u.withdraw, { coin: 'ETH', address: to, amount: '1' });
+    expect(second).toMatchObject({ status: 400, body: { code: -4023 } });
+    expect(await withdrawalRows(u.userId)).toBe(1);
+    await eventually(async () => expect((await history(u.plain))[0].status).toBe(6));
+    expect(await balances(u.plain, 'ETH')).toEqual({ free: '2.99950000', locked: '0.00000000' });
+  });
+});
+
+describe.each([
+  { coin: 'ETH', amount: '1.25', fee: '0.00050000', chain: 1_250_000_000_000_000_000n, debit: '125050000' },
+  { coin: 'USDT', amount: '100.5', fee: '1.00000000', chain: 100_500_000n, debit: '10150000000' },
+])('a $coin withdrawal', ({ coin, amount, fee, chain, debit }) => {
+  it('is signed through KMS, mined, pays the recipient and debits the ledger once', async () => {
+    const u = await user(`w-${coin}`, { [coin]: '200' });
+    const other = await user(`w-other-${coin}`, { [coin]: '1' });
+    const to = Wallet.createRandom().address;
+    const onChain = async () =>
+      coin === 'ETH'
+        ? provider.getBalance(to)
+        : ((await new Contract(
+            ex.chain.usdt,
+            ['function balanceOf(address) view returns (uint256)'],
+            provider,
+          ).balanceOf(to)) as bigint);
+    expect(await onChain()).toBe(0n);
+
+    const r = await apply(u.withdraw, { coin, address: to.toLowerCase(), amount });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ id: expect.stringMatching(/^\d+$/) });
+    const id = r.body.id;
+
+    await eventually(async () => {
+      const [w] = await history(u.plain);
+      expect(w).toMatchObject({ id, coin, amount: expect.any(String), status: 6, network: 'ETH' });
+    });
+    const [w] = await history(u.plain);
+    expect(w).toMatchObject({
+      amount: Number(amount).toFixed(8),
+      transactionFee: fee,
+      address: getAddress(to),
+    });
+    expect(w.txId).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(w.applyTime).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+
+    // On chain: the recipient holds exactly the amount, sent from the KMS hot wallet.
+    expect(await onChain()).toBe(chain);
+    const tx = await provider.getTransaction(w.txId);
+    expect(tx?.from).toBe(ex.chain.hotWallet);
+
+    // The ledger: one debit of amount + fee from the lock, the amount out, the fee to the fee account.
+    await severalRuns();
+    const d = await debitOf(id);
+    expect(d.count).toBe(1);
+    const feeUnits = String(BigInt(debit) - BigInt(Number(amount) * 1e8));
+    expect(d.entries).toEqual({
+      'user/locked': `-${debit}`,
+      'system:external/available': String(BigInt(debit) - BigInt(feeUnits)),
+      'system:fee/available': feeUnits,
+    });
+    const left = (200n * 10n ** 8n - BigInt(debit)).toString();
+    expect(await balances(u.plain, coin)).toEqual({
+      free: `${left.slice(0, -8)}.${left.slice(-8)}`,
+      locked: '0.00000000',
+    });
+    await checkConservation(pg.url);
+
+    // Another user sees none of it.
+    expect(await history(other.plain)).toEqual([]);
+    expect(lines.some((l) => l.includes(`withdrawal ${id} confirmed`))).toBe(true);
+  });
+});
