@@ -1,18 +1,22 @@
 // The wallet function: the only principal the hot-wallet key policy lets sign (lib/stacks/keys-stack.ts).
-// Invoked by other Cirrus functions, never from the internet. This entry point answers the hot wallet's
-// address; deposit addresses and withdrawal signing are added by the wallet work (docs/architecture.md).
+// Invoked by other Cirrus functions and by its schedule, never from the internet: it answers the hot
+// wallet's address, and `processWithdrawals` (the schedule's input) signs, sends and finalises withdrawals.
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { kmsClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { addressFromSpki } from './hot-wallet';
+import { handler as processWithdrawals } from './withdrawals-handler';
 
 const walletRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('hotWalletAddress') }),
+  z.object({ action: z.literal('processWithdrawals') }),
 ]);
 
 export type WalletResponse =
-  { ok: true; address: string; network: string } | { ok: false; code: number; msg: string };
+  | { ok: true; address: string; network: string }
+  | { ok: true; sent: number; confirmed: number; failed: number }
+  | { ok: false; code: number; msg: string };
 
 let address: Promise<string> | undefined;
 
@@ -30,6 +34,7 @@ export const handler = async (event: unknown): Promise<WalletResponse> => {
     logger.warn('bad wallet request', { issues: parsed.error.issues });
     return { ok: false, code: -1102, msg: 'Unknown or malformed wallet action.' };
   }
+  if (parsed.data.action === 'processWithdrawals') return { ok: true, ...(await processWithdrawals()) };
   // The key never changes: fetch its public key once per container (a failed fetch is retried next call).
   address ??= hotWalletAddress().catch((err: unknown) => {
     address = undefined;

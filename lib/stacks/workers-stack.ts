@@ -161,7 +161,9 @@ export class WorkersStack extends Stack {
       serviceName: 'wallet',
       stage: config.stage,
       description: 'Hot wallet: address and withdrawal signing with the KMS secp256k1 key',
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(55),
+      // One sender at a time: the nonce sequence is taken in a run (lambdas/wallet/withdrawal-sender.ts).
+      reservedConcurrentExecutions: 1,
       vpc: props.vpc,
       securityGroups: [props.walletSecurityGroup, props.databaseClientSecurityGroup],
       // The key policy of the hot-wallet key names this role: no other principal can sign.
@@ -171,9 +173,23 @@ export class WorkersStack extends Stack {
         HOT_WALLET_KEY_ID: props.hotWalletKey.keyArn,
         CHAIN_RPC_URL: rpcUrl,
         CHAIN_NETWORK: config.chainNetwork,
+        CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
+        CHAIN_TOKENS: JSON.stringify(config.chainTokens),
       },
     }).function;
     grantSecretRead(props.databaseSecret, this.wallet);
+    // Signing needs no IAM grant: the hot-wallet key's own policy names this role and denies every other.
+    this.wallet.configureAsyncInvoke({ retryAttempts: 0 });
+    new events.Rule(this, 'WithdrawalSchedule', {
+      description: 'Sign, send and finalise withdrawals',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(this.wallet, {
+          event: events.RuleTargetInput.fromObject({ action: 'processWithdrawals' }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
 
     // --- chain listener ----------------------------------------------------------------------------------
     this.chainListener = new CirrusFunction(this, 'ChainListener', {
