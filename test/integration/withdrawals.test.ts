@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet, getAddress } from 'ethers';
+import { Worker } from 'node:worker_threads';
 import { Pool } from 'pg';
 import { startLocalExchange, type LocalExchange } from '../../local/exchange';
 import { apiContext } from '../../lambdas/api/context';
@@ -249,5 +250,75 @@ describe.each([
     // Another user sees none of it.
     expect(await history(other.plain)).toEqual([]);
     expect(lines.some((l) => l.includes(`withdrawal ${id} confirmed`))).toBe(true);
+  });
+});
+
+// ccxt's CommonJS build needs Node's own require (see ccxt-compat.test.ts): it runs, unmodified, in a worker.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ccxt = require('ccxt');
+const ex = new ccxt.binance({ apiKey: workerData.apiKey, secret: workerData.secret });
+ex.urls.api = Object.fromEntries(
+  Object.entries(ex.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, workerData.base)]),
+);
+parentPort.on('message', async ({ id, op, args }) => {
+  try {
+    parentPort.postMessage({ id, ok: true, result: JSON.stringify(await ex[op](...args)) });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, error: String(err && err.message) });
+  }
+});
+`;
+
+describe('ccxt binance, unmodified', () => {
+  it('withdraw and fetchWithdrawals', async () => {
+    const u = await user('w-ccxt', { ETH: '2' });
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: {
+        apiKey: u.withdraw.apiKey,
+        secret: u.withdraw.secretKey,
+        base: ex.restUrl.replace(/\/$/, ''),
+      },
+    });
+    let next = 0;
+    const call = (op: string, ...args: unknown[]) =>
+      new Promise<unknown>((resolve, reject) => {
+        const id = ++next;
+        const onMessage = (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+          if (m.id !== id) return;
+          worker.off('message', onMessage);
+          if (m.ok) resolve(JSON.parse(m.result!));
+          else reject(new Error(m.error));
+        };
+        worker.on('message', onMessage);
+        worker.postMessage({ id, op, args });
+      });
+    try {
+      const to = Wallet.createRandom().address;
+      const sent = (await call('withdraw', 'ETH', 0.75, to, undefined, { network: 'ETH' })) as { id: string };
+      expect(sent.id).toMatch(/^\d+$/);
+      await eventually(async () => expect((await history(u.plain))[0].status).toBe(6));
+      const list = (await call('fetchWithdrawals', 'ETH')) as Array<{
+        id: string;
+        amount: number;
+        status: string;
+        currency: string;
+        type: string;
+        address: string;
+        fee: { cost: number; currency: string };
+      }>;
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({
+        id: sent.id,
+        currency: 'ETH',
+        status: 'ok',
+        type: 'withdrawal',
+        amount: 0.75,
+      });
+      expect(await provider.getBalance(to)).toBe(750_000_000_000_000_000n);
+    } finally {
+      await worker.terminate();
+    }
   });
 });
