@@ -253,6 +253,28 @@ describe.each([
   });
 });
 
+describe('a withdrawal that reverts on chain', () => {
+  it('is marked failed (status 5) and its lock goes back to the user, once', async () => {
+    const u = await user('w-revert', { ETH: '2' });
+    // The test USDT contract takes no ETH: a plain transfer to it is mined and reverts.
+    const r = await apply(u.withdraw, { coin: 'ETH', address: ex.chain.usdt, amount: '0.5' });
+    expect(r.status).toBe(200);
+    await eventually(async () =>
+      expect((await history(u.plain))[0]).toMatchObject({ id: r.body.id, status: 5 }),
+    );
+    const receipt = await provider.getTransactionReceipt((await history(u.plain))[0].txId);
+    expect(receipt?.status).toBe(0);
+    await severalRuns();
+    expect(await balances(u.plain, 'ETH')).toEqual({ free: '2.00000000', locked: '0.00000000' });
+    const kinds = await pool.query<{ kind: string }>(
+      'SELECT kind FROM ledger_transactions WHERE reference = $1 ORDER BY id',
+      [`withdrawal:${r.body.id}`],
+    );
+    expect(kinds.rows.map((k) => k.kind)).toEqual(['withdraw-lock', 'withdraw-release']);
+    await checkConservation(pg.url);
+  });
+});
+
 // ccxt's CommonJS build needs Node's own require (see ccxt-compat.test.ts): it runs, unmodified, in a worker.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
