@@ -1,7 +1,7 @@
 // The local stand-in for the wallet function's withdrawal schedule: the same WithdrawalSender the Lambda
 // runs (lambdas/wallet/withdrawals-handler.ts), on an interval, signing through the KMS stand-in. A hot
 // wallet on a fresh local node holds nothing: it is funded first from hardhat's dev account.
-import { Contract, JsonRpcProvider, parseEther, parseUnits } from 'ethers';
+import { Contract, JsonRpcProvider, parseEther, parseUnits, toQuantity } from 'ethers';
 import { createWithdrawalSender } from '../lambdas/wallet/withdrawals-handler';
 import { devSigner } from './chain';
 import { every } from './triggers/every';
@@ -10,11 +10,20 @@ const HOT_WALLET_ETH = parseEther('100');
 const HOT_WALLET_USDT = parseUnits('1000000', 6);
 
 /** Tops the hot wallet up to 100 ETH and 1,000,000 USDT from the dev account (local chains only). */
-async function fundHotWallet(rpcUrl: string, usdt: string, hotWallet: string): Promise<void> {
+async function fundHotWallet(
+  rpcUrl: string,
+  usdt: string,
+  hotWallet: string,
+  nextNonce: number,
+): Promise<void> {
   // No response cache: the dev account's nonce must be read fresh between its two transfers.
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const dev = devSigner(provider);
+    // A new node with the ledger of an earlier one: the hot wallet continues after the nonces the ledger
+    // used, or its next transaction would wait behind a gap forever.
+    if ((await provider.getTransactionCount(hotWallet, 'pending')) < nextNonce)
+      await provider.send('hardhat_setNonce', [hotWallet, toQuantity(nextNonce)]);
     const eth = await provider.getBalance(hotWallet);
     if (eth < HOT_WALLET_ETH)
       await (await dev.sendTransaction({ to: hotWallet, value: HOT_WALLET_ETH - eth })).wait();
@@ -46,7 +55,7 @@ export async function startWithdrawalSender(opts: {
 }): Promise<{ hotWallet: string; stop(): Promise<void> }> {
   const made = createWithdrawalSender();
   const hotWallet = await made.signer.address();
-  if (opts.fund) await fundHotWallet(opts.rpcUrl, opts.usdt, hotWallet);
+  if (opts.fund) await fundHotWallet(opts.rpcUrl, opts.usdt, hotWallet, await made.nextNonce());
   opts.log(`wallet       hot wallet ${hotWallet} (KMS key), withdrawals every ${opts.everyMs ?? 1_000} ms`);
   const schedule = every(
     opts.everyMs ?? 1_000,

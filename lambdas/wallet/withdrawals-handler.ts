@@ -12,6 +12,8 @@ import { WithdrawalSender } from './withdrawal-sender';
 export function createWithdrawalSender(): {
   sender: WithdrawalSender;
   signer: KmsDigestSigner;
+  /** The nonce after the ones the ledger has used. */
+  nextNonce(): Promise<number>;
   stop(): void;
 } {
   // No response cache: nonces and receipts must be read fresh on every run.
@@ -20,15 +22,16 @@ export function createWithdrawalSender(): {
     cacheTimeout: -1,
   });
   const signer = new KmsDigestSigner(kmsClient(), requiredEnv('HOT_WALLET_KEY_ID'));
+  const repo = new WithdrawalRepository(dbPool());
   const sender = new WithdrawalSender({
-    repo: new WithdrawalRepository(dbPool()),
+    repo,
     provider,
     signer,
     network: ETH_NETWORK,
     coins: chainCoins(process.env.CHAIN_TOKENS),
     confirmations: Number(process.env.CHAIN_CONFIRMATIONS ?? '1'),
   });
-  return { sender, signer, stop: () => provider.destroy() };
+  return { sender, signer, nextNonce: () => repo.nextNonce(ETH_NETWORK), stop: () => provider.destroy() };
 }
 
 let made: ReturnType<typeof createWithdrawalSender> | undefined;
