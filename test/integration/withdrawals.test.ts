@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { Pool } from 'pg';
 import { startLocalExchange, type LocalExchange } from '../../local/exchange';
 import { apiContext } from '../../lambdas/api/context';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
 import { startPostgres, type TestPostgres } from '../support/postgres';
@@ -96,6 +97,22 @@ const withdrawalRows = async (userId: number) =>
     (await pool.query<{ n: string }>('SELECT count(*) AS n FROM withdrawals WHERE user_id = $1', [userId]))
       .rows[0].n,
   );
+
+async function inFlightConservation(id: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const status = (
+      await client.query<{ status: string }>('SELECT status FROM withdrawals WHERE id = $1', [id])
+    ).rows[0].status;
+    const report = await new LedgerRepository(client as unknown as Pool).checkConservation();
+    await client.query('COMMIT');
+    expect(['pending', 'broadcast']).toContain(status);
+    expect(report.problems).toEqual([]);
+  } finally {
+    client.release();
+  }
+}
 
 const severalRuns = () => new Promise((r) => setTimeout(r, 1_500));
 
@@ -211,6 +228,10 @@ describe.each([
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ id: expect.stringMatching(/^\d+$/) });
     const id = r.body.id;
+
+    // While it is in flight its lock counts with the open orders' locks: the ledger's invariants hold in one
+    // snapshot, as the reconciliation job reads them (lambdas/reconciliation/reconcile.ts).
+    await inFlightConservation(id);
 
     await eventually(async () => {
       const [w] = await history(u.plain);

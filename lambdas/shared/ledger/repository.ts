@@ -370,8 +370,14 @@ export class LedgerRepository {
          FROM accounts GROUP BY asset`,
       [FEES, EXTERNAL],
     );
+    // What users' locked funds must add up to: open orders' locks and withdrawals not yet final (amount + fee
+    // are locked from the request until the chain confirms it or it fails).
     const locks = await this.pool.query<{ asset: string; remaining: string }>(
-      "SELECT asset, coalesce(sum(remaining), 0) AS remaining FROM order_locks WHERE status = 'open' GROUP BY asset",
+      `SELECT asset, coalesce(sum(remaining), 0) AS remaining FROM (
+         SELECT asset, remaining FROM order_locks WHERE status = 'open'
+         UNION ALL
+         SELECT coin, amount + fee FROM withdrawals WHERE status IN ('pending', 'broadcast')
+       ) l GROUP BY asset`,
     );
     const lockedByOrders = new Map(locks.rows.map((r) => [r.asset, BigInt(r.remaining)]));
     const assets = totals.rows.map((r) => {
@@ -383,7 +389,9 @@ export class LedgerRepository {
         problems.push(`${r.asset}: balances ${held} ≠ deposits − withdrawals ${netDeposits}`);
       if (Number(r.negative) > 0) problems.push(`${r.asset}: ${r.negative} negative balances`);
       if (lockedByUsers !== byOrders)
-        problems.push(`${r.asset}: locked ${lockedByUsers} ≠ open order locks ${byOrders}`);
+        problems.push(
+          `${r.asset}: locked ${lockedByUsers} ≠ open order locks and withdrawals in flight ${byOrders}`,
+        );
       return { asset: r.asset, held, netDeposits, lockedByUsers, lockedByOrders: byOrders };
     });
     const entries = await this.pool.query<{ n: string }>(
