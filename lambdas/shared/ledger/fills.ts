@@ -1,8 +1,9 @@
 // Both legs of a trade as the users see them, commission in the asset each received (docs/api.md). Used
 // for the users' trade history (data processor) and the fills of a FULL order response (API).
+// Amounts and fees come from tradeSettlement so that what a user is shown is what the ledger posted.
 import type { MarketSpec, TradeEvent } from '../../../engine/core/types';
-import { fee, lotsToBaseUnits, notionalToQuoteUnits } from '../money';
 import type { UserTradeRecord } from '../stores/user-trades';
+import { tradeSettlement } from './postings';
 
 export type TradeFacts = Pick<
   TradeEvent,
@@ -18,11 +19,9 @@ export type TradeFacts = Pick<
 >;
 
 export function userTradesOf(market: MarketSpec, t: TradeFacts): UserTradeRecord[] {
-  const base = lotsToBaseUnits(market, t.quantity);
-  const quote = notionalToQuoteUnits(market, t.price * t.quantity);
+  const settled = tradeSettlement(market, t);
   const leg = (isMaker: boolean): UserTradeRecord => {
     const isBuyer = isMaker ? t.takerSide === 'SELL' : t.takerSide === 'BUY';
-    const rate = isMaker ? market.makerFee : market.takerFee;
     return {
       userId: isMaker ? t.makerUserId : t.takerUserId,
       symbol: market.symbol,
@@ -31,7 +30,8 @@ export function userTradesOf(market: MarketSpec, t: TradeFacts): UserTradeRecord
       priceTicks: t.price,
       qtyLots: t.quantity,
       quoteTL: t.price * t.quantity,
-      commission: (isBuyer ? fee(base, rate) : fee(quote, rate)).toString(),
+      // The buyer pays its fee in the base it receives, the seller in quote.
+      commission: (isBuyer ? settled.buyerFee : settled.sellerFee).toString(),
       commissionAsset: isBuyer ? market.baseAsset : market.quoteAsset,
       time: t.ts,
       isBuyer,
