@@ -6,6 +6,7 @@ import type { MarketSpec } from '../../engine/core/types';
 import { ASSETS, MARKETS } from '../../lib/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
+import { idParam, limitParam, symbolParam } from '../shared/http/params';
 import { BinanceError } from '../shared/http/binance-error';
 import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
@@ -14,7 +15,6 @@ import { apiContext } from './context';
 import { depositAddress, depositHistory, withdrawApply, withdrawHistory } from './capital';
 import { ORDER_RATE_LIMITS } from '../shared/rate-limits';
 import { myTradeJson } from './orders/format';
-import { limitParam } from './trading';
 
 /** Binance reports commission rates as whole basis points. */
 const bps = (rate: string) => Number(parseUnits(rate, 4));
@@ -51,14 +51,10 @@ async function account(req: ApiRequest) {
 async function myTrades(req: ApiRequest) {
   const ctx = apiContext();
   const { userId } = await authenticate(req, 'read', ctx.auth);
-  const id = z
-    .string()
-    .regex(/^\d{1,16}$/)
-    .transform(Number)
-    .optional();
+  const id = idParam.optional();
   const p = parseParams(
     z.object({
-      symbol: z.string().regex(/^[A-Z0-9]{2,20}$/),
+      symbol: symbolParam,
       orderId: id,
       startTime: id,
       endTime: id,
@@ -77,7 +73,6 @@ async function myTrades(req: ApiRequest) {
     .map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset)));
 }
 
-const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
 const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));
 const marketOf = (symbol: string): MarketSpec => {
   const spec = bySymbol.get(symbol);

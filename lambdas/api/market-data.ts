@@ -3,18 +3,25 @@
 // exchange without those products answers (empty), so unmodified Binance clients can load their markets.
 // Reads the indexed store the read models keep; decimals formatted from engine integers exactly.
 import { z } from 'zod';
-import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { MarketSpec } from '../../engine/core/types';
 import { MARKETS } from '../../lib/markets';
-import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
+import {
+  BinanceError,
+  createApiHandler,
+  idParam,
+  limitParam,
+  parseParams,
+  router,
+  symbolParam,
+  type ApiRequest,
+} from '../shared/http';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { apiContext } from './context';
 import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
 import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
-import { fixed8 } from './orders/format';
-import { limitParam } from './trading';
+import { fixed8, priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
 
 const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));
 const market = (symbol: string): MarketSpec => {
@@ -22,10 +29,7 @@ const market = (symbol: string): MarketSpec => {
   if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
   return spec;
 };
-const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
-const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
-const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
-const symbolSchema = z.object({ symbol: z.string().regex(/^[A-Z0-9]{2,20}$/) });
+const symbolSchema = z.object({ symbol: symbolParam });
 
 function symbolsParam(req: ApiRequest): MarketSpec[] {
   const { symbol, symbols } = req.params;
@@ -141,11 +145,7 @@ async function trades(req: ApiRequest) {
   return (await apiContext().marketData.recentTrades(spec.symbol, p.limit)).map((t) => tradeJson(spec, t));
 }
 
-const id = z
-  .string()
-  .regex(/^\d{1,16}$/)
-  .transform(Number)
-  .optional();
+const id = idParam.optional();
 
 /** Older trades by id: from `fromId` on (oldest first), or the most recent ones. */
 async function historicalTrades(req: ApiRequest) {

@@ -10,6 +10,9 @@ import {
   parseParams,
   router,
   WithHeaders,
+  idParam,
+  limitParam,
+  symbolParam,
   type ApiRequest,
 } from '../shared/http';
 import { dbPool } from '../shared/db';
@@ -27,19 +30,6 @@ import {
   type PlacedOrder,
 } from './orders/order-service';
 import { planOrder } from './orders/plan-order';
-
-const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
-const idParam = z
-  .string()
-  .regex(/^\d{1,16}$/)
-  .transform(Number);
-export const limitParam = (max: number, def: number) =>
-  z
-    .string()
-    .regex(/^\d{1,5}$/)
-    .optional()
-    .transform((s) => (s === undefined ? def : Number(s)))
-    .refine((n) => n >= 1 && n <= max, { message: `limit must be between 1 and ${max}` });
 
 const orderRefSchema = z.object({
   symbol: symbolParam,

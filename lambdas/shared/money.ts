@@ -1,6 +1,7 @@
 // Money in the ledger: bigint minor units per asset (ASSETS[].ledgerScale), decimal strings at the edge.
 // Conversions from the engine's integers are exact because tickSize × stepSize is a whole number of quote
 // minor units and stepSize a whole number of base minor units (checked when a market is loaded).
+import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { MarketSpec } from '../../engine/core/types';
 import { ASSETS } from '../../lib/markets';
 
@@ -91,3 +92,17 @@ export function fee(amount: bigint, rate: string): bigint {
   const numerator = BigInt(m[1] + frac);
   return (amount * numerator) / 10n ** BigInt(frac.length);
 }
+
+/** "123.45" → "123.45000000": Binance prints prices and quantities with 8 places (never through floating point). */
+export function fixed8(decimal: string): string {
+  const [int, frac = ''] = decimal.split('.');
+  return `${int}.${frac.padEnd(8, '0')}`;
+}
+
+/** Engine integers (ticks, lots, tick·lots) as the 8-place decimals of the REST API and the streams. */
+export const priceText = (spec: MarketSpec, ticks: number): string =>
+  fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
+export const qtyText = (spec: MarketSpec, lots: number): string =>
+  fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
+export const quoteText = (spec: MarketSpec, tickLots: number): string =>
+  fixed8(tickLots === 0 ? '0' : notionalToQuote(spec, tickLots));

@@ -1,14 +1,9 @@
 // Binance market-stream payloads from engine events (web-socket-streams.md): decimals printed exactly from the
-// engine's integer ticks and lots, with 8 places as the REST API prints them (lambdas/api/market-data.ts).
-import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
+// engine's integer ticks and lots, with 8 places by the formatters the REST API uses (lambdas/shared/money.ts).
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
-import { fixed8 } from '../api/orders/format';
+import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
 import { changePercent, ratioPrice, type WindowStats } from '../api/market/rolling';
 import type { BookView, Candle } from '../shared/stores/market-data';
-
-const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
-const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
-const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
 
 /** `<symbol>@trade` */
 export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number) => ({

@@ -1,18 +1,18 @@
 // Binance user data stream payloads (user-data-stream.md) from engine events. Pure. Decimals are printed from
-// the engine's integer ticks and lots with 8 places, as the REST API prints orders (lambdas/api/orders/
-// format.ts); commissions are the fees settlement posts (lambdas/shared/ledger/postings.ts tradeSettlement) in
+// the engine's integer ticks and lots with 8 places, by the formatters the REST API uses (lambdas/shared/
+// money.ts); commissions are the fees settlement posts (lambdas/shared/ledger/postings.ts tradeSettlement) in
 // the ledger's minor units, printed as /api/v3/myTrades prints them.
-import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { EngineEvent, MarketSpec, RejectReason, TradeEvent } from '../../engine/core/types';
-import { fixed8 } from '../api/orders/format';
 import { statusForClose } from '../data-processor/order-view';
 import { tradeSettlement } from '../shared/ledger/postings';
-import { assetScale, formatUnits } from '../shared/money';
+import {
+  assetScale,
+  formatUnits,
+  priceText as price,
+  qtyText as qty,
+  quoteText as quote,
+} from '../shared/money';
 import type { OrderRecord, OrderStatus } from '../shared/stores/orders';
-
-const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
-const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
-const quote = (spec: MarketSpec, tl: number) => fixed8(tl === 0 ? '0' : notionalToQuote(spec, tl));
 
 /** What an execution report repeats about the order: fixed from its acceptance on. */
 export type OrderFacts = Pick<

@@ -1,20 +1,14 @@
 // Binance JSON shapes for orders and fills. Decimals are printed with 8 places, as Binance does.
-import { lotsToQty, notionalToQuote, ticksToPrice } from '../../../engine/core/market';
 import type { MarketSpec } from '../../../engine/core/types';
-import { formatUnits } from '../../shared/money';
+import {
+  fixed8,
+  formatUnits,
+  priceText as price,
+  qtyText as qty,
+  quoteText as quote,
+} from '../../shared/money';
 import type { OrderRecord } from '../../shared/stores/orders';
 import type { UserTradeRecord } from '../../shared/stores/user-trades';
-
-/** "123.45" → "123.45000000" (never through floating point). */
-export function fixed8(decimal: string): string {
-  const [int, frac = ''] = decimal.split('.');
-  return `${int}.${frac.padEnd(8, '0')}`;
-}
-
-const price = (spec: MarketSpec, ticks: number) => fixed8(ticks === 0 ? '0' : ticksToPrice(spec, ticks));
-const qty = (spec: MarketSpec, lots: number) => fixed8(lots === 0 ? '0' : lotsToQty(spec, lots));
-const quote = (spec: MarketSpec, tickLots: number) =>
-  fixed8(tickLots === 0 ? '0' : notionalToQuote(spec, tickLots));
 
 /** GET /api/v3/order, /openOrders, /allOrders. */
 export function orderJson(spec: MarketSpec, o: OrderRecord) {

@@ -12,6 +12,7 @@ import { RequestWeightLimiter, requestWeight } from './request-weight';
 
 export { BinanceError, mandatoryParam } from './binance-error';
 export type { ApiRequest } from './request';
+export { idParam, limitParam, symbolParam } from './params';
 
 export type RouteFn = (req: ApiRequest) => Promise<unknown>;
 
