@@ -20,7 +20,7 @@ import { apiContext } from './context';
 import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
-import { changePercent, parseWindowSize, ratioPrice, windowCandles, windowStats } from './market/rolling';
+import { parseWindowSize, ratioPrice, tickerFigures, windowCandles, windowStats } from './market/rolling';
 import { fixed8, priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
 
 const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));
@@ -294,24 +294,24 @@ async function ticker24h(req: ApiRequest) {
         ctx.marketData.recentTrades(spec.symbol, 1),
       ]);
       const s = windowStats(candles);
-      const change = s.close - s.open;
+      const f = tickerFigures(spec, s);
       return {
         symbol: spec.symbol,
-        priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
-        priceChangePercent: changePercent(s.open, s.close),
-        weightedAvgPrice: ratioPrice(spec, s.quoteVolume, s.volume),
-        prevClosePrice: price(spec, s.open),
-        lastPrice: price(spec, s.close),
+        priceChange: f.priceChange,
+        priceChangePercent: f.priceChangePercent,
+        weightedAvgPrice: f.weightedAvgPrice,
+        prevClosePrice: f.open,
+        lastPrice: f.last,
         lastQty: qty(spec, last?.qty ?? 0),
         bidPrice: price(spec, book.bids[0]?.[0] ?? 0),
         bidQty: qty(spec, book.bids[0]?.[1] ?? 0),
         askPrice: price(spec, book.asks[0]?.[0] ?? 0),
         askQty: qty(spec, book.asks[0]?.[1] ?? 0),
-        openPrice: price(spec, s.open),
-        highPrice: price(spec, s.high),
-        lowPrice: price(spec, s.low),
-        volume: qty(spec, Number(s.volume)),
-        quoteVolume: quote(spec, Number(s.quoteVolume)),
+        openPrice: f.open,
+        highPrice: f.high,
+        lowPrice: f.low,
+        volume: f.volume,
+        quoteVolume: f.quoteVolume,
         openTime,
         closeTime: now,
         firstId: s.firstId,
@@ -366,14 +366,15 @@ async function rollingTicker(req: ApiRequest) {
   const out = await Promise.all(
     specs.map(async (spec) => {
       const s = windowStats(await windowCandles(apiContext().marketData, spec.symbol, openTime, now));
+      const f = tickerFigures(spec, s);
       const mini = {
         symbol: spec.symbol,
-        openPrice: price(spec, s.open),
-        highPrice: price(spec, s.high),
-        lowPrice: price(spec, s.low),
-        lastPrice: price(spec, s.close),
-        volume: qty(spec, Number(s.volume)),
-        quoteVolume: quote(spec, Number(s.quoteVolume)),
+        openPrice: f.open,
+        highPrice: f.high,
+        lowPrice: f.low,
+        lastPrice: f.last,
+        volume: f.volume,
+        quoteVolume: f.quoteVolume,
         openTime,
         closeTime: now,
         firstId: s.firstId,
@@ -381,13 +382,12 @@ async function rollingTicker(req: ApiRequest) {
         count: s.count,
       };
       if (p.type === 'MINI') return mini;
-      const change = s.close - s.open;
       const { symbol, ...rest } = mini;
       return {
         symbol,
-        priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
-        priceChangePercent: changePercent(s.open, s.close),
-        weightedAvgPrice: ratioPrice(spec, s.quoteVolume, s.volume),
+        priceChange: f.priceChange,
+        priceChangePercent: f.priceChangePercent,
+        weightedAvgPrice: f.weightedAvgPrice,
         ...rest,
       };
     }),

@@ -2,7 +2,7 @@
 // engine's integer ticks and lots, with 8 places by the formatters the REST API uses (lambdas/shared/money.ts).
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
-import { changePercent, ratioPrice, type WindowStats } from '../api/market/rolling';
+import { tickerFigures, type WindowStats } from '../api/market/rolling';
 import type { BookView, Candle } from '../shared/stores/market-data';
 
 /** `<symbol>@trade` */
@@ -145,26 +145,26 @@ export function tickerPayloads(
   book: { bid: [number, number]; ask: [number, number] },
   eventTime: number,
 ) {
+  const f = tickerFigures(spec, s);
   const mini = {
     e: '24hrMiniTicker',
     E: eventTime,
     s: spec.symbol,
-    c: price(spec, s.close),
-    o: price(spec, s.open),
-    h: price(spec, s.high),
-    l: price(spec, s.low),
-    v: qty(spec, Number(s.volume)),
-    q: quote(spec, Number(s.quoteVolume)),
+    c: f.last,
+    o: f.open,
+    h: f.high,
+    l: f.low,
+    v: f.volume,
+    q: f.quoteVolume,
   };
-  const change = s.close - s.open;
   const full = {
     e: '24hrTicker',
     E: eventTime,
     s: spec.symbol,
-    p: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
-    P: changePercent(s.open, s.close),
-    w: ratioPrice(spec, s.quoteVolume, s.volume),
-    x: price(spec, s.open),
+    p: f.priceChange,
+    P: f.priceChangePercent,
+    w: f.weightedAvgPrice,
+    x: f.open,
     c: mini.c,
     Q: qty(spec, lastQty),
     b: price(spec, book.bid[0]),

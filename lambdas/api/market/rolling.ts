@@ -7,6 +7,7 @@
 // items rather than 10,080 one-minute candles.
 import type { MarketSpec } from '../../../engine/core/types';
 import { BinanceError } from '../../shared/http';
+import { priceText as price, qtyText as qty, quoteText as quote } from '../../shared/money';
 import { CANDLE_INTERVALS, type Candle } from '../../shared/stores/market-data';
 
 const MINUTE = 60_000;
@@ -133,4 +134,20 @@ export function changePercent(open: number, close: number): string {
   const pct = open === 0 ? 0n : (BigInt(close - open) * 100_000n) / BigInt(open);
   const abs = pct < 0n ? -pct : pct;
   return `${pct < 0n ? '-' : ''}${abs / 1000n}.${String(abs % 1000n).padStart(3, '0')}`;
+}
+
+/** A window's figures as both /api/v3/ticker* and the `@ticker` streams print them, so the two cannot differ. */
+export function tickerFigures(spec: MarketSpec, s: WindowStats) {
+  const change = s.close - s.open;
+  return {
+    open: price(spec, s.open),
+    high: price(spec, s.high),
+    low: price(spec, s.low),
+    last: price(spec, s.close),
+    volume: qty(spec, Number(s.volume)),
+    quoteVolume: quote(spec, Number(s.quoteVolume)),
+    priceChange: change < 0 ? `-${price(spec, -change)}` : price(spec, change),
+    priceChangePercent: changePercent(s.open, s.close),
+    weightedAvgPrice: ratioPrice(spec, s.quoteVolume, s.volume),
+  };
 }
