@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -124,25 +125,23 @@ export class MarketDataStore {
   ): Promise<PublicTrade[]> {
     const items: PublicTrade[] = [];
     if ((opts.fromId ?? 0) > (opts.toId ?? Number.MAX_SAFE_INTEGER)) return items; // DynamoDB rejects from > to
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tradesTable,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': `T#${symbol}`,
-            ':from': pad(opts.fromId ?? 0),
-            ':to': pad(opts.toId ?? Number.MAX_SAFE_INTEGER),
-          },
-          ScanIndexForward: !opts.newest,
-          Limit: opts.limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []).map(toPublicTrade));
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < opts.limit);
+    const pages = this.queryPages(
+      {
+        TableName: this.tradesTable,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': `T#${symbol}`,
+          ':from': pad(opts.fromId ?? 0),
+          ':to': pad(opts.toId ?? Number.MAX_SAFE_INTEGER),
+        },
+        ScanIndexForward: !opts.newest,
+      },
+      () => opts.limit - items.length,
+    );
+    for await (const page of pages) {
+      items.push(...page.map(toPublicTrade));
+      if (items.length >= opts.limit) break;
+    }
     return opts.newest ? items.reverse() : items;
   }
 
@@ -216,23 +215,33 @@ export class MarketDataStore {
     opts: { from: number; to: number; ascending: boolean; pageSize?: number },
   ): AsyncGenerator<Candle[]> {
     if (opts.from > opts.to) return; // DynamoDB rejects from > to
+    for await (const page of this.queryPages<Candle>(
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': `K#${symbol}#${interval}`,
+          ':from': pad(Math.max(0, opts.from)),
+          ':to': pad(Math.max(0, opts.to)),
+        },
+        ScanIndexForward: opts.ascending,
+      },
+      () => opts.pageSize ?? 500,
+    ))
+      yield page;
+  }
+
+  /** One query's pages in order, each asking for `limit()` items; the caller stops reading when it has enough. */
+  private async *queryPages<T = Record<string, unknown>>(
+    input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+    limit: () => number,
+  ): AsyncGenerator<T[]> {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': `K#${symbol}#${interval}`,
-            ':from': pad(Math.max(0, opts.from)),
-            ':to': pad(Math.max(0, opts.to)),
-          },
-          ScanIndexForward: opts.ascending,
-          Limit: opts.pageSize ?? 500,
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...input, Limit: limit(), ExclusiveStartKey: start }),
       );
-      yield (out.Items ?? []) as Candle[];
+      yield (out.Items ?? []) as T[];
       start = out.LastEvaluatedKey;
     } while (start);
   }
