@@ -374,11 +374,11 @@ export class MarketBook {
     const idRefusal = this.registry.refusal(cmd.orderId);
     if (idRefusal !== undefined) return idRefusal;
     const type = cmd.type;
-    if (cmd.side !== 'BUY' && cmd.side !== 'SELL') return 'INVALID_QUANTITY';
-    if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_TIME_IN_FORCE';
+    if (cmd.side !== 'BUY' && cmd.side !== 'SELL') return 'INVALID_SIDE';
+    if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_STP_MODE';
     if (cmd.timeInForce !== undefined && !isTimeInForce(cmd.timeInForce)) return 'INVALID_TIME_IN_FORCE';
     const priced = isLimitPriced(type);
-    if (!priced && !isStopType(type) && type !== 'MARKET') return 'INVALID_QUANTITY';
+    if (!priced && !isStopType(type) && type !== 'MARKET') return 'INVALID_ORDER_TYPE';
     if (priced) {
       if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks)
         return 'INVALID_PRICE';

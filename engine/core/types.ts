@@ -98,15 +98,17 @@ export type RejectReason =
   | 'STALE_ORDER_ID' // not live nor remembered, but at or below the largest forgotten id: maybe answered long ago
   | 'UNKNOWN_ORDER' // cancel/amend of an id not live in the market (a cancel of a never-seen id also tombstones it)
   | 'NOT_ORDER_OWNER'
+  | 'INVALID_SIDE'
+  | 'INVALID_ORDER_TYPE'
   | 'INVALID_PRICE'
   | 'INVALID_QUANTITY'
   | 'INVALID_STOP_PRICE'
   | 'INVALID_ICEBERG'
   | 'INVALID_TIME_IN_FORCE'
+  | 'INVALID_STP_MODE'
   | 'MIN_NOTIONAL'
   | 'OVERFLOW'
   | 'WOULD_TAKE' // LIMIT_MAKER that would match
-  | 'FOK_NOT_FILLABLE' // reported as an expiry, listed for completeness of reasons
   | 'INVALID_AMEND';
 
 /** Why an order left the book without filling completely. */

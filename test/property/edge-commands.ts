@@ -5,8 +5,9 @@
 //   first (so each side's window is centred there), then 0 (below the window), then +200,000 (above it), and
 //   round again, so levels live on both sides of the window at once and trade across it;
 // - refusals the flow's market rules cannot produce: MIN_NOTIONAL (price × quantity, or a quote amount,
-//   under the minimum), INVALID_TIME_IN_FORCE (a time in force on a MARKET order, an unknown one, an unknown
-//   STP mode), OVERFLOW (notional beyond 2^53, on the WIDE market whose bounds allow it);
+//   under the minimum), INVALID_TIME_IN_FORCE (a time in force on a MARKET order, an unknown one), the unknown
+//   STP mode, side and order type refusals (INVALID_STP_MODE, INVALID_SIDE, INVALID_ORDER_TYPE), OVERFLOW
+//   (notional beyond 2^53, on the WIDE market whose bounds allow it);
 // - NO_LIQUIDITY: MARKET orders on WIDE, whose book is mostly empty.
 // Injected commands take ids from ranges of their own (above every flow id), so the flow's ids stay as they
 // were; on TESTA/TESTB they are all refused, so they never enter the id memory.
@@ -127,11 +128,19 @@ export function* withEdgeCommands(
       case 2: // INVALID_TIME_IN_FORCE: MARKET orders take none
         yield refused({ type: 'MARKET', timeInForce: rnd() < 0.5 ? 'GTC' : 'IOC', price: undefined });
         break;
-      case 3: // INVALID_TIME_IN_FORCE: an unknown time in force, or an unknown STP mode
-        yield rnd() < 0.5
+      case 3: {
+        // Each malformed field named by its own reason: an unknown time in force (INVALID_TIME_IN_FORCE),
+        // STP mode (INVALID_STP_MODE), side (INVALID_SIDE) or order type (INVALID_ORDER_TYPE).
+        const pick = rnd();
+        yield pick < 0.25
           ? refused({ timeInForce: 'GTD' as unknown as PlaceCommand['timeInForce'] })
-          : refused({ stpMode: 'EXPIRE_NONE' as unknown as PlaceCommand['stpMode'] });
+          : pick < 0.5
+            ? refused({ stpMode: 'EXPIRE_NONE' as unknown as PlaceCommand['stpMode'] })
+            : pick < 0.75
+              ? refused({ side: 'HOLD' as unknown as PlaceCommand['side'] })
+              : refused({ type: 'TRAILING' as unknown as PlaceCommand['type'] });
         break;
+      }
       case 4: // OVERFLOW: price × quantity beyond 2^53
         yield wide({
           type: 'LIMIT',

@@ -49,6 +49,9 @@ const PATHS = [
   'rejected:MIN_NOTIONAL',
   'rejected:OVERFLOW',
   'rejected:INVALID_TIME_IN_FORCE',
+  'rejected:INVALID_STP_MODE',
+  'rejected:INVALID_SIDE',
+  'rejected:INVALID_ORDER_TYPE',
   'closed:NO_LIQUIDITY',
   'depth',
   // TESTB trades below and above its sides' direct index (edge-commands.ts: centred near 110,000 ticks).

@@ -413,16 +413,16 @@ export class ReferenceEngine {
       m.closed.includes(c.orderId);
     if (!posInt(c.orderId) || known) return 'DUPLICATE_ORDER_ID';
     if (c.orderId <= m.forgottenMax) return 'STALE_ORDER_ID';
-    if (c.side !== 'BUY' && c.side !== 'SELL') return 'INVALID_QUANTITY';
+    if (c.side !== 'BUY' && c.side !== 'SELL') return 'INVALID_SIDE';
     if (
       c.stpMode !== undefined &&
       !['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'].includes(c.stpMode)
     )
-      return 'INVALID_TIME_IN_FORCE';
+      return 'INVALID_STP_MODE';
     if (c.timeInForce !== undefined && !['GTC', 'IOC', 'FOK'].includes(c.timeInForce))
       return 'INVALID_TIME_IN_FORCE';
     const priced = PRICED.includes(c.type);
-    if (!priced && !STOPS.includes(c.type) && c.type !== 'MARKET') return 'INVALID_QUANTITY';
+    if (!priced && !STOPS.includes(c.type) && c.type !== 'MARKET') return 'INVALID_ORDER_TYPE';
     if (priced && (!posInt(c.price) || c.price < r.minPriceTicks || c.price > r.maxPriceTicks))
       return 'INVALID_PRICE';
     if (STOPS.includes(c.type)) {

@@ -320,6 +320,10 @@ describe('bad commands', () => {
     ['quantity above max', { quantity: 100_001 }, 'INVALID_QUANTITY'],
     ['below min notional', { price: 1, quantity: 1 }, 'MIN_NOTIONAL'],
     ['time in force on a market order', { type: 'MARKET', price: undefined }, 'INVALID_TIME_IN_FORCE'],
+    ['unknown time in force', { timeInForce: 'GTD' as never }, 'INVALID_TIME_IN_FORCE'],
+    ['unknown side', { side: 'HOLD' as never }, 'INVALID_SIDE'],
+    ['unknown order type', { type: 'TRAILING' as never }, 'INVALID_ORDER_TYPE'],
+    ['unknown self-trade prevention mode', { stpMode: 'EXPIRE_NONE' as never }, 'INVALID_STP_MODE'],
     ['iceberg on IOC', { timeInForce: 'IOC', icebergQuantity: 1 }, 'INVALID_ICEBERG'],
     ['too many iceberg parts', { quantity: 100, icebergQuantity: 5 }, 'INVALID_ICEBERG'],
   ])('%s → %s, nothing changes', (_name, over, reason) => {
