@@ -41,8 +41,17 @@ export interface LoadResult {
   maxSendLagMs: number;
   /** CPU time the generator's own process used (it shares the machine with the exchange), in ms. */
   cpuMs: number;
+  /**
+   * -1021 answers (timestamp outside recvWindow) by where the time went: `client` when the request left this
+   * process with less than a second of its window left (it waited here or behind a starved event loop),
+   * `gateway` when it left fresh and the exchange still found it stale (it waited there).
+   */
+  stale: { client: number; gateway: number };
   requests?: RequestRecord[];
 }
+
+/** Binance's default recvWindow: the generator sends none. */
+const RECV_WINDOW_MS = 5_000;
 
 /** Runs the generator in a child process and resolves with what it saw. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -70,6 +79,7 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
   const accepted: number[] = [];
   let missingRetryAfter = 0;
   let maxSendLagMs = 0;
+  const stale = { client: 0, gateway: 0 };
   const inflight: Array<Promise<void>> = [];
   const requests: RequestRecord[] | undefined = spec.detail ? [] : undefined;
   const start = performance.now();
@@ -78,15 +88,24 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / spec.ratePerSecond;
     const wait = scheduled - performance.now();
+    // Behind schedule, still yield once per request: a burst signed without yielding would sit unsent (and
+    // age) until the loop ends, then reach the exchange already past its recvWindow.
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    else await new Promise((r) => setImmediate(r));
     maxSendLagMs = Math.max(maxSendLagMs, performance.now() - scheduled);
     const user = spec.users[i % spec.users.length];
-    const params = new URLSearchParams(orderParams(spec, i)).toString();
+    const fields = orderParams(spec, i);
+    const signedAt = Number(fields.timestamp);
+    const params = new URLSearchParams(fields).toString();
     const signature = createHmac('sha256', user.secretKey).update(params).digest('hex');
     inflight.push(
       send(agent, `${spec.url}/api/v3/order?${params}&signature=${signature}`, user.apiKey).then(
-        ({ status, body, retryAfter }) => {
+        ({ status, body, retryAfter, writtenAt }) => {
           const code = (body as { code?: number }).code;
+          if (code === -1021) {
+            if (writtenAt - signedAt > RECV_WINDOW_MS - 1_000) stale.client++;
+            else stale.gateway++;
+          }
           const orderId = status === 200 ? (body as { orderId: number }).orderId : 0;
           const latencyUs = Math.max(1, Math.round((performance.now() - scheduled) * 1000));
           requests?.push([i, status, code ?? 0, latencyUs, orderId, startWall + (scheduled - start)]);
@@ -110,6 +129,7 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     missingRetryAfter,
     elapsedSeconds: (performance.now() - start) / 1000,
     maxSendLagMs: Math.round(maxSendLagMs),
+    stale,
     cpuMs: (() => {
       const { user, system } = process.cpuUsage();
       return Math.round((user + system) / 1000);
@@ -153,8 +173,9 @@ function send(
   agent: Agent,
   url: string,
   apiKey: string,
-): Promise<{ status: number; body: unknown; retryAfter?: string }> {
+): Promise<{ status: number; body: unknown; retryAfter?: string; writtenAt: number }> {
   return new Promise((resolve, reject) => {
+    let writtenAt = Number.POSITIVE_INFINITY;
     const req = request(url, { method: 'POST', agent, headers: { 'X-MBX-APIKEY': apiKey } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -171,10 +192,13 @@ function send(
           status: res.statusCode ?? 0,
           body,
           retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          writtenAt,
         });
       });
     });
     req.on('error', reject);
+    // 'finish': the whole request has been handed to the kernel (sent, as far as this process can tell).
+    req.on('finish', () => (writtenAt = Date.now()));
     req.end();
   });
 }

@@ -6,7 +6,9 @@ import { logger } from '../powertools';
 
 const SUMMARY_EVERY_MS = 5_000;
 
-const metrics = new Metrics({ namespace: 'Cirrus' });
+// Created on first use, not at import: the environment that configures it (POWERTOOLS_METRICS_DISABLED,
+// POWERTOOLS_SERVICE_NAME) may be set after this module loads (the local exchange sets it at start).
+let metrics: Metrics | undefined;
 
 class LoadReporter {
   private shedSince = 0;
@@ -46,6 +48,7 @@ class LoadReporter {
   }
 
   private count(name: string): void {
+    metrics ??= new Metrics({ namespace: 'Cirrus' });
     metrics.addMetric(name, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   }
