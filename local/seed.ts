@@ -1,11 +1,13 @@
-// Local start-up data: ledger migrations, and in dev mode two funded demo users whose API keys are
-// written to .cirrus/demo-keys.json. Markets come from lib/markets.ts (books start empty).
+// Local start-up data: ledger migrations, the database roles' login users (as db-migrate makes them in AWS),
+// and in dev mode two funded demo users whose API keys are written to .cirrus/demo-keys.json. Markets come
+// from lib/markets.ts (books start empty).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Pool } from 'pg';
+import { ensureLogin } from '../lambdas/db-migrate/logins';
 import { ApiKeyStore } from '../lambdas/shared/auth/api-keys';
-import { migrate } from '../lambdas/shared/ledger/migrations';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../lambdas/shared/ledger/migrations';
 import { LedgerRepository } from '../lambdas/shared/ledger/repository';
 import { parseUnits, assetScale } from '../lambdas/shared/money';
 import { MARKETS } from '../lib/markets';
@@ -20,15 +22,58 @@ export interface SeedResult {
   migrations: number;
   markets: string[];
   demoKeys: DemoKey[];
+  /** Each role's login URL, when the database let this process create the logins and they can connect. */
+  databaseUrls?: Record<DatabaseRole, string>;
 }
 
 const DEMO_FUNDS: Record<string, string> = { BTC: '10', ETH: '100', USDT: '1000000' };
 
-export async function seed(opts: { demoUsers: boolean; dataDir: string }): Promise<SeedResult> {
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+/** The same server and database as `url`, as `user` with no password (the local server trusts loopback). */
+export function databaseUrlAs(url: string, user: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = '';
+  return u.toString();
+}
+
+/**
+ * The login user of every role (lambdas/db-migrate/logins.ts), if the connecting user may create roles; their
+ * URLs, if a login then connects without a password. Otherwise (a database of your own with password
+ * authentication, or without CREATEROLE) the exchange keeps the one DATABASE_URL.
+ */
+async function roleLogins(pool: Pool, url: string): Promise<Record<DatabaseRole, string> | undefined> {
+  const me = await pool.query<{ ok: boolean }>(
+    'SELECT rolsuper OR rolcreaterole AS ok FROM pg_roles WHERE rolname = current_user',
+  );
+  if (!me.rows[0]?.ok) return undefined;
+  const urls = {} as Record<DatabaseRole, string>;
+  for (const role of DATABASE_ROLES) {
+    await ensureLogin(pool, { role, username: loginUserOf(role) });
+    urls[role] = databaseUrlAs(url, loginUserOf(role));
+  }
+  const probe = new Pool({ connectionString: urls.cirrus_api, max: 1 });
+  try {
+    await probe.query('SELECT 1');
+    return urls;
+  } catch {
+    return undefined;
+  } finally {
+    await probe.end();
+  }
+}
+
+export async function seed(opts: {
+  demoUsers: boolean;
+  dataDir: string;
+  /** Create the roles' login users and answer their URLs (not on pglite: it has one session for all). */
+  databaseRoles?: boolean;
+}): Promise<SeedResult> {
+  const url = process.env.DATABASE_URL as string;
+  const pool = new Pool({ connectionString: url, max: 2 });
   const kms = new KMSClient({});
   try {
     const migrations = await migrate(pool);
+    const databaseUrls = opts.databaseRoles ? await roleLogins(pool, url) : undefined;
     const demoKeys: DemoKey[] = [];
     if (opts.demoUsers) {
       const file = join(opts.dataDir, 'demo-keys.json');
@@ -59,7 +104,7 @@ export async function seed(opts: { demoUsers: boolean; dataDir: string }): Promi
       }
       writeFileSync(file, JSON.stringify(demoKeys, null, 2), { mode: 0o600 });
     }
-    return { migrations, markets: MARKETS.map((m) => m.symbol), demoKeys };
+    return { migrations, markets: MARKETS.map((m) => m.symbol), demoKeys, databaseUrls };
   } finally {
     kms.destroy();
     await pool.end();

@@ -460,7 +460,114 @@ export const MIGRATIONS: string[] = [
    );
    CREATE INDEX withdrawals_user ON withdrawals (user_id, apply_ms DESC);
    CREATE INDEX withdrawals_open ON withdrawals (status, id) WHERE status IN ('pending', 'broadcast');`,
+  // 9: least privilege in the database (docs/architecture.md#database-roles). One NOLOGIN group role per
+  // function family with exactly the tables, columns, sequences and functions its code uses; the login users
+  // (one per family, password in its own secret) are created by lambdas/db-migrate/logins.ts and join their
+  // role. The functions run with the caller's rights, so a role holds what its functions touch. PostgreSQL
+  // has no lock-only privilege: SELECT … FOR UPDATE needs UPDATE on some column, so the API gets it on
+  // users.created_at and orders.update_ms only (it changes neither). Nobody but the owner may UPDATE or
+  // DELETE settled_trades, ledger_entries or ledger_transactions. A later migration that adds a table or a
+  // function grants it here-style, to the roles whose code uses it (functions are no longer PUBLIC).
+  `DO $$
+   DECLARE r text;
+   BEGIN
+     FOREACH r IN ARRAY ARRAY['cirrus_api', 'cirrus_processor', 'cirrus_read_models', 'cirrus_ws_fanout',
+                              'cirrus_relay', 'cirrus_wallet', 'cirrus_chain_listener', 'cirrus_reconciliation'] LOOP
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+         EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+       END IF;
+       EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
+     END LOOP;
+   END $$;
+   REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+   REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
+   ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+   -- REST and WebSocket API: registration and keys, order accept/cancel (accept_order, outbox), balances,
+   -- deposit addresses and history, withdrawal requests (ledger_post), live orders and their fills.
+   GRANT SELECT, INSERT ON users TO cirrus_api;
+   GRANT UPDATE (created_at) ON users TO cirrus_api;
+   GRANT SELECT, INSERT ON api_keys TO cirrus_api;
+   GRANT UPDATE (revoked_at) ON api_keys TO cirrus_api;
+   GRANT SELECT, INSERT ON accounts, ledger_transactions TO cirrus_api;
+   GRANT UPDATE (available, locked) ON accounts TO cirrus_api;
+   GRANT INSERT ON ledger_entries, request_signatures TO cirrus_api;
+   GRANT SELECT, INSERT ON order_locks, orders, deposit_addresses, withdrawals TO cirrus_api;
+   GRANT UPDATE (update_ms) ON orders TO cirrus_api;
+   GRANT SELECT, INSERT, UPDATE ON order_rate TO cirrus_api;
+   GRANT SELECT, INSERT ON outbox TO cirrus_api;
+   GRANT UPDATE (applied_at, sends, last_sent_at) ON outbox TO cirrus_api;
+   GRANT SELECT ON settled_trades, deposits TO cirrus_api;
+   GRANT USAGE ON SEQUENCE users_id_seq, api_keys_id_seq, accounts_id_seq, ledger_transactions_id_seq,
+     ledger_entries_id_seq, order_ids, outbox_id_seq, deposit_address_index, withdrawals_id_seq TO cirrus_api;
+   GRANT EXECUTE ON FUNCTION accept_order(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, text, int,
+     int, bigint), ledger_post(text, text, jsonb) TO cirrus_api;
+
+   -- Data processor (settlement): settle_batch and what it calls, the amend trigger, quarantine.
+   GRANT SELECT, INSERT ON settled_trades, accounts, ledger_transactions, quarantined_records TO cirrus_processor;
+   GRANT INSERT ON ledger_entries TO cirrus_processor;
+   GRANT UPDATE (available, locked) ON accounts TO cirrus_processor;
+   GRANT SELECT ON order_locks, orders, outbox TO cirrus_processor;
+   GRANT UPDATE (remaining, status, closed_at) ON order_locks TO cirrus_processor;
+   GRANT UPDATE (status, executed_lots, cum_quote, price_ticks, qty_lots, is_working, working_ms, update_ms, last_seq)
+     ON orders TO cirrus_processor;
+   GRANT UPDATE (applied_at) ON outbox TO cirrus_processor;
+   GRANT UPDATE (replayed_at) ON quarantined_records TO cirrus_processor;
+   GRANT USAGE ON SEQUENCE accounts_id_seq, ledger_transactions_id_seq, ledger_entries_id_seq,
+     quarantined_records_id_seq TO cirrus_processor;
+   GRANT EXECUTE ON FUNCTION settle_batch(jsonb, jsonb, text[], bigint[]), settle_trade(jsonb),
+     release_order_lock(bigint), ledger_post(text, text, jsonb), release_amended_lock() TO cirrus_processor;
+
+   -- Read models: the rows of the orders a batch closes. WebSocket fan-out: those rows and balances.
+   GRANT SELECT ON orders TO cirrus_read_models;
+   GRANT SELECT ON orders, accounts TO cirrus_ws_fanout;
+
+   -- Outbox relay: due rows, their send counters, pruning of applied rows and expired replay markers.
+   GRANT SELECT, DELETE ON outbox, request_signatures TO cirrus_relay;
+   GRANT UPDATE (sends, last_sent_at) ON outbox TO cirrus_relay;
+
+   -- Wallet: open withdrawals, nonces, signed transactions, final postings (ledger_post).
+   GRANT SELECT ON withdrawals TO cirrus_wallet;
+   GRANT UPDATE (status, nonce, tx_hash, raw_tx, complete_ms) ON withdrawals TO cirrus_wallet;
+   GRANT SELECT, INSERT ON accounts, ledger_transactions TO cirrus_wallet;
+   GRANT INSERT ON ledger_entries TO cirrus_wallet;
+   GRANT UPDATE (available, locked) ON accounts TO cirrus_wallet;
+   GRANT USAGE ON SEQUENCE accounts_id_seq, ledger_transactions_id_seq, ledger_entries_id_seq TO cirrus_wallet;
+   GRANT EXECUTE ON FUNCTION ledger_post(text, text, jsonb) TO cirrus_wallet;
+
+   -- Chain listener: owners of deposit addresses, deposits recorded, confirmed, dropped on a reorg, credited.
+   GRANT SELECT ON deposit_addresses TO cirrus_chain_listener;
+   GRANT SELECT, INSERT, DELETE ON deposits TO cirrus_chain_listener;
+   GRANT UPDATE (confirmations, status, credited_ms) ON deposits TO cirrus_chain_listener;
+   GRANT SELECT, INSERT ON accounts, ledger_transactions TO cirrus_chain_listener;
+   GRANT INSERT ON ledger_entries TO cirrus_chain_listener;
+   GRANT UPDATE (available, locked) ON accounts TO cirrus_chain_listener;
+   GRANT USAGE ON SEQUENCE deposits_id_seq, accounts_id_seq, ledger_transactions_id_seq, ledger_entries_id_seq
+     TO cirrus_chain_listener;
+   GRANT EXECUTE ON FUNCTION ledger_post(text, text, jsonb) TO cirrus_chain_listener;
+
+   -- Reconciliation: reads the ledger in one read-only snapshot, writes its audit row.
+   GRANT SELECT ON accounts, order_locks, withdrawals, ledger_entries, orders, quarantined_records, outbox
+     TO cirrus_reconciliation;
+   GRANT INSERT ON audit_log TO cirrus_reconciliation;
+   GRANT USAGE ON SEQUENCE audit_log_id_seq TO cirrus_reconciliation;`,
 ];
+
+/** The database roles of migration 9, one per function family (docs/architecture.md#database-roles). */
+export const DATABASE_ROLES = [
+  'cirrus_api',
+  'cirrus_processor',
+  'cirrus_read_models',
+  'cirrus_ws_fanout',
+  'cirrus_relay',
+  'cirrus_wallet',
+  'cirrus_chain_listener',
+  'cirrus_reconciliation',
+] as const;
+export type DatabaseRole = (typeof DATABASE_ROLES)[number];
+
+/** The login user of a role: the user name in its secret (AWS) and in its connection URL (locally). */
+export const loginUserOf = (role: DatabaseRole): string => `${role}_login`;
 
 export async function migrate(pool: Pool): Promise<number> {
   await pool.query(

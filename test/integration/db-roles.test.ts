@@ -1,0 +1,434 @@
+// Least privilege in the database (migration 9, docs/architecture.md#database-roles), on a real PostgreSQL:
+// each function family's login user runs its own code's repository calls (the API's accept and cancel, the
+// data processor's settlement of a trade and an amend, the relay, the wallet, the chain listener, the
+// reconciliation), and is refused what its code never does — the API cannot UPDATE settled trades, the data
+// processor cannot INSERT users or API keys, and so on.
+import { Pool } from 'pg';
+import type { EngineEvent } from '../../engine/core/types';
+import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
+import { ensureLogin } from '../../lambdas/db-migrate/logins';
+import { ApiKeyStore } from '../../lambdas/shared/auth/api-keys';
+import { DepositRepository } from '../../lambdas/shared/ledger/deposits';
+import {
+  DATABASE_ROLES,
+  loginUserOf,
+  migrate,
+  type DatabaseRole,
+} from '../../lambdas/shared/ledger/migrations';
+import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
+import { OutboxRelay, oldestUnappliedSeconds } from '../../lambdas/shared/outbox/relay';
+import { commandApplied } from '../../lambdas/api/orders/answer-waiter';
+import { reconcile } from '../../lambdas/reconciliation/reconcile';
+import { MARKETS } from '../../lib/markets';
+import { databaseUrlAs } from '../../local/seed';
+import { orderRecord } from '../support/order-record';
+import { startPostgres, type TestPostgres } from '../support/postgres';
+
+const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
+const USDT = (n: number) => BigInt(n) * 100_000_000n;
+const BTC = (sats: number) => BigInt(sats);
+
+let pg: TestPostgres;
+let owner: Pool;
+const as = {} as Record<DatabaseRole, Pool>;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  owner = new Pool({ connectionString: pg.url, max: 4 });
+  await migrate(owner);
+  for (const role of DATABASE_ROLES) {
+    await ensureLogin(owner, { role, username: loginUserOf(role) });
+    await ensureLogin(owner, { role, username: loginUserOf(role) }); // idempotent
+    as[role] = new Pool({ connectionString: databaseUrlAs(pg.url, loginUserOf(role)), max: 2 });
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(as).map((p) => p.end()));
+  await owner?.end();
+  await pg?.stop();
+});
+
+/** PostgreSQL's insufficient_privilege. */
+async function refused(pool: Pool, sql: string, params: unknown[] = []): Promise<void> {
+  await expect(pool.query(sql, params)).rejects.toMatchObject({ code: '42501' });
+}
+
+let users = 0;
+async function fundedUser(funds: Record<string, bigint>): Promise<number> {
+  const ledger = new LedgerRepository(owner);
+  const id = await ledger.createUser(`roles-${++users}-${Date.now()}@test`);
+  for (const [asset, amount] of Object.entries(funds))
+    await ledger.creditDeposit(id, asset, amount, `roles:${id}:${asset}`);
+  return id;
+}
+
+const fakeKms = {
+  send: async (cmd: { input: { Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array } }) =>
+    cmd.input.Plaintext ? { CiphertextBlob: cmd.input.Plaintext } : { Plaintext: cmd.input.CiphertextBlob },
+} as unknown as ConstructorParameters<typeof ApiKeyStore>[1];
+
+async function accept(
+  pool: Pool,
+  userId: number,
+  clientOrderId: string,
+  side: 'BUY' | 'SELL',
+  signature?: string,
+): Promise<number> {
+  const res = await new OrderRepository(pool).accept({
+    order: (({ orderId: _id, ...row }) => row)(
+      orderRecord({
+        userId,
+        clientOrderId,
+        side,
+        qtyLots: 1_000, // 0.01 BTC: 300 USDT at 30,000, or 1,000,000 satoshis
+        lockAsset: side === 'BUY' ? 'USDT' : 'BTC',
+        lockAmount: side === 'BUY' ? USDT(300).toString() : BTC(1_000_000).toString(),
+      }),
+    ),
+    command: { kind: 'place', market: 'BTCUSDT', side, type: 'LIMIT', userId, clientOrderId, ts: 1 },
+    groupId: 'BTCUSDT-0',
+    maxOpenOrders: 200,
+    orderLimits: { per10s: 100, perDay: 200_000 },
+    nowMs: Date.now(),
+    replay: signature ? { signature, expiresAtMs: Date.now() + 60_000 } : undefined,
+  });
+  if (res.outcome !== 'accepted') throw new Error(res.outcome);
+  return res.order.orderId;
+}
+
+let seq = 1_000;
+let tradeId = 1;
+const settle = (pool: Pool, key: string, events: EngineEvent[], cmdIds: string[] = []) =>
+  new LedgerRepository(pool).settleRecords([
+    {
+      key,
+      market: btc,
+      events,
+      progress: orderProgressFromEvents(events),
+      rejectedOrderIds: [],
+      cmdIds,
+      raw: '{}',
+    },
+  ]);
+
+describe('the API role (cirrus_api)', () => {
+  it('registers users and keys, accepts and cancels orders, reads balances and fills, requests withdrawals', async () => {
+    const api = as.cirrus_api;
+    const ledger = new LedgerRepository(api);
+    const userId = await ledger.createUser(`api-${Date.now()}@test`);
+    expect(await ledger.findUserByEmail(`api-${Date.now()}-none@test`)).toBeUndefined();
+    const keys = new ApiKeyStore(api, fakeKms, 'key');
+    const key = await keys.create(userId, ['read', 'trade'], 'first');
+    expect((await keys.resolve(key.apiKey))?.userId).toBe(userId);
+    expect(await keys.list(userId)).toHaveLength(1);
+    expect(await keys.revoke(userId, key.apiKey)).toBe(true);
+
+    const buyer = await fundedUser({ USDT: USDT(1_000) });
+    const orderId = await accept(api, buyer, 'api-1', 'BUY', `sig-${Date.now()}`);
+    const orders = new OrderRepository(api);
+    expect((await orders.listOpen(buyer)).map((o) => o.orderId)).toEqual([orderId]);
+    expect(await orders.getByClientOrderId(buyer, 'BTCUSDT', 'api-1')).toBeDefined();
+    expect(await orders.answered([orderId])).toEqual([]);
+    expect(await orders.takerFills(orderId)).toEqual([]);
+    expect((await orderCounts(api, buyer, Date.now())).per10s).toBe(1);
+    expect(await commandApplied(api, `p-${orderId}`)).toBe(false);
+    expect(await oldestUnappliedSeconds(api)).toBeGreaterThanOrEqual(0);
+    const cancel = await orders.requestCancel(
+      buyer,
+      orderId,
+      (o) => ({
+        v: 1,
+        cmdId: `c-${o.orderId}`,
+        command: { kind: 'cancel', market: o.symbol, orderId: o.orderId, userId: o.userId, ts: 2 },
+      }),
+      'BTCUSDT-0',
+      { signature: `sig-c-${Date.now()}`, expiresAtMs: Date.now() + 60_000 },
+    );
+    expect(cancel).toMatchObject({ order: { orderId } });
+    expect((await ledger.getBalances(buyer)).find((b) => b.asset === 'USDT')?.locked).toBe(USDT(300));
+
+    const deposits = new DepositRepository(api);
+    const address = await deposits.addressFor(buyer, 'eth', (i) => `0xaddr${i}`);
+    expect(address.address).toMatch(/^0xaddr/);
+    expect(await deposits.list(buyer, { offset: 0, limit: 10 })).toEqual([]);
+    const withdrawals = new WithdrawalRepository(api);
+    const w = await withdrawals.apply({
+      userId: buyer,
+      coin: 'USDT',
+      network: 'eth',
+      address: '0x0000000000000000000000000000000000000001',
+      amount: USDT(10),
+      fee: USDT(1),
+      chainAmount: 10_000_000n,
+      dailyLimit: USDT(1_000),
+      nowMs: Date.now(),
+    });
+    expect(w).toHaveProperty('id');
+    expect(await withdrawals.list(buyer, { offset: 0, limit: 10 })).toHaveLength(1);
+  });
+
+  it('cannot change settled trades, order progress, the ledger history, or another family’s tables', async () => {
+    const api = as.cirrus_api;
+    await refused(api, 'UPDATE settled_trades SET qty_lots = 0');
+    await refused(api, 'DELETE FROM settled_trades');
+    await refused(
+      api,
+      "INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id) VALUES ('X', 1, 1, 1)",
+    );
+    await refused(api, "UPDATE orders SET status = 'FILLED'");
+    await refused(api, 'UPDATE order_locks SET remaining = 0');
+    await refused(api, 'UPDATE ledger_entries SET amount = 0');
+    await refused(api, 'DELETE FROM ledger_transactions');
+    await refused(api, "UPDATE deposits SET status = 'credited'");
+    await refused(api, "UPDATE withdrawals SET status = 'confirmed'");
+    await refused(api, 'DELETE FROM outbox');
+    await refused(api, 'SELECT * FROM quarantined_records');
+    await refused(api, 'SELECT * FROM audit_log');
+    await refused(api, 'CREATE TABLE sneaky (id int)');
+    await refused(api, "SELECT settle_batch('[]', '[]', '{}', '{}')");
+  });
+});
+
+describe('the data processor role (cirrus_processor)', () => {
+  it('settles a trade, an amend and a close of accepted orders, marks their commands applied, quarantines', async () => {
+    const buyer = await fundedUser({ USDT: USDT(1_000) });
+    const seller = await fundedUser({ BTC: BTC(10_000_000) });
+    const buy = await accept(owner, buyer, 'p-buy', 'BUY');
+    const sell = await accept(owner, seller, 'p-sell', 'SELL');
+    const t = tradeId++;
+    const events: EngineEvent[] = [
+      {
+        type: 'amended',
+        market: 'BTCUSDT',
+        seq: ++seq,
+        ts: 2,
+        orderId: buy,
+        userId: buyer,
+        price: 3_000_000,
+        quantity: 800,
+        keptPriority: true,
+      },
+      {
+        type: 'trade',
+        market: 'BTCUSDT',
+        seq: ++seq,
+        ts: 3,
+        tradeId: t,
+        price: 3_000_000,
+        quantity: 500,
+        makerOrderId: buy,
+        makerUserId: buyer,
+        takerOrderId: sell,
+        takerUserId: seller,
+        takerSide: 'SELL',
+        makerExecutedQty: 500,
+        takerExecutedQty: 500,
+        makerCumQuote: 3_000_000 * 500,
+        takerCumQuote: 3_000_000 * 500,
+      },
+    ];
+    const processor = as.cirrus_processor;
+    const result = await settle(processor, `rec-${t}`, events, [`p-${buy}`, `p-${sell}`]);
+    expect(result.quarantined).toEqual([]);
+    const rows = await new OrderRepository(owner).getMany([buy, sell]);
+    expect(rows.find((o) => o.orderId === buy)).toMatchObject({ qtyLots: 800, executedLots: 500 });
+    expect(await commandApplied(owner, `p-${buy}`)).toBe(true);
+    const closed = await settle(processor, `rec-${t}-close`, [
+      {
+        type: 'closed',
+        market: 'BTCUSDT',
+        seq: ++seq,
+        ts: 4,
+        orderId: buy,
+        userId: buyer,
+        reason: 'CANCELED',
+        executedQty: 500,
+        cumQuote: 3_000_000 * 500,
+      },
+    ]);
+    expect(closed.quarantined).toEqual([]);
+    expect((await new LedgerRepository(owner).checkConservation()).problems).toEqual([]);
+
+    const ledger = new LedgerRepository(processor);
+    await ledger.quarantine(`q-${t}`, 'BTCUSDT', '{}', 'test');
+    const q = (await ledger.quarantinedRecords()).find((r) => r.key === `q-${t}`)!;
+    await ledger.markReplayed(q.id);
+  });
+
+  it('cannot create users or API keys, read API keys, or rewrite settled trades', async () => {
+    const processor = as.cirrus_processor;
+    await refused(processor, "INSERT INTO users (email) VALUES ('evil@test')");
+    await refused(
+      processor,
+      "INSERT INTO api_keys (user_id, api_key, secret_ciphertext, permissions) VALUES (1, 'k', 'c', 'read,trade')",
+    );
+    await refused(processor, 'SELECT * FROM api_keys');
+    await refused(processor, 'UPDATE settled_trades SET qty_lots = 0');
+    await refused(processor, 'DELETE FROM settled_trades');
+    await refused(processor, "UPDATE withdrawals SET status = 'confirmed'");
+    await refused(processor, 'INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)', [
+      'x',
+      'BTCUSDT',
+      'g',
+      '{}',
+    ]);
+    await refused(processor, 'UPDATE orders SET lock_amount = 0');
+  });
+});
+
+describe('the read-only stream consumers', () => {
+  it('read models read order rows only; the WebSocket fan-out reads order rows and balances', async () => {
+    const u = await fundedUser({ USDT: USDT(1_000) });
+    const id = await accept(owner, u, 'ro-1', 'BUY');
+    expect(await new OrderRepository(as.cirrus_read_models).getMany([id])).toHaveLength(1);
+    await refused(as.cirrus_read_models, 'SELECT * FROM accounts');
+    await refused(as.cirrus_read_models, "UPDATE orders SET status = 'FILLED'");
+    expect(await new OrderRepository(as.cirrus_ws_fanout).getMany([id])).toHaveLength(1);
+    expect(
+      (await new LedgerRepository(as.cirrus_ws_fanout).getBalances(u)).find((b) => b.asset === 'USDT'),
+    ).toMatchObject({
+      locked: USDT(300),
+    });
+    await refused(as.cirrus_ws_fanout, 'SELECT * FROM api_keys');
+    await refused(as.cirrus_ws_fanout, 'UPDATE accounts SET available = 0');
+  });
+});
+
+describe('the outbox relay role (cirrus_relay)', () => {
+  it('sends due rows, counts the sends, prunes applied rows and expired markers; writes nothing else', async () => {
+    const u = await fundedUser({ USDT: USDT(1_000) });
+    await accept(owner, u, 'relay-1', 'BUY', `sig-r-${Date.now()}`);
+    const sent: string[] = [];
+    const relay = new OutboxRelay(
+      as.cirrus_relay,
+      { send: async (messages) => void sent.push(...messages.map((m) => m.cmdId)) },
+      { graceMs: 0, resendAfterMs: 0, batchSize: 500 },
+    );
+    const pass = await relay.deliverDue();
+    expect(pass.failed).toBe(0);
+    expect(sent.length).toBeGreaterThan(0);
+    await relay.cleanup(0);
+    await refused(
+      as.cirrus_relay,
+      'INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)',
+      ['forged', 'BTCUSDT', 'g', '{}'],
+    );
+    await refused(as.cirrus_relay, "UPDATE outbox SET body = '{}'");
+    await refused(as.cirrus_relay, 'SELECT * FROM accounts');
+  });
+});
+
+describe('the wallet role (cirrus_wallet)', () => {
+  it('signs, confirms and fails withdrawals; cannot create one or touch deposits', async () => {
+    const u = await fundedUser({ USDT: USDT(1_000) });
+    const request = (n: number) =>
+      new WithdrawalRepository(owner).apply({
+        userId: u,
+        coin: 'USDT',
+        network: 'eth-wallet-test',
+        address: '0x0000000000000000000000000000000000000002',
+        amount: USDT(n),
+        fee: USDT(1),
+        chainAmount: 1n,
+        dailyLimit: USDT(1_000),
+        nowMs: Date.now(),
+      });
+    const a = (await request(5)) as { id: number };
+    const b = (await request(6)) as { id: number };
+    const wallet = new WithdrawalRepository(as.cirrus_wallet);
+    expect((await wallet.open('eth-wallet-test')).map((w) => w.id)).toEqual([a.id, b.id]);
+    const nonce = await wallet.nextNonce('eth-wallet-test');
+    expect(await wallet.markSigned(a.id, { nonce, hash: '0xa', raw: '0x01' })).toBe(true);
+    expect(await wallet.markSigned(b.id, { nonce: nonce + 1, hash: '0xb', raw: '0x02' })).toBe(true);
+    expect(await wallet.confirm(a.id, Date.now())).toBe(true);
+    expect(await wallet.fail(b.id, Date.now())).toBe(true);
+    expect((await new LedgerRepository(owner).checkConservation()).problems).toEqual([]);
+    await refused(
+      as.cirrus_wallet,
+      `INSERT INTO withdrawals (user_id, coin, network, address, amount, fee, chain_amount, status, apply_ms)
+       VALUES (1, 'USDT', 'eth', '0x', 1, 0, 1, 'pending', 1)`,
+    );
+    await refused(as.cirrus_wallet, "UPDATE withdrawals SET address = '0xevil'");
+    await refused(as.cirrus_wallet, 'SELECT * FROM deposits');
+    await refused(as.cirrus_wallet, 'SELECT * FROM api_keys');
+  });
+});
+
+describe('the chain listener role (cirrus_chain_listener)', () => {
+  it('records, confirms, drops and credits deposits; cannot touch orders, users or withdrawals', async () => {
+    const u = await fundedUser({});
+    const network = `eth-listener-${Date.now()}`;
+    await new DepositRepository(owner).addressFor(u, network, () => `0xdep${u}`);
+    const listener = new DepositRepository(as.cirrus_chain_listener);
+    const owners = await listener.owners(network, [`0xdep${u}`]);
+    expect(owners.get(`0xdep${u}`)).toBe(u);
+    const deposit = (txHash: string, blockNumber: number) => ({
+      network,
+      txHash,
+      logIndex: 0,
+      address: `0xdep${u}`,
+      coin: 'USDT',
+      chainAmount: 5_000_000n,
+      amount: USDT(5),
+      blockNumber,
+      blockHash: `0xblock${blockNumber}`,
+    });
+    const at = { requiredConfirmations: 2, nowMs: Date.now() };
+    expect(await listener.record([deposit('0x1', 10), deposit('0x2', 20)], owners, at)).toBe(2);
+    await listener.updateConfirmations(network, 12);
+    expect(await listener.dropPendingFrom(network, 20)).toBe(1);
+    expect((await listener.creditConfirmed(network, 11, Date.now())).map((d) => d.txHash)).toEqual(['0x1']);
+    expect(
+      (await new LedgerRepository(owner).getBalances(u)).find((b) => b.asset === 'USDT')?.available,
+    ).toBe(USDT(5));
+    await refused(as.cirrus_chain_listener, "INSERT INTO users (email) VALUES ('x@test')");
+    await refused(as.cirrus_chain_listener, 'SELECT * FROM orders');
+    await refused(as.cirrus_chain_listener, 'INSERT INTO deposit_addresses VALUES (1, $1, 1, $2)', [
+      'n',
+      'a',
+    ]);
+    await refused(as.cirrus_chain_listener, 'UPDATE deposits SET amount = 1');
+  });
+});
+
+describe('the reconciliation role (cirrus_reconciliation)', () => {
+  it('reads the ledger in one read-only snapshot and writes its audit row; changes nothing else', async () => {
+    const report = await reconcile({
+      pool: as.cirrus_reconciliation,
+      snapshots: { loadLatest: async () => undefined },
+      shards: ['shard-0'],
+    });
+    expect(report.conservationProblems).toEqual([]);
+    const audit = await owner.query("SELECT count(*) AS n FROM audit_log WHERE actor = 'reconciliation'");
+    expect(Number(audit.rows[0].n)).toBeGreaterThan(0);
+    await refused(as.cirrus_reconciliation, 'UPDATE accounts SET available = 0');
+    await refused(as.cirrus_reconciliation, 'DELETE FROM audit_log');
+    await refused(as.cirrus_reconciliation, 'SELECT * FROM api_keys');
+  });
+});
+
+describe('the logins', () => {
+  it('hold their role and nothing else: no superuser, no role or database creation', async () => {
+    const r = await owner.query<{
+      rolname: string;
+      rolsuper: boolean;
+      rolcreaterole: boolean;
+      rolcreatedb: boolean;
+      member_of: string[];
+    }>(
+      `SELECT u.rolname, u.rolsuper, u.rolcreaterole, u.rolcreatedb,
+              array(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                     WHERE m.member = u.oid ORDER BY 1)::text[] AS member_of
+         FROM pg_roles u WHERE u.rolname = ANY($1) ORDER BY 1`,
+      [DATABASE_ROLES.map(loginUserOf)],
+    );
+    expect(r.rows).toHaveLength(DATABASE_ROLES.length);
+    for (const row of r.rows) {
+      expect(row).toMatchObject({ rolsuper: false, rolcreaterole: false, rolcreatedb: false });
+      expect(row.member_of).toEqual([row.rolname.replace(/_login$/, '')]);
+    }
+  });
+});
