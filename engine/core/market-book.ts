@@ -15,6 +15,7 @@ import type {
   Side,
   TimeInForce,
 } from './types';
+import { isLimitPriced, isStopType } from './types';
 
 /** A market's live orders by id; closed ids are remembered (bounded) to refuse reuse. */
 export interface OrderRegistry {
@@ -30,12 +31,6 @@ export interface OrderRegistry {
   rememberClosed(orderId: number): void;
 }
 
-// Plain comparisons rather than Set lookups: these run for every command, and short constant strings
-// compare faster than they hash.
-const isStopType = (t: string): boolean =>
-  t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
-const isLimitPriced = (t: string): boolean =>
-  t === 'LIMIT' || t === 'LIMIT_MAKER' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT_LIMIT';
 const isTimeInForce = (t: string): boolean => t === 'GTC' || t === 'IOC' || t === 'FOK';
 const isStpMode = (m: string): boolean =>
   m === 'NONE' || m === 'EXPIRE_TAKER' || m === 'EXPIRE_MAKER' || m === 'EXPIRE_BOTH';

@@ -17,6 +17,22 @@ export const ORDER_TYPES = [
 ] as const;
 export type OrderType = (typeof ORDER_TYPES)[number];
 
+// Order types by what they carry: the one classification the engine, the API and the read models share.
+// Plain comparisons rather than Set lookups: the engine runs them for every command, and short constant
+// strings compare faster than they hash.
+/** Rests untriggered until the last trade price reaches its stop price. */
+export const isStopType = (t: string): boolean =>
+  t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
+/** Has a limit price (and may rest on the book at it). */
+export const isLimitPriced = (t: string): boolean =>
+  t === 'LIMIT' || t === 'LIMIT_MAKER' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT_LIMIT';
+/** Executes as a MARKET order (once triggered): may be sized by quote quantity. */
+export const isMarketLike = (t: string): boolean =>
+  t === 'MARKET' || t === 'STOP_LOSS' || t === 'TAKE_PROFIT';
+/** Takes a time in force (LIMIT_MAKER is always GTC and takes none). */
+export const needsTimeInForce = (t: string): boolean =>
+  t === 'LIMIT' || t === 'STOP_LOSS_LIMIT' || t === 'TAKE_PROFIT_LIMIT';
+
 export const TIME_IN_FORCES = ['GTC', 'IOC', 'FOK'] as const;
 export type TimeInForce = (typeof TIME_IN_FORCES)[number];
 

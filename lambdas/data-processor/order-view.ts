@@ -1,6 +1,6 @@
 // Turns engine events into absolute order-state updates for the live order rows in PostgreSQL (what
 // /order and /openOrders read; the order history in DynamoDB is written from those rows). Pure.
-import type { CloseReason, EngineEvent } from '../../engine/core/types';
+import { isStopType, type CloseReason, type EngineEvent } from '../../engine/core/types';
 import type { OrderProgress, OrderStatus } from '../shared/stores/orders';
 
 export function statusForClose(reason: CloseReason): OrderStatus {
@@ -18,8 +18,6 @@ export function statusForClose(reason: CloseReason): OrderStatus {
       return 'EXPIRED';
   }
 }
-
-const STOP_TYPES = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 
 /** One update per order touched by `events` (a market's events in seq order), with the latest seq. */
 export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderProgress[] {
@@ -42,7 +40,7 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
       case 'accepted': {
         const p = touch(e.orderId, e.seq, e.ts);
         p.status ??= 'NEW';
-        const working = !STOP_TYPES.has(e.orderType);
+        const working = !isStopType(e.orderType);
         p.isWorking = working;
         if (working) p.workingTime = e.ts;
         break;

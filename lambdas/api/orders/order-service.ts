@@ -3,7 +3,7 @@
 // The send is an optimisation, not a step that can undo anything: if it fails, or fails ambiguously, the
 // relay delivers the outbox row. Funds are released only by the engine's answer (lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
-import type { MarketSpec } from '../../../engine/core/types';
+import { isLimitPriced, isStopType, type MarketSpec } from '../../../engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
 import { BinanceError } from '../../shared/http/binance-error';
 import type {
@@ -327,10 +327,7 @@ export class OrderService {
       throw new BinanceError(400, -1013, 'Filter failure: NOTIONAL');
     // Only an order resting on the book can be amended in the engine: a limit order, or a stop-limit order
     // once triggered. (MARKET-like orders never rest.)
-    const rests =
-      order.type === 'LIMIT' ||
-      order.type === 'LIMIT_MAKER' ||
-      ((order.type === 'STOP_LOSS_LIMIT' || order.type === 'TAKE_PROFIT_LIMIT') && order.isWorking);
+    const rests = isLimitPriced(order.type) && (!isStopType(order.type) || order.isWorking);
     if (!rests || order.timeInForce !== 'GTC')
       throw amendRejected('Order amend is not supported for this order: only an order resting on the book.');
 

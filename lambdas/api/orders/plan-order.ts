@@ -4,6 +4,10 @@ import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/m
 import {
   ORDER_TYPES,
   SIDES,
+  isLimitPriced,
+  isMarketLike,
+  isStopType,
+  needsTimeInForce,
   STP_MODES,
   TIME_IN_FORCES,
   type MarketSpec,
@@ -48,20 +52,6 @@ const SIDE_SET: ReadonlySet<string> = new Set(SIDES);
 const TYPES: ReadonlySet<string> = new Set(ORDER_TYPES);
 const TIFS: ReadonlySet<string> = new Set(TIME_IN_FORCES);
 const STP_SET: ReadonlySet<string> = new Set(STP_MODES);
-const NEEDS_PRICE: ReadonlySet<string> = new Set([
-  'LIMIT',
-  'LIMIT_MAKER',
-  'STOP_LOSS_LIMIT',
-  'TAKE_PROFIT_LIMIT',
-]);
-const NEEDS_TIF: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
-const STOPS: ReadonlySet<string> = new Set([
-  'STOP_LOSS',
-  'STOP_LOSS_LIMIT',
-  'TAKE_PROFIT',
-  'TAKE_PROFIT_LIMIT',
-]);
-const MARKET_LIKE: ReadonlySet<string> = new Set(['MARKET', 'STOP_LOSS', 'TAKE_PROFIT']);
 
 const missing = (name: string) =>
   new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
@@ -107,7 +97,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   const icebergStr = decimal(params, 'icebergQty');
 
   let timeInForce: TimeInForce | undefined;
-  if (NEEDS_TIF.has(type)) {
+  if (needsTimeInForce(type)) {
     if (params.timeInForce === undefined) throw missing('timeInForce');
     if (!TIFS.has(params.timeInForce)) throw new BinanceError(400, -1115, 'Invalid timeInForce.');
     timeInForce = params.timeInForce as TimeInForce;
@@ -116,7 +106,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   }
 
   let price: number | undefined;
-  if (NEEDS_PRICE.has(type)) {
+  if (isLimitPriced(type)) {
     if (priceStr === undefined) throw missing('price');
     price = priceToTicks(spec, priceStr) ?? undefined;
     if (price === undefined) throw filterFailure('PRICE_FILTER');
@@ -125,7 +115,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   }
 
   let stopPrice: number | undefined;
-  if (STOPS.has(type)) {
+  if (isStopType(type)) {
     if (stopStr === undefined) throw missing('stopPrice');
     stopPrice = priceToTicks(spec, stopStr) ?? undefined;
     if (stopPrice === undefined) throw filterFailure('PRICE_FILTER');
@@ -135,7 +125,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
 
   let quantity: number | undefined;
   let quoteQuantity: number | undefined;
-  if (MARKET_LIKE.has(type) && quoteStr !== undefined) {
+  if (isMarketLike(type) && quoteStr !== undefined) {
     if (qtyStr !== undefined)
       throw new BinanceError(400, -1106, "Parameter 'quantity' sent when not required.");
     if (type !== 'MARKET') throw notRequired('quoteOrderQty');
