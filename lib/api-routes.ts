@@ -1,7 +1,7 @@
 // The REST routes of Cirrus and the function behind each, declared once: the Api stack turns them into
 // API Gateway methods and the local API Gateway (local/) serves the same list. Plain data only.
 
-export type RestFunction = 'market-data' | 'trading' | 'account' | 'users' | 'user-stream';
+export type RestFunction = 'market-data' | 'trading' | 'account' | 'users' | 'user-stream' | 'search';
 
 export interface RestRouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -16,6 +16,7 @@ export const REST_FUNCTION_ENTRIES: Record<RestFunction, string> = {
   account: 'lambdas/api/account.ts',
   users: 'lambdas/api/users.ts',
   'user-stream': 'lambdas/api/user-stream.ts',
+  search: 'lambdas/api/search.ts',
 };
 
 export const REST_ROUTES: RestRouteDef[] = [
@@ -72,4 +73,6 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'POST', path: '/api/v3/userDataStream', fn: 'user-stream' },
   { method: 'PUT', path: '/api/v3/userDataStream', fn: 'user-stream' },
   { method: 'DELETE', path: '/api/v3/userDataStream', fn: 'user-stream' },
+  // Search over the caller's orders and trades (docs/api.md#search).
+  { method: 'GET', path: '/cirrus/v1/search', fn: 'search' },
 ];

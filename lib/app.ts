@@ -14,7 +14,7 @@ import { KeysStack } from './stacks/keys-stack';
 import { MessagingStack } from './stacks/messaging-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { NetworkStack } from './stacks/network-stack';
-import { SearchStack } from './stacks/search-stack';
+import { SearchStack, wireSearchIndexer } from './stacks/search-stack';
 import { WorkersStack } from './stacks/workers-stack';
 import { WsFanoutStack } from './stacks/ws-fanout-stack';
 
@@ -71,6 +71,8 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     shards,
     ...database,
     depositXpubSecret: chain.depositXpubSecret,
+    searchDomain: search.domain,
+    searchClientSecurityGroup: search.clientSecurityGroup,
   });
   const workers = new WorkersStack(app, `${prefix}-Workers`, config, {
     env,
@@ -94,6 +96,12 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
   // The wallet and indexer roles are imported by name: deploy the stacks that create them first.
   workers.addStackDependency(keys);
   workers.addStackDependency(search);
+  // The indexer reads each batch's order rows and maps the API's search role (lib/stacks/search-stack.ts).
+  wireSearchIndexer(workers.searchIndexer, {
+    ...database,
+    searchClientSecurityGroup: search.clientSecurityGroup,
+    readerRole: api.searchFunction.role!,
+  });
   // The WebSocket fan-out: a third stream consumer, posting market streams to the WebSocket API; a nested
   // stack of Workers (deployed with the other consumers, its resources in a template of their own).
   const wsFanout = new WsFanoutStack(workers, 'WsFanout', config, {

@@ -19,6 +19,7 @@ export async function restRoutes(): Promise<RestRoute[]> {
     account: await import('../lambdas/api/account'),
     users: await import('../lambdas/api/users'),
     'user-stream': await import('../lambdas/api/user-stream'),
+    search: await import('../lambdas/api/search'),
   };
   // Each invocation's log lines carry its function and request id (local/logs.ts).
   return REST_ROUTES.map((r) => ({

@@ -1,14 +1,28 @@
-// Kinesis -> OpenSearch: bulk-indexes engine events (orders' lifecycle, trades) so support and users can
-// search them. Document ids are deterministic (market + seq, market + trade id), so a replayed batch
-// overwrites the same documents. Depth updates are not indexed (the book is not history).
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+// Kinesis engine events → the search index (lambdas/shared/search): per batch, ONE PostgreSQL query for the
+// rows of the orders the batch touched (their owners and the fields later events do not carry), then ONE
+// bulk request of order and trade-leg documents under deterministic ids with versions, so a replayed batch
+// writes nothing new (docs/api.md#search). Partial batch response: the earliest record whose documents
+// could not be written is reported, and Lambda retries from there; a record that is not a Cirrus event
+// record is skipped (settlement quarantines it on its side).
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
-import type { EngineEvent } from '../../engine/core/types';
-import { decodeRecord, type EventRecord } from '../../engine/service/messages';
+import type { MarketSpec, TradeEvent } from '../../engine/core/types';
+import { decodeRecord } from '../../engine/service/messages';
+import { MARKETS } from '../../lib/markets';
+import { dbPool } from '../shared/db';
+import { OrderRepository } from '../shared/ledger/order-repository';
 import { logger } from '../shared/powertools';
+import { searchIndexFromEnv } from '../shared/search/opensearch';
+import type { SearchDoc, SearchIndex } from '../shared/search/types';
+import type { OrderRecord } from '../shared/stores/orders';
+import { orderDoc, progressOf, tradeDocs, type OrderProgress } from './documents';
+
+export interface IndexerDeps {
+  index: SearchIndex;
+  markets: ReadonlyMap<string, MarketSpec>;
+  /** The rows of these orders (PostgreSQL), in one query. */
+  orderRows(orderIds: number[]): Promise<OrderRecord[]>;
+}
 
 const kinesisEventSchema = z.object({
   Records: z.array(
@@ -18,107 +32,97 @@ const kinesisEventSchema = z.object({
   ),
 });
 
-/** Index names: one per kind, monthly for the event log so old months can be dropped. */
-export function bulkLines(record: EventRecord): string[] {
-  const lines: string[] = [];
-  for (const event of record.events as Array<EngineEvent & { seq: number; ts?: number }>) {
-    if (event.type === 'depth') continue;
-    const month = new Date(event.ts ?? 0).toISOString().slice(0, 7).replace('-', '.');
-    lines.push(
-      JSON.stringify({ index: { _index: `cirrus-events-${month}`, _id: `${record.market}-${event.seq}` } }),
-      JSON.stringify({ ...event, market: record.market }),
-    );
-    if (event.type === 'trade') {
-      lines.push(
-        JSON.stringify({ index: { _index: 'cirrus-trades', _id: `${record.market}-${event.tradeId}` } }),
-        JSON.stringify({ ...event, market: record.market }),
-      );
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export async function indexKinesisBatch(
+  event: KinesisStreamEvent,
+  deps: IndexerDeps,
+): Promise<KinesisStreamBatchResponse> {
+  const items = event.Records;
+  if (items.length === 0) return { batchItemFailures: [] };
+  const retryFrom = (i: number): KinesisStreamBatchResponse => ({
+    batchItemFailures: [{ itemIdentifier: items[i].kinesis.sequenceNumber }],
+  });
+
+  // Per order: its latest state in the batch and the first record that touched it.
+  const progress = new Map<number, OrderProgress>();
+  const firstRecordOf = new Map<string, number>();
+  const trades: Array<{ spec: MarketSpec; trade: TradeEvent; at: number }> = [];
+  items.forEach((item, i) => {
+    let record;
+    try {
+      record = decodeRecord(Buffer.from(item.kinesis.data, 'base64'));
+    } catch (err) {
+      logger.error('not a Cirrus event record; skipped', {
+        sequenceNumber: item.kinesis.sequenceNumber,
+        err: errText(err),
+      });
+      return;
     }
-  }
-  return lines;
-}
-
-const toBytes = (data: SourceData): string | Uint8Array =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(data);
-
-/** SigV4's hash: SHA-256, or HMAC-SHA-256 when given a secret (node:crypto, as the SDK's own hash-node). */
-class Sha256 implements Checksum {
-  private hash;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh() {
-    return this.secret ? createHmac('sha256', toBytes(this.secret)) : createHash('sha256');
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-let signer: SignatureV4 | undefined;
-
-async function bulk(endpoint: string, body: string): Promise<void> {
-  signer ??= new SignatureV4({
-    service: 'es',
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    sha256: Sha256,
-    credentials: async () => ({
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: process.env.AWS_SESSION_TOKEN,
-    }),
+    const spec = deps.markets.get(record.market);
+    if (!spec) return; // settlement quarantines it; nothing to show
+    const before = new Set(progress.keys());
+    for (const trade of progressOf(record.events, progress)) trades.push({ spec, trade, at: i });
+    for (const orderId of progress.keys()) if (!before.has(orderId)) firstRecordOf.set(`order-${orderId}`, i);
   });
-  const url = new URL('/_bulk', endpoint);
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    path: url.pathname,
-    headers: { host: url.hostname, 'content-type': 'application/x-ndjson' },
-    body,
-  });
-  const res = await fetch(url, { method: 'POST', headers: signed.headers, body });
-  const out = (await res.json()) as { errors?: boolean; items?: Array<Record<string, { error?: unknown }>> };
-  if (!res.ok || out.errors) {
-    const first = out.items?.map((i) => Object.values(i)[0]?.error).find(Boolean);
-    throw new Error(`bulk index failed (${res.status}): ${JSON.stringify(first ?? out).slice(0, 500)}`);
+
+  const docs: SearchDoc[] = [];
+  try {
+    const rows = progress.size === 0 ? [] : await deps.orderRows([...progress.keys()]);
+    const byId = new Map(rows.map((r) => [r.orderId, r]));
+    for (const [orderId, p] of progress) {
+      const row = byId.get(orderId);
+      const spec = row && deps.markets.get(row.symbol);
+      if (!row || !spec) {
+        // Accepted orders always have a row: one without is not Cirrus's (a foreign writer), skip it.
+        logger.warn('order without a row; not indexed', { orderId });
+        continue;
+      }
+      docs.push(orderDoc(spec, row, p));
+    }
+    const clientIds = new Map(rows.map((r) => [r.orderId, r.clientOrderId]));
+    for (const { spec, trade, at } of trades)
+      for (const d of tradeDocs(spec, trade, clientIds)) {
+        firstRecordOf.set(d.id, at);
+        docs.push(d);
+      }
+  } catch (err) {
+    logger.error('order rows not read; Lambda retries the batch', { err: errText(err) });
+    return retryFrom(0);
   }
+  if (docs.length === 0) return { batchItemFailures: [] };
+
+  let failed;
+  try {
+    failed = (await deps.index.bulkIndex(docs)).failed;
+  } catch (err) {
+    logger.error('bulk indexing failed; Lambda retries the batch', { err: errText(err) });
+    return retryFrom(0);
+  }
+  if (failed.length === 0) {
+    logger.debug('indexed', { records: items.length, documents: docs.length });
+    return { batchItemFailures: [] };
+  }
+  // Kinesis checkpoints up to the lowest failure: retry from the first record behind a failed document.
+  const first = Math.min(...failed.map((f) => firstRecordOf.get(f.id) ?? 0));
+  logger.error('documents not indexed; Lambda retries from their first record', {
+    failed: failed.slice(0, 10),
+    sequenceNumber: items[first].kinesis.sequenceNumber,
+  });
+  return retryFrom(first);
 }
+
+let deps: IndexerDeps | undefined;
 
 export const handler = async (event: unknown): Promise<KinesisStreamBatchResponse> => {
   const batch = kinesisEventSchema.parse(event) as unknown as KinesisStreamEvent;
-  const endpoint = process.env.OPENSEARCH_ENDPOINT;
-  if (!endpoint) throw new Error('environment variable OPENSEARCH_ENDPOINT is not set');
-  const lines: string[] = [];
-  for (const item of batch.Records) {
-    try {
-      lines.push(...bulkLines(decodeRecord(Buffer.from(item.kinesis.data, 'base64'))));
-    } catch (err) {
-      // Not an engine record (e.g. a chain record this indexer does not know yet): nothing to index.
-      logger.warn('record skipped', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: err instanceof Error ? err.message : String(err),
-      });
-    }
+  if (!deps) {
+    const orders = new OrderRepository(dbPool());
+    deps = {
+      index: searchIndexFromEnv(),
+      markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+      orderRows: (ids) => orders.getMany(ids),
+    };
   }
-  if (lines.length === 0) return { batchItemFailures: [] };
-  try {
-    await bulk(endpoint, `${lines.join('\n')}\n`);
-  } catch (err) {
-    // Indexing is idempotent: retry the whole batch from its first record.
-    logger.error('bulk indexing failed', { err: err instanceof Error ? err.message : String(err) });
-    return { batchItemFailures: [{ itemIdentifier: batch.Records[0].kinesis.sequenceNumber }] };
-  }
-  logger.debug('indexed', { records: batch.Records.length, documents: lines.length / 2 });
-  return { batchItemFailures: [] };
+  return indexKinesisBatch(batch, deps);
 };

@@ -22,6 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -37,6 +38,7 @@ import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
 import { DEFAULT_ENGINE_SHARDS, TABLES, type EngineShardDef } from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { orderQueueEnvironment } from './messaging-stack';
+import { grantSearchRead } from './search-stack';
 
 /** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
 export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
@@ -59,6 +61,9 @@ export interface ApiStackProps extends StackProps {
   databaseClientSecurityGroup: ec2.ISecurityGroup;
   /** The deposit account's xpub (Chain stack): GET /sapi/v1/capital/deposit/address derives addresses from it. */
   depositXpubSecret?: secretsmanager.ISecret;
+  /** The search domain (Search stack) and the security group it admits: GET /cirrus/v1/search. */
+  searchDomain: opensearch.IDomain;
+  searchClientSecurityGroup: ec2.ISecurityGroup;
 }
 
 export class ApiStack extends Stack {
@@ -70,6 +75,8 @@ export class ApiStack extends Stack {
   readonly originSecret: secretsmanager.Secret;
   /** Every function of this stack by service name (alarms and dashboard). */
   readonly functions: Record<string, lambda.IFunction> = {};
+  /** GET /cirrus/v1/search: its role is mapped to the domain's read-only role by the indexer. */
+  readonly searchFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, config: StageConfig, props: ApiStackProps) {
     super(scope, id, props);
@@ -175,6 +182,31 @@ export class ApiStack extends Stack {
     });
     grantApiKeySecrets(userStream, props.dataKey, 'decrypt');
 
+    // Search (lambdas/api/search.ts): `_search` on the domain only, API keys from PostgreSQL, replay markers.
+    // Operators (scope=ALL) are the user ids of the context value `searchOperators` (docs/api.md#search).
+    const search = new CirrusFunction(this, 'Search', {
+      entry: REST_FUNCTION_ENTRIES.search,
+      serviceName: apiServiceName('Search'),
+      stage: config.stage,
+      description: 'Search over the caller orders and trades (OpenSearch)',
+      environment: {
+        DATA_KEY_ID: props.dataKey.keyArn,
+        ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
+        OPENSEARCH_URL: `https://${props.searchDomain.domainEndpoint}`,
+        SEARCH_OPERATOR_USER_IDS: String(this.node.tryGetContext('searchOperators') ?? ''),
+      },
+      vpc: props.vpc,
+      securityGroups: [props.databaseClientSecurityGroup, props.searchClientSecurityGroup],
+    }).function;
+    grantSecretRead(props.databaseSecret, search);
+    this.functions.ApiSearch = search;
+    this.searchFunction = search;
+    grantSearchRead(search, props.searchDomain);
+    bindTable(search, tables.idempotency, TABLES.idempotency, { operations: ['PutItem'] });
+    for (const key of ['orders', 'trades', 'marketData'] as const)
+      bindTableName(search, tables[key], TABLES[key], NAMED_FOR_CONTEXT);
+    grantApiKeySecrets(search, props.dataKey, 'decrypt');
+
     // --- REST API -------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'RestAccessLogs', {
       retention: prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
@@ -213,6 +245,7 @@ export class ApiStack extends Stack {
       account,
       users,
       'user-stream': userStream,
+      search,
     };
     const integrations = new Map<RestFunction, apigw.LambdaIntegration>();
     for (const r of REST_ROUTES) {

@@ -1,16 +1,64 @@
-// OpenSearch in the VPC: orders, trades, ledger entries and deposits indexed for search. Fine-grained
-// access control with the search-indexer function's role as the master user (IAM, no password).
+// OpenSearch in the VPC: orders and trades indexed for search (lambdas/shared/search). Fine-grained access
+// control with the search-indexer function's role as the master user (IAM, no password); the API's search
+// function reads through the built-in `readall` role, to which the indexer maps its role.
 import { RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { DOC_KINDS, INDEX_OF } from '../../lambdas/shared/search/types';
 import { namedFunctionRole } from '../constructs/cirrus-function';
+import { grantSecretRead } from '../constructs/secret-access';
+import { databaseEnvironment } from './data-stack';
 
 export const searchIndexerRoleName = (stage: string): string => `cirrus-${stage}-search-indexer-fn`;
+
+/** The `_search` paths the API calls: each index alone and all of them (lambdas/shared/search/dsl.ts). */
+export function searchPaths(domain: opensearch.IDomain): string[] {
+  const indices = DOC_KINDS.map((k) => INDEX_OF[k]);
+  return [...indices.map((i) => [i]), indices].map(
+    (names) => `${domain.domainArn}/${names.join(',')}/_search`,
+  );
+}
+
+/** Read access for GET /cirrus/v1/search: `_search` on the Cirrus indices, nothing else. */
+export function grantSearchRead(fn: iam.IGrantable, domain: opensearch.IDomain): void {
+  fn.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['es:ESHttpGet', 'es:ESHttpPost'], resources: searchPaths(domain) }),
+  );
+}
+
+/**
+ * What the indexer needs beyond the Workers stack's declaration of it: the order rows of each batch (one
+ * query, through the RDS proxy like the read models) and the API's search role to map to `readall`.
+ */
+export function wireSearchIndexer(
+  indexer: lambda.IFunction,
+  props: {
+    databaseProxy: rds.IDatabaseProxy;
+    databaseSecret: secretsmanager.ISecret;
+    databaseClientSecurityGroup: ec2.ISecurityGroup;
+    searchClientSecurityGroup: ec2.ISecurityGroup;
+    readerRole: iam.IRole;
+  },
+): void {
+  if (!(indexer instanceof lambda.Function)) throw new Error('the search indexer must be a lambda.Function');
+  for (const [k, v] of Object.entries(databaseEnvironment(props.databaseProxy, props.databaseSecret)))
+    indexer.addEnvironment(k, v);
+  indexer.addEnvironment('SEARCH_READER_ROLE_ARN', props.readerRole.roleArn);
+  grantSecretRead(props.databaseSecret, indexer);
+  // Both groups: the domain admits the search clients, the proxy the database clients.
+  (indexer.node.defaultChild as lambda.CfnFunction).addPropertyOverride('VpcConfig.SecurityGroupIds', [
+    props.searchClientSecurityGroup.securityGroupId,
+    props.databaseClientSecurityGroup.securityGroupId,
+  ]);
+}
 
 export interface SearchStackProps extends StackProps {
   vpc: ec2.IVpc;
@@ -84,10 +132,11 @@ export class SearchStack extends Stack {
       },
       removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    // Only the indexer role may call the domain at all; fine-grained access control maps it to all_access.
+    // The indexer role: index creation (PUT), `_bulk` (POST), its role mapping (PUT); no DELETE. Fine-grained
+    // access control maps it to all_access. The API's search role is granted `_search` by its own policy.
     this.domain.addAccessPolicies(
       new iam.PolicyStatement({
-        actions: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpDelete'],
+        actions: ['es:ESHttpGet', 'es:ESHttpPost', 'es:ESHttpPut'],
         principals: [this.indexerRole],
         resources: [`${this.domain.domainArn}/*`],
       }),

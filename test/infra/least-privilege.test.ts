@@ -75,7 +75,7 @@ describe('the data key: API-key secrets only with their encryption context', () 
     const names = Object.values(dev.api.findResources('AWS::Lambda::Function'))
       .map((f) => String(f.Properties.FunctionName ?? ''))
       .filter((n) => n.startsWith('cirrus-dev-'));
-    expect(names).toHaveLength(10); // with the user data streams' api-userstream and ws-userdata
+    expect(names).toHaveLength(11); // with the user data streams' api-userstream and ws-userdata, and api-search
     for (const name of names) {
       const kms = withService(statements(dev.api, name), 'kms');
       // Before: grantDecrypt / grantEncryptDecrypt / grantSendMessages gave kms:* actions with no condition.

@@ -1,43 +1,195 @@
-import { bulkLines } from '../../../lambdas/search-indexer/handler';
-import type { EventRecord } from '../../../engine/service/messages';
+// The search indexer against the OpenSearch stand-in (the same client code as in AWS): one document per
+// order and per trade leg, each its owner's; replays change nothing; one order-row query per batch; a
+// document that cannot be written makes Lambda retry from the first record that produced it.
+import type { EngineEvent } from '../../../engine/core/types';
+import { indexKinesisBatch, type IndexerDeps } from '../../../lambdas/search-indexer/handler';
+import { MARKETS } from '../../../lib/markets';
+import { OpenSearchIndex } from '../../../lambdas/shared/search/opensearch';
+import type { SearchDoc, SearchIndex } from '../../../lambdas/shared/search/types';
+import type { OrderRecord } from '../../../lambdas/shared/stores/orders';
+import { startSearch, type SearchStandin } from '../../../local/standins/search';
+import { batch, record, trade } from '../../support/kinesis-batch';
 
-const record = (events: unknown[]): EventRecord =>
-  ({ v: 1, market: 'BTCUSDT', commands: [], events }) as unknown as EventRecord;
+const spec = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 
-describe('search indexer bulk lines', () => {
-  it('indexes events by market+seq and trades by market+trade id; skips depth', () => {
-    const ts = Date.UTC(2026, 10, 25);
-    const lines = bulkLines(
-      record([
-        { type: 'accepted', seq: 7, ts, orderId: 1 },
-        { type: 'depth', seq: 8, ts },
-        { type: 'trade', seq: 9, ts, tradeId: 3, price: 100, quantity: 2 },
-      ]),
-    ).map((l) => JSON.parse(l) as Record<string, { _index: string; _id: string }>);
-    expect(lines).toHaveLength(6);
-    expect(lines[0]).toEqual({ index: { _index: 'cirrus-events-2026.11', _id: 'BTCUSDT-7' } });
-    expect(lines[2]).toEqual({ index: { _index: 'cirrus-events-2026.11', _id: 'BTCUSDT-9' } });
-    expect(lines[4]).toEqual({ index: { _index: 'cirrus-trades', _id: 'BTCUSDT-3' } });
-    expect(lines[5]).toMatchObject({ market: 'BTCUSDT', tradeId: 3 });
+const row = (orderId: number, userId: number, over: Partial<OrderRecord> = {}): OrderRecord => ({
+  orderId,
+  userId,
+  symbol: 'BTCUSDT',
+  clientOrderId: `client-${orderId}`,
+  side: orderId % 2 === 0 ? 'BUY' : 'SELL',
+  type: 'LIMIT',
+  timeInForce: 'GTC',
+  priceTicks: 3_000_000,
+  qtyLots: 10,
+  quoteQty: 0,
+  stopTicks: 0,
+  icebergLots: 0,
+  stpMode: 'NONE',
+  status: 'NEW',
+  executedLots: 0,
+  cumQuote: 0,
+  time: 500,
+  updateTime: 500,
+  workingTime: 500,
+  isWorking: true,
+  lockAsset: 'BTC',
+  lockAmount: '10',
+  lastSeq: 0,
+  ...over,
+});
+
+const accepted = (seq: number, orderId: number, userId: number): EngineEvent => ({
+  type: 'accepted',
+  market: 'BTCUSDT',
+  seq,
+  ts: 900,
+  orderId,
+  userId,
+  clientOrderId: `client-${orderId}`,
+  side: orderId % 2 === 0 ? 'BUY' : 'SELL',
+  orderType: 'LIMIT',
+  timeInForce: 'GTC',
+  price: 3_000_000,
+  quantity: 10,
+  quoteQuantity: 0,
+  stopPrice: 0,
+  icebergQuantity: 0,
+  stpMode: 'NONE',
+});
+
+const closed = (seq: number, orderId: number, userId: number): EngineEvent => ({
+  type: 'closed',
+  market: 'BTCUSDT',
+  seq,
+  ts: 1_000,
+  orderId,
+  userId,
+  reason: 'FILLED',
+  executedQty: 10,
+  cumQuote: 30_000_000,
+});
+
+// Maker order 1 (user 1, SELL) rests; taker order 2 (user 2, BUY) fills it: trade 1, both orders closed.
+const first = record([accepted(1, 1, 1)]);
+const second = record([accepted(2, 2, 2), trade(3, 1), closed(4, 1, 1), closed(5, 2, 2)]);
+
+let standin: SearchStandin;
+let index: OpenSearchIndex;
+let queries: number[][];
+let rows: Map<number, OrderRecord>;
+
+const deps = (over: Partial<IndexerDeps> = {}): IndexerDeps => ({
+  index,
+  markets: new Map([[spec.symbol, spec]]),
+  orderRows: async (ids) => {
+    queries.push(ids);
+    return ids.flatMap((id) => (rows.has(id) ? [rows.get(id)!] : []));
+  },
+  ...over,
+});
+
+const byId = (docs: SearchDoc[]) => new Map(docs.map((d) => [d.id, d]));
+
+beforeEach(async () => {
+  standin = await startSearch({ port: 0 });
+  index = new OpenSearchIndex({ url: standin.endpoint });
+  queries = [];
+  // Settlement not there yet: the rows still say NEW and lastSeq 0 (the indexer takes the events' state).
+  rows = new Map([
+    [1, row(1, 1)],
+    [2, row(2, 2)],
+  ]);
+});
+
+afterEach(async () => {
+  await standin.stop();
+});
+
+describe('search indexer', () => {
+  it("indexes each order once with its owner and final state, and each trade leg as its owner's", async () => {
+    expect(await indexKinesisBatch(batch([first, second]), deps())).toEqual({ batchItemFailures: [] });
+    const docs = byId(standin.documents());
+    expect([...docs.keys()].sort()).toEqual(['order-1', 'order-2', 'trade-BTCUSDT-1-M', 'trade-BTCUSDT-1-T']);
+    expect(docs.get('order-1')).toMatchObject({
+      userId: 1,
+      status: 'FILLED',
+      version: 4,
+      clientOrderId: 'client-1',
+    });
+    expect(docs.get('order-2')).toMatchObject({ userId: 2, status: 'FILLED', version: 5, side: 'BUY' });
+    expect(docs.get('order-1')!.body).toMatchObject({ executedQty: '0.00010000', status: 'FILLED' });
+    expect(docs.get('trade-BTCUSDT-1-M')).toMatchObject({ userId: 1, side: 'SELL', orderId: 1, tradeId: 1 });
+    expect(docs.get('trade-BTCUSDT-1-T')).toMatchObject({ userId: 2, side: 'BUY', orderId: 2, tradeId: 1 });
+    // Decimal strings, never numbers, for money.
+    expect(typeof docs.get('trade-BTCUSDT-1-T')!.body.commission).toBe('string');
+    // One query for the whole batch's orders.
+    expect(queries).toEqual([[1, 2]]);
   });
 
-  it('gives a replayed record the same document ids (idempotent)', () => {
-    // The same record delivered twice (two separately decoded copies): both times exactly these lines,
-    // ids from market + seq and market + trade id only, never from anything that differs per delivery.
-    const delivery = () =>
-      record([
-        { type: 'trade', seq: 4, ts: 0, tradeId: 2 },
-        { type: 'closed', seq: 5, ts: 0, orderId: 9 },
-      ]);
-    const expected = [
-      '{"index":{"_index":"cirrus-events-1970.01","_id":"BTCUSDT-4"}}',
-      '{"type":"trade","seq":4,"ts":0,"tradeId":2,"market":"BTCUSDT"}',
-      '{"index":{"_index":"cirrus-trades","_id":"BTCUSDT-2"}}',
-      '{"type":"trade","seq":4,"ts":0,"tradeId":2,"market":"BTCUSDT"}',
-      '{"index":{"_index":"cirrus-events-1970.01","_id":"BTCUSDT-5"}}',
-      '{"type":"closed","seq":5,"ts":0,"orderId":9,"market":"BTCUSDT"}',
-    ];
-    expect(bulkLines(delivery())).toEqual(expected);
-    expect(bulkLines(delivery())).toEqual(expected);
+  it('a replayed batch creates no duplicates and an older one arriving late changes nothing', async () => {
+    await indexKinesisBatch(batch([first, second]), deps());
+    const once = standin.documents();
+    expect(await indexKinesisBatch(batch([first, second]), deps())).toEqual({ batchItemFailures: [] });
+    expect(await indexKinesisBatch(batch([first]), deps())).toEqual({ batchItemFailures: [] });
+    expect(standin.documents()).toHaveLength(4);
+    expect(byId(standin.documents())).toEqual(byId(once));
+    // The replayed `first` alone would say NEW: the stored FILLED (a higher version) stays.
+    expect(byId(standin.documents()).get('order-1')!.status).toBe('FILLED');
+    // The client order id finds the order and its fill, once each.
+    const found = await index.search({ userId: 1, text: 'client-1', from: 0, size: 10 });
+    expect(found.hits.map((h) => h.id)).toEqual(['trade-BTCUSDT-1-M', 'order-1']);
+  });
+
+  it('takes the row when settlement is ahead of the batch', async () => {
+    rows.set(1, row(1, 1, { status: 'FILLED', executedLots: 10, cumQuote: 30_000_000, lastSeq: 9 }));
+    await indexKinesisBatch(batch([first]), deps());
+    expect(byId(standin.documents()).get('order-1')).toMatchObject({ status: 'FILLED', version: 9 });
+  });
+
+  it('retries from the first record behind a document that could not be written', async () => {
+    const failing: SearchIndex = {
+      ensureIndices: () => index.ensureIndices(),
+      search: (q) => index.search(q),
+      bulkIndex: async (docs) => {
+        const out = await index.bulkIndex(docs.filter((d) => d.id !== 'trade-BTCUSDT-1-T'));
+        return { ok: out.ok, failed: [...out.failed, { id: 'trade-BTCUSDT-1-T', reason: '429 too many' }] };
+      },
+    };
+    const res = await indexKinesisBatch(batch([first, second]), deps({ index: failing }));
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
+    // The retry from record 2 completes what was missing, nothing twice.
+    await indexKinesisBatch(batch([second]), deps());
+    expect(standin.documents()).toHaveLength(4);
+  });
+
+  it('retries the whole batch when the order rows or the index cannot be reached', async () => {
+    const down = deps({
+      orderRows: async () => {
+        throw new Error('connection refused');
+      },
+    });
+    expect(await indexKinesisBatch(batch([first, second]), down)).toEqual({
+      batchItemFailures: [{ itemIdentifier: '1' }],
+    });
+    const gone = new OpenSearchIndex({ url: 'http://127.0.0.1:9' });
+    expect(await indexKinesisBatch(batch([first, second]), deps({ index: gone }))).toEqual({
+      batchItemFailures: [{ itemIdentifier: '1' }],
+    });
+    expect(standin.documents()).toHaveLength(0);
+  });
+
+  it('skips a record that is not an engine record and indexes the rest', async () => {
+    const event = batch([first]);
+    event.Records.unshift({
+      ...event.Records[0],
+      kinesis: {
+        ...event.Records[0].kinesis,
+        sequenceNumber: '0',
+        data: Buffer.from('{"hello":1}').toString('base64'),
+      },
+    });
+    expect(await indexKinesisBatch(event, deps())).toEqual({ batchItemFailures: [] });
+    expect(standin.documents().map((d) => d.id)).toEqual(['order-1']);
   });
 });
