@@ -337,3 +337,301 @@ describe('the accepted event: defaults filled in', () => {
     expect(engine.depth('T', 5).bids).toEqual([[500, 4]]);
   });
 });
+
+/** Events in short form: enough to tell every reason, quantity and level apart. */
+function brief(events: EngineEvent[]): string[] {
+  return events.map((e) => {
+    switch (e.type) {
+      case 'accepted':
+        return `accepted #${e.orderId}`;
+      case 'rejected':
+        return `rejected ${e.command} #${e.orderId} ${e.reason}`;
+      case 'trade':
+        return `trade ${e.quantity}@${e.price} maker #${e.makerOrderId} taker #${e.takerOrderId}`;
+      case 'closed':
+        return `closed #${e.orderId} ${e.reason} exec ${e.executedQty} quote ${e.cumQuote}`;
+      case 'triggered':
+        return `triggered #${e.orderId}`;
+      case 'amended':
+        return `amended #${e.orderId} ${e.quantity}@${e.price} ${e.keptPriority ? 'kept' : 'lost'}`;
+      case 'depth':
+        return `depth ${e.U}-${e.u} bids ${JSON.stringify(e.bids)} asks ${JSON.stringify(e.asks)}`;
+    }
+  });
+}
+const sell = (price: number, quantity: number, over: Partial<PlaceCommand> = {}) =>
+  place({ side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', price, quantity, userId: 2, ...over });
+const buy = (price: number, quantity: number, over: Partial<PlaceCommand> = {}) =>
+  place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price, quantity, userId: 2, ...over });
+const amend = (orderId: number, over: { newQuantity?: number; newPrice?: number; userId?: number }) =>
+  apply({ kind: 'amend', market: 'T', orderId, userId: 2, ts: 6, ...over });
+
+describe('amend validation', () => {
+  it.each<[string, { newQuantity?: number; newPrice?: number }]>([
+    ['neither quantity nor price', {}],
+    ['quantity 0', { newQuantity: 0 }],
+    ['fractional quantity', { newQuantity: 2.5 }],
+    ['quantity over the maximum', { newQuantity: 100_001 }],
+    ['quantity at what is already executed', { newQuantity: 3 }],
+    ['quantity under what is already executed', { newQuantity: 2 }],
+    ['price 0', { newPrice: 0 }],
+    ['fractional price', { newPrice: 500.5 }],
+    ['price one tick under the minimum', { newPrice: 9 }],
+    ['price one tick over the maximum', { newPrice: 100_001 }],
+    ['iceberg slice no longer below the quantity', { newQuantity: 5 }],
+    ['iceberg slice above the quantity', { newQuantity: 4 }],
+  ])('%s → INVALID_AMEND, nothing but the seq changes', (_name, change) => {
+    // #1: an iceberg of 10, slice 5, 3 lots executed.
+    buy(500, 10, { icebergQuantity: 5 });
+    sell(500, 3, { userId: 3 });
+    const before = state();
+    expect(brief(amend(1, change))).toEqual(['rejected amend #1 INVALID_AMEND']);
+    expect(state()).toBe(before);
+  });
+
+  it('the iceberg and executed bounds are exclusive: one lot above both is accepted', () => {
+    buy(500, 10, { icebergQuantity: 5 });
+    sell(500, 3, { userId: 3 });
+    expect(brief(amend(1, { newQuantity: 6 }))[0]).toBe('amended #1 6@500 kept');
+    expect(engine.getOrder(1)).toMatchObject({ quantity: 6, executed: 3, visible: 2 });
+    expect(engine.depth('T', 5).bids).toEqual([[500, 2]]);
+  });
+
+  it('a pending stop cannot be amended (it is not on the book)', () => {
+    place({
+      side: 'BUY',
+      type: 'STOP_LOSS_LIMIT',
+      timeInForce: 'GTC',
+      price: 500,
+      stopPrice: 600,
+      quantity: 4,
+      userId: 2,
+    });
+    const before = state();
+    expect(brief(amend(1, { newQuantity: 3 }))).toEqual(['rejected amend #1 INVALID_AMEND']);
+    expect(state()).toBe(before);
+  });
+
+  it('an amend whose notional would pass 2^53 − 1 is refused; exactly 2^53 − 1 is accepted', () => {
+    place({
+      market: 'W',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: MAX_PRICE,
+      quantity: 2,
+      userId: 2,
+    });
+    const amendW = (newQuantity: number) =>
+      apply({ kind: 'amend', market: 'W', orderId: 1, userId: 2, newQuantity, ts: 6 });
+    expect(brief(amendW(MAX_QTY + 1))).toEqual(['rejected amend #1 INVALID_AMEND']);
+    expect(brief(amendW(MAX_QTY))[0]).toBe(`amended #1 ${MAX_QTY}@${MAX_PRICE} lost`);
+  });
+
+  it('a LIMIT_MAKER may not be amended to a price at or through the best opposite price', () => {
+    sell(600, 5, { userId: 3 });
+    place({ side: 'BUY', type: 'LIMIT_MAKER', price: 500, quantity: 4, userId: 2 });
+    expect(brief(amend(2, { newPrice: 600 }))).toEqual(['rejected amend #2 INVALID_AMEND']);
+    expect(brief(amend(2, { newPrice: 599 }))[0]).toBe('amended #2 4@599 lost');
+    // A plain LIMIT may: it trades.
+    buy(400, 4);
+    expect(brief(amend(3, { newPrice: 600 }))).toEqual([
+      'amended #3 4@600 lost',
+      'trade 4@600 maker #1 taker #3',
+      'closed #3 FILLED exec 4 quote 2400',
+      'depth 6-7 bids [[400,0]] asks [[600,1]]',
+    ]);
+  });
+});
+
+describe('MARKET orders: how they end', () => {
+  it('by quantity on an empty book: NO_LIQUIDITY; on a book it empties: IOC with what it got', () => {
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quantity: 4 }))).toEqual([
+      'accepted #1',
+      'closed #1 NO_LIQUIDITY exec 0 quote 0',
+    ]);
+    sell(600, 3);
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quantity: 4 }))).toEqual([
+      'accepted #3',
+      'trade 3@600 maker #2 taker #3',
+      'closed #2 FILLED exec 3 quote 1800',
+      'closed #3 IOC exec 3 quote 1800',
+      'depth 2-2 bids [] asks [[600,0]]',
+    ]);
+  });
+
+  it('by quote amount on an empty book: NO_LIQUIDITY; on a book it empties: IOC', () => {
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quoteQuantity: 5_000 }))).toEqual([
+      'accepted #1',
+      'closed #1 NO_LIQUIDITY exec 0 quote 0',
+    ]);
+    sell(600, 3);
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quoteQuantity: 5_000 }))).toEqual([
+      'accepted #3',
+      'trade 3@600 maker #2 taker #3',
+      'closed #2 FILLED exec 3 quote 1800',
+      'closed #3 IOC exec 3 quote 1800',
+      'depth 2-2 bids [] asks [[600,0]]',
+    ]);
+  });
+
+  it('by quote amount: FILLED once what is left cannot buy one lot at the next level', () => {
+    sell(600, 2);
+    sell(700, 5);
+    // 1,200 buys both lots at 600; the 650 left cannot buy a lot at 700.
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quoteQuantity: 1_850 }))).toEqual([
+      'accepted #3',
+      'trade 2@600 maker #1 taker #3',
+      'closed #1 FILLED exec 2 quote 1200',
+      'closed #3 FILLED exec 2 quote 1200',
+      'depth 3-3 bids [] asks [[600,0]]',
+    ]);
+  });
+
+  it('by quote amount too small for one lot at the best price: IOC, no trade of 0 lots', () => {
+    sell(1_500, 5);
+    expect(brief(place({ side: 'BUY', type: 'MARKET', quoteQuantity: 1_000 }))).toEqual([
+      'accepted #2',
+      'closed #2 IOC exec 0 quote 0',
+    ]);
+    expect(engine.depth('T', 5).asks).toEqual([[1_500, 5]]);
+  });
+});
+
+describe('FOK: the pre-check', () => {
+  it('counts only levels within the limit', () => {
+    sell(500, 2);
+    sell(501, 5);
+    expect(brief(place(limit({ timeInForce: 'FOK', price: 500, quantity: 3 })))).toEqual([
+      'accepted #3',
+      'closed #3 FOK exec 0 quote 0',
+    ]);
+    expect(brief(place(limit({ timeInForce: 'FOK', price: 501, quantity: 7 }))).slice(-2)).toEqual([
+      'closed #4 FILLED exec 7 quote 3505',
+      'depth 3-4 bids [] asks [[500,0],[501,0]]',
+    ]);
+  });
+
+  it('for a SELL: counts only bids at or above the limit', () => {
+    buy(501, 2);
+    buy(500, 5);
+    expect(brief(place(limit({ side: 'SELL', timeInForce: 'FOK', price: 501, quantity: 3 })))).toEqual([
+      'accepted #3',
+      'closed #3 FOK exec 0 quote 0',
+    ]);
+    expect(
+      brief(place(limit({ side: 'SELL', timeInForce: 'FOK', price: 500, quantity: 7 }))).slice(-2),
+    ).toEqual(['closed #4 FILLED exec 7 quote 3502', 'depth 3-4 bids [[501,0],[500,0]] asks []']);
+  });
+
+  it('fills when the book holds exactly the quantity', () => {
+    sell(500, 2);
+    sell(500, 2);
+    expect(brief(place(limit({ timeInForce: 'FOK', price: 500, quantity: 4 }))).at(-2)).toBe(
+      'closed #3 FILLED exec 4 quote 2000',
+    );
+  });
+
+  it('without STP, the taker’s own orders count like any other', () => {
+    sell(500, 4, { userId: 1 });
+    expect(brief(place(limit({ timeInForce: 'FOK', price: 500, quantity: 4 }))).at(-2)).toBe(
+      'closed #2 FILLED exec 4 quote 2000',
+    );
+  });
+
+  it('EXPIRE_MAKER: own orders do not count, but the others behind them do', () => {
+    sell(500, 4, { userId: 1 }); // own
+    sell(500, 3); // other
+    sell(501, 2); // other
+    expect(
+      brief(place(limit({ timeInForce: 'FOK', price: 501, quantity: 6, stpMode: 'EXPIRE_MAKER' }))),
+    ).toEqual(['accepted #4', 'closed #4 FOK exec 0 quote 0']);
+    expect(
+      brief(place(limit({ timeInForce: 'FOK', price: 501, quantity: 5, stpMode: 'EXPIRE_MAKER' }))),
+    ).toEqual([
+      'accepted #5',
+      'closed #1 STP_MAKER exec 0 quote 0',
+      'trade 3@500 maker #2 taker #5',
+      'closed #2 FILLED exec 3 quote 1500',
+      'trade 2@501 maker #3 taker #5',
+      'closed #3 FILLED exec 2 quote 1002',
+      'closed #5 FILLED exec 5 quote 2502',
+      'depth 4-5 bids [] asks [[500,0],[501,0]]',
+    ]);
+  });
+
+  it('EXPIRE_TAKER and EXPIRE_BOTH: an own order in the way makes it unfillable, nothing is cancelled', () => {
+    sell(500, 3);
+    sell(500, 4, { userId: 1 }); // own, behind
+    for (const stpMode of ['EXPIRE_TAKER', 'EXPIRE_BOTH'] as const) {
+      const events = place(limit({ timeInForce: 'FOK', price: 500, quantity: 5, stpMode }));
+      expect(brief(events).slice(1)).toEqual([`closed #${events[0].orderId} FOK exec 0 quote 0`]);
+    }
+    expect(engine.depth('T', 5).asks).toEqual([[500, 7]]);
+  });
+});
+
+describe('stops: every pending stop is checked, oldest first', () => {
+  it('a later stop fires even when earlier ones do not hold', () => {
+    sell(500, 2);
+    sell(510, 5);
+    place({ side: 'BUY', type: 'STOP_LOSS', stopPrice: 900, quantity: 2, userId: 3 }); // #3: far above
+    place({ side: 'SELL', type: 'STOP_LOSS', stopPrice: 100, quantity: 2, userId: 3 }); // #4: far below
+    place({ side: 'BUY', type: 'STOP_LOSS', stopPrice: 500, quantity: 2, userId: 3 }); // #5: fires at 500
+    expect(brief(place(limit({ price: 500, quantity: 2 })))).toEqual([
+      'accepted #6',
+      'trade 2@500 maker #1 taker #6',
+      'closed #1 FILLED exec 2 quote 1000',
+      'closed #6 FILLED exec 2 quote 1000',
+      'triggered #5',
+      'trade 2@510 maker #2 taker #5',
+      'closed #5 FILLED exec 2 quote 1020',
+      'depth 3-4 bids [] asks [[500,0],[510,3]]',
+    ]);
+    expect(engine.snapshot().markets[0].stops.map((t) => t[0])).toEqual([3, 4]);
+  });
+});
+
+describe('depth events list levels best first, whatever order the command touched them in', () => {
+  it('two levels: an amend that moves a bid up or an ask down', () => {
+    buy(400, 5);
+    sell(600, 5);
+    expect(brief(amend(1, { newPrice: 450 })).at(-1)).toBe('depth 3-4 bids [[450,5],[400,0]] asks []');
+    expect(brief(amend(2, { newPrice: 550 })).at(-1)).toBe('depth 5-6 bids [] asks [[550,5],[600,0]]');
+    // …and the other way: the touched order is already best first.
+    expect(brief(amend(1, { newPrice: 420 })).at(-1)).toBe('depth 7-8 bids [[450,0],[420,5]] asks []');
+    expect(brief(amend(2, { newPrice: 580 })).at(-1)).toBe('depth 9-10 bids [] asks [[550,0],[580,5]]');
+  });
+
+  it('three levels: a sweep that triggers a stop resting on the far side of the swept levels', () => {
+    buy(1_020, 2);
+    buy(1_010, 2);
+    // BUY take-profit: fires on a fall to 1010, rests at 1030 (no asks).
+    place({
+      side: 'BUY',
+      type: 'TAKE_PROFIT_LIMIT',
+      timeInForce: 'GTC',
+      price: 1_030,
+      stopPrice: 1_010,
+      quantity: 2,
+      userId: 3,
+    });
+    const bids = brief(place(limit({ side: 'SELL', price: 1_010, quantity: 4 }))).at(-1);
+    expect(bids).toBe('depth 3-5 bids [[1030,2],[1020,0],[1010,0]] asks []');
+
+    sell(2_000, 2);
+    sell(2_010, 2);
+    // SELL take-profit: fires on a rise to 2010, rests at 1990 (the bid at 1030 is below it).
+    place({
+      side: 'SELL',
+      type: 'TAKE_PROFIT_LIMIT',
+      timeInForce: 'GTC',
+      price: 1_990,
+      stopPrice: 2_010,
+      quantity: 2,
+      userId: 3,
+    });
+    const asks = brief(place(limit({ price: 2_010, quantity: 4 }))).at(-1);
+    expect(asks).toBe('depth 8-10 bids [] asks [[1990,2],[2000,0],[2010,0]]');
+  });
+});
