@@ -3,10 +3,12 @@
 // client never delays money or the REST views: posts run with bounded concurrency and a timeout each, a gone
 // connection (410) is removed, a failed post is counted and logged, and the batch never fails because of them.
 //
-// Book tickers and klines need state the events do not carry (the best bid and ask, the candle so far): the
-// container keeps the book and the current candles in memory, and (re)seeds them from the read models'
+// Book tickers, partial depth and klines need state the events do not carry (the book, the candle so far):
+// the container keeps the book and the current candles in memory, and (re)seeds them from the read models'
 // book view and candles when it has none or sees a gap, waiting a little for the read models to reach the
-// batch; when they do not, that frame is skipped for the batch (never a wrong one).
+// batch; when they do not, that frame is skipped for the batch (never a wrong one). Tickers (per symbol and
+// the all-market arrays `!ticker@arr` / `!miniTicker@arr`, whose subscribers have index partitions of their
+// own) are computed once per market and batch from the read models' candles.
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../engine/service/messages';
 import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
@@ -15,15 +17,20 @@ import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '
 import type { Subscriber } from '../ws/connection-store';
 import { postEach, type FanOutStats } from './post';
 import { OrderFactsCache, userFanOut, type UserFanOutDeps } from './user-fanout';
-import { streamName } from '../ws/streams';
+import { ALL_MARKET_STREAMS, PARTIAL_DEPTH_LEVELS, partialDepthLevels, streamName } from '../ws/streams';
 import {
   BookState,
+  aggTradePayloads,
   bookTickerPayload,
   depthPayload,
   klinePayload,
+  partialDepthPayload,
   tickerPayloads,
   tradePayload,
 } from './payloads';
+
+/** The partial book depth kinds (`depth5` … `depth20@100ms`). */
+const PARTIAL_DEPTH_KINDS = PARTIAL_DEPTH_LEVELS.flatMap((n) => [`depth${n}`, `depth${n}@100ms`]);
 
 export type { Subscriber };
 
@@ -108,8 +115,9 @@ async function marketFanOut(
   // The streams this batch has something for, and who listens to them: one read per market, however many
   // streams the market has.
   const listeners = new Map<string, Subscriber[]>();
-  await Promise.all(
-    [...byMarket].map(async ([market, { trades, depth }]) => {
+  const anyTrades = [...byMarket.values()].some((m) => m.trades.length > 0);
+  await Promise.all([
+    ...[...byMarket].map(async ([market, { trades, depth }]) => {
       let subscribed: ReadonlyMap<string, Subscriber[]>;
       try {
         subscribed = await deps.marketSubscribers(market);
@@ -119,16 +127,33 @@ async function marketFanOut(
       }
       const kinds = [
         ...(trades.length > 0
-          ? ['trade', 'ticker', 'miniTicker', ...Object.keys(CANDLE_INTERVALS).map((i) => `kline_${i}`)]
+          ? [
+              'trade',
+              'aggTrade',
+              'ticker',
+              'miniTicker',
+              ...Object.keys(CANDLE_INTERVALS).map((i) => `kline_${i}`),
+            ]
           : []),
-        ...(depth.length > 0 ? ['depth', 'depth@100ms', 'bookTicker'] : []),
+        ...(depth.length > 0 ? ['depth', 'depth@100ms', 'bookTicker', ...PARTIAL_DEPTH_KINDS] : []),
       ];
       for (const kind of kinds) {
         const subs = subscribed.get(streamName(market, kind));
         if (subs && subs.length > 0) listeners.set(streamName(market, kind), subs);
       }
     }),
-  );
+    // The all-market ticker arrays change with any market's trades: one read of each one's own partition.
+    ...[...ALL_MARKET_STREAMS]
+      .filter(() => anyTrades)
+      .map(async ([stream, { partition }]) => {
+        try {
+          const subs = (await deps.marketSubscribers(partition)).get(stream);
+          if (subs && subs.length > 0) listeners.set(stream, subs);
+        } catch (err) {
+          deps.log.warn('subscribers not read; stream skipped for this batch', { stream, err: String(err) });
+        }
+      }),
+  ]);
   if (listeners.size === 0) return { frames: 0, posted: 0, gone: 0, failed: 0 };
 
   const eventTime = deps.now();
@@ -143,6 +168,11 @@ async function marketFanOut(
         stream: streamName(market, 'trade'),
         payloads: trades.map((t) => tradePayload(spec, t, eventTime)),
       });
+    if (trades.length > 0 && listeners.has(streamName(market, 'aggTrade')))
+      immediate.push({
+        stream: streamName(market, 'aggTrade'),
+        payloads: aggTradePayloads(spec, trades, eventTime),
+      });
     for (const kind of ['depth', 'depth@100ms'])
       if (depth.length > 0 && listeners.has(streamName(market, kind)))
         immediate.push({
@@ -150,13 +180,25 @@ async function marketFanOut(
           payloads: [depthPayload(spec, depth, eventTime)],
         });
   }
+  // The all-market arrays: each market's payload of the batch, in the order the markets came.
+  const arrays = new Map<string, unknown[]>(
+    [...ALL_MARKET_STREAMS.keys()].filter((s) => listeners.has(s)).map((s) => [s, []]),
+  );
   const stateful = async (): Promise<Frames> => {
     const frames: Frames = [];
     for (const [market, { trades, depth }] of byMarket) {
       const spec = deps.markets.get(market) as MarketSpec;
-      if (depth.length > 0 && listeners.has(streamName(market, 'bookTicker'))) {
-        const payloads = await bookTickers(spec, depth, deps, state);
-        if (payloads.length > 0) frames.push({ stream: streamName(market, 'bookTicker'), payloads });
+      const partial = PARTIAL_DEPTH_KINDS.filter((k) => listeners.has(streamName(market, k)));
+      const wantsTop = listeners.has(streamName(market, 'bookTicker'));
+      if (depth.length > 0 && (wantsTop || partial.length > 0)) {
+        const synced = await syncBook(spec, depth, deps, state);
+        if (synced && wantsTop && synced.bookTickers.length > 0)
+          frames.push({ stream: streamName(market, 'bookTicker'), payloads: synced.bookTickers });
+        for (const kind of synced ? partial : [])
+          frames.push({
+            stream: streamName(market, kind),
+            payloads: [partialDepthPayload(spec, synced!.book, partialDepthLevels(kind)!)],
+          });
       }
       if (trades.length > 0)
         for (const [interval, ms] of Object.entries(CANDLE_INTERVALS)) {
@@ -169,14 +211,19 @@ async function marketFanOut(
             });
         }
       const tickers = ['ticker', 'miniTicker'].filter((k) => listeners.has(streamName(market, k)));
-      if (trades.length > 0 && tickers.length > 0) {
+      if (trades.length > 0 && (tickers.length > 0 || arrays.size > 0)) {
+        // One computation for the symbol's streams and the all-market arrays: the same payloads in both.
         const payloads = await rollingTickers(spec, trades, depth[depth.length - 1]?.u ?? 0, deps, eventTime);
         if (payloads && tickers.includes('ticker'))
           frames.push({ stream: streamName(market, 'ticker'), payloads: [payloads.full] });
         if (payloads && tickers.includes('miniTicker'))
           frames.push({ stream: streamName(market, 'miniTicker'), payloads: [payloads.mini] });
+        for (const [stream, list] of arrays)
+          if (payloads)
+            list.push(ALL_MARKET_STREAMS.get(stream)!.kind === 'ticker' ? payloads.full : payloads.mini);
       }
     }
+    for (const [stream, list] of arrays) if (list.length > 0) frames.push({ stream, payloads: [list] });
     return frames;
   };
   const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };
@@ -203,13 +250,17 @@ async function post(
   await postEach(perConnection, deps, stats);
 }
 
-/** One bookTicker per depth event that moved the best bid or ask. */
-async function bookTickers(
+/**
+ * Brings the container's book of the market past the batch's depth events (seeding it from the read models'
+ * book view when it has none or sees a gap): the book after them (partial depth) and one bookTicker per
+ * depth event that moved the best bid or ask. Undefined when the book view does not reach the batch in time.
+ */
+async function syncBook(
   spec: MarketSpec,
   depth: DepthEvent[],
   deps: FanOutDeps,
   state: FanOutState,
-): Promise<unknown[]> {
+): Promise<{ book: BookState; bookTickers: unknown[] } | undefined> {
   let book = state.books.get(spec.symbol);
   const firstU = depth[0].U;
   let seeded = false;
@@ -225,10 +276,10 @@ async function bookTickers(
       }
     }
     if (!book) {
-      deps.log.warn('book view behind the stream; bookTicker skipped for this batch', {
+      deps.log.warn('book view behind the stream; bookTicker and partial depth skipped for this batch', {
         market: spec.symbol,
       });
-      return [];
+      return undefined;
     }
     state.books.set(spec.symbol, book);
     seeded = true;
@@ -255,7 +306,7 @@ async function bookTickers(
     const { bid, ask } = book.top();
     out.push(bookTickerPayload(spec, book.lastUpdateId, bid, ask));
   }
-  return out;
+  return { book, bookTickers: out };
 }
 
 /** The candles of `interval` the batch's trades changed, as they stand after each one's last trade. */

@@ -2,8 +2,9 @@
 // engine's integer ticks and lots, with 8 places by the formatters the REST API uses (lambdas/shared/money.ts).
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
+import { groupAggregates } from '../api/market/agg-trades';
 import { tickerFigures, type WindowStats } from '../api/market/rolling';
-import type { BookView, Candle } from '../shared/stores/market-data';
+import type { BookView, Candle, PublicTrade } from '../shared/stores/market-data';
 
 /** `<symbol>@trade` */
 export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number) => ({
@@ -17,6 +18,53 @@ export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number)
   m: t.takerSide === 'SELL',
   M: true,
 });
+
+/** A trade event as the read models store it (lambdas/data-processor/market-data-view.ts), for aggregation. */
+const publicTrade = (t: TradeEvent): PublicTrade => ({
+  id: t.tradeId,
+  price: t.price,
+  qty: t.quantity,
+  time: t.ts,
+  isBuyerMaker: t.takerSide === 'SELL',
+  takerOrderId: t.takerOrderId,
+});
+
+/**
+ * `<symbol>@aggTrade`: one frame per aggregate of the batch's trades, cut by the rule `/api/v3/aggTrades` uses
+ * (groupAggregates, lambdas/api/market/agg-trades.ts: one taker order at one price), with its id `a` = its
+ * first trade's id. An aggregate never spans two batches: a taker order matches within one command, and the
+ * engine writes whole commands per record, so the trade before a batch's first trade belongs to another
+ * taker order and the first trade always starts an aggregate, as it does in the REST answer.
+ */
+export function aggTradePayloads(spec: MarketSpec, trades: TradeEvent[], eventTime: number) {
+  return groupAggregates(trades.map(publicTrade)).map((g) => ({
+    e: 'aggTrade',
+    E: eventTime,
+    s: spec.symbol,
+    a: g[0].id,
+    p: price(spec, g[0].price),
+    q: qty(
+      spec,
+      g.reduce((sum, t) => sum + t.qty, 0),
+    ),
+    f: g[0].id,
+    l: g[g.length - 1].id,
+    T: g[0].time,
+    m: g[0].isBuyerMaker,
+    M: true,
+  }));
+}
+
+/**
+ * `<symbol>@depth<N>` / `@depth<N>@100ms`: the top N levels of each side of the book as it stands at
+ * `lastUpdateId` (the last depth update applied, the numbering of `@depth`'s U/u and `/api/v3/depth`'s
+ * lastUpdateId), so the frame equals `/api/v3/depth?limit=N` answered at that id.
+ */
+export function partialDepthPayload(spec: MarketSpec, book: BookState, levels: number) {
+  const { bids, asks } = book.levels(levels);
+  const side = (list: Array<[number, number]>) => list.map(([p, q]) => [price(spec, p), qty(spec, q)]);
+  return { lastUpdateId: book.lastUpdateId, bids: side(bids), asks: side(asks) };
+}
 
 /**
  * `<symbol>@depth` / `@depth@100ms`: the depth events of one batch merged into one diff, U the first event's
@@ -92,7 +140,7 @@ export const klinePayload = (
   },
 });
 
-/** The whole book of a market as this container last knew it (for the best bid and ask). */
+/** The whole book of a market as this container last knew it (best bid and ask, partial depth). */
 export class BookState {
   constructor(
     public lastUpdateId: number,
@@ -119,6 +167,14 @@ export class BookState {
     }
     this.lastUpdateId = e.u;
     return true;
+  }
+
+  /** The best `n` levels of each side: bids from the highest price, asks from the lowest. */
+  levels(n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    return {
+      bids: [...this.bids].sort((a, b) => b[0] - a[0]).slice(0, n),
+      asks: [...this.asks].sort((a, b) => a[0] - b[0]).slice(0, n),
+    };
   }
 
   /** Best bid and ask as [price, qty] ([0, 0] for an empty side). */
