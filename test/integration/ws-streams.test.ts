@@ -402,3 +402,207 @@ describe('WebSocket market streams', () => {
     mgmt.destroy();
   });
 });
+
+describe('WebSocket market streams: aggTrade, partial depth, all-market tickers', () => {
+  const send = (
+    key: ApiKey,
+    symbol: string,
+    side: 'BUY' | 'SELL',
+    quantity: string,
+    price: string,
+    tif = 'GTC',
+  ) =>
+    api.signed<{ status: string; orderId: number }>('POST', '/api/v3/order', key, {
+      symbol,
+      side,
+      type: 'LIMIT',
+      timeInForce: tif,
+      quantity,
+      price,
+      newOrderRespType: 'RESULT',
+    });
+
+  it('aggTrade: one frame per taker order and price, exactly the aggregates /api/v3/aggTrades answers', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws`);
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 1 }, 1)).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 }, 2)).toEqual({
+      result: ['btcusdt@aggTrade'],
+      id: 2,
+    });
+    // Two makers at 31000.00 and one at 31010.00; one IOC taker sweeps them (and whatever rests below).
+    for (const [qty, price] of [
+      ['0.00100', '31000.00'],
+      ['0.00200', '31000.00'],
+      ['0.00100', '31010.00'],
+    ])
+      expect((await send(bob, 'BTCUSDT', 'SELL', qty, price)).status).toBe(200);
+    const taker = await send(alice, 'BTCUSDT', 'BUY', '0.01000', '31010.00', 'IOC');
+    expect(taker.status).toBe(200);
+
+    const frames: Array<Record<string, unknown>> = [];
+    do frames.push(await c.take((f) => f.e === 'aggTrade'));
+    while (frames[frames.length - 1].p !== '31010.00000000');
+    const at31000 = frames.find((f) => f.p === '31000.00000000')!;
+    expect(at31000).toMatchObject({ q: '0.00300000', l: (at31000.f as number) + 1, m: false, M: true });
+    expect(frames.slice(-1)[0]).toMatchObject({ q: '0.00100000', f: (at31000.l as number) + 1 });
+    for (const f of frames)
+      expect(f).toMatchObject({ e: 'aggTrade', s: 'BTCUSDT', a: f.f, E: expect.any(Number) });
+    await eventually(async () => {
+      const rest = (
+        await api.public<unknown[]>('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT', limit: frames.length })
+      ).body;
+      expect(rest).toEqual(frames.map(({ a, p, q, f, l, T, m, M }) => ({ a, p, q, f, l, T, m, M })));
+    });
+    expect(c.frames.filter((f) => (f as { e?: string }).e === 'aggTrade')).toEqual([]);
+    c.close();
+  });
+
+  it('depth5 / depth10@100ms: the top of the book at a lastUpdateId, as /api/v3/depth?limit=5 / 10 answers there', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/stream?streams=btcusdt@depth5`);
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@depth10@100ms'], id: 1 }, 1)).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 }, 2)).toEqual({
+      result: ['btcusdt@depth10@100ms', 'btcusdt@depth5'],
+      id: 2,
+    });
+    // Seven levels a side, more than depth5 shows.
+    for (let i = 0; i < 7; i++) {
+      expect((await send(bob, 'BTCUSDT', 'SELL', '0.00100', `${32_000 + 100 * i}.00`)).status).toBe(200);
+      expect((await send(alice, 'BTCUSDT', 'BUY', `0.00${i + 1}00`, `${27_000 + 100 * i}.00`)).status).toBe(
+        200,
+      );
+    }
+    const book = async (limit: number) =>
+      (
+        await api.public<{ lastUpdateId: number; bids: string[][]; asks: string[][] }>(
+          'GET',
+          '/api/v3/depth',
+          {
+            symbol: 'BTCUSDT',
+            limit,
+          },
+        )
+      ).body;
+    const last = (stream: string) =>
+      (c.frames as Array<{ stream?: string; data: { lastUpdateId: number } }>)
+        .filter((f) => f.stream === stream)
+        .map((f) => f.data);
+    await eventually(async () => {
+      const [five, ten] = await Promise.all([book(5), book(10)]);
+      expect(five.lastUpdateId).toBe(ten.lastUpdateId);
+      expect(five.bids).toHaveLength(5);
+      expect(ten.asks.length).toBeGreaterThanOrEqual(7);
+      expect(last('btcusdt@depth5').slice(-1)[0]).toEqual(five);
+      expect(last('btcusdt@depth10@100ms').slice(-1)[0]).toEqual(ten);
+    });
+    expect(last('btcusdt@depth5')[0]).toEqual({
+      lastUpdateId: expect.any(Number),
+      bids: expect.any(Array),
+      asks: expect.any(Array),
+    });
+    const ids = last('btcusdt@depth5').map((f) => f.lastUpdateId);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    c.close();
+  });
+
+  it('!ticker@arr / !miniTicker@arr: arrays of the markets that traded, as /api/v3/ticker/24hr answers each', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/stream?streams=!ticker@arr/!miniTicker@arr`);
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 1 }, 1)).toEqual({
+      result: ['!miniTicker@arr', '!ticker@arr'],
+      id: 1,
+    });
+    expect((await send(bob, 'BTCUSDT', 'SELL', '0.00100', '31500.00')).status).toBe(200);
+    expect((await send(alice, 'BTCUSDT', 'BUY', '0.00100', '31500.00')).body.status).toBe('FILLED');
+    expect((await send(bob, 'ETHUSDT', 'SELL', '0.0100', '2000.00')).status).toBe(200);
+    expect((await send(alice, 'ETHUSDT', 'BUY', '0.0100', '2000.00')).body.status).toBe('FILLED');
+
+    // The latest payload of each market on each stream, once both markets have been seen on both.
+    const latest = { '!ticker@arr': new Map(), '!miniTicker@arr': new Map() } as Record<
+      string,
+      Map<string, Record<string, unknown>>
+    >;
+    while (Object.values(latest).some((m) => m.size < 2 || m.get('ETHUSDT')?.c !== '2000.00000000')) {
+      const frame = await c.take<{ stream: string; data: Array<Record<string, unknown>> }>(
+        (f) => typeof f.stream === 'string' && f.stream.startsWith('!'),
+      );
+      expect(Array.isArray(frame.data)).toBe(true);
+      expect(new Set(frame.data.map((p) => p.s)).size).toBe(frame.data.length);
+      for (const p of frame.data) {
+        expect(p.e).toBe(frame.stream === '!ticker@arr' ? '24hrTicker' : '24hrMiniTicker');
+        latest[frame.stream].set(p.s as string, p);
+      }
+    }
+    for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+      const rest = (
+        await api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', { symbol })
+      ).body;
+      const full = latest['!ticker@arr'].get(symbol)!;
+      expect(full).toEqual({
+        e: '24hrTicker',
+        E: expect.any(Number),
+        s: symbol,
+        p: rest.priceChange,
+        P: rest.priceChangePercent,
+        w: rest.weightedAvgPrice,
+        x: rest.prevClosePrice,
+        c: rest.lastPrice,
+        Q: rest.lastQty,
+        b: rest.bidPrice,
+        B: rest.bidQty,
+        a: rest.askPrice,
+        A: rest.askQty,
+        o: rest.openPrice,
+        h: rest.highPrice,
+        l: rest.lowPrice,
+        v: rest.volume,
+        q: rest.quoteVolume,
+        O: expect.any(Number),
+        C: expect.any(Number),
+        F: rest.firstId,
+        L: rest.lastId,
+        n: rest.count,
+      });
+      expect(latest['!miniTicker@arr'].get(symbol)).toEqual({
+        e: '24hrMiniTicker',
+        E: expect.any(Number),
+        s: symbol,
+        c: rest.lastPrice,
+        o: rest.openPrice,
+        h: rest.highPrice,
+        l: rest.lowPrice,
+        v: rest.volume,
+        q: rest.quoteVolume,
+      });
+    }
+    expect(latest['!ticker@arr'].get('ETHUSDT')).toMatchObject({ c: '2000.00000000', Q: '0.01000000' });
+    c.close();
+  });
+
+  it('malformed variants of the new names are refused with Binance’s error; nothing is subscribed', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws`);
+    const bad = [
+      'btcusdt@depth15',
+      'btcusdt@depth5@1000ms',
+      'btcusdt@aggtrade',
+      'BTCUSDT@aggTrade',
+      '!ticker@ARR',
+      '!miniticker@arr',
+      '!bookTicker',
+    ];
+    for (const [i, stream] of bad.entries())
+      expect(
+        await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade', stream], id: i }, i),
+      ).toEqual({
+        error: { code: 2, msg: `Invalid request: unknown stream \`${stream}\`` },
+        id: i,
+      });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 99 }, 99)).toEqual({ result: [], id: 99 });
+    c.close();
+  });
+});
