@@ -7,8 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
 import { TABLES, physicalName, type KeyDef, type TableDef } from '../resources';
@@ -21,21 +22,39 @@ const attr = (k: KeyDef): dynamodb.Attribute => ({
 export type TableKey = keyof typeof TABLES;
 
 export const DATABASE_NAME = 'cirrus';
+/** The master user: owns the schema; only the migration function logs in as it. */
 export const DATABASE_USER = 'cirrus';
 const LOG_EXPORTS = ['postgresql', 'upgrade'] as const;
 
+/** The user name each login secret holds (the master secret: DATABASE_USER). */
+const loginUsers = new WeakMap<secretsmanager.ISecret, string>();
+/** The login secrets of each proxy's database, by role. */
+const loginsByProxy = new WeakMap<rds.IDatabaseProxy, Record<DatabaseRole, secretsmanager.ISecret>>();
+
 /**
- * How a function reaches the ledger: the RDS Proxy endpoint (TLS) and the ARN of the secret it reads the
- * password from when it connects (lambdas/shared/db.ts); the password itself never enters the environment.
+ * How a function reaches the ledger: the RDS Proxy endpoint (TLS), as the user of `secret`, and the ARN of
+ * that secret, whose password it reads when it connects (lambdas/shared/db.ts); the password itself never
+ * enters the environment. Pass the login secret of the function's database role (databaseLoginsOf).
  */
 export function databaseEnvironment(
   proxy: rds.IDatabaseProxy,
   secret: secretsmanager.ISecret,
 ): { DATABASE_URL: string; DB_SECRET_ARN: string } {
+  const user = loginUsers.get(secret) ?? DATABASE_USER;
   return {
-    DATABASE_URL: `postgres://${DATABASE_USER}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
+    DATABASE_URL: `postgres://${user}@${proxy.endpoint}:5432/${DATABASE_NAME}?sslmode=require`,
     DB_SECRET_ARN: secret.secretArn,
   };
+}
+
+/**
+ * The login secret of every database role (docs/architecture.md#database-roles) of the database behind this
+ * proxy: a function gets its own role's secret (read grant, DB_SECRET_ARN) and nothing else.
+ */
+export function databaseLoginsOf(proxy: rds.IDatabaseProxy): Record<DatabaseRole, secretsmanager.ISecret> {
+  const logins = loginsByProxy.get(proxy);
+  if (!logins) throw new Error(`no database logins are known for proxy ${proxy.node.path}`);
+  return logins;
 }
 
 export interface DataStackProps extends StackProps {
@@ -47,6 +66,8 @@ export class DataStack extends Stack {
   readonly tables: Record<TableKey, dynamodb.Table>;
   readonly database: rds.DatabaseInstance;
   readonly proxy: rds.DatabaseProxy;
+  /** One secret per database role: its login user and a generated password (rotated every 30 days). */
+  readonly databaseLogins: Record<DatabaseRole, secretsmanager.ISecret>;
   /** Lambdas that use the database join this group; the proxy admits it on 5432. */
   readonly databaseClientSecurityGroup: ec2.SecurityGroup;
 
@@ -99,6 +120,7 @@ export class DataStack extends Stack {
           removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
         }),
     );
+    const secretsKey = secretsKeyRef(this, props.dataKey);
     this.database = new rds.DatabaseInstance(this, 'LedgerDatabase', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16_13 }),
       instanceType: prod
@@ -110,7 +132,7 @@ export class DataStack extends Stack {
       databaseName: DATABASE_NAME,
       credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER, {
         secretName: `cirrus-${config.stage}/database`,
-        encryptionKey: secretsKeyRef(this, props.dataKey),
+        encryptionKey: secretsKey,
       }),
       storageEncrypted: true,
       storageEncryptionKey: props.dataKey,
@@ -142,6 +164,31 @@ export class DataStack extends Stack {
       vpcSubnets: { subnetGroupName: 'compute' },
     });
 
+    // Least privilege in the database: one login per function family, a member of that family's role
+    // (migration 9). Its secret holds the name and a generated password; the db-migrate function creates or
+    // updates the user from it on every deploy (lambdas/db-migrate/logins.ts); each secret is attached to the
+    // instance (host, port) so the single-user rotation can log in as the user and change its own password.
+    this.databaseLogins = Object.fromEntries(
+      DATABASE_ROLES.map((role) => {
+        const generated = new rds.DatabaseSecret(this, `LedgerDatabaseSecret-${role}`, {
+          username: loginUserOf(role),
+          secretName: `cirrus-${config.stage}/database/${role}`,
+          encryptionKey: secretsKey,
+        });
+        const secret = generated.attach(this.database);
+        new secretsmanager.SecretRotation(this, `LedgerDatabaseSecretRotation-${role}`, {
+          application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+          secret,
+          target: this.database,
+          vpc: props.vpc,
+          vpcSubnets: { subnetGroupName: 'compute' },
+          automaticallyAfter: Duration.days(30),
+        });
+        loginUsers.set(secret, loginUserOf(role));
+        return [role, secret];
+      }),
+    ) as Record<DatabaseRole, secretsmanager.ISecret>;
+
     // Lambdas connect through the proxy: it pools connections across concurrent invocations.
     this.databaseClientSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseClientSecurityGroup', {
       vpc: props.vpc,
@@ -156,18 +203,22 @@ export class DataStack extends Stack {
       assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
       description: 'RDS Proxy: reads the database secret',
     });
-    grantSecretRead(this.database.secret!, proxyRole);
+    // The master user (migrations only) and every role's login: the proxy authenticates each against its
+    // secret, so it reads them all.
+    const proxySecrets = [this.database.secret!, ...Object.values(this.databaseLogins)];
+    for (const secret of proxySecrets) grantSecretRead(secret, proxyRole);
     this.proxy = this.database.addProxy('LedgerProxy', {
       role: proxyRole,
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'data' },
       securityGroups: [proxySecurityGroup],
-      secrets: [this.database.secret!],
+      secrets: proxySecrets,
       requireTLS: true,
       iamAuth: false,
       idleClientTimeout: Duration.minutes(30),
       debugLogging: false,
     });
+    loginsByProxy.set(this.proxy, this.databaseLogins);
     proxySecurityGroup.addIngressRule(
       this.databaseClientSecurityGroup,
       ec2.Port.tcp(5432),

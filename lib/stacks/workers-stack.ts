@@ -21,7 +21,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { MIGRATIONS } from '../../lambdas/shared/ledger/migrations';
+import { MIGRATIONS, type DatabaseRole } from '../../lambdas/shared/ledger/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
@@ -36,7 +36,7 @@ import {
   type EngineShardDef,
   type StreamConsumerDef,
 } from '../resources';
-import { databaseEnvironment, type TableKey } from './data-stack';
+import { databaseEnvironment, databaseLoginsOf, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';
 import { searchIndexerRoleName } from './search-stack';
@@ -53,6 +53,7 @@ export interface WorkersStackProps extends StackProps {
   snapshotBucket: s3.IBucket;
   shards?: EngineShardDef[];
   databaseProxy: rds.IDatabaseProxy;
+  /** The master user's secret: the migration function's alone (the other functions get their role's login). */
   databaseSecret: secretsmanager.ISecret;
   databaseClientSecurityGroup: ec2.ISecurityGroup;
   searchDomain: opensearch.IDomain;
@@ -86,7 +87,16 @@ export class WorkersStack extends Stack {
     this.addStackDependency(Stack.of(props.dataKey));
     const { tables } = props;
     const shards = props.shards ?? DEFAULT_ENGINE_SHARDS;
-    const databaseEnv = databaseEnvironment(props.databaseProxy, props.databaseSecret);
+    // Each function connects as its family's own database role (docs/architecture.md#database-roles): that
+    // login's secret in its environment and its read grant, no other database secret. Only the migration
+    // function uses the master secret (props.databaseSecret).
+    const logins = databaseLoginsOf(props.databaseProxy);
+    const databaseEnv = (role: DatabaseRole) => databaseEnvironment(props.databaseProxy, logins[role]);
+    const databaseFunctions: lambda.IFunction[] = [];
+    const grantDatabaseLogin = (role: DatabaseRole, fn: lambda.IFunction) => {
+      grantSecretRead(logins[role], fn);
+      databaseFunctions.push(fn);
+    };
     const rpcUrl = config.chainRpcUrl ?? props.chainRpcUrl;
     const importRole = (name: string) => {
       const role = iam.Role.fromRoleArn(
@@ -110,9 +120,9 @@ export class WorkersStack extends Stack {
       timeout: Duration.seconds(60),
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: databaseEnv,
+      environment: databaseEnv('cirrus_processor'),
     }).function;
-    grantSecretRead(props.databaseSecret, this.dataProcessor);
+    grantDatabaseLogin('cirrus_processor', this.dataProcessor);
     this.consumeStream('DataProcessor', this.dataProcessor, props, STREAM_CONSUMERS.dataProcessor);
 
     // --- read models: a consumer of its own, so DynamoDB's pace never delays settlement -----------------
@@ -127,9 +137,9 @@ export class WorkersStack extends Stack {
       timeout: Duration.seconds(60),
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: databaseEnv,
+      environment: databaseEnv('cirrus_read_models'),
     }).function;
-    grantSecretRead(props.databaseSecret, this.readModels);
+    grantDatabaseLogin('cirrus_read_models', this.readModels);
     // Exactly the calls of lambdas/shared/stores as the projector makes them: order history and trades
     // (user and public) are batch writes; the book is read then conditionally put, candles are updated.
     bindTable(this.readModels, tables.orders, TABLES.orders, { operations: ['BatchWriteItem'] });
@@ -169,7 +179,7 @@ export class WorkersStack extends Stack {
       // The key policy of the hot-wallet key names this role: no other principal can sign.
       role: importRole(walletRoleName(config.stage)),
       environment: {
-        ...databaseEnv,
+        ...databaseEnv('cirrus_wallet'),
         HOT_WALLET_KEY_ID: props.hotWalletKey.keyArn,
         CHAIN_RPC_URL: rpcUrl,
         CHAIN_NETWORK: config.chainNetwork,
@@ -177,7 +187,7 @@ export class WorkersStack extends Stack {
         CHAIN_TOKENS: JSON.stringify(config.chainTokens),
       },
     }).function;
-    grantSecretRead(props.databaseSecret, this.wallet);
+    grantDatabaseLogin('cirrus_wallet', this.wallet);
     // Signing needs no IAM grant: the hot-wallet key's own policy names this role and denies every other.
     this.wallet.configureAsyncInvoke({ retryAttempts: 0 });
     new events.Rule(this, 'WithdrawalSchedule', {
@@ -204,14 +214,14 @@ export class WorkersStack extends Stack {
       // The node's JSON-RPC and the ledger (deposits are recorded and credited in PostgreSQL).
       securityGroups: [props.listenerSecurityGroup, props.databaseClientSecurityGroup],
       environment: {
-        ...databaseEnv,
+        ...databaseEnv('cirrus_chain_listener'),
         CHAIN_RPC_URL: rpcUrl,
         CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
         // ERC-20 contracts to watch (context `chainTokens`), JSON { "USDT": "0x..." }.
         CHAIN_TOKENS: JSON.stringify(config.chainTokens),
       },
     }).function;
-    grantSecretRead(props.databaseSecret, this.chainListener);
+    grantDatabaseLogin('cirrus_chain_listener', this.chainListener);
     // Its checkpoint only (lambdas/chain-listener/checkpoint-store.ts: a consistent GetItem and a conditional
     // PutItem). It writes nothing to the engine event stream, so it gets neither the stream's name nor access.
     // No deposit xpub either: it finds deposit addresses in the ledger, derived when they were handed out.
@@ -237,9 +247,12 @@ export class WorkersStack extends Stack {
       reservedConcurrentExecutions: 1,
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: { ...databaseEnv, ...orderQueueEnvironment(this, props.orderQueues, shards) },
+      environment: {
+        ...databaseEnv('cirrus_relay'),
+        ...orderQueueEnvironment(this, props.orderQueues, shards),
+      },
     }).function;
-    grantSecretRead(props.databaseSecret, this.outboxRelay);
+    grantDatabaseLogin('cirrus_relay', this.outboxRelay);
     // Send only (SendMessage also authorizes SendMessageBatch), on the order queues only; the data key for
     // the queues' SSE-KMS, as the engine task gets it.
     this.outboxRelay.addToRolePolicy(
@@ -271,12 +284,12 @@ export class WorkersStack extends Stack {
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
       environment: {
-        ...databaseEnv,
+        ...databaseEnv('cirrus_reconciliation'),
         [SNAPSHOT_BUCKET.envVar]: props.snapshotBucket.bucketName,
         ENGINE_SHARDS: JSON.stringify(shards.map((s) => s.id)),
       },
     }).function;
-    grantSecretRead(props.databaseSecret, this.reconciliation);
+    grantDatabaseLogin('cirrus_reconciliation', this.reconciliation);
     // Read only, and only the snapshot prefixes (as the engine stack names them: no cross-stack token).
     const snapshotBucketArn = `arn:${Aws.PARTITION}:s3:::${snapshotBucketName(config.stage)}`;
     this.reconciliation.addToRolePolicy(
@@ -301,28 +314,44 @@ export class WorkersStack extends Stack {
     });
 
     // --- ledger schema: migrations applied by a custom resource on each deploy that changes them ------------
+    // The master user (the schema's owner) applies the migrations, then creates or updates every role's login
+    // user from that login's secret (lambdas/db-migrate/logins.ts): it reads all of them, as only it does.
+    const loginSecretArns = Object.fromEntries(
+      Object.entries(logins).map(([role, secret]) => [role, secret.secretArn]),
+    );
     const migrator = new CirrusFunction(this, 'LedgerMigrations', {
       entry: 'lambdas/db-migrate/handler.ts',
       serviceName: 'db-migrate',
       stage: config.stage,
-      description: 'Applies the ledger schema migrations (CloudFormation custom resource)',
+      description:
+        'Applies the ledger schema migrations and the database logins (CloudFormation custom resource)',
       timeout: Duration.minutes(5),
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup],
-      environment: { ...databaseEnv, DB_POOL_MAX: '1' },
+      environment: {
+        ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
+        DB_POOL_MAX: '1',
+        DB_LOGIN_SECRETS: Stack.of(this).toJsonString(loginSecretArns),
+      },
     }).function;
     grantSecretRead(props.databaseSecret, migrator);
+    for (const secret of Object.values(logins)) grantSecretRead(secret, migrator);
     const provider = new cr.Provider(this, 'LedgerMigrationsProvider', { onEventHandler: migrator });
     acknowledgeFunctionDefaults(provider);
     Validations.of(provider).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(migrator.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: "The CDK provider framework invokes the migration function's versions and aliases (ARN:*).",
     });
-    new CustomResource(this, 'LedgerSchema', {
+    const schema = new CustomResource(this, 'LedgerSchema', {
       serviceToken: provider.serviceToken,
-      // A new hash (a migration added) makes CloudFormation send an Update, which applies it.
-      properties: { schemaHash: createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex') },
+      // A new hash (a migration added) or a new login makes CloudFormation send an Update, which applies it.
+      properties: {
+        schemaHash: createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex'),
+        logins: Object.keys(logins).sort(),
+      },
     });
+    // A function changed to a new login (or created) only once the schema and that login exist.
+    for (const fn of databaseFunctions) fn.node.addDependency(schema);
 
     Object.assign(this.functions, {
       DataProcessor: this.dataProcessor,
