@@ -131,8 +131,8 @@ export async function startSearch(opts: { port: number; stateFile?: string }): P
     return { took: 0, errors, items };
   };
 
-  const search = async (names: string, body: string) => {
-    const wanted = names.split(',');
+  const search = async (names: string, body: string, ignoreUnavailable: boolean) => {
+    const wanted = names.split(',').filter((n) => indices.has(n) || !ignoreUnavailable);
     for (const n of wanted)
       if (!indices.has(n)) throw new HttpError(404, 'index_not_found_exception', `no such index [${n}]`);
     let q;
@@ -158,13 +158,18 @@ export async function startSearch(opts: { port: number; stateFile?: string }): P
   };
 
   const route = async (req: IncomingMessage, body: string): Promise<unknown> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'POST' && path === '/_bulk') return bulk(body);
     if (req.method === 'PUT' && parts.length === 1 && KNOWN_INDICES.has(parts[0]))
       return createIndex(parts[0], body);
     if ((req.method === 'POST' || req.method === 'GET') && parts.length === 2 && parts[1] === '_search')
-      return search(decodeURIComponent(parts[0]), body);
+      return search(
+        decodeURIComponent(parts[0]),
+        body,
+        url.searchParams.get('ignore_unavailable') === 'true',
+      );
     throw new HttpError(
       400,
       'illegal_argument_exception',

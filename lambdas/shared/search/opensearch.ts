@@ -102,11 +102,17 @@ export class OpenSearchIndex implements SearchIndex {
     });
   }
 
-  private async call(method: 'GET' | 'POST' | 'PUT', path: string, body: string, ndjson = false) {
+  private async call(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body: string,
+    opts: { ndjson?: boolean; query?: Record<string, string> } = {},
+  ) {
     const url = new URL(path, this.opts.url);
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = {
       host: url.host,
-      'content-type': ndjson ? 'application/x-ndjson' : 'application/json',
+      'content-type': opts.ndjson ? 'application/x-ndjson' : 'application/json',
     };
     const signed = await this.signer.sign({
       method,
@@ -114,6 +120,7 @@ export class OpenSearchIndex implements SearchIndex {
       hostname: url.hostname,
       port: url.port ? Number(url.port) : undefined,
       path: url.pathname,
+      query: opts.query,
       headers,
       body,
     });
@@ -176,7 +183,9 @@ export class OpenSearchIndex implements SearchIndex {
         JSON.stringify(d),
       );
     }
-    const out = bulkResponse.parse(await this.call('POST', '/_bulk', `${lines.join('\n')}\n`, true));
+    const out = bulkResponse.parse(
+      await this.call('POST', '/_bulk', `${lines.join('\n')}\n`, { ndjson: true }),
+    );
     const failed: BulkOutcome['failed'] = [];
     for (const item of out.items) {
       const r = Object.values(item)[0];
@@ -192,8 +201,11 @@ export class OpenSearchIndex implements SearchIndex {
 
   async search(q: SearchQuery): Promise<SearchResult> {
     const indices = indicesFor(q.kind).join(',');
+    // Before the indexer's first batch the indices do not exist: no hits rather than an error.
     const out = searchResponse.parse(
-      await this.call('POST', `/${indices}/_search`, JSON.stringify(searchBody(q))),
+      await this.call('POST', `/${indices}/_search`, JSON.stringify(searchBody(q)), {
+        query: { ignore_unavailable: 'true' },
+      }),
     );
     return { total: out.hits.total.value, hits: out.hits.hits.map((h) => h._source as SearchDoc) };
   }
