@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeDbPool } from '../lambdas/shared/db';
+import { closeDbPool, withDatabaseUrl } from '../lambdas/shared/db';
 import { DEFAULT_ENGINE_SHARDS } from '../lib/resources';
 import { startRestApi } from './apigw/rest';
 import { startLocalChain, type LocalChainOptions } from './chain';
@@ -24,7 +24,6 @@ import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins, type PostgresMode } from './standins';
 import { claimPort } from './standins/ports';
-import { startSearch } from './standins/search';
 
 export interface LocalExchangeOptions {
   /** Where data lives between runs. */
@@ -122,8 +121,21 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     // connections interleave and break, so the handlers share a single connection to it.
     if (standins.postgres === 'embedded') process.env.DB_POOL_MAX = '1';
 
-    const seeded = await seed({ demoUsers: opts.demoUsers ?? false, dataDir: opts.dataDir });
+    const seeded = await seed({
+      demoUsers: opts.demoUsers ?? false,
+      dataDir: opts.dataDir,
+      databaseRoles: standins.postgres !== 'embedded',
+    });
     log(`ledger       ready (${seeded.migrations} migrations, markets ${seeded.markets.join(', ')})`);
+    // Each function family as its own database role, as in AWS (docs/architecture.md#database-roles): the
+    // API (and the demo liquidity, which goes through it) by default, the other families scoped below, the
+    // consumers' process per consumer (local/consumers.ts). The returned env keeps the owner's URL.
+    const dbUrls = seeded.databaseUrls;
+    if (dbUrls) {
+      process.env.DATABASE_URL = dbUrls.cirrus_api;
+      process.env.CIRRUS_DATABASE_URLS = JSON.stringify(dbUrls);
+      log('ledger       each component connects as its own database role');
+    }
 
     const shard = DEFAULT_ENGINE_SHARDS[0];
     const engineEnv: Record<string, string> = {
@@ -149,14 +161,16 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     await engine.start();
     stops.unshift(() => engine.stop());
     // The outbox relay also re-sends what the in-memory local queue lost across a restart.
-    const relay = startOutboxRelay({ log });
+    const relay = withDatabaseUrl(dbUrls?.cirrus_relay, () => startOutboxRelay({ log }));
     stops.unshift(() => relay.stop());
     log('relay        outbox relay delivering commands the API could not send');
-    const reconciliation = startReconciliation({
-      snapshotBucket: resources.snapshotBucket,
-      shards: DEFAULT_ENGINE_SHARDS.map((s) => s.id),
-      log,
-    });
+    const reconciliation = withDatabaseUrl(dbUrls?.cirrus_reconciliation, () =>
+      startReconciliation({
+        snapshotBucket: resources.snapshotBucket,
+        shards: DEFAULT_ENGINE_SHARDS.map((s) => s.id),
+        log,
+      }),
+    );
     stops.unshift(() => reconciliation.stop());
 
     // The WebSocket API before the fan-out, which posts to its callback URL (the stage's in AWS).
@@ -171,21 +185,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     stops.unshift(() => ws.stop());
     process.env.WS_CALLBACK_URL = ws.callbackUrl;
 
-    // Search: OpenSearch's protocol over the embedded index, unless OPENSEARCH_URL names an OpenSearch.
-    if (!process.env.OPENSEARCH_URL) {
-      const search = await startSearch({
-        port: 0,
-        stateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'documents.json'),
-      });
-      stops.unshift(async () => {
-        if (process.env.OPENSEARCH_URL === search.endpoint) delete process.env.OPENSEARCH_URL;
-        await search.stop();
-      });
-      process.env.OPENSEARCH_URL = search.endpoint;
-      log(`search       OpenSearch stand-in (embedded index) at ${search.endpoint}`);
-    }
-
-    // The stream's consumers (settlement, read models, WebSocket fan-out, search indexer): local/consumers.ts.
+    // The stream's consumers (settlement, read models, WebSocket fan-out): local/consumers.ts.
     const consumerOpts = {
       dataDir: opts.dataDir,
       streamName: resources.streamName,
@@ -210,19 +210,19 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     });
     stops.unshift(() => chain.stop());
     Object.assign(process.env, chain.env);
-    const listener = await startChainListener({
-      everyMs: opts.chain?.listenerEveryMs,
-      newChain: chain.ownNode,
-      log,
-    });
+    const listener = await withDatabaseUrl(dbUrls?.cirrus_chain_listener, () =>
+      startChainListener({ everyMs: opts.chain?.listenerEveryMs, newChain: chain.ownNode, log }),
+    );
     stops.unshift(() => listener.stop());
-    const withdrawals = await startWithdrawalSender({
-      rpcUrl: chain.rpcUrl,
-      usdt: chain.usdt,
-      fund: chain.ownNode,
-      everyMs: opts.chain?.listenerEveryMs,
-      log,
-    });
+    const withdrawals = await withDatabaseUrl(dbUrls?.cirrus_wallet, () =>
+      startWithdrawalSender({
+        rpcUrl: chain.rpcUrl,
+        usdt: chain.usdt,
+        fund: chain.ownNode,
+        everyMs: opts.chain?.listenerEveryMs,
+        log,
+      }),
+    );
     stops.unshift(() => withdrawals.stop());
 
     const rest = await startRestApi({ port: opts.restPort ?? 8080, routes: await restRoutes(), log });
