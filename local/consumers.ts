@@ -1,5 +1,5 @@
-// The engine-event stream's consumers, as three event source mappings are in AWS: settlement (data
-// processor), the read models and the WebSocket fan-out, each behind its own Kinesis poller.
+// The engine-event stream's consumers, as four event source mappings are in AWS: settlement (data
+// processor), the read models, the WebSocket fan-out and the search indexer, each behind its own Kinesis poller.
 //
 // `npm start` runs them in a process of their own (local/consumers-main.ts), supervised here: their work
 // (settlement transactions, read-model writes, fan-out) then never queues in the event loop that answers
@@ -37,12 +37,14 @@ export interface Consumers {
   stop(): Promise<void>;
 }
 
-/** The three pollers in this process. */
+/** The four pollers in this process. */
 export async function startConsumersHere(opts: ConsumerOptions): Promise<Consumers> {
   const { handler: processBatch } = await import('../lambdas/data-processor/handler');
   const { handler: projectBatch } = await import('../lambdas/read-models/handler');
   // Slow WebSocket clients never delay the other two: the fan-out is a consumer of its own.
   const { handler: fanOutBatch } = await import('../lambdas/ws-fanout/handler');
+  // Search documents (OPENSEARCH_URL: the stand-in local/exchange.ts starts, or an OpenSearch of your own).
+  const { handler: indexBatch } = await import('../lambdas/search-indexer/handler');
   const pollers: KinesisPoller[] = [];
   const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
   // Each consumer as its own database role when the exchange created the logins (local/exchange.ts).
@@ -64,6 +66,7 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
       ['data-processor', processBatch, STREAM_CONSUMERS.dataProcessor],
       ['read-models', projectBatch, STREAM_CONSUMERS.readModels],
       ['ws-fanout', fanOutBatch, STREAM_CONSUMERS.wsFanout],
+      ['search-indexer', indexBatch, STREAM_CONSUMERS.searchIndexer],
     ] as const) {
       const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
       pollers.push(

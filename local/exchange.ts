@@ -24,6 +24,7 @@ import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins, type PostgresMode } from './standins';
 import { claimPort } from './standins/ports';
+import { startSearch } from './standins/search';
 
 export interface LocalExchangeOptions {
   /** Where data lives between runs. */
@@ -185,7 +186,21 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     stops.unshift(() => ws.stop());
     process.env.WS_CALLBACK_URL = ws.callbackUrl;
 
-    // The stream's consumers (settlement, read models, WebSocket fan-out): local/consumers.ts.
+    // Search: OpenSearch's protocol over the embedded index, unless OPENSEARCH_URL names an OpenSearch.
+    if (!process.env.OPENSEARCH_URL) {
+      const search = await startSearch({
+        port: 0,
+        stateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'documents.json'),
+      });
+      stops.unshift(async () => {
+        if (process.env.OPENSEARCH_URL === search.endpoint) delete process.env.OPENSEARCH_URL;
+        await search.stop();
+      });
+      process.env.OPENSEARCH_URL = search.endpoint;
+      log(`search       OpenSearch stand-in (embedded index) at ${search.endpoint}`);
+    }
+
+    // The stream's consumers (settlement, read models, WebSocket fan-out, search indexer): local/consumers.ts.
     const consumerOpts = {
       dataDir: opts.dataDir,
       streamName: resources.streamName,
