@@ -1,7 +1,10 @@
 // Unmodified ccxt pro (binance) on the market streams: only its URLs point at Cirrus (REST and WebSocket, the
 // snippet of docs/api.md). After a flow of orders, watchTrades has seen exactly /api/v3/trades and
 // watchOrderBook (diff depth + REST snapshot, Binance's resync procedure as ccxt implements it) holds exactly
-// /api/v3/depth, at the same update id.
+// /api/v3/depth, at the same update id; watchTrades with ccxt's `aggTrade` option (`<symbol>@aggTrade`) has
+// seen exactly /api/v3/aggTrades; watchTickers() without symbols (`!miniTicker@arr`, and `!ticker@arr` with
+// name 'ticker') holds the 24 h ticker /api/v3/ticker/24hr answers. (ccxt 4.5.84's watchOrderBook never uses
+// the partial depth streams: it takes diff depth whatever the limit.)
 import { Worker } from 'node:worker_threads';
 import { TABLES } from '../../lib/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
@@ -15,7 +18,9 @@ const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const ccxt = require('ccxt');
 let exchange;
-const seen = { trades: [], book: null, errors: [] };
+// A second instance with watchTrades on aggTrade (ccxt's option), and the all-market tickers.
+let more;
+const seen = { trades: [], book: null, aggTrades: [], tickers: {}, miniTickers: {}, errors: [] };
 const loop = async (watch, onResult) => {
   while (exchange) {
     try { onResult(await watch()); }
@@ -27,14 +32,19 @@ parentPort.on('message', async ({ id, op, args }) => {
     let result = null;
     if (op === 'new') {
       const [rest, ws] = args;
-      exchange = new ccxt.pro.binance({});
       // docs/api.md: the only change is the URLs (https://… -> REST, wss://… -> WebSocket).
       const move = (urls) => Object.fromEntries(Object.entries(urls).map(([k, v]) => [k,
         typeof v === 'string' ? v.replace(/^https:\\/\\/[^/]+/, rest).replace(/^wss:\\/\\/[^/]+/, ws) : move(v)]));
-      exchange.urls.api = move(exchange.urls.api);
-      // ccxt asks for this once before it opens a plain ws:// (non-TLS) URL, as the local one is.
-      await exchange.loadHttpProxyAgent();
-      await exchange.loadMarkets();
+      const make = async (options) => {
+        const ex = new ccxt.pro.binance({ options });
+        ex.urls.api = move(ex.urls.api);
+        // ccxt asks for this once before it opens a plain ws:// (non-TLS) URL, as the local one is.
+        await ex.loadHttpProxyAgent();
+        await ex.loadMarkets();
+        return ex;
+      };
+      exchange = await make({});
+      more = await make({ watchTrades: { name: 'aggTrade' } });
     } else if (op === 'watch') {
       const [symbol] = args;
       void loop(() => exchange.watchTrades(symbol), (trades) => {
@@ -43,10 +53,22 @@ parentPort.on('message', async ({ id, op, args }) => {
       void loop(() => exchange.watchOrderBook(symbol), (ob) => {
         seen.book = { nonce: ob.nonce, bids: ob.bids.map((l) => [l[0], l[1]]), asks: ob.asks.map((l) => [l[0], l[1]]) };
       });
+    } else if (op === 'watchMore') {
+      const [symbol] = args;
+      // watchTrades on <symbol>@aggTrade: ccxt's trade id is the aggregate id a.
+      void loop(() => more.watchTrades(symbol), (trades) => {
+        for (const t of trades) if (!seen.aggTrades.some((s) => s.id === t.id)) seen.aggTrades.push({ id: t.id, price: t.info.p, amount: t.info.q, first: t.info.f, last: t.info.l });
+      });
+      // watchTickers() without symbols: !miniTicker@arr (ccxt's default channel), !ticker@arr with name 'ticker'.
+      const keep = (into) => (tickers) => {
+        for (const [sym, tk] of Object.entries(tickers)) into[sym] = { e: tk.info.e, last: tk.info.c, open: tk.info.o, high: tk.info.h, low: tk.info.l, baseVolume: tk.info.v, quoteVolume: tk.info.q, count: tk.info.n };
+      };
+      void loop(() => more.watchTickers(), keep(seen.miniTickers));
+      void loop(() => more.watchTickers(undefined, { name: 'ticker' }), keep(seen.tickers));
     } else if (op === 'seen') {
       result = seen;
     } else if (op === 'close') {
-      const ex = exchange; exchange = undefined; await ex.close();
+      const ex = exchange; exchange = undefined; await ex.close(); await more.close();
     }
     parentPort.postMessage({ id, ok: true, result: JSON.stringify(result) });
   } catch (err) {
@@ -101,14 +123,18 @@ type Depth = { lastUpdateId: number; bids: string[][]; asks: string[][] };
 const depth = async () =>
   (await t.api.public<Depth>('GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1000 })).body;
 
+type Ticker = Record<string, string | number>;
 interface Seen {
   trades: Array<{ id: string; price: string; amount: string; side: string }>;
   book: { nonce: number; bids: number[][]; asks: number[][] } | null;
+  aggTrades: Array<{ id: string; price: string; amount: string; first: number; last: number }>;
+  tickers: Record<string, Ticker>;
+  miniTickers: Record<string, Ticker>;
   errors: string[];
 }
 
 describe('ccxt pro binance, unmodified, against Cirrus', () => {
-  it('watchTrades and watchOrderBook agree with /api/v3/trades and /api/v3/depth after a flow of orders', async () => {
+  it('watchTrades, watchOrderBook, watchTrades on aggTrade and watchTickers() agree with /api/v3/trades, /depth, /aggTrades and /ticker/24hr after a flow of orders', async () => {
     const { alice, bob } = t;
     // A book before anyone watches: the snapshot ccxt fetches must carry it.
     for (const [i, price] of ['30010.00', '30020.00', '30030.00'].entries())
@@ -121,12 +147,19 @@ describe('ccxt pro binance, unmodified, against Cirrus', () => {
 
     await call('new', t.ex.restUrl.replace(/\/$/, ''), t.ex.wsUrl);
     await call('watch', 'BTC/USDT');
-    // Both subscriptions recorded (ccxt SUBSCRIBEs after connecting to /ws/<n>) before the flow starts.
+    await call('watchMore', 'BTC/USDT');
+    // Every subscription recorded (ccxt SUBSCRIBEs after connecting to /ws/<n>) before the flow starts.
     const store = new ConnectionStore(dynamoClient(), process.env[TABLES.connections.envVar]!);
     await eventually(async () => {
       expect((await call<Seen>('seen')).errors).toEqual([]);
-      expect((await store.subscribers('btcusdt@trade')).length).toBe(1);
-      expect((await store.subscribers('btcusdt@depth@100ms')).length).toBe(1);
+      for (const stream of [
+        'btcusdt@trade',
+        'btcusdt@depth@100ms',
+        'btcusdt@aggTrade',
+        '!ticker@arr',
+        '!miniTicker@arr',
+      ])
+        expect([stream, (await store.subscribers(stream)).length]).toEqual([stream, 1]);
     });
 
     // The flow: takers across levels from both sides, more resting orders, a cancel.
@@ -136,6 +169,10 @@ describe('ccxt pro binance, unmodified, against Cirrus', () => {
       [bob, 'SELL', '0.02000', '29980.00'],
       [bob, 'SELL', '0.01000', '30040.00'],
       [alice, 'BUY', '0.04000', '30050.00'],
+      // Two makers at one price, taken by one order: an aggregate of two trades.
+      [bob, 'SELL', '0.00200', '30060.00'],
+      [bob, 'SELL', '0.00300', '30060.00'],
+      [alice, 'BUY', '0.02500', '30060.00'],
       [alice, 'BUY', '0.00300', '29950.00'],
       [bob, 'SELL', '0.00100', '29950.00'],
     ];
@@ -168,6 +205,43 @@ describe('ccxt pro binance, unmodified, against Cirrus', () => {
       const num = (levels: string[][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
       expect(seen.book).toEqual({ nonce: d.lastUpdateId, bids: num(d.bids), asks: num(d.asks) });
     }, 30_000);
+
+    await eventually(
+      async () => {
+        const seen = await call<Seen>('seen');
+        // watchTrades on aggTrade: exactly /api/v3/aggTrades (some aggregates hold several trades).
+        const aggs = (
+          await t.api.public<Array<{ a: number; p: string; q: string; f: number; l: number }>>(
+            'GET',
+            '/api/v3/aggTrades',
+            { symbol: 'BTCUSDT', limit: 1000 },
+          )
+        ).body;
+        expect(aggs.some((g) => g.l > g.f)).toBe(true);
+        expect(seen.aggTrades).toEqual(
+          aggs.map((g) => ({ id: String(g.a), price: g.p, amount: g.q, first: g.f, last: g.l })),
+        );
+
+        // watchTickers(): the all-market arrays' BTC/USDT entry is the 24 h ticker /api/v3/ticker/24hr answers.
+        const tk = (
+          await t.api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', {
+            symbol: 'BTCUSDT',
+          })
+        ).body;
+        const window = {
+          last: tk.lastPrice,
+          open: tk.openPrice,
+          high: tk.highPrice,
+          low: tk.lowPrice,
+          baseVolume: tk.volume,
+          quoteVolume: tk.quoteVolume,
+        };
+        expect(seen.tickers['BTC/USDT']).toEqual({ e: '24hrTicker', ...window, count: tk.count });
+        expect(seen.miniTickers['BTC/USDT']).toEqual({ e: '24hrMiniTicker', ...window });
+      },
+      20_000,
+      500, // the REST answers' weight: well inside the per-minute limit
+    );
     const { errors } = await call<Seen>('seen');
     expect(errors).toEqual([]);
   });
