@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { authenticate } from '../shared/auth/signed-request';
 import { dbPool } from '../shared/db';
 import { BinanceError, parseParams, type ApiRequest } from '../shared/http';
+import { idParam, limitParam, offsetParam } from '../shared/http/params';
 import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
 import {
   WithdrawalRepository,
@@ -25,11 +26,7 @@ let wrepo: WithdrawalRepository | undefined;
 const withdrawals = () => (wrepo ??= new WithdrawalRepository(dbPool()));
 
 const coinParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
-const msParam = z
-  .string()
-  .regex(/^\d{1,16}$/)
-  .transform(Number)
-  .optional();
+const msParam = idParam.optional();
 
 /** The network a deposit of `coin` arrives on (the default when none is asked for), or a Binance error. */
 function depositNetwork(coin: string, network: string | undefined): string {
@@ -88,17 +85,8 @@ export async function depositHistory(req: ApiRequest) {
       status: z.enum(['0', '1']).optional(),
       startTime: msParam,
       endTime: msParam,
-      offset: z
-        .string()
-        .regex(/^\d{1,9}$/)
-        .transform(Number)
-        .default(0),
-      limit: z
-        .string()
-        .regex(/^\d{1,4}$/)
-        .transform(Number)
-        .refine((n) => n >= 1 && n <= 1000, { message: 'limit must be between 1 and 1000' })
-        .default(1000),
+      offset: offsetParam,
+      limit: limitParam(1000, 1000),
       txId: z
         .string()
         .regex(/^0x[0-9a-fA-F]{64}$/)
@@ -230,17 +218,8 @@ export async function withdrawHistory(req: ApiRequest) {
       withdrawOrderId: z.string().max(64).optional(),
       startTime: msParam,
       endTime: msParam,
-      offset: z
-        .string()
-        .regex(/^\d{1,9}$/)
-        .transform(Number)
-        .default(0),
-      limit: z
-        .string()
-        .regex(/^\d{1,4}$/)
-        .transform(Number)
-        .refine((n) => n >= 1 && n <= 1000, { message: 'limit must be between 1 and 1000' })
-        .default(1000),
+      offset: offsetParam,
+      limit: limitParam(1000, 1000),
       idList: z.string().max(2000).optional(),
     }),
     req.params,

@@ -10,6 +10,13 @@ export const idParam = z
   .regex(/^\d{1,16}$/)
   .transform(Number);
 
+/** `offset` of a paged history: decimal digits, 0 when absent. */
+export const offsetParam = z
+  .string()
+  .regex(/^\d{1,9}$/)
+  .transform(Number)
+  .default(0);
+
 /** `limit`: `def` when absent, otherwise 1…`max`. */
 export const limitParam = (max: number, def: number) =>
   z

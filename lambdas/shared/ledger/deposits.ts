@@ -3,6 +3,7 @@
 // log index), through ledger_post in the same transaction that marks the deposit credited.
 import type { Pool, PoolClient } from 'pg';
 import { depositPostings } from './postings';
+import { inTransaction } from './transaction';
 
 export interface DepositAddress {
   address: string;
@@ -196,7 +197,7 @@ export class DepositRepository {
     );
     const credited: DepositRow[] = [];
     for (const { id } of due.rows) {
-      const row = await this.inTransaction((c) => this.creditOne(c, Number(id), nowMs));
+      const row = await inTransaction(this.pool, (c) => this.creditOne(c, Number(id), nowMs));
       if (row) credited.push(row);
     }
     return credited;
@@ -248,20 +249,5 @@ export class DepositRepository {
       ],
     );
     return r.rows.map(toRow);
-  }
-
-  private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
   }
 }

@@ -1,8 +1,9 @@
 // Withdrawals in the ledger database (migration 8, docs/wallets.md#withdrawals): the request locks amount +
 // network fee and records the withdrawal in one transaction; the wallet records its signed transaction, then
 // finalises once: the lock pays the outside world and the fee account, or goes back to the user.
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { EXTERNAL, FEES, assertBalanced, lockPostings, unlockPostings, userAccount } from './postings';
+import { inTransaction } from './transaction';
 
 export type WithdrawalStatus = 'pending' | 'broadcast' | 'confirmed' | 'failed';
 
@@ -93,7 +94,7 @@ export class WithdrawalRepository {
 
   /** Locks amount + fee and records the withdrawal (pending), or refuses with nothing changed. */
   async apply(w: WithdrawalRequest): Promise<{ id: number } | { refused: WithdrawalRefusal }> {
-    return this.inTransaction(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       // The user row serialises one user's requests, so the velocity sum and the balance check hold.
       await c.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [w.userId]);
       const used = await c.query<{ total: string }>(
@@ -182,7 +183,7 @@ export class WithdrawalRepository {
     nowMs: number,
     post: (w: WithdrawalRow) => { kind: string; postings: ReturnType<typeof lockPostings> },
   ): Promise<boolean> {
-    return this.inTransaction(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const r = await c.query<RawWithdrawal>(
         `UPDATE withdrawals SET status = $2, complete_ms = $3 WHERE id = $1 AND status = 'broadcast' RETURNING *`,
         [id, status, nowMs],
@@ -218,20 +219,5 @@ export class WithdrawalRepository {
       [userId, q.coin ?? null, q.statuses ?? null, q.startTime ?? null, q.endTime ?? null, q.offset, q.limit],
     );
     return r.rows.map(toRow);
-  }
-
-  private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
   }
 }

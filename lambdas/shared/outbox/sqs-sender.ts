@@ -4,17 +4,26 @@
 // of the event loop share one SendMessageBatch per queue and 10 messages: under load an order costs a tenth
 // of an SQS request instead of one, and each request still learns whether its own message was accepted.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { ORDER_QUEUE } from '../../../lib/resources';
 import { requiredEnv } from '../clients';
 import type { OutboxMessage } from '../ledger/order-repository';
 import type { CommandSender } from './relay';
 
+// Not z.url(): fauxqs issues virtual-host queue URLs that WHATWG URL parsing refuses (../clients.ts).
+const queueUrlsSchema = z.record(z.string(), z.string().min(1));
+let queueUrls: { source: string | undefined; bySymbol: Record<string, string> } | undefined;
+
 /** Queue per market: ORDER_QUEUE_URLS (JSON symbol → URL) when shards differ, else ORDER_QUEUE_URL. */
 export function queueUrlFor(symbol: string): string {
-  const map = process.env.ORDER_QUEUE_URLS
-    ? (JSON.parse(process.env.ORDER_QUEUE_URLS) as Record<string, string>)
-    : {};
-  return map[symbol] ?? requiredEnv(ORDER_QUEUE.envVar);
+  // Parsed (and checked) once, not per message; parsed again only if the variable changes (tests set it).
+  const source = process.env.ORDER_QUEUE_URLS;
+  let urls = queueUrls;
+  if (!urls || urls.source !== source) {
+    urls = { source, bySymbol: source ? queueUrlsSchema.parse(JSON.parse(source)) : {} };
+    queueUrls = urls;
+  }
+  return urls.bySymbol[symbol] ?? requiredEnv(ORDER_QUEUE.envVar);
 }
 
 interface PendingSend {

@@ -11,6 +11,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write';
+import { sortableNumber } from './sort-key';
 
 export interface BookView {
   lastUpdateId: number;
@@ -54,7 +55,6 @@ export const CANDLE_INTERVALS: Record<string, number> = {
   '1d': 86_400_000,
 };
 
-const pad = (n: number) => String(n).padStart(16, '0');
 export const MAX_BOOK_LEVELS = 5_000;
 
 export class MarketDataStore {
@@ -98,7 +98,7 @@ export class MarketDataStore {
     await batchWriteAll(
       this.db,
       this.tradesTable,
-      trades.map((t) => ({ PutRequest: { Item: { pk: `T#${symbol}`, sk: pad(t.id), ...t } } })),
+      trades.map((t) => ({ PutRequest: { Item: { pk: `T#${symbol}`, sk: sortableNumber(t.id), ...t } } })),
     );
   }
 
@@ -131,8 +131,8 @@ export class MarketDataStore {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: {
           ':pk': `T#${symbol}`,
-          ':from': pad(opts.fromId ?? 0),
-          ':to': pad(opts.toId ?? Number.MAX_SAFE_INTEGER),
+          ':from': sortableNumber(opts.fromId ?? 0),
+          ':to': sortableNumber(opts.toId ?? Number.MAX_SAFE_INTEGER),
         },
         ScanIndexForward: !opts.newest,
       },
@@ -152,7 +152,7 @@ export class MarketDataStore {
    * that overlaps what was applied and then goes further).
    */
   async mergeCandle(symbol: string, interval: string, c: Candle): Promise<number | undefined> {
-    const key = { pk: `K#${symbol}#${interval}`, sk: pad(c.openTime) };
+    const key = { pk: `K#${symbol}#${interval}`, sk: sortableNumber(c.openTime) };
     let stored: Record<string, unknown> | undefined;
     try {
       const out = await this.db.send(
@@ -221,8 +221,8 @@ export class MarketDataStore {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: {
           ':pk': `K#${symbol}#${interval}`,
-          ':from': pad(Math.max(0, opts.from)),
-          ':to': pad(Math.max(0, opts.to)),
+          ':from': sortableNumber(Math.max(0, opts.from)),
+          ':to': sortableNumber(Math.max(0, opts.to)),
         },
         ScanIndexForward: opts.ascending,
       },
@@ -260,8 +260,8 @@ export class MarketDataStore {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: {
           ':pk': `K#${symbol}#${interval}`,
-          ':from': pad(opts.startTime ?? 0),
-          ':to': pad(opts.endTime ?? Number.MAX_SAFE_INTEGER),
+          ':from': sortableNumber(opts.startTime ?? 0),
+          ':to': sortableNumber(opts.endTime ?? Number.MAX_SAFE_INTEGER),
         },
         ScanIndexForward: ascending,
         Limit: opts.limit,

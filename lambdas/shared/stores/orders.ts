@@ -5,6 +5,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write';
 import type { OrderType, Side, StpMode, TimeInForce } from '../../../engine/core/types';
+import { sortableNumber } from './sort-key';
 
 export type OrderStatus =
   'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
@@ -55,8 +56,6 @@ export interface OrderProgress {
   workingTime?: number;
 }
 
-const pad = (n: number): string => String(n).padStart(16, '0');
-
 export class OrderStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -75,7 +74,7 @@ export class OrderStore {
             sk: 'O',
             ...o,
             gsi1pk: `U#${o.userId}#${o.symbol}`,
-            gsi1sk: pad(o.orderId),
+            gsi1sk: sortableNumber(o.orderId),
           },
         },
       })),
@@ -93,7 +92,10 @@ export class OrderStore {
         TableName: this.table,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :from',
-        ExpressionAttributeValues: { ':pk': `U#${userId}#${symbol}`, ':from': pad(opts.fromOrderId ?? 0) },
+        ExpressionAttributeValues: {
+          ':pk': `U#${userId}#${symbol}`,
+          ':from': sortableNumber(opts.fromOrderId ?? 0),
+        },
         Limit: opts.limit,
       }),
     );

@@ -4,6 +4,7 @@
 // Puts are idempotent: a replayed trade rewrites the same item.
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write';
+import { sortableNumber } from './sort-key';
 
 export interface UserTradeRecord {
   userId: number;
@@ -22,8 +23,6 @@ export interface UserTradeRecord {
   isMaker: boolean;
 }
 
-const pad = (n: number): string => String(n).padStart(16, '0');
-
 export class UserTradeStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -38,9 +37,9 @@ export class UserTradeStore {
         PutRequest: {
           Item: {
             pk: `UT#${t.userId}#${t.symbol}`,
-            sk: `${pad(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
+            sk: `${sortableNumber(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
             gsi1pk: `O#${t.orderId}`,
-            gsi1sk: `${pad(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
+            gsi1sk: `${sortableNumber(t.tradeId)}#${t.isMaker ? 'M' : 'T'}`,
             ...t,
           },
         },
@@ -61,7 +60,7 @@ export class UserTradeStore {
     } else {
       key = 'pk = :pk AND sk >= :from';
       values[':pk'] = `UT#${userId}#${symbol}`;
-      values[':from'] = pad(opts.fromId ?? 0);
+      values[':from'] = sortableNumber(opts.fromId ?? 0);
     }
     const filters: string[] = ['userId = :userId', 'symbol = :symbol'];
     values[':userId'] = userId;
