@@ -112,8 +112,8 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from lib/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 46);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 33);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 47);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 34);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 7);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'PUT' }, 2);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 4);
@@ -162,6 +162,7 @@ describe('api', () => {
         'GET /cirrus/v1/apiKeys',
         'POST /cirrus/v1/apiKeys',
         'DELETE /cirrus/v1/apiKeys',
+        'GET /cirrus/v1/search',
         'POST /api/v3/userDataStream',
         'PUT /api/v3/userDataStream',
         'DELETE /api/v3/userDataStream',
@@ -203,7 +204,7 @@ describe('api', () => {
       ...resourcesOf(dev.api, 'AWS::Lambda::Function'),
       ...resourcesOf(dev.workers, 'AWS::Lambda::Function'),
     ].filter((fn) => String(fn.Properties.FunctionName ?? '').startsWith('cirrus-dev-'));
-    expect(functions).toHaveLength(18); // with the user data streams' api-userstream and ws-userdata
+    expect(functions).toHaveLength(19); // with the user data streams' api-userstream and ws-userdata, and api-search
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
