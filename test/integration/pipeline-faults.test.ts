@@ -16,6 +16,7 @@ import { MARKETS } from '../../lib/markets';
 import { apiContext } from '../../lambdas/api/context';
 import { OrderService } from '../../lambdas/api/orders/order-service';
 import { handler as processBatch } from '../../lambdas/data-processor/handler';
+import { withDatabaseUrl } from '../../lambdas/shared/db';
 import { sqsClient } from '../../lambdas/shared/clients';
 import { dbPool } from '../../lambdas/shared/db';
 import { OutboxRelay, type CommandSender } from '../../lambdas/shared/outbox/relay';
@@ -69,6 +70,12 @@ async function readWholeLog(): Promise<
   for await (const r of new KinesisEventLog(kinesis, ex.env.EVENT_STREAM_NAME).readAfter({})) out.push(r);
   kinesis.destroy();
   return out;
+}
+
+/** The data processor's login URL when the exchange runs one login per function family, else DATABASE_URL. */
+function processorDatabaseUrl(): string | undefined {
+  const urls = process.env.CIRRUS_DATABASE_URLS;
+  return urls ? (JSON.parse(urls) as Record<string, string>).cirrus_processor : undefined;
 }
 
 describe('pipeline faults', () => {
@@ -319,8 +326,10 @@ describe('pipeline faults', () => {
       })),
     };
     const before = await ledgerSnapshot();
-    expect(await processBatch(event)).toEqual({ batchItemFailures: [] });
-    expect(await processBatch(event)).toEqual({ batchItemFailures: [] });
+    // As the data processor's own database login, as its consumer runs it (docs/architecture.md#database-roles).
+    const asProcessor = () => withDatabaseUrl(processorDatabaseUrl(), () => processBatch(event));
+    expect(await asProcessor()).toEqual({ batchItemFailures: [] });
+    expect(await asProcessor()).toEqual({ batchItemFailures: [] });
     expect(await ledgerSnapshot()).toBe(before);
     await checkConservation(pg.url);
   });
