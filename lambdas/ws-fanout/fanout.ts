@@ -194,11 +194,17 @@ async function marketFanOut(
         const synced = await syncBook(spec, depth, deps, state);
         if (synced && wantsTop && synced.bookTickers.length > 0)
           frames.push({ stream: streamName(market, 'bookTicker'), payloads: synced.bookTickers });
-        for (const kind of synced ? partial : [])
-          frames.push({
-            stream: streamName(market, kind),
-            payloads: [partialDepthPayload(spec, synced!.book, partialDepthLevels(kind)!)],
-          });
+        if (synced && partial.length > 0) {
+          // The book's best levels sorted once, for the deepest partial stream listened to.
+          const levels = partial.map((k) => partialDepthLevels(k) ?? 0);
+          const top = synced.book.levels(Math.max(...levels));
+          partial.forEach((kind, i) =>
+            frames.push({
+              stream: streamName(market, kind),
+              payloads: [partialDepthPayload(spec, synced.book.lastUpdateId, top, levels[i])],
+            }),
+          );
+        }
       }
       if (trades.length > 0)
         for (const [interval, ms] of Object.entries(CANDLE_INTERVALS)) {

@@ -56,14 +56,19 @@ export function aggTradePayloads(spec: MarketSpec, trades: TradeEvent[], eventTi
 }
 
 /**
- * `<symbol>@depth<N>` / `@depth<N>@100ms`: the top N levels of each side of the book as it stands at
- * `lastUpdateId` (the last depth update applied, the numbering of `@depth`'s U/u and `/api/v3/depth`'s
+ * `<symbol>@depth<N>` / `@depth<N>@100ms`: the top N levels of each side (of `top`, the book's best levels,
+ * at least N) as the book stands at `lastUpdateId` (the last depth update applied, the numbering of `@depth`'s U/u and `/api/v3/depth`'s
  * lastUpdateId), so the frame equals `/api/v3/depth?limit=N` answered at that id.
  */
-export function partialDepthPayload(spec: MarketSpec, book: BookState, levels: number) {
-  const { bids, asks } = book.levels(levels);
-  const side = (list: Array<[number, number]>) => list.map(([p, q]) => [price(spec, p), qty(spec, q)]);
-  return { lastUpdateId: book.lastUpdateId, bids: side(bids), asks: side(asks) };
+export function partialDepthPayload(
+  spec: MarketSpec,
+  lastUpdateId: number,
+  top: { bids: Array<[number, number]>; asks: Array<[number, number]> },
+  levels: number,
+) {
+  const side = (list: Array<[number, number]>) =>
+    list.slice(0, levels).map(([p, q]) => [price(spec, p), qty(spec, q)]);
+  return { lastUpdateId, bids: side(top.bids), asks: side(top.asks) };
 }
 
 /**

@@ -411,6 +411,15 @@ describe('ws fan-out: aggTrade, partial depth, all-market tickers', () => {
     });
   });
 
+  it('partial depth seeded from a book view already past the batch: that view, at its own lastUpdateId', async () => {
+    const { deps, posted } = doubles({
+      subscribers: { 'btcusdt@depth5@100ms': [raw('a')] },
+      book: { lastUpdateId: 9, bids: [[2_990_000, 4]], asks: [] },
+    });
+    await fanOut([record(depth(5, 5, [[2_980_000, 1]], []))], deps, newFanOutState());
+    expect(posted).toEqual([['a', { lastUpdateId: 9, bids: [['29900.00000000', '0.00004000']], asks: [] }]]);
+  });
+
   it('partial depth waits for a book view behind the stream, then skips (never a wrong book)', async () => {
     const { deps, posted, warnings } = doubles({
       subscribers: { 'btcusdt@depth20': [raw('a')] },
