@@ -38,7 +38,7 @@ import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
 import { DEFAULT_ENGINE_SHARDS, TABLES, type EngineShardDef } from '../resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { orderQueueEnvironment } from './messaging-stack';
-import { grantSearchRead } from './search-stack';
+import { grantSearchRead, searchOperators } from './search-stack';
 
 /** Header Cloudflare adds (Transform Rule) to every WebSocket upgrade it forwards to the origin. */
 export const ORIGIN_SECRET_HEADER = 'X-Cirrus-Origin-Secret';
@@ -193,7 +193,7 @@ export class ApiStack extends Stack {
         DATA_KEY_ID: props.dataKey.keyArn,
         ...databaseEnvironment(props.databaseProxy, props.databaseSecret),
         OPENSEARCH_URL: `https://${props.searchDomain.domainEndpoint}`,
-        SEARCH_OPERATOR_USER_IDS: String(this.node.tryGetContext('searchOperators') ?? ''),
+        SEARCH_OPERATOR_USER_IDS: searchOperators(this),
       },
       vpc: props.vpc,
       securityGroups: [props.databaseClientSecurityGroup, props.searchClientSecurityGroup],

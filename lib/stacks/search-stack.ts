@@ -27,6 +27,17 @@ export function searchPaths(domain: opensearch.IDomain): string[] {
   );
 }
 
+/**
+ * The operators of GET /cirrus/v1/search (scope=ALL): user ids from the context value `searchOperators`
+ * (comma-separated, none by default), checked here so a typo fails the synth, not every search.
+ */
+export function searchOperators(scope: Construct): string {
+  const raw = String(scope.node.tryGetContext('searchOperators') ?? '').replace(/\s+/g, '');
+  if (!/^(\d{1,16}(,\d{1,16})*)?$/.test(raw))
+    throw new Error(`context searchOperators must be comma-separated user ids, not '${raw}'`);
+  return raw;
+}
+
 /** Read access for GET /cirrus/v1/search: `_search` on the Cirrus indices, nothing else. */
 export function grantSearchRead(fn: iam.IGrantable, domain: opensearch.IDomain): void {
   fn.grantPrincipal.addToPrincipalPolicy(

@@ -74,6 +74,15 @@ describe('search: the API function', () => {
   });
 });
 
+describe('search: operators', () => {
+  it('come from the context value searchOperators, checked at synth', () => {
+    const withOperators = synthTemplates({ searchOperators: '3, 14' });
+    const fn = functionNamed(withOperators.api, 'cirrus-dev-api-search');
+    expect(fn.props.Environment.Variables.SEARCH_OPERATOR_USER_IDS).toBe('3,14');
+    expect(() => synthTemplates({ searchOperators: 'alice' })).toThrow(/searchOperators/);
+  });
+});
+
 describe('search: the indexer', () => {
   const fn = functionNamed(dev.workers, 'cirrus-dev-search-indexer');
 
