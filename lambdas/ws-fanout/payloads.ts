@@ -192,8 +192,6 @@ export class BookState {
   }
 }
 
-/** Folds a trade into a candle of the same interval (a copy). */
-
 /**
  * `<symbol>@miniTicker` and `<symbol>@ticker`: the 24 h rolling window, computed as `/api/v3/ticker/24hr` does
  * (lambdas/api/market-data.ts: the same candles, prevClosePrice = the window's open, 8-decimal weighted price).
