@@ -213,7 +213,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
       : await startConsumersHere({ ...consumerOpts, wrapConsumer: opts.wrapConsumer });
     stops.unshift(() => consumers.stop());
     log(
-      `consumers    data-processor (settlement), read-models and ws-fanout consuming engine events${outOfProcess ? ' (own process)' : ''}`,
+      `consumers    data-processor (settlement), read-models, ws-fanout and search-indexer consuming engine events${outOfProcess ? ' (own process)' : ''}`,
     );
 
     // The chain (hardhat node, or RPC_URL) and the deposit listener on its interval: docs/wallets.md.

@@ -1,6 +1,9 @@
 // The two SearchIndex implementations answer alike: the OpenSearch client (against the stand-in, over HTTP)
 // and the embedded index it serves. Owner scope, filters, phrases, paging, versions; the stand-in refuses a
 // query outside the subset the client sends; a search before any index exists finds nothing.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { queryFromBody, searchBody } from '../../lambdas/shared/search/dsl';
 import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
 import { OpenSearchIndex } from '../../lambdas/shared/search/opensearch';
@@ -129,6 +132,25 @@ describe('search index', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('parsing_exception');
+  });
+});
+
+describe('the stand-in keeps its documents across a restart (npm start without --fresh)', () => {
+  it('reloads indices and documents from its state file, versions included', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'cirrus-search-')), 'search', 'documents.json');
+    const first = await startSearch({ port: 0, stateFile });
+    await new OpenSearchIndex({ url: first.endpoint }).bulkIndex([doc(1, { version: 3 }), doc(2)]);
+    await first.stop();
+    const second = await startSearch({ port: 0, stateFile });
+    try {
+      const again = new OpenSearchIndex({ url: second.endpoint });
+      expect((await again.search({ from: 0, size: 10 })).total).toBe(2);
+      // The stored version survived: an older state is still refused.
+      await again.bulkIndex([doc(1, { version: 2, status: 'CANCELED' })]);
+      expect(second.documents().find((d) => d.id === 'order-1')?.status).toBe(doc(1).status);
+    } finally {
+      await second.stop();
+    }
   });
 });
 
