@@ -64,3 +64,41 @@ describe('every valid STP mode and time in force is accepted when named explicit
     expect(events.map((e) => e.type)).toEqual(['accepted', 'trade', 'closed', 'closed', 'depth']);
   });
 });
+
+describe('pending stops', () => {
+  const stop = (stopPrice: number, userId = 1) =>
+    place({ side: 'BUY', type: 'STOP_LOSS', price: undefined, stopPrice, userId });
+  const stopIds = () => engine.snapshot().markets[0].stops.map((t) => t[0]);
+
+  it('a cancel of a pending stop closes it (no depth event) and keeps the others in trigger order', () => {
+    stop(200);
+    stop(300);
+    stop(400);
+    expect(apply({ kind: 'cancel', market: 'T', orderId: 2, userId: 1, ts: 6 })).toEqual([
+      {
+        type: 'closed',
+        market: 'T',
+        seq: 4,
+        ts: 6,
+        orderId: 2,
+        userId: 1,
+        reason: 'CANCELED',
+        executedQty: 0,
+        cumQuote: 0,
+      },
+    ]);
+    expect(stopIds()).toEqual([1, 3]);
+    expect(engine.hasOrder(2)).toBe(false);
+    apply({ kind: 'cancel', market: 'T', orderId: 1, userId: 1, ts: 6 });
+    expect(stopIds()).toEqual([3]);
+  });
+
+  it('each order keeps the seq of its accepted event (a stop’s trigger priority) through a snapshot', () => {
+    place({ side: 'SELL', price: 500 }); // seq 1 accepted, 2 depth
+    const accepted = stop(600)[0]; // seq 3
+    expect(accepted.seq).toBe(3);
+    const m = engine.snapshot().markets[0];
+    expect(m.asks[0][13]).toBe(1);
+    expect(m.stops[0][13]).toBe(3);
+  });
+});
