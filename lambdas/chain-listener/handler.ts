@@ -11,6 +11,7 @@ import { chainCoins, ETH_NETWORK } from '../wallet/chain-assets';
 import { EthersChain } from './chain-reader';
 import { CheckpointStore } from './checkpoint-store';
 import { DepositScanner, type ScanResult } from './scanner';
+import { lambdaHandler } from '../shared/handler';
 
 const configSchema = z.object({
   CHAIN_RPC_URL: z.string().url(),
@@ -45,7 +46,7 @@ export function createDepositScanner(env: NodeJS.ProcessEnv = process.env): Depo
 
 let scanner: DepositScanner | undefined;
 
-export const handler = async (): Promise<Omit<ScanResult, 'credited'> & { credited: number }> => {
+const handle = async (): Promise<Omit<ScanResult, 'credited'> & { credited: number }> => {
   const r = await (scanner ??= createDepositScanner()).runOnce();
   if (r.reorg) logger.warn('chain reorg: rolled back', { ...r.reorg, head: r.head });
   for (const d of r.credited)
@@ -58,3 +59,5 @@ export const handler = async (): Promise<Omit<ScanResult, 'credited'> & { credit
   logger.info('scanned', { head: r.head, scanned: r.scanned, recorded: r.recorded, advanced: r.advanced });
   return { ...r, credited: r.credited.length };
 };
+
+export const handler = lambdaHandler(handle);

@@ -4,8 +4,9 @@
 // record never wedges a shard. A passing fault (database or DynamoDB unavailable) fails the batch from its
 // first record: Lambda retries it, and everything it repeats is idempotent.
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decodeRecord } from '../../engine/service/messages';
+import { lambdaHandler } from '../shared/handler';
 import { logger } from '../shared/powertools';
 import { processorDeps } from './deps';
 import { replayQuarantined } from './replay-quarantined';
@@ -65,9 +66,19 @@ export async function processKinesisBatch(
 }
 
 /** Kinesis batches; or, invoked by an operator with `{"replayQuarantined": true}`, the quarantine replay. */
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse>;
-export async function handler(event: { replayQuarantined: true }): Promise<ReplayResult>;
 export async function handler(
+  event: KinesisStreamEvent,
+  context?: Context,
+): Promise<KinesisStreamBatchResponse>;
+export async function handler(event: { replayQuarantined: true }, context?: Context): Promise<ReplayResult>;
+export async function handler(
+  event: KinesisStreamEvent | { replayQuarantined: true },
+  context?: Context,
+): Promise<KinesisStreamBatchResponse | ReplayResult> {
+  return handle(event, context);
+}
+
+const handle = lambdaHandler(async function processEvent(
   event: KinesisStreamEvent | { replayQuarantined: true },
 ): Promise<KinesisStreamBatchResponse | ReplayResult> {
   const deps = await processorDeps();
@@ -82,6 +93,6 @@ export async function handler(
     metrics.publishStoredMetrics();
   }
   return { batchItemFailures };
-}
+});
 
 type ReplayResult = Awaited<ReturnType<typeof replayQuarantined>>;

@@ -7,6 +7,7 @@ import { dbPool } from '../shared/db';
 import { OutboxRelay } from '../shared/outbox/relay';
 import { SqsCommandSender } from '../shared/outbox/sqs-sender';
 import { logger } from '../shared/powertools';
+import { lambdaHandler } from '../shared/handler';
 
 const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'outbox-relay' });
 const PASS_EVERY_MS = 1_000;
@@ -36,7 +37,7 @@ export async function runRelay(
   return { sent, failed, oldestUnappliedSeconds: oldest };
 }
 
-export const handler = async (): Promise<void> => {
+const handle = async (): Promise<void> => {
   relay ??= new OutboxRelay(dbPool(), new SqsCommandSender(sqsClient()));
   const result = await runRelay(relay, RUN_FOR_MS);
   if (result.sent > 0 || result.failed > 0) logger.warn('outbox relay sent commands the API had not', result);
@@ -45,3 +46,5 @@ export const handler = async (): Promise<void> => {
   metrics.addMetric('OutboxRelaySendFailures', MetricUnit.Count, result.failed);
   metrics.publishStoredMetrics();
 };
+
+export const handler = lambdaHandler(handle);

@@ -6,6 +6,7 @@ import { logger } from '../shared/powertools';
 import { decodeEventRecords } from '../shared/stream-records';
 import { readModelDeps } from './deps';
 import { projectReadModels, type ReadModelDeps } from './project';
+import { lambdaHandler } from '../shared/handler';
 
 export async function projectKinesisBatch(
   event: KinesisStreamEvent,
@@ -26,5 +27,7 @@ export async function projectKinesisBatch(
   }
 }
 
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+const handle = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
   projectKinesisBatch(event, await readModelDeps());
+
+export const handler = lambdaHandler(handle);

@@ -9,6 +9,7 @@ import { requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { logger } from '../shared/powertools';
 import { reconcile, type ReconciliationReport } from './reconcile';
+import { lambdaHandler } from '../shared/handler';
 
 export { reconcile, type ReconcileDeps, type ReconciliationReport } from './reconcile';
 
@@ -34,7 +35,7 @@ export function publishReport(m: Metrics, report: ReconciliationReport): void {
 
 let snapshots: S3SnapshotStore | undefined;
 
-export const handler = async (): Promise<void> => {
+const handle = async (): Promise<void> => {
   snapshots ??= new S3SnapshotStore(
     new S3Client({ forcePathStyle: !!process.env.AWS_ENDPOINT_URL_S3 }),
     requiredEnv(SNAPSHOT_BUCKET.envVar),
@@ -53,3 +54,5 @@ export const handler = async (): Promise<void> => {
     });
   publishReport(metrics, report);
 };
+
+export const handler = lambdaHandler(handle);

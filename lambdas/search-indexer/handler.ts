@@ -16,6 +16,7 @@ import { searchIndexFromEnv } from '../shared/search/opensearch';
 import type { SearchDoc, SearchIndex } from '../shared/search/types';
 import type { OrderRecord } from '../shared/stores/orders';
 import { orderDoc, progressOf, tradeDocs, type OrderProgress } from './documents';
+import { lambdaHandler } from '../shared/handler';
 
 export interface IndexerDeps {
   index: SearchIndex;
@@ -114,7 +115,7 @@ export async function indexKinesisBatch(
 
 let deps: IndexerDeps | undefined;
 
-export const handler = async (event: unknown): Promise<KinesisStreamBatchResponse> => {
+const handle = async (event: unknown): Promise<KinesisStreamBatchResponse> => {
   const batch = kinesisEventSchema.parse(event) as unknown as KinesisStreamEvent;
   if (!deps) {
     const orders = new OrderRepository(dbPool());
@@ -126,3 +127,5 @@ export const handler = async (event: unknown): Promise<KinesisStreamBatchRespons
   }
   return indexKinesisBatch(batch, deps);
 };
+
+export const handler = lambdaHandler(handle);

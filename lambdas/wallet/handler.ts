@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { kmsClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { addressFromSpki } from './hot-wallet';
-import { handler as processWithdrawals } from './withdrawals-handler';
+import { processWithdrawals } from './withdrawals-handler';
+import { lambdaHandler } from '../shared/handler';
 
 const walletRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('hotWalletAddress') }),
@@ -28,7 +29,7 @@ async function hotWalletAddress(): Promise<string> {
   return addressFromSpki(out.PublicKey);
 }
 
-export const handler = async (event: unknown): Promise<WalletResponse> => {
+const handle = async (event: unknown): Promise<WalletResponse> => {
   const parsed = walletRequestSchema.safeParse(event);
   if (!parsed.success) {
     logger.warn('bad wallet request', { issues: parsed.error.issues });
@@ -42,3 +43,5 @@ export const handler = async (event: unknown): Promise<WalletResponse> => {
   });
   return { ok: true, address: await address, network: process.env.CHAIN_NETWORK ?? 'unknown' };
 };
+
+export const handler = lambdaHandler(handle);

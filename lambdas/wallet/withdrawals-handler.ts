@@ -8,6 +8,7 @@ import { logger } from '../shared/powertools';
 import { ETH_NETWORK, chainCoins } from './chain-assets';
 import { KmsDigestSigner } from './kms-signer';
 import { WithdrawalSender } from './withdrawal-sender';
+import { lambdaHandler } from '../shared/handler';
 
 export function createWithdrawalSender(): {
   sender: WithdrawalSender;
@@ -36,7 +37,8 @@ export function createWithdrawalSender(): {
 
 let made: ReturnType<typeof createWithdrawalSender> | undefined;
 
-export const handler = async (): Promise<{ sent: number; confirmed: number; failed: number }> => {
+/** One pass of the sender (also the wallet function's `processWithdrawals` action, inside its invocation). */
+export const processWithdrawals = async (): Promise<{ sent: number; confirmed: number; failed: number }> => {
   made ??= createWithdrawalSender();
   const r = await made.sender.runOnce();
   for (const w of r.sent) logger.info('withdrawal broadcast', { id: w.id, txHash: w.txHash, nonce: w.nonce });
@@ -44,3 +46,5 @@ export const handler = async (): Promise<{ sent: number; confirmed: number; fail
     logger.info('withdrawals finalised', { confirmed: r.confirmed, failed: r.failed });
   return { sent: r.sent.length, confirmed: r.confirmed.length, failed: r.failed.length };
 };
+
+export const handler = lambdaHandler(processWithdrawals);

@@ -25,6 +25,7 @@ import { MarketDataStore } from '../shared/stores/market-data';
 import { ConnectionStore } from '../ws/connection-store';
 import { UserStreamStore } from '../ws/user-stream-store';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
+import { lambdaHandler } from '../shared/handler';
 
 let deps: FanOutDeps | undefined;
 const state = newFanOutState();
@@ -108,5 +109,7 @@ export async function fanOutKinesisBatch(
   return { batchItemFailures: [] };
 }
 
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+const handle = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
   fanOutKinesisBatch(event);
+
+export const handler = lambdaHandler(handle);

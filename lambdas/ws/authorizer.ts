@@ -8,6 +8,7 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { z } from 'zod';
 import { requiredEnv, secretsClient } from '../shared/clients';
 import { logger } from '../shared/powertools';
+import { lambdaHandler } from '../shared/handler';
 
 const CACHE_MS = 5 * 60 * 1000;
 
@@ -55,7 +56,7 @@ const policy = (effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorize
   },
 });
 
-export const handler = async (event: unknown): Promise<APIGatewayAuthorizerResult> => {
+const handle = async (event: unknown): Promise<APIGatewayAuthorizerResult> => {
   const parsed = authorizerEventSchema.safeParse(event);
   if (!parsed.success) {
     logger.warn('malformed authorizer event', { issues: parsed.error.issues });
@@ -68,3 +69,5 @@ export const handler = async (event: unknown): Promise<APIGatewayAuthorizerResul
   if (!allowed) logger.warn('connection without a valid origin secret denied');
   return policy(allowed ? 'Allow' : 'Deny', parsed.data.methodArn);
 };
+
+export const handler = lambdaHandler(handle);

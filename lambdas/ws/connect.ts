@@ -14,6 +14,7 @@ import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
 import { LISTEN_KEY_FORMAT, UserStreamStore } from './user-stream-store';
+import { lambdaHandler } from '../shared/handler';
 
 const connectEventSchema = z.object({
   requestContext: z.object({
@@ -35,7 +36,7 @@ let userStore: UserStreamStore | undefined;
 const userStreams = () =>
   (userStore ??= new UserStreamStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
 
-export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
+const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsed = connectEventSchema.safeParse(event);
   if (!parsed.success) {
     logger.warn('malformed $connect event', { issues: parsed.error.issues });
@@ -74,3 +75,5 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
   logger.info('connected', { connectionId: requestContext.connectionId, combined, streams: streams.length });
   return { statusCode: 200 };
 };
+
+export const handler = lambdaHandler(handle);

@@ -5,6 +5,7 @@ import { TABLES } from '../../lib/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore } from './connection-store';
+import { lambdaHandler } from '../shared/handler';
 
 const disconnectEventSchema = z.object({
   requestContext: z.object({
@@ -18,7 +19,7 @@ let store: ConnectionStore | undefined;
 const connections = () =>
   (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
 
-export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
+const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsed = disconnectEventSchema.safeParse(event);
   if (!parsed.success) {
     logger.warn('malformed $disconnect event', { issues: parsed.error.issues });
@@ -29,3 +30,5 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
   logger.info('disconnected', { connectionId, disconnectStatusCode, subscriptionsRemoved: removed });
   return { statusCode: 200 };
 };
+
+export const handler = lambdaHandler(handle);

@@ -17,6 +17,7 @@ import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
 import { handler as userData, USER_DATA_METHODS } from './user-data';
+import { lambdaHandler } from '../shared/handler';
 
 export { isValidStream } from './streams';
 
@@ -79,7 +80,7 @@ function streamParams(params: unknown, id: Id): Checked {
   return { ok: true, streams: [...new Set(params as string[])] };
 }
 
-export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
+const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsedEvent = eventSchema.safeParse(event);
   if (!parsedEvent.success) return { statusCode: 400, body: 'Bad Request' };
   const { connectionId } = parsedEvent.data.requestContext;
@@ -156,3 +157,5 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
     }
   }
 };
+
+export const handler = lambdaHandler(handle);

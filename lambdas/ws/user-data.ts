@@ -17,6 +17,7 @@ import { dbPool } from '../shared/db';
 import { BinanceError } from '../shared/http/binance-error';
 import { logger } from '../shared/powertools';
 import { SUBSCRIPTION_ID, UserStreamStore } from './user-stream-store';
+import { lambdaHandler } from '../shared/handler';
 
 export const USER_DATA_METHODS = ['userDataStream.subscribe.signature', 'userDataStream.unsubscribe'];
 
@@ -63,7 +64,7 @@ export function signedQuery(params: Record<string, string>): string {
     .join('&');
 }
 
-export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
+const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsedEvent = eventSchema.safeParse(event);
   if (!parsedEvent.success) return { statusCode: 400, body: 'Bad Request' };
   const { connectionId, identity } = parsedEvent.data.requestContext;
@@ -108,3 +109,5 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2> 
     throw err;
   }
 };
+
+export const handler = lambdaHandler(handle);
