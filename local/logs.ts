@@ -163,7 +163,9 @@ export class LogRouter {
     const detail = parsed ? (parsed.err ?? parsed.error ?? parsed.reason) : undefined;
     // The first line of a stack is its message; the full stack stays in the log file.
     const why = detail === undefined ? '' : `: ${String(firstLine(detail))}`;
-    const id = parsed?.requestId ?? parsed?.function_request_id ?? requestId;
+    // The invocation's own id before the logger's function_request_id: locally concurrent invocations share
+    // one logger, whose Lambda context is the latest invocation's (lambdas/shared/handler.ts).
+    const id = parsed?.requestId ?? requestId ?? parsed?.function_request_id;
     return `${time} ${component.padEnd(14)} ${level.toUpperCase().padEnd(5)} ${message}${why}${id ? ` [request ${String(id)}]` : ''}`;
   }
 }

@@ -1,5 +1,6 @@
 // AWS SDK v3 clients, created once per container and reused across invocations. Endpoints come from the
 // standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same code talks to AWS or to the local stand-ins.
+// Each is traced (an X-Ray subsegment per call) where the tracer is on; elsewhere it is returned as is.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -8,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { tracer } from './powertools';
 
 const requestHandler = new NodeHttpHandler({
   httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
@@ -22,7 +24,7 @@ let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler }), {
+  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ requestHandler })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
@@ -30,17 +32,17 @@ export function dynamoClient(): DynamoDBDocumentClient {
 
 export function sqsClient(): SQSClient {
   // The configured endpoint, not the queue URL's host: fauxqs issues virtual-host URLs WHATWG cannot parse.
-  sqs ??= new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false });
+  sqs ??= tracer.captureAWSv3Client(new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false }));
   return sqs;
 }
 
 export function kmsClient(): KMSClient {
-  kms ??= new KMSClient({ requestHandler });
+  kms ??= tracer.captureAWSv3Client(new KMSClient({ requestHandler }));
   return kms;
 }
 
 export function secretsClient(): SecretsManagerClient {
-  secrets ??= new SecretsManagerClient({ requestHandler });
+  secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({ requestHandler }));
   return secrets;
 }
 

@@ -33,6 +33,7 @@ describe('request weight per IP and minute', () => {
     expect(w('/api/v3/order', {}, 'POST')).toBe(1);
     expect(w('/api/v3/order')).toBe(4);
     expect(w('/api/v3/ping')).toBe(1);
+    expect(w('/cirrus/v1/search', { q: 'x' })).toBe(20);
   });
 
   it('counts per IP within the calendar minute, answers 429 / -1003 with Retry-After past the limit', async () => {

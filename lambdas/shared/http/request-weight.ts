@@ -51,6 +51,7 @@ export function requestWeight(req: Pick<ApiRequest, 'method' | 'resource' | 'par
     case 'GET /api/v3/account':
     case 'GET /api/v3/account/commission':
     case 'GET /api/v3/myTrades':
+    case 'GET /cirrus/v1/search': // Cirrus's own: a history query, weighed like myTrades
       return 20;
     default:
       return 1;
