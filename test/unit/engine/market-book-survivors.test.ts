@@ -102,3 +102,63 @@ describe('pending stops', () => {
     expect(m.stops[0][13]).toBe(3);
   });
 });
+
+describe('amend bounds on a plain (non-iceberg) order', () => {
+  const amend = (orderId: number, over: { newQuantity?: number; newPrice?: number; userId?: number }) =>
+    apply({ kind: 'amend', market: 'T', orderId, userId: 1, ts: 6, ...over });
+  const outcome = (events: EngineEvent[]) =>
+    events[0].type === 'rejected' ? events[0].reason : `${events[0].type} ${JSON.stringify(events.at(-1))}`;
+
+  it('the new quantity must stay above what is executed: at or under it is INVALID_AMEND', () => {
+    place({ price: 100, quantity: 10 }); // #1
+    place({ side: 'SELL', price: 100, quantity: 3, userId: 2 }); // fills 3 of #1
+    expect(engine.getOrder(1)).toMatchObject({ executed: 3, resting: true });
+    expect(outcome(amend(1, { newQuantity: 3 }))).toBe('INVALID_AMEND');
+    expect(outcome(amend(1, { newQuantity: 2 }))).toBe('INVALID_AMEND');
+    expect(amend(1, { newQuantity: 4 })[0]).toMatchObject({
+      type: 'amended',
+      quantity: 4,
+      keptPriority: true,
+    });
+    expect(engine.getOrder(1)).toMatchObject({ quantity: 4, executed: 3, visible: 1 });
+  });
+
+  it('the maximum quantity and the price bounds are inclusive', () => {
+    place({ price: 50, quantity: 10 });
+    expect(amend(1, { newQuantity: 100_000 })[0]).toMatchObject({ type: 'amended', quantity: 100_000 });
+    expect(outcome(amend(1, { newQuantity: 100_001 }))).toBe('INVALID_AMEND');
+    expect(amend(1, { newPrice: 1 })[0]).toMatchObject({ type: 'amended', price: 1 });
+    expect(outcome(amend(1, { newPrice: 0 }))).toBe('INVALID_AMEND');
+    place({ side: 'SELL', price: 60, quantity: 10 });
+    expect(amend(2, { newPrice: 100_000 })[0]).toMatchObject({ type: 'amended', price: 100_000 });
+    expect(outcome(amend(2, { newPrice: 100_001 }))).toBe('INVALID_AMEND');
+  });
+
+  it('an amend by another user is rejected as an amend, NOT_ORDER_OWNER', () => {
+    place({ price: 50, quantity: 10 });
+    expect(amend(1, { newQuantity: 5, userId: 9 })).toEqual([
+      {
+        type: 'rejected',
+        market: 'T',
+        seq: 3,
+        ts: 6,
+        command: 'amend',
+        orderId: 1,
+        userId: 9,
+        reason: 'NOT_ORDER_OWNER',
+      },
+    ]);
+    expect(amend(77, { newQuantity: 5 })).toEqual([
+      {
+        type: 'rejected',
+        market: 'T',
+        seq: 4,
+        ts: 6,
+        command: 'amend',
+        orderId: 77,
+        userId: 1,
+        reason: 'UNKNOWN_ORDER',
+      },
+    ]);
+  });
+});
