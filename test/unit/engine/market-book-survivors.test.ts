@@ -162,3 +162,20 @@ describe('amend bounds on a plain (non-iceberg) order', () => {
     ]);
   });
 });
+
+describe('amend keeps time priority when nothing grows', () => {
+  it.each([
+    ['the same quantity', { newQuantity: 5 }],
+    ['the same price', { newPrice: 100 }],
+    ['the same price and quantity', { newPrice: 100, newQuantity: 5 }],
+  ])('%s: kept priority, still first in the queue', (_name, change) => {
+    place({ side: 'SELL', quantity: 5 }); // #1
+    place({ side: 'SELL', quantity: 5 }); // #2, behind #1
+    const events = apply({ kind: 'amend', market: 'T', orderId: 1, userId: 1, ts: 6, ...change });
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'amended', price: 100, quantity: 5, keptPriority: true }),
+    ]);
+    const fill = place({ side: 'BUY', quantity: 1, userId: 2 });
+    expect(fill[1]).toMatchObject({ type: 'trade', makerOrderId: 1 });
+  });
+});
