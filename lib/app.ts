@@ -17,6 +17,7 @@ import { NetworkStack } from './stacks/network-stack';
 import { SearchStack, wireSearchIndexer } from './stacks/search-stack';
 import { WorkersStack } from './stacks/workers-stack';
 import { WsFanoutStack } from './stacks/ws-fanout-stack';
+import type { DatabaseRole } from '../lambdas/shared/ledger/migrations';
 
 export interface BuildAppOptions {
   /** Register cdk-nag AwsSolutions checks (default on). */
@@ -57,11 +58,14 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     shards,
     image: opts.engineImage,
   });
+  // Each family connects as its own database login (docs/architecture.md#database-roles): the master secret
+  // goes to Workers for the migration function alone; the others get their role's login secret.
   const database = {
     databaseProxy: data.proxy,
     databaseSecret: data.database.secret!,
     databaseClientSecurityGroup: data.databaseClientSecurityGroup,
   };
+  const loginOf = (role: DatabaseRole) => ({ ...database, databaseSecret: data.databaseLogins[role] });
   const api = new ApiStack(app, `${prefix}-Api`, config, {
     env,
     vpc: network.vpc,
@@ -69,7 +73,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     tables: data.tables,
     orderQueues: messaging.orderQueues,
     shards,
-    ...database,
+    ...loginOf('cirrus_api'),
     depositXpubSecret: chain.depositXpubSecret,
     searchDomain: search.domain,
     searchClientSecurityGroup: search.clientSecurityGroup,
@@ -98,7 +102,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
   workers.addStackDependency(search);
   // The indexer reads each batch's order rows and maps the API's search role (lib/stacks/search-stack.ts).
   wireSearchIndexer(workers.searchIndexer, {
-    ...database,
+    ...loginOf('cirrus_read_models'),
     searchClientSecurityGroup: search.clientSecurityGroup,
     readerRole: api.searchFunction.role!,
   });
@@ -111,7 +115,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
     webSocketStage: api.webSocketStage,
     webSocketPushPolicy: api.webSocketPushPolicy,
     vpc: network.vpc,
-    ...database,
+    ...loginOf('cirrus_ws_fanout'),
   });
   const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, config, {
     env,

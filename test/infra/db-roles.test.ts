@@ -134,7 +134,7 @@ describe('the migration function', () => {
 
   // The migration function is the master's user. The search indexer's database access is being wired by the search work (lib/stacks/search-stack.ts,
   // wireSearchIndexer); it reads order rows only, as the read models do, and moves to a login then.
-  const EXEMPT = ['cirrus-dev-db-migrate', 'cirrus-dev-search-indexer'];
+  const EXEMPT = ['cirrus-dev-db-migrate'];
 
   it('is the only worker that reads the master secret', () => {
     for (const [, r] of resources(dev.workers, 'AWS::Lambda::Function')) {
