@@ -179,3 +179,85 @@ describe('amend keeps time priority when nothing grows', () => {
     expect(fill[1]).toMatchObject({ type: 'trade', makerOrderId: 1 });
   });
 });
+
+describe('a taker stops matching the moment it is done', () => {
+  const brief = (events: EngineEvent[]) =>
+    events.map((e) =>
+      e.type === 'trade'
+        ? `trade ${e.quantity}@${e.price} maker #${e.makerOrderId}`
+        : e.type === 'closed'
+          ? `closed #${e.orderId} ${e.reason} exec ${e.executedQty}`
+          : e.type,
+    );
+
+  it('filled by quantity: the next maker, its own order, is not touched by STP (EXPIRE_MAKER)', () => {
+    place({ side: 'SELL', quantity: 2, userId: 2 }); // #1
+    place({ side: 'SELL', quantity: 5, userId: 1 }); // #2, the taker's own
+    expect(brief(place({ quantity: 2, timeInForce: 'GTC', stpMode: 'EXPIRE_MAKER' }))).toEqual([
+      'accepted',
+      'trade 2@100 maker #1',
+      'closed #1 FILLED exec 2',
+      'closed #3 FILLED exec 2',
+      'depth',
+    ]);
+    expect(engine.getOrder(2)).toMatchObject({ resting: true, executed: 0 });
+  });
+
+  it('filled by quantity: the next maker, its own order, does not expire it (EXPIRE_TAKER)', () => {
+    place({ side: 'SELL', quantity: 2, userId: 2 });
+    place({ side: 'SELL', quantity: 5, userId: 1 });
+    expect(brief(place({ quantity: 2, timeInForce: 'IOC', stpMode: 'EXPIRE_TAKER' }))).toEqual([
+      'accepted',
+      'trade 2@100 maker #1',
+      'closed #1 FILLED exec 2',
+      'closed #3 FILLED exec 2',
+      'depth',
+    ]);
+  });
+
+  it('by quote, less than one lot left: FILLED, and its own next maker does not expire it', () => {
+    place({ side: 'SELL', quantity: 2, userId: 2 });
+    place({ side: 'SELL', quantity: 5, userId: 1 });
+    const events = place({
+      type: 'MARKET',
+      price: undefined,
+      quantity: undefined,
+      quoteQuantity: 250,
+      stpMode: 'EXPIRE_TAKER',
+    });
+    expect(brief(events)).toEqual([
+      'accepted',
+      'trade 2@100 maker #1',
+      'closed #1 FILLED exec 2',
+      'closed #3 FILLED exec 2',
+      'depth',
+    ]);
+    expect(engine.getOrder(2)).toMatchObject({ resting: true, executed: 0 });
+  });
+
+  it('by quote, exactly one lot’s price left: it buys that lot too', () => {
+    place({ side: 'SELL', quantity: 1, userId: 2 }); // #1
+    place({ side: 'SELL', quantity: 5, userId: 2 }); // #2
+    const events = place({ type: 'MARKET', price: undefined, quantity: undefined, quoteQuantity: 200 });
+    expect(brief(events)).toEqual([
+      'accepted',
+      'trade 1@100 maker #1',
+      'closed #1 FILLED exec 1',
+      'trade 1@100 maker #2',
+      'closed #3 FILLED exec 2',
+      'depth',
+    ]);
+  });
+
+  it('by quote, the last level emptied with less than one lot left: FILLED, not IOC', () => {
+    place({ side: 'SELL', quantity: 2, userId: 2 });
+    const events = place({ type: 'MARKET', price: undefined, quantity: undefined, quoteQuantity: 250 });
+    expect(brief(events)).toEqual([
+      'accepted',
+      'trade 2@100 maker #1',
+      'closed #1 FILLED exec 2',
+      'closed #2 FILLED exec 2',
+      'depth',
+    ]);
+  });
+});
