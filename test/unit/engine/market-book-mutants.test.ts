@@ -565,7 +565,9 @@ describe('FOK: the pre-check', () => {
     sell(500, 4, { userId: 1 }); // own, behind
     for (const stpMode of ['EXPIRE_TAKER', 'EXPIRE_BOTH'] as const) {
       const events = place(limit({ timeInForce: 'FOK', price: 500, quantity: 5, stpMode }));
-      expect(brief(events).slice(1)).toEqual([`closed #${events[0].orderId} FOK exec 0 quote 0`]);
+      expect(brief(events).slice(1)).toEqual([
+        `closed #${(events[0] as { orderId: number }).orderId} FOK exec 0 quote 0`,
+      ]);
     }
     expect(engine.depth('T', 5).asks).toEqual([[500, 7]]);
   });
