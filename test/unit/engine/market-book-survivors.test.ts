@@ -261,3 +261,28 @@ describe('a taker stops matching the moment it is done', () => {
     ]);
   });
 });
+
+describe('FOK with STP: the taker’s own order blocks the fill even with enough liquidity behind it', () => {
+  it.each(['EXPIRE_TAKER', 'EXPIRE_BOTH'] as const)('%s: FOK, no trade, nothing cancelled', (stpMode) => {
+    place({ side: 'SELL', quantity: 3, userId: 2 }); // #1
+    place({ side: 'SELL', quantity: 4, userId: 1 }); // #2, the taker's own
+    place({ side: 'SELL', quantity: 5, userId: 2 }); // #3
+    const events = place({ quantity: 5, timeInForce: 'FOK', stpMode });
+    expect(events.map((e) => e.type)).toEqual(['accepted', 'closed']);
+    expect(events[1]).toMatchObject({ orderId: 4, reason: 'FOK', executedQty: 0 });
+    expect(engine.depth('T', 5).asks).toEqual([[100, 12]]);
+  });
+});
+
+describe('trade ids', () => {
+  it('count up from 1 per market, across commands and a snapshot/restore', () => {
+    place({ side: 'SELL', quantity: 1, userId: 2 });
+    place({ side: 'SELL', quantity: 1, userId: 2 });
+    const ids = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'trade' ? [e.tradeId] : []));
+    expect(ids(place({ quantity: 2 }))).toEqual([1, 2]);
+    place({ side: 'SELL', quantity: 1, userId: 2 });
+    engine = MatchingEngine.restore(JSON.parse(JSON.stringify(engine.snapshot())) as never);
+    expect(engine.snapshot().markets[0].tradeId).toBe(2);
+    expect(ids(place({ quantity: 1 }))).toEqual([3]);
+  });
+});
