@@ -286,3 +286,24 @@ describe('trade ids', () => {
     expect(ids(place({ quantity: 1 }))).toEqual([3]);
   });
 });
+
+describe('the triggered event', () => {
+  it('takes the next seq, between the trade that fired it and its own events', () => {
+    place({ side: 'SELL', quantity: 1, userId: 2 }); // #1: seq 1, 2
+    place({ side: 'SELL', price: 110, quantity: 1, userId: 2 }); // #2: seq 3, 4
+    place({ type: 'STOP_LOSS', price: undefined, stopPrice: 100, quantity: 1, userId: 3 }); // #3: seq 5
+    const events = place({ quantity: 1, timeInForce: 'IOC', ts: 9 }); // #4: seq 6 …
+    expect(events.map((e) => `${e.seq} ${e.type}`)).toEqual([
+      '6 accepted',
+      '7 trade',
+      '8 closed',
+      '9 closed',
+      '10 triggered',
+      '11 trade',
+      '12 closed',
+      '13 closed',
+      '14 depth',
+    ]);
+    expect(events[4]).toEqual({ type: 'triggered', market: 'T', seq: 10, ts: 9, orderId: 3, userId: 3 });
+  });
+});
