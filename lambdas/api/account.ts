@@ -12,7 +12,19 @@ import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
-import { depositAddress, depositHistory, withdrawApply, withdrawHistory } from './capital';
+import {
+  addWithdrawAddress,
+  depositAddress,
+  depositHistory,
+  listWithdrawAddresses,
+  removeWithdrawAddress,
+  totpConfirm,
+  totpDisable,
+  totpEnroll,
+  totpStatus,
+  withdrawApply,
+  withdrawHistory,
+} from './capital';
 import { ORDER_RATE_LIMITS } from '../shared/rate-limits';
 import { myTradeJson } from './orders/format';
 
@@ -161,5 +173,12 @@ export const handler = createApiHandler(
     'GET /sapi/v1/capital/deposit/hisrec': depositHistory,
     'POST /sapi/v1/capital/withdraw/apply': withdrawApply,
     'GET /sapi/v1/capital/withdraw/history': withdrawHistory,
+    'GET /cirrus/v1/totp': totpStatus,
+    'POST /cirrus/v1/totp/enroll': totpEnroll,
+    'POST /cirrus/v1/totp/confirm': totpConfirm,
+    'POST /cirrus/v1/totp/disable': totpDisable,
+    'GET /cirrus/v1/withdrawAddresses': listWithdrawAddresses,
+    'POST /cirrus/v1/withdrawAddresses': addWithdrawAddress,
+    'DELETE /cirrus/v1/withdrawAddresses': removeWithdrawAddress,
   }),
 );

@@ -1,13 +1,29 @@
 // Signed deposit endpoints (docs/wallets.md), Binance's shapes: GET /sapi/v1/capital/deposit/address (the
 // caller's address, derived from the deposit xpub on first request) and GET /sapi/v1/capital/deposit/hisrec
-// (the caller's deposits). Served by the account function (lambdas/api/account.ts routes them here).
+// (the caller's deposits); withdrawals and their protections (docs/wallets.md#withdrawals): the TOTP second
+// factor (/cirrus/v1/totp…), the address allowlist (/cirrus/v1/withdrawAddresses), the limits. Served by the
+// account function (lambdas/api/account.ts routes them here).
 import { getAddress, isAddress } from 'ethers';
 import { z } from 'zod';
+import { TotpSecretBox, base32Of, matchingStep, newTotpSecret, otpauthUri } from '../shared/auth/totp';
 import { authenticate } from '../shared/auth/signed-request';
+import { kmsClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
-import { BinanceError, parseParams, type ApiRequest } from '../shared/http';
+import { BinanceError, mandatoryParam, parseParams, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, offsetParam } from '../shared/http/params';
 import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
+import {
+  TOTP_MAX_FAILURES,
+  TotpRepository,
+  totpLocked,
+  type TotpProof,
+  type TotpRow,
+} from '../shared/ledger/totp';
+import {
+  MAX_WITHDRAW_ADDRESSES,
+  WithdrawAddressRepository,
+  type WithdrawAddressRow,
+} from '../shared/ledger/withdraw-addresses';
 import {
   WithdrawalRepository,
   type WithdrawalRow,
@@ -15,7 +31,7 @@ import {
 } from '../shared/ledger/withdrawals';
 import { assetScale, formatUnits, tryParseUnits } from '../shared/money';
 import { chainCoins } from '../wallet/chain-assets';
-import { withdrawRules } from '../wallet/withdraw-config';
+import { addressHoldMs, withdrawRules } from '../wallet/withdraw-config';
 import { depositAddressAt } from '../wallet/deposit-address';
 import { depositXpub } from '../wallet/xpub-source';
 import { apiContext } from './context';
@@ -24,6 +40,12 @@ let repo: DepositRepository | undefined;
 const deposits = () => (repo ??= new DepositRepository(dbPool()));
 let wrepo: WithdrawalRepository | undefined;
 const withdrawals = () => (wrepo ??= new WithdrawalRepository(dbPool()));
+let trepo: TotpRepository | undefined;
+const totps = () => (trepo ??= new TotpRepository(dbPool()));
+let arepo: WithdrawAddressRepository | undefined;
+const addresses = () => (arepo ??= new WithdrawAddressRepository(dbPool()));
+let box: TotpSecretBox | undefined;
+const secretBox = () => (box ??= new TotpSecretBox(kmsClient(), requiredEnv('DATA_KEY_ID')));
 
 const coinParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
 const msParam = idParam.optional();
@@ -109,6 +131,194 @@ export async function depositHistory(req: ApiRequest) {
   return rows.map(depositJson);
 }
 
+// ---- TOTP second factor -------------------------------------------------------------------------------
+
+/** The 2FA code parameter of withdraw/apply, withdrawAddresses and the TOTP endpoints. */
+const totpCodeParam = z.string().max(16).optional();
+
+const wrongCode = () =>
+  new BinanceError(400, -4004, "Authentication failed: the 2FA code 'totpCode' is wrong.");
+const usedCode = () =>
+  new BinanceError(
+    400,
+    -4004,
+    "Authentication failed: this 2FA code 'totpCode' was already used; wait for the next one.",
+  );
+
+/**
+ * Checks `code` against the user's sealed secret: the time step it is for, not yet used, or a Binance error
+ * (a wrong code is counted; past TOTP_MAX_FAILURES in the window every code is refused unchecked).
+ */
+async function verifyCode(
+  userId: number,
+  row: TotpRow,
+  code: string | undefined,
+  nowMs: number,
+): Promise<TotpProof> {
+  if (code === undefined || code === '') throw mandatoryParam('totpCode');
+  if (totpLocked(row, nowMs))
+    throw new BinanceError(
+      400,
+      -4005,
+      `Too many invalid verify attempts: more than ${TOTP_MAX_FAILURES} wrong 2FA codes; try again in 15 minutes.`,
+    );
+  const ciphertext = row.ciphertext!;
+  const step = matchingStep(await secretBox().open(userId, ciphertext), code, nowMs);
+  if (step === null) {
+    await totps().recordFailure(userId, nowMs);
+    throw wrongCode();
+  }
+  if (step <= row.lastStep) throw usedCode();
+  return { step, ciphertext };
+}
+
+/** The verified code when the user's 2FA is on (it is then required), else undefined. */
+async function secondFactor(
+  userId: number,
+  code: string | undefined,
+  nowMs: number,
+): Promise<TotpProof | undefined> {
+  const row = await totps().get(userId);
+  if (!row?.enabled) return undefined;
+  return verifyCode(userId, row, code, nowMs);
+}
+
+const processStatus = (msg: string) => new BinanceError(400, -4000, `Invalid process status: ${msg}`);
+
+/** GET /cirrus/v1/totp: whether the caller's 2FA is on (and whether an enrolment awaits its first code). */
+export async function totpStatus(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'read', apiContext().auth);
+  const row = await totps().get(userId);
+  return { enabled: row?.enabled ?? false, pending: !!row && !row.enabled && row.ciphertext !== null };
+}
+
+/** POST /cirrus/v1/totp/enroll: a new secret, shown this once; 2FA is on only after /confirm. */
+export async function totpEnroll(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'trade', apiContext().auth);
+  const secret = newTotpSecret();
+  const sealed = await secretBox().seal(userId, secret);
+  if (!(await totps().enrol(userId, sealed, Date.now())))
+    throw processStatus('2FA is already enabled; disable it first.');
+  return { secret: base32Of(secret), uri: otpauthUri(secret, userId) };
+}
+
+/** POST /cirrus/v1/totp/confirm?totpCode=…: the first code of the enrolled secret turns 2FA on. */
+export async function totpConfirm(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'trade', apiContext().auth);
+  const p = parseParams(z.object({ totpCode: totpCodeParam }), req.params);
+  const nowMs = Date.now();
+  const row = await totps().get(userId);
+  if (row?.enabled) throw processStatus('2FA is already enabled.');
+  if (!row?.ciphertext) throw processStatus('no 2FA enrolment; POST /cirrus/v1/totp/enroll first.');
+  const proof = await verifyCode(userId, row, p.totpCode, nowMs);
+  if (!(await totps().confirm(userId, proof, nowMs))) throw usedCode();
+  return { enabled: true };
+}
+
+/** POST /cirrus/v1/totp/disable?totpCode=…: a valid code turns 2FA off and forgets the secret. */
+export async function totpDisable(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'trade', apiContext().auth);
+  const p = parseParams(z.object({ totpCode: totpCodeParam }), req.params);
+  const nowMs = Date.now();
+  const row = await totps().get(userId);
+  if (!row?.enabled) throw processStatus('2FA is not enabled.');
+  const proof = await verifyCode(userId, row, p.totpCode, nowMs);
+  if (!(await totps().disable(userId, proof))) throw usedCode();
+  return { enabled: false };
+}
+
+// ---- Address allowlist -----------------------------------------------------------------------------------
+
+/** A withdrawal address: a valid EVM address (a mixed-case one with a correct EIP-55 checksum), not zero. */
+function withdrawAddress(address: string): string {
+  if (!isAddress(address) || /^0x0{40}$/i.test(address))
+    throw new BinanceError(400, -4007, `Invalid withdrawal address: ${address}.`);
+  return getAddress(address);
+}
+
+function allowlistJson(a: WithdrawAddressRow) {
+  return {
+    id: String(a.id),
+    coin: a.coin,
+    network: a.network,
+    address: getAddress(a.address),
+    label: a.label,
+    addTime: a.addedMs,
+    usableTime: a.usableMs,
+  };
+}
+
+/** GET /cirrus/v1/withdrawAddresses[?coin=…]: the caller's allowlisted addresses, oldest first. */
+export async function listWithdrawAddresses(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'read', apiContext().auth);
+  const p = parseParams(z.object({ coin: coinParam.optional() }), req.params);
+  return (await addresses().list(userId, p.coin)).map(allowlistJson);
+}
+
+/** POST /cirrus/v1/withdrawAddresses: coin, network, address, label, totpCode (when 2FA is on). */
+export async function addWithdrawAddress(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'withdraw', apiContext().auth);
+  const p = parseParams(
+    z.object({
+      coin: coinParam,
+      network: coinParam.optional(),
+      address: z.string().max(100),
+      label: z
+        .string()
+        .regex(/^[\x20-\x7e]{0,64}$/)
+        .default(''),
+      totpCode: totpCodeParam,
+    }),
+    req.params,
+  );
+  const network = depositNetwork(p.coin, p.network);
+  if (!withdrawRules(p.coin, assetScale(p.coin)))
+    throw new BinanceError(400, -4018, `Withdrawals of ${p.coin} are not supported.`);
+  const address = withdrawAddress(p.address);
+  const nowMs = Date.now();
+  const totp = await secondFactor(userId, p.totpCode, nowMs);
+  const r = await addresses().add({
+    userId,
+    coin: p.coin,
+    network,
+    address,
+    label: p.label,
+    nowMs,
+    holdMs: addressHoldMs(),
+    totp,
+  });
+  if ('refused' in r) {
+    if (r.refused === 'totp') throw totp ? usedCode() : mandatoryParam('totpCode');
+    if (r.refused === 'duplicate')
+      throw new BinanceError(
+        400,
+        -1130,
+        `Data sent for parameter 'address' is not valid: ${address} is already on the allowlist for ${p.coin} on ${network}.`,
+      );
+    throw new BinanceError(
+      400,
+      -1130,
+      `Data sent for parameter 'address' is not valid: at most ${MAX_WITHDRAW_ADDRESSES} allowlisted addresses.`,
+    );
+  }
+  return allowlistJson(r);
+}
+
+/** DELETE /cirrus/v1/withdrawAddresses?id=…: removes one of the caller's allowlisted addresses. */
+export async function removeWithdrawAddress(req: ApiRequest) {
+  const { userId } = await authenticate(req, 'withdraw', apiContext().auth);
+  const p = parseParams(z.object({ id: idParam }), req.params);
+  if (!(await addresses().remove(userId, p.id, Date.now())))
+    throw new BinanceError(
+      400,
+      -1130,
+      "Data sent for parameter 'id' is not valid: no such allowlisted address.",
+    );
+  return {};
+}
+
+// ---- Withdrawals -----------------------------------------------------------------------------------------
+
 /** POST /sapi/v1/capital/withdraw/apply: locks amount + network fee and records the withdrawal; the wallet sends it. */
 export async function withdrawApply(req: ApiRequest) {
   const { userId } = await authenticate(req, 'withdraw', apiContext().auth);
@@ -123,14 +333,14 @@ export async function withdrawApply(req: ApiRequest) {
       name: z.string().max(100).optional(),
       walletType: z.enum(['0']).optional(),
       transactionFeeFlag: z.enum(['false']).optional(),
+      totpCode: totpCodeParam,
     }),
     req.params,
   );
   const network = depositNetwork(p.coin, p.network);
   const coin = chainCoins(process.env.CHAIN_TOKENS).find((c) => c.coin === p.coin && c.network === network)!;
   // isAddress refuses a mixed-case address whose EIP-55 checksum is wrong (a mistyped address).
-  if (!isAddress(p.address) || /^0x0{40}$/i.test(p.address))
-    throw new BinanceError(400, -4007, `Invalid withdrawal address: ${p.address}.`);
+  const address = withdrawAddress(p.address);
   const scale = assetScale(p.coin);
   const rules = withdrawRules(p.coin, scale);
   if (!rules) throw new BinanceError(400, -4018, `Withdrawals of ${p.coin} are not supported.`);
@@ -152,26 +362,52 @@ export async function withdrawApply(req: ApiRequest) {
       -4022,
       `The withdrawal amount must be greater than the network fee of ${formatUnits(rules.fee, scale)} ${p.coin}.`,
     );
+  const nowMs = Date.now();
+  const totp = await secondFactor(userId, p.totpCode, nowMs);
   const r = await withdrawals().apply({
     userId,
     coin: p.coin,
     network,
-    address: getAddress(p.address),
+    address,
     amount,
     fee: rules.fee,
     chainAmount,
     dailyLimit: rules.dailyLimit,
-    nowMs: Date.now(),
+    globalDailyLimit: rules.globalDailyLimit,
+    totp,
+    nowMs,
   });
-  if ('refused' in r) {
-    if (r.refused === 'insufficient') throw new BinanceError(400, -4026, 'User has insufficient balance.');
-    throw new BinanceError(
-      400,
-      -4023,
-      `The withdrawal exceeds the daily limit of ${formatUnits(rules.dailyLimit, scale)} ${p.coin} (fees included).`,
-    );
+  if (!('refused' in r)) return { id: String(r.id) };
+  switch (r.refused) {
+    case 'totp': // 2FA turned on, or the code used, between the check above and the transaction
+      throw totp ? usedCode() : mandatoryParam('totpCode');
+    case 'address':
+      throw new BinanceError(
+        400,
+        -4035,
+        `This address is not on the whitelist: ${address} is not on your withdrawal allowlist for ${p.coin} on ${network}; add it with POST /cirrus/v1/withdrawAddresses.`,
+      );
+    case 'held':
+      throw new BinanceError(
+        400,
+        -4036,
+        `The new address needs to wait: ${address} is on hold until ${new Date(r.usableMs).toISOString()}.`,
+      );
+    case 'insufficient':
+      throw new BinanceError(400, -4026, 'User has insufficient balance.');
+    case 'velocity':
+      throw new BinanceError(
+        400,
+        -4023,
+        `The withdrawal exceeds the daily limit of ${formatUnits(rules.dailyLimit, scale)} ${p.coin} (fees included).`,
+      );
+    case 'global-velocity':
+      throw new BinanceError(
+        400,
+        -4015,
+        `Withdraw is limited: the exchange-wide 24 h withdrawal limit of ${p.coin} is reached; try again later.`,
+      );
   }
-  return { id: String(r.id) };
 }
 
 /** Binance's withdrawal status codes: 4 processing, 5 failure, 6 completed. */

@@ -17,6 +17,8 @@ import {
 } from '../../lambdas/shared/ledger/migrations';
 import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { TotpRepository } from '../../lambdas/shared/ledger/totp';
+import { WithdrawAddressRepository } from '../../lambdas/shared/ledger/withdraw-addresses';
 import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import { OutboxRelay, oldestUnappliedSeconds } from '../../lambdas/shared/outbox/relay';
 import { commandApplied } from '../../lambdas/api/orders/answer-waiter';
@@ -154,20 +156,46 @@ describe('the API role (cirrus_api)', () => {
     const address = await deposits.addressFor(buyer, 'eth', (i) => `0xaddr${i}`);
     expect(address.address).toMatch(/^0xaddr/);
     expect(await deposits.list(buyer, { offset: 0, limit: 10 })).toEqual([]);
+    // Withdrawal protections (migration 10): 2FA enrolment, confirmation, a wrong code counted, the
+    // allowlist, and a withdrawal that consumes a code, passes the allowlist and both limits.
+    const totp = new TotpRepository(api);
+    const now = Date.now();
+    expect(await totp.enrol(buyer, 'sealed-1', now)).toBe(true);
+    expect(await totp.confirm(buyer, { step: 100, ciphertext: 'sealed-1' }, now)).toBe(true);
+    await totp.recordFailure(buyer, now);
+    expect(await totp.get(buyer)).toMatchObject({ enabled: true, lastStep: 100, failures: 1 });
+    const allowlist = new WithdrawAddressRepository(api);
+    const to = '0x0000000000000000000000000000000000000001';
+    const added = await allowlist.add({
+      userId: buyer,
+      coin: 'USDT',
+      network: 'eth',
+      address: to,
+      label: 'cold',
+      nowMs: now,
+      holdMs: 0,
+      totp: { step: 101, ciphertext: 'sealed-1' },
+    });
+    expect(added).toMatchObject({ address: to, label: 'cold' });
+    expect(await allowlist.list(buyer)).toHaveLength(1);
     const withdrawals = new WithdrawalRepository(api);
     const w = await withdrawals.apply({
       userId: buyer,
       coin: 'USDT',
       network: 'eth',
-      address: '0x0000000000000000000000000000000000000001',
+      address: to,
       amount: USDT(10),
       fee: USDT(1),
       chainAmount: 10_000_000n,
       dailyLimit: USDT(1_000),
-      nowMs: Date.now(),
+      globalDailyLimit: USDT(1_000_000),
+      totp: { step: 102, ciphertext: 'sealed-1' },
+      nowMs: now,
     });
     expect(w).toHaveProperty('id');
     expect(await withdrawals.list(buyer, { offset: 0, limit: 10 })).toHaveLength(1);
+    expect(await allowlist.remove(buyer, (added as { id: number }).id, now)).toBe(true);
+    expect(await totp.disable(buyer, { step: 103, ciphertext: 'sealed-1' })).toBe(true);
   });
 
   it('cannot change settled trades, order progress, the ledger history, or another family’s tables', async () => {
@@ -184,6 +212,10 @@ describe('the API role (cirrus_api)', () => {
     await refused(api, 'DELETE FROM ledger_transactions');
     await refused(api, "UPDATE deposits SET status = 'credited'");
     await refused(api, "UPDATE withdrawals SET status = 'confirmed'");
+    await refused(api, 'DELETE FROM user_totp');
+    await refused(api, 'UPDATE user_totp SET user_id = 0');
+    await refused(api, 'DELETE FROM withdraw_addresses');
+    await refused(api, "UPDATE withdraw_addresses SET address = '0xevil', usable_ms = 0");
     await refused(api, 'DELETE FROM outbox');
     await refused(api, 'SELECT * FROM quarantined_records');
     await refused(api, 'SELECT * FROM audit_log');
@@ -269,6 +301,8 @@ describe('the data processor role (cirrus_processor)', () => {
     await refused(processor, 'UPDATE settled_trades SET qty_lots = 0');
     await refused(processor, 'DELETE FROM settled_trades');
     await refused(processor, "UPDATE withdrawals SET status = 'confirmed'");
+    await refused(processor, 'SELECT * FROM user_totp');
+    await refused(processor, 'SELECT * FROM withdraw_addresses');
     await refused(processor, 'INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)', [
       'x',
       'BTCUSDT',
@@ -324,16 +358,21 @@ describe('the outbox relay role (cirrus_relay)', () => {
 describe('the wallet role (cirrus_wallet)', () => {
   it('signs, confirms and fails withdrawals; cannot create one or touch deposits', async () => {
     const u = await fundedUser({ USDT: USDT(1_000) });
+    const address = '0x0000000000000000000000000000000000000002';
+    const network = 'eth-wallet-test';
+    const at = { userId: u, coin: 'USDT', network, address, label: '', holdMs: 0 };
+    await new WithdrawAddressRepository(owner).add({ ...at, nowMs: Date.now() });
     const request = (n: number) =>
       new WithdrawalRepository(owner).apply({
         userId: u,
         coin: 'USDT',
-        network: 'eth-wallet-test',
-        address: '0x0000000000000000000000000000000000000002',
+        network,
+        address,
         amount: USDT(n),
         fee: USDT(1),
         chainAmount: 1n,
         dailyLimit: USDT(1_000),
+        globalDailyLimit: USDT(1_000_000),
         nowMs: Date.now(),
       });
     const a = (await request(5)) as { id: number };
@@ -354,6 +393,8 @@ describe('the wallet role (cirrus_wallet)', () => {
     await refused(as.cirrus_wallet, "UPDATE withdrawals SET address = '0xevil'");
     await refused(as.cirrus_wallet, 'SELECT * FROM deposits');
     await refused(as.cirrus_wallet, 'SELECT * FROM api_keys');
+    await refused(as.cirrus_wallet, 'SELECT * FROM user_totp');
+    await refused(as.cirrus_wallet, 'SELECT * FROM withdraw_addresses');
   });
 });
 
@@ -407,6 +448,7 @@ describe('the reconciliation role (cirrus_reconciliation)', () => {
     await refused(as.cirrus_reconciliation, 'UPDATE accounts SET available = 0');
     await refused(as.cirrus_reconciliation, 'DELETE FROM audit_log');
     await refused(as.cirrus_reconciliation, 'SELECT * FROM api_keys');
+    await refused(as.cirrus_reconciliation, 'SELECT * FROM user_totp');
   });
 });
 

@@ -1,7 +1,8 @@
 // Withdrawals end to end (docs/wallets.md#withdrawals): the local exchange with its hardhat node, the KMS
 // stand-in holding the hot-wallet key and the withdrawal sender on its interval, over a real PostgreSQL.
 // A withdrawal locks amount + fee, is signed through KMS, mined, and debits the ledger once; refusals lock
-// nothing; a user sees only their own withdrawals.
+// nothing; a user sees only their own withdrawals. Every destination is allowlisted first (the allowlist is
+// always enforced) with no hold here; 2FA, holds and the global limit: withdrawals-protections.test.ts.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,16 @@ async function user(name: string, funds: Record<string, string>): Promise<User> 
   // Registration never grants withdraw (it needs TOTP, not built yet): the key store creates one directly.
   const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test');
   return { userId: u.userId, plain: u, withdraw };
+}
+
+/** Puts `address` on the user's allowlist for `coin` (the hold is 0 in this file). */
+async function allow(u: User, coin: string, address: string): Promise<void> {
+  const r = await api.signed('POST', '/cirrus/v1/withdrawAddresses', u.withdraw, {
+    coin,
+    network: 'ETH',
+    address,
+  });
+  expect(r.status).toBe(200);
 }
 
 const apply = (key: ApiKey, params: Record<string, string>) =>
@@ -119,6 +130,7 @@ const severalRuns = () => new Promise((r) => setTimeout(r, 1_500));
 beforeAll(async () => {
   // A velocity limit low enough to hit with a funded user (fees are the defaults: 0.0005 ETH, 1 USDT).
   process.env.WITHDRAW_DAILY_LIMITS = JSON.stringify({ ETH: '3', USDT: '500' });
+  process.env.WITHDRAW_ADDRESS_HOLD_SECONDS = '0';
   pg = await startPostgres();
   ex = await startLocalExchange({
     dataDir: mkdtempSync(join(tmpdir(), 'cirrus-withdrawals-')),
@@ -141,6 +153,7 @@ afterAll(async () => {
   await ex?.stop();
   await pg?.stop();
   delete process.env.WITHDRAW_DAILY_LIMITS;
+  delete process.env.WITHDRAW_ADDRESS_HOLD_SECONDS;
 });
 
 describe('refused withdrawals lock nothing', () => {
@@ -148,6 +161,8 @@ describe('refused withdrawals lock nothing', () => {
   const to = Wallet.createRandom().address;
   beforeAll(async () => {
     u = await user('w-refused', { ETH: '5', USDT: '100' });
+    await allow(u, 'ETH', to);
+    await allow(u, 'USDT', to);
   });
 
   it.each([
@@ -214,6 +229,7 @@ describe.each([
     const u = await user(`w-${coin}`, { [coin]: '200' });
     const other = await user(`w-other-${coin}`, { [coin]: '1' });
     const to = Wallet.createRandom().address;
+    await allow(u, coin, to);
     const onChain = async () =>
       coin === 'ETH'
         ? provider.getBalance(to)
@@ -277,6 +293,7 @@ describe.each([
 describe('a withdrawal that reverts on chain', () => {
   it('is marked failed (status 5) and its lock goes back to the user, once', async () => {
     const u = await user('w-revert', { ETH: '2' });
+    await allow(u, 'ETH', ex.chain.usdt);
     // The test USDT contract takes no ETH: a plain transfer to it is mined and reverts.
     const r = await apply(u.withdraw, { coin: 'ETH', address: ex.chain.usdt, amount: '0.5' });
     expect(r.status).toBe(200);
@@ -339,6 +356,7 @@ describe('ccxt binance, unmodified', () => {
       });
     try {
       const to = Wallet.createRandom().address;
+      await allow(u, 'ETH', to);
       const sent = (await call('withdraw', 'ETH', 0.75, to, undefined, { network: 'ETH' })) as { id: string };
       expect(sent.id).toMatch(/^\d+$/);
       await eventually(async () => expect((await history(u.plain))[0].status).toBe(6));

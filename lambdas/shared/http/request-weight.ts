@@ -42,6 +42,7 @@ export function requestWeight(req: Pick<ApiRequest, 'method' | 'resource' | 'par
     case 'GET /api/v3/rateLimit/order':
       return 40;
     case 'GET /sapi/v1/capital/config/getall':
+    case 'GET /cirrus/v1/withdrawAddresses': // as Binance's withdraw/address/list
       return 10;
     case 'GET /api/v3/order':
       return 4;

@@ -551,6 +551,41 @@ export const MIGRATIONS: string[] = [
      TO cirrus_reconciliation;
    GRANT INSERT ON audit_log TO cirrus_reconciliation;
    GRANT USAGE ON SEQUENCE audit_log_id_seq TO cirrus_reconciliation;`,
+  // 10: withdrawal protections (docs/wallets.md#withdrawals). A user's TOTP secret (a KMS ciphertext), whether
+  // 2FA is on, the last accepted time step (a code is accepted only above it: one conditional UPDATE, so a
+  // code is never accepted twice) and the recent wrong codes (a guesser is stopped); the withdrawal address allowlist, each address usable from `usable_ms` (the
+  // hold) and removed by a mark, never deleted; an index for the exchange-wide 24 h sum per coin, which the
+  // request reads under a per-coin transaction lock. All three are the API's alone.
+  `CREATE TABLE user_totp (
+     user_id bigint PRIMARY KEY REFERENCES users(id),
+     secret_ciphertext text,
+     enrolled_ms bigint NOT NULL,
+     enabled_ms bigint,
+     last_step bigint NOT NULL DEFAULT -1,
+     failures int NOT NULL DEFAULT 0,
+     failures_since_ms bigint NOT NULL DEFAULT 0,
+     CHECK (enabled_ms IS NULL OR secret_ciphertext IS NOT NULL)
+   );
+   CREATE TABLE withdraw_addresses (
+     id bigserial PRIMARY KEY,
+     user_id bigint NOT NULL REFERENCES users(id),
+     coin text NOT NULL,
+     network text NOT NULL,
+     address text NOT NULL CHECK (address = lower(address)),
+     label text NOT NULL DEFAULT '',
+     added_ms bigint NOT NULL,
+     usable_ms bigint NOT NULL CHECK (usable_ms >= added_ms),
+     removed_ms bigint
+   );
+   CREATE UNIQUE INDEX withdraw_addresses_active ON withdraw_addresses (user_id, coin, network, address)
+     WHERE removed_ms IS NULL;
+   CREATE INDEX withdrawals_coin_recent ON withdrawals (coin, apply_ms);
+
+   GRANT SELECT, INSERT ON user_totp, withdraw_addresses TO cirrus_api;
+   GRANT UPDATE (secret_ciphertext, enrolled_ms, enabled_ms, last_step, failures, failures_since_ms) ON user_totp
+     TO cirrus_api;
+   GRANT UPDATE (removed_ms) ON withdraw_addresses TO cirrus_api;
+   GRANT USAGE ON SEQUENCE withdraw_addresses_id_seq TO cirrus_api;`,
 ];
 
 /** The database roles of migration 9, one per function family (docs/architecture.md#database-roles). */

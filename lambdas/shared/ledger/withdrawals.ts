@@ -1,9 +1,13 @@
 // Withdrawals in the ledger database (migration 8, docs/wallets.md#withdrawals): the request locks amount +
 // network fee and records the withdrawal in one transaction; the wallet records its signed transaction, then
-// finalises once: the lock pays the outside world and the fee account, or goes back to the user.
+// finalises once: the lock pays the outside world and the fee account, or goes back to the user. The request's
+// protections (migration 10) are checked in the same transaction: the 2FA code, the address allowlist and its
+// hold, the user's and the exchange-wide 24 h limits.
 import type { Pool } from 'pg';
 import { EXTERNAL, FEES, assertBalanced, lockPostings, unlockPostings, userAccount } from './postings';
+import { consumeTotp, type TotpProof } from './totp';
 import { inTransaction } from './transaction';
+import { checkWithdrawAddress } from './withdraw-addresses';
 
 export type WithdrawalStatus = 'pending' | 'broadcast' | 'confirmed' | 'failed';
 
@@ -35,11 +39,20 @@ export interface WithdrawalRequest {
   chainAmount: bigint;
   /** Most the user may withdraw of `coin` in 24 h (ledger units, the fee included). */
   dailyLimit: bigint;
+  /** Most all users together may withdraw of `coin` in 24 h (ledger units, amounts sent: fees excluded). */
+  globalDailyLimit: bigint;
+  /** The verified 2FA code when the user's 2FA is on (consumed here; refused when its step was used). */
+  totp?: TotpProof;
   nowMs: number;
 }
 
-/** Why a request was refused; nothing was locked. */
-export type WithdrawalRefusal = 'insufficient' | 'velocity';
+/**
+ * Why a request was refused; nothing was locked. `totp`: 2FA is on and the code was missing, already used or
+ * for a replaced secret; `address`: not on the user's allowlist; `held`: on it, usable from `usableMs`.
+ */
+export type WithdrawalRefusal =
+  | { refused: 'totp' | 'address' | 'velocity' | 'global-velocity' | 'insufficient' }
+  | { refused: 'held'; usableMs: number };
 
 interface RawWithdrawal {
   id: string;
@@ -92,23 +105,40 @@ export function withdrawalPostings(userId: number, asset: string, amount: bigint
 export class WithdrawalRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Locks amount + fee and records the withdrawal (pending), or refuses with nothing changed. */
-  async apply(w: WithdrawalRequest): Promise<{ id: number } | { refused: WithdrawalRefusal }> {
-    return inTransaction(this.pool, async (c) => {
+  /**
+   * Locks amount + fee and records the withdrawal (pending), or refuses with nothing locked or recorded (a
+   * verified 2FA code is spent even when a later check refuses: a code is accepted once).
+   */
+  async apply(w: WithdrawalRequest): Promise<{ id: number } | WithdrawalRefusal> {
+    return inTransaction<{ id: number } | WithdrawalRefusal>(this.pool, async (c) => {
       // The user row serialises one user's requests, so the velocity sum and the balance check hold.
       await c.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [w.userId]);
+      if (!(await consumeTotp(c, w.userId, w.totp))) return { refused: 'totp' };
+      const address = await checkWithdrawAddress(c, w);
+      if (address.state === 'absent') return { refused: 'address' };
+      if (address.state === 'held') return { refused: 'held', usableMs: address.usableMs };
       const used = await c.query<{ total: string }>(
         `SELECT coalesce(sum(amount + fee), 0) AS total FROM withdrawals
           WHERE user_id = $1 AND coin = $2 AND status <> 'failed' AND apply_ms > $3`,
         [w.userId, w.coin, w.nowMs - DAY_MS],
       );
       const total = w.amount + w.fee;
-      if (BigInt(used.rows[0].total) + total > w.dailyLimit) return { refused: 'velocity' as const };
+      if (BigInt(used.rows[0].total) + total > w.dailyLimit) return { refused: 'velocity' };
       const bal = await c.query<{ available: string }>(
         'SELECT available FROM accounts WHERE owner = $1 AND asset = $2',
         [userAccount(w.userId), w.coin],
       );
-      if (BigInt(bal.rows[0]?.available ?? '0') < total) return { refused: 'insufficient' as const };
+      if (BigInt(bal.rows[0]?.available ?? '0') < total) return { refused: 'insufficient' };
+      // The exchange-wide limit: a per-coin lock held to the commit serialises every user's request for the coin
+      // from here on, so two users cannot both pass on the same remaining room. Taken after the user row (every
+      // request locks in that order: no deadlock) and as late as possible (it is shared).
+      await c.query("SELECT pg_advisory_xact_lock(hashtextextended('cirrus:withdraw:' || $1, 0))", [w.coin]);
+      const global = await c.query<{ total: string }>(
+        `SELECT coalesce(sum(amount), 0) AS total FROM withdrawals
+          WHERE coin = $1 AND status <> 'failed' AND apply_ms > $2`,
+        [w.coin, w.nowMs - DAY_MS],
+      );
+      if (BigInt(global.rows[0].total) + w.amount > w.globalDailyLimit) return { refused: 'global-velocity' };
       const ins = await c.query<{ id: string }>(
         `INSERT INTO withdrawals (user_id, coin, network, address, amount, fee, chain_amount, status, apply_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING id`,
