@@ -147,7 +147,7 @@ const usedCode = () =>
 
 /**
  * Checks `code` against the user's sealed secret: the time step it is for, not yet used, or a Binance error
- * (a wrong code is counted; past TOTP_MAX_FAILURES in the window every code is refused unchecked).
+ * (a wrong code is counted; after TOTP_MAX_FAILURES in the window every code is refused unchecked).
  */
 async function verifyCode(
   userId: number,
@@ -160,7 +160,7 @@ async function verifyCode(
     throw new BinanceError(
       400,
       -4005,
-      `Too many invalid verify attempts: more than ${TOTP_MAX_FAILURES} wrong 2FA codes; try again in 15 minutes.`,
+      `Too many invalid verify attempts: ${TOTP_MAX_FAILURES} wrong 2FA codes within 15 minutes; try again later.`,
     );
   const ciphertext = row.ciphertext!;
   const step = matchingStep(await secretBox().open(userId, ciphertext), code, nowMs);
