@@ -307,3 +307,22 @@ describe('the triggered event', () => {
     expect(events[4]).toEqual({ type: 'triggered', market: 'T', seq: 10, ts: 9, orderId: 3, userId: 3 });
   });
 });
+
+describe('the amended event', () => {
+  it('takes the next seq and carries the new price and quantity', () => {
+    place({ side: 'SELL', price: 120, quantity: 5 }); // seq 1, 2
+    const events = apply({ kind: 'amend', market: 'T', orderId: 1, userId: 1, newQuantity: 3, ts: 8 });
+    expect(events[0]).toEqual({
+      type: 'amended',
+      market: 'T',
+      seq: 3,
+      ts: 8,
+      orderId: 1,
+      userId: 1,
+      price: 120,
+      quantity: 3,
+      keptPriority: true,
+    });
+    expect(events[1]).toMatchObject({ type: 'depth', seq: 4, asks: [[120, 3]] });
+  });
+});
