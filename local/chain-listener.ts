@@ -5,7 +5,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { createDepositScanner } from '../lambdas/chain-listener/handler';
 import { dynamoClient, requiredEnv } from '../lambdas/shared/clients';
 import { ETH_NETWORK } from '../lambdas/wallet/chain-assets';
-import { TABLES } from '../lib/resources';
+import { TABLES } from '../contracts/resources';
 import { every } from './triggers/every';
 
 export async function startChainListener(opts: {

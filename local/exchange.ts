@@ -1,4 +1,4 @@
-// The local exchange: the stand-ins, the resources provisioned from lib/resources.ts, the engine service
+// The local exchange: the stand-ins, the resources provisioned from contracts/resources.ts, the engine service
 // as a supervised child process (the same code the Fargate task runs), the stream consumers (settlement,
 // read models, WebSocket fan-out) in a supervised process of their own (local/consumers.ts), and the REST
 // and WebSocket APIs behind local API Gateways. `npm start` runs it; tests and benchmarks start it too.
@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeDbPool, withDatabaseUrl } from '../lambdas/shared/db';
-import { DEFAULT_ENGINE_SHARDS } from '../lib/resources';
+import { DEFAULT_ENGINE_SHARDS } from '../contracts/resources';
 import { startRestApi } from './apigw/rest';
 import { startLocalChain, type LocalChainOptions } from './chain';
 import { startChainListener } from './chain-listener';

@@ -1,5 +1,5 @@
 // Creates the stage's resources on the stand-ins from the same definitions the CDK stacks use
-// (lib/resources.ts), idempotently, and returns the environment the handlers and the engine read.
+// (contracts/resources.ts), idempotently, and returns the environment the handlers and the engine read.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -21,7 +21,7 @@ import {
   physicalName,
   queueName,
   type TableDef,
-} from '../lib/resources';
+} from '../contracts/resources';
 
 export interface Provisioned {
   env: Record<string, string>;

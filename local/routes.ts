@@ -1,7 +1,7 @@
-// The REST routes served by the local API Gateway (lib/api-routes.ts, the list the Api stack deploys),
+// The REST routes served by the local API Gateway (contracts/api-routes.ts, the list the Api stack deploys),
 // each bound to the same Lambda handler module that CDK deploys behind API Gateway.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { REST_ROUTES, type RestFunction } from '../lib/api-routes';
+import { REST_ROUTES, type RestFunction } from '../contracts/api-routes';
 import { runAs } from './logs';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

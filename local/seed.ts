@@ -1,16 +1,16 @@
 // Local start-up data: ledger migrations, the database roles' login users (as db-migrate makes them in AWS),
 // and in dev mode two funded demo users whose API keys are written to .cirrus/demo-keys.json. Markets come
-// from lib/markets.ts (books start empty).
+// from contracts/markets.ts (books start empty).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Pool } from 'pg';
 import { ensureLogin } from '../lambdas/db-migrate/logins';
 import { ApiKeyStore } from '../lambdas/shared/auth/api-keys';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../lambdas/shared/ledger/migrations';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../contracts/migrations';
 import { LedgerRepository } from '../lambdas/shared/ledger/repository';
 import { parseUnits, assetScale } from '../lambdas/shared/money';
-import { MARKETS } from '../lib/markets';
+import { MARKETS } from '../contracts/markets';
 
 export interface DemoKey {
   name: string;

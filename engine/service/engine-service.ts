@@ -4,7 +4,7 @@
 // event log after it, so a redelivered command is recognised by its id and never applied twice.
 import { MatchingEngine } from '../core';
 import type { Command, EngineEvent, MarketRules } from '../core/types';
-import { commandMessageSchema, type AppliedCommand, type EventRecord } from './messages';
+import { commandMessageSchema, type AppliedCommand, type EventRecord } from '../../contracts/messages';
 import type {
   CommandSource,
   EventLog,

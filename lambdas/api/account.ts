@@ -3,7 +3,7 @@
 // (/api/v3/rateLimit/order) and the coins (/sapi/v1/capital/config/getall).
 import { z } from 'zod';
 import type { MarketSpec } from '../../engine/core/types';
-import { ASSETS, MARKETS } from '../../lib/markets';
+import { ASSETS, MARKETS } from '../../contracts/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, symbolParam } from '../shared/http/params';

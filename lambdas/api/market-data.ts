@@ -4,7 +4,7 @@
 // Reads the indexed store the read models keep; decimals formatted from engine integers exactly.
 import { z } from 'zod';
 import type { MarketSpec } from '../../engine/core/types';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import {
   BinanceError,
   createApiHandler,

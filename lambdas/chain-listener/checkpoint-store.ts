@@ -1,4 +1,4 @@
-// The chain listener's progress in the checkpoints table (lib/resources.ts TABLES.checkpoints): one item
+// The chain listener's progress in the checkpoints table (contracts/resources.ts TABLES.checkpoints): one item
 // per network with the last scanned block and the hashes of the recent blocks (to detect a reorg), moved
 // with a conditional write so two overlapping runs never both move it.
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

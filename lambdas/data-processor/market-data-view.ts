@@ -2,7 +2,7 @@
 // Idempotent: trades are keyed by id, candles only take trades newer than they hold, and the book only
 // applies depth updates past its lastUpdateId.
 import type { DepthEvent, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
+import type { EventRecord } from '../../contracts/messages';
 import {
   CANDLE_INTERVALS,
   MAX_BOOK_LEVELS,

@@ -4,7 +4,7 @@
 // (lambdas/read-models), so a slow read model never delays money. Every step is idempotent, so a replayed
 // or overlapping batch changes nothing. A record the ledger cannot settle is quarantined, never retried.
 import type { MarketSpec } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
+import type { EventRecord } from '../../contracts/messages';
 import type { SettlementItem, SettlementResult } from '../shared/ledger/repository';
 import { orderProgressFromEvents } from './order-view';
 

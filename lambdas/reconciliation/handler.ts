@@ -4,7 +4,7 @@
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
-import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '../../lib/resources';
+import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '../../contracts/resources';
 import { requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { logger } from '../shared/powertools';

@@ -7,7 +7,7 @@ import { orderJson, myTradeJson } from '../api/orders/format';
 import { statusForClose } from '../data-processor/order-view';
 import { userTradesOf } from '../shared/ledger/fills';
 import { assetScale } from '../shared/money';
-import type { SearchDoc } from '../shared/search/types';
+import type { SearchDoc } from '../../contracts/search-documents';
 import type { OrderRecord } from '../shared/stores/orders';
 
 /** The latest state of one order in a batch, from its events (absolute values, so replays agree). */

@@ -7,13 +7,13 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import { decodeRecord } from '../../engine/service/messages';
-import { MARKETS } from '../../lib/markets';
+import { decodeRecord } from '../../contracts/messages';
+import { MARKETS } from '../../contracts/markets';
 import { dbPool } from '../shared/db';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { logger } from '../shared/powertools';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
-import type { SearchDoc, SearchIndex } from '../shared/search/types';
+import type { SearchDoc, SearchIndex } from '../../contracts/search-documents';
 import type { OrderRecord } from '../shared/stores/orders';
 import { orderDoc, progressOf, tradeDocs, type OrderProgress } from './documents';
 import { lambdaHandler } from '../shared/handler';

@@ -3,7 +3,7 @@
 // minor units and stepSize a whole number of base minor units (checked when a market is loaded).
 import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
 import type { MarketSpec } from '../../engine/core/types';
-import { ASSETS } from '../../lib/markets';
+import { ASSETS } from '../../contracts/markets';
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 

@@ -1,7 +1,7 @@
 // The engine's event records of a Kinesis batch, as every stream consumer reads them: a record that is not a
 // Cirrus event record is logged and skipped (it can never be settled or shown, and must not stop the shard).
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { decodeRecord, type EventRecord } from '../../engine/service/messages';
+import { decodeRecord, type EventRecord } from '../../contracts/messages';
 import { logger } from './powertools';
 
 export function decodeEventRecords(event: KinesisStreamEvent): EventRecord[] {

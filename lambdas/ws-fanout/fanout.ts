@@ -10,7 +10,7 @@
 // the all-market arrays `!ticker@arr` / `!miniTicker@arr`, whose subscribers have index partitions of their
 // own) are computed once per market and batch from the read models' candles.
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
+import type { EventRecord } from '../../contracts/messages';
 import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
 import { foldTrade } from '../data-processor/market-data-view';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';

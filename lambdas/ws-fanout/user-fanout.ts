@@ -15,7 +15,7 @@
 // A connection bound through a listen key gets `listenKeyExpired` once the key is closed or expired, and
 // is then unbound (no more events).
 import type { MarketSpec } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
+import type { EventRecord } from '../../contracts/messages';
 import { SUBSCRIPTION_ID, type UserBinding } from '../ws/user-stream-store';
 import { postEach, type FanOutStats, type PostDeps } from './post';
 import {

@@ -8,7 +8,7 @@
 // `userDataStream.subscribe.signature`, lambdas/ws/user-data.ts).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';

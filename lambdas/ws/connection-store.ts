@@ -1,4 +1,4 @@
-// WebSocket connections and their subscriptions in the connections table (lib/resources.ts TABLES.connections).
+// WebSocket connections and their subscriptions in the connections table (contracts/resources.ts TABLES.connections).
 // Layout: one item per connection (pk conn#<id>, sk meta, combined) and one per subscription (pk conn#<id>,
 // sk sub#<stream>, gsi1pk market#<symbol>, gsi1sk <stream>#conn#<id>, combined), so the fan-out
 // (lambdas/ws-fanout) finds every subscriber of a market's streams, and whether each wants combined frames,

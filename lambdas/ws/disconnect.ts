@@ -1,7 +1,7 @@
 // WebSocket $disconnect: removes the connection and its subscriptions (TTL catches a missed call).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore } from './connection-store';

@@ -11,7 +11,7 @@
 // sends every message here, so they are handed to that same handler.
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';

@@ -1,4 +1,4 @@
-// User data streams in the connections table (lib/resources.ts TABLES.connections), beside the market
+// User data streams in the connections table (contracts/resources.ts TABLES.connections), beside the market
 // subscriptions of connection-store.ts:
 //   listen key    pk listenKey#<key>  sk meta  userId, expiresAtMs (Binance: 60 minutes, PUT extends)
 //   user binding  pk conn#<id>        sk user  gsi1pk user-bindings, gsi1sk <userId:16>#conn#<id>, format,

@@ -1,5 +1,5 @@
 // The defaults every Cirrus Lambda shares: Node 22 on arm64, esbuild bundle from the repository, Powertools
-// settings, X-Ray tracing, a log group with retention, and the table/queue env vars from lib/resources.ts.
+// settings, X-Ray tracing, a log group with retention, and the table/queue env vars from contracts/resources.ts.
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';

@@ -1,13 +1,13 @@
 // DynamoDB access by table definition: the table and only its named indexes (CDK's table grants add
 // `<table>/index/*`), and the customer key only through DynamoDB. One statement per grant, no wildcards.
 // Either a named level (read, write, readWrite) or exactly the operations a function calls.
-// bindTable gives a function a table's name (the variable of lib/resources.ts) and its grant in one call, so a
+// bindTable gives a function a table's name (the variable of contracts/resources.ts) and its grant in one call, so a
 // function never holds a table variable without knowing why, nor a grant on a table it cannot name.
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { TableDef } from '../resources';
+import type { TableDef } from '../../contracts/resources';
 
 /** The DynamoDB operations a grant can name (without the `dynamodb:` prefix). */
 export type TableOperation =

@@ -27,7 +27,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
-import { REST_FUNCTION_ENTRIES, REST_ROUTES, type RestFunction } from '../api-routes';
+import { REST_FUNCTION_ENTRIES, REST_ROUTES, type RestFunction } from '../../contracts/api-routes';
 import { CirrusFunction } from '../constructs/cirrus-function';
 import { grantApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
 import { bindTable, bindTableName } from '../constructs/table-access';
@@ -35,7 +35,7 @@ import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { RegionalWebAcl } from '../constructs/regional-web-acl';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
-import { DEFAULT_ENGINE_SHARDS, TABLES, type EngineShardDef } from '../resources';
+import { DEFAULT_ENGINE_SHARDS, TABLES, type EngineShardDef } from '../../contracts/resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 import { orderQueueEnvironment } from './messaging-stack';
 import { grantSearchRead, searchOperators } from './search-stack';
@@ -238,7 +238,7 @@ export class ApiStack extends Stack {
       // API Gateway's own checks for any model a method declares.
       validateRequestBody: true,
     });
-    // The routes of lib/api-routes.ts, which the local API Gateway serves too; one integration per function.
+    // The routes of contracts/api-routes.ts, which the local API Gateway serves too; one integration per function.
     const functionFor: Record<RestFunction, lambda.IFunction> = {
       'market-data': marketData,
       trading,

@@ -1,4 +1,4 @@
-// Stateful data: the DynamoDB tables (built from the shared definitions in lib/resources.ts, which the
+// Stateful data: the DynamoDB tables (built from the shared definitions in contracts/resources.ts, which the
 // local runtime creates too) and the RDS PostgreSQL ledger database behind an RDS Proxy for the Lambdas.
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -9,10 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '../../lambdas/shared/ledger/migrations';
+import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '../../contracts/migrations';
 import type { StageConfig } from '../config';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
-import { TABLES, physicalName, type KeyDef, type TableDef } from '../resources';
+import { TABLES, physicalName, type KeyDef, type TableDef } from '../../contracts/resources';
 
 const attr = (k: KeyDef): dynamodb.Attribute => ({
   name: k.name,

@@ -19,7 +19,7 @@ import {
   ORDER_QUEUE,
   SNAPSHOT_BUCKET,
   type EngineShardDef,
-} from '../resources';
+} from '../../contracts/resources';
 import { snapshotBucketName } from './messaging-stack';
 
 /** The namespace of the engine's heartbeat metric (engine/service/adapters/cloudwatch-heartbeat.ts). */

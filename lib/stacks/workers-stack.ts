@@ -21,7 +21,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { MIGRATIONS, type DatabaseRole } from '../../lambdas/shared/ledger/migrations';
+import { MIGRATIONS, type DatabaseRole } from '../../contracts/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
@@ -35,7 +35,7 @@ import {
   TABLES,
   type EngineShardDef,
   type StreamConsumerDef,
-} from '../resources';
+} from '../../contracts/resources';
 import { databaseEnvironment, databaseLoginsOf, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';

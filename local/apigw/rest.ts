@@ -129,6 +129,8 @@ class Throttle {
   private inFlight = 0;
   private expected: number;
   private lastOverloadAt = -Infinity;
+  /** When a tick last came later than maxLagMs: the process was starved of CPU, however briefly. */
+  private lastLateTickAt = -Infinity;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -139,7 +141,9 @@ class Throttle {
     this.expected = performance.now() + tickMs;
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.lags.push(Math.max(0, now - this.expected));
+      const lag = Math.max(0, now - this.expected);
+      if (lag > this.maxLagMs) this.lastLateTickAt = now;
+      this.lags.push(lag);
       if (this.lags.length > Math.ceil(1_000 / tickMs)) this.lags.shift();
       this.expected = now + tickMs;
     }, tickMs);
@@ -147,12 +151,15 @@ class Throttle {
   }
 
   /**
-   * Whether this process (the gateway or the order admission) refused work in the last few seconds, or
-   * holds requests while new connections wait in the kernel's accept queue.
+   * Whether this process (the gateway or the order admission) refused work in the last few seconds, was
+   * starved of CPU in them (a machine shared with other busy processes: requests then wait in the kernel's
+   * queues while this process does not run), or holds requests while new connections wait in the kernel's
+   * accept queue.
    */
   recentlyOverloaded(): boolean {
     return (
       performance.now() - this.lastOverloadAt < 10_000 ||
+      performance.now() - this.lastLateTickAt < 10_000 ||
       Date.now() - loadReporter.lastShedAt < 10_000 ||
       this.inFlight >= 2 // another request besides this one
     );

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { queryFromBody } from '../../lambdas/shared/search/dsl';
 import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
-import { DOC_KINDS, INDEX_OF, searchDocSchema, type SearchDoc } from '../../lambdas/shared/search/types';
+import { DOC_KINDS, INDEX_OF, searchDocSchema, type SearchDoc } from '../../contracts/search-documents';
 import { claimPort, type Standin } from './ports';
 
 const KNOWN_INDICES = new Set(DOC_KINDS.map((k) => INDEX_OF[k]));

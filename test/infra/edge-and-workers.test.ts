@@ -2,8 +2,8 @@
 // fine-grained assertions on the synthesised templates (dev and prod).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { REST_ROUTES } from '../../lib/api-routes';
-import { DEFAULT_ENGINE_SHARDS } from '../../lib/resources';
+import { REST_ROUTES } from '../../contracts/api-routes';
+import { DEFAULT_ENGINE_SHARDS } from '../../contracts/resources';
 import { ORIGIN_SECRET_HEADER } from '../../lib/stacks/api-stack';
 import { prodContext, synthTemplates } from '../support/cdk-synth';
 
@@ -110,7 +110,7 @@ describe('api', () => {
     for (const p of ['order', 'openOrders', 'allOrders', 'account', 'myTrades', 'depth', 'klines', '24hr'])
       expect(paths).toContain(p);
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
-    // Exactly these methods, written out here rather than read from lib/api-routes.ts (the table the stack
+    // Exactly these methods, written out here rather than read from contracts/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
     dev.api.resourceCountIs('AWS::ApiGateway::Method', 54);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 36);
@@ -344,7 +344,7 @@ describe('engine-events consumers: settlement and read models', () => {
       },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
-      // No batching window: /api/v3/myTrades after a fill waits for this mapping (lib/resources.ts).
+      // No batching window: /api/v3/myTrades after a fill waits for this mapping (contracts/resources.ts).
       MaximumBatchingWindowInSeconds: 0,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],

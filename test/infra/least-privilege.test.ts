@@ -5,7 +5,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { HEARTBEAT_NAMESPACE } from '../../engine/service/adapters/cloudwatch-heartbeat';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import {
   actionsOf,
   functionNamed,

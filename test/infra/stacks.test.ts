@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../lib/app';
 import { loadStageConfig } from '../../lib/config';
 import { CDK_CONTEXT, prodContext, synthTemplates } from '../support/cdk-synth';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 
 const dev = synthTemplates();
 const prod = synthTemplates(prodContext());

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { bindTable, bindTableName, grantTable, type TableAccess } from '../../lib/constructs/table-access';
-import type { TableDef } from '../../lib/resources';
+import type { TableDef } from '../../contracts/resources';
 
 const DEF: TableDef = {
   id: 'T',

@@ -9,12 +9,7 @@ import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view
 import { ensureLogin } from '../../lambdas/db-migrate/logins';
 import { ApiKeyStore } from '../../lambdas/shared/auth/api-keys';
 import { DepositRepository } from '../../lambdas/shared/ledger/deposits';
-import {
-  DATABASE_ROLES,
-  loginUserOf,
-  migrate,
-  type DatabaseRole,
-} from '../../lambdas/shared/ledger/migrations';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../../contracts/migrations';
 import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { TotpRepository } from '../../lambdas/shared/ledger/totp';
@@ -23,7 +18,7 @@ import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import { OutboxRelay, oldestUnappliedSeconds } from '../../lambdas/shared/outbox/relay';
 import { commandApplied } from '../../lambdas/api/orders/answer-waiter';
 import { reconcile } from '../../lambdas/reconciliation/reconcile';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { databaseUrlAs } from '../../local/seed';
 import { orderRecord } from '../support/order-record';
 import { startPostgres, type TestPostgres } from '../support/postgres';

@@ -14,7 +14,7 @@ import { dynamoClient } from '../../lambdas/shared/clients';
 import { DepositRepository } from '../../lambdas/shared/ledger/deposits';
 import { assetScale, formatUnits, parseUnits } from '../../lambdas/shared/money';
 import { chainCoins, ETH_NETWORK } from '../../lambdas/wallet/chain-assets';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { chainSend } from '../../local/chain-send';
 import { startLocalExchange, type LocalExchange } from '../../local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';

@@ -6,7 +6,7 @@
 // (test/unit/ledger-model.test.ts): fresh users per run, one server for the file.
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import { migrate } from '../../lambdas/shared/ledger/migrations';
+import { migrate } from '../../contracts/migrations';
 import { FEES } from '../../lambdas/shared/ledger/postings';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { DEPOSIT, MODEL_MARKET, USERS, ledgerSteps, model, modelOps } from '../property/ledger-model';

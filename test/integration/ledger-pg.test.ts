@@ -4,9 +4,9 @@ import { Pool } from 'pg';
 import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
 import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
 import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
-import { migrate } from '../../lambdas/shared/ledger/migrations';
+import { migrate } from '../../contracts/migrations';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { orderRecord } from '../support/order-record';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

@@ -6,7 +6,7 @@
 // name 'ticker') holds the 24 h ticker /api/v3/ticker/24hr answers. (ccxt 4.5.84's watchOrderBook never uses
 // the partial depth streams: it takes diff depth whatever the limit.)
 import { Worker } from 'node:worker_threads';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
 import { ConnectionStore } from '../../lambdas/ws/connection-store';
 import type { ApiKey } from '../support/binance-client';

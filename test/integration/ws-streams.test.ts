@@ -11,7 +11,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
 import { ConnectionStore } from '../../lambdas/ws/connection-store';
 import type { ApiKey } from '../support/binance-client';

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
-import { TABLES } from '../../lib/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
 import type { ApiKey } from '../support/binance-client';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';

@@ -7,7 +7,7 @@ import { amendSchema } from '../../lambdas/api/trading';
 import { parseParams, type BinanceError } from '../../lambdas/shared/http';
 import type { OutboxMessage, ReplayMarker } from '../../lambdas/shared/ledger/order-repository';
 import type { OrderRecord } from '../../lambdas/shared/stores/orders';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { orderRecord } from '../support/order-record';
 
 const USER = 7;

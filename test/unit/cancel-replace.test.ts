@@ -20,7 +20,7 @@ import type {
   ReplayMarker,
 } from '../../lambdas/shared/ledger/order-repository';
 import type { OrderRecord } from '../../lambdas/shared/stores/orders';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { orderRecord } from '../support/order-record';
 
 const USER = 7;

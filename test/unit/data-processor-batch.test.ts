@@ -3,7 +3,7 @@
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import { processKinesisBatch, type UndecodableRecord } from '../../lambdas/data-processor/handler';
 import type { ProcessorDeps } from '../../lambdas/data-processor/process-record';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { batch, record, trade } from '../support/kinesis-batch';
 
 function fakeDeps(opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean } = {}) {

@@ -18,7 +18,7 @@ import {
 } from '../../lambdas/api/market/rolling';
 import { parseTimeZone, shiftedCandles } from '../../lambdas/api/market/time-zone';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../../lambdas/shared/stores/market-data';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 
 /** The store's tradeRange over an array (ids 1..n), with the page-size behaviour of the real one. */
 function memoryStore(trades: PublicTrade[]): TradeSource & { reads: number } {

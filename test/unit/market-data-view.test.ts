@@ -2,7 +2,7 @@
 // goes further (a Lambda retry after a timeout reads from the first record again, with more records behind
 // it). The fake store keeps mergeCandle's contract: all-or-nothing on "every trade newer than the candle".
 import type { TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
+import type { EventRecord } from '../../contracts/messages';
 import { applyMarketData } from '../../lambdas/data-processor/market-data-view';
 import type { Candle, MarketDataStore } from '../../lambdas/shared/stores/market-data';
 

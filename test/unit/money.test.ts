@@ -20,7 +20,7 @@ import {
   type Posting,
 } from '../../lambdas/shared/ledger/postings';
 import type { MarketSpec } from '../../engine/core/types';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 

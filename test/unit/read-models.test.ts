@@ -6,7 +6,7 @@ import { projectKinesisBatch } from '../../lambdas/read-models/handler';
 import type { ReadModelDeps } from '../../lambdas/read-models/project';
 import type { OrderRecord } from '../../lambdas/shared/stores/orders';
 import type { UserTradeRecord } from '../../lambdas/shared/stores/user-trades';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 import { batch, record, trade } from '../support/kinesis-batch';
 import { orderRecord } from '../support/order-record';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { queryFromBody, searchBody } from '../../lambdas/shared/search/dsl';
 import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
 import { OpenSearchIndex } from '../../lambdas/shared/search/opensearch';
-import type { SearchDoc, SearchQuery } from '../../lambdas/shared/search/types';
+import type { SearchDoc, SearchQuery } from '../../contracts/search-documents';
 import { operatorsFrom, searchParamsSchema, searchQueryFor } from '../../lambdas/api/search';
 import { startSearch, type SearchStandin } from '../../local/standins/search';
 

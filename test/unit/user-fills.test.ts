@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { userTradesOf } from '../../lambdas/shared/ledger/fills';
 import { FEES, tradeSettlement, userAccount } from '../../lambdas/shared/ledger/postings';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 
 const rate = fc.integer({ min: 0, max: 20_000 }).map((n) => `0.${String(n).padStart(6, '0')}`);
 

@@ -2,8 +2,8 @@
 // diff per batch numbered as the engine's depth ids, gone connections removed, slow and failing posts bounded
 // and never failing the batch, book tickers and klines from seeded state.
 import type { DepthEvent, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
-import { MARKETS } from '../../lib/markets';
+import type { EventRecord } from '../../contracts/messages';
+import { MARKETS } from '../../contracts/markets';
 import { fanOut, newFanOutState, type FanOutDeps, type Subscriber } from '../../lambdas/ws-fanout/fanout';
 import { fanOutKinesisBatch } from '../../lambdas/ws-fanout/handler';
 import { CANDLE_INTERVALS, type BookView, type Candle } from '../../lambdas/shared/stores/market-data';

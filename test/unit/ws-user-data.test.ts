@@ -2,8 +2,8 @@
 // engine integers, one report per execution (a fill that completes an order is one TRADE/FILLED report),
 // commissions equal to the fees settlement posts, and reports only ever posted to the owner's connections.
 import type { EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../engine/service/messages';
-import { MARKETS } from '../../lib/markets';
+import type { EventRecord } from '../../contracts/messages';
+import { MARKETS } from '../../contracts/markets';
 import { FEES, tradeSettlement } from '../../lambdas/shared/ledger/postings';
 import {
   executionReport,

@@ -4,7 +4,7 @@
 // relay delivers the outbox row. Funds are released only by the engine's answer (lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
 import { isLimitPriced, isStopType, type MarketSpec } from '../../../engine/core/types';
-import { commandId, messageGroupId, type CommandMessage } from '../../../engine/service/messages';
+import { commandId, messageGroupId, type CommandMessage } from '../../../contracts/messages';
 import { BinanceError } from '../../shared/http/binance-error';
 import type {
   AcceptRequest,

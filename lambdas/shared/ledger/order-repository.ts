@@ -5,7 +5,7 @@
 // answer does (lambdas/data-processor).
 import type { Pool } from 'pg';
 import type { PlaceCommand } from '../../../engine/core/types';
-import type { CommandMessage } from '../../../engine/service/messages';
+import type { CommandMessage } from '../../../contracts/messages';
 import type { OrderRecord, OrderStatus } from '../stores/orders';
 
 export type AcceptOutcome =

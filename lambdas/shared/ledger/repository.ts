@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import type { EngineEvent, MarketSpec, TradeEvent } from '../../../engine/core/types';
 import type { OrderProgress, OrderRecord } from '../stores/orders';
 import { orderFromRow } from './order-repository';
-import { ASSETS } from '../../../lib/markets';
+import { ASSETS } from '../../../contracts/markets';
 import {
   EXTERNAL,
   FEES,

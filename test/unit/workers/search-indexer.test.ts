@@ -3,9 +3,9 @@
 // document that cannot be written makes Lambda retry from the first record that produced it.
 import type { EngineEvent } from '../../../engine/core/types';
 import { indexKinesisBatch, type IndexerDeps } from '../../../lambdas/search-indexer/handler';
-import { MARKETS } from '../../../lib/markets';
+import { MARKETS } from '../../../contracts/markets';
 import { OpenSearchIndex } from '../../../lambdas/shared/search/opensearch';
-import type { SearchDoc, SearchIndex } from '../../../lambdas/shared/search/types';
+import type { SearchDoc, SearchIndex } from '../../../contracts/search-documents';
 import type { OrderRecord } from '../../../lambdas/shared/stores/orders';
 import { startSearch, type SearchStandin } from '../../../local/standins/search';
 import { batch, record, trade } from '../../support/kinesis-batch';

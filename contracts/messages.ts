@@ -2,7 +2,14 @@
 // service) and the Kinesis event record (written by the engine service, read by the data processor, the
 // search indexer and the engine's own recovery). Plain zod schemas: no AWS imports.
 import { z } from 'zod';
-import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES, type Command, type EngineEvent } from '../core/types';
+import {
+  ORDER_TYPES,
+  SIDES,
+  STP_MODES,
+  TIME_IN_FORCES,
+  type Command,
+  type EngineEvent,
+} from '../engine/core/types';
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const lots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
