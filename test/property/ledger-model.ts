@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { MatchingEngine } from '../../engine/core';
 import { rulesFromSpec } from '../../engine/core/market';
 import type { EngineEvent, MarketSpec, Side, TradeEvent } from '../../engine/core/types';
-import { MARKETS } from '../../lib/markets';
+import { MARKETS } from '../../contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT') as MarketSpec;
 

@@ -1,6 +1,6 @@
 // Helpers for tests that drive a running local exchange.
 import { Pool } from 'pg';
-import { ASSETS } from '../../lib/markets';
+import { ASSETS } from '../../contracts/markets';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { parseUnits } from '../../lambdas/shared/money';
 import { mkdtempSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // Kinesis batches of engine event records as Lambda delivers them, for the stream consumers' unit tests.
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { EngineEvent, TradeEvent } from '../../engine/core/types';
-import { encodeRecord, type EventRecord } from '../../engine/service/messages';
+import { encodeRecord, type EventRecord } from '../../contracts/messages';
 
 export const trade = (seq: number, tradeId: number): TradeEvent => ({
   type: 'trade',
