@@ -9,9 +9,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import { API_KEY_PURPOSE, TOTP_PURPOSE } from '../../contracts/key-purposes';
 
-/** The `purpose` the API-key store puts in the encryption context of every secret it encrypts. */
-export const API_KEY_PURPOSE = 'cirrus-api-key';
+export { API_KEY_PURPOSE, TOTP_PURPOSE };
 
 /** The services that may use the data key on a principal's behalf (their `kms:ViaService` prefix). */
 export type KeyService = 'sqs' | 'kinesis' | 's3' | 'dynamodb' | 'secretsmanager';
@@ -30,6 +30,20 @@ export function grantApiKeySecrets(
       actions: use === 'decrypt' ? ['kms:Decrypt'] : ['kms:Encrypt', 'kms:Decrypt'],
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:EncryptionContext:purpose': API_KEY_PURPOSE } },
+    }),
+  );
+}
+
+/**
+ * Encrypt (enrolling a second factor) and Decrypt (checking a code) of TOTP seeds only: the request must carry
+ * `purpose = cirrus-totp-secret` in its encryption context (lambdas/shared/auth/totp.ts).
+ */
+export function grantTotpSecrets(grantee: iam.IGrantable, key: kms.IKey): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Encrypt', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': TOTP_PURPOSE } },
     }),
   );
 }
@@ -68,7 +82,8 @@ const API_KEY_SECRET_ACTIONS = [
 /**
  * For a principal that holds an unconditioned grant on the key it cannot avoid (CDK's stream and queue
  * grants of an event source, the outbox relay's SQS key grant): deny any use of the key under the API-key
- * purpose, so it can neither read a user's API secret nor mint a ciphertext the API would accept as one.
+ * and TOTP purposes, so it can neither read a user's API secret or TOTP seed nor mint a ciphertext the API
+ * would accept as one.
  */
 export function denyApiKeySecrets(grantee: iam.IGrantable, key: kms.IKey): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
@@ -76,7 +91,7 @@ export function denyApiKeySecrets(grantee: iam.IGrantable, key: kms.IKey): void 
       effect: iam.Effect.DENY,
       actions: API_KEY_SECRET_ACTIONS,
       resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': API_KEY_PURPOSE } },
+      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': [API_KEY_PURPOSE, TOTP_PURPOSE] } },
     }),
   );
 }

@@ -29,7 +29,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { REST_FUNCTION_ENTRIES, REST_ROUTES, type RestFunction } from '../../contracts/api-routes';
 import { CirrusFunction } from '../constructs/cirrus-function';
-import { grantApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
+import { grantApiKeySecrets, grantKeyThroughServices, grantTotpSecrets } from '../constructs/key-access';
 import { bindTable, bindTableName } from '../constructs/table-access';
 import { CloudflareOnlyOrigin } from '../constructs/cloudflare-only-origin';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
@@ -151,6 +151,8 @@ export class ApiStack extends Stack {
     bindTableName(account, tables.orders, TABLES.orders, NAMED_FOR_CONTEXT);
     bindTableName(account, tables.marketData, TABLES.marketData, NAMED_FOR_CONTEXT);
     grantApiKeySecrets(account, props.dataKey, 'decrypt');
+    // Second factor (lambdas/shared/auth/totp.ts): sealing a new seed and opening it to check a code.
+    grantTotpSecrets(account, props.dataKey);
     // Deposit addresses (lambdas/api/capital.ts): the xpub secret's ARN (never its value) and the tokens.
     if (props.depositXpubSecret) {
       account.addEnvironment('DEPOSIT_XPUB_SECRET_ARN', props.depositXpubSecret.secretArn);

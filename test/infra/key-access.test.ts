@@ -6,8 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
   API_KEY_PURPOSE,
+  TOTP_PURPOSE,
   grantApiKeySecrets,
   grantKeyThroughServices,
+  grantTotpSecrets,
 } from '../../lib/constructs/key-access';
 
 function statementsAfter(grant: (role: iam.Role, key: kms.IKey) => void) {
@@ -41,6 +43,20 @@ describe('grantApiKeySecrets', () => {
     const [s] = statementsAfter((role, key) => grantApiKeySecrets(role, key, 'encryptDecrypt'));
     expect(s.Action).toEqual(['kms:Encrypt', 'kms:Decrypt']);
     expect(s.Condition).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'cirrus-api-key' } });
+  });
+});
+
+describe('grantTotpSecrets', () => {
+  it('Encrypt and Decrypt with purpose cirrus-totp-secret only (never the API-key purpose)', () => {
+    expect(TOTP_PURPOSE).toBe('cirrus-totp-secret');
+    expect(statementsAfter((role, key) => grantTotpSecrets(role, key))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Encrypt', 'kms:Decrypt'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cirrus-totp-secret' } },
+      },
+    ]);
   });
 });
 

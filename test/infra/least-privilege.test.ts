@@ -53,22 +53,45 @@ const tableVariables = (props: Properties) =>
     .sort();
 
 describe('the data key: API-key secrets only with their encryption context', () => {
+  const TOTP_CONTEXT = { StringEquals: { 'kms:EncryptionContext:purpose': 'cirrus-totp-secret' } };
+  const apiKeys = (actions: string[]) => ({
+    Effect: 'Allow',
+    Action: actions.length === 1 ? actions[0] : [...actions].sort(),
+    Resource: DATA_KEY,
+    Condition: API_KEY_CONTEXT,
+  });
   it.each([
-    ['cirrus-dev-api-trading', ['kms:Decrypt']],
-    ['cirrus-dev-api-account', ['kms:Decrypt']],
-    ['cirrus-dev-api-users', ['kms:Decrypt', 'kms:Encrypt']],
-  ])('%s may %j the data key directly only for purpose cirrus-api-key', (name, actions) => {
+    ['cirrus-dev-api-trading', [apiKeys(['kms:Decrypt'])]],
+    // The account function also seals and opens TOTP seeds (withdrawal second factor), under their own purpose.
+    [
+      'cirrus-dev-api-account',
+      [
+        apiKeys(['kms:Decrypt']),
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:Encrypt'],
+          Resource: DATA_KEY,
+          Condition: TOTP_CONTEXT,
+        },
+      ],
+    ],
+    ['cirrus-dev-api-users', [apiKeys(['kms:Decrypt', 'kms:Encrypt'])]],
+  ])('%s may use the data key directly only for its purposes', (name, expected) => {
     const direct = withService(statements(dev.api, name), 'kms').filter(
       (s) => !JSON.stringify(s.Condition ?? {}).includes('kms:ViaService'),
     );
-    expect(direct).toEqual([
-      {
-        Effect: 'Allow',
-        Action: actions.length === 1 ? actions[0] : [...actions].sort(),
-        Resource: DATA_KEY,
-        Condition: API_KEY_CONTEXT,
-      },
-    ]);
+    // Actions in a fixed order: CDK may merge or reorder a statement's actions.
+    const sorted = (l: PolicyStatementJson[]) =>
+      l.map((st) => ({ ...st, Action: Array.isArray(st.Action) ? [...st.Action].sort() : st.Action }));
+    expect(sorted(direct)).toEqual(expected);
+  });
+
+  it('only the account function may touch TOTP seeds', () => {
+    const withTotp = Object.values(dev.api.findResources('AWS::Lambda::Function'))
+      .map((f) => String(f.Properties.FunctionName ?? ''))
+      .filter((n) => n.startsWith('cirrus-dev-'))
+      .filter((n) => JSON.stringify(statements(dev.api, n)).includes('cirrus-totp-secret'));
+    expect(withTotp).toEqual(['cirrus-dev-api-account']);
   });
 
   it('no REST or WebSocket function holds a key grant without a condition, nor a KMS wildcard action', () => {
@@ -132,7 +155,7 @@ describe('principals that cannot avoid an unconditioned key grant', () => {
   };
   const onDataKey = (s: PolicyStatementJson) => /DataKey/.test(JSON.stringify(s.Resource));
 
-  it('are denied every use of the data key under the API-key purpose; conditioned ones need no deny', () => {
+  it('are denied every use of the data key under the API-key and TOTP purposes; conditioned ones need no deny', () => {
     let unconditioned = 0;
     for (const t of [dev.api, dev.workers, dev.engine]) {
       for (const [roles, all] of byRole(t)) {
@@ -155,7 +178,9 @@ describe('principals that cannot avoid an unconditioned key grant', () => {
                 'kms:ReEncryptTo',
                 'kms:GenerateDataKey',
               ]),
-              Condition: API_KEY_CONTEXT,
+              Condition: {
+                StringEquals: { 'kms:EncryptionContext:purpose': ['cirrus-api-key', 'cirrus-totp-secret'] },
+              },
             }),
           ],
         ]);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { Pool } from 'pg';
 import { LruCache } from './lru';
+import { API_KEY_PURPOSE } from '../../../contracts/key-purposes';
 
 export type Permission = 'read' | 'trade' | 'withdraw';
 export const PERMISSIONS: readonly Permission[] = ['read', 'trade', 'withdraw'];
@@ -89,7 +90,7 @@ export class ApiKeyStore {
       new EncryptCommand({
         KeyId: this.kmsKeyId,
         Plaintext: Buffer.from(secretKey),
-        EncryptionContext: { purpose: 'cirrus-api-key', apiKey },
+        EncryptionContext: { purpose: API_KEY_PURPOSE, apiKey },
       }),
     );
     await this.pool.query(
@@ -180,7 +181,7 @@ export class ApiKeyStore {
     const plain = await this.kms.send(
       new DecryptCommand({
         CiphertextBlob: Buffer.from(ciphertext, 'base64'),
-        EncryptionContext: { purpose: 'cirrus-api-key', apiKey },
+        EncryptionContext: { purpose: API_KEY_PURPOSE, apiKey },
       }),
     );
     const secret = Buffer.from(plain.Plaintext as Uint8Array).toString('utf8');

@@ -3,6 +3,7 @@
 // are (api-keys.ts). The secret is shown once, at enrolment, and never logged.
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { Secret, TOTP } from 'otpauth';
+import { TOTP_PURPOSE } from '../../../contracts/key-purposes';
 
 export const TOTP_PERIOD_S = 30;
 export const TOTP_DIGITS = 6;
@@ -12,7 +13,7 @@ export const TOTP_ISSUER = 'Cirrus';
 /** 160 bits, the size RFC 4226 recommends for HMAC-SHA-1. */
 const SECRET_BYTES = 20;
 /** The encryption context's purpose: a TOTP ciphertext cannot be decrypted as anything else, nor for another user. */
-export const TOTP_PURPOSE = 'cirrus-totp-secret';
+export { TOTP_PURPOSE };
 
 /** The RFC 6238 time step of `nowMs` (T = floor(unix seconds / 30)). */
 export const totpStep = (nowMs: number): number => Math.floor(nowMs / 1000 / TOTP_PERIOD_S);
