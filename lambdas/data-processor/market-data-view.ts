@@ -6,6 +6,7 @@ import type { EventRecord } from '../../contracts/messages';
 import {
   CANDLE_INTERVALS,
   MAX_BOOK_LEVELS,
+  publicTradeOf,
   type BookView,
   type Candle,
   type MarketDataStore,
@@ -26,17 +27,7 @@ export async function applyMarketData(store: MarketDataStore, records: EventReco
   await Promise.all(
     [...byMarket].map(async ([market, { trades, depth }]) => {
       if (trades.length > 0) {
-        await store.putTrades(
-          market,
-          trades.map((t) => ({
-            id: t.tradeId,
-            price: t.price,
-            qty: t.quantity,
-            time: t.ts,
-            isBuyerMaker: t.takerSide === 'SELL',
-            takerOrderId: t.takerOrderId,
-          })),
-        );
+        await store.putTrades(market, trades.map(publicTradeOf));
         await Promise.all(
           Object.entries(CANDLE_INTERVALS).flatMap(([interval, ms]) =>
             [...tradesByCandle(trades, ms).values()].map((ts) =>

@@ -2,78 +2,12 @@
 // (`order-<orderId>`), built from its row in PostgreSQL (the owner and the fields no later event carries)
 // with the state the batch's events reached, versioned by that state's engine seq. Trades: one document per
 // leg (`trade-<symbol>-<tradeId>-<M|T>`), owner and commission from the trade itself. Pure.
-import type { EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import { orderJson, myTradeJson } from '../api/orders/format';
-import { statusForClose } from '../data-processor/order-view';
 import { userTradesOf } from '../shared/ledger/fills';
 import { assetScale } from '../shared/money';
 import type { SearchDoc } from '../../contracts/search-documents';
-import type { OrderRecord } from '../shared/stores/orders';
-
-/** The latest state of one order in a batch, from its events (absolute values, so replays agree). */
-export interface OrderProgress {
-  seq: number;
-  ts: number;
-  status?: OrderRecord['status'];
-  executedLots?: number;
-  cumQuote?: number;
-  priceTicks?: number;
-  qtyLots?: number;
-}
-
-/** Folds a market's events (in seq order) into each order's latest state; trades are returned as they come. */
-export function progressOf(events: readonly EngineEvent[], into: Map<number, OrderProgress>): TradeEvent[] {
-  const trades: TradeEvent[] = [];
-  const touch = (orderId: number, seq: number, ts: number) => {
-    const p = into.get(orderId) ?? { seq, ts };
-    p.seq = Math.max(p.seq, seq);
-    p.ts = ts;
-    into.set(orderId, p);
-    return p;
-  };
-  const closed = (p: OrderProgress) =>
-    p.status !== undefined && p.status !== 'NEW' && p.status !== 'PARTIALLY_FILLED';
-  for (const e of events) {
-    switch (e.type) {
-      case 'accepted':
-        touch(e.orderId, e.seq, e.ts).status ??= 'NEW';
-        break;
-      case 'triggered':
-        touch(e.orderId, e.seq, e.ts);
-        break;
-      case 'amended': {
-        const p = touch(e.orderId, e.seq, e.ts);
-        p.priceTicks = e.price;
-        p.qtyLots = e.quantity;
-        break;
-      }
-      case 'trade': {
-        trades.push(e);
-        for (const [orderId, executed, cumQuote] of [
-          [e.makerOrderId, e.makerExecutedQty, e.makerCumQuote],
-          [e.takerOrderId, e.takerExecutedQty, e.takerCumQuote],
-        ] as const) {
-          const p = touch(orderId, e.seq, e.ts);
-          p.executedLots = executed;
-          p.cumQuote = cumQuote;
-          if (!closed(p)) p.status = 'PARTIALLY_FILLED';
-        }
-        break;
-      }
-      case 'closed': {
-        const p = touch(e.orderId, e.seq, e.ts);
-        p.status = statusForClose(e.reason);
-        p.executedLots = e.executedQty;
-        p.cumQuote = e.cumQuote;
-        break;
-      }
-      case 'rejected':
-      case 'depth':
-        break;
-    }
-  }
-  return trades;
-}
+import type { OrderProgress, OrderRecord } from '../shared/stores/orders';
 
 const text = (...parts: Array<string | number>) => parts.filter((p) => p !== '').join(' ');
 
@@ -91,7 +25,7 @@ export function orderDoc(spec: MarketSpec, row: OrderRecord, progress?: OrderPro
           cumQuote: progress.cumQuote ?? row.cumQuote,
           priceTicks: progress.priceTicks ?? row.priceTicks,
           qtyLots: progress.qtyLots ?? row.qtyLots,
-          updateTime: progress.ts,
+          updateTime: progress.updateTime,
           lastSeq: progress.seq,
         }
       : row;

@@ -15,7 +15,9 @@ import { logger } from '../shared/powertools';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
 import type { SearchDoc, SearchIndex } from '../../contracts/search-documents';
 import type { OrderRecord } from '../shared/stores/orders';
-import { orderDoc, progressOf, tradeDocs, type OrderProgress } from './documents';
+import { orderProgressFromEvents } from '../data-processor/order-view';
+import { mergeProgress, type OrderProgress } from '../shared/stores/orders';
+import { orderDoc, tradeDocs } from './documents';
 import { lambdaHandler } from '../shared/handler';
 
 export interface IndexerDeps {
@@ -63,7 +65,8 @@ export async function indexKinesisBatch(
     const spec = deps.markets.get(record.market);
     if (!spec) return; // settlement quarantines it; nothing to show
     const before = new Set(progress.keys());
-    for (const trade of progressOf(record.events, progress)) trades.push({ spec, trade, at: i });
+    for (const p of orderProgressFromEvents(record.events)) mergeProgress(progress, p);
+    for (const e of record.events) if (e.type === 'trade') trades.push({ spec, trade: e, at: i });
     for (const orderId of progress.keys()) if (!before.has(orderId)) firstRecordOf.set(`order-${orderId}`, i);
   });
 

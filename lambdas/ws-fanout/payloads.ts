@@ -4,7 +4,7 @@ import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types
 import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
 import { groupAggregates } from '../api/market/agg-trades';
 import { tickerFigures, type WindowStats } from '../api/market/rolling';
-import type { BookView, Candle, PublicTrade } from '../shared/stores/market-data';
+import { publicTradeOf, type BookView, type Candle } from '../shared/stores/market-data';
 
 /** `<symbol>@trade` */
 export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number) => ({
@@ -19,16 +19,6 @@ export const tradePayload = (spec: MarketSpec, t: TradeEvent, eventTime: number)
   M: true,
 });
 
-/** A trade event as the read models store it (lambdas/data-processor/market-data-view.ts), for aggregation. */
-const publicTrade = (t: TradeEvent): PublicTrade => ({
-  id: t.tradeId,
-  price: t.price,
-  qty: t.quantity,
-  time: t.ts,
-  isBuyerMaker: t.takerSide === 'SELL',
-  takerOrderId: t.takerOrderId,
-});
-
 /**
  * `<symbol>@aggTrade`: one frame per aggregate of the batch's trades, cut by the rule `/api/v3/aggTrades` uses
  * (groupAggregates, lambdas/api/market/agg-trades.ts: one taker order at one price), with its id `a` = its
@@ -37,7 +27,7 @@ const publicTrade = (t: TradeEvent): PublicTrade => ({
  * taker order and the first trade always starts an aggregate, as it does in the REST answer.
  */
 export function aggTradePayloads(spec: MarketSpec, trades: TradeEvent[], eventTime: number) {
-  return groupAggregates(trades.map(publicTrade)).map((g) => ({
+  return groupAggregates(trades.map(publicTradeOf)).map((g) => ({
     e: 'aggTrade',
     E: eventTime,
     s: spec.symbol,

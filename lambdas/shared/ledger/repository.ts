@@ -4,7 +4,7 @@
 // connection (pglite serialises transactions, so nothing here awaits a second connection inside one).
 import type { Pool } from 'pg';
 import type { EngineEvent, MarketSpec, TradeEvent } from '../../../engine/core/types';
-import type { OrderProgress, OrderRecord } from '../stores/orders';
+import { mergeProgress, type OrderProgress, type OrderRecord } from '../stores/orders';
 import { orderFromRow } from './order-repository';
 import { ASSETS } from '../../../contracts/markets';
 import {
@@ -95,8 +95,7 @@ function batchArgs(items: SettlementItem[]): [string, string, string[], number[]
   const touched = new Set<number>();
   for (const item of items) {
     for (const p of item.progress) {
-      const prev = latest.get(p.orderId);
-      latest.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
+      mergeProgress(latest, p);
       touched.add(p.orderId);
     }
     for (const id of item.rejectedOrderIds) touched.add(id);

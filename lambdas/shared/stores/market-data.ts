@@ -10,6 +10,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { TradeEvent } from '../../../engine/core/types';
 import { batchWriteAll } from './batch-write';
 import { sortableNumber } from './sort-key';
 
@@ -28,6 +29,16 @@ export interface PublicTrade {
   /** The taker's order id, when the writer stored it (aggTrades groups by it; see lambdas/api/market/agg-trades.ts). */
   takerOrderId?: number;
 }
+
+/** A trade event as this store keeps it (and as /api/v3/trades and the aggregation rule read it). */
+export const publicTradeOf = (t: TradeEvent): PublicTrade => ({
+  id: t.tradeId,
+  price: t.price,
+  qty: t.quantity,
+  time: t.ts,
+  isBuyerMaker: t.takerSide === 'SELL',
+  takerOrderId: t.takerOrderId,
+});
 
 export interface Candle {
   openTime: number;

@@ -56,6 +56,12 @@ export interface OrderProgress {
   workingTime?: number;
 }
 
+/** Folds `p` into the order's state in `into`: the later seq's values win, fields it lacks are kept. */
+export function mergeProgress(into: Map<number, OrderProgress>, p: OrderProgress): void {
+  const prev = into.get(p.orderId);
+  into.set(p.orderId, prev && prev.seq > p.seq ? prev : { ...prev, ...p });
+}
+
 export class OrderStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
