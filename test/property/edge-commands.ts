@@ -58,6 +58,7 @@ export function* withEdgeCommands(
   let wideId = 3_000_000_000; // ids of WIDE's orders
   let shiftedCommands = 0;
   let ts = 0;
+  let malformed = 0;
 
   for (const cmd of flow) {
     ts = cmd.ts;
@@ -131,12 +132,13 @@ export function* withEdgeCommands(
       case 3: {
         // Each malformed field named by its own reason: an unknown time in force (INVALID_TIME_IN_FORCE),
         // STP mode (INVALID_STP_MODE), side (INVALID_SIDE) or order type (INVALID_ORDER_TYPE).
-        const pick = rnd();
-        yield pick < 0.25
+        // In turn rather than at random, so that even the short fast profile reaches all four.
+        const pick = malformed++ % 4;
+        yield pick === 0
           ? refused({ timeInForce: 'GTD' as unknown as PlaceCommand['timeInForce'] })
-          : pick < 0.5
+          : pick === 1
             ? refused({ stpMode: 'EXPIRE_NONE' as unknown as PlaceCommand['stpMode'] })
-            : pick < 0.75
+            : pick === 2
               ? refused({ side: 'HOLD' as unknown as PlaceCommand['side'] })
               : refused({ type: 'TRAILING' as unknown as PlaceCommand['type'] });
         break;
