@@ -131,6 +131,16 @@ class Throttle {
   private lastOverloadAt = -Infinity;
   /** When a tick last came later than maxLagMs: the process was starved of CPU, however briefly. */
   private lastLateTickAt = -Infinity;
+  /**
+   * A standing queue in front of this process (CoDel's signal): the youngest signed request of a whole
+   * interval had already waited longer than QUEUE_TARGET_MS since its client signed it. One client with a late
+   * clock cannot raise an interval's minimum while others' requests arrive fresh.
+   */
+  private intervalStart = performance.now();
+  private intervalMinAgeMs = Infinity;
+  private intervalSamples = 0;
+  private intervalMaxInFlight = 0;
+  private queuedSince = -Infinity;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -158,11 +168,39 @@ class Throttle {
    */
   recentlyOverloaded(): boolean {
     return (
+      this.standingQueue() ||
       performance.now() - this.lastOverloadAt < 10_000 ||
       performance.now() - this.lastLateTickAt < 10_000 ||
       Date.now() - loadReporter.lastShedAt < 10_000 ||
       this.inFlight >= 2 // another request besides this one
     );
+  }
+
+  /** Records how long a signed request waited between its client's timestamp and this process reading it. */
+  noteAge(ageMs: number): void {
+    const now = performance.now();
+    if (now - this.intervalStart >= QUEUE_INTERVAL_MS) {
+      // Busy as well (several requests held at once): a lone client whose clock runs late sends old
+      // timestamps too, one request at a time, and is answered -1021 by the handler, not refused here.
+      if (
+        this.intervalSamples >= 5 &&
+        this.intervalMaxInFlight >= 4 &&
+        this.intervalMinAgeMs > QUEUE_TARGET_MS
+      )
+        this.queuedSince = now;
+      this.intervalStart = now;
+      this.intervalMinAgeMs = Infinity;
+      this.intervalSamples = 0;
+      this.intervalMaxInFlight = 0;
+    }
+    this.intervalMinAgeMs = Math.min(this.intervalMinAgeMs, ageMs);
+    this.intervalSamples++;
+    this.intervalMaxInFlight = Math.max(this.intervalMaxInFlight, this.inFlight);
+  }
+
+  /** A standing queue was seen in the last two intervals: requests that waited in it are refused. */
+  standingQueue(): boolean {
+    return performance.now() - this.queuedSince < 2 * QUEUE_INTERVAL_MS;
   }
 
   tryEnter(): boolean {
@@ -187,14 +225,23 @@ class Throttle {
   }
 }
 
-function expiredWhileQueued(req: IncomingMessage, params: URLSearchParams, body: Buffer): boolean {
+/** CoDel's interval and target for the standing-queue signal (Throttle.noteAge). */
+const QUEUE_INTERVAL_MS = 500;
+const QUEUE_TARGET_MS = 1_000;
+
+/** A signed request's age (now − its timestamp) and recvWindow, or undefined for an unsigned one. */
+function signedAge(
+  req: IncomingMessage,
+  params: URLSearchParams,
+  body: Buffer,
+): { ageMs: number; recvWindow: number } | undefined {
   const form = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')
     ? new URLSearchParams(body.toString('utf8'))
     : undefined;
   const timestamp = Number(params.get('timestamp') ?? form?.get('timestamp'));
   const recvWindow = Number(params.get('recvWindow') ?? form?.get('recvWindow') ?? 5_000);
-  if (!Number.isFinite(timestamp) || timestamp <= 0 || !Number.isFinite(recvWindow)) return false;
-  return Date.now() - timestamp > recvWindow;
+  if (!Number.isFinite(timestamp) || timestamp <= 0 || !Number.isFinite(recvWindow)) return undefined;
+  return { ageMs: Date.now() - timestamp, recvWindow };
 }
 
 /** The handlers' own overload answer (lambdas/shared/http/load-shedding.ts), given by the gateway. */
@@ -241,8 +288,14 @@ export async function startRestApi(opts: {
       // A signed request that already waited past its recvWindow in this machine's connection queue while
       // the process was busy: that wait is ours, so the answer is "overloaded", not -1021. (An idle server
       // still answers a stale timestamp with -1021: then it is the client's clock.)
-      if (throttle.recentlyOverloaded() && expiredWhileQueued(req, url.searchParams, body)) {
-        return refuseOverloaded(res);
+      // A standing queue in front of the gateway (connections waiting in the kernel faster than this process
+      // reads them): a request that waited in it past the target is refused as overloaded at once, which
+      // drains the queue, rather than run late or answered -1021 when its recvWindow has gone.
+      const signed = signedAge(req, url.searchParams, body);
+      if (signed) {
+        throttle.noteAge(signed.ageMs);
+        if (throttle.standingQueue() && signed.ageMs > QUEUE_TARGET_MS) return refuseOverloaded(res);
+        if (throttle.recentlyOverloaded() && signed.ageMs > signed.recvWindow) return refuseOverloaded(res);
       }
       const event = buildProxyEvent(req, body, route, 'local', receivedAt);
       route
