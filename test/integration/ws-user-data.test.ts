@@ -156,12 +156,18 @@ describe('ccxt pro binance, unmodified: watchOrders, watchMyTrades and watchBala
       expect(seen.orders.some((o) => o.id === String(probe.body.orderId))).toBe(true);
     }, 20_000);
 
+    // Each step waits for alice's client to see the previous one: ccxt keeps the latest state per order id,
+    // so two updates of one order that reach it before the loop reads them would show as one.
+    const xsOf = async (orderId: string) =>
+      (await call<Seen>('seen')).orders.filter((o) => o.id === orderId).map((o) => o.x);
     const resting = await order(alice, 'BUY', '0.02000', '30000.00');
+    const id = String(resting.body.orderId);
+    await eventually(async () => expect(await xsOf(id)).toEqual(['NEW']), 20_000);
     const bobs = await order(bob, 'SELL', '0.00500', '29990.00'); // fills part of alice's order
     const bobOwn = await order(bob, 'SELL', '0.01000', '31000.00'); // bob's alone
+    await eventually(async () => expect(await xsOf(id)).toEqual(['NEW', 'TRADE']), 20_000);
     await cancel(alice, resting.body.orderId);
 
-    const id = String(resting.body.orderId);
     await eventually(async () => {
       const seen = await call<Seen>('seen');
       const mine = seen.orders.filter((o) => o.id === id);
