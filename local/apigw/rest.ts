@@ -198,6 +198,18 @@ class Throttle {
     this.intervalMaxInFlight = Math.max(this.intervalMaxInFlight, this.inFlight);
   }
 
+  /** Recently expired requests by API key (at most a few dozen keys, pruned as they age). */
+  private readonly expiredAt = new Map<string, number>();
+
+  /** Records an expired request of `apiKey`; whether another key's request expired in the last 2 s. */
+  noteExpired(apiKey: string): boolean {
+    const now = performance.now();
+    for (const [key, at] of this.expiredAt) if (now - at > 2_000) this.expiredAt.delete(key);
+    const others = [...this.expiredAt.keys()].some((key) => key !== apiKey);
+    if (this.expiredAt.size < 64 || this.expiredAt.has(apiKey)) this.expiredAt.set(apiKey, now);
+    return others;
+  }
+
   /** A standing queue was seen in the last two intervals: requests that waited in it are refused. */
   standingQueue(): boolean {
     return performance.now() - this.queuedSince < 2 * QUEUE_INTERVAL_MS;
@@ -295,7 +307,13 @@ export async function startRestApi(opts: {
       if (signed) {
         throttle.noteAge(signed.ageMs);
         if (throttle.standingQueue() && signed.ageMs > QUEUE_TARGET_MS) return refuseOverloaded(res);
-        if (throttle.recentlyOverloaded() && signed.ageMs > signed.recvWindow) return refuseOverloaded(res);
+        if (signed.ageMs > signed.recvWindow) {
+          // Expired before this process read it. Ours to answer when this process was busy, or when another
+          // client's request expired too just now (clients' clocks do not go wrong together; a queue in front
+          // of this process delays everyone): 503. One client alone with a late clock: the handler's -1021.
+          const otherClientsStale = throttle.noteExpired(String(req.headers['x-mbx-apikey'] ?? ''));
+          if (throttle.recentlyOverloaded() || otherClientsStale) return refuseOverloaded(res);
+        }
       }
       const event = buildProxyEvent(req, body, route, 'local', receivedAt);
       route
