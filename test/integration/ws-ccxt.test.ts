@@ -108,6 +108,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
+// RESULT: each order's answer comes once the engine has applied it, so the flow reaches the engine in the
+// order written (alice's and bob's commands travel in different SQS message groups, which may interleave).
 const order = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string) =>
   t.api.signed<{ status: string; orderId: number }>('POST', '/api/v3/order', key, {
     symbol: 'BTCUSDT',
@@ -116,7 +118,7 @@ const order = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: strin
     timeInForce: 'GTC',
     quantity,
     price,
-    newOrderRespType: 'ACK',
+    newOrderRespType: 'RESULT',
   });
 
 type Depth = { lastUpdateId: number; bids: string[][]; asks: string[][] };
