@@ -17,7 +17,7 @@ import {
 } from '../shared/http';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { apiContext } from './context';
-import { aggregatesBackward, aggregatesForward } from './market/agg-trades';
+import { aggTradeJson, aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
 import { parseWindowSize, ratioPrice, tickerFigures, windowCandles, windowStats } from './market/rolling';
@@ -195,19 +195,7 @@ async function aggTrades(req: ApiRequest) {
   } else {
     groups = await aggregatesBackward(store, spec.symbol, { limit: p.limit });
   }
-  return groups.map((g) => ({
-    a: g[0].id,
-    p: price(spec, g[0].price),
-    q: qty(
-      spec,
-      g.reduce((s, t) => s + t.qty, 0),
-    ),
-    f: g[0].id,
-    l: g[g.length - 1].id,
-    T: g[0].time,
-    m: g[0].isBuyerMaker,
-    M: true,
-  }));
+  return groups.map((g) => aggTradeJson(spec, g));
 }
 
 async function klines(req: ApiRequest) {

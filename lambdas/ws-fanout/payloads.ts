@@ -2,7 +2,7 @@
 // engine's integer ticks and lots, with 8 places by the formatters the REST API uses (lambdas/shared/money.ts).
 import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
-import { groupAggregates } from '../api/market/agg-trades';
+import { aggTradeJson, groupAggregates } from '../api/market/agg-trades';
 import { tickerFigures, type WindowStats } from '../api/market/rolling';
 import { publicTradeOf, type BookView, type Candle } from '../shared/stores/market-data';
 
@@ -31,17 +31,7 @@ export function aggTradePayloads(spec: MarketSpec, trades: TradeEvent[], eventTi
     e: 'aggTrade',
     E: eventTime,
     s: spec.symbol,
-    a: g[0].id,
-    p: price(spec, g[0].price),
-    q: qty(
-      spec,
-      g.reduce((sum, t) => sum + t.qty, 0),
-    ),
-    f: g[0].id,
-    l: g[g.length - 1].id,
-    T: g[0].time,
-    m: g[0].isBuyerMaker,
-    M: true,
+    ...aggTradeJson(spec, g),
   }));
 }
 

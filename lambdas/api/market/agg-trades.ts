@@ -9,6 +9,8 @@
 // The taker order id is used when the stored trades carry it (`PublicTrade.takerOrderId`); trades written
 // without it are grouped by id adjacency, price, time and side, which only differs when two taker orders of
 // the same side traded at the same price in the same millisecond, back to back.
+import type { MarketSpec } from '../../../engine/core/types';
+import { priceText, qtyText } from '../../shared/money';
 import type { PublicTrade } from '../../shared/stores/market-data';
 
 export interface AggTradeGroup {
@@ -25,6 +27,23 @@ export function continuesAggregate(prev: PublicTrade, t: PublicTrade): boolean {
 }
 
 /** Splits trades (ascending, consecutive ids) into aggregates; the first trade always starts one. */
+/** One aggregate as Binance writes it in /api/v3/aggTrades and (with e, E, s) the <symbol>@aggTrade stream. */
+export function aggTradeJson(spec: MarketSpec, g: PublicTrade[]) {
+  return {
+    a: g[0].id,
+    p: priceText(spec, g[0].price),
+    q: qtyText(
+      spec,
+      g.reduce((sum, t) => sum + t.qty, 0),
+    ),
+    f: g[0].id,
+    l: g[g.length - 1].id,
+    T: g[0].time,
+    m: g[0].isBuyerMaker,
+    M: true,
+  };
+}
+
 export function groupAggregates(trades: PublicTrade[]): PublicTrade[][] {
   const groups: PublicTrade[][] = [];
   let prev: PublicTrade | undefined;
