@@ -297,9 +297,6 @@ export async function startRestApi(opts: {
       const route = table.get(`${req.method} ${url.pathname}`);
       if (!route) return json(res, 404, { code: -1020, msg: 'This operation is not supported.' });
       const body = Buffer.concat(chunks);
-      // A signed request that already waited past its recvWindow in this machine's connection queue while
-      // the process was busy: that wait is ours, so the answer is "overloaded", not -1021. (An idle server
-      // still answers a stale timestamp with -1021: then it is the client's clock.)
       // A standing queue in front of the gateway (connections waiting in the kernel faster than this process
       // reads them): a request that waited in it past the target is refused as overloaded at once, which
       // drains the queue, rather than run late or answered -1021 when its recvWindow has gone.
