@@ -1,6 +1,6 @@
 // AWS SDK v3 clients, created once per container and reused across invocations. Endpoints come from the
 // standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same code talks to AWS or to the local stand-ins.
-// Each is traced (an X-Ray subsegment per call) where the tracer is on; elsewhere it is returned as is.
+// Each is traced (an X-Ray subsegment per call) where tracing runs (./powertools.ts); elsewhere it is as built.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -18,13 +18,15 @@ const requestHandler = new NodeHttpHandler({
   requestTimeout: 10_000,
 });
 
+const traced = <T>(client: T): T => (tracer ? tracer.captureAWSv3Client(client) : client);
+
 let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ requestHandler })), {
+  dynamo ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ requestHandler })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
@@ -32,17 +34,17 @@ export function dynamoClient(): DynamoDBDocumentClient {
 
 export function sqsClient(): SQSClient {
   // The configured endpoint, not the queue URL's host: fauxqs issues virtual-host URLs WHATWG cannot parse.
-  sqs ??= tracer.captureAWSv3Client(new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false }));
+  sqs ??= traced(new SQSClient({ requestHandler, useQueueUrlAsEndpoint: false }));
   return sqs;
 }
 
 export function kmsClient(): KMSClient {
-  kms ??= tracer.captureAWSv3Client(new KMSClient({ requestHandler }));
+  kms ??= traced(new KMSClient({ requestHandler }));
   return kms;
 }
 
 export function secretsClient(): SecretsManagerClient {
-  secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({ requestHandler }));
+  secrets ??= traced(new SecretsManagerClient({ requestHandler }));
   return secrets;
 }
 

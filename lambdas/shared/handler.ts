@@ -1,25 +1,23 @@
 // Every Lambda entry point as Powertools documents it: a middy handler with the logger's injectLambdaContext
 // (each log line carries the function name, cold start and request id; keys appended during an invocation
-// are dropped after it) and the tracer's captureLambdaHandler (the handler's segment in X-Ray where tracing is
-// on, i.e. in Lambda with active tracing; Powertools turns the tracer off anywhere else). The HTTP functions get
-// the same two through createApiHandler (./http/index.ts).
+// are dropped after it) and, where tracing runs (Lambda with active tracing, ./powertools.ts), the tracer's
+// captureLambdaHandler (the handler's segment in X-Ray). The HTTP functions get the same through
+// createApiHandler (./http/index.ts).
 //
 // Lambda always passes a context. The local runtime's triggers and tests that invoke a handler directly may
 // not; they get one built here, with a fresh request id. (Locally several invocations share one process and
 // so one logger: the console's request id comes from the invocation, local/logs.ts, not from this context.)
 import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { logger, tracer } from './powertools';
+import { logger, tracerMiddlewares } from './powertools';
 
 /** The Powertools middlewares every handler carries (also used by createApiHandler). */
-export const powertoolsMiddlewares = () =>
-  [
-    injectLambdaContext(logger, { resetKeys: true }),
-    captureLambdaHandler(tracer, { captureResponse: false }),
-  ] as const;
+export const powertoolsMiddlewares = (): middy.MiddlewareObj[] => [
+  injectLambdaContext(logger, { resetKeys: true }),
+  ...tracerMiddlewares(),
+];
 
 export function lambdaHandler<E, R>(
   fn: (event: E, context: Context) => Promise<R>,
