@@ -190,7 +190,8 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     if (!process.env.OPENSEARCH_URL) {
       const search = await startSearch({
         port: 0,
-        stateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'documents.json'),
+        stateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'journal.jsonl'),
+        legacyStateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'documents.json'),
       });
       stops.unshift(async () => {
         if (process.env.OPENSEARCH_URL === search.endpoint) delete process.env.OPENSEARCH_URL;

@@ -3,15 +3,15 @@
 // (`index` actions with external versions: 201 written, 409 when the stored version is the same or newer),
 // `POST /<indices>/_search` (the body of lambdas/shared/search/dsl.ts; anything else is a 400
 // parsing_exception). The indexer and the API then run the same OpenSearch client locally as in AWS.
-// Request signatures are not checked. Documents are kept in a JSON file in the local data dir.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Request signatures are not checked. Documents are kept in an append-only journal in the local data dir
+// (./search-journal.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { queryFromBody } from '../../lambdas/shared/search/dsl';
 import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
 import { DOC_KINDS, INDEX_OF, searchDocSchema, type SearchDoc } from '../../contracts/search-documents';
 import { claimPort, type Standin } from './ports';
+import { SearchJournal } from './search-journal';
 
 const KNOWN_INDICES = new Set(DOC_KINDS.map((k) => INDEX_OF[k]));
 const INDEX_NAME = /^[a-z0-9][a-z0-9_.-]{0,254}$/;
@@ -59,26 +59,24 @@ export interface SearchStandin extends Standin {
   documents(): SearchDoc[];
 }
 
-export async function startSearch(opts: { port: number; stateFile?: string }): Promise<SearchStandin> {
+export async function startSearch(opts: {
+  port: number;
+  /** The journal (./search-journal.ts); none keeps the documents in memory only. */
+  stateFile?: string;
+  /** The single-snapshot file of older versions, read when there is no journal yet. */
+  legacyStateFile?: string;
+}): Promise<SearchStandin> {
   const port = await claimPort(opts.port, 'search stand-in');
-  const saved: { indices: string[]; documents: SearchDoc[] } =
-    opts.stateFile && existsSync(opts.stateFile)
-      ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as { indices: string[]; documents: SearchDoc[] })
-      : { indices: [], documents: [] };
+  const journal = opts.stateFile ? new SearchJournal(opts.stateFile, opts.legacyStateFile) : undefined;
+  const saved = journal?.load() ?? { indices: [], documents: [] };
   const indices = new Set(saved.indices);
   const index = new EmbeddedSearchIndex(saved.documents);
+  const snapshot = () => ({ indices: [...indices], documents: index.all() });
+  journal?.compactIfLarge(index.size, snapshot);
 
-  // Written at most once a second, and on stop (a crash loses at most that second; the indexer's
+  // Appended at most once a second, and on stop (a crash loses at most that second; the indexer's
   // checkpoints are behind it anyway only by what it had not yet written).
-  let dirty = false;
-  const save = () => {
-    if (!opts.stateFile || !dirty) return;
-    dirty = false;
-    mkdirSync(dirname(opts.stateFile), { recursive: true });
-    const tmp = `${opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ indices: [...indices], documents: index.all() }));
-    renameSync(tmp, opts.stateFile);
-  };
+  const save = () => journal?.flush(index.size, snapshot);
   const timer = setInterval(save, 1_000);
   timer.unref();
 
@@ -91,7 +89,7 @@ export async function startSearch(opts: { port: number; stateFile?: string }): P
     if (!mapping.safeParse(parseJson(body)).success)
       throw new HttpError(400, 'mapper_parsing_exception', 'explicit mappings expected');
     indices.add(name);
-    dirty = true;
+    journal?.indexCreated(name);
     return { acknowledged: true, shards_acknowledged: true, index: name };
   };
 
@@ -120,11 +118,12 @@ export async function startSearch(opts: { port: number; stateFile?: string }): P
         continue;
       }
       const version = action.data.index.version;
-      if (!index.put({ ...(doc.data as SearchDoc), version })) {
+      const stored: SearchDoc = { ...(doc.data as SearchDoc), version };
+      if (!index.put(stored)) {
         fail(409, 'version_conflict_engine_exception', `[${_id}]: version conflict`);
         continue;
       }
-      dirty = true;
+      journal?.written(stored);
       items.push({ index: { _index, _id, _version: version, status: 201, result: 'created' } });
     }
     // 409s are reported as errors, as OpenSearch does: the client decides they are replays.

@@ -1,7 +1,7 @@
 // The two SearchIndex implementations answer alike: the OpenSearch client (against the stand-in, over HTTP)
 // and the embedded index it serves. Owner scope, filters, phrases, paging, versions; the stand-in refuses a
 // query outside the subset the client sends; a search before any index exists finds nothing.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryFromBody, searchBody } from '../../lambdas/shared/search/dsl';
@@ -10,6 +10,7 @@ import { OpenSearchIndex } from '../../lambdas/shared/search/opensearch';
 import type { SearchDoc, SearchQuery } from '../../contracts/search-documents';
 import { operatorsFrom, searchParamsSchema, searchQueryFor } from '../../lambdas/api/search';
 import { startSearch, type SearchStandin } from '../../local/standins/search';
+import { SearchJournal } from '../../local/standins/search-journal';
 
 const doc = (n: number, over: Partial<SearchDoc> = {}): SearchDoc => {
   const userId = over.userId ?? (n % 2) + 1;
@@ -176,5 +177,59 @@ describe('search parameters', () => {
     expect([...operatorsFrom(undefined)]).toEqual([]);
     expect([...operatorsFrom('3, 14')]).toEqual([3, 14]);
     expect(() => operatorsFrom('3;14')).toThrow();
+  });
+});
+
+describe('the stand-in journal (local/standins/search-journal.ts)', () => {
+  const dir = () => join(mkdtempSync(join(tmpdir(), 'cirrus-journal-')), 'search');
+
+  it('appends only what was written: the file grows by the new documents, not by all of them', async () => {
+    const stateFile = join(dir(), 'journal.jsonl');
+    const standin = await startSearch({ port: 0, stateFile });
+    const client = new OpenSearchIndex({ url: standin.endpoint });
+    await client.bulkIndex(Array.from({ length: 50 }, (_, i) => doc(i + 1)));
+    await standin.stop();
+    const lines = () => readFileSync(stateFile, 'utf8').trim().split('\n');
+    expect(lines().filter((l) => l.startsWith('{"doc"'))).toHaveLength(50);
+    const again = await startSearch({ port: 0, stateFile });
+    await new OpenSearchIndex({ url: again.endpoint }).bulkIndex([doc(1, { version: 9 }), doc(51)]);
+    await again.stop();
+    expect(lines().filter((l) => l.startsWith('{"doc"'))).toHaveLength(52);
+  });
+
+  it('keeps the newest version of each id, skips a torn last line, and reads the older snapshot file', () => {
+    const d = dir();
+    mkdirSync(d, { recursive: true });
+    const legacy = join(d, 'documents.json');
+    writeFileSync(legacy, JSON.stringify({ indices: ['cirrus-orders'], documents: [doc(1), doc(2)] }));
+    const fromLegacy = new SearchJournal(join(d, 'journal.jsonl'), legacy).load();
+    expect(fromLegacy.indices).toEqual(['cirrus-orders']);
+    expect(fromLegacy.documents.map((x) => x.id).sort()).toEqual(['order-1', 'order-2']);
+
+    const file = join(d, 'journal.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ index: 'cirrus-orders' }),
+        JSON.stringify({ doc: doc(1, { version: 5, status: 'FILLED' }) }),
+        JSON.stringify({ doc: doc(1, { version: 4, status: 'CANCELED' }) }),
+        '{"doc":{"id":"order-3","ver',
+      ].join('\n'),
+    );
+    const loaded = new SearchJournal(file, legacy).load();
+    expect(loaded.documents).toHaveLength(1);
+    expect(loaded.documents[0]).toMatchObject({ id: 'order-1', version: 5, status: 'FILLED' });
+  });
+
+  it('compacts into one snapshot once it holds more than twice the live documents plus slack', () => {
+    const file = join(dir(), 'journal.jsonl');
+    const journal = new SearchJournal(file);
+    const live = [doc(1, { version: 20_001 })];
+    for (let v = 1; v <= 20_001; v++) journal.written(doc(1, { version: v }));
+    journal.flush(1, () => ({ indices: ['cirrus-orders'], documents: live }));
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toEqual({ indices: ['cirrus-orders'], documents: live });
+    expect(new SearchJournal(file).load().documents).toEqual(live);
   });
 });

@@ -37,6 +37,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   async ensureIndices(): Promise<void> {}
 
+  /** How many documents are held. */
+  get size(): number {
+    return this.docs.size;
+  }
+
   /** Every document (the stand-in persists them). */
   all(): SearchDoc[] {
     return [...this.docs.values()];
