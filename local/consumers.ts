@@ -1,5 +1,7 @@
 // The engine-event stream's consumers, as four event source mappings are in AWS: settlement (data
-// processor), the read models, the WebSocket fan-out and the search indexer, each behind its own Kinesis poller.
+// processor), the read models, the WebSocket fan-out and the search indexer, each behind its own Kinesis poller
+// (its own position, checkpoints and retries); the four share one GetRecords reader per shard
+// (local/triggers/shard-feed.ts).
 //
 // `npm start` runs them in a process of their own (local/consumers-main.ts), supervised here: their work
 // (settlement transactions, read-model writes, fan-out) then never queues in the event loop that answers
@@ -15,7 +17,10 @@ import { EVENT_STREAM, STREAM_CONSUMERS } from '../contracts/resources';
 import type { LogRouter } from './logs';
 import { runAs } from './logs';
 import { killWithParent, stopChild } from './standins/ports';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisPoller, type KinesisPoller } from './triggers/kinesis-poller';
+import { ShardFeeds } from './triggers/shard-feed';
 
 export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
 
@@ -46,6 +51,8 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
   // Search documents (OPENSEARCH_URL: the stand-in local/exchange.ts starts, or an OpenSearch of your own).
   const { handler: indexBatch } = await import('../lambdas/search-indexer/handler');
   const pollers: KinesisPoller[] = [];
+  const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  const feeds = new ShardFeeds(kinesis, opts.streamName);
   const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${EVENT_STREAM.name}`;
   // Each consumer as its own database role when the exchange created the logins (local/exchange.ts).
   type Urls = Partial<Record<DatabaseRole, string>>;
@@ -81,11 +88,13 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
           handler: (event) =>
             withDatabaseUrl(dbUrlOf(name), () => runAs({ component: name }, () => invoke(event))),
           log: opts.log,
+          feeds,
         }),
       );
     }
   } catch (err) {
     await Promise.all(pollers.map((p) => p.stop()));
+    kinesis.destroy();
     throw err;
   }
   return {
@@ -93,6 +102,7 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
     process: () => undefined,
     async stop() {
       await Promise.all(pollers.map((p) => p.stop()));
+      kinesis.destroy();
     },
   };
 }

@@ -4,18 +4,13 @@
 // skipped, as Lambda does after its retry limit) and keeps a checkpoint per shard across restarts.
 // Supervised as the event source mapping is: an invocation that outlives `handlerTimeoutMs` counts as
 // failed and is retried (Lambda's function timeout), and a shard reader that crashes is restarted from its
-// checkpoint with backoff; each is one line on the console (docs/operations.md#restarts).
+// checkpoint with backoff; each is one line on the console (docs/operations.md#restarts). Records come through
+// a shard feed (./shard-feed.ts): pollers given the same `feeds` share one GetRecords reader per shard.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import {
-  GetRecordsCommand,
-  type GetRecordsCommandOutput,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-  type _Record as KinesisRecord,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, type _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { ShardFeeds, type ShardCursor } from './shard-feed';
 
 export interface KinesisPollerOptions {
   /** Names the consumer in its log lines. */
@@ -38,6 +33,8 @@ export interface KinesisPollerOptions {
   handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
   onFailure?: (record: KinesisRecord, shardId: string) => void;
   log?: (line: string) => void;
+  /** Shared with the other pollers of the stream in this process (one reader per shard); default: its own. */
+  feeds?: ShardFeeds;
 }
 
 export interface KinesisPoller {
@@ -50,6 +47,7 @@ export interface KinesisPoller {
 
 export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<KinesisPoller> {
   const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  const feeds = opts.feeds ?? new ShardFeeds(kinesis, opts.streamName);
   const checkpoints: Record<string, string> =
     opts.checkpointFile && existsSync(opts.checkpointFile)
       ? (JSON.parse(readFileSync(opts.checkpointFile, 'utf8')) as Record<string, string>)
@@ -72,42 +70,33 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
   const caughtUp = new Map<string, boolean>();
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: opts.streamName }))).Shards ?? [];
 
-  const iteratorAfter = async (shardId: string, after?: string, at?: string) =>
-    (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: opts.streamName,
-          ShardId: shardId,
-          ...(at
-            ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at }
-            : after
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
-              : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      )
-    ).ShardIterator;
-
   const pollShard = async (shardId: string) => {
-    let iterator = await iteratorAfter(shardId, checkpoints[shardId]);
+    const cursor = feeds.cursor(shardId, checkpoints[shardId]);
+    try {
+      await pollWith(shardId, cursor);
+    } finally {
+      cursor.close();
+    }
+  };
+
+  const pollWith = async (shardId: string, cursor: ShardCursor) => {
     const attempts = new Map<string, number>();
     const minIdleMs = opts.idleWaitMs ?? 25;
     const batchSize = opts.batchSize ?? 100;
     let idleMs = minIdleMs;
-    while (!stopping && iterator) {
-      let page;
+    while (!stopping) {
+      let records;
       try {
-        page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
+        records = await cursor.read(batchSize);
       } catch (err) {
         if (stopping) return;
         opts.log?.(`${label}GetRecords failed on ${shardId}: ${String(err)}`);
         await sleep(500);
-        iterator = await iteratorAfter(shardId, checkpoints[shardId]).catch(() => iterator);
+        cursor.seek(checkpoints[shardId]);
         continue;
       }
-      const records = page.Records ?? [];
       if (records.length === 0) {
         caughtUp.set(shardId, true);
-        iterator = page.NextShardIterator;
         // An idle shard is read less often (Lambda's own mapping reads one about once a second); a busy one
         // is read again as soon as its batch is handled.
         await sleep(idleMs);
@@ -117,21 +106,13 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       idleMs = minIdleMs;
       caughtUp.set(shardId, false);
       const windowEnds = performance.now() + (opts.batchingWindowMs ?? 0);
-      while (!stopping && records.length < batchSize && page.NextShardIterator) {
+      while (!stopping && records.length < batchSize) {
         const wait = windowEnds - performance.now();
         if (wait <= 0) break;
         await sleep(Math.min(wait, 25));
-        const more: GetRecordsCommandOutput | undefined = await kinesis
-          .send(
-            new GetRecordsCommand({
-              ShardIterator: page.NextShardIterator,
-              Limit: batchSize - records.length,
-            }),
-          )
-          .catch(() => undefined);
+        const more = await cursor.read(batchSize - records.length).catch(() => undefined);
         if (!more) break; // read again from here on the next turn
-        records.push(...(more.Records ?? []));
-        page = more;
+        records.push(...more);
       }
       const event: KinesisStreamEvent = {
         Records: records.map((r) => toEventRecord(r, shardId, opts.streamArn)),
@@ -150,8 +131,8 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       }
       if (!failedAt) {
         checkpoints[shardId] = records[records.length - 1].SequenceNumber as string;
+        cursor.commit(checkpoints[shardId]);
         saveSoon();
-        iterator = page.NextShardIterator;
         continue;
       }
       // Everything before the failed record is done; retry from it, or give up on it after maxAttempts.
@@ -167,12 +148,13 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
         );
         checkpoints[shardId] = failedAt;
         save();
-        iterator = await iteratorAfter(shardId, failedAt);
       } else {
         save();
         await sleep(Math.min(100 * 2 ** n, 2_000));
-        iterator = await iteratorAfter(shardId, undefined, failedAt);
       }
+      // Read next after the checkpoint: the failed record again, or the one after the given-up record.
+      cursor.seek(checkpoints[shardId]);
+      cursor.commit(checkpoints[shardId]);
     }
   };
 
