@@ -3,7 +3,7 @@ import base from '../../jest.config';
 
 // The suites that judge the mutated files (test/mutation/stryker.config.mjs): engine core, money, postings,
 // order plans. Property tests run in their fast profile (CIRRUS_PROPERTY_PROFILE=fast, set by the scripts).
-// CIRRUS_MUTATION_SUITES=money|engine narrows the suites to those that import the mutated files: a mutant in
+// CIRRUS_MUTATION_SUITES=money|engine|ledger narrows the suites to those that import the mutated files: a mutant in
 // module-level code (a "static" mutant) runs every suite in the list, property tests included.
 // CIRRUS_MUTATION_SUITES=engine-unit keeps only the engine's unit suites (no property tests): much faster on a
 // busy machine, and its score is a lower bound of the full one (fewer tests kill fewer mutants).
@@ -16,8 +16,15 @@ const MONEY = [
 ];
 const ENGINE = ['<rootDir>/test/unit/engine/**/*.test.ts', '<rootDir>/test/property/**/*.test.ts'];
 const ENGINE_UNIT = ['<rootDir>/test/unit/engine/**/*.test.ts'];
+// The ledger repository's SQL calls are judged by the suites that run them against a real PostgreSQL.
+const LEDGER = [
+  '<rootDir>/test/integration/ledger-pg.test.ts',
+  '<rootDir>/test/integration/ledger-model-pg.test.ts',
+  '<rootDir>/test/integration/ledger-repository.test.ts',
+];
 const SUITES: Record<string, string[]> = {
   money: MONEY,
+  ledger: LEDGER,
   engine: ENGINE,
   'engine-unit': ENGINE_UNIT,
   'engine-quick': [...ENGINE_UNIT, '!**/order-id-memory.test.ts', '!**/closed-id-set.test.ts'],
