@@ -3,8 +3,8 @@
 // (quarantined alone while the others settle), faults that are not the record's (the batch fails whole and
 // changes nothing), amounts refused up front, an overflow that is not an overdraft, and the conservation
 // check naming each kind of break. This database is the file's own: the last describe tampers with it.
-import { Pool, type PoolClient } from 'pg';
-import type { EngineEvent, TradeEvent } from '../../engine/core/types';
+import { Client, Pool, type PoolClient } from 'pg';
+import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
 import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
 import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
 import { LedgerRepository, type SettlementItem } from '../../lambdas/shared/ledger/repository';
@@ -115,16 +115,27 @@ const rejected = (
   orderId: number,
   userId: number,
   seq: number,
-  command: 'place' | 'cancel',
-): EngineEvent => ({
-  type: 'rejected',
+  command: 'place' | 'cancel' | 'amend',
+  reason: RejectReason = command === 'place' ? 'STALE_ORDER_ID' : 'UNKNOWN_ORDER',
+): EngineEvent => ({ type: 'rejected', market: 'BTCUSDT', seq, ts: 3, command, orderId, userId, reason });
+
+const acceptedEvent = (orderId: number, userId: number, seq: number): EngineEvent => ({
+  type: 'accepted',
   market: 'BTCUSDT',
   seq,
-  ts: 3,
-  command,
+  ts: 2,
   orderId,
   userId,
-  reason: command === 'place' ? 'STALE_ORDER_ID' : 'UNKNOWN_ORDER',
+  clientOrderId: `c${orderId}`,
+  side: 'BUY',
+  orderType: 'LIMIT',
+  timeInForce: 'GTC',
+  price: 3_000_000,
+  quantity: 10_000,
+  quoteQuantity: 0,
+  stopPrice: 0,
+  icebergQuantity: 0,
+  stpMode: 'EXPIRE_MAKER',
 });
 
 function item(events: EngineEvent[], cmdIds: string[] = []): SettlementItem {
@@ -138,6 +149,8 @@ function item(events: EngineEvent[], cmdIds: string[] = []): SettlementItem {
     raw: JSON.stringify({ events }),
   };
 }
+
+const orderRow = async (orderId: number) => (await new OrderRepository(pool).get(orderId))!;
 
 const appliedCommands = async (ids: string[]) =>
   (
@@ -175,6 +188,15 @@ describe('users and amounts', () => {
     expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(10), locked: 0n });
     // Nothing was posted under that reference: it is still free.
     expect(await ledger.creditDeposit(u, 'USDT', 1n, `zero:${u}`)).toBe(true);
+    const id = await lock(u, 'USDT', 1n);
+    const kinds = await pool.query<{ reference: string; kind: string }>(
+      'SELECT reference, kind FROM ledger_transactions WHERE reference = ANY($1) ORDER BY reference',
+      [[`zero:${u}`, `order:${id}`]],
+    );
+    expect(kinds.rows).toEqual([
+      { reference: `order:${id}`, kind: 'lock' },
+      { reference: `zero:${u}`, kind: 'deposit' },
+    ]);
   });
 
   it('a lock that overflows the ledger is an error, not "insufficient balance"; a repeated order id is an error; neither changes anything', async () => {
@@ -259,6 +281,23 @@ describe('settleRecords', () => {
     expect(await ledger.checkConservation()).toMatchObject({ ok: true, problems: [] });
   });
 
+  it('rejections that do not answer an order change nothing, even in the batch that accepts it', async () => {
+    const u = await user({ USDT: USDT(1_000) });
+    const other = await user({ USDT: USDT(1_000) });
+    const live = await accepted(u);
+    const waiting = await accepted(u);
+    const result = await ledger.settleRecords([
+      // Accepted, then someone else's cancel refused, in one batch: the refusal is not the order's answer.
+      item([acceptedEvent(live, u, 50), rejected(live, other, 51, 'cancel', 'NOT_ORDER_OWNER')]),
+      // An amend of an order whose place has not reached the engine yet: the place still runs later.
+      item([rejected(waiting, u, 52, 'amend')]),
+    ]);
+    expect(result.quarantined).toEqual([]);
+    expect(await orderRow(live)).toMatchObject({ status: 'NEW' });
+    expect(await orderRow(waiting)).toMatchObject({ status: 'NEW', lastSeq: 0 });
+    expect(await balance(u, 'USDT')).toEqual({ asset: 'USDT', available: USDT(400), locked: USDT(600) });
+  });
+
   it('quarantines the record that cannot be settled, settles the others once, and keeps it until replayed', async () => {
     const buyer = await user({ USDT: USDT(10_000) });
     const seller = await user({ BTC: 100_000_000n });
@@ -284,6 +323,19 @@ describe('settleRecords', () => {
       available: USDT(10_000 - 3_010) - 1n,
       locked: USDT(10) + 1n, // the good trade's leftover and the poor lock, both still open
     });
+
+    // Committed: another connection sees the records that settled.
+    const other = new Client({ connectionString: pg.url });
+    await other.connect();
+    try {
+      const seen = await other.query<{ available: string }>(
+        "SELECT available FROM accounts WHERE owner = $1 AND asset = 'BTC'",
+        [`user:${buyer}`],
+      );
+      expect(seen.rows).toEqual([{ available: '9990000' }]);
+    } finally {
+      await other.end();
+    }
 
     // The whole batch again (a Lambda retry): nothing applied twice, the record quarantined once.
     const again = await ledger.settleRecords([good, bad, after]);
