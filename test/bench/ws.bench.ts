@@ -1,105 +1,192 @@
-// Market-stream fan-out on the local exchange: N WebSocket clients subscribed to btcusdt@trade and
-// btcusdt@depth, M crossing order pairs placed over REST one after the other; for every trade, the delay from
-// the taker's REST answer (ACK) to its trade frame at each client, and whether every client got every frame.
-// Run: npx tsx test/bench/ws.bench.ts   Env: BENCH_WS_CLIENTS=50 BENCH_WS_TRADES=50
-// Measured on a shared 2-core machine (everything in one process but the engine; others' runs alongside, so
-// noisy), no frame ever missing. Fan-out concurrency 32: 1 client p50 240 ms / p95 630 ms, 50 clients p50 514 /
-// p95 1345 ms, 200 clients p50 3007-3250 / p95 5247-5822 ms. Concurrency 64 (the default since): 50 clients p50
-// 306 / p95 2074 ms, 200 clients p50 1932 / p95 4202 ms; 96: 200 clients p50 1758 / p95 3507 ms.
+// npm run bench:ws — market-stream fan-out on the local exchange while orders flow.
+// For each number of subscribers (BENCH_WS_CLIENTS, default 100,1000): that many WebSocket clients, in a
+// process of their own (test/bench/ws-clients.ts), subscribe to btcusdt@trade and btcusdt@depth; then for
+// each order rate (BENCH_WS_RATES, default 100,250 orders/s, BENCH_SECONDS each) signed orders go in open loop
+// from the load generator's process (the pipeline bench's book-mix: GTC and IOC orders straddling the price,
+// a few percent crossing). Per step: the trades the ledger settled in it, each trade's frame at each client
+// (delivered and dropped), trade → delivered latency (arrival minus the trade's own time `T`), and frames
+// delivered per second (trade and depth). Stand-ins as `npm start` runs them (BENCH_IN_MEMORY=1: in memory).
+// Target (docs/performance.md): p99 ≤ 100 ms at 1,000 subscribers and 250 orders/s, dropped 0.
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import { Pool } from 'pg';
 import { startLocalExchange } from '../../local/exchange';
-import { BinanceTestClient } from '../support/binance-client';
+import { BinanceTestClient, type ApiKey } from '../support/binance-client';
+import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
+import { runLoad } from '../support/load-generator';
 
-const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 50);
-const TRADES = Number(process.env.BENCH_WS_TRADES ?? 50);
+const CLIENTS = (process.env.BENCH_WS_CLIENTS ?? '100,1000').split(',').map(Number);
+const RATES = (process.env.BENCH_WS_RATES ?? '100,250').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const TRADERS = 20;
 
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+interface ClientReport {
+  expected: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  frames: number;
+  closedConnections: number;
+  malformed: number;
+  cpuMs: number;
+}
+
+function startClients(wsUrl: string, n: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'ws-clients.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: {
+        ...process.env,
+        WS_URL: wsUrl,
+        WS_PATH: '/ws/btcusdt@trade/btcusdt@depth',
+        WS_CLIENTS: String(n),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (m: { type: string }) =>
+      m.type === 'ready' ? resolve(child) : reject(new Error(String(m))),
+    );
+    child.once('exit', (code) => reject(new Error(`ws clients exited with ${code}`)));
+  });
+}
+
+function report(
+  child: ChildProcess,
+  tradeIds: number[],
+  since: number,
+  until: number,
+): Promise<ClientReport> {
+  return new Promise((resolve) => {
+    child.once('message', (m: ClientReport) => resolve(m));
+    child.send({ type: 'report', tradeIds, since, until });
+  });
+}
 
 async function main(): Promise<void> {
   process.env.API_WEIGHT_PER_MINUTE ??= '100000000';
   process.env.ORDER_LIMIT_10S ??= '100000000';
+  const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-ws-bench-'));
   const ex = await startLocalExchange({
-    dataDir: mkdtempSync(join(tmpdir(), 'cirrus-ws-bench-')),
+    dataDir,
     fresh: true,
-    inMemory: true,
+    inMemory: process.env.BENCH_IN_MEMORY === '1',
     restPort: 0,
-    demoUsers: true,
+    demoUsers: false,
+    // As `npm start` runs: a PostgreSQL server when the machine has one (then the consumers get a process).
+    postgres: 'auto',
     log: () => undefined,
   });
+  const databaseUrl = ex.env.DATABASE_URL;
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   const api = new BinanceTestClient(ex.restUrl);
-  const [alice, bob] = ex.seeded.demoKeys;
-  // trade id -> arrival times at the clients
-  const arrivals = new Map<number, number[]>();
-  let depthFrames = 0;
-  const sockets = await Promise.all(
-    Array.from(
-      { length: CLIENTS },
-      () =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(`${ex.wsUrl}/ws/btcusdt@trade/btcusdt@depth`);
-          ws.on('message', (data) => {
-            const f = JSON.parse(String(data)) as { e?: string; t?: number };
-            if (f.e === 'trade') {
-              const list = arrivals.get(f.t!) ?? [];
-              list.push(Date.now());
-              arrivals.set(f.t!, list);
-            } else if (f.e === 'depthUpdate') depthFrames++;
-          });
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        }),
-    ),
-  );
-  console.log(`local exchange up; ${CLIENTS} clients on ${ex.wsUrl}`);
-  const answered = new Map<number, number>();
-  for (let i = 1; i <= TRADES; i++) {
-    const price = `${30000 + (i % 10)}.00`;
-    const order = (key: typeof alice, side: string) =>
-      api.signed('POST', '/api/v3/order', key, {
+  const traders: ApiKey[] = [];
+  for (let i = 0; i < TRADERS; i++)
+    traders.push(await registerFundedUser(api, databaseUrl, `ws${i}`, { BTC: '1000', USDT: '100000000' }));
+  console.log(`local exchange up; WebSocket API ${ex.wsUrl}; ${TRADERS} funded traders`);
+
+  const maxTrade = async () =>
+    Number(
+      (
+        await pool.query<{ n: string }>(
+          "SELECT coalesce(max(trade_id), 0) AS n FROM settled_trades WHERE market = 'BTCUSDT'",
+        )
+      ).rows[0].n,
+    );
+  const rows: string[] = [];
+  let warmed = false;
+  for (const n of CLIENTS) {
+    const clients = await startClients(ex.wsUrl, n);
+    console.log(`${n} subscribers connected`);
+    if (!warmed) {
+      // JIT, the DynamoDB Local JVM and the connections: not reported.
+      await runLoad({
+        url: ex.restUrl,
+        users: traders,
+        ratePerSecond: 50,
+        seconds: 3,
         symbol: 'BTCUSDT',
-        side,
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        quantity: '0.00100',
-        price,
-        newOrderRespType: 'ACK',
+        price: 30_000,
+        quantity: '0.001',
+        runId: `warm${Date.now()}`,
+        shape: 'book-mix',
       });
-    await order(bob, 'SELL');
-    const taker = await order(alice, 'BUY');
-    if (taker.status !== 200) throw new Error(`order refused: ${JSON.stringify(taker.body)}`);
-    answered.set(i, Date.now());
+      warmed = true;
+    }
+    for (const rate of RATES) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const before = await maxTrade();
+      const since = Date.now();
+      const load = await runLoad({
+        url: ex.restUrl,
+        users: traders,
+        ratePerSecond: rate,
+        seconds: SECONDS,
+        symbol: 'BTCUSDT',
+        price: 30_000,
+        quantity: '0.001',
+        runId: `ws${n}-${rate}-${Date.now()}`,
+        shape: 'book-mix',
+      });
+      const until = Date.now();
+      // Settled: the ledger's last trade id stops moving for a second.
+      let last = -1;
+      await eventually(
+        async () => {
+          const now = await maxTrade();
+          const stable = now === last;
+          last = now;
+          if (!stable) throw new Error('still settling');
+        },
+        60_000,
+        1_000,
+      );
+      const tradeIds = (
+        await pool.query<{ trade_id: string }>(
+          "SELECT trade_id FROM settled_trades WHERE market = 'BTCUSDT' AND trade_id > $1 ORDER BY trade_id",
+          [before],
+        )
+      ).rows.map((r) => Number(r.trade_id));
+      // Delivered: every client has every trade's frame, or 10 s have passed since settlement.
+      let r = await report(clients, tradeIds, since, until);
+      const deadline = Date.now() + 10_000;
+      while (r.delivered < r.expected && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 250));
+        r = await report(clients, tradeIds, since, until);
+      }
+      const accepted = load.answers['200'] ?? 0;
+      const seconds = (until - since) / 1000;
+      const line = {
+        subscribers: n,
+        ordersPerSec: rate,
+        accepted,
+        refused: load.answers,
+        trades: tradeIds.length,
+        tradeFramesExpected: r.expected,
+        tradeFramesDelivered: r.delivered,
+        dropped: r.expected - r.delivered,
+        tradeToDeliveredMs: { p50: r.p50, p99: r.p99, max: r.max },
+        framesPerSec: Math.round(r.frames / seconds),
+        closedConnections: r.closedConnections,
+        clientsCpuMs: r.cpuMs,
+      };
+      console.log(JSON.stringify(line));
+      rows.push(
+        `| ${n} | ${rate} | ${accepted} | ${line.trades} | ${r.delivered} / ${r.expected} | ${line.dropped} | ${r.p50} | ${r.p99} | ${r.max} | ${line.framesPerSec} |`,
+      );
+    }
+    clients.send({ type: 'close' });
+    await new Promise((res) => clients.once('exit', res));
   }
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && [...answered.keys()].some((t) => (arrivals.get(t)?.length ?? 0) < CLIENTS))
-    await new Promise((r) => setTimeout(r, 50));
-  const delays: number[] = [];
-  let missing = 0;
-  for (const [t, at] of answered) {
-    const got = arrivals.get(t) ?? [];
-    missing += CLIENTS - got.length;
-    for (const a of got) delays.push(a - at);
-  }
-  delays.sort((a, b) => a - b);
   console.log(
-    JSON.stringify({
-      clients: CLIENTS,
-      trades: TRADES,
-      tradeFrames: delays.length,
-      missingTradeFrames: missing,
-      depthFrames,
-      ackToFrameMs: {
-        p50: pct(delays, 50),
-        p95: pct(delays, 95),
-        p99: pct(delays, 99),
-        max: delays[delays.length - 1],
-      },
-    }),
+    '\n| subscribers | orders/s offered | accepted | trades | trade frames delivered | dropped | trade → delivered p50 ms | p99 ms | max ms | frames/s delivered |',
   );
-  for (const ws of sockets) ws.close();
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+  await pool.end();
+  await checkConservation(databaseUrl);
   await ex.stop();
 }
 
