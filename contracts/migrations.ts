@@ -586,6 +586,9 @@ export const MIGRATIONS: string[] = [
      TO cirrus_api;
    GRANT UPDATE (removed_ms) ON withdraw_addresses TO cirrus_api;
    GRANT USAGE ON SEQUENCE withdraw_addresses_id_seq TO cirrus_api;`,
+  // 11: API keys restricted to IP addresses (docs/api.md#cirrus-endpoints): a comma list the key may be used from (NULL:
+  // any address). A key with the withdraw permission always has one, as Binance requires.
+  `ALTER TABLE api_keys ADD COLUMN ip_allowlist text CHECK (ip_allowlist IS NULL OR ip_allowlist <> '');`,
 ];
 
 /** The database roles of migration 9, one per function family (docs/architecture.md#database-roles). */

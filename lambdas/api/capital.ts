@@ -5,20 +5,12 @@
 // account function (lambdas/api/account.ts routes them here).
 import { getAddress, isAddress } from 'ethers';
 import { z } from 'zod';
-import { TotpSecretBox, base32Of, matchingStep, newTotpSecret, otpauthUri } from '../shared/auth/totp';
+import { base32Of, newTotpSecret, otpauthUri } from '../shared/auth/totp';
 import { authenticate } from '../shared/auth/signed-request';
-import { kmsClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { BinanceError, mandatoryParam, parseParams, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, offsetParam } from '../shared/http/params';
 import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
-import {
-  TOTP_MAX_FAILURES,
-  TotpRepository,
-  totpLocked,
-  type TotpProof,
-  type TotpRow,
-} from '../shared/ledger/totp';
 import {
   MAX_WITHDRAW_ADDRESSES,
   WithdrawAddressRepository,
@@ -34,18 +26,15 @@ import { chainCoins } from '../wallet/chain-assets';
 import { addressHoldMs, withdrawRules } from '../wallet/withdraw-config';
 import { depositAddressAt } from '../wallet/deposit-address';
 import { depositXpub } from '../wallet/xpub-source';
+import { secondFactor, secretBox, totpCodeParam, totps, usedCode, verifyCode } from './second-factor';
 import { apiContext } from './context';
 
 let repo: DepositRepository | undefined;
 const deposits = () => (repo ??= new DepositRepository(dbPool()));
 let wrepo: WithdrawalRepository | undefined;
 const withdrawals = () => (wrepo ??= new WithdrawalRepository(dbPool()));
-let trepo: TotpRepository | undefined;
-const totps = () => (trepo ??= new TotpRepository(dbPool()));
 let arepo: WithdrawAddressRepository | undefined;
 const addresses = () => (arepo ??= new WithdrawAddressRepository(dbPool()));
-let box: TotpSecretBox | undefined;
-const secretBox = () => (box ??= new TotpSecretBox(kmsClient(), requiredEnv('DATA_KEY_ID')));
 
 const coinParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
 const msParam = idParam.optional();
@@ -131,57 +120,7 @@ export async function depositHistory(req: ApiRequest) {
   return rows.map(depositJson);
 }
 
-// ---- TOTP second factor -------------------------------------------------------------------------------
-
-/** The 2FA code parameter of withdraw/apply, withdrawAddresses and the TOTP endpoints. */
-const totpCodeParam = z.string().max(16).optional();
-
-const wrongCode = () =>
-  new BinanceError(400, -4004, "Authentication failed: the 2FA code 'totpCode' is wrong.");
-const usedCode = () =>
-  new BinanceError(
-    400,
-    -4004,
-    "Authentication failed: this 2FA code 'totpCode' was already used; wait for the next one.",
-  );
-
-/**
- * Checks `code` against the user's sealed secret: the time step it is for, not yet used, or a Binance error
- * (a wrong code is counted; after TOTP_MAX_FAILURES in the window every code is refused unchecked).
- */
-async function verifyCode(
-  userId: number,
-  row: TotpRow,
-  code: string | undefined,
-  nowMs: number,
-): Promise<TotpProof> {
-  if (code === undefined || code === '') throw mandatoryParam('totpCode');
-  if (totpLocked(row, nowMs))
-    throw new BinanceError(
-      400,
-      -4005,
-      `Too many invalid verify attempts: ${TOTP_MAX_FAILURES} wrong 2FA codes within 15 minutes; try again later.`,
-    );
-  const ciphertext = row.ciphertext!;
-  const step = matchingStep(await secretBox().open(userId, ciphertext), code, nowMs);
-  if (step === null) {
-    await totps().recordFailure(userId, nowMs);
-    throw wrongCode();
-  }
-  if (step <= row.lastStep) throw usedCode();
-  return { step, ciphertext };
-}
-
-/** The verified code when the user's 2FA is on (it is then required), else undefined. */
-async function secondFactor(
-  userId: number,
-  code: string | undefined,
-  nowMs: number,
-): Promise<TotpProof | undefined> {
-  const row = await totps().get(userId);
-  if (!row?.enabled) return undefined;
-  return verifyCode(userId, row, code, nowMs);
-}
+// ---- TOTP second factor: ./second-factor.ts ----------------------------------------------------------
 
 const processStatus = (msg: string) => new BinanceError(400, -4000, `Invalid process status: ${msg}`);
 

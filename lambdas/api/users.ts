@@ -1,10 +1,23 @@
 // Cirrus's own account endpoints (Binance puts these in its web app): register a user, and list, create
-// and revoke API keys. Registration returns the first key pair; the secret is shown once.
+// and revoke API keys. Registration returns the first key pair; the secret is shown once. A key may be
+// restricted to IP addresses; one with the withdraw permission must be, and is created only with a valid 2FA
+// code (docs/api.md#cirrus-endpoints).
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { API_KEY_FORMAT, PERMISSIONS, type Permission } from '../shared/auth/api-keys';
+import { API_KEY_FORMAT, MAX_KEY_IPS, PERMISSIONS, type Permission } from '../shared/auth/api-keys';
 import { authenticate } from '../shared/auth/signed-request';
-import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
+import { dbPool } from '../shared/db';
+import {
+  BinanceError,
+  createApiHandler,
+  mandatoryParam,
+  parseParams,
+  router,
+  type ApiRequest,
+} from '../shared/http';
+import { consumeTotp } from '../shared/ledger/totp';
 import { apiContext } from './context';
+import { totpCodeParam, totps, usedCode, verifyCode } from './second-factor';
 
 const registerSchema = z.object({ email: z.string().email().max(254) });
 
@@ -20,10 +33,22 @@ const permissionsParam = z
   .optional()
   .transform((s) => (s === undefined ? undefined : [...new Set(s.split(',').map((x) => x.trim()))]))
   .refine((xs) => xs === undefined || xs.every((x) => (PERMISSIONS as readonly string[]).includes(x)), {
-    message: 'legal values are read, trade (comma separated)',
+    message: 'legal values are read, trade, withdraw (comma separated)',
+  });
+/** `ipRestrict`: the addresses a key may be used from, comma separated (IPv4 or IPv6, at most 30). */
+const ipRestrictParam = z
+  .string()
+  .optional()
+  .transform((s) =>
+    s === undefined || s === '' ? undefined : [...new Set(s.split(',').map((x) => x.trim()))],
+  )
+  .refine((xs) => xs === undefined || (xs.length <= MAX_KEY_IPS && xs.every((x) => isIP(x) !== 0)), {
+    message: `IPv4 or IPv6 addresses, comma separated, at most ${MAX_KEY_IPS}`,
   });
 const createKeySchema = z.object({
   permissions: permissionsParam,
+  ipRestrict: ipRestrictParam,
+  totpCode: totpCodeParam,
   label: z
     .string()
     .max(64)
@@ -32,21 +57,26 @@ const createKeySchema = z.object({
 });
 const revokeKeySchema = z.object({ apiKey: z.string().regex(API_KEY_FORMAT, '64 letters and digits') });
 
-const withdrawNeedsSecondFactor = () =>
+const withdrawNeeds2fa = () =>
   new BinanceError(
     400,
     -1130,
-    "Data sent for parameter 'permissions' is not valid: 'withdraw' needs a second factor (TOTP) and cannot be granted by an API key.",
+    "Data sent for parameter 'permissions' is not valid: 'withdraw' needs 2FA: enable it first (POST /cirrus/v1/totp/enroll, then /cirrus/v1/totp/confirm) and send its code as 'totpCode'.",
   );
 
 /**
- * What a new key may hold: a subset of the calling key's permissions, never `withdraw`. Without
- * `permissions` the new key gets the calling key's own (without `withdraw`).
+ * What a new key may hold: a subset of the calling key's permissions; `withdraw` only with a verified second
+ * factor (`secondFactor`), which stands in for the calling key's lack of it. Without `permissions` the new key
+ * gets the calling key's own (without `withdraw`).
  */
-export function grantablePermissions(caller: ReadonlySet<Permission>, requested?: string[]): Permission[] {
+export function grantablePermissions(
+  caller: ReadonlySet<Permission>,
+  requested?: string[],
+  secondFactor = false,
+): Permission[] {
   const wanted = (requested ?? [...caller].filter((p) => p !== 'withdraw')) as Permission[];
-  if (wanted.includes('withdraw')) throw withdrawNeedsSecondFactor();
-  const missing = wanted.filter((p) => !caller.has(p));
+  if (wanted.includes('withdraw') && !secondFactor) throw withdrawNeeds2fa();
+  const missing = wanted.filter((p) => p !== 'withdraw' && !caller.has(p));
   if (missing.length > 0)
     throw new BinanceError(
       401,
@@ -88,9 +118,21 @@ async function createKey(req: ApiRequest) {
   const ctx = apiContext();
   const caller = await authenticate(req, KEY_MANAGEMENT_PERMISSION, ctx.auth);
   const p = parseParams(createKeySchema, req.params);
-  const permissions = grantablePermissions(caller.permissions, p.permissions);
-  const key = await ctx.keys.create(caller.userId, permissions, p.label ?? '');
-  return { ...key, permissions };
+  const ips = p.ipRestrict;
+  let permissions: Permission[];
+  if (p.permissions?.includes('withdraw')) {
+    // As Binance: withdrawing needs a key bound to the addresses it may be used from, and here the user's
+    // 2FA code (the calling key alone never grants withdraw).
+    if (!ips) throw mandatoryParam('ipRestrict');
+    const nowMs = Date.now();
+    const row = await totps().get(caller.userId);
+    if (!row?.enabled) throw withdrawNeeds2fa();
+    const proof = await verifyCode(caller.userId, row, p.totpCode, nowMs);
+    permissions = grantablePermissions(caller.permissions, p.permissions, true);
+    if (!(await consumeTotp(dbPool(), caller.userId, proof))) throw usedCode();
+  } else permissions = grantablePermissions(caller.permissions, p.permissions);
+  const key = await ctx.keys.create(caller.userId, permissions, p.label ?? '', ips);
+  return { ...key, permissions, ipRestrict: ips !== undefined, ipAllowlist: ips ?? [] };
 }
 
 async function revokeKey(req: ApiRequest) {

@@ -35,13 +35,18 @@ export function grantApiKeySecrets(
 }
 
 /**
- * Encrypt (enrolling a second factor) and Decrypt (checking a code) of TOTP seeds only: the request must carry
- * `purpose = cirrus-totp-secret` in its encryption context (lambdas/shared/auth/totp.ts).
+ * Encrypt (enrolling a second factor) and Decrypt (checking a code) of TOTP seeds only, or Decrypt alone (a
+ * function that checks codes but never enrols): the request must carry `purpose = cirrus-totp-secret` in its
+ * encryption context (lambdas/shared/auth/totp.ts).
  */
-export function grantTotpSecrets(grantee: iam.IGrantable, key: kms.IKey): void {
+export function grantTotpSecrets(
+  grantee: iam.IGrantable,
+  key: kms.IKey,
+  use: 'decrypt' | 'encryptDecrypt' = 'encryptDecrypt',
+): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      actions: ['kms:Encrypt', 'kms:Decrypt'],
+      actions: use === 'decrypt' ? ['kms:Decrypt'] : ['kms:Encrypt', 'kms:Decrypt'],
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:EncryptionContext:purpose': TOTP_PURPOSE } },
     }),

@@ -168,6 +168,8 @@ export class ApiStack extends Stack {
     for (const key of ['orders', 'trades', 'marketData'] as const)
       bindTableName(users, tables[key], TABLES[key], NAMED_FOR_CONTEXT);
     grantApiKeySecrets(users, props.dataKey, 'encryptDecrypt');
+    // A key with the withdraw permission is created only with the user's 2FA code: opening the seed to check it.
+    grantTotpSecrets(users, props.dataKey, 'decrypt');
 
     // Listen keys (lambdas/api/user-stream.ts): the API key is resolved from PostgreSQL (secret decrypted with
     // the data key); the keys themselves are items of the connections table, written with conditions on

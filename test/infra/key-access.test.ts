@@ -58,6 +58,17 @@ describe('grantTotpSecrets', () => {
       },
     ]);
   });
+
+  it('Decrypt alone for a function that checks codes but never enrols', () => {
+    expect(statementsAfter((role, key) => grantTotpSecrets(role, key, 'decrypt'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cirrus-totp-secret' } },
+      },
+    ]);
+  });
 });
 
 describe('grantKeyThroughServices', () => {

@@ -75,7 +75,14 @@ describe('the data key: API-key secrets only with their encryption context', () 
         },
       ],
     ],
-    ['cirrus-dev-api-users', [apiKeys(['kms:Decrypt', 'kms:Encrypt'])]],
+    // The users function opens TOTP seeds (a withdraw key needs a 2FA code) but never seals one.
+    [
+      'cirrus-dev-api-users',
+      [
+        apiKeys(['kms:Decrypt', 'kms:Encrypt']),
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: DATA_KEY, Condition: TOTP_CONTEXT },
+      ],
+    ],
   ])('%s may use the data key directly only for its purposes', (name, expected) => {
     const direct = withService(statements(dev.api, name), 'kms').filter(
       (s) => !JSON.stringify(s.Condition ?? {}).includes('kms:ViaService'),
@@ -86,12 +93,12 @@ describe('the data key: API-key secrets only with their encryption context', () 
     expect(sorted(direct)).toEqual(expected);
   });
 
-  it('only the account function may touch TOTP seeds', () => {
+  it('only the account function (sealing and opening) and the users function (opening) touch TOTP seeds', () => {
     const withTotp = Object.values(dev.api.findResources('AWS::Lambda::Function'))
       .map((f) => String(f.Properties.FunctionName ?? ''))
       .filter((n) => n.startsWith('cirrus-dev-'))
       .filter((n) => JSON.stringify(statements(dev.api, n)).includes('cirrus-totp-secret'));
-    expect(withTotp).toEqual(['cirrus-dev-api-account']);
+    expect(withTotp.sort()).toEqual(['cirrus-dev-api-account', 'cirrus-dev-api-users']);
   });
 
   it('no REST or WebSocket function holds a key grant without a condition, nor a KMS wildcard action', () => {

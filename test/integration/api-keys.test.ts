@@ -44,7 +44,7 @@ async function keysOf(key: ApiKey): Promise<Listed> {
 }
 
 describe('API keys over HTTP', () => {
-  it('a read-only key reads but cannot list, create or revoke keys; withdraw is never granted', async () => {
+  it('a read-only key reads but cannot list, create or revoke keys; withdraw is never granted without 2FA and an IP allowlist', async () => {
     const { api, alice } = harness;
     const created = await api.signed<Created>('POST', '/cirrus/v1/apiKeys', alice, {
       permissions: 'read',
@@ -63,11 +63,18 @@ describe('API keys over HTTP', () => {
       const res = await api.signed<Err>(method, '/cirrus/v1/apiKeys', reader, params);
       expect([res.status, res.body.code]).toEqual([401, -2015]);
     }
+    // withdraw: never without an IP allowlist, nor without 2FA (the granting path: withdrawals-protections).
     const withdraw = await api.signed<Err>('POST', '/cirrus/v1/apiKeys', alice, {
       permissions: 'read,withdraw',
     });
-    expect([withdraw.status, withdraw.body.code]).toEqual([400, -1130]);
-    expect(withdraw.body.msg).toContain('TOTP');
+    expect([withdraw.status, withdraw.body.code]).toEqual([400, -1102]);
+    expect(withdraw.body.msg).toContain("'ipRestrict'");
+    const no2fa = await api.signed<Err>('POST', '/cirrus/v1/apiKeys', alice, {
+      permissions: 'read,withdraw',
+      ipRestrict: '127.0.0.1',
+    });
+    expect([no2fa.status, no2fa.body.code]).toEqual([400, -1130]);
+    expect(no2fa.body.msg).toContain('needs 2FA');
     expect(await keysOf(alice)).toEqual(before);
 
     // Revoked: refused at once.

@@ -1,7 +1,8 @@
 // The withdrawal protections end to end (docs/wallets.md#withdrawals): the local exchange over a real
 // PostgreSQL, its API running as the cirrus_api login where the server allows it. TOTP 2FA (enrol, confirm,
 // disable; required by withdraw/apply and by adding an address once on; a code accepted once, even by two
-// concurrent requests; wrong codes counted and then refused), the address allowlist with its hold, and the
+// concurrent requests; wrong codes counted and then refused), a withdraw key only with 2FA and an IP
+// allowlist (and usable only from those addresses), the address allowlist with its hold, and the
 // exchange-wide 24 h limit per coin (two users racing for the last room). Every refusal leaves balances,
 // locks and withdrawals exactly as they were, and the ledger's conservation holds.
 import { mkdtempSync } from 'node:fs';
@@ -38,7 +39,9 @@ type Answer = {
 
 async function user(name: string, funds: Record<string, string>): Promise<User> {
   const u = await registerFundedUser(api, pg.url, name, funds);
-  const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test');
+  const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test', [
+    '127.0.0.1',
+  ]);
   return { userId: u.userId, plain: u, withdraw };
 }
 
@@ -277,6 +280,69 @@ describe('TOTP second factor', () => {
 
   it('never logs the secret', () => {
     expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+  });
+});
+
+describe('a key with the withdraw permission, through the API', () => {
+  const keysOf = async (u: User) =>
+    (await pool.query('SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1', [u.userId])).rows[0]
+      .n as number;
+  const ask = (u: User, params: Record<string, string>) =>
+    call('POST', '/cirrus/v1/apiKeys', u.plain, { permissions: 'read,trade,withdraw', ...params });
+
+  it('needs an IP allowlist and the 2FA code; the key then works from its addresses only', async () => {
+    const u = await user('wkey', { ETH: '1' });
+    const keys = await keysOf(u);
+    // Without 2FA on, and without ipRestrict: refused, nothing created.
+    const no2fa = await ask(u, { ipRestrict: '127.0.0.1', totpCode: '123456' });
+    expect([no2fa.status, no2fa.body.code]).toEqual([400, -1130]);
+    expect(no2fa.body.msg).toContain('needs 2FA');
+    const noIps = await ask(u, { totpCode: '123456' });
+    expect([noIps.status, noIps.body.code]).toEqual([400, -1102]);
+    expect(noIps.body.msg).toContain("'ipRestrict'");
+
+    const secret = await enrolAndConfirm(u);
+    await awayFromBoundary();
+    const wrong = await ask(u, { ipRestrict: '127.0.0.1', totpCode: code(secret, 5) });
+    expect([wrong.status, wrong.body.code]).toEqual([400, -4004]);
+    expect(await keysOf(u)).toBe(keys);
+
+    const now = code(secret, 0);
+    const made = await ask(u, { ipRestrict: '127.0.0.1,::1', totpCode: now, label: 'withdrawals' });
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({
+      permissions: ['read', 'trade', 'withdraw'],
+      ipRestrict: true,
+      ipAllowlist: ['127.0.0.1', '::1'],
+    });
+    // The code is spent: the same one again creates nothing.
+    const again = await ask(u, { ipRestrict: '127.0.0.1', totpCode: now });
+    expect([again.status, again.body.code]).toEqual([400, -4004]);
+    expect(await keysOf(u)).toBe(keys + 1);
+
+    const key = { apiKey: made.body.apiKey as string, secretKey: made.body.secretKey as string };
+    const history = await call('GET', '/sapi/v1/capital/withdraw/history', key);
+    expect(history.status).toBe(200);
+
+    // Restricted to another address: refused here, for any endpoint, with Binance's -2015.
+    const elsewhere = await ask(u, { ipRestrict: '10.9.8.7', totpCode: code(secret, 1) });
+    expect(elsewhere.status).toBe(200);
+    const far = { apiKey: elsewhere.body.apiKey as string, secretKey: elsewhere.body.secretKey as string };
+    for (const [method, path] of [
+      ['GET', '/sapi/v1/capital/withdraw/history'],
+      ['GET', '/api/v3/account'],
+    ] as const) {
+      const r = await call(method, path, far);
+      expect([r.status, r.body.code]).toEqual([401, -2015]);
+    }
+
+    const listed = await api.signed<Array<Record<string, unknown>>>('GET', '/cirrus/v1/apiKeys', u.plain);
+    expect(listed.body.map((k) => [k.label, k.ipRestrict, k.ipAllowlist])).toEqual(
+      expect.arrayContaining([
+        ['withdrawals', true, ['127.0.0.1', '::1']],
+        ['', true, ['10.9.8.7']],
+      ]),
+    );
   });
 });
 

@@ -47,8 +47,10 @@ interface Withdrawal {
 
 async function user(name: string, funds: Record<string, string>): Promise<User> {
   const u = await registerFundedUser(api, pg.url, name, funds);
-  // Registration never grants withdraw (it needs TOTP, not built yet): the key store creates one directly.
-  const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test');
+  // Registration never grants withdraw (it needs 2FA and an IP allowlist, api-keys.test.ts): created directly.
+  const withdraw = await apiContext().keys.create(u.userId, ['read', 'trade', 'withdraw'], 'withdraw-test', [
+    '127.0.0.1',
+  ]);
   return { userId: u.userId, plain: u, withdraw };
 }
 

@@ -1,6 +1,7 @@
 // /cirrus/v1/apiKeys through the real handler, signed with real HMACs: key management needs `trade`, a new
-// key holds a subset of the calling key's permissions and never `withdraw`, and every refusal is a 4xx
-// Binance {code,msg} that changes nothing.
+// key holds a subset of the calling key's permissions and `withdraw` only with an IP allowlist and a 2FA code
+// (that path needs the database: test/integration/api-keys.test.ts), and every refusal is a 4xx Binance
+// {code,msg} that changes nothing.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Permission, ResolvedKey } from '../../lambdas/shared/auth/api-keys';
@@ -182,14 +183,28 @@ describe('POST /cirrus/v1/apiKeys', () => {
     ['a trade key', () => full, 'read,trade,withdraw'],
     ['a key that holds withdraw', () => withWithdraw, 'withdraw'],
   ])(
-    'never grants withdraw, even to %s: 400 -1130 naming the second factor',
+    'never grants withdraw to %s without an IP allowlist: 400 -1102 naming ipRestrict',
     async (_n, key, permissions) => {
       const before = mockKeys.snapshot();
       const [status, code, msg] = await refused(call('POST', key(), { permissions }), before);
-      expect([status, code]).toEqual([400, -1130]);
-      expect(msg).toMatch(/second factor \(TOTP\)/);
+      expect([status, code]).toEqual([400, -1102]);
+      expect(msg).toContain("'ipRestrict'");
     },
   );
+
+  it.each([
+    ['not an address', 'localhost'],
+    ['one bad among good', '10.0.0.1,300.1.1.1'],
+    ['31 addresses', Array.from({ length: 31 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
+  ])('refuses an ipRestrict that is %s: 400 -1100, nothing created', async (_n, ipRestrict) => {
+    const before = mockKeys.snapshot();
+    const [status, code, msg] = await refused(
+      call('POST', full, { permissions: 'read', ipRestrict }),
+      before,
+    );
+    expect([status, code]).toEqual([400, -1100]);
+    expect(msg).toContain('ipRestrict');
+  });
 
   it.each([
     ['an unknown permission', -1100, { permissions: 'read,admin' }],

@@ -13,7 +13,12 @@ export interface ResolvedKey {
   userId: number;
   secret: string;
   permissions: Set<Permission>;
+  /** The client addresses the key may be used from; undefined: any. */
+  ipAllowlist?: readonly string[];
 }
+
+/** At most this many addresses per key (Binance allows 30). */
+export const MAX_KEY_IPS = 30;
 
 /** What Binance issues and accepts: 64 letters and digits. Anything else is refused before any lookup. */
 export const API_KEY_FORMAT = /^[A-Za-z0-9]{64}$/;
@@ -83,7 +88,10 @@ export class ApiKeyStore {
     userId: number,
     permissions: Permission[],
     label = '',
+    ipAllowlist?: readonly string[],
   ): Promise<{ apiKey: string; secretKey: string }> {
+    if (permissions.includes('withdraw') && !ipAllowlist?.length)
+      throw new Error('a key with the withdraw permission needs an IP allowlist');
     const apiKey = randomToken();
     const secretKey = randomToken();
     const encrypted = await this.kms.send(
@@ -94,29 +102,38 @@ export class ApiKeyStore {
       }),
     );
     await this.pool.query(
-      'INSERT INTO api_keys (user_id, api_key, secret_ciphertext, permissions, label) VALUES ($1, $2, $3, $4, $5)',
+      'INSERT INTO api_keys (user_id, api_key, secret_ciphertext, permissions, label, ip_allowlist) VALUES ($1, $2, $3, $4, $5, $6)',
       [
         userId,
         apiKey,
         Buffer.from(encrypted.CiphertextBlob as Uint8Array).toString('base64'),
         [...new Set(permissions)].sort().join(','),
         label,
+        ipAllowlist?.length ? [...new Set(ipAllowlist)].join(',') : null,
       ],
     );
     this.unknown.delete(apiKey);
     return { apiKey, secretKey };
   }
 
-  async list(
-    userId: number,
-  ): Promise<Array<{ apiKey: string; permissions: Permission[]; label: string; createdAt: number }>> {
+  async list(userId: number): Promise<
+    Array<{
+      apiKey: string;
+      permissions: Permission[];
+      label: string;
+      createdAt: number;
+      ipRestrict: boolean;
+      ipAllowlist: string[];
+    }>
+  > {
     const res = await this.pool.query<{
       api_key: string;
       permissions: string;
       label: string;
       created_at: Date;
+      ip_allowlist: string | null;
     }>(
-      'SELECT api_key, permissions, label, created_at FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id',
+      'SELECT api_key, permissions, label, created_at, ip_allowlist FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id',
       [userId],
     );
     return res.rows.map((r) => ({
@@ -124,6 +141,8 @@ export class ApiKeyStore {
       permissions: r.permissions.split(',') as Permission[],
       label: r.label,
       createdAt: new Date(r.created_at).getTime(),
+      ipRestrict: r.ip_allowlist !== null,
+      ipAllowlist: r.ip_allowlist?.split(',') ?? [],
     }));
   }
 
@@ -154,8 +173,13 @@ export class ApiKeyStore {
   }
 
   private async load(apiKey: string): Promise<ResolvedKey | undefined> {
-    const res = await this.pool.query<{ user_id: string; secret_ciphertext: string; permissions: string }>(
-      'SELECT user_id, secret_ciphertext, permissions FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL',
+    const res = await this.pool.query<{
+      user_id: string;
+      secret_ciphertext: string;
+      permissions: string;
+      ip_allowlist: string | null;
+    }>(
+      'SELECT user_id, secret_ciphertext, permissions, ip_allowlist FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL',
       [apiKey],
     );
     const row = res.rows[0];
@@ -168,6 +192,7 @@ export class ApiKeyStore {
       userId: Number(row.user_id),
       secret: await this.decrypt(apiKey, row.secret_ciphertext),
       permissions: new Set(row.permissions.split(',').filter(Boolean) as Permission[]),
+      ...(row.ip_allowlist ? { ipAllowlist: row.ip_allowlist.split(',') } : {}),
     };
     this.unknown.delete(apiKey);
     this.known.set(apiKey, key);

@@ -3,7 +3,7 @@
 // 60,000 ms, up to three decimals).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BinanceError } from '../http/binance-error';
-import type { ApiRequest } from '../http/request';
+import { clientIp, type ApiRequest } from '../http/request';
 import { API_KEY_FORMAT, type ApiKeyStore, type Permission } from './api-keys';
 import type { ReplayStore } from './replay-store';
 
@@ -147,6 +147,9 @@ export async function authenticate(
     );
   if (!valid) throw new BinanceError(400, -1022, 'Signature for this request is not valid.');
   if (!key.permissions.has(need)) throw invalidKey();
+  // A restricted key works only from its addresses; withdrawing needs a restricted key (as on Binance).
+  if (key.ipAllowlist && !key.ipAllowlist.includes(clientIp(req).replace(/^::ffff:/, ''))) throw invalidKey();
+  if (need === 'withdraw' && !key.ipAllowlist) throw invalidKey();
   // The same parameters signed for two endpoints in one millisecond give one signature: the marker names
   // the endpoint too, so only a true replay (same request again) is refused.
   const replay = {

@@ -8,7 +8,7 @@ import { logger } from '../powertools';
 import { REQUEST_WEIGHT_PER_MINUTE } from '../rate-limits';
 import { BinanceError } from './binance-error';
 import { loadReporter } from './load-reporter';
-import { parseRequest, type ApiRequest } from './request';
+import { clientIp, parseRequest, type ApiRequest } from './request';
 import { RequestWeightLimiter, requestWeight } from './request-weight';
 
 export { BinanceError, mandatoryParam } from './binance-error';
@@ -26,14 +26,6 @@ export class WithHeaders {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json;charset=UTF-8' };
-
-const handlerConfig = z
-  .object({
-    /** Set by Lambda itself: behind Cloudflare (the only origin API Gateway accepts) the client address is
-     * CF-Connecting-IP; anywhere else that header is the client's to forge and is ignored. */
-    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
-  })
-  .parse(process.env);
 
 const weights = new RequestWeightLimiter({ limitPerMinute: REQUEST_WEIGHT_PER_MINUTE });
 
@@ -56,11 +48,6 @@ export function errorResponse(err: unknown, requestId?: string): APIGatewayProxy
     err: err instanceof Error ? (err.stack ?? err.message) : String(err),
   });
   return jsonResponse(500, { code: -1000, msg: 'An unknown error occurred while processing the request.' });
-}
-
-function clientIp(req: ApiRequest): string {
-  const forwarded = handlerConfig.AWS_LAMBDA_FUNCTION_NAME ? req.headers['cf-connecting-ip'] : undefined;
-  return forwarded ?? req.sourceIp;
 }
 
 export function createApiHandler(route: RouteFn) {
