@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { BinanceError, createApiHandler, router } from '../../lambdas/shared/http';
-import { parseRequest, RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
+import { clientIp, parseRequest, RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
 
 function event(over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
   return {
@@ -168,5 +168,31 @@ describe('createApiHandler', () => {
     });
     const unknown = await handler(event({ resource: '/api/v3/nope', path: '/api/v3/nope' }), ctx);
     expect([unknown.statusCode, JSON.parse(unknown.body).code]).toEqual([404, -1020]);
+  });
+});
+
+describe('clientIp', () => {
+  const req = (sourceIp: string, headers: Record<string, string> = {}) => ({ sourceIp, headers });
+  const lambdaName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  afterEach(() => {
+    if (lambdaName === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = lambdaName;
+  });
+
+  it('gives an IPv4-mapped IPv6 address in its IPv4 form, any other address as it is', () => {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    expect(clientIp(req('::ffff:127.0.0.1'))).toBe('127.0.0.1');
+    expect(clientIp(req('::FFFF:10.1.2.3'))).toBe('10.1.2.3');
+    expect(clientIp(req('127.0.0.1'))).toBe('127.0.0.1');
+    expect(clientIp(req('::1'))).toBe('::1');
+    expect(clientIp(req('::ffff:abcd'))).toBe('::ffff:abcd');
+  });
+
+  it("trusts CF-Connecting-IP only in Lambda (behind Cloudflare); elsewhere it is the client's to forge", () => {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    expect(clientIp(req('10.0.0.9', { 'cf-connecting-ip': '1.2.3.4' }))).toBe('10.0.0.9');
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'cirrus-dev-api-users';
+    expect(clientIp(req('10.0.0.9', { 'cf-connecting-ip': '1.2.3.4' }))).toBe('1.2.3.4');
+    expect(clientIp(req('10.0.0.9', { 'cf-connecting-ip': '::ffff:1.2.3.4' }))).toBe('1.2.3.4');
   });
 });

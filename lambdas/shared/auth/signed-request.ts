@@ -148,7 +148,7 @@ export async function authenticate(
   if (!valid) throw new BinanceError(400, -1022, 'Signature for this request is not valid.');
   if (!key.permissions.has(need)) throw invalidKey();
   // A restricted key works only from its addresses; withdrawing needs a restricted key (as on Binance).
-  if (key.ipAllowlist && !key.ipAllowlist.includes(clientIp(req).replace(/^::ffff:/, ''))) throw invalidKey();
+  if (key.ipAllowlist && !key.ipAllowlist.includes(clientIp(req))) throw invalidKey();
   if (need === 'withdraw' && !key.ipAllowlist) throw invalidKey();
   // The same parameters signed for two endpoints in one millisecond give one signature: the marker names
   // the endpoint too, so only a true replay (same request again) is refused.

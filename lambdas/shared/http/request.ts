@@ -39,11 +39,12 @@ const FORM_SAFE = /^[A-Za-z0-9_.\-~]*$/;
 /**
  * The client's address. Behind Cloudflare (the only origin API Gateway accepts) it is CF-Connecting-IP, in
  * Lambda (AWS_LAMBDA_FUNCTION_NAME is set by Lambda itself); anywhere else that header is the client's to
- * forge and is ignored. Request weight is counted per address; a key with an IP allowlist is checked against it.
+ * forge and is ignored. An IPv4-mapped IPv6 address is given in its IPv4 form, so one client has one address.
+ * Request weight is counted per address; a key with an IP allowlist is checked against it.
  */
 export function clientIp(req: Pick<ApiRequest, 'headers' | 'sourceIp'>): string {
   const forwarded = process.env.AWS_LAMBDA_FUNCTION_NAME ? req.headers['cf-connecting-ip'] : undefined;
-  return forwarded ?? req.sourceIp;
+  return (forwarded ?? req.sourceIp).replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 }
 
 export const duplicateParam = () =>
