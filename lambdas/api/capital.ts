@@ -37,6 +37,12 @@ let arepo: WithdrawAddressRepository | undefined;
 const addresses = () => (arepo ??= new WithdrawAddressRepository(dbPool()));
 
 const coinParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
+/** Where funds go: the parameters withdraw/apply and the allowlist share. */
+const destinationParams = {
+  coin: coinParam,
+  network: coinParam.optional(),
+  address: z.string().max(100),
+};
 const msParam = idParam.optional();
 
 /** The network a deposit of `coin` arrives on (the default when none is asked for), or a Binance error. */
@@ -199,9 +205,7 @@ export async function addWithdrawAddress(req: ApiRequest) {
   const { userId } = await authenticate(req, 'withdraw', apiContext().auth);
   const p = parseParams(
     z.object({
-      coin: coinParam,
-      network: coinParam.optional(),
-      address: z.string().max(100),
+      ...destinationParams,
       label: z
         .string()
         .regex(/^[\x20-\x7e]{0,64}$/)
@@ -263,9 +267,7 @@ export async function withdrawApply(req: ApiRequest) {
   const { userId } = await authenticate(req, 'withdraw', apiContext().auth);
   const p = parseParams(
     z.object({
-      coin: coinParam,
-      network: coinParam.optional(),
-      address: z.string().max(100),
+      ...destinationParams,
       amount: z.string().max(40),
       withdrawOrderId: z.string().max(64).optional(),
       addressTag: z.string().max(0).optional(),
