@@ -8,6 +8,7 @@ import { migrate } from '../../contracts/migrations';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { MARKETS } from '../../contracts/markets';
 import { orderRecord } from '../support/order-record';
+import { USDT, acceptedBuy, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -31,8 +32,6 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const USDT = (n: number) => BigInt(n) * 100_000_000n;
-
 function trade(over: Partial<TradeEvent>): TradeEvent {
   return {
     type: 'trade',
@@ -55,15 +54,8 @@ function trade(over: Partial<TradeEvent>): TradeEvent {
   };
 }
 
-async function user(funds: Record<string, bigint>): Promise<number> {
-  const id = await ledger.createUser(`u${Date.now()}-${Math.random()}@test`);
-  for (const [asset, amount] of Object.entries(funds))
-    await ledger.creditDeposit(id, asset, amount, `dep:${id}:${asset}`);
-  return id;
-}
-
-const balance = async (userId: number, asset: string) =>
-  (await ledger.getBalances(userId)).find((b) => b.asset === asset)!;
+const user = (funds: Record<string, bigint>) => fundedUser(ledger, funds);
+const balance = (userId: number, asset: string) => balanceOf(ledger, userId, asset);
 
 describe('ledger on PostgreSQL', () => {
   it('credits a deposit once per reference', async () => {
@@ -240,21 +232,7 @@ describe('ledger on PostgreSQL', () => {
 // STALE_ORDER_ID or DUPLICATE_ORDER_ID, or the place that arrives after a cancel the engine tombstoned)
 // change nothing. Orders here go through the real accept path (accept_order) and settle_batch.
 describe('settlement of rejections against the live order rows', () => {
-  const accept = async (userId: number, clientOrderId: string) => {
-    const orders = new OrderRepository(pool);
-    const res = await orders.accept({
-      order: (({ orderId: _id, ...row }) => row)(
-        orderRecord({ userId, clientOrderId, qtyLots: 10_000, lockAmount: USDT(300).toString() }),
-      ),
-      command: { kind: 'place', market: 'BTCUSDT', side: 'BUY', type: 'LIMIT', userId, clientOrderId, ts: 1 },
-      groupId: 'BTCUSDT-0',
-      maxOpenOrders: 200,
-      orderLimits: { per10s: 100, perDay: 200_000 },
-      nowMs: Date.now(),
-    });
-    if (res.outcome !== 'accepted') throw new Error(res.outcome);
-    return res.order.orderId;
-  };
+  const accept = (userId: number, clientOrderId: string) => acceptedBuy(pool, userId, clientOrderId);
   const rejected = (
     seq: number,
     orderId: number,

@@ -10,7 +10,7 @@ import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
 import { LedgerRepository, type SettlementItem } from '../../lambdas/shared/ledger/repository';
 import { migrate } from '../../contracts/migrations';
 import { MARKETS } from '../../contracts/markets';
-import { orderRecord } from '../support/order-record';
+import { USDT, acceptedBuy, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -33,18 +33,10 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const USDT = (n: number) => BigInt(n) * 100_000_000n;
 const BTC_01 = 10_000_000n; // 0.1 BTC
 
-async function user(funds: Record<string, bigint>): Promise<number> {
-  const id = await ledger.createUser(`r${Date.now()}-${Math.random()}@test`);
-  for (const [asset, amount] of Object.entries(funds))
-    await ledger.creditDeposit(id, asset, amount, `dep:${id}:${asset}`);
-  return id;
-}
-
-const balance = async (userId: number, asset: string) =>
-  (await ledger.getBalances(userId)).find((b) => b.asset === asset)!;
+const user = (funds: Record<string, bigint>) => fundedUser(ledger, funds);
+const balance = (userId: number, asset: string) => balanceOf(ledger, userId, asset);
 
 async function lock(userId: number, asset: string, amount: bigint): Promise<number> {
   const orderId = nextOrder++;
@@ -60,22 +52,8 @@ async function lock(userId: number, asset: string, amount: bigint): Promise<numb
   return orderId;
 }
 
-/** An order as the API accepts it: its row, its lock of 300 USDT, its outbox command `p-<id>`. */
-async function accepted(userId: number): Promise<number> {
-  const clientOrderId = `c${nextOrder++}`;
-  const res = await new OrderRepository(pool).accept({
-    order: (({ orderId: _id, ...row }) => row)(
-      orderRecord({ userId, clientOrderId, qtyLots: 10_000, lockAmount: USDT(300).toString() }),
-    ),
-    command: { kind: 'place', market: 'BTCUSDT', side: 'BUY', type: 'LIMIT', userId, clientOrderId, ts: 1 },
-    groupId: 'BTCUSDT-0',
-    maxOpenOrders: 200,
-    orderLimits: { per10s: 100, perDay: 200_000 },
-    nowMs: Date.now(),
-  });
-  if (res.outcome !== 'accepted') throw new Error(res.outcome);
-  return res.order.orderId;
-}
+/** An order as the API accepts it (its row, its lock of 300 USDT, its outbox command `p-<id>`). */
+const accepted = (userId: number) => acceptedBuy(pool, userId, `c${nextOrder++}`);
 
 /** 0.1 BTC at 30,000 (maker sells); the buyer pays 3,000 USDT, fees 0.1 % maker / 0.1 % taker as ledger-pg. */
 function trade(buyOrder: number, buyer: number, sellOrder: number, seller: number, seq = 1): TradeEvent {
@@ -496,28 +474,25 @@ describe('checkConservation names each kind of break', () => {
       )
     ).rows.find((r) => r.def.includes('available'))!;
     await pool.query(`ALTER TABLE accounts DROP CONSTRAINT ${name.conname}`);
-    try {
-      // Moves 200 USDT from the user to the fee account: sums still hold, one balance goes below zero.
+    // Moves `amount` from the user to the fee account (back with a negative amount): sums still hold.
+    const toFees = async (amount: bigint) => {
       await pool.query("UPDATE accounts SET available = available - $2 WHERE owner = $1 AND asset = 'USDT'", [
         `user:${u}`,
-        USDT(200).toString(),
+        amount.toString(),
       ]);
       await pool.query(
         "INSERT INTO accounts (owner, asset, available) VALUES ('system:fee', 'USDT', $1) ON CONFLICT (owner, asset) DO UPDATE SET available = accounts.available + $1",
-        [USDT(200).toString()],
+        [amount.toString()],
       );
+    };
+    try {
+      // 200 USDT away from a user who holds 100: one balance below zero.
+      await toFees(USDT(200));
       const report = await ledger.checkConservation();
       expect(report.ok).toBe(false);
       expect(report.problems).toEqual(['USDT: 1 negative balances']);
     } finally {
-      await pool.query("UPDATE accounts SET available = available + $2 WHERE owner = $1 AND asset = 'USDT'", [
-        `user:${u}`,
-        USDT(200).toString(),
-      ]);
-      await pool.query(
-        "UPDATE accounts SET available = available - $1 WHERE owner = 'system:fee' AND asset = 'USDT'",
-        [USDT(200).toString()],
-      );
+      await toFees(-USDT(200));
       await pool.query(`ALTER TABLE accounts ADD CONSTRAINT ${name.conname} ${name.def}`);
     }
   });
