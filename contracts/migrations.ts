@@ -589,6 +589,64 @@ export const MIGRATIONS: string[] = [
   // 11: API keys restricted to IP addresses (docs/api.md#cirrus-endpoints): a comma list the key may be used from (NULL:
   // any address). A key with the withdraw permission always has one, as Binance requires.
   `ALTER TABLE api_keys ADD COLUMN ip_allowlist text CHECK (ip_allowlist IS NULL OR ip_allowlist <> '');`,
+  // 12: balance events (docs/wallets.md#balance-events). A ledger transaction that moves a user's funds and is
+  // not a trade (a deposit credited, a withdrawal requested, sent or released) records, in the same
+  // transaction, one row per user and asset with the change of the available balance; the outbox relay
+  // publishes the rows to the wallet-event stream (Binance's balanceUpdate) and marks them. ledger_post is
+  // re-created whole: the same body, plus that insert for those kinds.
+  `CREATE TABLE balance_events (
+     id bigserial PRIMARY KEY,
+     tx_id bigint NOT NULL REFERENCES ledger_transactions(id),
+     user_id bigint NOT NULL,
+     asset text NOT NULL,
+     delta numeric(38,0) NOT NULL,
+     kind text NOT NULL,
+     reference text NOT NULL,
+     created_ms bigint NOT NULL,
+     published_at timestamptz,
+     UNIQUE (tx_id, user_id, asset)
+   );
+   CREATE INDEX balance_events_unpublished ON balance_events (id) WHERE published_at IS NULL;
+
+   CREATE OR REPLACE FUNCTION ledger_post(p_kind text, p_reference text, p_postings jsonb) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE v_tx bigint;
+   BEGIN
+     INSERT INTO ledger_transactions (kind, reference) VALUES (p_kind, p_reference)
+       ON CONFLICT DO NOTHING RETURNING id INTO v_tx;
+     IF v_tx IS NULL THEN RETURN false; END IF;
+     INSERT INTO accounts (owner, asset)
+       SELECT DISTINCT p->>'owner', p->>'asset' FROM jsonb_array_elements(p_postings) p
+       ON CONFLICT (owner, asset) DO NOTHING;
+     -- One update per account, in id order, so concurrent settlements lock rows in the same order.
+     UPDATE accounts a SET available = a.available + d.available, locked = a.locked + d.locked
+       FROM (SELECT x.id,
+                    sum(CASE WHEN p->>'bucket' = 'available' THEN (p->>'amount')::numeric ELSE 0 END) AS available,
+                    sum(CASE WHEN p->>'bucket' = 'locked' THEN (p->>'amount')::numeric ELSE 0 END) AS locked
+               FROM jsonb_array_elements(p_postings) p
+               JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset'
+              GROUP BY x.id ORDER BY x.id) d
+      WHERE a.id = d.id;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       SELECT v_tx, x.id, p->>'asset', p->>'bucket', (p->>'amount')::numeric
+         FROM jsonb_array_elements(p_postings) p JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset';
+     IF p_kind IN ('deposit', 'withdraw-lock', 'withdraw', 'withdraw-release') THEN
+       INSERT INTO balance_events (tx_id, user_id, asset, delta, kind, reference, created_ms)
+         SELECT v_tx, substr(p->>'owner', 6)::bigint, p->>'asset',
+                sum(CASE WHEN p->>'bucket' = 'available' THEN (p->>'amount')::numeric ELSE 0 END),
+                p_kind, p_reference, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+           FROM jsonb_array_elements(p_postings) p
+          WHERE p->>'owner' LIKE 'user:%'
+          GROUP BY substr(p->>'owner', 6)::bigint, p->>'asset';
+     END IF;
+     RETURN true;
+   END $$;
+
+   -- Who posts those kinds records their events; the relay publishes and prunes them.
+   GRANT INSERT ON balance_events TO cirrus_api, cirrus_wallet, cirrus_chain_listener;
+   GRANT USAGE ON SEQUENCE balance_events_id_seq TO cirrus_api, cirrus_wallet, cirrus_chain_listener;
+   GRANT SELECT, DELETE ON balance_events TO cirrus_relay;
+   GRANT UPDATE (published_at) ON balance_events TO cirrus_relay;`,
 ];
 
 /** The database roles of migration 9, one per function family (docs/architecture.md#database-roles). */

@@ -136,6 +136,20 @@ export const EVENT_STREAM: StreamDef = {
 };
 
 /**
+ * Balance changes that are not trades (deposits credited, withdrawals requested, sent or released), one record
+ * per user and asset, written by the outbox relay from the ledger's `balance_events` and read by the WebSocket
+ * fan-out (Binance's `balanceUpdate`). A stream of its own: the engine-event stream is the engine's log, which
+ * its recovery replays (docs/wallets.md#balance-events).
+ */
+export const WALLET_EVENT_STREAM: StreamDef = {
+  id: 'WalletEventsStream',
+  name: 'wallet-events',
+  envVar: 'WALLET_EVENT_STREAM_NAME',
+  shardCount: 1,
+  retentionHours: 24,
+};
+
+/**
  * The engine-event stream's consumers and how their event source mappings batch (CDK's KinesisEventSource and
  * the local pollers both read this). Settlement, the read models and the WebSocket fan-out take records as
  * soon as they come: the engine's answer to a FULL order, `/api/v3/myTrades` after a fill and the live streams

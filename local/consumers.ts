@@ -1,7 +1,8 @@
 // The engine-event stream's consumers, as four event source mappings are in AWS: settlement (data
 // processor), the read models, the WebSocket fan-out and the search indexer, each behind its own Kinesis poller
 // (its own position, checkpoints and retries); the four share one GetRecords reader per shard
-// (local/triggers/shard-feed.ts).
+// (local/triggers/shard-feed.ts). A fifth poller feeds the WebSocket fan-out the wallet-event stream (balance
+// events: docs/wallets.md#balance-events), as its second event source mapping does in AWS.
 //
 // `npm start` runs them in a process of their own (local/consumers-main.ts), supervised here: their work
 // (settlement transactions, read-model writes, fan-out) then never queues in the event loop that answers
@@ -11,9 +12,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { requiredEnv } from '../lambdas/shared/clients';
 import { withDatabaseUrl } from '../lambdas/shared/db';
 import type { DatabaseRole } from '../contracts/migrations';
-import { EVENT_STREAM, STREAM_CONSUMERS } from '../contracts/resources';
+import { EVENT_STREAM, STREAM_CONSUMERS, WALLET_EVENT_STREAM } from '../contracts/resources';
 import type { LogRouter } from './logs';
 import { runAs } from './logs';
 import { killWithParent, stopChild } from './standins/ports';
@@ -92,6 +94,24 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
         }),
       );
     }
+    const walletStream = requiredEnv(WALLET_EVENT_STREAM.envVar);
+    const invokeFanOut = opts.wrapConsumer?.('ws-balances', fanOutBatch) ?? fanOutBatch;
+    pollers.push(
+      await startKinesisPoller({
+        name: 'ws-balances',
+        streamName: walletStream,
+        // The fan-out tells the two sources apart by the stream's ARN, as in AWS.
+        streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${walletStream}`,
+        checkpointFile: join(opts.dataDir, 'ws-balances-checkpoints.json'),
+        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
+        handlerTimeoutMs: opts.consumerTimeoutMs,
+        handler: (event) =>
+          withDatabaseUrl(dbUrlOf('ws-fanout'), () =>
+            runAs({ component: 'ws-fanout' }, () => invokeFanOut(event)),
+          ),
+        log: opts.log,
+      }),
+    );
   } catch (err) {
     await Promise.all(pollers.map((p) => p.stop()));
     kinesis.destroy();

@@ -15,6 +15,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   DEFAULT_ENGINE_SHARDS,
   EVENT_STREAM,
+  WALLET_EVENT_STREAM,
+  type StreamDef,
   ORDER_QUEUE,
   SNAPSHOT_BUCKET,
   TABLES,
@@ -28,6 +30,8 @@ export interface Provisioned {
   queueUrls: Record<string, string>;
   dlqUrls: Record<string, string>;
   streamName: string;
+  /** The wallet-event stream (balance events): docs/wallets.md#balance-events. */
+  walletStreamName: string;
   snapshotBucket: string;
   dataKeyId: string;
   hotWalletKeyId: string;
@@ -99,21 +103,24 @@ export async function provision(stage: string, endpoints: Record<string, string>
       Object.fromEntries(DEFAULT_ENGINE_SHARDS.flatMap((s) => s.markets.map((m) => [m, queueUrls[s.id]]))),
     );
 
-    const streamName = physicalName(stage, EVENT_STREAM.name);
-    try {
-      await kinesis.send(
-        new CreateStreamCommand({ StreamName: streamName, ShardCount: EVENT_STREAM.shardCount }),
-      );
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
-    }
-    for (let i = 0; ; i++) {
-      const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-      if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      if (i > 100) throw new Error(`stream ${streamName} did not become ACTIVE`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    env[EVENT_STREAM.envVar] = streamName;
+    const ensureStream = async (def: StreamDef): Promise<string> => {
+      const name = physicalName(stage, def.name);
+      try {
+        await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: def.shardCount }));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
+      }
+      for (let i = 0; ; i++) {
+        const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+        if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+        if (i > 100) throw new Error(`stream ${name} did not become ACTIVE`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      env[def.envVar] = name;
+      return name;
+    };
+    const streamName = await ensureStream(EVENT_STREAM);
+    const walletStreamName = await ensureStream(WALLET_EVENT_STREAM);
 
     const snapshotBucket = physicalName(stage, 'engine-snapshots');
     try {
@@ -144,7 +151,16 @@ export async function provision(stage: string, endpoints: Record<string, string>
     const hotWalletKeyId = await keyFor(`alias/cirrus-${stage}-hot-wallet`, 'ECC_SECG_P256K1');
     env.DATA_KEY_ID = dataKeyId;
     env.HOT_WALLET_KEY_ID = hotWalletKeyId;
-    return { env, queueUrls, dlqUrls, streamName, snapshotBucket, dataKeyId, hotWalletKeyId };
+    return {
+      env,
+      queueUrls,
+      dlqUrls,
+      streamName,
+      walletStreamName,
+      snapshotBucket,
+      dataKeyId,
+      hotWalletKeyId,
+    };
   } finally {
     for (const c of [dynamo, sqs, kinesis, s3, kms]) c.destroy();
   }

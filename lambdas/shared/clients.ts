@@ -2,6 +2,7 @@
 // standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same code talks to AWS or to the local stand-ins.
 // Each is traced (an X-Ray subsegment per call) where tracing runs (./powertools.ts); elsewhere it is as built.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -24,6 +25,7 @@ let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
+let kinesis: KinesisClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
   dynamo ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ requestHandler })), {
@@ -46,6 +48,11 @@ export function kmsClient(): KMSClient {
 export function secretsClient(): SecretsManagerClient {
   secrets ??= traced(new SecretsManagerClient({ requestHandler }));
   return secrets;
+}
+
+export function kinesisClient(): KinesisClient {
+  kinesis ??= traced(new KinesisClient({ requestHandler }));
+  return kinesis;
 }
 
 /** Reads a required environment variable (resource names wired by CDK or local/). */

@@ -4,6 +4,8 @@
 // the stream, beside settlement and the read models: it reads the connections table (subscribers through
 // gsi1) and the read models' book and candles, and posts through the unmodified API Gateway management API
 // client at WS_CALLBACK_URL (the stage's callback URL in AWS, the local stand-in under `npm start`).
+// Its second source is the wallet-event stream (balance events → balanceUpdate, ./balance-fanout.ts), told
+// apart by the batch's event source ARN.
 // It never fails a batch: a record that is not a Cirrus event record is skipped, a failed post is logged.
 import {
   ApiGatewayManagementApiClient,
@@ -14,7 +16,8 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MARKETS } from '../../contracts/markets';
-import { TABLES } from '../../contracts/resources';
+import { TABLES, WALLET_EVENT_STREAM } from '../../contracts/resources';
+import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { OrderRepository } from '../shared/ledger/order-repository';
@@ -24,11 +27,13 @@ import { decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
 import { ConnectionStore } from '../ws/connection-store';
 import { UserStreamStore } from '../ws/user-stream-store';
+import { balanceFanOut, SeenBalanceEvents } from './balance-fanout';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
 import { lambdaHandler } from '../shared/handler';
 
 let deps: FanOutDeps | undefined;
 const state = newFanOutState();
+const seenBalanceEvents = new SeenBalanceEvents();
 
 function fanOutDeps(): FanOutDeps {
   if (deps) return deps;
@@ -109,7 +114,39 @@ export async function fanOutKinesisBatch(
   return { batchItemFailures: [] };
 }
 
+/** A batch of the wallet-event stream (both streams' mappings invoke this function). */
+export const isWalletEventBatch = (event: KinesisStreamEvent): boolean =>
+  event.Records[0]?.eventSourceARN?.endsWith(WALLET_EVENT_STREAM.name) ?? false;
+
+export async function fanOutBalanceBatch(
+  event: KinesisStreamEvent,
+  d: FanOutDeps = fanOutDeps(),
+  seen: SeenBalanceEvents = seenBalanceEvents,
+): Promise<KinesisStreamBatchResponse> {
+  const events: BalanceEvent[] = [];
+  for (const item of event.Records) {
+    try {
+      events.push(decodeBalanceEvent(Buffer.from(item.kinesis.data, 'base64')));
+    } catch (err) {
+      logger.error('not a Cirrus balance event; skipped', {
+        sequenceNumber: item.kinesis.sequenceNumber,
+        err: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  if (!d.users) return { batchItemFailures: [] };
+  try {
+    const stats = await balanceFanOut(events, d, d.users, seen);
+    if (stats.frames > 0) logger.debug('balance events fanned out', { ...stats });
+  } catch (err) {
+    logger.error('balance events not fanned out; skipped', {
+      err: err instanceof Error ? err.message : String(err),
+    });
+  }
+  return { batchItemFailures: [] };
+}
+
 const handle = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
-  fanOutKinesisBatch(event);
+  isWalletEventBatch(event) ? fanOutBalanceBatch(event) : fanOutKinesisBatch(event);
 
 export const handler = lambdaHandler(handle);

@@ -97,22 +97,7 @@ export async function userFanOut(
     else perConnection.set(connectionId, [frame]);
   };
 
-  // Listen keys closed or expired since: tell the connection once, then stop its events.
-  const live = new Map<number, UserBinding[]>();
-  for (const [userId, list] of bindings) {
-    const kept: UserBinding[] = [];
-    for (const b of list) {
-      if (b.listenKey && !(await users.listenKeyLive(b.listenKey).catch(() => true))) {
-        push(b.connectionId, userFrame(b, listenKeyExpired(b.listenKey, eventTime)));
-        await users
-          .unbind(b.connectionId)
-          .catch((err: unknown) =>
-            deps.log.warn('expired binding not removed (TTL will)', { err: String(err) }),
-          );
-      } else kept.push(b);
-    }
-    if (kept.length > 0) live.set(userId, kept);
-  }
+  const live = await liveBindings(bindings, deps, users, push, eventTime);
 
   const reports = records.flatMap((r) => {
     const spec = deps.markets.get(r.market);
@@ -166,6 +151,35 @@ export async function userFanOut(
   );
   await postEach(positions, deps, stats);
   return stats;
+}
+
+/**
+ * The bindings still live: a connection bound through a listen key closed or expired since is told once
+ * (`listenKeyExpired`, through `push`) and unbound, so it gets no more events.
+ */
+export async function liveBindings(
+  bindings: Map<number, UserBinding[]>,
+  deps: Pick<Deps, 'log'>,
+  users: Pick<UserFanOutDeps, 'listenKeyLive' | 'unbind'>,
+  push: (connectionId: string, frame: string) => void,
+  eventTime: number,
+): Promise<Map<number, UserBinding[]>> {
+  const live = new Map<number, UserBinding[]>();
+  for (const [userId, list] of bindings) {
+    const kept: UserBinding[] = [];
+    for (const b of list) {
+      if (b.listenKey && !(await users.listenKeyLive(b.listenKey).catch(() => true))) {
+        push(b.connectionId, userFrame(b, listenKeyExpired(b.listenKey, eventTime)));
+        await users
+          .unbind(b.connectionId)
+          .catch((err: unknown) =>
+            deps.log.warn('expired binding not removed (TTL will)', { err: String(err) }),
+          );
+      } else kept.push(b);
+    }
+    if (kept.length > 0) live.set(userId, kept);
+  }
+  return live;
 }
 
 /** The user's balances once the ledger has applied these orders' events (undefined if not in time). */

@@ -123,6 +123,15 @@ export const outboundAccountPosition = (
   })),
 });
 
+/** A change of the user's available balance that is not a trade: a deposit, a withdrawal requested or released. */
+export const balanceUpdate = (asset: string, delta: bigint, clearTime: number, eventTime: number) => ({
+  e: 'balanceUpdate',
+  E: eventTime,
+  a: asset,
+  d: formatUnits(delta, assetScale(asset)),
+  T: clearTime,
+});
+
 export const listenKeyExpired = (listenKey: string, eventTime: number) => ({
   e: 'listenKeyExpired',
   E: eventTime,

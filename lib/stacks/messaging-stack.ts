@@ -10,6 +10,7 @@ import { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import {
   DEFAULT_ENGINE_SHARDS,
   EVENT_STREAM,
+  WALLET_EVENT_STREAM,
   ORDER_QUEUE,
   SNAPSHOT_BUCKET,
   physicalName,
@@ -44,6 +45,8 @@ export function orderQueueEnvironment(
 export class MessagingStack extends Stack {
   readonly orderQueues: Record<string, FifoQueueWithDlq>;
   readonly eventStream: kinesis.Stream;
+  /** Balance events (deposits, withdrawals) for the WebSocket fan-out: docs/wallets.md#balance-events. */
+  readonly walletEventStream: kinesis.Stream;
   readonly snapshotBucket: s3.Bucket;
 
   constructor(
@@ -80,6 +83,19 @@ export class MessagingStack extends Stack {
       id: 'AwsSolutions-KDS3',
       reason:
         'Engine events are the financial record of every order and trade: they are encrypted with the Cirrus data key so the platform team controls its key policy and rotation, as for every other store.',
+    });
+
+    this.walletEventStream = new kinesis.Stream(this, WALLET_EVENT_STREAM.id, {
+      streamName: physicalName(config.stage, WALLET_EVENT_STREAM.name),
+      shardCount: WALLET_EVENT_STREAM.shardCount,
+      retentionPeriod: Duration.hours(WALLET_EVENT_STREAM.retentionHours),
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: dataKey,
+    });
+    Validations.of(this.walletEventStream).acknowledge({
+      id: 'AwsSolutions-KDS3',
+      reason:
+        'Balance events name users and amounts: encrypted with the Cirrus data key, as the engine events are.',
     });
 
     const logs = new s3.Bucket(this, 'SnapshotAccessLogs', {

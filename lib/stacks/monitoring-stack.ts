@@ -247,6 +247,13 @@ export class MonitoringStack extends Stack {
       description:
         'The outbox relay could not send commands to an order queue. Check the relay log for the SQS error (access denied, KMS, queue URL) and the SQS VPC endpoint.',
     });
+    alarms.threshold('BalanceEventPublishFailures', {
+      metric: powertoolsMetric('outbox-relay', 'BalanceEventPublishFailures', 'Sum', minute),
+      threshold: 0,
+      comparison: GT,
+      description:
+        'The outbox relay could not put balance events on the wallet-event stream: deposits and withdrawals reach no balanceUpdate until it can (the ledger itself is right). Check the relay log for the Kinesis error (access denied, KMS, throttling).',
+    });
     alarms.threshold('DataProcessor-QuarantinedRecords', {
       metric: powertoolsMetric('data-processor', 'QuarantinedRecords', 'Sum', minute),
       threshold: 0,

@@ -35,6 +35,7 @@ import {
   TABLES,
   type EngineShardDef,
   type StreamConsumerDef,
+  WALLET_EVENT_STREAM,
 } from '../../contracts/resources';
 import { databaseEnvironment, databaseLoginsOf, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
@@ -47,6 +48,8 @@ export interface WorkersStackProps extends StackProps {
   hotWalletKey: kms.IKey;
   tables: Record<TableKey, dynamodb.ITable>;
   eventStream: kinesis.IStream;
+  /** The outbox relay publishes balance events to it; the WebSocket fan-out reads it. */
+  walletEventStream: kinesis.IStream;
   /** The engine shards' order queues: the outbox relay sends to them. */
   orderQueues: Record<string, FifoQueueWithDlq>;
   /** The engine snapshots: the reconciliation reads each shard's latest. */
@@ -250,9 +253,17 @@ export class WorkersStack extends Stack {
       environment: {
         ...databaseEnv('cirrus_relay'),
         ...orderQueueEnvironment(this, props.orderQueues, shards),
+        [WALLET_EVENT_STREAM.envVar]: props.walletEventStream.streamName,
       },
     }).function;
     grantDatabaseLogin('cirrus_relay', this.outboxRelay);
+    // Balance events (docs/wallets.md#balance-events): put records on the wallet-event stream, nothing else.
+    this.outboxRelay.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kinesis:PutRecords'],
+        resources: [props.walletEventStream.streamArn],
+      }),
+    );
     // Send only (SendMessage also authorizes SendMessageBatch), on the order queues only; the data key for
     // the queues' SSE-KMS, as the engine task gets it.
     this.outboxRelay.addToRolePolicy(

@@ -31,6 +31,8 @@ export interface WsFanoutStackProps extends NestedStackProps {
   dataKey: kms.IKey;
   tables: Record<TableKey, dynamodb.ITable>;
   eventStream: kinesis.IStream;
+  /** Balance events (deposits, withdrawals): balanceUpdate frames (docs/wallets.md#balance-events). */
+  walletEventStream: kinesis.IStream;
   webSocketStage: apigwv2.IWebSocketStage;
   /** execute-api:ManageConnections on POST /@connections/* of the WebSocket API's stage. */
   webSocketPushPolicy: iam.IManagedPolicy;
@@ -58,7 +60,7 @@ export class WsFanoutStack extends NestedStack {
       entry: 'lambdas/ws-fanout/handler.ts',
       serviceName: 'ws-fanout',
       stage: config.stage,
-      description: 'market and user data streams: engine events -> WebSocket connections',
+      description: 'market and user data streams: engine and wallet events -> WebSocket connections',
       memorySize: 512,
       timeout: Duration.seconds(30),
       environment: {
@@ -97,6 +99,20 @@ export class WsFanoutStack extends NestedStack {
     denyApiKeySecrets(this.fanout, props.dataKey);
     this.fanout.addEventSource(
       new sources.KinesisEventSource(props.eventStream, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
+        maxBatchingWindow: Duration.seconds(STREAM_CONSUMERS.wsFanout.batchingWindowSeconds),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 2,
+        parallelizationFactor: 1,
+        onFailure: new sources.SqsDlq(this.failures),
+      }),
+    );
+    // The second source: balance events, from LATEST for the same reason, one batch at a time per shard
+    // (a user's events in order).
+    this.fanout.addEventSource(
+      new sources.KinesisEventSource(props.walletEventStream, {
         startingPosition: lambda.StartingPosition.LATEST,
         batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
         maxBatchingWindow: Duration.seconds(STREAM_CONSUMERS.wsFanout.batchingWindowSeconds),

@@ -524,8 +524,21 @@ describe('outbox relay', () => {
           JSON.stringify(actionsOf(s).sort()) === '["kms:Decrypt","kms:GenerateDataKey"]' && !s.Condition,
       )?.Resource,
     ).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Keys:.*DataKey/) });
-    for (const service of ['s3', 'dynamodb', 'kinesis']) expect(withService(statements, service)).toEqual([]);
+    for (const service of ['s3', 'dynamodb']) expect(withService(statements, service)).toEqual([]);
     expect(JSON.stringify(statements)).not.toMatch(/"sqs:\*"|ReceiveMessage|DeleteMessage|Dlq/);
+  });
+
+  it('publishes balance events: PutRecords on the wallet-event stream alone, named in its environment', () => {
+    const statements = statementsOf(dev.workers, relay().props);
+    const kinesis = withService(statements, 'kinesis');
+    expect(kinesis).toHaveLength(1);
+    expect(actionsOf(kinesis[0])).toEqual(['kinesis:PutRecords']);
+    expect([kinesis[0].Resource].flat()).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Messaging:.*WalletEventsStream/) },
+    ]);
+    expect(relay().props.Environment.Variables).toMatchObject({
+      WALLET_EVENT_STREAM_NAME: { 'Fn::ImportValue': expect.stringMatching(/WalletEventsStream/) },
+    });
   });
 });
 
@@ -672,6 +685,7 @@ describe('alarms', () => {
       'DatabaseConnections',
       'OutboxOldestUnappliedAge',
       'OutboxRelaySendFailures',
+      'BalanceEventPublishFailures',
       'DataProcessor-QuarantinedRecords',
       'Reconciliation-ConservationProblems',
       'Reconciliation-OrphanLocks',
@@ -790,6 +804,10 @@ describe('alarms', () => {
       Threshold: 0,
       Statistic: 'Sum',
     });
+    emfAlarm('BalanceEventPublishFailures', 'outbox-relay', 'BalanceEventPublishFailures', {
+      Threshold: 0,
+      Statistic: 'Sum',
+    });
     emfAlarm('DataProcessor-QuarantinedRecords', 'data-processor', 'QuarantinedRecords', {
       Threshold: 0,
       Statistic: 'Sum',
@@ -809,6 +827,7 @@ describe('alarms', () => {
     );
     expect(emf.map((a) => a.Properties.AlarmName).sort()).toEqual([
       'cirrus-dev-Api-LoadShedding',
+      'cirrus-dev-BalanceEventPublishFailures',
       'cirrus-dev-DataProcessor-QuarantinedRecords',
       'cirrus-dev-OutboxOldestUnappliedAge',
       'cirrus-dev-OutboxRelaySendFailures',

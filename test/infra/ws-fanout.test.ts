@@ -26,8 +26,14 @@ describe('ws-fanout', () => {
     // In the VPC for the ledger (user data streams' balances), with the database client security group.
     expect(props.VpcConfig).toBeDefined();
     expect(props.Environment.Variables).toMatchObject({ DB_SECRET_ARN: expect.anything() });
-    fanout.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    fanout.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    // Two sources: the engine events and the wallet events (balanceUpdate), alike.
+    fanout.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const mappings = Object.values(fanout.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn)).sort()).toEqual([
+      expect.stringMatching(/EngineEventsStream/),
+      expect.stringMatching(/WalletEventsStream/),
+    ]);
+    fanout.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
       StartingPosition: 'LATEST',
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 0,

@@ -2,14 +2,23 @@
 // subscribes on the WebSocket API by signature and sees its own orders and fills through watchOrders and
 // watchMyTrades, with the ledger's commissions; the listen-key flow (POST/PUT/DELETE /api/v3/userDataStream,
 // `/ws/<listenKey>`) delivers each user only their own executionReports, refuses closed and expired keys, and
-// ends a stream whose key was closed with listenKeyExpired.
+// ends a stream whose key was closed with listenKeyExpired; a deposit credited and a withdrawal requested and
+// released reach the user's own stream, and no one else's, as balanceUpdate and outboundAccountPosition.
 import { Worker } from 'node:worker_threads';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import type { ApiKey } from '../support/binance-client';
-import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
+import {
+  eventually,
+  registerFundedUser,
+  startTestExchange,
+  type TestExchange,
+} from '../support/exchange-helpers';
 
 // ccxt's CommonJS build requires ES modules jest cannot load (ws-ccxt.test.ts): it runs in a worker thread.
 const WORKER = `
@@ -325,5 +334,92 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
       ]),
     );
     api.ws.close();
+  });
+});
+
+describe('balance events: deposits and withdrawals on the user stream (balanceUpdate)', () => {
+  it("sends the user's own balance changes in order, with the balances after them, and nobody else's", async () => {
+    const carol = await registerFundedUser(t.api, t.pg.url, 'carol', {});
+    const c = await userStream<{ listenKey: string }>('POST', carol);
+    const b = await userStream<{ listenKey: string }>('POST', t.bob);
+    const carolWs = listen(`/ws/${c.body.listenKey}`);
+    const bobWs = listen(`/ws/${b.body.listenKey}`);
+    await Promise.all([carolWs.opened, bobWs.opened]);
+
+    const pool = new Pool({ connectionString: t.pg.url, max: 2 });
+    try {
+      // A deposit credited (100 USDT), a withdrawal of 10 + 1 fee requested, then released as failed. The
+      // network is one no hot wallet sends on, so the release is the test's, not the chain's.
+      const units = (n: number) => BigInt(n) * 100_000_000n;
+      expect(
+        await new LedgerRepository(pool).creditDeposit(
+          carol.userId,
+          'USDT',
+          units(100),
+          `test:carol:${Date.now()}`,
+        ),
+      ).toBe(true);
+      const address = '0x' + 'ab'.repeat(20);
+      await pool.query(
+        `INSERT INTO withdraw_addresses (user_id, coin, network, address, added_ms, usable_ms)
+         VALUES ($1, 'USDT', 'TESTNET', $2, 0, 0)`,
+        [carol.userId, address],
+      );
+      const withdrawals = new WithdrawalRepository(pool);
+      const applied = await withdrawals.apply({
+        userId: carol.userId,
+        coin: 'USDT',
+        network: 'TESTNET',
+        address,
+        amount: units(10),
+        fee: units(1),
+        chainAmount: 10_000_000n,
+        dailyLimit: units(1_000),
+        globalDailyLimit: units(1_000_000),
+        nowMs: Date.now(),
+      });
+      expect(applied).toEqual({ id: expect.any(Number) });
+      const id = (applied as { id: number }).id;
+      expect(await withdrawals.markSigned(id, { nonce: 0, hash: '0x' + '01'.repeat(32), raw: '0x00' })).toBe(
+        true,
+      );
+      expect(await withdrawals.fail(id, Date.now())).toBe(true);
+
+      await eventually(async () => {
+        const updates = carolWs.frames.filter((f) => f.e === 'balanceUpdate');
+        expect(updates.map((f) => [f.a, f.d])).toEqual([
+          ['USDT', '100.00000000'],
+          ['USDT', '-11.00000000'],
+          ['USDT', '11.00000000'],
+        ]);
+        const positions = carolWs.frames.filter((f) => f.e === 'outboundAccountPosition');
+        expect(positions.at(-1)).toMatchObject({ B: [{ a: 'USDT', f: '100.00000000', l: '0.00000000' }] });
+      }, 20_000);
+      for (const f of carolWs.frames.filter((x) => x.e === 'balanceUpdate'))
+        expect(f).toEqual({
+          e: 'balanceUpdate',
+          E: expect.any(Number),
+          a: 'USDT',
+          d: expect.any(String),
+          T: expect.any(Number),
+        });
+      // Each position follows the updates it reflects: never before the first update.
+      expect(carolWs.frames.findIndex((f) => f.e === 'balanceUpdate')).toBe(0);
+      // Bob saw none of it.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(
+        bobWs.frames.filter((f) => f.e === 'balanceUpdate' || f.e === 'outboundAccountPosition'),
+      ).toEqual([]);
+      // The relay marked every event published.
+      const unpublished = await pool.query(
+        'SELECT count(*)::int AS n FROM balance_events WHERE user_id = $1 AND published_at IS NULL',
+        [carol.userId],
+      );
+      expect(unpublished.rows[0].n).toBe(0);
+    } finally {
+      await pool.end();
+      carolWs.ws.close();
+      bobWs.ws.close();
+    }
   });
 });
