@@ -647,9 +647,19 @@ export const MIGRATIONS: string[] = [
    GRANT USAGE ON SEQUENCE balance_events_id_seq TO cirrus_api, cirrus_wallet, cirrus_chain_listener;
    GRANT SELECT, DELETE ON balance_events TO cirrus_relay;
    GRANT UPDATE (published_at) ON balance_events TO cirrus_relay;`,
+  // 13: the search indexer's own role (it ran as the read models'): the order rows of a batch, and the
+  // deposits and withdrawals its wallet-event documents show (docs/api.md#search). Read-only.
+  `DO $$
+   BEGIN
+     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cirrus_search_indexer') THEN
+       CREATE ROLE cirrus_search_indexer NOLOGIN;
+     END IF;
+   END $$;
+   GRANT USAGE ON SCHEMA public TO cirrus_search_indexer;
+   GRANT SELECT ON orders, deposits, withdrawals TO cirrus_search_indexer;`,
 ];
 
-/** The database roles of migration 9, one per function family (docs/architecture.md#database-roles). */
+/** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */
 export const DATABASE_ROLES = [
   'cirrus_api',
   'cirrus_processor',
@@ -659,6 +669,7 @@ export const DATABASE_ROLES = [
   'cirrus_wallet',
   'cirrus_chain_listener',
   'cirrus_reconciliation',
+  'cirrus_search_indexer',
 ] as const;
 export type DatabaseRole = (typeof DATABASE_ROLES)[number];
 

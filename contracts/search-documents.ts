@@ -4,48 +4,58 @@
 // AWS and locally against local/standins/search.ts) and an embedded index (./embedded.ts, minisearch).
 import { z } from 'zod';
 
-/** One index per kind of document (deposits and withdrawals will be kinds of their own). */
-export const DOC_KINDS = ['order', 'trade'] as const;
+/** One index per kind of document. */
+export const DOC_KINDS = ['order', 'trade', 'deposit', 'withdrawal'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
-export const INDEX_OF: Record<DocKind, string> = { order: 'cirrus-orders', trade: 'cirrus-trades' };
+export const INDEX_OF: Record<DocKind, string> = {
+  order: 'cirrus-orders',
+  trade: 'cirrus-trades',
+  deposit: 'cirrus-deposits',
+  withdrawal: 'cirrus-withdrawals',
+};
 
 /**
  * A searchable document. `version` only grows for one id (an order's is the engine seq its state reflects): a
  * write with a version not above the stored one changes nothing, so a replayed batch is a no-op.
  */
 export interface SearchDoc {
-  /** Deterministic: `order-<orderId>`, `trade-<symbol>-<tradeId>-<M|T>` (one document per leg). */
+  /**
+   * Deterministic: `order-<orderId>`, `trade-<symbol>-<tradeId>-<M|T>` (one document per leg),
+   * `deposit-<ledger reference>`, `withdrawal-<id>`.
+   */
   id: string;
   kind: DocKind;
   version: number;
   /** The owner: only they (and operators) find it. */
   userId: number;
+  /** A market ('' for deposits and withdrawals). */
   symbol: string;
-  side: 'BUY' | 'SELL';
-  /** Order status; a trade leg has none ('' when absent). */
+  /** '' for deposits and withdrawals. */
+  side: 'BUY' | 'SELL' | '';
+  /** Order status, deposit or withdrawal status; a trade leg has none ('' when absent). */
   status: string;
-  /** Assets the document concerns (a market's base and quote). */
+  /** Assets the document concerns (a market's base and quote; a deposit's or withdrawal's coin). */
   assets: string[];
-  /** ms since the epoch: an order's creation, a trade's execution. */
+  /** ms since the epoch: an order's creation, a trade's execution, a deposit's credit, a withdrawal's request. */
   time: number;
   orderId: number;
   clientOrderId: string;
   /** 0 for an order. */
   tradeId: number;
-  /** What free text matches: ids, client order id, symbol, side, status, type. */
+  /** What free text matches: ids, client order id, symbol, side, status, type; coin, address, tx hash. */
   text: string;
   /** The Binance JSON the caller is shown (stored, not indexed): decimal strings, never floats. */
   body: Record<string, unknown>;
 }
 
 export const searchDocSchema = z.object({
-  id: z.string().min(1).max(200),
+  id: z.string().min(1).max(300),
   kind: z.enum(DOC_KINDS),
   version: z.number().int().nonnegative(),
   userId: z.number().int().positive(),
   symbol: z.string(),
-  side: z.enum(['BUY', 'SELL']),
+  side: z.enum(['BUY', 'SELL', '']),
   status: z.string(),
   assets: z.array(z.string()),
   time: z.number().int().nonnegative(),

@@ -1,8 +1,9 @@
 // The engine-event stream's consumers, as four event source mappings are in AWS: settlement (data
 // processor), the read models, the WebSocket fan-out and the search indexer, each behind its own Kinesis poller
 // (its own position, checkpoints and retries); the four share one GetRecords reader per shard
-// (local/triggers/shard-feed.ts). A fifth poller feeds the WebSocket fan-out the wallet-event stream (balance
-// events: docs/wallets.md#balance-events), as its second event source mapping does in AWS.
+// (local/triggers/shard-feed.ts). Two more pollers feed the WebSocket fan-out and the search indexer the
+// wallet-event stream (balance events: docs/wallets.md#balance-events), as their second event source
+// mappings do in AWS.
 //
 // `npm start` runs them in a process of their own (local/consumers-main.ts), supervised here: their work
 // (settlement transactions, read-model writes, fan-out) then never queues in the event loop that answers
@@ -63,8 +64,8 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
     'data-processor': 'cirrus_processor',
     'read-models': 'cirrus_read_models',
     'ws-fanout': 'cirrus_ws_fanout',
-    // It reads the order rows of a batch only, as the read models do.
-    'search-indexer': 'cirrus_read_models',
+    // Order rows, deposits and withdrawals, read-only.
+    'search-indexer': 'cirrus_search_indexer',
   };
   const dbUrlOf = (name: string) => {
     const role = roleOf[name];
@@ -94,24 +95,32 @@ export async function startConsumersHere(opts: ConsumerOptions): Promise<Consume
         }),
       );
     }
+    // The wallet-event stream's two consumers (balanceUpdate; deposit and withdrawal documents), as the
+    // fan-out's and the indexer's second event source mappings are in AWS; they share one reader per shard.
     const walletStream = requiredEnv(WALLET_EVENT_STREAM.envVar);
-    const invokeFanOut = opts.wrapConsumer?.('ws-balances', fanOutBatch) ?? fanOutBatch;
-    pollers.push(
-      await startKinesisPoller({
-        name: 'ws-balances',
-        streamName: walletStream,
-        // The fan-out tells the two sources apart by the stream's ARN, as in AWS.
-        streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${walletStream}`,
-        checkpointFile: join(opts.dataDir, 'ws-balances-checkpoints.json'),
-        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
-        handlerTimeoutMs: opts.consumerTimeoutMs,
-        handler: (event) =>
-          withDatabaseUrl(dbUrlOf('ws-fanout'), () =>
-            runAs({ component: 'ws-fanout' }, () => invokeFanOut(event)),
-          ),
-        log: opts.log,
-      }),
-    );
+    const walletFeeds = new ShardFeeds(kinesis, walletStream);
+    for (const [name, role, handler, batching] of [
+      ['ws-balances', 'ws-fanout', fanOutBatch, STREAM_CONSUMERS.wsFanout],
+      ['search-wallet', 'search-indexer', indexBatch, STREAM_CONSUMERS.searchIndexer],
+    ] as const) {
+      const invoke = opts.wrapConsumer?.(name, handler) ?? handler;
+      pollers.push(
+        await startKinesisPoller({
+          name,
+          streamName: walletStream,
+          // The functions tell their two sources apart by the stream's ARN, as in AWS.
+          streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${walletStream}`,
+          checkpointFile: join(opts.dataDir, `${name}-checkpoints.json`),
+          batchSize: batching.batchSize,
+          batchingWindowMs: batching.batchingWindowSeconds * 1000,
+          handlerTimeoutMs: opts.consumerTimeoutMs,
+          handler: (event) =>
+            withDatabaseUrl(dbUrlOf(role), () => runAs({ component: role }, () => invoke(event))),
+          log: opts.log,
+          feeds: walletFeeds,
+        }),
+      );
+    }
   } catch (err) {
     await Promise.all(pollers.map((p) => p.stop()));
     kinesis.destroy();

@@ -10,22 +10,19 @@ import { authenticate } from '../shared/auth/signed-request';
 import { dbPool } from '../shared/db';
 import { BinanceError, mandatoryParam, parseParams, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, offsetParam } from '../shared/http/params';
-import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
+import { DepositRepository } from '../shared/ledger/deposits';
 import {
   MAX_WITHDRAW_ADDRESSES,
   WithdrawAddressRepository,
   type WithdrawAddressRow,
 } from '../shared/ledger/withdraw-addresses';
-import {
-  WithdrawalRepository,
-  type WithdrawalRow,
-  type WithdrawalStatus,
-} from '../shared/ledger/withdrawals';
+import { WithdrawalRepository } from '../shared/ledger/withdrawals';
 import { assetScale, formatUnits, tryParseUnits } from '../shared/money';
 import { chainCoins } from '../wallet/chain-assets';
 import { addressHoldMs, withdrawRules } from '../wallet/withdraw-config';
 import { depositAddressAt } from '../wallet/deposit-address';
 import { depositXpub } from '../wallet/xpub-source';
+import { depositJson, statusesOf, withdrawalJson } from './capital-format';
 import { secondFactor, secretBox, totpCodeParam, totps, usedCode, verifyCode } from './second-factor';
 import { apiContext } from './context';
 
@@ -69,28 +66,6 @@ export async function depositAddress(req: ApiRequest) {
     depositAddressAt(xpub, index).toLowerCase(),
   );
   return { address: getAddress(a.address), coin: p.coin, tag: '', url: '' };
-}
-
-/** Binance's deposit status codes: 0 pending, 1 success (credited). */
-const STATUS_CODE = { pending: 0, credited: 1 } as const;
-
-function depositJson(d: DepositRow) {
-  return {
-    id: String(d.id),
-    amount: formatUnits(d.amount, assetScale(d.coin)),
-    coin: d.coin,
-    network: d.network,
-    status: STATUS_CODE[d.status],
-    address: getAddress(d.address),
-    addressTag: '',
-    txId: d.txHash,
-    insertTime: d.insertMs,
-    completeTime: d.creditedMs ?? undefined,
-    transferType: 0,
-    confirmTimes: `${d.confirmations}/${d.requiredConfirmations}`,
-    unlockConfirm: d.requiredConfirmations,
-    walletType: 0,
-  };
 }
 
 /** GET /sapi/v1/capital/deposit/hisrec: the caller's deposits, newest first. */
@@ -349,40 +324,6 @@ export async function withdrawApply(req: ApiRequest) {
         `Withdraw is limited: the exchange-wide 24 h withdrawal limit of ${p.coin} is reached; try again later.`,
       );
   }
-}
-
-/** Binance's withdrawal status codes: 4 processing, 5 failure, 6 completed. */
-const WITHDRAW_STATUS: Record<WithdrawalStatus, number> = {
-  pending: 4,
-  broadcast: 4,
-  confirmed: 6,
-  failed: 5,
-};
-const statusesOf = (code: number) =>
-  (Object.keys(WITHDRAW_STATUS) as WithdrawalStatus[]).filter((s) => WITHDRAW_STATUS[s] === code);
-
-/** Binance prints applyTime as "YYYY-MM-DD HH:mm:ss" (UTC). */
-const utc = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-
-function withdrawalJson(w: WithdrawalRow) {
-  const scale = assetScale(w.coin);
-  return {
-    id: String(w.id),
-    amount: formatUnits(w.amount, scale),
-    transactionFee: formatUnits(w.fee, scale),
-    coin: w.coin,
-    status: WITHDRAW_STATUS[w.status],
-    address: w.address,
-    txId: w.txHash ?? '',
-    applyTime: utc(w.applyMs),
-    network: w.network,
-    transferType: 0,
-    info: '',
-    confirmNo: w.status === 'confirmed' ? 1 : 0,
-    walletType: 0,
-    txKey: '',
-    completeTime: w.completeMs === null ? undefined : utc(w.completeMs),
-  };
 }
 
 /** GET /sapi/v1/capital/withdraw/history: the caller's withdrawals, newest first. */

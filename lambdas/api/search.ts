@@ -1,4 +1,5 @@
-// GET /cirrus/v1/search (SIGNED, read): the caller's orders and trade legs from the search index, by free
+// GET /cirrus/v1/search (SIGNED, read): the caller's orders, trade legs, deposits and withdrawals from the
+// search index, by free
 // text and filters, newest first, paged (docs/api.md#search). Operators (the user ids in
 // SEARCH_OPERATOR_USER_IDS) may pass scope=ALL to search every user's documents.
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { idParam, symbolParam } from '../shared/http/params';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
 import {
   MAX_RESULT_WINDOW,
+  type DocKind,
   type SearchDoc,
   type SearchIndex,
   type SearchQuery,
@@ -27,6 +29,11 @@ const ORDER_STATUSES = [
   'EXPIRED_IN_MATCH',
 ] as const;
 
+/** Deposit and withdrawal documents' statuses (a withdrawal's row status, upper-cased). */
+const WALLET_STATUSES = ['CREDITED', 'PENDING', 'BROADCAST', 'CONFIRMED', 'FAILED'] as const;
+
+const TYPES = { ORDER: 'order', TRADE: 'trade', DEPOSIT: 'deposit', WITHDRAWAL: 'withdrawal' } as const;
+
 /** Free text: letters, digits and the characters of client order ids, words separated by spaces. */
 const TEXT = /^[A-Za-z0-9_.\-: ]{1,128}$/;
 
@@ -36,10 +43,10 @@ export const searchParamsSchema = z.object({
     .regex(TEXT, { message: "legal range is '^[A-Za-z0-9_.\\-: ]{1,128}$'" })
     .refine((s) => s.trim() !== '', { message: 'it must contain a word' })
     .optional(),
-  type: z.enum(['ORDER', 'TRADE']).optional(),
+  type: z.enum(['ORDER', 'TRADE', 'DEPOSIT', 'WITHDRAWAL']).optional(),
   symbol: symbolParam.optional(),
   side: z.enum(['BUY', 'SELL']).optional(),
-  status: z.enum(ORDER_STATUSES).optional(),
+  status: z.enum([...ORDER_STATUSES, ...WALLET_STATUSES]).optional(),
   asset: z
     .string()
     .regex(/^[A-Z0-9]{2,10}$/)
@@ -79,7 +86,7 @@ export function searchQueryFor(callerId: number, isOperator: boolean, p: SearchP
   return {
     userId: p.scope === 'ALL' ? p.userId : callerId,
     text: p.q?.trim(),
-    kind: p.type === undefined ? undefined : p.type === 'ORDER' ? 'order' : 'trade',
+    kind: p.type === undefined ? undefined : TYPES[p.type],
     symbol: p.symbol,
     side: p.side,
     status: p.status,
@@ -91,10 +98,17 @@ export function searchQueryFor(callerId: number, isOperator: boolean, p: SearchP
   };
 }
 
+/** Each kind's type name and the key its Binance JSON is shown under. */
+const RESULT_OF: Record<DocKind, { type: keyof typeof TYPES; key: string }> = {
+  order: { type: 'ORDER', key: 'order' },
+  trade: { type: 'TRADE', key: 'trade' },
+  deposit: { type: 'DEPOSIT', key: 'deposit' },
+  withdrawal: { type: 'WITHDRAWAL', key: 'withdrawal' },
+};
+
 export function resultJson(d: SearchDoc) {
-  return d.kind === 'order'
-    ? { type: 'ORDER', id: d.id, userId: d.userId, symbol: d.symbol, time: d.time, order: d.body }
-    : { type: 'TRADE', id: d.id, userId: d.userId, symbol: d.symbol, time: d.time, trade: d.body };
+  const { type, key } = RESULT_OF[d.kind];
+  return { type, id: d.id, userId: d.userId, symbol: d.symbol, time: d.time, [key]: d.body };
 }
 
 export interface SearchDeps {

@@ -1,11 +1,17 @@
 // Engine events → search documents, each carrying its owner's user id. Orders: one document per order
 // (`order-<orderId>`), built from its row in PostgreSQL (the owner and the fields no later event carries)
 // with the state the batch's events reached, versioned by that state's engine seq. Trades: one document per
-// leg (`trade-<symbol>-<tradeId>-<M|T>`), owner and commission from the trade itself. Pure.
+// leg (`trade-<symbol>-<tradeId>-<M|T>`), owner and commission from the trade itself. Wallet events (the
+// wallet-event stream): one document per deposit credited (`deposit-<ledger reference>`) and per withdrawal
+// (`withdrawal-<id>`, versioned by the balance event, so each later event of it replaces the document). Pure.
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
+import type { BalanceEvent } from '../../contracts/wallet-events';
+import { depositJson, withdrawalJson } from '../api/capital-format';
 import { orderJson, myTradeJson } from '../api/orders/format';
+import type { DepositRow } from '../shared/ledger/deposits';
+import type { WithdrawalRow } from '../shared/ledger/withdrawals';
 import { userTradesOf } from '../shared/ledger/fills';
-import { assetScale } from '../shared/money';
+import { assetScale, formatUnits } from '../shared/money';
 import type { SearchDoc } from '../../contracts/search-documents';
 import type { OrderProgress, OrderRecord } from '../shared/stores/orders';
 
@@ -68,4 +74,80 @@ export function tradeDocs(spec: MarketSpec, trade: TradeEvent, clientOrderIds: R
       body: myTradeJson(spec, leg, assetScale(leg.commissionAsset)),
     };
   });
+}
+
+/**
+ * A credited deposit: the chain deposit's history entry when the reference is one (address, tx hash,
+ * confirmations), else (an internal credit) the ledger's figures alone. The version is the balance event's id.
+ */
+export function depositDoc(e: BalanceEvent, row?: DepositRow): SearchDoc {
+  const body = row
+    ? depositJson(row)
+    : {
+        id: e.reference,
+        amount: formatUnits(BigInt(e.delta), assetScale(e.asset)),
+        coin: e.asset,
+        network: '',
+        status: 1,
+        address: '',
+        addressTag: '',
+        txId: '',
+        insertTime: e.time,
+        completeTime: e.time,
+        transferType: 1,
+        confirmTimes: '',
+        unlockConfirm: 0,
+        walletType: 0,
+      };
+  return {
+    id: `deposit-${e.reference}`,
+    kind: 'deposit',
+    version: e.id,
+    userId: e.userId,
+    symbol: '',
+    side: '',
+    status: 'CREDITED',
+    assets: [e.asset],
+    time: e.time,
+    orderId: 0,
+    clientOrderId: '',
+    tradeId: 0,
+    text: text(
+      e.reference,
+      e.asset,
+      row?.network ?? '',
+      row?.txHash ?? '',
+      row?.address ?? '',
+      'DEPOSIT',
+      'CREDITED',
+    ),
+    body,
+  };
+}
+
+/** A withdrawal as its row stands when the event is indexed (requested, sent, confirmed or failed). */
+export function withdrawalDoc(e: BalanceEvent, row: WithdrawalRow): SearchDoc {
+  const status = row.status.toUpperCase();
+  return {
+    id: `withdrawal-${row.id}`,
+    kind: 'withdrawal',
+    version: e.id,
+    userId: row.userId,
+    symbol: '',
+    side: '',
+    status,
+    assets: [row.coin],
+    time: row.applyMs,
+    orderId: 0,
+    clientOrderId: '',
+    tradeId: 0,
+    text: text(row.id, row.coin, row.network, row.address, row.txHash ?? '', 'WITHDRAWAL', status),
+    body: withdrawalJson(row),
+  };
+}
+
+/** The withdrawal id of a withdrawal's ledger reference (`withdrawal:<id>`), else undefined. */
+export function withdrawalIdOf(reference: string): number | undefined {
+  const m = /^withdrawal:(\d{1,15})$/.exec(reference);
+  return m ? Number(m[1]) : undefined;
 }

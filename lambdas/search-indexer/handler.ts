@@ -3,21 +3,27 @@
 // bulk request of order and trade-leg documents under deterministic ids with versions, so a replayed batch
 // writes nothing new (docs/api.md#search). Partial batch response: the earliest record whose documents
 // could not be written is reported, and Lambda retries from there; a record that is not a Cirrus event
-// record is skipped (settlement quarantines it on its side).
+// record is skipped (settlement quarantines it on its side). Its second source, the wallet-event stream
+// (balance events, told apart by the batch's event source ARN), gives deposit and withdrawal documents
+// (indexWalletBatch).
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import { decodeRecord } from '../../contracts/messages';
 import { MARKETS } from '../../contracts/markets';
+import { WALLET_EVENT_STREAM } from '../../contracts/resources';
+import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
 import { dbPool } from '../shared/db';
+import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
 import { OrderRepository } from '../shared/ledger/order-repository';
+import { WithdrawalRepository, type WithdrawalRow } from '../shared/ledger/withdrawals';
 import { logger } from '../shared/powertools';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
 import type { SearchDoc, SearchIndex } from '../../contracts/search-documents';
 import type { OrderRecord } from '../shared/stores/orders';
 import { orderProgressFromEvents } from '../data-processor/order-view';
 import { mergeProgress, type OrderProgress } from '../shared/stores/orders';
-import { orderDoc, tradeDocs } from './documents';
+import { depositDoc, orderDoc, tradeDocs, withdrawalDoc, withdrawalIdOf } from './documents';
 import { lambdaHandler } from '../shared/handler';
 
 export interface IndexerDeps {
@@ -25,12 +31,18 @@ export interface IndexerDeps {
   markets: ReadonlyMap<string, MarketSpec>;
   /** The rows of these orders (PostgreSQL), in one query. */
   orderRows(orderIds: number[]): Promise<OrderRecord[]>;
+  /** The chain deposits of these ledger references, with their owners, in one query. */
+  depositRows(references: string[]): Promise<Array<DepositRow & { userId: number }>>;
+  /** These withdrawals, in one query. */
+  withdrawalRows(ids: number[]): Promise<WithdrawalRow[]>;
 }
 
 const kinesisEventSchema = z.object({
   Records: z.array(
     z.object({
       kinesis: z.object({ data: z.string(), sequenceNumber: z.string(), partitionKey: z.string() }),
+      // Which stream the batch is from (engine events or wallet events).
+      eventSourceARN: z.string().optional(),
     }),
   ),
 });
@@ -116,19 +128,94 @@ export async function indexKinesisBatch(
   return retryFrom(first);
 }
 
+/** A batch of the wallet-event stream: one document per deposit and per withdrawal its events touch. */
+export async function indexWalletBatch(
+  event: KinesisStreamEvent,
+  deps: IndexerDeps,
+): Promise<KinesisStreamBatchResponse> {
+  const items = event.Records;
+  const events: BalanceEvent[] = [];
+  for (const item of items)
+    try {
+      events.push(decodeBalanceEvent(Buffer.from(item.kinesis.data, 'base64')));
+    } catch (err) {
+      logger.error('not a Cirrus balance event; skipped', {
+        sequenceNumber: item.kinesis.sequenceNumber,
+        err: errText(err),
+      });
+    }
+  if (events.length === 0) return { batchItemFailures: [] };
+  const retry = (): KinesisStreamBatchResponse => ({
+    batchItemFailures: [{ itemIdentifier: items[0].kinesis.sequenceNumber }],
+  });
+  // The latest event of each document (a replay or a re-published event carries a version already stored).
+  const latest = new Map<string, BalanceEvent>();
+  for (const e of events) {
+    const id = e.kind === 'deposit' ? `deposit-${e.reference}` : `withdrawal-${withdrawalIdOf(e.reference)}`;
+    if (e.kind !== 'deposit' && withdrawalIdOf(e.reference) === undefined) continue;
+    if ((latest.get(id)?.id ?? 0) < e.id) latest.set(id, e);
+  }
+  const docs: SearchDoc[] = [];
+  try {
+    const deposits = [...latest.values()].filter((e) => e.kind === 'deposit');
+    const withdrawalEvents = [...latest.values()].filter((e) => e.kind !== 'deposit');
+    const [depositRows, withdrawalRows] = await Promise.all([
+      deposits.length === 0 ? [] : deps.depositRows(deposits.map((e) => e.reference)),
+      withdrawalEvents.length === 0
+        ? []
+        : deps.withdrawalRows(withdrawalEvents.map((e) => withdrawalIdOf(e.reference)!)),
+    ]);
+    for (const e of deposits) {
+      const row = depositRows.find(
+        (d) => `chain:${d.network}:${d.txHash}:${d.logIndex}` === e.reference && d.userId === e.userId,
+      );
+      docs.push(depositDoc(e, row));
+    }
+    for (const e of withdrawalEvents) {
+      const row = withdrawalRows.find((w) => w.id === withdrawalIdOf(e.reference));
+      // The owner must be the event's: a document never goes to anyone else's results.
+      if (!row || row.userId !== e.userId) {
+        logger.warn('withdrawal without its row; not indexed', { reference: e.reference });
+        continue;
+      }
+      docs.push(withdrawalDoc(e, row));
+    }
+  } catch (err) {
+    logger.error('wallet rows not read; Lambda retries the batch', { err: errText(err) });
+    return retry();
+  }
+  try {
+    const { failed } = await deps.index.bulkIndex(docs);
+    if (failed.length === 0) return { batchItemFailures: [] };
+    logger.error('wallet documents not indexed; Lambda retries the batch', { failed: failed.slice(0, 10) });
+  } catch (err) {
+    logger.error('bulk indexing failed; Lambda retries the batch', { err: errText(err) });
+  }
+  // Whole-batch retry: the documents are versioned, so what was written is not written twice.
+  return retry();
+}
+
+/** A batch of the wallet-event stream (both streams' mappings invoke this function). */
+export const isWalletEventBatch = (event: KinesisStreamEvent): boolean =>
+  event.Records[0]?.eventSourceARN?.endsWith(WALLET_EVENT_STREAM.name) ?? false;
+
 let deps: IndexerDeps | undefined;
 
 const handle = async (event: unknown): Promise<KinesisStreamBatchResponse> => {
   const batch = kinesisEventSchema.parse(event) as unknown as KinesisStreamEvent;
   if (!deps) {
     const orders = new OrderRepository(dbPool());
+    const deposits = new DepositRepository(dbPool());
+    const withdrawals = new WithdrawalRepository(dbPool());
     deps = {
       index: searchIndexFromEnv(),
       markets: new Map(MARKETS.map((m) => [m.symbol, m])),
       orderRows: (ids) => orders.getMany(ids),
+      depositRows: (references) => deposits.byReferences(references),
+      withdrawalRows: (ids) => withdrawals.getMany(ids),
     };
   }
-  return indexKinesisBatch(batch, deps);
+  return isWalletEventBatch(batch) ? indexWalletBatch(batch, deps) : indexKinesisBatch(batch, deps);
 };
 
 export const handler = lambdaHandler(handle);

@@ -324,6 +324,44 @@ describe('the read-only stream consumers', () => {
     await refused(as.cirrus_ws_fanout, 'SELECT * FROM api_keys');
     await refused(as.cirrus_ws_fanout, 'UPDATE accounts SET available = 0');
   });
+
+  it('the search indexer reads order rows, deposits and withdrawals, and nothing else', async () => {
+    const u = await fundedUser({ USDT: USDT(1_000) });
+    const id = await accept(owner, u, 'si-1', 'BUY');
+    expect(await new OrderRepository(as.cirrus_search_indexer).getMany([id])).toHaveLength(1);
+    expect(await new WithdrawalRepository(as.cirrus_search_indexer).getMany([1])).toEqual(expect.any(Array));
+    expect(
+      await new DepositRepository(as.cirrus_search_indexer).byReferences([
+        `chain:ETH:0x${'0'.repeat(64)}:-1`,
+      ]),
+    ).toEqual([]);
+    await refused(as.cirrus_search_indexer, 'SELECT * FROM accounts');
+    await refused(as.cirrus_search_indexer, 'SELECT * FROM api_keys');
+    await refused(as.cirrus_search_indexer, 'SELECT * FROM balance_events');
+    await refused(as.cirrus_search_indexer, "UPDATE orders SET status = 'FILLED'");
+    await refused(as.cirrus_search_indexer, "UPDATE withdrawals SET status = 'failed'");
+  });
+
+  it('the relay publishes balance events and prunes them; the families that post them only insert', async () => {
+    await refused(
+      as.cirrus_relay,
+      'INSERT INTO balance_events (tx_id, user_id, asset, delta, kind, reference, created_ms) VALUES (1, 1, $1, 1, $2, $3, 0)',
+      ['USDT', 'deposit', 'x'],
+    );
+    expect((await as.cirrus_relay.query('SELECT count(*) FROM balance_events')).rows).toHaveLength(1);
+    await as.cirrus_relay.query('UPDATE balance_events SET published_at = now() WHERE false');
+    await refused(as.cirrus_relay, 'UPDATE balance_events SET delta = 0');
+    for (const role of ['cirrus_api', 'cirrus_wallet', 'cirrus_chain_listener'] as const) {
+      await refused(as[role], 'SELECT * FROM balance_events');
+      await refused(as[role], 'DELETE FROM balance_events');
+    }
+    for (const role of ['cirrus_processor', 'cirrus_read_models', 'cirrus_ws_fanout'] as const)
+      await refused(
+        as[role],
+        'INSERT INTO balance_events (tx_id, user_id, asset, delta, kind, reference, created_ms) VALUES (1, 1, $1, 1, $2, $3, 0)',
+        ['USDT', 'deposit', 'x'],
+      );
+  });
 });
 
 describe('the outbox relay role (cirrus_relay)', () => {

@@ -1,7 +1,11 @@
 // GET /cirrus/v1/search over real HTTP on the local exchange: orders and trades reach the index through the
 // search indexer (a stream consumer, writing to the OpenSearch stand-in with the same client as in AWS);
 // each user finds only their own documents, operators everything; unsigned, badly signed and malformed
-// requests are refused with Binance's {code,msg}.
+// requests are refused with Binance's {code,msg}. Deposits and withdrawals arrive through the wallet-event
+// stream and are found by their owner alone.
+import { Pool } from 'pg';
+import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import type { ApiKey } from '../support/binance-client';
 import {
   eventually,
@@ -13,13 +17,15 @@ import {
 jest.setTimeout(180_000);
 
 interface Result {
-  type: 'ORDER' | 'TRADE';
+  type: 'ORDER' | 'TRADE' | 'DEPOSIT' | 'WITHDRAWAL';
   id: string;
   userId: number;
   symbol: string;
   time: number;
   order?: { orderId: number; clientOrderId: string; status: string; executedQty: string };
   trade?: { id: number; orderId: number; qty: string; price: string; isBuyer: boolean };
+  deposit?: { id: string; amount: string; coin: string; status: number };
+  withdrawal?: { id: string; amount: string; transactionFee: string; coin: string; status: number };
 }
 interface Page {
   total: number;
@@ -81,6 +87,76 @@ afterAll(async () => {
 });
 
 describe('GET /cirrus/v1/search', () => {
+  it('finds deposits and withdrawals for their owner only, at their latest state', async () => {
+    const carol = await registerFundedUser(harness.api, harness.pg.url, 'carol', {});
+    const pool = new Pool({ connectionString: harness.pg.url, max: 2 });
+    let withdrawalId: number;
+    try {
+      const units = (n: number) => BigInt(n) * 100_000_000n;
+      await new LedgerRepository(pool).creditDeposit(carol.userId, 'USDT', units(50), `${tag}:carol:seed`);
+      const address = '0x' + 'cd'.repeat(20);
+      await pool.query(
+        `INSERT INTO withdraw_addresses (user_id, coin, network, address, added_ms, usable_ms)
+         VALUES ($1, 'USDT', 'TESTNET', $2, 0, 0)`,
+        [carol.userId, address],
+      );
+      const withdrawals = new WithdrawalRepository(pool);
+      const applied = (await withdrawals.apply({
+        userId: carol.userId,
+        coin: 'USDT',
+        network: 'TESTNET',
+        address,
+        amount: units(5),
+        fee: units(1),
+        chainAmount: 5_000_000n,
+        dailyLimit: units(1_000),
+        globalDailyLimit: units(1_000_000),
+        nowMs: Date.now(),
+      })) as { id: number };
+      withdrawalId = applied.id;
+      expect(
+        await withdrawals.markSigned(withdrawalId, { nonce: 0, hash: '0x' + '02'.repeat(32), raw: '0x00' }),
+      ).toBe(true);
+      expect(await withdrawals.fail(withdrawalId, Date.now())).toBe(true);
+    } finally {
+      await pool.end();
+    }
+    await eventually(async () => {
+      const deposits = await search(carol, { type: 'DEPOSIT' });
+      expect(deposits.body.results).toEqual([
+        expect.objectContaining({
+          type: 'DEPOSIT',
+          userId: carol.userId,
+          deposit: expect.objectContaining({
+            id: `${tag}:carol:seed`,
+            amount: '50.00000000',
+            coin: 'USDT',
+            status: 1,
+          }),
+        }),
+      ]);
+      const found = await search(carol, { type: 'WITHDRAWAL', status: 'FAILED' });
+      expect(found.body.results).toEqual([
+        expect.objectContaining({
+          type: 'WITHDRAWAL',
+          id: `withdrawal-${withdrawalId}`,
+          withdrawal: expect.objectContaining({
+            amount: '5.00000000',
+            transactionFee: '1.00000000',
+            status: 5,
+          }),
+        }),
+      ]);
+    }, 30_000);
+    // By free text (the coin and status words), and never by anyone else.
+    expect((await search(carol, { q: 'USDT WITHDRAWAL' })).body.total).toBe(1);
+    for (const other of [harness.alice, harness.bob])
+      expect(
+        (await search(other, { type: 'WITHDRAWAL' })).body.results.filter((r) => r.userId === carol.userId),
+      ).toEqual([]);
+    expect((await search(harness.alice, { q: `withdrawal-${withdrawalId!}` })).body.total).toBe(0);
+  });
+
   it('finds an order by its client order id, and a trade by its id, for their owner', async () => {
     await eventually(async () => {
       const res = await search(harness.alice, { q: `${tag}-alice`, type: 'ORDER' });

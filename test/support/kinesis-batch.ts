@@ -1,7 +1,13 @@
-// Kinesis batches of engine event records as Lambda delivers them, for the stream consumers' unit tests.
+// Kinesis batches of engine event records (and of wallet events) as Lambda delivers them, for the stream
+// consumers' unit tests.
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { EngineEvent, TradeEvent } from '../../engine/core/types';
 import { encodeRecord, type EventRecord } from '../../contracts/messages';
+import {
+  balanceEventPartitionKey,
+  encodeBalanceEvent,
+  type BalanceEvent,
+} from '../../contracts/wallet-events';
 
 export const trade = (seq: number, tradeId: number): TradeEvent => ({
   type: 'trade',
@@ -44,6 +50,28 @@ export function batch(records: EventRecord[]): KinesisStreamEvent {
         partitionKey: r.market,
         sequenceNumber: String(i + 1),
         data: Buffer.from(encodeRecord(r)).toString('base64'),
+        approximateArrivalTimestamp: 0,
+      },
+    })),
+  };
+}
+
+/** A batch of the wallet-event stream (balance events), as its event source mapping delivers it. */
+export function walletBatch(events: BalanceEvent[]): KinesisStreamEvent {
+  return {
+    Records: events.map((e, i) => ({
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${i + 1}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/test',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/cirrus-dev-wallet-events',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: balanceEventPartitionKey(e.userId),
+        sequenceNumber: String(i + 1),
+        data: Buffer.from(encodeBalanceEvent(e)).toString('base64'),
         approximateArrivalTimestamp: 0,
       },
     })),

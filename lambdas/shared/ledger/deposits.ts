@@ -250,4 +250,19 @@ export class DepositRepository {
     );
     return r.rows.map(toRow);
   }
+
+  /** The deposits these ledger references credited (`depositReference`); others are ignored. */
+  async byReferences(references: string[]): Promise<Array<DepositRow & { userId: number }>> {
+    const keys = references
+      .map((r) => /^chain:([^:]+):(0x[0-9a-f]+):(-?\d+)$/.exec(r))
+      .filter((m): m is RegExpExecArray => m !== null);
+    if (keys.length === 0) return [];
+    const r = await this.pool.query<RawDeposit & { user_id: string }>(
+      `SELECT d.* FROM deposits d
+         JOIN unnest($1::text[], $2::text[], $3::int[]) AS k(network, tx_hash, log_index)
+           ON d.network = k.network AND d.tx_hash = k.tx_hash AND d.log_index = k.log_index`,
+      [keys.map((m) => m[1]), keys.map((m) => m[2]), keys.map((m) => Number(m[3]))],
+    );
+    return r.rows.map((raw) => ({ ...toRow(raw), userId: Number(raw.user_id) }));
+  }
 }

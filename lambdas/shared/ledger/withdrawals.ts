@@ -250,4 +250,13 @@ export class WithdrawalRepository {
     );
     return r.rows.map(toRow);
   }
+
+  /** These withdrawals (any user's: the search indexer checks each owner against its event). */
+  async getMany(ids: number[]): Promise<WithdrawalRow[]> {
+    if (ids.length === 0) return [];
+    const r = await this.pool.query<RawWithdrawal>('SELECT * FROM withdrawals WHERE id = ANY($1::bigint[])', [
+      ids,
+    ]);
+    return r.rows.map(toRow);
+  }
 }

@@ -1,14 +1,23 @@
 // The search indexer against the OpenSearch stand-in (the same client code as in AWS): one document per
 // order and per trade leg, each its owner's; replays change nothing; one order-row query per batch; a
-// document that cannot be written makes Lambda retry from the first record that produced it.
+// document that cannot be written makes Lambda retry from the first record that produced it. Wallet events:
+// one document per deposit and per withdrawal, each its owner's, the latest event's state, replays no-ops.
 import type { EngineEvent } from '../../../engine/core/types';
-import { indexKinesisBatch, type IndexerDeps } from '../../../lambdas/search-indexer/handler';
+import {
+  indexKinesisBatch,
+  indexWalletBatch,
+  isWalletEventBatch,
+  type IndexerDeps,
+} from '../../../lambdas/search-indexer/handler';
+import type { BalanceEvent } from '../../../contracts/wallet-events';
+import type { DepositRow } from '../../../lambdas/shared/ledger/deposits';
+import type { WithdrawalRow } from '../../../lambdas/shared/ledger/withdrawals';
 import { MARKETS } from '../../../contracts/markets';
 import { OpenSearchIndex } from '../../../lambdas/shared/search/opensearch';
 import type { SearchDoc, SearchIndex } from '../../../contracts/search-documents';
 import type { OrderRecord } from '../../../lambdas/shared/stores/orders';
 import { startSearch, type SearchStandin } from '../../../local/standins/search';
-import { batch, record, trade } from '../../support/kinesis-batch';
+import { batch, record, trade, walletBatch } from '../../support/kinesis-batch';
 
 const spec = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 
@@ -78,6 +87,8 @@ let standin: SearchStandin;
 let index: OpenSearchIndex;
 let queries: number[][];
 let rows: Map<number, OrderRecord>;
+let withdrawalRows: Map<number, WithdrawalRow>;
+let depositRows: Array<DepositRow & { userId: number }>;
 
 const deps = (over: Partial<IndexerDeps> = {}): IndexerDeps => ({
   index,
@@ -86,6 +97,10 @@ const deps = (over: Partial<IndexerDeps> = {}): IndexerDeps => ({
     queries.push(ids);
     return ids.flatMap((id) => (rows.has(id) ? [rows.get(id)!] : []));
   },
+  depositRows: async (refs) =>
+    depositRows.filter((d) => refs.includes(`chain:${d.network}:${d.txHash}:${d.logIndex}`)),
+  withdrawalRows: async (ids) =>
+    ids.flatMap((id) => (withdrawalRows.has(id) ? [withdrawalRows.get(id)!] : [])),
   ...over,
 });
 
@@ -95,6 +110,8 @@ beforeEach(async () => {
   standin = await startSearch({ port: 0 });
   index = new OpenSearchIndex({ url: standin.endpoint });
   queries = [];
+  withdrawalRows = new Map();
+  depositRows = [];
   // Settlement not there yet: the rows still say NEW and lastSeq 0 (the indexer takes the events' state).
   rows = new Map([
     [1, row(1, 1)],
@@ -191,5 +208,140 @@ describe('search indexer', () => {
     });
     expect(await indexKinesisBatch(event, deps())).toEqual({ batchItemFailures: [] });
     expect(standin.documents().map((d) => d.id)).toEqual(['order-1']);
+  });
+
+  describe('wallet events', () => {
+    const TX = '0x' + 'ab'.repeat(32);
+    const balance = (
+      id: number,
+      userId: number,
+      kind: string,
+      reference: string,
+      delta = '100',
+    ): BalanceEvent => ({
+      id,
+      userId,
+      asset: 'USDT',
+      delta,
+      kind,
+      reference,
+      time: 2_000 + id,
+    });
+    const withdrawal = (id: number, userId: number, status: WithdrawalRow['status']): WithdrawalRow => ({
+      id,
+      userId,
+      coin: 'USDT',
+      network: 'ETH',
+      address: '0x' + '12'.repeat(20),
+      amount: 1_000_000_000n,
+      fee: 100_000_000n,
+      chainAmount: 10_000_000n,
+      status,
+      nonce: status === 'pending' ? null : 3,
+      txHash: status === 'pending' ? null : TX,
+      rawTx: null,
+      applyMs: 1_500,
+      completeMs: status === 'confirmed' ? 2_500 : null,
+    });
+
+    it('tells the two streams apart by the event source ARN', () => {
+      expect(isWalletEventBatch(walletBatch([balance(1, 5, 'deposit', 'test:1')]))).toBe(true);
+      expect(isWalletEventBatch(batch([first]))).toBe(false);
+    });
+
+    it("indexes a chain deposit with its history entry and an internal credit with the ledger's figures", async () => {
+      depositRows = [
+        {
+          id: 9,
+          userId: 5,
+          network: 'ETH',
+          txHash: TX,
+          logIndex: 2,
+          coin: 'USDT',
+          address: '0x' + '34'.repeat(20),
+          amount: 100n,
+          blockNumber: 7,
+          confirmations: 1,
+          requiredConfirmations: 1,
+          status: 'credited',
+          insertMs: 1_900,
+          creditedMs: 2_001,
+        },
+      ];
+      const event = walletBatch([
+        balance(1, 5, 'deposit', `chain:ETH:${TX}:2`),
+        balance(2, 6, 'deposit', 'seed:6'),
+      ]);
+      expect(await indexWalletBatch(event, deps())).toEqual({ batchItemFailures: [] });
+      const docs = byId(standin.documents());
+      expect(docs.get(`deposit-chain:ETH:${TX}:2`)).toMatchObject({
+        kind: 'deposit',
+        userId: 5,
+        status: 'CREDITED',
+        assets: ['USDT'],
+        body: { id: '9', txId: TX, network: 'ETH', amount: '0.00000100', status: 1 },
+      });
+      expect(docs.get('deposit-seed:6')).toMatchObject({
+        userId: 6,
+        body: { id: 'seed:6', amount: '0.00000100', txId: '', coin: 'USDT' },
+      });
+      // Found by its tx hash, only by its owner.
+      expect((await index.search({ userId: 5, text: TX, from: 0, size: 10 })).hits.map((d) => d.id)).toEqual([
+        `deposit-chain:ETH:${TX}:2`,
+      ]);
+      expect((await index.search({ userId: 6, text: TX, from: 0, size: 10 })).total).toBe(0);
+    });
+
+    it("keeps one document per withdrawal at its latest event's state; a replay of an older event changes nothing", async () => {
+      withdrawalRows.set(4, withdrawal(4, 5, 'pending'));
+      const lock = balance(10, 5, 'withdraw-lock', 'withdrawal:4', '-1100000000');
+      expect(await indexWalletBatch(walletBatch([lock]), deps())).toEqual({ batchItemFailures: [] });
+      expect(byId(standin.documents()).get('withdrawal-4')).toMatchObject({ status: 'PENDING', version: 10 });
+
+      withdrawalRows.set(4, withdrawal(4, 5, 'confirmed'));
+      await indexWalletBatch(walletBatch([balance(11, 5, 'withdraw', 'withdrawal:4', '0')]), deps());
+      // The lock's event again (a re-publish): older, so the confirmed state stays.
+      withdrawalRows.set(4, withdrawal(4, 5, 'pending'));
+      await indexWalletBatch(walletBatch([lock]), deps());
+      const doc = byId(standin.documents()).get('withdrawal-4')!;
+      expect(doc).toMatchObject({ status: 'CONFIRMED', version: 11, userId: 5 });
+      expect(doc.body).toMatchObject({
+        id: '4',
+        status: 6,
+        txId: TX,
+        amount: '10.00000000',
+        transactionFee: '1.00000000',
+      });
+      expect(standin.documents().filter((d) => d.kind === 'withdrawal')).toHaveLength(1);
+    });
+
+    it('never indexes a withdrawal under a user who does not own it, or one without its row', async () => {
+      withdrawalRows.set(4, withdrawal(4, 5, 'pending'));
+      const event = walletBatch([
+        balance(1, 6, 'withdraw-lock', 'withdrawal:4'),
+        balance(2, 6, 'withdraw-lock', 'withdrawal:77'),
+      ]);
+      expect(await indexWalletBatch(event, deps())).toEqual({ batchItemFailures: [] });
+      expect(standin.documents()).toEqual([]);
+    });
+
+    it('retries the whole batch when the rows or the index cannot be reached, and skips a foreign record', async () => {
+      const event = walletBatch([balance(1, 5, 'withdraw-lock', 'withdrawal:4')]);
+      const down = async (): Promise<never> => {
+        throw new Error('connection refused');
+      };
+      expect(await indexWalletBatch(event, deps({ withdrawalRows: down }))).toEqual({
+        batchItemFailures: [{ itemIdentifier: '1' }],
+      });
+      withdrawalRows.set(4, withdrawal(4, 5, 'pending'));
+      const broken: SearchIndex = { ensureIndices: async () => undefined, bulkIndex: down, search: down };
+      expect(await indexWalletBatch(event, deps({ index: broken }))).toEqual({
+        batchItemFailures: [{ itemIdentifier: '1' }],
+      });
+      const foreign = walletBatch([balance(1, 5, 'deposit', 'x')]);
+      foreign.Records[0].kinesis.data = Buffer.from('{"hello":1}').toString('base64');
+      expect(await indexWalletBatch(foreign, deps())).toEqual({ batchItemFailures: [] });
+      expect(standin.documents()).toEqual([]);
+    });
   });
 });
