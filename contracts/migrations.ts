@@ -657,6 +657,71 @@ export const MIGRATIONS: string[] = [
    END $$;
    GRANT USAGE ON SCHEMA public TO cirrus_search_indexer;
    GRANT SELECT ON orders, deposits, withdrawals TO cirrus_search_indexer;`,
+  // 14: money moves only through the ledger's functions (docs/architecture.md#database-roles). ledger_post
+  // and accept_order run with their owner's rights (SECURITY DEFINER, search_path pinned); the families lose
+  // their direct writes to accounts, ledger transactions and entries and balance events, so a family can
+  // change a balance only by a posting, and ledger_post accepts from each family only its own kinds (the
+  // API cannot credit a deposit, the chain listener cannot settle a trade). The owner posts any kind.
+  `CREATE OR REPLACE FUNCTION ledger_post(p_kind text, p_reference text, p_postings jsonb) RETURNS boolean
+   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+   DECLARE
+     v_tx bigint;
+     v_own_kind boolean;
+   BEGIN
+     -- Each family posts its own kinds only; the owner (migrations, operator tools) posts any.
+     v_own_kind := CASE
+       WHEN p_kind IN ('trade', 'unlock') THEN pg_has_role(session_user, 'cirrus_processor', 'USAGE')
+       WHEN p_kind IN ('lock', 'withdraw-lock') THEN pg_has_role(session_user, 'cirrus_api', 'USAGE')
+       WHEN p_kind IN ('withdraw', 'withdraw-release') THEN pg_has_role(session_user, 'cirrus_wallet', 'USAGE')
+       WHEN p_kind = 'deposit' THEN pg_has_role(session_user, 'cirrus_chain_listener', 'USAGE')
+       ELSE false
+     END;
+     IF NOT v_own_kind AND (pg_has_role(session_user, 'cirrus_processor', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_api', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_wallet', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_chain_listener', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_read_models', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_ws_fanout', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_relay', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_reconciliation', 'USAGE')
+          OR pg_has_role(session_user, 'cirrus_search_indexer', 'USAGE')) THEN
+       RAISE EXCEPTION 'ledger kind % may not be posted by %', p_kind, session_user USING ERRCODE = '42501';
+     END IF;
+     INSERT INTO ledger_transactions (kind, reference) VALUES (p_kind, p_reference)
+       ON CONFLICT DO NOTHING RETURNING id INTO v_tx;
+     IF v_tx IS NULL THEN RETURN false; END IF;
+     INSERT INTO accounts (owner, asset)
+       SELECT DISTINCT p->>'owner', p->>'asset' FROM jsonb_array_elements(p_postings) p
+       ON CONFLICT (owner, asset) DO NOTHING;
+     -- One update per account, in id order, so concurrent settlements lock rows in the same order.
+     UPDATE accounts a SET available = a.available + d.available, locked = a.locked + d.locked
+       FROM (SELECT x.id,
+                    sum(CASE WHEN p->>'bucket' = 'available' THEN (p->>'amount')::numeric ELSE 0 END) AS available,
+                    sum(CASE WHEN p->>'bucket' = 'locked' THEN (p->>'amount')::numeric ELSE 0 END) AS locked
+               FROM jsonb_array_elements(p_postings) p
+               JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset'
+              GROUP BY x.id ORDER BY x.id) d
+      WHERE a.id = d.id;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       SELECT v_tx, x.id, p->>'asset', p->>'bucket', (p->>'amount')::numeric
+         FROM jsonb_array_elements(p_postings) p JOIN accounts x ON x.owner = p->>'owner' AND x.asset = p->>'asset';
+     IF p_kind IN ('deposit', 'withdraw-lock', 'withdraw', 'withdraw-release') THEN
+       INSERT INTO balance_events (tx_id, user_id, asset, delta, kind, reference, created_ms)
+         SELECT v_tx, substr(p->>'owner', 6)::bigint, p->>'asset',
+                sum(CASE WHEN p->>'bucket' = 'available' THEN (p->>'amount')::numeric ELSE 0 END),
+                p_kind, p_reference, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+           FROM jsonb_array_elements(p_postings) p
+          WHERE p->>'owner' LIKE 'user:%'
+          GROUP BY substr(p->>'owner', 6)::bigint, p->>'asset';
+     END IF;
+     RETURN true;
+   END $$;
+   ALTER FUNCTION accept_order(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, text, int, int, bigint)
+     SECURITY DEFINER SET search_path = public, pg_temp;
+   REVOKE INSERT, UPDATE ON accounts, ledger_transactions, ledger_entries, balance_events
+     FROM cirrus_api, cirrus_processor, cirrus_wallet, cirrus_chain_listener;
+   REVOKE USAGE ON SEQUENCE accounts_id_seq, ledger_transactions_id_seq, ledger_entries_id_seq, balance_events_id_seq
+     FROM cirrus_api, cirrus_processor, cirrus_wallet, cirrus_chain_listener;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

@@ -103,7 +103,7 @@ export function buildApp(app: App, opts: BuildAppOptions = {}) {
   workers.addStackDependency(search);
   // The indexer reads each batch's order rows and maps the API's search role (lib/stacks/search-stack.ts).
   wireSearchIndexer(workers.searchIndexer, {
-    ...loginOf('cirrus_read_models'),
+    ...loginOf('cirrus_search_indexer'),
     searchClientSecurityGroup: search.clientSecurityGroup,
     readerRole: api.searchFunction.role!,
   });

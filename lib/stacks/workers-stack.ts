@@ -361,8 +361,9 @@ export class WorkersStack extends Stack {
         logins: Object.keys(logins).sort(),
       },
     });
-    // A function changed to a new login (or created) only once the schema and that login exist.
-    for (const fn of databaseFunctions) fn.node.addDependency(schema);
+    // A function changed to a new login (or created) only once the schema and that login exist. The search
+    // indexer too: lib/app.ts gives it its login (wireSearchIndexer).
+    for (const fn of [...databaseFunctions, this.searchIndexer]) fn.node.addDependency(schema);
 
     Object.assign(this.functions, {
       DataProcessor: this.dataProcessor,

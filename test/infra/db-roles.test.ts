@@ -28,6 +28,7 @@ const importOf = (role: DatabaseRole) =>
 const WORKERS: Array<[string, DatabaseRole]> = [
   ['cirrus-dev-data-processor', 'cirrus_processor'],
   ['cirrus-dev-read-models', 'cirrus_read_models'],
+  ['cirrus-dev-search-indexer', 'cirrus_search_indexer'],
   ['cirrus-dev-wallet', 'cirrus_wallet'],
   ['cirrus-dev-chain-listener', 'cirrus_chain_listener'],
   ['cirrus-dev-outbox-relay', 'cirrus_relay'],
@@ -132,8 +133,7 @@ describe('the migration function', () => {
     expect(secrets).toContainEqual({ 'Fn::ImportValue': expect.stringMatching(MASTER_SECRET) });
   });
 
-  // The migration function is the master's user. The search indexer's database access is being wired by the search work (lib/stacks/search-stack.ts,
-  // wireSearchIndexer); it reads order rows only, as the read models do, and moves to a login then.
+  // The migration function is the master's user.
   const EXEMPT = ['cirrus-dev-db-migrate'];
 
   it('is the only worker that reads the master secret', () => {

@@ -35,11 +35,13 @@ describe('search: the API function', () => {
         Resource: expect.arrayContaining([
           searchPath('cirrus-orders'),
           searchPath('cirrus-trades'),
-          searchPath('cirrus-orders,cirrus-trades'),
+          searchPath('cirrus-deposits'),
+          searchPath('cirrus-withdrawals'),
+          searchPath('cirrus-orders,cirrus-trades,cirrus-deposits,cirrus-withdrawals'),
         ]),
       },
     ]);
-    expect(es[0].Resource).toHaveLength(3);
+    expect(es[0].Resource).toHaveLength(5);
   });
 
   it('is configured for the domain and the database, with operators from the context (none by default)', () => {

@@ -308,6 +308,67 @@ describe('the data processor role (cirrus_processor)', () => {
   });
 });
 
+describe('money moves only through the ledger functions (migration 14)', () => {
+  const postings = (userId: number, amount: string) =>
+    JSON.stringify([
+      { owner: 'system:external', asset: 'USDT', bucket: 'available', amount: `-${amount}` },
+      { owner: `user:${userId}`, asset: 'USDT', bucket: 'available', amount },
+    ]);
+
+  it('no family writes balances, ledger transactions, entries or balance events directly', async () => {
+    const u = await fundedUser({ USDT: USDT(10) });
+    for (const role of [
+      'cirrus_api',
+      'cirrus_processor',
+      'cirrus_wallet',
+      'cirrus_chain_listener',
+    ] as const) {
+      const as_ = as[role];
+      await refused(as_, 'UPDATE accounts SET available = available + 1 WHERE owner = $1', [`user:${u}`]);
+      await refused(as_, 'INSERT INTO accounts (owner, asset) VALUES ($1, $2)', [`user:${u}`, 'DOGE']);
+      await refused(as_, 'INSERT INTO ledger_transactions (kind, reference) VALUES ($1, $2)', [
+        'deposit',
+        `x:${role}`,
+      ]);
+      await refused(
+        as_,
+        'INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount) VALUES (1, 1, $1, $2, 1)',
+        ['USDT', 'available'],
+      );
+    }
+    expect(
+      (await new LedgerRepository(owner).getBalances(u)).find((b) => b.asset === 'USDT')?.available,
+    ).toBe(USDT(10));
+  });
+
+  it('each family posts only its own kinds: no one but the chain listener credits a deposit', async () => {
+    const u = await fundedUser({});
+    const post = (role: DatabaseRole, kind: string, ref: string) =>
+      as[role].query('SELECT ledger_post($1, $2, $3)', [kind, ref, postings(u, '100')]);
+    for (const [role, kind] of [
+      ['cirrus_api', 'deposit'],
+      ['cirrus_processor', 'deposit'],
+      ['cirrus_wallet', 'deposit'],
+      ['cirrus_wallet', 'trade'],
+      ['cirrus_chain_listener', 'trade'],
+      ['cirrus_chain_listener', 'withdraw-release'],
+      ['cirrus_api', 'unlock'],
+      ['cirrus_processor', 'withdraw-release'],
+      ['cirrus_api', 'made-up'],
+    ] as const)
+      await expect(post(role, kind, `k:${role}:${kind}`)).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining(`ledger kind ${kind} may not be posted by ${loginUserOf(role)}`),
+      });
+    expect((await new LedgerRepository(owner).getBalances(u)).every((b) => b.available === 0n)).toBe(true);
+    // Its own kind: the chain listener credits, once.
+    await post('cirrus_chain_listener', 'deposit', `k:${u}:listener`);
+    expect(
+      (await new LedgerRepository(owner).getBalances(u)).find((b) => b.asset === 'USDT')?.available,
+    ).toBe(100n);
+  });
+});
+
 describe('the read-only stream consumers', () => {
   it('read models read order rows only; the WebSocket fan-out reads order rows and balances', async () => {
     const u = await fundedUser({ USDT: USDT(1_000) });
