@@ -387,7 +387,10 @@ describe('the wallet role (cirrus_wallet)', () => {
     // A stuck transaction replaced (same nonce, higher fees), every attempt kept; the original mines.
     expect(await wallet.replace(a.id, '0xa', signed('0xa2', '0x03'))).toBe(true);
     expect((await wallet.attempts([a.id])).get(a.id)?.map((t) => t.txHash)).toEqual(['0xa', '0xa2']);
+    expect(await wallet.confirm(a.id, '0xother', Date.now())).toBe(false); // none of its attempts
     expect(await wallet.confirm(a.id, '0xa', Date.now())).toBe(true);
+    const mined = await owner.query('SELECT tx_hash, raw_tx FROM withdrawals WHERE id = $1', [a.id]);
+    expect(mined.rows[0]).toEqual({ tx_hash: '0xa', raw_tx: '0x01' }); // the one that mined, not the latest
     expect(await wallet.fail(b.id, '0xb', Date.now())).toBe(true);
     expect((await new LedgerRepository(owner).checkConservation()).problems).toEqual([]);
     await refused(
