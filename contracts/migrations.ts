@@ -722,6 +722,26 @@ export const MIGRATIONS: string[] = [
      FROM cirrus_api, cirrus_processor, cirrus_wallet, cirrus_chain_listener;
    REVOKE USAGE ON SEQUENCE accounts_id_seq, ledger_transactions_id_seq, ledger_entries_id_seq, balance_events_id_seq
      FROM cirrus_api, cirrus_processor, cirrus_wallet, cirrus_chain_listener;`,
+  // 15: every signed transaction of a withdrawal (docs/wallets.md#withdrawals): the first (attempt 0) and each
+  // replacement of a stuck one (same nonce, higher fees), stored before it is broadcast and never changed, so
+  // the receipt check can look at all of them (the original may still mine after a replacement). The
+  // withdrawal's own tx_hash/raw_tx is the latest attempt while in flight, the mined one once final. Attempts
+  // signed before this migration are copied in with unknown fees (their raw transaction holds them) and their
+  // request time as signing time (at worst an early replacement).
+  `CREATE TABLE withdrawal_attempts (
+     withdrawal_id bigint NOT NULL REFERENCES withdrawals(id),
+     attempt int NOT NULL CHECK (attempt >= 0),
+     tx_hash text NOT NULL UNIQUE,
+     raw_tx text NOT NULL,
+     max_fee_per_gas numeric(78,0),
+     max_priority_fee_per_gas numeric(78,0),
+     signed_ms bigint NOT NULL,
+     PRIMARY KEY (withdrawal_id, attempt)
+   );
+   INSERT INTO withdrawal_attempts (withdrawal_id, attempt, tx_hash, raw_tx, signed_ms)
+     SELECT id, 0, tx_hash, raw_tx, apply_ms FROM withdrawals WHERE tx_hash IS NOT NULL AND raw_tx IS NOT NULL;
+
+   GRANT SELECT, INSERT ON withdrawal_attempts TO cirrus_wallet;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

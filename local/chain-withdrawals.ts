@@ -63,6 +63,12 @@ export async function startWithdrawalSender(opts: {
       const r = await made.sender.runOnce();
       for (const w of r.sent)
         opts.log(`wallet       withdrawal ${w.id} broadcast: tx ${w.txHash} nonce ${w.nonce}`);
+      for (const t of r.replaced)
+        opts.log(
+          `wallet       withdrawal ${t.id} stuck: replaced by tx ${t.txHash} nonce ${t.nonce} maxFeePerGas ${t.maxFeePerGas}${t.capped ? ' (at the fee ceiling)' : ''}`,
+        );
+      for (const id of r.atFeeCeiling)
+        opts.log(`wallet       withdrawal ${id} stuck at the fee ceiling: not replaced`);
       for (const id of r.confirmed) opts.log(`wallet       withdrawal ${id} confirmed`);
       for (const id of r.failed) opts.log(`wallet       withdrawal ${id} failed on chain: lock released`);
     },

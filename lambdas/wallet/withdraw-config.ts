@@ -1,6 +1,7 @@
 // Withdrawal limits and fees per coin (docs/wallets.md#withdrawals), in decimal strings, read from the
 // environment (WITHDRAW_FEES, WITHDRAW_DAILY_LIMITS, WITHDRAW_GLOBAL_DAILY_LIMITS as JSON {"ETH":"0.001"};
-// WITHDRAW_ADDRESS_HOLD_SECONDS): configuration, not secrets.
+// WITHDRAW_ADDRESS_HOLD_SECONDS), and when the wallet replaces a stuck transaction (WITHDRAW_REPLACE_AFTER_SECONDS,
+// WITHDRAW_MAX_FEE_PER_GAS_GWEI): configuration, not secrets.
 import { z } from 'zod';
 import { parseUnits } from '../shared/money';
 
@@ -54,4 +55,44 @@ export function addressHoldMs(env: Record<string, string | undefined> = process.
   );
   if (seconds > 2_592_000) throw new Error('WITHDRAW_ADDRESS_HOLD_SECONDS: at most 30 days');
   return seconds * 1000;
+}
+
+/** A broadcast withdrawal with no receipt this long is re-signed with higher fees: ~15 mainnet blocks. */
+export const DEFAULT_REPLACE_AFTER_SECONDS = 180;
+
+export interface ReplacementPolicy {
+  /** How long the latest transaction of a withdrawal may go without a receipt before it is replaced. */
+  replaceAfterMs: number;
+  /** The most maxFeePerGas a replacement may offer, wei (none: no ceiling). */
+  maxFeePerGas?: bigint;
+}
+
+const replacementEnv = z.object({
+  // Whole seconds, 1 s to a day; 0 would replace on every run.
+  WITHDRAW_REPLACE_AFTER_SECONDS: z
+    .string()
+    .regex(/^\d{1,5}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(86_400))
+    // zod 4: the default is the parsed value.
+    .default(DEFAULT_REPLACE_AFTER_SECONDS),
+  // Gwei, up to 9 decimals (1 wei); positive.
+  WITHDRAW_MAX_FEE_PER_GAS_GWEI: z
+    .string()
+    .regex(/^\d{1,9}(\.\d{1,9})?$/)
+    .transform((s) => parseUnits(s, 9))
+    .refine((wei) => wei > 0n, 'must be above 0')
+    .optional(),
+});
+
+/** When and up to which fee the wallet replaces a stuck transaction (WITHDRAW_REPLACE_AFTER_SECONDS, WITHDRAW_MAX_FEE_PER_GAS_GWEI). */
+export function replacementPolicy(env: Record<string, string | undefined> = process.env): ReplacementPolicy {
+  const parsed = replacementEnv.parse({
+    WITHDRAW_REPLACE_AFTER_SECONDS: env.WITHDRAW_REPLACE_AFTER_SECONDS,
+    WITHDRAW_MAX_FEE_PER_GAS_GWEI: env.WITHDRAW_MAX_FEE_PER_GAS_GWEI,
+  });
+  return {
+    replaceAfterMs: parsed.WITHDRAW_REPLACE_AFTER_SECONDS * 1000,
+    maxFeePerGas: parsed.WITHDRAW_MAX_FEE_PER_GAS_GWEI,
+  };
 }

@@ -7,6 +7,7 @@ import { WithdrawalRepository } from '../shared/ledger/withdrawals';
 import { logger } from '../shared/powertools';
 import { ETH_NETWORK, chainCoins } from './chain-assets';
 import { KmsDigestSigner } from './kms-signer';
+import { replacementPolicy } from './withdraw-config';
 import { WithdrawalSender } from './withdrawal-sender';
 import { lambdaHandler } from '../shared/handler';
 
@@ -31,6 +32,7 @@ export function createWithdrawalSender(): {
     network: ETH_NETWORK,
     coins: chainCoins(process.env.CHAIN_TOKENS),
     confirmations: Number(process.env.CHAIN_CONFIRMATIONS ?? '1'),
+    replacement: replacementPolicy(),
   });
   return { sender, signer, nextNonce: () => repo.nextNonce(ETH_NETWORK), stop: () => provider.destroy() };
 }
@@ -38,13 +40,38 @@ export function createWithdrawalSender(): {
 let made: ReturnType<typeof createWithdrawalSender> | undefined;
 
 /** One pass of the sender (also the wallet function's `processWithdrawals` action, inside its invocation). */
-export const processWithdrawals = async (): Promise<{ sent: number; confirmed: number; failed: number }> => {
+export const processWithdrawals = async (): Promise<{
+  sent: number;
+  replaced: number;
+  confirmed: number;
+  failed: number;
+}> => {
   made ??= createWithdrawalSender();
   const r = await made.sender.runOnce();
   for (const w of r.sent) logger.info('withdrawal broadcast', { id: w.id, txHash: w.txHash, nonce: w.nonce });
+  for (const t of r.replaced) {
+    const fields = {
+      id: t.id,
+      txHash: t.txHash,
+      nonce: t.nonce,
+      maxFeePerGas: t.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: t.maxPriorityFeePerGas.toString(),
+    };
+    if (t.capped) logger.warn('stuck withdrawal replaced at the fee ceiling', fields);
+    else logger.info('stuck withdrawal replaced', fields);
+  }
+  if (r.atFeeCeiling.length)
+    logger.warn('stuck withdrawals at the fee ceiling (WITHDRAW_MAX_FEE_PER_GAS_GWEI): not replaced', {
+      ids: r.atFeeCeiling,
+    });
   if (r.confirmed.length || r.failed.length)
     logger.info('withdrawals finalised', { confirmed: r.confirmed, failed: r.failed });
-  return { sent: r.sent.length, confirmed: r.confirmed.length, failed: r.failed.length };
+  return {
+    sent: r.sent.length,
+    replaced: r.replaced.length,
+    confirmed: r.confirmed.length,
+    failed: r.failed.length,
+  };
 };
 
 export const handler = lambdaHandler(processWithdrawals);

@@ -474,10 +474,23 @@ describe('the wallet role (cirrus_wallet)', () => {
     const wallet = new WithdrawalRepository(as.cirrus_wallet);
     expect((await wallet.open('eth-wallet-test')).map((w) => w.id)).toEqual([a.id, b.id]);
     const nonce = await wallet.nextNonce('eth-wallet-test');
-    expect(await wallet.markSigned(a.id, { nonce, hash: '0xa', raw: '0x01' })).toBe(true);
-    expect(await wallet.markSigned(b.id, { nonce: nonce + 1, hash: '0xb', raw: '0x02' })).toBe(true);
-    expect(await wallet.confirm(a.id, Date.now())).toBe(true);
-    expect(await wallet.fail(b.id, Date.now())).toBe(true);
+    const signed = (hash: string, raw: string) => ({
+      hash,
+      raw,
+      maxFeePerGas: 2n,
+      maxPriorityFeePerGas: 1n,
+      signedMs: Date.now(),
+    });
+    expect(await wallet.markSigned(a.id, { nonce, ...signed('0xa', '0x01') })).toBe(true);
+    expect(await wallet.markSigned(b.id, { nonce: nonce + 1, ...signed('0xb', '0x02') })).toBe(true);
+    // A stuck transaction replaced (same nonce, higher fees), every attempt kept; the original mines.
+    expect(await wallet.replace(a.id, '0xa', signed('0xa2', '0x03'))).toBe(true);
+    expect((await wallet.attempts([a.id])).get(a.id)?.map((t) => t.txHash)).toEqual(['0xa', '0xa2']);
+    expect(await wallet.confirm(a.id, '0xother', Date.now())).toBe(false); // none of its attempts
+    expect(await wallet.confirm(a.id, '0xa', Date.now())).toBe(true);
+    const mined = await owner.query('SELECT tx_hash, raw_tx FROM withdrawals WHERE id = $1', [a.id]);
+    expect(mined.rows[0]).toEqual({ tx_hash: '0xa', raw_tx: '0x01' }); // the one that mined, not the latest
+    expect(await wallet.fail(b.id, '0xb', Date.now())).toBe(true);
     expect((await new LedgerRepository(owner).checkConservation()).problems).toEqual([]);
     await refused(
       as.cirrus_wallet,
@@ -485,6 +498,8 @@ describe('the wallet role (cirrus_wallet)', () => {
        VALUES (1, 'USDT', 'eth', '0x', 1, 0, 1, 'pending', 1)`,
     );
     await refused(as.cirrus_wallet, "UPDATE withdrawals SET address = '0xevil'");
+    await refused(as.cirrus_wallet, "UPDATE withdrawal_attempts SET raw_tx = '0xevil'");
+    await refused(as.cirrus_wallet, 'DELETE FROM withdrawal_attempts');
     await refused(as.cirrus_wallet, 'SELECT * FROM deposits');
     await refused(as.cirrus_wallet, 'SELECT * FROM api_keys');
     await refused(as.cirrus_wallet, 'SELECT * FROM user_totp');

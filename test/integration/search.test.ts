@@ -115,9 +115,16 @@ describe('GET /cirrus/v1/search', () => {
       })) as { id: number };
       withdrawalId = applied.id;
       expect(
-        await withdrawals.markSigned(withdrawalId, { nonce: 0, hash: '0x' + '02'.repeat(32), raw: '0x00' }),
+        await withdrawals.markSigned(withdrawalId, {
+          nonce: 0,
+          hash: '0x' + '02'.repeat(32),
+          raw: '0x00',
+          maxFeePerGas: 1n,
+          maxPriorityFeePerGas: 1n,
+          signedMs: Date.now(),
+        }),
       ).toBe(true);
-      expect(await withdrawals.fail(withdrawalId, Date.now())).toBe(true);
+      expect(await withdrawals.fail(withdrawalId, '0x' + '02'.repeat(32), Date.now())).toBe(true);
     } finally {
       await pool.end();
     }

@@ -380,10 +380,17 @@ describe('balance events: deposits and withdrawals on the user stream (balanceUp
       });
       expect(applied).toEqual({ id: expect.any(Number) });
       const id = (applied as { id: number }).id;
-      expect(await withdrawals.markSigned(id, { nonce: 0, hash: '0x' + '01'.repeat(32), raw: '0x00' })).toBe(
-        true,
-      );
-      expect(await withdrawals.fail(id, Date.now())).toBe(true);
+      expect(
+        await withdrawals.markSigned(id, {
+          nonce: 0,
+          hash: '0x' + '01'.repeat(32),
+          raw: '0x00',
+          maxFeePerGas: 1n,
+          maxPriorityFeePerGas: 1n,
+          signedMs: Date.now(),
+        }),
+      ).toBe(true);
+      expect(await withdrawals.fail(id, '0x' + '01'.repeat(32), Date.now())).toBe(true);
 
       await eventually(async () => {
         const updates = carolWs.frames.filter((f) => f.e === 'balanceUpdate');

@@ -2,7 +2,8 @@
 // network fee and records the withdrawal in one transaction; the wallet records its signed transaction, then
 // finalises once: the lock pays the outside world and the fee account, or goes back to the user. The request's
 // protections (migration 10) are checked in the same transaction: the 2FA code, the address allowlist and its
-// hold, the user's and the exchange-wide 24 h limits.
+// hold, the user's and the exchange-wide 24 h limits. Every signed transaction of a withdrawal is kept as an
+// attempt (migration 15): the first, and each replacement of a stuck one with the same nonce and higher fees.
 import type { Pool } from 'pg';
 import { EXTERNAL, FEES, assertBalanced, lockPostings, unlockPostings, userAccount } from './postings';
 import { consumeTotp, type TotpProof } from './totp';
@@ -44,6 +45,27 @@ export interface WithdrawalRequest {
   /** The verified 2FA code when the user's 2FA is on (consumed here; refused when its step was used). */
   totp?: TotpProof;
   nowMs: number;
+}
+
+/** One signed transaction of a withdrawal; attempt 0 is the first, each replacement the next number. */
+export interface WithdrawalAttempt {
+  withdrawalId: number;
+  attempt: number;
+  txHash: string;
+  rawTx: string;
+  /** Wei; null for attempts signed before migration 15 (their raw transaction holds the fees). */
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  signedMs: number;
+}
+
+/** A transaction signed for a withdrawal, to store before it is broadcast. */
+export interface SignedTransaction {
+  hash: string;
+  raw: string;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  signedMs: number;
 }
 
 /**
@@ -88,6 +110,26 @@ const toRow = (r: RawWithdrawal): WithdrawalRow => ({
   completeMs: r.complete_ms === null ? null : Number(r.complete_ms),
 });
 
+interface RawAttempt {
+  withdrawal_id: string;
+  attempt: number;
+  tx_hash: string;
+  raw_tx: string;
+  max_fee_per_gas: string | null;
+  max_priority_fee_per_gas: string | null;
+  signed_ms: string;
+}
+
+const toAttempt = (r: RawAttempt): WithdrawalAttempt => ({
+  withdrawalId: Number(r.withdrawal_id),
+  attempt: r.attempt,
+  txHash: r.tx_hash,
+  rawTx: r.raw_tx,
+  maxFeePerGas: r.max_fee_per_gas === null ? null : BigInt(r.max_fee_per_gas),
+  maxPriorityFeePerGas: r.max_priority_fee_per_gas === null ? null : BigInt(r.max_priority_fee_per_gas),
+  signedMs: Number(r.signed_ms),
+});
+
 const DAY_MS = 86_400_000;
 const reference = (id: number) => `withdrawal:${id}`;
 const json = (postings: ReturnType<typeof lockPostings>) =>
@@ -101,6 +143,15 @@ export function withdrawalPostings(userId: number, asset: string, amount: bigint
     { owner: FEES, asset, bucket: 'available', amount: fee },
   ]);
 }
+
+const attemptParams = (id: number, tx: SignedTransaction) => [
+  id,
+  tx.hash,
+  tx.raw,
+  tx.maxFeePerGas.toString(),
+  tx.maxPriorityFeePerGas.toString(),
+  tx.signedMs,
+];
 
 export class WithdrawalRepository {
   constructor(private readonly pool: Pool) {}
@@ -181,27 +232,76 @@ export class WithdrawalRepository {
     return r.rows[0].n === null ? 0 : Number(r.rows[0].n) + 1;
   }
 
-  /** Stores the signed transaction before it is broadcast; false when another run got there first. */
-  async markSigned(id: number, tx: { nonce: number; hash: string; raw: string }): Promise<boolean> {
-    const r = await this.pool.query(
-      `UPDATE withdrawals SET status = 'broadcast', nonce = $2, tx_hash = $3, raw_tx = $4
-        WHERE id = $1 AND status = 'pending'`,
-      [id, tx.nonce, tx.hash, tx.raw],
-    );
-    return r.rowCount === 1;
+  /**
+   * Stores the first signed transaction (attempt 0) before it is broadcast; false when another run got there
+   * first.
+   */
+  async markSigned(id: number, tx: SignedTransaction & { nonce: number }): Promise<boolean> {
+    return inTransaction(this.pool, async (c) => {
+      const r = await c.query(
+        `UPDATE withdrawals SET status = 'broadcast', nonce = $2, tx_hash = $3, raw_tx = $4
+          WHERE id = $1 AND status = 'pending'`,
+        [id, tx.nonce, tx.hash, tx.raw],
+      );
+      if (r.rowCount !== 1) return false;
+      await c.query(
+        `INSERT INTO withdrawal_attempts
+           (withdrawal_id, attempt, tx_hash, raw_tx, max_fee_per_gas, max_priority_fee_per_gas, signed_ms)
+         VALUES ($1, 0, $2, $3, $4, $5, $6)`,
+        attemptParams(id, tx),
+      );
+      return true;
+    });
   }
 
-  /** Mined: debits the lock to the chain and the fee account, once. */
-  async confirm(id: number, nowMs: number): Promise<boolean> {
-    return this.finish(id, 'confirmed', nowMs, (w) => ({
+  /**
+   * Stores a replacement (same nonce, higher fees) of the withdrawal's latest transaction `previousHash` before
+   * it is broadcast: the next attempt, and the withdrawal's current transaction. False when the withdrawal is
+   * no longer broadcast or its latest transaction is another (the row lock orders two writers; the second sees
+   * the first's hash).
+   */
+  async replace(id: number, previousHash: string, tx: SignedTransaction): Promise<boolean> {
+    return inTransaction(this.pool, async (c) => {
+      const r = await c.query(
+        `UPDATE withdrawals SET tx_hash = $3, raw_tx = $4
+          WHERE id = $1 AND status = 'broadcast' AND tx_hash = $2`,
+        [id, previousHash, tx.hash, tx.raw],
+      );
+      if (r.rowCount !== 1) return false;
+      await c.query(
+        `INSERT INTO withdrawal_attempts
+           (withdrawal_id, attempt, tx_hash, raw_tx, max_fee_per_gas, max_priority_fee_per_gas, signed_ms)
+         SELECT $1, coalesce(max(attempt), -1) + 1, $2, $3, $4, $5, $6
+           FROM withdrawal_attempts WHERE withdrawal_id = $1`,
+        attemptParams(id, tx),
+      );
+      return true;
+    });
+  }
+
+  /** The attempts of the given withdrawals, each list in the order they were signed. */
+  async attempts(ids: number[]): Promise<Map<number, WithdrawalAttempt[]>> {
+    const out = new Map<number, WithdrawalAttempt[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return out;
+    const r = await this.pool.query<RawAttempt>(
+      `SELECT * FROM withdrawal_attempts WHERE withdrawal_id = ANY($1::bigint[]) ORDER BY withdrawal_id, attempt`,
+      [ids],
+    );
+    for (const a of r.rows.map(toAttempt)) out.get(a.withdrawalId)!.push(a);
+    return out;
+  }
+
+  /** `minedTxHash` (one of its attempts) mined: debits the lock to the chain and the fee account, once. */
+  async confirm(id: number, minedTxHash: string, nowMs: number): Promise<boolean> {
+    return this.finish(id, minedTxHash, 'confirmed', nowMs, (w) => ({
       kind: 'withdraw',
       postings: withdrawalPostings(w.userId, w.coin, w.amount, w.fee),
     }));
   }
 
-  /** Reverted on chain: the lock goes back to the user, once. */
-  async fail(id: number, nowMs: number): Promise<boolean> {
-    return this.finish(id, 'failed', nowMs, (w) => ({
+  /** `minedTxHash` (one of its attempts) reverted on chain: the lock goes back to the user, once. */
+  async fail(id: number, minedTxHash: string, nowMs: number): Promise<boolean> {
+    return this.finish(id, minedTxHash, 'failed', nowMs, (w) => ({
       kind: 'withdraw-release',
       postings: unlockPostings(w.userId, w.coin, w.amount + w.fee),
     }));
@@ -209,14 +309,20 @@ export class WithdrawalRepository {
 
   private async finish(
     id: number,
+    minedTxHash: string,
     status: 'confirmed' | 'failed',
     nowMs: number,
     post: (w: WithdrawalRow) => { kind: string; postings: ReturnType<typeof lockPostings> },
   ): Promise<boolean> {
     return inTransaction(this.pool, async (c) => {
+      // The withdrawal's transaction becomes the one that mined (what the history shows as txId); a hash that
+      // is none of its attempts finalises nothing.
       const r = await c.query<RawWithdrawal>(
-        `UPDATE withdrawals SET status = $2, complete_ms = $3 WHERE id = $1 AND status = 'broadcast' RETURNING *`,
-        [id, status, nowMs],
+        `UPDATE withdrawals w SET status = $2, complete_ms = $3, tx_hash = a.tx_hash, raw_tx = a.raw_tx
+           FROM withdrawal_attempts a
+          WHERE w.id = $1 AND w.status = 'broadcast' AND a.withdrawal_id = w.id AND a.tx_hash = $4
+          RETURNING w.*`,
+        [id, status, nowMs, minedTxHash],
       );
       if (!r.rows[0]) return false;
       const { kind, postings } = post(toRow(r.rows[0]));
