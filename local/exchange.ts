@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeDbPool, withDatabaseUrl } from '../lambdas/shared/db';
+import { engineEnvironment } from '../contracts/engine-environment';
 import { DEFAULT_ENGINE_SHARDS } from '../contracts/resources';
 import { startRestApi } from './apigw/rest';
 import { startLocalChain, type LocalChainOptions } from './chain';
@@ -141,15 +142,16 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     const shard = DEFAULT_ENGINE_SHARDS[0];
     const engineEnv: Record<string, string> = {
       ...env,
-      ENGINE_SHARD: shard.id,
-      ENGINE_MARKETS: shard.markets.join(','),
-      ORDER_QUEUE_URL: resources.queueUrls[shard.id],
-      EVENT_STREAM_NAME: resources.streamName,
-      SNAPSHOT_BUCKET: resources.snapshotBucket,
-      SNAPSHOT_EVERY_COMMANDS: String(opts.snapshotEveryCommands ?? 10_000),
-      RECEIVERS: process.env.ENGINE_RECEIVERS ?? '4',
-      // No CloudWatch stand-in: the heartbeat metric is an AWS alarm input only.
-      ENGINE_HEARTBEAT: 'off',
+      ...engineEnvironment({
+        shard,
+        orderQueueUrl: resources.queueUrls[shard.id],
+        eventStreamName: resources.streamName,
+        snapshotBucket: resources.snapshotBucket,
+        snapshotEveryCommands: opts.snapshotEveryCommands ?? 10_000,
+        receivers: Number(process.env.ENGINE_RECEIVERS ?? 4),
+        // No CloudWatch stand-in: the heartbeat metric is an AWS alarm input only.
+        heartbeat: false,
+      }),
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL?.toUpperCase() ?? 'INFO',
     };
     const engine = new EngineProcess({

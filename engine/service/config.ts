@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { ENGINE_HEALTH_PORT } from '../../contracts/engine-environment';
 
-/** The engine task's settings, from its environment (set by the CDK engine stack or by local/). */
+/** The engine task's settings, from its environment (contracts/engine-environment.ts builds it for CDK and local/). */
 export const engineConfigSchema = z.object({
   ENGINE_SHARD: z.string().min(1),
   /** Comma-separated market symbols this shard owns. */
@@ -11,7 +12,7 @@ export const engineConfigSchema = z.object({
   SNAPSHOT_EVERY_COMMANDS: z.coerce.number().int().positive().default(10_000),
   QUEUE_VISIBILITY_SECONDS: z.coerce.number().int().positive().default(30),
   RECEIVERS: z.coerce.number().int().min(1).max(32).default(4),
-  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(ENGINE_HEALTH_PORT),
   /** The CloudWatch heartbeat metric the "engine heartbeat missing" alarm watches. */
   ENGINE_HEARTBEAT: z.enum(['on', 'off']).default('on'),
 });

@@ -13,13 +13,8 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { grantKeyThroughServices } from '../constructs/key-access';
-import {
-  DEFAULT_ENGINE_SHARDS,
-  EVENT_STREAM,
-  ORDER_QUEUE,
-  SNAPSHOT_BUCKET,
-  type EngineShardDef,
-} from '../../contracts/resources';
+import { ENGINE_HEALTH_PORT, engineEnvironment } from '../../contracts/engine-environment';
+import { DEFAULT_ENGINE_SHARDS, type EngineShardDef } from '../../contracts/resources';
 import { snapshotBucketName } from './messaging-stack';
 
 /** The namespace of the engine's heartbeat metric (engine/service/adapters/cloudwatch-heartbeat.ts). */
@@ -82,20 +77,19 @@ export class EngineStack extends Stack {
             retention: logs.RetentionDays.THREE_MONTHS,
           }),
         }),
-        environment: {
-          ENGINE_SHARD: shard.id,
-          ENGINE_MARKETS: shard.markets.join(','),
-          [ORDER_QUEUE.envVar]: queue.queueUrl,
-          [EVENT_STREAM.envVar]: props.eventStream.streamName,
-          [SNAPSHOT_BUCKET.envVar]: props.snapshotBucket.bucketName,
-          ENGINE_HEARTBEAT: 'on',
-        },
+        environment: engineEnvironment({
+          shard,
+          orderQueueUrl: queue.queueUrl,
+          eventStreamName: props.eventStream.streamName,
+          snapshotBucket: props.snapshotBucket.bucketName,
+          heartbeat: true,
+        }),
         healthCheck: {
           command: [
             'CMD',
             'node',
             '-e',
-            "fetch('http://127.0.0.1:8081/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+            `fetch('http://127.0.0.1:${ENGINE_HEALTH_PORT}/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
           ],
           interval: Duration.seconds(15),
           startPeriod: Duration.seconds(60),
