@@ -9,7 +9,7 @@ import { base32Of, newTotpSecret, otpauthUri } from '../shared/auth/totp';
 import { authenticate } from '../shared/auth/signed-request';
 import { dbPool } from '../shared/db';
 import { BinanceError, mandatoryParam, parseParams, type ApiRequest } from '../shared/http';
-import { idParam, limitParam, offsetParam } from '../shared/http/params';
+import { assetParam, idParam, limitParam, offsetParam } from '../shared/http/params';
 import { DepositRepository } from '../shared/ledger/deposits';
 import {
   MAX_WITHDRAW_ADDRESSES,
@@ -33,7 +33,7 @@ const withdrawals = () => (wrepo ??= new WithdrawalRepository(dbPool()));
 let arepo: WithdrawAddressRepository | undefined;
 const addresses = () => (arepo ??= new WithdrawAddressRepository(dbPool()));
 
-const coinParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
+const coinParam = assetParam;
 /** Where funds go: the parameters withdraw/apply and the allowlist share. */
 const destinationParams = {
   coin: coinParam,

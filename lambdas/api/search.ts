@@ -7,7 +7,7 @@ import { MARKETS } from '../../contracts/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { BinanceError } from '../shared/http/binance-error';
-import { idParam, symbolParam } from '../shared/http/params';
+import { assetParam, idParam, symbolParam } from '../shared/http/params';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
 import {
   MAX_RESULT_WINDOW,
@@ -47,10 +47,7 @@ export const searchParamsSchema = z.object({
   symbol: symbolParam.optional(),
   side: z.enum(['BUY', 'SELL']).optional(),
   status: z.enum([...ORDER_STATUSES, ...WALLET_STATUSES]).optional(),
-  asset: z
-    .string()
-    .regex(/^[A-Z0-9]{2,10}$/)
-    .optional(),
+  asset: assetParam.optional(),
   startTime: idParam.optional(),
   endTime: idParam.optional(),
   page: z

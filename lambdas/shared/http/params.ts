@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 export const symbolParam = z.string().regex(/^[A-Z0-9]{2,20}$/);
 
+/** An asset or coin name (`BTC`, `USDT`) and a network name (`ETH`). */
+export const assetParam = z.string().regex(/^[A-Z0-9]{1,20}$/);
+
 /** Order and trade ids, times in ms: decimal digits only, small enough to be exact as a number. */
 export const idParam = z
   .string()
