@@ -99,19 +99,14 @@ export function depositDoc(e: BalanceEvent, row?: DepositRow): SearchDoc {
         unlockConfirm: 0,
         walletType: 0,
       };
-  return {
+  return walletDoc({
     id: `deposit-${e.reference}`,
     kind: 'deposit',
     version: e.id,
     userId: e.userId,
-    symbol: '',
-    side: '',
     status: 'CREDITED',
-    assets: [e.asset],
+    asset: e.asset,
     time: e.time,
-    orderId: 0,
-    clientOrderId: '',
-    tradeId: 0,
     text: text(
       e.reference,
       e.asset,
@@ -122,28 +117,39 @@ export function depositDoc(e: BalanceEvent, row?: DepositRow): SearchDoc {
       'CREDITED',
     ),
     body,
-  };
+  });
 }
 
 /** A withdrawal as its row stands when the event is indexed (requested, sent, confirmed or failed). */
 export function withdrawalDoc(e: BalanceEvent, row: WithdrawalRow): SearchDoc {
   const status = row.status.toUpperCase();
-  return {
+  return walletDoc({
     id: `withdrawal-${row.id}`,
     kind: 'withdrawal',
     version: e.id,
     userId: row.userId,
-    symbol: '',
-    side: '',
     status,
-    assets: [row.coin],
+    asset: row.coin,
     time: row.applyMs,
-    orderId: 0,
-    clientOrderId: '',
-    tradeId: 0,
     text: text(row.id, row.coin, row.network, row.address, row.txHash ?? '', 'WITHDRAWAL', status),
     body: withdrawalJson(row),
-  };
+  });
+}
+
+/** A deposit's or withdrawal's document: no market, side, order or trade. */
+function walletDoc(d: {
+  id: string;
+  kind: 'deposit' | 'withdrawal';
+  version: number;
+  userId: number;
+  status: string;
+  asset: string;
+  time: number;
+  text: string;
+  body: Record<string, unknown>;
+}): SearchDoc {
+  const { asset, ...rest } = d;
+  return { ...rest, symbol: '', side: '', assets: [asset], orderId: 0, clientOrderId: '', tradeId: 0 };
 }
 
 /** The withdrawal id of a withdrawal's ledger reference (`withdrawal:<id>`), else undefined. */

@@ -12,8 +12,9 @@ import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import { decodeRecord } from '../../contracts/messages';
 import { MARKETS } from '../../contracts/markets';
 import { WALLET_EVENT_STREAM } from '../../contracts/resources';
-import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
+import type { BalanceEvent } from '../../contracts/wallet-events';
 import { dbPool } from '../shared/db';
+import { decodeBalanceEvents } from '../shared/stream-records';
 import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { WithdrawalRepository, type WithdrawalRow } from '../shared/ledger/withdrawals';
@@ -134,16 +135,7 @@ export async function indexWalletBatch(
   deps: IndexerDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const items = event.Records;
-  const events: BalanceEvent[] = [];
-  for (const item of items)
-    try {
-      events.push(decodeBalanceEvent(Buffer.from(item.kinesis.data, 'base64')));
-    } catch (err) {
-      logger.error('not a Cirrus balance event; skipped', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: errText(err),
-      });
-    }
+  const events = decodeBalanceEvents(event);
   if (events.length === 0) return { batchItemFailures: [] };
   const retry = (): KinesisStreamBatchResponse => ({
     batchItemFailures: [{ itemIdentifier: items[0].kinesis.sequenceNumber }],

@@ -1,20 +1,29 @@
-// The engine's event records of a Kinesis batch, as every stream consumer reads them: a record that is not a
-// Cirrus event record is logged and skipped (it can never be settled or shown, and must not stop the shard).
+// The records of a Kinesis batch, as every stream consumer reads them: a record that is not a Cirrus record
+// of the stream's kind (an engine event record, a wallet balance event) is logged and skipped (it can never be
+// settled or shown, and must not stop the shard).
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { decodeRecord, type EventRecord } from '../../contracts/messages';
+import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
 import { logger } from './powertools';
 
-export function decodeEventRecords(event: KinesisStreamEvent): EventRecord[] {
-  const records: EventRecord[] = [];
+function decodeEach<T>(event: KinesisStreamEvent, decode: (data: Uint8Array) => T, what: string): T[] {
+  const out: T[] = [];
   for (const item of event.Records) {
     try {
-      records.push(decodeRecord(Buffer.from(item.kinesis.data, 'base64')));
+      out.push(decode(Buffer.from(item.kinesis.data, 'base64')));
     } catch (err) {
-      logger.error('not a Cirrus event record; skipped', {
+      logger.error(`not a Cirrus ${what}; skipped`, {
         sequenceNumber: item.kinesis.sequenceNumber,
         err: err instanceof Error ? err.message : String(err),
       });
     }
   }
-  return records;
+  return out;
 }
+
+export const decodeEventRecords = (event: KinesisStreamEvent): EventRecord[] =>
+  decodeEach(event, decodeRecord, 'event record');
+
+/** The wallet-event stream's records (contracts/wallet-events.ts). */
+export const decodeBalanceEvents = (event: KinesisStreamEvent): BalanceEvent[] =>
+  decodeEach(event, decodeBalanceEvent, 'balance event');

@@ -9,7 +9,7 @@
 // event id seen recently is skipped, so a re-published event is not applied twice by a client that sums
 // the deltas.
 import type { BalanceEvent } from '../../contracts/wallet-events';
-import { postEach, type FanOutStats, type PostDeps } from './post';
+import { framesPerConnection, postEach, type FanOutStats, type PostDeps } from './post';
 import { liveBindings, userFrame, type UserFanOutDeps } from './user-fanout';
 import { balanceUpdate, outboundAccountPosition } from './user-payloads';
 
@@ -51,12 +51,7 @@ export async function balanceFanOut(
   }
   if (bindings.size === 0) return stats;
   const eventTime = deps.now();
-  const perConnection = new Map<string, string[]>();
-  const push = (connectionId: string, frame: string) => {
-    const list = perConnection.get(connectionId);
-    if (list) list.push(frame);
-    else perConnection.set(connectionId, [frame]);
-  };
+  const { frames: perConnection, push } = framesPerConnection();
   const live = await liveBindings(bindings, deps, users, push, eventTime);
 
   await Promise.all(

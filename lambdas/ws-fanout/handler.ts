@@ -17,13 +17,12 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MARKETS } from '../../contracts/markets';
 import { TABLES, WALLET_EVENT_STREAM } from '../../contracts/resources';
-import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
 import { logger } from '../shared/powertools';
-import { decodeEventRecords } from '../shared/stream-records';
+import { decodeBalanceEvents, decodeEventRecords } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
 import { ConnectionStore } from '../ws/connection-store';
 import { UserStreamStore } from '../ws/user-stream-store';
@@ -123,17 +122,7 @@ export async function fanOutBalanceBatch(
   d: FanOutDeps = fanOutDeps(),
   seen: SeenBalanceEvents = seenBalanceEvents,
 ): Promise<KinesisStreamBatchResponse> {
-  const events: BalanceEvent[] = [];
-  for (const item of event.Records) {
-    try {
-      events.push(decodeBalanceEvent(Buffer.from(item.kinesis.data, 'base64')));
-    } catch (err) {
-      logger.error('not a Cirrus balance event; skipped', {
-        sequenceNumber: item.kinesis.sequenceNumber,
-        err: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  const events = decodeBalanceEvents(event);
   if (!d.users) return { batchItemFailures: [] };
   try {
     const stats = await balanceFanOut(events, d, d.users, seen);

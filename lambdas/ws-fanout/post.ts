@@ -20,6 +20,22 @@ export interface PostDeps {
   postTimeoutMs?: number;
 }
 
+/** Frames gathered per connection, in the order pushed: what postEach sends. */
+export function framesPerConnection(): {
+  frames: Map<string, string[]>;
+  push(connectionId: string, frame: string): void;
+} {
+  const frames = new Map<string, string[]>();
+  return {
+    frames,
+    push(connectionId, frame) {
+      const list = frames.get(connectionId);
+      if (list) list.push(frame);
+      else frames.set(connectionId, [frame]);
+    },
+  };
+}
+
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -17,7 +17,7 @@
 import type { MarketSpec } from '../../engine/core/types';
 import type { EventRecord } from '../../contracts/messages';
 import { SUBSCRIPTION_ID, type UserBinding } from '../ws/user-stream-store';
-import { postEach, type FanOutStats, type PostDeps } from './post';
+import { framesPerConnection, postEach, type FanOutStats, type PostDeps } from './post';
 import {
   executionReport,
   executions,
@@ -90,12 +90,7 @@ export async function userFanOut(
   if (bindings.size === 0) return stats;
   const listening = new Set(bindings.keys());
   const eventTime = deps.now();
-  const perConnection = new Map<string, string[]>();
-  const push = (connectionId: string, frame: string) => {
-    const list = perConnection.get(connectionId);
-    if (list) list.push(frame);
-    else perConnection.set(connectionId, [frame]);
-  };
+  const { frames: perConnection, push } = framesPerConnection();
 
   const live = await liveBindings(bindings, deps, users, push, eventTime);
 

@@ -5,8 +5,8 @@
 // stream and are found by their owner alone.
 import { Pool } from 'pg';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import type { ApiKey } from '../support/binance-client';
+import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {
   eventually,
   registerFundedUser,
@@ -94,37 +94,12 @@ describe('GET /cirrus/v1/search', () => {
     try {
       const units = (n: number) => BigInt(n) * 100_000_000n;
       await new LedgerRepository(pool).creditDeposit(carol.userId, 'USDT', units(50), `${tag}:carol:seed`);
-      const address = '0x' + 'cd'.repeat(20);
-      await pool.query(
-        `INSERT INTO withdraw_addresses (user_id, coin, network, address, added_ms, usable_ms)
-         VALUES ($1, 'USDT', 'TESTNET', $2, 0, 0)`,
-        [carol.userId, address],
-      );
-      const withdrawals = new WithdrawalRepository(pool);
-      const applied = (await withdrawals.apply({
-        userId: carol.userId,
+      withdrawalId = await requestWithdrawal(pool, carol.userId, {
         coin: 'USDT',
-        network: 'TESTNET',
-        address,
         amount: units(5),
         fee: units(1),
-        chainAmount: 5_000_000n,
-        dailyLimit: units(1_000),
-        globalDailyLimit: units(1_000_000),
-        nowMs: Date.now(),
-      })) as { id: number };
-      withdrawalId = applied.id;
-      expect(
-        await withdrawals.markSigned(withdrawalId, {
-          nonce: 0,
-          hash: '0x' + '02'.repeat(32),
-          raw: '0x00',
-          maxFeePerGas: 1n,
-          maxPriorityFeePerGas: 1n,
-          signedMs: Date.now(),
-        }),
-      ).toBe(true);
-      expect(await withdrawals.fail(withdrawalId, '0x' + '02'.repeat(32), Date.now())).toBe(true);
+      });
+      await failWithdrawal(pool, withdrawalId);
     } finally {
       await pool.end();
     }

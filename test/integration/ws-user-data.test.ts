@@ -11,8 +11,8 @@ import WebSocket from 'ws';
 import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../../lambdas/shared/clients';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
 import type { ApiKey } from '../support/binance-client';
+import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {
   eventually,
   registerFundedUser,
@@ -359,38 +359,10 @@ describe('balance events: deposits and withdrawals on the user stream (balanceUp
           `test:carol:${Date.now()}`,
         ),
       ).toBe(true);
-      const address = '0x' + 'ab'.repeat(20);
-      await pool.query(
-        `INSERT INTO withdraw_addresses (user_id, coin, network, address, added_ms, usable_ms)
-         VALUES ($1, 'USDT', 'TESTNET', $2, 0, 0)`,
-        [carol.userId, address],
+      await failWithdrawal(
+        pool,
+        await requestWithdrawal(pool, carol.userId, { coin: 'USDT', amount: units(10), fee: units(1) }),
       );
-      const withdrawals = new WithdrawalRepository(pool);
-      const applied = await withdrawals.apply({
-        userId: carol.userId,
-        coin: 'USDT',
-        network: 'TESTNET',
-        address,
-        amount: units(10),
-        fee: units(1),
-        chainAmount: 10_000_000n,
-        dailyLimit: units(1_000),
-        globalDailyLimit: units(1_000_000),
-        nowMs: Date.now(),
-      });
-      expect(applied).toEqual({ id: expect.any(Number) });
-      const id = (applied as { id: number }).id;
-      expect(
-        await withdrawals.markSigned(id, {
-          nonce: 0,
-          hash: '0x' + '01'.repeat(32),
-          raw: '0x00',
-          maxFeePerGas: 1n,
-          maxPriorityFeePerGas: 1n,
-          signedMs: Date.now(),
-        }),
-      ).toBe(true);
-      expect(await withdrawals.fail(id, '0x' + '01'.repeat(32), Date.now())).toBe(true);
 
       await eventually(async () => {
         const updates = carolWs.frames.filter((f) => f.e === 'balanceUpdate');
