@@ -18,7 +18,7 @@ import {
 } from '../shared/ledger/withdraw-addresses';
 import { WithdrawalRepository } from '../shared/ledger/withdrawals';
 import { assetScale, formatUnits, tryParseUnits } from '../shared/money';
-import { chainCoins } from '../wallet/chain-assets';
+import { configuredChainCoins } from '../wallet/chain-assets';
 import { addressHoldMs, withdrawRules } from '../wallet/withdraw-config';
 import { depositAddressAt } from '../wallet/deposit-address';
 import { depositXpub } from '../wallet/xpub-source';
@@ -44,7 +44,7 @@ const msParam = idParam.optional();
 
 /** The network a deposit of `coin` arrives on (the default when none is asked for), or a Binance error. */
 function depositNetwork(coin: string, network: string | undefined): string {
-  const networks = chainCoins(process.env.CHAIN_TOKENS).filter((c) => c.coin === coin);
+  const networks = configuredChainCoins().filter((c) => c.coin === coin);
   if (networks.length === 0) throw new BinanceError(400, -4018, `Deposits of ${coin} are not supported.`);
   const chosen = network ?? networks[0].network;
   if (!networks.some((c) => c.network === chosen))
@@ -254,7 +254,7 @@ export async function withdrawApply(req: ApiRequest) {
     req.params,
   );
   const network = depositNetwork(p.coin, p.network);
-  const coin = chainCoins(process.env.CHAIN_TOKENS).find((c) => c.coin === p.coin && c.network === network)!;
+  const coin = configuredChainCoins().find((c) => c.coin === p.coin && c.network === network)!;
   // isAddress refuses a mixed-case address whose EIP-55 checksum is wrong (a mistyped address).
   const address = withdrawAddress(p.address);
   const scale = assetScale(p.coin);

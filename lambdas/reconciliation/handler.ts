@@ -5,7 +5,8 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
 import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '../../contracts/resources';
-import { requiredEnv } from '../shared/clients';
+import { z } from 'zod';
+import { configOnce } from '../shared/config';
 import { dbPool } from '../shared/db';
 import { logger } from '../shared/powertools';
 import { reconcile, type ReconciliationReport } from './reconcile';
@@ -15,14 +16,25 @@ export { reconcile, type ReconcileDeps, type ReconciliationReport } from './reco
 
 const metrics = new Metrics({ namespace: 'Cirrus', serviceName: 'reconciliation' });
 
-/** The shard ids to compare: ENGINE_SHARDS (JSON list, set by CDK), else the default shards. */
-export function engineShardIds(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (!env.ENGINE_SHARDS) return DEFAULT_ENGINE_SHARDS.map((s) => s.id);
-  const ids: unknown = JSON.parse(env.ENGINE_SHARDS);
-  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
-    throw new Error('ENGINE_SHARDS must be a JSON list of shard ids');
-  return ids;
-}
+/** Its configuration, once per container: the snapshot bucket and the shard ids to compare. */
+const config = configOnce(
+  'reconciliation',
+  z.object({
+    [SNAPSHOT_BUCKET.envVar]: z.string().min(1),
+    /** ENGINE_SHARDS: a JSON list of shard ids (set by CDK), else the default shards. */
+    ENGINE_SHARDS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined) return DEFAULT_ENGINE_SHARDS.map((shard) => shard.id);
+        const ids = z.array(z.string().min(1)).safeParse(JSON.parse(s));
+        if (ids.success) return ids.data;
+        ctx.addIssue({ code: 'custom', message: 'ENGINE_SHARDS must be a JSON list of shard ids' });
+        return z.NEVER;
+      }),
+    AWS_ENDPOINT_URL_S3: z.string().optional(),
+  }),
+);
 
 export function publishReport(m: Metrics, report: ReconciliationReport): void {
   m.addMetric('ConservationProblems', MetricUnit.Count, report.conservationProblems.length);
@@ -37,10 +49,10 @@ let snapshots: S3SnapshotStore | undefined;
 
 const handle = async (): Promise<void> => {
   snapshots ??= new S3SnapshotStore(
-    new S3Client({ forcePathStyle: !!process.env.AWS_ENDPOINT_URL_S3 }),
-    requiredEnv(SNAPSHOT_BUCKET.envVar),
+    new S3Client({ forcePathStyle: !!config().AWS_ENDPOINT_URL_S3 }),
+    config()[SNAPSHOT_BUCKET.envVar],
   );
-  const report = await reconcile({ pool: dbPool(), snapshots, shards: engineShardIds() });
+  const report = await reconcile({ pool: dbPool(), snapshots, shards: config().ENGINE_SHARDS });
   if (report.shardsNotChecked.length > 0)
     logger.warn('reconciliation could not compare the locks of some shards', {
       shardsNotChecked: report.shardsNotChecked,

@@ -23,6 +23,15 @@ const tokensSchema = z
   .pipe(z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)));
 
 /** ETH plus the ERC-20s of CHAIN_TOKENS ({"USDT":"0x…"}) that Cirrus knows the decimals of. */
+let fromEnv: { source: string | undefined; coins: ChainCoin[] } | undefined;
+
+/** The chain coins of CHAIN_TOKENS, parsed once (again only if the variable changes: `npm start` sets it late). */
+export function configuredChainCoins(): ChainCoin[] {
+  const source = process.env.CHAIN_TOKENS;
+  if (!fromEnv || fromEnv.source !== source) fromEnv = { source, coins: chainCoins(source) };
+  return fromEnv.coins;
+}
+
 export function chainCoins(chainTokensJson: string | undefined): ChainCoin[] {
   const tokens = tokensSchema.parse(chainTokensJson);
   const coins: ChainCoin[] = [{ coin: 'ETH', network: ETH_NETWORK, decimals: 18 }];

@@ -3,7 +3,8 @@
 // wallet's address, and `processWithdrawals` (the schedule's input) signs, sends and finalises withdrawals.
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
-import { kmsClient, requiredEnv } from '../shared/clients';
+import { kmsClient } from '../shared/clients';
+import { walletConfig } from './config';
 import { logger } from '../shared/powertools';
 import { addressFromSpki } from './hot-wallet';
 import { processWithdrawals } from './withdrawals-handler';
@@ -22,7 +23,7 @@ export type WalletResponse =
 let address: Promise<string> | undefined;
 
 async function hotWalletAddress(): Promise<string> {
-  const out = await kmsClient().send(new GetPublicKeyCommand({ KeyId: requiredEnv('HOT_WALLET_KEY_ID') }));
+  const out = await kmsClient().send(new GetPublicKeyCommand({ KeyId: walletConfig().HOT_WALLET_KEY_ID }));
   if (out.KeySpec !== 'ECC_SECG_P256K1' || !out.PublicKey) {
     throw new Error(`hot-wallet key has spec ${out.KeySpec ?? 'unknown'}, expected ECC_SECG_P256K1`);
   }
@@ -41,7 +42,7 @@ const handle = async (event: unknown): Promise<WalletResponse> => {
     address = undefined;
     throw err;
   });
-  return { ok: true, address: await address, network: process.env.CHAIN_NETWORK ?? 'unknown' };
+  return { ok: true, address: await address, network: walletConfig().CHAIN_NETWORK };
 };
 
 export const handler = lambdaHandler(handle);

@@ -1,11 +1,12 @@
 // The wallet function's scheduled entry point (EventBridge, every minute; locally local/chain-withdrawals.ts):
 // signs and broadcasts pending withdrawals with the hot-wallet key and finalises mined ones.
 import { JsonRpcProvider } from 'ethers';
-import { kmsClient, requiredEnv } from '../shared/clients';
+import { kmsClient } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { WithdrawalRepository } from '../shared/ledger/withdrawals';
 import { logger } from '../shared/powertools';
-import { ETH_NETWORK, chainCoins } from './chain-assets';
+import { ETH_NETWORK, configuredChainCoins } from './chain-assets';
+import { loadWalletConfig } from './config';
 import { KmsDigestSigner } from './kms-signer';
 import { replacementPolicy } from './withdraw-config';
 import { WithdrawalSender } from './withdrawal-sender';
@@ -19,19 +20,20 @@ export function createWithdrawalSender(): {
   stop(): void;
 } {
   // No response cache: nonces and receipts must be read fresh on every run.
-  const provider = new JsonRpcProvider(requiredEnv('CHAIN_RPC_URL'), undefined, {
+  const config = loadWalletConfig();
+  const provider = new JsonRpcProvider(config.CHAIN_RPC_URL, undefined, {
     staticNetwork: true,
     cacheTimeout: -1,
   });
-  const signer = new KmsDigestSigner(kmsClient(), requiredEnv('HOT_WALLET_KEY_ID'));
+  const signer = new KmsDigestSigner(kmsClient(), config.HOT_WALLET_KEY_ID);
   const repo = new WithdrawalRepository(dbPool());
   const sender = new WithdrawalSender({
     repo,
     provider,
     signer,
     network: ETH_NETWORK,
-    coins: chainCoins(process.env.CHAIN_TOKENS),
-    confirmations: Number(process.env.CHAIN_CONFIRMATIONS ?? '1'),
+    coins: configuredChainCoins(),
+    confirmations: config.CHAIN_CONFIRMATIONS,
     replacement: replacementPolicy(),
   });
   return { sender, signer, nextNonce: () => repo.nextNonce(ETH_NETWORK), stop: () => provider.destroy() };

@@ -17,7 +17,8 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MARKETS } from '../../contracts/markets';
 import { TABLES, WALLET_EVENT_STREAM } from '../../contracts/resources';
-import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dynamoClient } from '../shared/clients';
+import { fanOutConfig } from './config';
 import { dbPool } from '../shared/db';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
@@ -37,15 +38,12 @@ const seenBalanceEvents = new SeenBalanceEvents();
 function fanOutDeps(): FanOutDeps {
   if (deps) return deps;
   const db = dynamoClient();
-  const connections = new ConnectionStore(db, requiredEnv(TABLES.connections.envVar));
-  const userStreams = new UserStreamStore(db, requiredEnv(TABLES.connections.envVar));
-  const marketData = new MarketDataStore(
-    db,
-    requiredEnv(TABLES.marketData.envVar),
-    requiredEnv(TABLES.trades.envVar),
-  );
+  const config = fanOutConfig();
+  const connections = new ConnectionStore(db, config[TABLES.connections.envVar]);
+  const userStreams = new UserStreamStore(db, config[TABLES.connections.envVar]);
+  const marketData = new MarketDataStore(db, config[TABLES.marketData.envVar], config[TABLES.trades.envVar]);
   const api = new ApiGatewayManagementApiClient({
-    endpoint: requiredEnv('WS_CALLBACK_URL'),
+    endpoint: config.WS_CALLBACK_URL,
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
@@ -91,8 +89,8 @@ function fanOutDeps(): FanOutDeps {
     },
     now: () => Date.now(),
     log: { warn: (msg, extra) => logger.warn(msg, { ...extra }) },
-    concurrency: Number(process.env.WS_FANOUT_CONCURRENCY ?? 64),
-    postTimeoutMs: Number(process.env.WS_POST_TIMEOUT_MS ?? 2_000),
+    concurrency: config.WS_FANOUT_CONCURRENCY,
+    postTimeoutMs: config.WS_POST_TIMEOUT_MS,
   };
   deps = created;
   return created;
