@@ -223,6 +223,21 @@ describe('ccxt pro binance, unmodified: watchOrders, watchMyTrades and watchBala
         expect(balance?.[asset]).toEqual({ free: Number(b.free), used: Number(b.locked) });
       }
     }, 20_000);
+
+    // A deposit (no order involved) reaches watchBalance too: balanceUpdate, then the position.
+    const before = (await call<Seen>('seen')).balance!.USDT!.free;
+    const pool = new Pool({ connectionString: t.pg.url, max: 1 });
+    try {
+      const { uid } = (await t.api.signed<{ uid: number }>('GET', '/api/v3/account', alice)).body;
+      await new LedgerRepository(pool).creditDeposit(uid, 'USDT', 700_000_000n, `test:ccxt:${Date.now()}`);
+    } finally {
+      await pool.end();
+    }
+    await eventually(
+      async () => expect((await call<Seen>('seen')).balance!.USDT!.free).toBe(before + 7),
+      20_000,
+    );
+    expect((await call<Seen>('seen')).errors).toEqual([]);
   });
 });
 
