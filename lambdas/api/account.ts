@@ -3,7 +3,7 @@
 // (/api/v3/rateLimit/order) and the coins (/sapi/v1/capital/config/getall).
 import { z } from 'zod';
 import type { MarketSpec } from '../../engine/core/types';
-import { ASSETS, MARKETS } from '../../contracts/markets';
+import { MARKETS } from '../../contracts/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, symbolParam } from '../shared/http/params';
@@ -12,6 +12,7 @@ import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
+import { coinList, coinsConfig } from './coins';
 import {
   addWithdrawAddress,
   depositAddress,
@@ -129,36 +130,34 @@ async function orderRateLimit(req: ApiRequest) {
   }));
 }
 
-const COIN_NAMES: Record<string, string> = { BTC: 'Bitcoin', ETH: 'Ethereum', USDT: 'TetherUS' };
-
 /**
- * GET /sapi/v1/capital/config/getall: the listed assets with the caller's balances. Deposits and withdrawals
- * are not offered through this API, so no networks are listed and both flags are false.
+ * amount + fee per coin of the user's withdrawals not yet final (pending, broadcast): what withdraw/apply locked
+ * and the wallet has not settled (lambdas/shared/ledger/withdrawals.ts owns the table; this only reads it).
  */
+async function withdrawingByCoin(userId: number): Promise<Map<string, bigint>> {
+  const r = await dbPool().query<{ coin: string; total: string }>(
+    `SELECT coin, sum(amount + fee) AS total FROM withdrawals
+      WHERE user_id = $1 AND status IN ('pending', 'broadcast') GROUP BY coin`,
+    [userId],
+  );
+  return new Map(r.rows.map((row) => [row.coin, BigInt(row.total)]));
+}
+
+/** GET /sapi/v1/capital/config/getall: the listed coins with the caller's balances and the networks (./coins.ts). */
 async function coins(req: ApiRequest) {
   const ctx = apiContext();
   const { userId } = await authenticate(req, 'read', ctx.auth);
-  const balances = new Map((await ctx.ledger.getBalances(userId)).map((b) => [b.asset, b]));
-  return ASSETS.map((a) => {
-    const b = balances.get(a.symbol);
-    const zero = formatUnits(0n, a.ledgerScale);
-    return {
-      coin: a.symbol,
-      depositAllEnable: false,
-      free: b ? formatUnits(b.available, a.ledgerScale) : zero,
-      freeze: zero,
-      ipoable: zero,
-      ipoing: zero,
-      isLegalMoney: false,
-      locked: b ? formatUnits(b.locked, a.ledgerScale) : zero,
-      name: COIN_NAMES[a.symbol] ?? a.symbol,
-      networkList: [],
-      storage: zero,
-      trading: true,
-      withdrawAllEnable: false,
-      withdrawing: zero,
-    };
-  });
+  const cfg = coinsConfig();
+  const [balances, withdrawing] = await Promise.all([
+    ctx.ledger.getBalances(userId),
+    withdrawingByCoin(userId),
+  ]);
+  const byAsset = new Map(balances.map((b) => [b.asset, b]));
+  return coinList(cfg, (coin) => ({
+    available: byAsset.get(coin)?.available ?? 0n,
+    locked: byAsset.get(coin)?.locked ?? 0n,
+    withdrawing: withdrawing.get(coin) ?? 0n,
+  }));
 }
 
 export const handler = createApiHandler(

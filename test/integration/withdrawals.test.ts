@@ -15,6 +15,7 @@ import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
 import { startPostgres, type TestPostgres } from '../support/postgres';
+import { checkResponse } from '../fixtures/binance-openapi/validate';
 
 jest.setTimeout(180_000);
 
@@ -332,30 +333,128 @@ parentPort.on('message', async ({ id, op, args }) => {
 });
 `;
 
+/** An unmodified ccxt binance in a worker, signed with `key`; `call` runs one of its methods. */
+function ccxtWorker(key: ApiKey) {
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { apiKey: key.apiKey, secret: key.secretKey, base: ex.restUrl.replace(/\/$/, '') },
+  });
+  let next = 0;
+  const call = (op: string, ...args: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = ++next;
+      const onMessage = (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+        if (m.id !== id) return;
+        worker.off('message', onMessage);
+        if (m.ok) resolve(JSON.parse(m.result!));
+        else reject(new Error(m.error));
+      };
+      worker.on('message', onMessage);
+      worker.postMessage({ id, op, args });
+    });
+  return { call, stop: () => worker.terminate() };
+}
+
+interface CcxtNetwork {
+  id: string;
+  deposit: boolean;
+  withdraw: boolean;
+  fee: number;
+  precision: number;
+  limits: { withdraw: { min: number; max: number }; deposit: { min: number } };
+  info: Record<string, unknown>;
+}
+interface CcxtCurrency {
+  id: string;
+  deposit?: boolean;
+  withdraw?: boolean;
+  networks: Record<string, CcxtNetwork>;
+}
+
+describe('getall (GET /sapi/v1/capital/config/getall)', () => {
+  it('fetchCurrencies: ETH and USDT open on network ETH with the configured fee and limits, BTC closed', async () => {
+    const u = await user('w-currencies', { ETH: '1' });
+    const ccxt = ccxtWorker(u.plain);
+    try {
+      const currencies = (await ccxt.call('fetchCurrencies')) as Record<string, CcxtCurrency>;
+      // WITHDRAW_DAILY_LIMITS of this file (3 ETH, 500 USDT a day, fees included), the default fees, the
+      // listener's 1 confirmation here.
+      expect(currencies.ETH).toMatchObject({ deposit: true, withdraw: true });
+      expect(Object.keys(currencies.ETH.networks)).toEqual(['ETH']);
+      expect(currencies.ETH.networks.ETH).toMatchObject({
+        id: 'ETH',
+        deposit: true,
+        withdraw: true,
+        fee: 0.0005,
+        precision: 0.00000001,
+        limits: { withdraw: { min: 0.00050001, max: 2.9995 }, deposit: { min: 0.00000001 } },
+        info: { minConfirm: 1, unLockConfirm: 1, isDefault: true, addressRegex: '^(0x)[0-9A-Fa-f]{40}$' },
+      });
+      expect(currencies.USDT).toMatchObject({ deposit: true, withdraw: true });
+      // ccxt names a token's Ethereum network ERC20 (its unified code for Binance's network ETH).
+      expect(Object.keys(currencies.USDT.networks)).toEqual(['ERC20']);
+      expect(currencies.USDT.networks.ERC20).toMatchObject({
+        id: 'ETH',
+        deposit: true,
+        withdraw: true,
+        fee: 1,
+        precision: 0.000001,
+        limits: { withdraw: { min: 1.000001, max: 499 } },
+        info: { contractAddress: ex.chain.usdt.toLowerCase() },
+      });
+      expect(currencies.BTC).toMatchObject({ deposit: false, withdraw: false });
+
+      // The advertised minimum is accepted; one step less is not (-4022, 'refused withdrawals' above).
+      const to = Wallet.createRandom().address;
+      await allow(u, 'ETH', to);
+      const min = currencies.ETH.networks.ETH.info.withdrawMin as string;
+      const r = await apply(u.withdraw, { coin: 'ETH', address: to, amount: min });
+      expect(r.status).toBe(200);
+      await eventually(async () => expect((await history(u.plain))[0].status).toBe(6));
+      expect(await provider.getBalance(to)).toBe(500_010_000_000_000n);
+    } finally {
+      await ccxt.stop();
+    }
+  });
+
+  it('withdrawing: the caller’s withdrawals in flight (amount + fee), per coin; the answer fits Binance’s schema', async () => {
+    const u = await user('w-withdrawing', { USDT: '10' });
+    const other = await user('w-withdrawing-other', { USDT: '10' });
+    const coins = async (key: ApiKey) => {
+      const r = await api.signed<Array<{ coin: string; withdrawing: string }>>(
+        'GET',
+        '/sapi/v1/capital/config/getall',
+        key,
+      );
+      expect(r.status).toBe(200);
+      expect(checkResponse('/sapi/v1/capital/config/getall', r.body)).toEqual([]);
+      return Object.fromEntries(r.body.map((c) => [c.coin, c.withdrawing]));
+    };
+    expect(await coins(u.plain)).toEqual({ BTC: '0.00000000', ETH: '0.00000000', USDT: '0.00000000' });
+    // With the node's automine off the withdrawal's transaction waits in the mempool: the withdrawal stays in
+    // flight (pending, then broadcast) until a block is mined.
+    await provider.send('evm_setAutomine', [false]);
+    try {
+      const to = Wallet.createRandom().address;
+      await allow(u, 'USDT', to);
+      expect((await apply(u.withdraw, { coin: 'USDT', address: to, amount: '2.5' })).status).toBe(200);
+      expect(await coins(u.plain)).toEqual({ BTC: '0.00000000', ETH: '0.00000000', USDT: '3.50000000' });
+      await eventually(async () => expect((await history(u.plain))[0].txId).not.toBe(''));
+      expect(await coins(u.plain)).toEqual({ BTC: '0.00000000', ETH: '0.00000000', USDT: '3.50000000' });
+      expect((await coins(other.plain)).USDT).toBe('0.00000000');
+    } finally {
+      await provider.send('evm_setAutomine', [true]);
+    }
+    await provider.send('evm_mine', []);
+    await eventually(async () => expect((await history(u.plain))[0].status).toBe(6));
+    expect(await coins(u.plain)).toEqual({ BTC: '0.00000000', ETH: '0.00000000', USDT: '0.00000000' });
+  });
+});
+
 describe('ccxt binance, unmodified', () => {
   it('withdraw and fetchWithdrawals', async () => {
     const u = await user('w-ccxt', { ETH: '2' });
-    const worker = new Worker(WORKER, {
-      eval: true,
-      workerData: {
-        apiKey: u.withdraw.apiKey,
-        secret: u.withdraw.secretKey,
-        base: ex.restUrl.replace(/\/$/, ''),
-      },
-    });
-    let next = 0;
-    const call = (op: string, ...args: unknown[]) =>
-      new Promise<unknown>((resolve, reject) => {
-        const id = ++next;
-        const onMessage = (m: { id: number; ok: boolean; result?: string; error?: string }) => {
-          if (m.id !== id) return;
-          worker.off('message', onMessage);
-          if (m.ok) resolve(JSON.parse(m.result!));
-          else reject(new Error(m.error));
-        };
-        worker.on('message', onMessage);
-        worker.postMessage({ id, op, args });
-      });
+    const { call, stop } = ccxtWorker(u.withdraw);
     try {
       const to = Wallet.createRandom().address;
       await allow(u, 'ETH', to);
@@ -381,7 +480,7 @@ describe('ccxt binance, unmodified', () => {
       });
       expect(await provider.getBalance(to)).toBe(750_000_000_000_000_000n);
     } finally {
-      await worker.terminate();
+      await stop();
     }
   });
 });
