@@ -12,7 +12,7 @@ import { assetScale, formatUnits, parseUnits } from '../shared/money';
 import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { apiContext } from './context';
-import { coinList, coinsConfig } from './coins';
+import { coinList, configuredCoins } from './coins';
 import {
   addWithdrawAddress,
   depositAddress,
@@ -147,7 +147,7 @@ async function withdrawingByCoin(userId: number): Promise<Map<string, bigint>> {
 async function coins(req: ApiRequest) {
   const ctx = apiContext();
   const { userId } = await authenticate(req, 'read', ctx.auth);
-  const cfg = coinsConfig();
+  const cfg = configuredCoins();
   const [balances, withdrawing] = await Promise.all([
     ctx.ledger.getBalances(userId),
     withdrawingByCoin(userId),

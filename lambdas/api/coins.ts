@@ -43,6 +43,23 @@ export function coinsConfig(env: Record<string, string | undefined> = process.en
   };
 }
 
+let configured: { key: string; config: CoinsConfig } | undefined;
+
+/** The configuration of this container's environment, parsed once (again only if those variables change). */
+export function configuredCoins(env: Record<string, string | undefined> = process.env): CoinsConfig {
+  const key = JSON.stringify(
+    [
+      'CHAIN_TOKENS',
+      'CHAIN_CONFIRMATIONS',
+      'WITHDRAW_FEES',
+      'WITHDRAW_DAILY_LIMITS',
+      'WITHDRAW_GLOBAL_DAILY_LIMITS',
+    ].map((k) => env[k]),
+  );
+  if (configured?.key !== key) configured = { key, config: coinsConfig(env) };
+  return configured.config;
+}
+
 /** Binance prints network amounts without trailing zeros: "0.0005", "1", "0.00000001". */
 export function plainUnits(units: bigint, scale: number): string {
   const s = formatUnits(units, scale);
