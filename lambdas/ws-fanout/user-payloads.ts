@@ -31,6 +31,8 @@ export type OrderFacts = Pick<
   | 'icebergLots'
   | 'stpMode'
   | 'time'
+  | 'trailingDelta'
+  | 'trailingTime'
 >;
 
 export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION';
@@ -104,6 +106,8 @@ export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, 
     Q: quote(spec, o.quoteQty),
     ...(ex.onBook ? { W: o.time } : {}),
     V: o.stpMode,
+    // Trailing stops only, as Binance: the delta (BIPS) and when it started trailing (-1 while it has not).
+    ...(o.trailingDelta ? { d: o.trailingDelta, D: o.trailingTime ?? -1 } : {}),
   };
 }
 

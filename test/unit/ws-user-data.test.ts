@@ -225,6 +225,18 @@ describe('executionReport', () => {
     });
   });
 
+  it('a trailing stop shows its delta in d and when it started trailing in D (-1 while it has not)', () => {
+    const [stop] = executions(BTC, [accepted(5, ALICE, 1, 'STOP_LOSS_LIMIT')], new Set([ALICE]));
+    const trailing = { ...facts(5, ALICE), type: 'STOP_LOSS_LIMIT' as const, trailingDelta: 150 };
+    expect(executionReport(BTC, trailing, stop.execution, T0)).toMatchObject({ d: 150, D: -1 });
+    expect(executionReport(BTC, { ...trailing, trailingTime: T0 }, stop.execution, T0)).toMatchObject({
+      d: 150,
+      D: T0,
+    });
+    const plain = executionReport(BTC, facts(5, ALICE), stop.execution, T0);
+    expect('d' in plain || 'D' in plain).toBe(false);
+  });
+
   it('listenKeyExpired and the three frame formats', () => {
     const b = (format: UserBinding['format']): UserBinding => ({
       connectionId: 'c',
