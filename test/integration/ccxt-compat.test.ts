@@ -594,6 +594,8 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     });
     const requests = (await exA.get('requests')) as string[];
     expect(requests[requests.length - 1]).toBe('POST /api/v3/order');
+    // GET /api/v3/order reads the order row, which has no trailing columns yet (docs/api.md#trailing-stops):
+    // until that migration it shows the order without trailingDelta/trailingTime.
     expect(await exA.fetchOrder(stop.id!, 'ETH/USDT')).toMatchObject({
       id: stop.id,
       status: 'open',
