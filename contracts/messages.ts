@@ -30,6 +30,8 @@ const placeSchema = z.object({
   stopPrice: lots.optional(),
   icebergQuantity: lots.optional(),
   stpMode: z.enum(STP_MODES).optional(),
+  /** Trailing stops: BIPS (engine/core checks 1..9999, the API the TRAILING_DELTA filter). */
+  trailingDelta: z.number().int().positive().max(9_999).optional(),
   ts: z.number().int().nonnegative(),
 });
 

@@ -272,6 +272,7 @@ export class MatchingEngine {
         registry.add(order);
         return order;
       });
+      book.trailingStops = book.stops.filter((o) => o.trailingDelta > 0).length;
     }
     return engine;
   }
@@ -290,7 +291,7 @@ export function hashSnapshot(snapshot: EngineSnapshot): string {
 }
 
 function toTuple(o: Order): OrderTuple {
-  return [
+  const t: OrderTuple = [
     o.orderId,
     o.userId,
     o.clientOrderId,
@@ -309,6 +310,8 @@ function toTuple(o: Order): OrderTuple {
     o.cumQuote,
     o.visible,
   ];
+  if (o.trailingDelta > 0) t.push(o.trailingDelta, o.trailExtreme, o.trailTime);
+  return t;
 }
 
 function fromTuple(market: string, t: OrderTuple): Order {
@@ -332,5 +335,8 @@ function fromTuple(market: string, t: OrderTuple): Order {
   order.executed = t[14];
   order.cumQuote = t[15];
   order.visible = t[16];
+  order.trailingDelta = t[17] ?? 0;
+  order.trailExtreme = t[18] ?? 0;
+  order.trailTime = t[19] ?? 0;
   return order;
 }

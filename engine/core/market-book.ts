@@ -4,6 +4,7 @@ import { BookSide } from './book-side';
 import { Order } from './order';
 import type { PriceLevel } from './price-level';
 import type {
+  AcceptedEvent,
   AmendCommand,
   CancelCommand,
   CloseReason,
@@ -14,6 +15,7 @@ import type {
   RejectReason,
   Side,
   TimeInForce,
+  TriggeredEvent,
 } from './types';
 import { isLimitPriced, isStopType } from './types';
 
@@ -36,6 +38,19 @@ const isStpMode = (m: string): boolean =>
   m === 'NONE' || m === 'EXPIRE_TAKER' || m === 'EXPIRE_MAKER' || m === 'EXPIRE_BOTH';
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** Basis points in a whole: a trailing delta is in BIPS (1 BIP = 0.01 %). */
+const BIPS = 10_000;
+
+/**
+ * A trailing stop's trigger distance from its extreme, in ticks: ceil(extreme × delta / 10000), exactly
+ * (extreme × delta ≤ maxPriceTicks × delta, which validation keeps a safe integer).
+ */
+export function trailOffset(extreme: number, delta: number): number {
+  const x = extreme * delta;
+  const rest = x % BIPS;
+  return (x - rest) / BIPS + (rest > 0 ? 1 : 0);
+}
+
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 
 export class MarketBook {
@@ -43,6 +58,8 @@ export class MarketBook {
   readonly asks = new BookSide(false);
   /** Pending stop orders, oldest first: the trigger order. */
   stops: Order[] = [];
+  /** How many of `stops` are trailing: trades skip the trailing upkeep while there are none. */
+  trailingStops = 0;
   seq = 0;
   tradeId = 0;
   updateId = 0;
@@ -87,13 +104,13 @@ export class MarketBook {
       isLimitPriced(type) ? (cmd.price as number) : 0,
       cmd.quantity ?? 0,
       cmd.quoteQuantity ?? 0,
-      isStopType(type) ? (cmd.stopPrice as number) : 0,
+      isStopType(type) ? (cmd.stopPrice ?? 0) : 0,
       cmd.icebergQuantity ?? 0,
       cmd.stpMode ?? 'NONE',
       cmd.ts,
       this.seq + 1,
     );
-    out.push({
+    const accepted: AcceptedEvent = {
       type: 'accepted',
       market: this.rules.symbol,
       seq: ++this.seq,
@@ -110,7 +127,20 @@ export class MarketBook {
       stopPrice: order.stopPrice,
       icebergQuantity: order.icebergQuantity,
       stpMode: order.stpMode,
-    });
+    };
+    const trailingDelta = cmd.trailingDelta;
+    if (trailingDelta !== undefined) {
+      order.trailingDelta = trailingDelta;
+      accepted.trailingDelta = trailingDelta;
+      // No activation price: it tracks from entry, relative to the last trade (or from the next trade).
+      if (order.stopPrice === 0 && this.lastPrice > 0) {
+        order.trailExtreme = this.lastPrice;
+        order.trailTime = cmd.ts;
+        accepted.trailingTime = cmd.ts;
+      }
+      this.trailingStops++;
+    }
+    out.push(accepted);
     this.registry.add(order);
     if (isStopType(type)) {
       this.stops.push(order);
@@ -128,7 +158,7 @@ export class MarketBook {
     if (order.userId !== cmd.userId)
       return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
     if (order.level) this.detach(order);
-    else this.stops.splice(this.stops.indexOf(order), 1);
+    else this.removeStop(this.stops.indexOf(order));
     this.close(order, 'CANCELED', out);
     this.flushDepth(out);
   }
@@ -307,6 +337,7 @@ export class MarketBook {
     taker.cumQuote += price * qty;
     this.lastPrice = price;
     this.traded = true;
+    if (this.trailingStops !== 0) this.trail(price);
     out.push({
       type: 'trade',
       market: this.rules.symbol,
@@ -333,16 +364,23 @@ export class MarketBook {
       this.traded = false;
       for (let i = 0; i < this.stops.length; i++) {
         const stop = this.stops[i];
-        if (!this.stopHolds(stop.side, stop.orderType, stop.stopPrice)) continue;
-        this.stops.splice(i, 1);
-        out.push({
+        if (
+          stop.trailingDelta === 0
+            ? !this.stopHolds(stop.side, stop.orderType, stop.stopPrice)
+            : !this.trailHolds(stop)
+        )
+          continue;
+        this.removeStop(i);
+        const triggered: TriggeredEvent = {
           type: 'triggered',
           market: this.rules.symbol,
           seq: ++this.seq,
           ts: this.ts,
           orderId: stop.orderId,
           userId: stop.userId,
-        });
+        };
+        if (stop.trailingDelta > 0) triggered.trailingTime = stop.trailTime;
+        out.push(triggered);
         this.execute(stop, out);
         // A trade may have moved the price again: rescan from the oldest stop.
         this.traded = true;
@@ -352,8 +390,53 @@ export class MarketBook {
     this.traded = false;
   }
 
+  private removeStop(i: number): void {
+    if (this.stops[i].trailingDelta > 0) this.trailingStops--;
+    this.stops.splice(i, 1);
+  }
+
+  // ---- trailing stops -----------------------------------------------------------------------------
+  // Binance semantics (faqs/trailing-stop-faq.md): a trailing stop tracks the best trade price since it
+  // started tracking (its "extreme": lowest for BUY, highest for SELL) and triggers once a trade moves
+  // `trailingDelta` BIPS against it: BUY at last ≥ extreme × (1 + δ/10000), SELL at last ≤ extreme ×
+  // (1 − δ/10000). It starts tracking on entry (from the last trade price, or the next trade when there is
+  // none) or, with a stopPrice, on the first trade that meets the stop condition; that trade's price is the
+  // first extreme. Every trade updates the extremes (a sweep's prices are monotonic, so checking the trigger
+  // at the command's last price, as plain stops do, is the same as checking it after each trade).
+  // Integers only: the trigger distance is ceil(extreme × δ / 10000) ticks, so the trigger is exact in ticks
+  // and rounds away from the extreme (a BUY triggers at the next whole tick at or above the exact price, a
+  // SELL at the whole tick at or below it): never earlier than Binance's exact condition.
+
+  /** A trade at `price`: starts tracking or moves the extreme of every pending trailing stop. */
+  private trail(price: number): void {
+    const stops = this.stops;
+    for (let i = 0; i < stops.length; i++) {
+      const o = stops[i];
+      if (o.trailingDelta === 0) continue;
+      const extreme = o.trailExtreme;
+      if (extreme === 0) {
+        if (o.stopPrice === 0 || this.stopHoldsAt(price, o.side, o.orderType, o.stopPrice)) {
+          o.trailExtreme = price;
+          o.trailTime = this.ts;
+        }
+      } else if (o.side === 'BUY' ? price < extreme : price > extreme) {
+        o.trailExtreme = price;
+      }
+    }
+  }
+
+  private trailHolds(o: Order): boolean {
+    const extreme = o.trailExtreme;
+    if (extreme === 0) return false;
+    const offset = trailOffset(extreme, o.trailingDelta);
+    return o.side === 'BUY' ? this.lastPrice >= extreme + offset : this.lastPrice <= extreme - offset;
+  }
+
   private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {
-    const last = this.lastPrice;
+    return this.stopHoldsAt(this.lastPrice, side, type, stopPrice);
+  }
+
+  private stopHoldsAt(last: number, side: Side, type: OrderType, stopPrice: number): boolean {
     if (last === 0) return false;
     const lossType = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
     // BUY stop-loss fires on a rise, BUY take-profit on a fall; SELL the other way round.
@@ -378,7 +461,12 @@ export class MarketBook {
       if (!isPositiveInt(cmd.price) || cmd.price < r.minPriceTicks || cmd.price > r.maxPriceTicks)
         return 'INVALID_PRICE';
     }
-    if (isStopType(type)) {
+    const trailing = cmd.trailingDelta;
+    if (trailing !== undefined) {
+      if (!isStopType(type) || !isPositiveInt(trailing) || trailing >= BIPS) return 'INVALID_TRAILING_DELTA';
+      if (r.maxPriceTicks * trailing > MAX) return 'OVERFLOW';
+    }
+    if (isStopType(type) && (trailing === undefined || cmd.stopPrice !== undefined)) {
       const sp = cmd.stopPrice;
       if (!isPositiveInt(sp) || sp < r.minPriceTicks || sp > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
       if (this.stopHolds(cmd.side, type, sp)) return 'INVALID_STOP_PRICE';

@@ -35,6 +35,15 @@ export class Order {
   cumQuote = 0;
   /** Quantity currently shown on the book (the iceberg slice, or everything left). */
   visible = 0;
+  /** Trailing stop: the trailing delta in BIPS (1 BIP = 0.01 %); 0 = not a trailing order. */
+  trailingDelta = 0;
+  /**
+   * Trailing stop: the best trade price since it started tracking (lowest for BUY, highest for SELL), in
+   * ticks; 0 while not tracking yet (its stopPrice not yet reached, or no trade since entry).
+   */
+  trailExtreme = 0;
+  /** Trailing stop: engine time (ms) it started tracking; 0 while not tracking yet. */
+  trailTime = 0;
 
   get remaining(): number {
     return this.quantity - this.executed;

@@ -20,6 +20,10 @@ export type OrderTuple = [
   executed: number,
   cumQuote: number,
   visible: number,
+  // Trailing stops only (absent otherwise, so other orders' tuples, and older snapshots, are unchanged):
+  trailingDelta?: number,
+  trailExtreme?: number,
+  trailTime?: number,
 ];
 
 export interface MarketSnapshot {

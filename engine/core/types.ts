@@ -72,8 +72,16 @@ export interface PlaceCommand {
   quantity?: number;
   /** MARKET (and STOP_LOSS / TAKE_PROFIT) by quote amount, in tick·lots. */
   quoteQuantity?: number;
-  /** Trigger price in ticks for STOP_LOSS*, TAKE_PROFIT*. */
+  /**
+   * Trigger price in ticks for STOP_LOSS*, TAKE_PROFIT*. With `trailingDelta` it is optional and is the
+   * activation price instead: the order starts trailing once a trade meets it (absent: from entry).
+   */
   stopPrice?: number;
+  /**
+   * Trailing stop (STOP_LOSS*, TAKE_PROFIT* only): the move against the best trade price since activation
+   * that triggers the order, in BIPS (1..9999; 100 = 1 %). See MarketBook's trailing section.
+   */
+  trailingDelta?: number;
   /** Visible slice in lots (iceberg); only for LIMIT GTC and LIMIT_MAKER. */
   icebergQuantity?: number;
   /** Default NONE. */
@@ -119,6 +127,7 @@ export type RejectReason =
   | 'INVALID_PRICE'
   | 'INVALID_QUANTITY'
   | 'INVALID_STOP_PRICE'
+  | 'INVALID_TRAILING_DELTA'
   | 'INVALID_ICEBERG'
   | 'INVALID_TIME_IN_FORCE'
   | 'INVALID_STP_MODE'
@@ -159,6 +168,10 @@ export interface AcceptedEvent extends EventBase {
   stopPrice: number; // 0 unless a stop order
   icebergQuantity: number; // 0 unless an iceberg
   stpMode: StpMode;
+  /** Present only for a trailing stop: its delta in BIPS. */
+  trailingDelta?: number;
+  /** Present only for a trailing stop that starts tracking on entry (no stopPrice, a last price exists): ts. */
+  trailingTime?: number;
 }
 
 export interface RejectedEvent extends EventBase {
@@ -207,6 +220,8 @@ export interface TriggeredEvent extends EventBase {
   type: 'triggered';
   orderId: number;
   userId: number;
+  /** Present only for a trailing stop: when it started tracking (ms, engine time). */
+  trailingTime?: number;
 }
 
 export interface AmendedEvent extends EventBase {

@@ -17,6 +17,7 @@ import {
 } from '../shared/http';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { apiContext } from './context';
+import { TRAILING_DELTA_FILTER } from './orders/plan-order';
 import { aggTradeJson, aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
@@ -77,7 +78,7 @@ function exchangeInfo(req: ApiRequest) {
       ocoAllowed: false,
       otoAllowed: false,
       quoteOrderQtyMarketAllowed: true,
-      allowTrailingStop: false,
+      allowTrailingStop: true,
       cancelReplaceAllowed: true,
       amendAllowed: true,
       isSpotTradingAllowed: true,
@@ -102,6 +103,7 @@ function exchangeInfo(req: ApiRequest) {
           maxQty: fixed8(m.maxQty),
           stepSize: fixed8(m.stepSize),
         },
+        { filterType: 'TRAILING_DELTA', ...TRAILING_DELTA_FILTER },
         {
           filterType: 'NOTIONAL',
           minNotional: fixed8(m.minNotional),

@@ -72,7 +72,11 @@ async function newOrderResponse(placed: PlacedOrder, respType: 'ACK' | 'RESULT' 
   const ctx = apiContext();
   const spec = ctx.orderService.market(placed.symbol);
   if (respType === 'ACK') return newOrderJson(spec, placed, 'ACK', []);
-  const order = await waitForEngine(placed, engineAnswered);
+  const answered = await waitForEngine(placed, engineAnswered);
+  // The order row keeps no trailing fields yet (docs/api.md#trailing-stops): the placed order has them.
+  const order = placed.trailingDelta
+    ? { ...answered, trailingDelta: placed.trailingDelta, trailingTime: answered.trailingTime ?? -1 }
+    : answered;
   // A new order's fills at its first answer are all taker fills, settled in the same transaction that
   // recorded the answer.
   const fills =

@@ -43,6 +43,7 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
         const working = !isStopType(e.orderType);
         p.isWorking = working;
         if (working) p.workingTime = e.ts;
+        if (e.trailingTime !== undefined) p.trailingTime = e.trailingTime;
         break;
       }
       case 'rejected':
@@ -54,6 +55,7 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
         const p = touch(e.orderId, e.seq, e.ts);
         p.isWorking = true;
         p.workingTime = e.ts;
+        if (e.trailingTime !== undefined) p.trailingTime = e.trailingTime;
         break;
       }
       case 'trade': {

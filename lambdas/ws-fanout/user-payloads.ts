@@ -31,6 +31,8 @@ export type OrderFacts = Pick<
   | 'icebergLots'
   | 'stpMode'
   | 'time'
+  | 'trailingDelta'
+  | 'trailingTime'
 >;
 
 export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION';
@@ -46,6 +48,12 @@ export interface Execution {
   time: number;
   /** Engine seq of the event: unique per market, the execution id. */
   seq: number;
+  /**
+   * A trailing stop's delta and start time as this batch's own events tell them (its accepted / triggered
+   * events): what `d`/`D` show ahead of the order's facts, which may not know them (docs/api.md#trailing-stops).
+   */
+  trailingDelta?: number;
+  trailingTime?: number;
   fill?: {
     tradeId: number;
     priceTicks: number;
@@ -104,7 +112,14 @@ export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, 
     Q: quote(spec, o.quoteQty),
     ...(ex.onBook ? { W: o.time } : {}),
     V: o.stpMode,
+    // Trailing stops only, as Binance: the delta (BIPS) and when it started trailing (-1 while it has not).
+    ...trailingReport(o, ex),
   };
+}
+
+function trailingReport(o: OrderFacts, ex: Execution): { d?: number; D?: number } {
+  const d = ex.trailingDelta ?? o.trailingDelta;
+  return d ? { d, D: ex.trailingTime ?? o.trailingTime ?? -1 } : {};
 }
 
 /** A user's balances (ledger minor units) after an event that may have changed them. */
@@ -176,8 +191,13 @@ export function executions(
     } else if (e.type === 'closed' && e.reason === 'FILLED' && lastTrade.has(e.orderId))
       filledAt.set(e.orderId, lastTrade.get(e.orderId) as number);
   });
+  // Trailing stops' delta and start time from this batch's accepted / triggered events, by order id.
+  // `time` is known from event seq `since` on (reports before it leave D to the order's facts).
+  const trailing = new Map<number, { delta?: number; time: number; since: number }>();
   events.forEach((e, i) => {
     if (e.type === 'accepted') {
+      if (e.trailingDelta !== undefined)
+        trailing.set(e.orderId, { delta: e.trailingDelta, time: e.trailingTime ?? -1, since: e.seq });
       if (!users.has(e.userId)) return;
       out.push({
         userId: e.userId,
@@ -225,6 +245,9 @@ export function executions(
           execution: tradeExecution(e, isMaker, commission, filledAt.get(orderId) === i),
         });
       }
+    } else if (e.type === 'triggered' && e.trailingTime !== undefined) {
+      const t = trailing.get(e.orderId);
+      trailing.set(e.orderId, { delta: t?.delta, time: e.trailingTime, since: e.seq });
     } else if (e.type === 'closed' && e.reason !== 'FILLED' && users.has(e.userId)) {
       const status = statusForClose(e.reason);
       out.push({
@@ -248,6 +271,14 @@ export function executions(
       });
     }
   });
+  if (trailing.size > 0) {
+    for (const { orderId, execution } of out) {
+      const t = trailing.get(orderId);
+      if (!t) continue;
+      if (t.delta !== undefined) execution.trailingDelta = t.delta;
+      if (execution.seq >= t.since) execution.trailingTime = t.time;
+    }
+  }
   return out;
 }
 

@@ -7,6 +7,9 @@
 // otherwise. So the two do the same work: an amend moves the order to the back of its level in both (the
 // peer's modify always re-queues, and takes the size left to fill; Cirrus re-queues on a new price or a
 // larger quantity, so size amends here raise the quantity and price amends always pick a new price).
+// A second workload, Cirrus only (the peer has no stop orders), is the same mix with a share of trailing stops
+// (TRAILING_SHARE of the commands place one, trailing from entry, 1–20 BIPS, all four stop types; a fifth of
+// the cancels name one): timed in the same alternating rounds, so the two Cirrus figures compare directly.
 import * as hdr from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide, type ICancelOrder, type IProcessOrder } from 'nodejs-order-book';
 import { MatchingEngine } from '../../engine/core';
@@ -19,6 +22,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_ONLY=cirrus skips the peer (quick A/B of engine changes; the JSON line then has no ratio). */
 const CIRRUS_ONLY = process.env.BENCH_ONLY === 'cirrus';
 const MID = 100_000;
+/** Share of the trailing workload's commands that place a trailing stop. */
+const TRAILING_SHARE = Number(process.env.BENCH_TRAILING_SHARE ?? 0.05);
+/** Pending trailing stops kept at about this many (cancels take the older ones out). */
+const TRAILING_PENDING = 100;
 
 const rules: MarketRules = {
   symbol: 'BENCH',
@@ -37,8 +44,11 @@ interface Workload {
   tradingShare: number;
 }
 
-/** Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order. */
-export function buildWorkload(seed: number): Workload {
+/**
+ * Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order.
+ * With `trailingShare` > 0 that share of the commands place trailing stops instead (see the header).
+ */
+export function buildWorkload(seed: number, trailingShare = 0): Workload {
   const rnd = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const engine = new MatchingEngine([rules]);
@@ -66,9 +76,14 @@ export function buildWorkload(seed: number): Workload {
     let trades = 0;
     for (const e of out) {
       if (e.type === 'trade') trades++;
-      if (e.type === 'closed') forget(e.orderId);
+      if (e.type === 'closed') {
+        forget(e.orderId);
+        if (trailingShare > 0) closedIds.add(e.orderId);
+      }
     }
-    if (cmd.kind === 'place' && engine.hasOrder(cmd.orderId) && !liveIndex.has(cmd.orderId)) {
+    // Trailing stops are kept apart (`trailing`): the plain cancels and amends name resting orders only.
+    const stop = cmd.kind === 'place' && cmd.trailingDelta !== undefined;
+    if (cmd.kind === 'place' && !stop && engine.hasOrder(cmd.orderId) && !liveIndex.has(cmd.orderId)) {
       liveIndex.set(cmd.orderId, live.length);
       live.push(cmd.orderId);
     }
@@ -99,6 +114,32 @@ export function buildWorkload(seed: number): Workload {
     };
   };
 
+  // Trailing stops waiting for their trigger (ids), and whether one closed (triggered and ran, or cancelled).
+  const trailing: number[] = [];
+  const closedIds = new Set<number>();
+  const trailingStop = (): Command => {
+    const id = nextId++;
+    const side = rnd() < 0.5 ? 'BUY' : 'SELL';
+    const type = (['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const)[int(0, 3)];
+    const userId = int(1, 2000);
+    owner.set(id, userId);
+    trailing.push(id);
+    const limited = type.endsWith('_LIMIT');
+    return {
+      kind: 'place',
+      market: 'BENCH',
+      orderId: id,
+      userId,
+      clientOrderId: '',
+      side,
+      type,
+      ...(limited ? { timeInForce: 'IOC' as const, price: side === 'BUY' ? MID + 30 : MID - 30 } : {}),
+      quantity: int(1, 100),
+      trailingDelta: int(1, 20),
+      ts: ts++,
+    };
+  };
+
   const prefill: Command[] = [];
   for (let i = 0; i < 1_000; i++) {
     const c = restingLimit();
@@ -106,9 +147,30 @@ export function buildWorkload(seed: number): Workload {
     run(c);
   }
   const commands: Command[] = [];
-  const counts: Record<string, number> = { gtc: 0, ioc: 0, cancel: 0, amend: 0 };
+  const counts: Record<string, number> = { gtc: 0, ioc: 0, cancel: 0, amend: 0, trailing: 0 };
   let trading = 0;
   for (let i = 0; i < COMMANDS; i++) {
+    if (trailingShare > 0) {
+      // Drop the trailing stops that closed (triggered and ran, or cancelled) from the pending list.
+      while (trailing.length > 0 && closedIds.has(trailing[0])) trailing.shift();
+      const r = rnd();
+      let cmd: Command | undefined;
+      if (r < trailingShare && trailing.length < TRAILING_PENDING * 1.5) {
+        cmd = trailingStop();
+        counts.trailing++;
+      } else if (r < trailingShare * 2 && trailing.length > TRAILING_PENDING) {
+        const id = trailing.shift() as number;
+        if (!closedIds.has(id)) {
+          cmd = { kind: 'cancel', market: 'BENCH', orderId: id, userId: owner.get(id) as number, ts: ts++ };
+          counts.cancel++;
+        }
+      }
+      if (cmd) {
+        if (run(cmd) > 0) trading++;
+        commands.push(cmd);
+        continue;
+      }
+    }
     const r = rnd();
     // Target mix: 45 % GTC, 5 % IOC, 25 % cancel, 25 % amend; keep ~1,000 orders resting.
     let kind = r < 0.45 ? 'gtc' : r < 0.5 ? 'ioc' : r < 0.75 ? 'cancel' : 'amend';
@@ -341,6 +403,7 @@ function median(xs: number[]): number {
 
 function main(): void {
   const w = buildWorkload(42);
+  const wt = buildWorkload(42, TRAILING_SHARE);
   const executed = executedAtAmends(w);
   if (!CIRRUS_ONLY) {
     const same = crossCheck(w, executed);
@@ -355,19 +418,27 @@ function main(): void {
   console.log(
     `  GTC ${share(w.counts.gtc)}, IOC ${share(w.counts.ioc)}, cancel ${share(w.counts.cancel)}, amend ${share(w.counts.amend)}; commands that trade: ${(100 * w.tradingShare).toFixed(1)} %`,
   );
+  const wshare = (n: number) => `${((100 * n) / wt.commands.length).toFixed(1)} %`;
+  console.log(
+    `trailing workload (Cirrus only): the same seed with ${wshare(wt.counts.trailing)} trailing stop places; GTC ${wshare(wt.counts.gtc)}, IOC ${wshare(wt.counts.ioc)}, cancel ${wshare(wt.counts.cancel)}, amend ${wshare(wt.counts.amend)}; commands that trade: ${(100 * wt.tradingShare).toFixed(1)} %`,
+  );
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
 
   runCirrus(w);
+  runCirrus(wt);
   if (!CIRRUS_ONLY) runPeer(w, executed);
   const cirrus: number[] = [];
+  const cirrusTrailing: number[] = [];
   const peer: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     cirrus.push(runCirrus(w));
+    cirrusTrailing.push(runCirrus(wt));
     peer.push(CIRRUS_ONLY ? NaN : runPeer(w, executed));
     console.log(
-      `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
+      `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, cirrus with trailing stops ${Math.round(cirrusTrailing[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
     );
   }
+  const ct = median(cirrusTrailing);
   const latency = cirrusLatency(w);
   const c = median(cirrus);
   const p = median(peer);
@@ -376,14 +447,17 @@ function main(): void {
   console.log('| engine | commands/s (median) |');
   console.log('|---|---|');
   console.log(`| cirrus | ${Math.round(c).toLocaleString('en')} |`);
+  console.log(`| cirrus, trailing workload | ${Math.round(ct).toLocaleString('en')} |`);
   console.log(`| nodejs-order-book ${peerVersion} | ${Math.round(p).toLocaleString('en')} |`);
   console.log(`ratio cirrus / peer: ${(c / p).toFixed(2)}`);
+  console.log(`trailing workload / plain workload (cirrus): ${(ct / c).toFixed(3)}`);
   console.log(
     `cirrus latency per command: p50 ${us(latency.getValueAtPercentile(50)).toFixed(2)} µs, p99 ${us(latency.getValueAtPercentile(99)).toFixed(2)} µs, p99.9 ${us(latency.getValueAtPercentile(99.9)).toFixed(2)} µs`,
   );
   console.log(
     JSON.stringify({
       cirrus_cmd_per_s: Math.round(c),
+      cirrus_trailing_cmd_per_s: Math.round(ct),
       peer_cmd_per_s: Math.round(p),
       ratio: Number((c / p).toFixed(2)),
       p99_us: Number(us(latency.getValueAtPercentile(99)).toFixed(2)),

@@ -1,7 +1,8 @@
 // fast-check properties of the engine: snapshot/restore at any point continues identically (also between
 // a cancel that overtook its place and the late place), the command stream can be re-derived from the
 // events, and a rejected command changes nothing but the sequence number, except that a cancel of a
-// never-seen id remembers that id as closed (a tombstone).
+// never-seen id remembers that id as closed (a tombstone). The flows include trailing stops
+// (./trailing-commands.ts), so snapshots are also taken mid-trail (a trailing stop tracking its best price).
 import fc from 'fast-check';
 import {
   MatchingEngine,
@@ -13,6 +14,11 @@ import type { Command, EngineEvent } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { profile } from './profile';
+import { withTrailingCommands } from './trailing-commands';
+
+/** The seeded flow with a share of its stop orders made trailing stops. */
+const flowOf = (seed: number, count: number): Generator<Command> =>
+  withTrailingCommands(commandFlow(seed, count), seed);
 
 const FLOW = 1_500;
 
@@ -44,6 +50,7 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
         stopPrice: e.stopPrice || undefined,
         icebergQuantity: e.icebergQuantity || undefined,
         stpMode: e.stpMode,
+        trailingDelta: e.trailingDelta,
         ts: e.ts,
       });
     } else if (e.type === 'amended') {
@@ -80,18 +87,21 @@ function splitRun(
   seed: number,
   split: number,
   options: EngineOptions = {},
-): { tail: EngineEvent[]; refusedAfterRestore: number } {
+): { tail: EngineEvent[]; refusedAfterRestore: number; tracking: number } {
   const early = newEarlyCommands();
-  const cmds = [...withEarlyCommands(commandFlow(seed, FLOW), seed, early)];
+  const cmds = [...withEarlyCommands(flowOf(seed, FLOW), seed, early)];
   const whole = new MatchingEngine(TEST_MARKETS, options);
   const all = run(whole, cmds);
 
   const first = new MatchingEngine(TEST_MARKETS, options);
   const head = run(first, cmds.slice(0, split));
-  const restored = MatchingEngine.restore(
-    JSON.parse(JSON.stringify(first.snapshot())) as EngineSnapshot,
-    options,
+  const snapshot = first.snapshot();
+  // Trailing stops tracking at the split: their tuples carry [trailingDelta, extreme > 0, since].
+  const tracking = snapshot.markets.reduce(
+    (n, m) => n + m.stops.filter((t) => (t[17] ?? 0) > 0 && (t[18] ?? 0) > 0).length,
+    0,
   );
+  const restored = MatchingEngine.restore(JSON.parse(JSON.stringify(snapshot)) as EngineSnapshot, options);
   expect(restored.stateHash()).toBe(first.stateHash());
   const tail = run(restored, cmds.slice(split));
   expect([...head, ...tail]).toEqual(all);
@@ -108,24 +118,29 @@ function splitRun(
     expect(e.type === 'accepted' ? e : 'not accepted').toBe('not accepted');
     if (e.type === 'rejected' && e.command === 'place') refusedAfterRestore++;
   }
-  return { tail, refusedAfterRestore };
+  return { tail, refusedAfterRestore, tracking };
 }
 
 describe('engine properties', () => {
   it('snapshot → JSON → restore at any point continues with the same events and hash', () => {
     let refusedAfterRestore = 0;
+    let tracking = 0;
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: FLOW }),
         (seed, split) => {
-          refusedAfterRestore += splitRun(seed, split).refusedAfterRestore;
+          const run = splitRun(seed, split);
+          refusedAfterRestore += run.refusedAfterRestore;
+          tracking += run.tracking;
         },
       ),
       { numRuns: profile(25, 4), seed: 20261124 },
     );
     // Some late places of ids cancelled before the snapshot were refused by the restored engine.
     expect(refusedAfterRestore).toBeGreaterThan(0);
+    // Some snapshots were taken mid-trail.
+    expect(tracking).toBeGreaterThan(0);
   });
 
   it('…also when ids are forgotten: the restored engine refuses the same stale ids', () => {
@@ -148,7 +163,7 @@ describe('engine properties', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
         const original = new MatchingEngine(TEST_MARKETS);
-        const events = run(original, [...commandFlow(seed, FLOW)]);
+        const events = run(original, [...flowOf(seed, FLOW)]);
         const replayed = run(new MatchingEngine(TEST_MARKETS), commandsFromEvents(events));
         // Rejections consume a seq but change no state, so compare everything except seq numbers.
         const strip = (es: EngineEvent[]) => withoutRejections(es).map(({ seq: _seq, ...rest }) => rest);
@@ -164,7 +179,7 @@ describe('engine properties', () => {
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
         const engine = new MatchingEngine(TEST_MARKETS);
         let rejections = 0;
-        for (const cmd of withEarlyCommands(commandFlow(seed, 600), seed)) {
+        for (const cmd of withEarlyCommands(flowOf(seed, 600), seed)) {
           const before = engine.snapshot();
           const out: EngineEvent[] = [];
           engine.apply(cmd, out);

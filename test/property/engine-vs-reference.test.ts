@@ -16,6 +16,7 @@ import { ReferenceEngine } from '../support/reference-engine';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { EDGE_MARKETS, SHIFTED, newEdgeStats, withEdgeCommands } from './edge-commands';
 import { FAST, profile } from './profile';
+import { newTrailingStats, withTrailingCommands } from './trailing-commands';
 
 const TOTAL = process.env.SOAK ? 1_000_000 : profile(200_000, 3_000);
 // 25k commands per seed keeps the naive reference's books small enough to stay fast; the soak runs more seeds.
@@ -57,6 +58,12 @@ const PATHS = [
   // TESTB trades below and above its sides' direct index (edge-commands.ts: centred near 110,000 ticks).
   'trade:below-window',
   'trade:above-window',
+  // Trailing stops (./trailing-commands.ts): tracking from entry and from a stop price, triggered, refused.
+  'trailing:on-entry',
+  'trailing:by-stop-price',
+  'trailing:triggered-on-entry',
+  'trailing:triggered-by-stop-price',
+  'rejected:INVALID_TRAILING_DELTA',
 ];
 
 interface Tracked {
@@ -155,7 +162,14 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   let lateAfterCancel = 0;
   let lateAfterCancelRefused = 0;
   let lateAfterAmendAccepted = 0;
-  const flow = withEdgeCommands(withEarlyCommands(commandFlow(seed, PER_SEED), seed, early), seed, edge);
+  const trailing = newTrailingStats();
+  const flow = withEdgeCommands(
+    withEarlyCommands(withTrailingCommands(commandFlow(seed, PER_SEED), seed, trailing), seed, early),
+    seed,
+    edge,
+  );
+  /** Accepted trailing stops: whether each had an activation price (market:orderId). */
+  const trailingByStop = new Map<string, boolean>();
   for (const cmd of flow) {
     fast.length = 0;
     slow.length = 0;
@@ -182,6 +196,15 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
     )
       lateAfterAmendAccepted++;
     for (const e of fast) {
+      if (e.type === 'accepted' && e.trailingDelta !== undefined) {
+        const byStop = e.stopPrice > 0;
+        trailingByStop.set(earlyKey(e.market, e.orderId), byStop);
+        seen.add(byStop ? 'trailing:by-stop-price' : 'trailing:on-entry');
+      }
+      if (e.type === 'triggered' && e.trailingTime !== undefined) {
+        const byStop = trailingByStop.get(earlyKey(e.market, e.orderId));
+        seen.add(byStop ? 'trailing:triggered-by-stop-price' : 'trailing:triggered-on-entry');
+      }
       if (e.type === 'trade') {
         trades++;
         if (e.market === SHIFTED && e.price < 60_000) seen.add('trade:below-window');

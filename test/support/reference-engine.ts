@@ -49,6 +49,10 @@ interface ROrder {
   visible: number;
   /** Queue position: lower goes first at a price. */
   prio: number;
+  /** Trailing stops: delta in BIPS (0 = not trailing), best price since tracking (0 = not yet), since when. */
+  trailingDelta: number;
+  trailBest: number;
+  trailTime: number;
 }
 
 interface RMarket {
@@ -135,7 +139,7 @@ export class ReferenceEngine {
       price: priced ? (c.price as number) : 0,
       quantity: c.quantity ?? 0,
       quoteQuantity: c.quoteQuantity ?? 0,
-      stopPrice: STOPS.includes(c.type) ? (c.stopPrice as number) : 0,
+      stopPrice: STOPS.includes(c.type) ? (c.stopPrice ?? 0) : 0,
       iceberg: c.icebergQuantity ?? 0,
       stp: c.stpMode ?? 'NONE',
       ts: c.ts,
@@ -144,8 +148,15 @@ export class ReferenceEngine {
       cumQuote: 0,
       visible: 0,
       prio: 0,
+      trailingDelta: c.trailingDelta ?? 0,
+      trailBest: 0,
+      trailTime: 0,
     };
-    out.push({
+    if (c.trailingDelta !== undefined && c.stopPrice === undefined && m.lastPrice > 0) {
+      o.trailBest = m.lastPrice;
+      o.trailTime = c.ts;
+    }
+    const accepted: EngineEvent = {
       type: 'accepted',
       market: m.rules.symbol,
       seq: ++m.seq,
@@ -162,7 +173,10 @@ export class ReferenceEngine {
       stopPrice: o.stopPrice,
       icebergQuantity: o.iceberg,
       stpMode: o.stp,
-    });
+    };
+    if (o.trailingDelta > 0) accepted.trailingDelta = o.trailingDelta;
+    if (o.trailTime > 0) accepted.trailingTime = o.trailTime;
+    out.push(accepted);
     if (STOPS.includes(c.type)) {
       m.stops.push(o);
       return;
@@ -307,6 +321,7 @@ export class ReferenceEngine {
       o.cumQuote += price * qty;
       m.lastPrice = price;
       traded = true;
+      this.trail(m, price);
       if (byQuote) quoteLeft -= price * qty;
       out.push({
         type: 'trade',
@@ -376,7 +391,27 @@ export class ReferenceEngine {
   }
 
   private holds(m: RMarket, s: ROrder): boolean {
-    return this.condition(m.lastPrice, s.side, s.orderType, s.stopPrice);
+    if (s.trailingDelta === 0) return this.condition(m.lastPrice, s.side, s.orderType, s.stopPrice);
+    if (s.trailBest === 0) return false;
+    // Exact rational comparison in bigints: last vs best × (1 ± delta / 10000).
+    const last = BigInt(m.lastPrice) * 10_000n;
+    const best = BigInt(s.trailBest);
+    const delta = BigInt(s.trailingDelta);
+    return s.side === 'BUY' ? last >= best * (10_000n + delta) : last <= best * (10_000n - delta);
+  }
+
+  /** Every trade: trailing stops start tracking (on entry, or once their stop price is met) or follow it. */
+  private trail(m: RMarket, price: number): void {
+    for (const s of m.stops) {
+      if (s.trailingDelta === 0) continue;
+      if (s.trailBest === 0) {
+        if (s.stopPrice === 0 || this.condition(price, s.side, s.orderType, s.stopPrice)) {
+          s.trailBest = price;
+          s.trailTime = this.ts;
+        }
+      } else if (s.side === 'BUY') s.trailBest = Math.min(s.trailBest, price);
+      else s.trailBest = Math.max(s.trailBest, price);
+    }
   }
 
   private condition(last: number, side: Side, type: OrderType, stop: number): boolean {
@@ -398,6 +433,7 @@ export class ReferenceEngine {
         ts: this.ts,
         orderId: s.orderId,
         userId: s.userId,
+        ...(s.trailingDelta > 0 ? { trailingTime: s.trailTime } : {}),
       });
       this.execute(m, s, out);
     }
@@ -425,7 +461,12 @@ export class ReferenceEngine {
     if (!priced && !STOPS.includes(c.type) && c.type !== 'MARKET') return 'INVALID_ORDER_TYPE';
     if (priced && (!posInt(c.price) || c.price < r.minPriceTicks || c.price > r.maxPriceTicks))
       return 'INVALID_PRICE';
-    if (STOPS.includes(c.type)) {
+    const td = c.trailingDelta;
+    if (td !== undefined) {
+      if (!STOPS.includes(c.type) || !posInt(td) || td > 9999) return 'INVALID_TRAILING_DELTA';
+      if (r.maxPriceTicks * td > MAX) return 'OVERFLOW';
+    }
+    if (STOPS.includes(c.type) && (td === undefined || c.stopPrice !== undefined)) {
       if (!posInt(c.stopPrice) || c.stopPrice < r.minPriceTicks || c.stopPrice > r.maxPriceTicks)
         return 'INVALID_STOP_PRICE';
       if (this.condition(m.lastPrice, c.side, c.type, c.stopPrice)) return 'INVALID_STOP_PRICE';
@@ -547,25 +588,29 @@ export class ReferenceEngine {
   }
 
   snapshot(): EngineSnapshot {
-    const tuple = (o: ROrder): OrderTuple => [
-      o.orderId,
-      o.userId,
-      o.clientOrderId,
-      o.side,
-      o.orderType,
-      o.tif,
-      o.price,
-      o.quantity,
-      o.quoteQuantity,
-      o.stopPrice,
-      o.iceberg,
-      o.stp,
-      o.ts,
-      o.acceptSeq,
-      o.executed,
-      o.cumQuote,
-      o.visible,
-    ];
+    const tuple = (o: ROrder): OrderTuple => {
+      const t: OrderTuple = [
+        o.orderId,
+        o.userId,
+        o.clientOrderId,
+        o.side,
+        o.orderType,
+        o.tif,
+        o.price,
+        o.quantity,
+        o.quoteQuantity,
+        o.stopPrice,
+        o.iceberg,
+        o.stp,
+        o.ts,
+        o.acceptSeq,
+        o.executed,
+        o.cumQuote,
+        o.visible,
+      ];
+      if (o.trailingDelta > 0) t.push(o.trailingDelta, o.trailBest, o.trailTime);
+      return t;
+    };
     const markets: MarketSnapshot[] = [...this.markets.values()].map((m) => {
       const side = (s: Side) =>
         m.resting

@@ -284,7 +284,7 @@ describe('OrderService.cancelReplace', () => {
       [{ cancelRestrictions: 'ONLY_FILLED' }, 400, -1145],
       [{ price: '31000.001' }, 400, -1013],
       [{ quantity: undefined }, 400, -1102],
-      [{ type: 'LIMIT_MAKER', timeInForce: undefined, trailingDelta: '100' }, 400, -1013],
+      [{ type: 'LIMIT_MAKER', timeInForce: undefined, trailingDelta: '100' }, 400, -1106],
       [{ symbol: 'XXXUSDT' }, 400, -1121],
     ];
     for (const [over, status, code] of cases) {

@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../../engine/core/types';
+import type { AcceptedEvent, EngineEvent } from '../../engine/core/types';
 import { orderProgressFromEvents, statusForClose } from '../../lambdas/data-processor/order-view';
 
 const base = { market: 'BTCUSDT', ts: 1000 };
@@ -129,5 +129,29 @@ describe('orderProgressFromEvents', () => {
       },
     ]);
     expect(p).toEqual({ orderId: 3, seq: 4, updateTime: 1000, priceTicks: 99, qtyLots: 6 });
+  });
+
+  it('records when a trailing stop started trailing: on entry (accepted) or at its trigger (triggered)', () => {
+    const onEntry = {
+      ...(accepted(1, 5, 'STOP_LOSS_LIMIT') as AcceptedEvent),
+      trailingDelta: 100,
+      trailingTime: 900,
+    };
+    const [a] = orderProgressFromEvents([onEntry]);
+    expect(a).toMatchObject({ orderId: 5, isWorking: false, trailingTime: 900 });
+    const [t] = orderProgressFromEvents([
+      { ...base, seq: 7, type: 'triggered', orderId: 6, userId: 60, trailingTime: 950 },
+    ]);
+    expect(t).toEqual({
+      orderId: 6,
+      seq: 7,
+      updateTime: 1000,
+      isWorking: true,
+      workingTime: 1000,
+      trailingTime: 950,
+    });
+    // Plain stops carry no trailing time.
+    const [plain] = orderProgressFromEvents([{ ...base, seq: 8, type: 'triggered', orderId: 7, userId: 70 }]);
+    expect('trailingTime' in plain).toBe(false);
   });
 });

@@ -22,6 +22,109 @@ function codeOf(fn: () => unknown): { status: number; code: number; msg: string 
   throw new Error('expected a Binance error');
 }
 
+describe('planOrder: trailing stops', () => {
+  const trailing = (over: Partial<NewOrderParams> = {}): NewOrderParams => ({
+    symbol: 'BTCUSDT',
+    side: 'SELL',
+    type: 'STOP_LOSS',
+    quantity: '0.1',
+    trailingDelta: '100',
+    ...over,
+  });
+
+  it('a trailing STOP_LOSS SELL needs no stopPrice and locks its base quantity, as a plain stop', () => {
+    const plan = planOrder(btc, trailing());
+    expect(plan.command).toEqual({
+      kind: 'place',
+      market: 'BTCUSDT',
+      side: 'SELL',
+      type: 'STOP_LOSS',
+      quantity: 10_000,
+      stpMode: 'EXPIRE_MAKER',
+      icebergQuantity: undefined,
+      stopPrice: undefined,
+      timeInForce: undefined,
+      price: undefined,
+      trailingDelta: 100,
+    });
+    expect(plan.lock).toEqual({ asset: 'BTC', amount: 10_000_000n });
+  });
+
+  it('with a stopPrice (the activation price) and a limit: the limit order’s lock', () => {
+    const plan = planOrder(
+      btc,
+      trailing({
+        side: 'BUY',
+        type: 'TAKE_PROFIT_LIMIT',
+        timeInForce: 'GTC',
+        price: '29500',
+        stopPrice: '29000',
+        trailingDelta: '250',
+      }),
+    );
+    expect(plan.command).toMatchObject({ type: 'TAKE_PROFIT_LIMIT', stopPrice: 2_900_000, price: 2_950_000 });
+    expect(plan.command.trailingDelta).toBe(250);
+    expect(plan.lock).toEqual({ asset: 'USDT', amount: 2_950n * 100_000_000n });
+  });
+
+  it('a market-like BUY runs protected: 5 % past where it would trigger from its reference', () => {
+    // From its stopPrice 30,000: triggers at 30,000 × 1.01 = 30,300 at the earliest; protected 31,815.
+    const fromStop = planOrder(btc, trailing({ side: 'BUY', stopPrice: '30000' }));
+    expect(fromStop.command).toMatchObject({
+      type: 'STOP_LOSS_LIMIT',
+      timeInForce: 'IOC',
+      price: 3_181_500,
+      stopPrice: 3_000_000,
+      trailingDelta: 100,
+    });
+    expect(fromStop.userType).toBe('STOP_LOSS');
+    // Trailing from entry: from the best ask, 30,000.01 → 30,300.0101 → 30,300.02 (up) → 31,815.021 → 31,815.03.
+    const fromEntry = planOrder(btc, trailing({ side: 'BUY' }), 3_000_001);
+    expect(fromEntry.command).toMatchObject({
+      type: 'STOP_LOSS_LIMIT',
+      price: 3_181_503,
+      trailingDelta: 100,
+    });
+    expect(codeOf(() => planOrder(btc, trailing({ side: 'BUY' })))).toMatchObject({ code: -2010 });
+  });
+
+  it.each([
+    ['below the filter', trailing({ trailingDelta: '9' }), -1013, 'Filter failure: TRAILING_DELTA'],
+    ['above the filter', trailing({ trailingDelta: '2001' }), -1013, 'Filter failure: TRAILING_DELTA'],
+    [
+      'above the filter (BUY STOP_LOSS: the "above" bounds)',
+      trailing({ side: 'BUY', stopPrice: '30000', trailingDelta: '2001' }),
+      -1013,
+      'Filter failure: TRAILING_DELTA',
+    ],
+    [
+      'not a whole number',
+      trailing({ trailingDelta: '1.5' }),
+      -1100,
+      "Illegal characters found in parameter 'trailingDelta'; legal range is '^[0-9]{1,20}$'.",
+    ],
+    [
+      'on a MARKET order',
+      trailing({ type: 'MARKET' }),
+      -1106,
+      "Parameter 'trailingDelta' sent when not required.",
+    ],
+    [
+      'a stop without stopPrice nor trailingDelta',
+      trailing({ trailingDelta: undefined }),
+      -1102,
+      "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.",
+    ],
+  ])('refuses %s', (_, params, code, msg) => {
+    expect(codeOf(() => planOrder(btc, params))).toEqual({ status: 400, code, msg });
+  });
+
+  it('accepts the filter bounds themselves', () => {
+    expect(planOrder(btc, trailing({ trailingDelta: '10' })).command.trailingDelta).toBe(10);
+    expect(planOrder(btc, trailing({ trailingDelta: '2000' })).command.trailingDelta).toBe(2000);
+  });
+});
+
 describe('planOrder', () => {
   it('LIMIT BUY locks price × quantity of quote (1 tick·lot = 10 USDT minor units)', () => {
     const plan = planOrder(btc, limit());
@@ -147,7 +250,12 @@ describe('planOrder: every refusal names its filter or parameter', () => {
     `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`;
 
   it.each([
-    ['trailing stop', limit({ trailingDelta: '100' }), -1013, 'Trailing stops are not supported.'],
+    [
+      'trailingDelta on a LIMIT order',
+      limit({ trailingDelta: '100' }),
+      -1106,
+      "Parameter 'trailingDelta' sent when not required.",
+    ],
     [
       'unknown STP mode',
       limit({ selfTradePreventionMode: 'EXPIRE_ALL' }),

@@ -1,7 +1,7 @@
 // User data stream payloads and delivery rules with in-memory doubles: Binance's executionReport fields from
 // engine integers, one report per execution (a fill that completes an order is one TRADE/FILLED report),
 // commissions equal to the fees settlement posts, and reports only ever posted to the owner's connections.
-import type { EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+import type { AcceptedEvent, EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
 import type { EventRecord } from '../../contracts/messages';
 import { MARKETS } from '../../contracts/markets';
 import { FEES, tradeSettlement } from '../../lambdas/shared/ledger/postings';
@@ -222,6 +222,45 @@ describe('executionReport', () => {
     expect(executionReport(BTC, facts(5, ALICE), canceled.execution, T0)).toMatchObject({
       C: 'c5',
       X: 'CANCELED',
+    });
+  });
+
+  it('a trailing stop shows its delta in d and when it started trailing in D (-1 while it has not)', () => {
+    const [stop] = executions(BTC, [accepted(5, ALICE, 1, 'STOP_LOSS_LIMIT')], new Set([ALICE]));
+    const trailing = { ...facts(5, ALICE), type: 'STOP_LOSS_LIMIT' as const, trailingDelta: 150 };
+    expect(executionReport(BTC, trailing, stop.execution, T0)).toMatchObject({ d: 150, D: -1 });
+    expect(executionReport(BTC, { ...trailing, trailingTime: T0 }, stop.execution, T0)).toMatchObject({
+      d: 150,
+      D: T0,
+    });
+    const plain = executionReport(BTC, facts(5, ALICE), stop.execution, T0);
+    expect('d' in plain || 'D' in plain).toBe(false);
+  });
+
+  it("d/D from the batch's own events when the order's facts lack them: D from the trigger on", () => {
+    const events: EngineEvent[] = [
+      { ...(accepted(2, BOB, 1, 'STOP_LOSS_LIMIT') as AcceptedEvent), trailingDelta: 150 },
+      {
+        type: 'triggered',
+        market: 'BTCUSDT',
+        seq: 2,
+        ts: T0 + 2,
+        orderId: 2,
+        userId: BOB,
+        trailingTime: T0 + 1,
+      },
+      trade(3, 1, 500, 500 * 3_000_000),
+    ];
+    const [fresh, traded] = executions(BTC, events, new Set([BOB]));
+    expect(executionReport(BTC, facts(2, BOB), fresh.execution, T0)).toMatchObject({
+      x: 'NEW',
+      d: 150,
+      D: -1,
+    });
+    expect(executionReport(BTC, facts(2, BOB), traded.execution, T0)).toMatchObject({
+      x: 'TRADE',
+      d: 150,
+      D: T0 + 1,
     });
   });
 

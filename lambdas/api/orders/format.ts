@@ -27,6 +27,7 @@ export function orderJson(spec: MarketSpec, o: OrderRecord) {
     side: o.side,
     stopPrice: price(spec, o.stopTicks),
     icebergQty: qty(spec, o.icebergLots),
+    ...trailingFields(o),
     time: o.time,
     updateTime: o.updateTime,
     isWorking: o.isWorking,
@@ -46,6 +47,11 @@ export function fillJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: 
   };
 }
 
+/** `trailingDelta` and `trailingTime` (-1 until it trails), present for trailing stops only, as Binance. */
+export function trailingFields(o: Pick<OrderRecord, 'trailingDelta' | 'trailingTime'>) {
+  return o.trailingDelta ? { trailingDelta: o.trailingDelta, trailingTime: o.trailingTime ?? -1 } : {};
+}
+
 /** The execution fields the new-order and cancel responses share, in Binance's order. */
 function executionFields(spec: MarketSpec, o: OrderRecord) {
   const full = orderJson(spec, o);
@@ -61,6 +67,7 @@ function executionFields(spec: MarketSpec, o: OrderRecord) {
     side: full.side,
     ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
     ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+    ...trailingFields(o),
   };
 }
 
@@ -144,6 +151,7 @@ export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number
       side: o.side,
       ...(o.stopTicks ? { stopPrice: full.stopPrice } : {}),
       ...(o.icebergLots ? { icebergQty: full.icebergQty } : {}),
+      ...trailingFields(o),
       ...(o.isWorking ? { workingTime: o.workingTime } : {}),
       selfTradePreventionMode: o.stpMode,
     },

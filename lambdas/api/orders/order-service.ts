@@ -156,6 +156,7 @@ export class OrderService {
         lockAsset: plan.lock.asset,
         lockAmount: plan.lock.amount.toString(),
         lastSeq: 0,
+        ...(cmd.trailingDelta !== undefined ? { trailingDelta: cmd.trailingDelta, trailingTime: -1 } : {}),
       },
       command: { ...cmd, userId, clientOrderId, ts: now },
       groupId: messageGroupId(spec.symbol, userId),
@@ -167,7 +168,14 @@ export class OrderService {
     switch (result.outcome) {
       case 'accepted':
         await this.sendNow([result.message]);
-        return { ...result.order, orderCounts: result.counts };
+        // The order row has no trailing columns yet (docs/api.md#trailing-stops): the answer carries them.
+        return {
+          ...result.order,
+          ...(cmd.trailingDelta !== undefined
+            ? { trailingDelta: cmd.trailingDelta, trailingTime: result.order.trailingTime ?? -1 }
+            : {}),
+          orderCounts: result.counts,
+        };
       case 'order_rate_10s':
       case 'order_rate_day':
         throw orderRateError(result.outcome === 'order_rate_10s', limits, now, result.counts);
@@ -184,7 +192,10 @@ export class OrderService {
 
   /** Checks the parameters against the market's filters; MARKET by quantity reads the best opposite price. */
   private async plan(spec: MarketSpec, params: NewOrderParams): Promise<OrderPlan> {
-    const needsReference = params.type === 'MARKET' && params.quoteOrderQty === undefined;
+    // A trailing stop BUY without a stopPrice takes its protection reference from the best ask too.
+    const needsReference =
+      (params.type === 'MARKET' && params.quoteOrderQty === undefined) ||
+      (params.trailingDelta !== undefined && params.stopPrice === undefined && params.side === 'BUY');
     const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
     return planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
   }

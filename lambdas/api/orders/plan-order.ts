@@ -45,6 +45,18 @@ export interface OrderPlan {
 
 export const DEFAULT_STP_MODE: StpMode = 'EXPIRE_MAKER';
 
+/**
+ * Binance's TRAILING_DELTA filter (filters.md), in BIPS: "above" bounds STOP_LOSS* BUY and TAKE_PROFIT* SELL
+ * (their trigger lies above the market), "below" bounds STOP_LOSS* SELL and TAKE_PROFIT* BUY. Binance's own
+ * values; exchangeInfo shows them as they are.
+ */
+export const TRAILING_DELTA_FILTER = {
+  minTrailingAboveDelta: 10,
+  maxTrailingAboveDelta: 2000,
+  minTrailingBelowDelta: 10,
+  maxTrailingBelowDelta: 2000,
+} as const;
+
 /** How far past the best opposite price a protected market order may trade (500 = 5 %). */
 export const MARKET_PROTECTION_BPS = 500n;
 
@@ -81,10 +93,9 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
 export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite?: number): OrderPlan {
   if (!SIDE_SET.has(params.side)) throw new BinanceError(400, -1117, 'Invalid side.');
   if (!TYPES.has(params.type)) throw new BinanceError(400, -1116, 'Invalid orderType.');
-  if (params.trailingDelta !== undefined)
-    throw new BinanceError(400, -1013, 'Trailing stops are not supported.');
   const side = params.side as Side;
   const type = params.type as OrderType;
+  const trailingDelta = trailingDeltaOf(params, side, type);
   // Binance spot's default: a taker that would trade with the same user's resting order expires that maker.
   const stpMode = (params.selfTradePreventionMode ?? DEFAULT_STP_MODE) as StpMode;
   if (!STP_SET.has(stpMode))
@@ -116,9 +127,13 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
 
   let stopPrice: number | undefined;
   if (isStopType(type)) {
-    if (stopStr === undefined) throw missing('stopPrice');
-    stopPrice = priceToTicks(spec, stopStr) ?? undefined;
-    if (stopPrice === undefined) throw filterFailure('PRICE_FILTER');
+    // A trailing stop's stopPrice is optional: its activation price (absent: it trails from entry).
+    if (stopStr === undefined) {
+      if (trailingDelta === undefined) throw missing('stopPrice');
+    } else {
+      stopPrice = priceToTicks(spec, stopStr) ?? undefined;
+      if (stopPrice === undefined) throw filterFailure('PRICE_FILTER');
+    }
   } else if (stopStr !== undefined) {
     throw notRequired('stopPrice');
   }
@@ -166,7 +181,15 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     throw filterFailure('NOTIONAL');
   }
 
-  const base = { kind: 'place' as const, market: spec.symbol, side, stpMode, icebergQuantity, stopPrice };
+  const base = {
+    kind: 'place' as const,
+    market: spec.symbol,
+    side,
+    stpMode,
+    icebergQuantity,
+    stopPrice,
+    ...(trailingDelta !== undefined ? { trailingDelta } : {}),
+  };
 
   // Funds: a SELL locks its base quantity; a BUY locks the quote it can spend at most.
   if (side === 'SELL') {
@@ -195,8 +218,11 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     };
   }
   // A BUY by base quantity without a limit (MARKET, STOP_LOSS, TAKE_PROFIT) has no bounded cost, so it runs
-  // as a protected limit order: IOC at most MARKET_PROTECTION_BPS past the reference price.
-  const reference = type === 'MARKET' ? bestOpposite : stopPrice;
+  // as a protected limit order: IOC at most MARKET_PROTECTION_BPS past the reference price. A plain stop's
+  // reference is its stopPrice; a trailing one's is where it would trigger if it started trailing there, its
+  // stopPrice (or, trailing from entry, the best ask) raised by its delta, rounded up to a tick.
+  const reference =
+    type === 'MARKET' ? bestOpposite : trailingReference(stopPrice, bestOpposite, trailingDelta);
   if (reference === undefined)
     throw new BinanceError(400, -2010, 'Order would not execute: no liquidity on the book.');
   const maxTicks = priceToTicks(spec, spec.maxPrice) ?? Number.MAX_SAFE_INTEGER;
@@ -210,4 +236,42 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     userType: type,
     lock: { asset: spec.quoteAsset, amount: notionalToQuoteUnits(spec, protectedPrice * qty) },
   };
+}
+
+const trailingIllegal = () =>
+  new BinanceError(
+    400,
+    -1100,
+    "Illegal characters found in parameter 'trailingDelta'; legal range is '^[0-9]{1,20}$'.",
+  );
+
+/**
+ * `trailingDelta` (BIPS, a whole number) of a STOP_LOSS* / TAKE_PROFIT* order, checked against the
+ * TRAILING_DELTA filter for its direction; undefined when not sent.
+ */
+function trailingDeltaOf(params: NewOrderParams, side: Side, type: OrderType): number | undefined {
+  const raw = params.trailingDelta;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[0-9]{1,20}$/.test(raw)) throw trailingIllegal();
+  if (!isStopType(type)) throw notRequired('trailingDelta');
+  const delta = Number(raw);
+  const above = (side === 'BUY') === (type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT');
+  const f = TRAILING_DELTA_FILTER;
+  const [min, max] = above
+    ? [f.minTrailingAboveDelta, f.maxTrailingAboveDelta]
+    : [f.minTrailingBelowDelta, f.maxTrailingBelowDelta];
+  if (delta < min || delta > max) throw filterFailure('TRAILING_DELTA');
+  return delta;
+}
+
+/** A stop BUY's protection reference in ticks (see planOrder); undefined when there is none. */
+function trailingReference(
+  stopPrice: number | undefined,
+  bestAsk: number | undefined,
+  trailingDelta: number | undefined,
+): number | undefined {
+  if (trailingDelta === undefined) return stopPrice;
+  const from = stopPrice ?? bestAsk;
+  if (from === undefined) return undefined;
+  return Number((BigInt(from) * BigInt(10_000 + trailingDelta) + 9_999n) / 10_000n);
 }

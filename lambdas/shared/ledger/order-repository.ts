@@ -89,6 +89,9 @@ interface OrderRow {
   lock_asset: string;
   lock_amount: string;
   last_seq: string;
+  // Not columns yet (docs/api.md#trailing-stops): read when a migration adds them, absent until then.
+  trailing_delta?: string | null;
+  trailing_ms?: string | null;
 }
 
 const OPEN = "status IN ('NEW', 'PARTIALLY_FILLED')";
@@ -118,6 +121,9 @@ export function orderFromRow(r: OrderRow): OrderRecord {
     lockAsset: r.lock_asset,
     lockAmount: String(r.lock_amount),
     lastSeq: Number(r.last_seq),
+    ...(Number(r.trailing_delta ?? 0) > 0
+      ? { trailingDelta: Number(r.trailing_delta), trailingTime: Number(r.trailing_ms ?? -1) }
+      : {}),
   };
 }
 
@@ -145,6 +151,8 @@ function rowFromOrder(o: Omit<OrderRecord, 'orderId'>): Record<string, unknown> 
     lock_asset: o.lockAsset,
     lock_amount: o.lockAmount,
     last_seq: o.lastSeq,
+    // jsonb_populate_record (accept_order) ignores keys that are not columns: kept once a migration adds them.
+    ...(o.trailingDelta ? { trailing_delta: o.trailingDelta, trailing_ms: o.trailingTime ?? -1 } : {}),
   };
 }
 

@@ -111,6 +111,8 @@ function batchArgs(items: SettlementItem[]): [string, string, string[], number[]
     qty_lots: p.qtyLots,
     is_working: p.isWorking,
     working_ms: p.workingTime,
+    // Not a column yet (docs/api.md#trailing-stops): settle_batch's recordset ignores it until a migration.
+    ...(p.trailingTime !== undefined ? { trailing_ms: p.trailingTime } : {}),
   }));
   return [
     JSON.stringify(items.flatMap(settlementOps)),

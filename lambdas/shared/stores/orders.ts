@@ -40,6 +40,10 @@ export interface OrderRecord {
   lockAmount: string;
   /** Highest engine seq already reflected (0 = not answered by the engine yet). */
   lastSeq: number;
+  /** Trailing stops only: the delta in BIPS (absent = not a trailing stop). */
+  trailingDelta?: number;
+  /** Trailing stops only: when it started trailing (ms); -1 or absent while it has not. */
+  trailingTime?: number;
 }
 
 /** The fields the data processor sets from engine events: absolute values, so updates are idempotent. */
@@ -54,6 +58,8 @@ export interface OrderProgress {
   qtyLots?: number;
   isWorking?: boolean;
   workingTime?: number;
+  /** A trailing stop started trailing at this time (ms). */
+  trailingTime?: number;
 }
 
 /** Folds `p` into the order's state in `into`: the later seq's values win, fields it lacks are kept. */
