@@ -742,6 +742,51 @@ export const MIGRATIONS: string[] = [
      SELECT id, 0, tx_hash, raw_tx, apply_ms FROM withdrawals WHERE tx_hash IS NOT NULL AND raw_tx IS NOT NULL;
 
    GRANT SELECT, INSERT ON withdrawal_attempts TO cirrus_wallet;`,
+  // 16: trailing stops (docs/api.md#trailing-stops) on the live order row: the delta in BIPS the order was
+  // placed with and when it started trailing (-1 until then); NULL for every other order (accept_order
+  // builds the row from JSON, which leaves absent keys NULL). settle_batch is re-created whole to advance
+  // trailing_ms with the rest of the order's progress.
+  `ALTER TABLE orders ADD COLUMN trailing_delta bigint CHECK (trailing_delta IS NULL OR trailing_delta > 0),
+                      ADD COLUMN trailing_ms bigint;
+   CREATE OR REPLACE FUNCTION settle_batch(p_ops jsonb, p_progress jsonb, p_cmd_ids text[], p_touched bigint[])
+   RETURNS SETOF orders
+   LANGUAGE plpgsql AS $$
+   DECLARE op jsonb;
+   BEGIN
+     FOR op IN SELECT * FROM jsonb_array_elements(p_ops) LOOP
+       CASE op->>'op'
+         WHEN 'trade' THEN PERFORM settle_trade(op);
+         WHEN 'release' THEN PERFORM release_order_lock((op->>'orderId')::bigint);
+         -- A rejection answers an order only if the engine never answered it before: a duplicate or stale
+         -- redelivery of a place, or a cancel of an order already closed, changes nothing. A cancel the engine
+         -- rejects for an order it never saw closes it for good (the engine refuses that id from then on).
+         WHEN 'rejectPlace', 'rejectCancel' THEN
+           UPDATE orders SET status = CASE WHEN op->>'op' = 'rejectPlace' THEN 'REJECTED' ELSE 'CANCELED' END,
+                             last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+            WHERE order_id = (op->>'orderId')::bigint AND last_seq = 0;
+           IF FOUND THEN PERFORM release_order_lock((op->>'orderId')::bigint); END IF;
+         ELSE RAISE EXCEPTION 'unknown settlement operation %', op->>'op' USING ERRCODE = 'data_exception';
+       END CASE;
+     END LOOP;
+     UPDATE orders o SET
+       status = coalesce(u.status, o.status),
+       executed_lots = coalesce(u.executed_lots, o.executed_lots),
+       cum_quote = coalesce(u.cum_quote, o.cum_quote),
+       price_ticks = coalesce(u.price_ticks, o.price_ticks),
+       qty_lots = coalesce(u.qty_lots, o.qty_lots),
+       is_working = coalesce(u.is_working, o.is_working),
+       working_ms = coalesce(u.working_ms, o.working_ms),
+       trailing_ms = coalesce(u.trailing_ms, o.trailing_ms),
+       update_ms = u.update_ms,
+       last_seq = u.seq
+     FROM jsonb_to_recordset(p_progress) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
+       executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean, working_ms bigint,
+       trailing_ms bigint)
+     WHERE o.order_id = u.order_id AND o.last_seq < u.seq;
+     UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY(p_cmd_ids) AND applied_at IS NULL;
+     RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
+   END $$;
+   GRANT UPDATE (trailing_ms) ON orders TO cirrus_processor;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

@@ -590,16 +590,18 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
       type: 'STOP_LOSS',
       status: 'NEW',
       trailingDelta: 100,
-      trailingTime: -1,
     });
+    // Trailing from entry: active (and timed) from the engine's answer on, not -1.
+    const since = (stop.info as { trailingTime: number }).trailingTime;
+    expect(since).toBeGreaterThan(Date.now() - 60_000);
     const requests = (await exA.get('requests')) as string[];
     expect(requests[requests.length - 1]).toBe('POST /api/v3/order');
-    // GET /api/v3/order reads the order row, which has no trailing columns yet (docs/api.md#trailing-stops):
-    // until that migration it shows the order without trailingDelta/trailingTime.
+    // GET /api/v3/order reads the order row (migration 16 keeps the delta and the trailing time there).
     expect(await exA.fetchOrder(stop.id!, 'ETH/USDT')).toMatchObject({
       id: stop.id,
       status: 'open',
       filled: 0,
+      info: { trailingDelta: 100, trailingTime: since },
     });
 
     // A bid for the stop's market sell, far under the trades.
@@ -611,6 +613,7 @@ describe('ccxt binance, unmodified, against Cirrus', () => {
     await eventually(async () => {
       const done = await exA.fetchOrder(stop.id!, 'ETH/USDT');
       expect(done).toMatchObject({ status: 'closed', filled: 0.05, average: 1900 });
+      expect((done.info as { trailingTime: number }).trailingTime).toBe(since);
     });
 
     // A delta outside the filter: Binance's -1013 (ccxt raises it as BadRequest); a malformed one -1100.

@@ -151,7 +151,7 @@ function rowFromOrder(o: Omit<OrderRecord, 'orderId'>): Record<string, unknown> 
     lock_asset: o.lockAsset,
     lock_amount: o.lockAmount,
     last_seq: o.lastSeq,
-    // jsonb_populate_record (accept_order) ignores keys that are not columns: kept once a migration adds them.
+    // Trailing stops only (migration 16); other orders leave both columns NULL.
     ...(o.trailingDelta ? { trailing_delta: o.trailingDelta, trailing_ms: o.trailingTime ?? -1 } : {}),
   };
 }

@@ -111,7 +111,7 @@ function batchArgs(items: SettlementItem[]): [string, string, string[], number[]
     qty_lots: p.qtyLots,
     is_working: p.isWorking,
     working_ms: p.workingTime,
-    // Not a column yet (docs/api.md#trailing-stops): settle_batch's recordset ignores it until a migration.
+    // When a trailing stop started trailing (docs/api.md#trailing-stops; migration 16).
     ...(p.trailingTime !== undefined ? { trailing_ms: p.trailingTime } : {}),
   }));
   return [
