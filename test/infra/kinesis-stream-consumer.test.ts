@@ -50,13 +50,9 @@ const mappingOf = (t: Template) => {
 
 describe('KinesisStreamConsumer', () => {
   it('defaults: TRIM_HORIZON, 100 records, no window, bisect, partial batch responses, 10 retries, 1 per shard', () => {
-    const { template, stack, stream, consumer } = consume();
+    const { template, stack, stream, fn, consumer } = consume();
     expect(mappingOf(template)).toEqual({
-      FunctionName: {
-        Ref: stack.getLogicalId(
-          consumer.node.scope!.node.findChild('Fn').node.defaultChild as lambda.CfnFunction,
-        ),
-      },
+      FunctionName: stack.resolve(fn.functionName),
       EventSourceArn: stack.resolve(stream.streamArn),
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
