@@ -13,18 +13,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { MIGRATIONS, type DatabaseRole } from '../../contracts/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
+import { KinesisStreamConsumer } from '../constructs/kinesis-stream-consumer';
 import { denyApiKeySecrets, grantKeyThroughServices } from '../constructs/key-access';
 import { bindTable } from '../constructs/table-access';
 import { grantSecretRead } from '../constructs/secret-access';
@@ -80,7 +80,7 @@ export class WorkersStack extends Stack {
   /** The event stream's consumers by name (iterator age alarms). */
   readonly streamConsumers: Record<string, lambda.IFunction> = {};
   /** Where a stream batch lands after its retries are exhausted (per consumer). */
-  readonly failureQueues: Record<string, sqs.Queue> = {};
+  readonly failureQueues: Record<string, sqs.IQueue> = {};
   readonly functions: Record<string, lambda.IFunction> = {};
 
   constructor(scope: Construct, id: string, config: StageConfig, props: WorkersStackProps) {
@@ -384,32 +384,16 @@ export class WorkersStack extends Stack {
     props: WorkersStackProps,
     batching: StreamConsumerDef,
   ) {
-    const failures = new sqs.Queue(this, `${name}StreamFailures`, {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of a stream consumer (it holds batch pointers).',
-    });
-    this.failureQueues[name] = failures;
-    this.streamConsumers[name] = fn;
     // The event source grants the stream's and the failure queue's key with no condition (CDK's grants).
     denyApiKeySecrets(fn, props.dataKey);
-    (fn as lambda.Function).addEventSource(
-      new sources.KinesisEventSource(props.eventStream, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: batching.batchSize,
-        maxBatchingWindow: Duration.seconds(batching.batchingWindowSeconds),
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        retryAttempts: 10,
-        parallelizationFactor: 1,
-        onFailure: new sources.SqsDlq(failures),
-      }),
-    );
+    // Under the id its failure queue was deployed with: the queue (the consumer's default child) keeps it.
+    const consumer = new KinesisStreamConsumer(this, `${name}StreamFailures`, {
+      fn,
+      stream: props.eventStream,
+      batching,
+      encryptionKey: props.dataKey,
+    });
+    this.failureQueues[name] = consumer.failureQueue;
+    this.streamConsumers[name] = fn;
   }
 }

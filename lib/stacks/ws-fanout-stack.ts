@@ -6,7 +6,7 @@
 // items), GetItem/Query of the market data (book view, candles) and Query of the public trades; for user data
 // streams the database secret (the order rows an execution report repeats, settled seqs and balances in the
 // ledger, read only).
-import { Duration, NestedStack, Stack, Validations, type NestedStackProps } from 'aws-cdk-lib';
+import { Duration, NestedStack, Stack, type NestedStackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -16,12 +16,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { CirrusFunction } from '../constructs/cirrus-function';
 import { denyApiKeySecrets } from '../constructs/key-access';
+import { KinesisStreamConsumer } from '../constructs/kinesis-stream-consumer';
 import { grantSecretRead } from '../constructs/secret-access';
 import { bindTable } from '../constructs/table-access';
 import { STREAM_CONSUMERS, TABLES } from '../../contracts/resources';
@@ -45,7 +45,7 @@ export interface WsFanoutStackProps extends NestedStackProps {
 
 export class WsFanoutStack extends NestedStack {
   readonly fanout: lambda.Function;
-  readonly failures: sqs.Queue;
+  readonly failures: sqs.IQueue;
   readonly functions: Record<string, lambda.IFunction> = {};
 
   constructor(scope: Construct, id: string, config: StageConfig, props: WsFanoutStackProps) {
@@ -85,43 +85,26 @@ export class WsFanoutStack extends NestedStack {
     // As the other consumers (workers-stack.ts consumeStream), but from LATEST: these are live frames, a new
     // deployment has nobody to send last week's events to. Batches never fail (the handler reports none),
     // so the failure queue only holds what Lambda itself could not invoke.
-    this.failures = new sqs.Queue(this, 'WsFanoutStreamFailures', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of a stream consumer (it holds batch pointers).',
-    });
     denyApiKeySecrets(this.fanout, props.dataKey);
-    this.fanout.addEventSource(
-      new sources.KinesisEventSource(props.eventStream, {
-        startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
-        maxBatchingWindow: Duration.seconds(STREAM_CONSUMERS.wsFanout.batchingWindowSeconds),
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        retryAttempts: 2,
-        parallelizationFactor: 1,
-        onFailure: new sources.SqsDlq(this.failures),
-      }),
-    );
+    const live = {
+      fn: this.fanout,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batching: STREAM_CONSUMERS.wsFanout,
+      retryAttempts: 2,
+    };
+    // Under the id its failure queue was deployed with: the queue (the consumer's default child) keeps it.
+    const engineEvents = new KinesisStreamConsumer(this, 'WsFanoutStreamFailures', {
+      ...live,
+      stream: props.eventStream,
+      encryptionKey: props.dataKey,
+    });
+    this.failures = engineEvents.failureQueue;
     // The second source: balance events, from LATEST for the same reason, one batch at a time per shard
-    // (a user's events in order).
-    this.fanout.addEventSource(
-      new sources.KinesisEventSource(props.walletEventStream, {
-        startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: STREAM_CONSUMERS.wsFanout.batchSize,
-        maxBatchingWindow: Duration.seconds(STREAM_CONSUMERS.wsFanout.batchingWindowSeconds),
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        retryAttempts: 2,
-        parallelizationFactor: 1,
-        onFailure: new sources.SqsDlq(this.failures),
-      }),
-    );
+    // (a user's events in order); its failures go to the same queue.
+    new KinesisStreamConsumer(this, 'WalletEvents', {
+      ...live,
+      stream: props.walletEventStream,
+      failureQueue: this.failures,
+    });
   }
 }

@@ -229,6 +229,37 @@ describe('monitoring', () => {
   });
 });
 
+describe('logical IDs', () => {
+  // Deployed under these IDs: a refactor that moves their constructs must keep them (a new logical ID is a new
+  // resource, and these hold state, names or an endpoint, or cannot exist twice beside the old one).
+  it.each<[keyof typeof prod, string, string[]]>([
+    ['api', 'AWS::ApiGateway::RestApi', ['RestApi0C43BF4B']],
+    ['api', 'AWS::ApiGateway::Stage', ['RestApiDeploymentStageliveE585F0C9']],
+    ['api', 'AWS::ApiGateway::DomainName', ['CloudflareOriginDomainF42871DE']],
+    [
+      'api',
+      'AWS::ApiGateway::BasePathMapping',
+      ['CloudflareOriginDomainMapCirrusprodApiRestApiA0B124A188E807A1'],
+    ],
+    ['api', 'AWS::ApiGatewayV2::Api', ['WebSocketApi34BCF99B']],
+    ['api', 'AWS::ApiGatewayV2::Stage', ['WebSocketStageC46B7E43']],
+    ['api', 'AWS::ApiGatewayV2::DomainName', ['WebSocketDomain39D2A650']],
+    ['api', 'AWS::ApiGatewayV2::ApiMapping', ['WebSocketStageCirrusprodApiWebSocketDomainundefinedF9C4B309']],
+    ['api', 'AWS::SecretsManager::Secret', ['CloudflareOriginSecret5F405486']],
+    [
+      'workers',
+      'AWS::SQS::Queue',
+      [
+        'DataProcessorStreamFailures7D5A994A',
+        'ReadModelsStreamFailures6F6ED231',
+        'SearchIndexerStreamFailures14D84D5A',
+      ],
+    ],
+  ])('%s keeps its %s', (stack, type, ids) => {
+    expect(Object.keys(prod[stack].findResources(type)).sort()).toEqual([...ids].sort());
+  });
+});
+
 describe('configuration', () => {
   it('refuses a prod stage without an account or an alarm e-mail', () => {
     const ctx = (values: Record<string, unknown>) => (k: string) => values[k];

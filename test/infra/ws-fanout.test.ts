@@ -28,6 +28,8 @@ describe('ws-fanout', () => {
     expect(props.Environment.Variables).toMatchObject({ DB_SECRET_ARN: expect.anything() });
     // Two sources: the engine events and the wallet events (balanceUpdate), alike.
     fanout.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // One failure queue for both, under the logical ID it was deployed with.
+    expect(Object.keys(fanout.findResources('AWS::SQS::Queue'))).toEqual(['WsFanoutStreamFailuresF828EE14']);
     const mappings = Object.values(fanout.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn)).sort()).toEqual([
       expect.stringMatching(/EngineEventsStream/),
