@@ -167,6 +167,14 @@ export class WorkersStack extends Stack {
     }).function;
     // No identity grant needed: the domain's access policy admits this role (search stack).
     this.consumeStream('SearchIndexer', this.searchIndexer, props, STREAM_CONSUMERS.searchIndexer);
+    // Its second source: the wallet events (deposit and withdrawal documents, docs/wallets.md#balance-events);
+    // failures to the same queue.
+    new KinesisStreamConsumer(this, 'SearchIndexerWalletEvents', {
+      fn: this.searchIndexer,
+      stream: props.walletEventStream,
+      batching: STREAM_CONSUMERS.searchIndexer,
+      failureQueue: this.failureQueues.SearchIndexer,
+    });
 
     // --- wallet ------------------------------------------------------------------------------------------
     this.wallet = new CirrusFunction(this, 'Wallet', {

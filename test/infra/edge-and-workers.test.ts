@@ -245,7 +245,13 @@ describe('api', () => {
 
 describe('workers', () => {
   it('consumes the event stream: batches, bisect on error, partial batch response, on-failure queue', () => {
-    dev.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    // The three engine-event consumers, and the search indexer's second source: the wallet events.
+    dev.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+    const sources = Object.values(dev.workers.findResources('AWS::Lambda::EventSourceMapping')).map((m) =>
+      JSON.stringify(m.Properties.EventSourceArn),
+    );
+    expect(sources.filter((arn) => /EngineEventsStream/.test(arn))).toHaveLength(3);
+    expect(sources.filter((arn) => /WalletEventsStream/.test(arn))).toHaveLength(1);
     for (const batchSize of [100, 500]) {
       dev.workers.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         BatchSize: batchSize,
@@ -369,7 +375,7 @@ describe('engine-events consumers: settlement and read models', () => {
       KmsMasterKeyId: { 'Fn::ImportValue': expect.stringMatching(/^Cirrus-dev-Keys:.*DataKey/) },
       MessageRetentionPeriod: 1209600,
     });
-    prod.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    prod.workers.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
   });
 
   it('the read models reach the ledger as the data processor does: VPC, database client group, proxy, secret', () => {

@@ -107,6 +107,27 @@ describe('search: the indexer', () => {
     ]);
     // Its access to the domain is the domain's policy (below), not an identity grant.
     expect(withService(statements, 'es')).toEqual([]);
+    // It reads both streams, and may put on neither.
+    const kinesis = withService(statements, 'kinesis');
+    expect(JSON.stringify(kinesis)).toMatch(/EngineEventsStream/);
+    expect(JSON.stringify(kinesis)).toMatch(/WalletEventsStream/);
+    expect(kinesis.flatMap(actionsOf).filter((a) => /Put/.test(a))).toEqual([]);
+  });
+
+  it("consumes the wallet-event stream as it does the engine's, failing to the same queue", () => {
+    const mappings = Object.values(dev.workers.findResources('AWS::Lambda::EventSourceMapping')).filter((m) =>
+      JSON.stringify(m.Properties.FunctionName).includes(fn.id),
+    );
+    expect(mappings).toHaveLength(2);
+    const [engine, wallet] = ['EngineEventsStream', 'WalletEventsStream'].map(
+      (name) => mappings.find((m) => JSON.stringify(m.Properties.EventSourceArn).includes(name))!.Properties,
+    );
+    expect(wallet).toMatchObject({
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      StartingPosition: 'TRIM_HORIZON',
+    });
+    expect(wallet.DestinationConfig).toEqual(engine.DestinationConfig);
   });
 
   it('is admitted by the domain for GET, POST and PUT only (no DELETE)', () => {

@@ -128,10 +128,13 @@ export class RestEdge {
     grantApiKeySecrets(account, props.dataKey, 'decrypt');
     // Second factor (lambdas/shared/auth/totp.ts): sealing a new seed and opening it to check a code.
     grantTotpSecrets(account, props.dataKey);
-    // Deposit addresses (lambdas/api/capital.ts): the xpub secret's ARN (never its value) and the tokens.
+    // The chain's tokens and confirmations (configuration, not secrets): withdraw/apply, the coins of
+    // /sapi/v1/capital/config/getall (minConfirm) and the deposit endpoints read them.
+    account.addEnvironment('CHAIN_TOKENS', JSON.stringify(config.chainTokens));
+    account.addEnvironment('CHAIN_CONFIRMATIONS', String(config.chainConfirmations));
+    // Deposit addresses (lambdas/api/capital.ts): the xpub secret's ARN (never its value).
     if (props.depositXpubSecret) {
       account.addEnvironment('DEPOSIT_XPUB_SECRET_ARN', props.depositXpubSecret.secretArn);
-      account.addEnvironment('CHAIN_TOKENS', JSON.stringify(config.chainTokens));
       grantSecretRead(props.depositXpubSecret, account);
     }
 
