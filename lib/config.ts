@@ -20,6 +20,8 @@ const CONTEXT_KEYS = [
   'chainConfirmations',
   'chainRpcUrl',
   'chainTokens',
+  'withdrawReplaceAfterSeconds',
+  'withdrawMaxFeePerGasGwei',
   'restRateLimit',
   'restBurstLimit',
   'wafRateLimitPer5Min',
@@ -87,6 +89,14 @@ export const stageConfigSchema = z
       .transform((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v))
       .pipe(z.record(z.string().regex(/^[A-Z0-9]{2,12}$/), z.string().regex(/^0x[0-9a-fA-F]{40}$/)))
       .default({}),
+    /** A withdrawal transaction unmined this long is replaced with the same nonce and higher fees. */
+    withdrawReplaceAfterSeconds: z.coerce.number().int().min(1).max(86_400).default(180),
+    /** The most maxFeePerGas (gwei, up to 9 decimals) a replacement may offer; none: no ceiling. */
+    withdrawMaxFeePerGasGwei: z
+      .union([z.string(), z.number()])
+      .transform(String)
+      .pipe(z.string().regex(/^\d{1,9}(\.\d{1,9})?$/, 'must be gwei, e.g. 150 or 0.5'))
+      .optional(),
     /** REST stage throttling: steady requests per second and burst, across all clients. */
     restRateLimit: z.coerce.number().int().min(1).default(500),
     restBurstLimit: z.coerce.number().int().min(1).default(1000),

@@ -196,6 +196,11 @@ export class WorkersStack extends Stack {
         CHAIN_NETWORK: config.chainNetwork,
         CHAIN_CONFIRMATIONS: String(config.chainConfirmations),
         CHAIN_TOKENS: JSON.stringify(config.chainTokens),
+        // Stuck transactions (docs/wallets.md#withdrawals): when to replace, and the fee ceiling if any.
+        WITHDRAW_REPLACE_AFTER_SECONDS: String(config.withdrawReplaceAfterSeconds),
+        ...(config.withdrawMaxFeePerGasGwei
+          ? { WITHDRAW_MAX_FEE_PER_GAS_GWEI: config.withdrawMaxFeePerGasGwei }
+          : {}),
       },
     }).function;
     grantDatabaseLogin('cirrus_wallet', this.wallet);

@@ -3,6 +3,7 @@
 // (the nonce sequence) on a schedule whose input is its processWithdrawals action; no function's IAM
 // identity policy in any stack grants kms:Sign.
 import { Match } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../lib/config';
 import { actionsOf, functionNamed, synthTemplates, type PolicyStatementJson } from '../support/cdk-synth';
 
 const dev = synthTemplates();
@@ -24,6 +25,19 @@ describe('the wallet function', () => {
     );
     expect(Object.keys(vars).filter((k) => /XPUB|PASSWORD|MNEMONIC|PRIVATE/.test(k))).toEqual([]);
     expect(p.ReservedConcurrentExecutions).toBe(1);
+    // Stuck transactions: replaced after the context's delay (180 s by default), no fee ceiling unless set.
+    expect(vars.WITHDRAW_REPLACE_AFTER_SECONDS).toBe('180');
+    expect('WITHDRAW_MAX_FEE_PER_GAS_GWEI' in vars).toBe(false);
+  });
+
+  it('takes the replacement delay and the fee ceiling from the context, and refuses a malformed ceiling', () => {
+    const ctx = (values: Record<string, unknown>) => (k: string) => values[k];
+    expect(
+      loadStageConfig(ctx({ withdrawReplaceAfterSeconds: '300', withdrawMaxFeePerGasGwei: '150.5' })),
+    ).toMatchObject({ withdrawReplaceAfterSeconds: 300, withdrawMaxFeePerGasGwei: '150.5' });
+    expect(loadStageConfig(ctx({ withdrawMaxFeePerGasGwei: 200 })).withdrawMaxFeePerGasGwei).toBe('200');
+    expect(() => loadStageConfig(ctx({ withdrawMaxFeePerGasGwei: '1e9' }))).toThrow(/gwei/);
+    expect(() => loadStageConfig(ctx({ withdrawReplaceAfterSeconds: '0' }))).toThrow();
   });
 
   it('runs processWithdrawals every minute, without retries that would overlap the next run', () => {
