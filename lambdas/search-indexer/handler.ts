@@ -11,11 +11,10 @@ import { z } from 'zod';
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
 import { decodeRecord } from '../../contracts/messages';
 import { MARKETS } from '../../contracts/markets';
-import { WALLET_EVENT_STREAM } from '../../contracts/resources';
 import type { BalanceEvent } from '../../contracts/wallet-events';
 import { dbPool } from '../shared/db';
-import { decodeBalanceEvents } from '../shared/stream-records';
-import { DepositRepository, type DepositRow } from '../shared/ledger/deposits';
+import { decodeBalanceEvents, isWalletEventBatch } from '../shared/stream-records';
+import { DepositRepository, depositReference, type DepositRow } from '../shared/ledger/deposits';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { WithdrawalRepository, type WithdrawalRow } from '../shared/ledger/withdrawals';
 import { logger } from '../shared/powertools';
@@ -140,31 +139,30 @@ export async function indexWalletBatch(
   const retry = (): KinesisStreamBatchResponse => ({
     batchItemFailures: [{ itemIdentifier: items[0].kinesis.sequenceNumber }],
   });
-  // The latest event of each document (a replay or a re-published event carries a version already stored).
-  const latest = new Map<string, BalanceEvent>();
+  // The latest event of each deposit and withdrawal (a replay or a re-published event carries a version
+  // already stored).
+  const deposits = new Map<string, BalanceEvent>(); // by ledger reference
+  const withdrawals = new Map<number, BalanceEvent>(); // by withdrawal id
   for (const e of events) {
-    const id = e.kind === 'deposit' ? `deposit-${e.reference}` : `withdrawal-${withdrawalIdOf(e.reference)}`;
-    if (e.kind !== 'deposit' && withdrawalIdOf(e.reference) === undefined) continue;
-    if ((latest.get(id)?.id ?? 0) < e.id) latest.set(id, e);
+    if (e.kind === 'deposit') {
+      if ((deposits.get(e.reference)?.id ?? 0) < e.id) deposits.set(e.reference, e);
+      continue;
+    }
+    const id = withdrawalIdOf(e.reference);
+    if (id !== undefined && (withdrawals.get(id)?.id ?? 0) < e.id) withdrawals.set(id, e);
   }
   const docs: SearchDoc[] = [];
   try {
-    const deposits = [...latest.values()].filter((e) => e.kind === 'deposit');
-    const withdrawalEvents = [...latest.values()].filter((e) => e.kind !== 'deposit');
     const [depositRows, withdrawalRows] = await Promise.all([
-      deposits.length === 0 ? [] : deps.depositRows(deposits.map((e) => e.reference)),
-      withdrawalEvents.length === 0
-        ? []
-        : deps.withdrawalRows(withdrawalEvents.map((e) => withdrawalIdOf(e.reference)!)),
+      deposits.size === 0 ? [] : deps.depositRows([...deposits.keys()]),
+      withdrawals.size === 0 ? [] : deps.withdrawalRows([...withdrawals.keys()]),
     ]);
-    for (const e of deposits) {
-      const row = depositRows.find(
-        (d) => `chain:${d.network}:${d.txHash}:${d.logIndex}` === e.reference && d.userId === e.userId,
-      );
+    for (const e of deposits.values()) {
+      const row = depositRows.find((d) => depositReference(d) === e.reference && d.userId === e.userId);
       docs.push(depositDoc(e, row));
     }
-    for (const e of withdrawalEvents) {
-      const row = withdrawalRows.find((w) => w.id === withdrawalIdOf(e.reference));
+    for (const [id, e] of withdrawals) {
+      const row = withdrawalRows.find((w) => w.id === id);
       // The owner must be the event's: a document never goes to anyone else's results.
       if (!row || row.userId !== e.userId) {
         logger.warn('withdrawal without its row; not indexed', { reference: e.reference });
@@ -186,10 +184,6 @@ export async function indexWalletBatch(
   // Whole-batch retry: the documents are versioned, so what was written is not written twice.
   return retry();
 }
-
-/** A batch of the wallet-event stream (both streams' mappings invoke this function). */
-export const isWalletEventBatch = (event: KinesisStreamEvent): boolean =>
-  event.Records[0]?.eventSourceARN?.endsWith(WALLET_EVENT_STREAM.name) ?? false;
 
 let deps: IndexerDeps | undefined;
 

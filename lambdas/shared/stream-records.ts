@@ -3,6 +3,7 @@
 // settled or shown, and must not stop the shard).
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { decodeRecord, type EventRecord } from '../../contracts/messages';
+import { WALLET_EVENT_STREAM } from '../../contracts/resources';
 import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
 import { logger } from './powertools';
 
@@ -27,3 +28,7 @@ export const decodeEventRecords = (event: KinesisStreamEvent): EventRecord[] =>
 /** The wallet-event stream's records (contracts/wallet-events.ts). */
 export const decodeBalanceEvents = (event: KinesisStreamEvent): BalanceEvent[] =>
   decodeEach(event, decodeBalanceEvent, 'balance event');
+
+/** A batch of the wallet-event stream (the functions fed by both streams tell them apart by the source ARN). */
+export const isWalletEventBatch = (event: KinesisStreamEvent): boolean =>
+  event.Records[0]?.eventSourceARN?.endsWith(WALLET_EVENT_STREAM.name) ?? false;

@@ -39,7 +39,11 @@ export async function balanceFanOut(
   const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };
   const fresh = events.filter((e) => seen.admit(e.id)).sort((a, b) => a.id - b.id);
   const byUser = new Map<number, BalanceEvent[]>();
-  for (const e of fresh) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
+  for (const e of fresh) {
+    const list = byUser.get(e.userId);
+    if (list) list.push(e);
+    else byUser.set(e.userId, [e]);
+  }
   if (byUser.size === 0) return stats;
 
   let bindings;

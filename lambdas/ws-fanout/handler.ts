@@ -16,14 +16,14 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MARKETS } from '../../contracts/markets';
-import { TABLES, WALLET_EVENT_STREAM } from '../../contracts/resources';
+import { TABLES } from '../../contracts/resources';
 import { dynamoClient } from '../shared/clients';
 import { fanOutConfig } from './config';
 import { dbPool } from '../shared/db';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
 import { logger } from '../shared/powertools';
-import { decodeBalanceEvents, decodeEventRecords } from '../shared/stream-records';
+import { decodeBalanceEvents, decodeEventRecords, isWalletEventBatch } from '../shared/stream-records';
 import { MarketDataStore } from '../shared/stores/market-data';
 import { ConnectionStore } from '../ws/connection-store';
 import { UserStreamStore } from '../ws/user-stream-store';
@@ -110,10 +110,6 @@ export async function fanOutKinesisBatch(
   }
   return { batchItemFailures: [] };
 }
-
-/** A batch of the wallet-event stream (both streams' mappings invoke this function). */
-export const isWalletEventBatch = (event: KinesisStreamEvent): boolean =>
-  event.Records[0]?.eventSourceARN?.endsWith(WALLET_EVENT_STREAM.name) ?? false;
 
 export async function fanOutBalanceBatch(
   event: KinesisStreamEvent,

@@ -6,9 +6,9 @@ import type { EngineEvent } from '../../../engine/core/types';
 import {
   indexKinesisBatch,
   indexWalletBatch,
-  isWalletEventBatch,
   type IndexerDeps,
 } from '../../../lambdas/search-indexer/handler';
+import { isWalletEventBatch } from '../../../lambdas/shared/stream-records';
 import type { BalanceEvent } from '../../../contracts/wallet-events';
 import type { DepositRow } from '../../../lambdas/shared/ledger/deposits';
 import type { WithdrawalRow } from '../../../lambdas/shared/ledger/withdrawals';
