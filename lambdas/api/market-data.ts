@@ -16,6 +16,7 @@ import {
   type ApiRequest,
 } from '../shared/http';
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
+import { marketDataConfig } from './config';
 import { apiContext } from './context';
 import { TRAILING_DELTA_FILTER } from './orders/plan-order';
 import { aggTradeJson, aggregatesBackward, aggregatesForward } from './market/agg-trades';
@@ -385,12 +386,9 @@ async function rollingTicker(req: ApiRequest) {
   return p.symbol !== undefined ? out[0] : out;
 }
 
-/** GET /sapi/v1/system/status: set SYSTEM_MAINTENANCE=true (or 1) in the function's environment to report maintenance. */
-function systemStatus() {
-  const flag = (process.env.SYSTEM_MAINTENANCE ?? '').toLowerCase();
-  return flag === 'true' || flag === '1'
-    ? { status: 1, msg: 'system_maintenance' }
-    : { status: 0, msg: 'normal' };
+/** GET /sapi/v1/system/status: SYSTEM_MAINTENANCE=true (or 1) in the function's configuration reports maintenance. */
+export function systemStatus(config: { SYSTEM_MAINTENANCE: boolean } = marketDataConfig()) {
+  return config.SYSTEM_MAINTENANCE ? { status: 1, msg: 'system_maintenance' } : { status: 0, msg: 'normal' };
 }
 
 // Products Cirrus does not have answer as an exchange without them: no symbols, no pairs.

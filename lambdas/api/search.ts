@@ -17,6 +17,7 @@ import {
   type SearchQuery,
 } from '../../contracts/search-documents';
 import type { AuthDeps } from '../shared/auth/signed-request';
+import { searchConfig } from './config';
 import { apiContext } from './context';
 
 const ORDER_STATUSES = [
@@ -124,15 +125,6 @@ export async function search(req: ApiRequest, deps: SearchDeps) {
   return { total: found.total, page: p.page, limit: p.limit, results: hits.map(resultJson) };
 }
 
-/** SEARCH_OPERATOR_USER_IDS: comma-separated user ids allowed scope=ALL (none when unset). */
-export function operatorsFrom(value: string | undefined): Set<number> {
-  const ids = z
-    .string()
-    .regex(/^(\d{1,16}(,\d{1,16})*)?$/)
-    .parse((value ?? '').replace(/\s+/g, ''));
-  return new Set(ids === '' ? [] : ids.split(',').map(Number));
-}
-
 let deps: SearchDeps | undefined;
 
 export const handler = createApiHandler(
@@ -141,7 +133,7 @@ export const handler = createApiHandler(
       deps ??= {
         auth: apiContext().auth,
         index: searchIndexFromEnv(),
-        operators: operatorsFrom(process.env.SEARCH_OPERATOR_USER_IDS),
+        operators: searchConfig().SEARCH_OPERATOR_USER_IDS,
       };
       return search(req, deps);
     },

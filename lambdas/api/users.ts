@@ -16,6 +16,7 @@ import {
   type ApiRequest,
 } from '../shared/http';
 import { consumeTotp } from '../shared/ledger/totp';
+import { usersConfig } from './config';
 import { apiContext } from './context';
 import { totpCodeParam, totps, usedCode, verifyCode } from './second-factor';
 
@@ -95,8 +96,7 @@ export function grantablePermissions(
 async function register(req: ApiRequest) {
   const ctx = apiContext();
   const { email } = parseParams(registerSchema, req.params);
-  if (process.env.REGISTRATION_OPEN === 'false')
-    throw new BinanceError(403, -4003, 'Registration is closed.');
+  if (!usersConfig().REGISTRATION_OPEN) throw new BinanceError(403, -4003, 'Registration is closed.');
   if ((await ctx.ledger.findUserByEmail(email.toLowerCase())) !== undefined) {
     throw new BinanceError(400, -4001, 'This email is already registered.');
   }

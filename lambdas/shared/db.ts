@@ -11,10 +11,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Pool } from 'pg';
+import { z } from 'zod';
 import { requiredEnv, secretsClient } from './clients';
+import { parseConfig } from './config';
 import { logger } from './powertools';
 
 const SECRET_CACHE_MS = 5 * 60_000;
+
+/** The pool's settings, read when a pool is made (once per container and database URL). */
+const poolConfigSchema = z.object({
+  DB_SECRET_ARN: z.string().min(1).optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+});
 
 const pools = new Map<string, Pool>();
 const scopedUrl = new AsyncLocalStorage<string>();
@@ -39,11 +47,11 @@ export function dbPool(): Pool {
   const url = scopedUrl.getStore() ?? requiredEnv('DATABASE_URL');
   let pool = pools.get(url);
   if (!pool) {
-    const secretArn = process.env.DB_SECRET_ARN;
+    const { DB_SECRET_ARN: secretArn, DB_POOL_MAX: max } = parseConfig('database pool', poolConfigSchema);
     pool = new Pool({
       connectionString: url,
       ...(secretArn ? { password: () => passwordFromSecret(secretArn) } : {}),
-      max: Number(process.env.DB_POOL_MAX ?? 10),
+      max,
       idleTimeoutMillis: 30_000,
     });
     // An idle connection dropped by the server (failover, restart) must not crash the container.

@@ -72,4 +72,31 @@ describe("the families' configurations", () => {
       restore();
     }
   });
+
+  it('api: registration open, no maintenance and no operators by default; bad values named', async () => {
+    const api = await import('../../lambdas/api/config');
+    expect(parseConfig('users', api.usersConfigSchema, {})).toEqual({ REGISTRATION_OPEN: true });
+    expect(parseConfig('users', api.usersConfigSchema, { REGISTRATION_OPEN: 'false' })).toEqual({
+      REGISTRATION_OPEN: false,
+    });
+    expect(() => parseConfig('users', api.usersConfigSchema, { REGISTRATION_OPEN: 'no' })).toThrow(
+      /users configuration is invalid:[\s\S]*REGISTRATION_OPEN/,
+    );
+    expect(parseConfig('market-data', api.marketDataConfigSchema, {})).toEqual({ SYSTEM_MAINTENANCE: false });
+    expect(parseConfig('market-data', api.marketDataConfigSchema, { SYSTEM_MAINTENANCE: '1' })).toEqual({
+      SYSTEM_MAINTENANCE: true,
+    });
+    expect(() =>
+      parseConfig('market-data', api.marketDataConfigSchema, { SYSTEM_MAINTENANCE: 'yes' }),
+    ).toThrow(/market-data configuration is invalid:[\s\S]*SYSTEM_MAINTENANCE/);
+    expect(parseConfig('search', api.searchConfigSchema, { SEARCH_OPERATOR_USER_IDS: ' 3, 14' })).toEqual({
+      SEARCH_OPERATOR_USER_IDS: new Set([3, 14]),
+    });
+  });
+
+  it("api: GET /sapi/v1/system/status answers Binance's two documented states from the switch", async () => {
+    const { systemStatus } = await import('../../lambdas/api/market-data');
+    expect(systemStatus({ SYSTEM_MAINTENANCE: false })).toEqual({ status: 0, msg: 'normal' });
+    expect(systemStatus({ SYSTEM_MAINTENANCE: true })).toEqual({ status: 1, msg: 'system_maintenance' });
+  });
 });

@@ -8,7 +8,8 @@ import { queryFromBody, searchBody } from '../../lambdas/shared/search/dsl';
 import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
 import { OpenSearchIndex } from '../../lambdas/shared/search/opensearch';
 import type { SearchDoc, SearchQuery } from '../../contracts/search-documents';
-import { operatorsFrom, searchParamsSchema, searchQueryFor } from '../../lambdas/api/search';
+import { searchConfigSchema } from '../../lambdas/api/config';
+import { searchParamsSchema, searchQueryFor } from '../../lambdas/api/search';
 import { startSearch, type SearchStandin } from '../../local/standins/search';
 import { SearchJournal } from '../../local/standins/search-journal';
 
@@ -174,9 +175,11 @@ describe('search parameters', () => {
   });
 
   it('reads the operators from SEARCH_OPERATOR_USER_IDS', () => {
-    expect([...operatorsFrom(undefined)]).toEqual([]);
-    expect([...operatorsFrom('3, 14')]).toEqual([3, 14]);
-    expect(() => operatorsFrom('3;14')).toThrow();
+    const operators = (v: string | undefined) =>
+      searchConfigSchema.parse({ SEARCH_OPERATOR_USER_IDS: v }).SEARCH_OPERATOR_USER_IDS;
+    expect([...operators(undefined)]).toEqual([]);
+    expect([...operators('3, 14')]).toEqual([3, 14]);
+    expect(() => operators('3;14')).toThrow();
   });
 });
 
