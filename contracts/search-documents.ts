@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** One index per kind of document. */
-export const DOC_KINDS = ['order', 'trade', 'deposit', 'withdrawal'] as const;
+export const DOC_KINDS = ['order', 'trade', 'deposit', 'withdrawal', 'ledger'] as const;
 export type DocKind = (typeof DOC_KINDS)[number];
 
 export const INDEX_OF: Record<DocKind, string> = {
@@ -13,7 +13,11 @@ export const INDEX_OF: Record<DocKind, string> = {
   trade: 'cirrus-trades',
   deposit: 'cirrus-deposits',
   withdrawal: 'cirrus-withdrawals',
+  ledger: 'cirrus-ledger',
 };
+
+/** The ledger transaction kinds a ledger entry's document shows as its status (upper case). */
+export const LEDGER_KINDS = ['TRADE', 'DEPOSIT', 'WITHDRAW-LOCK', 'WITHDRAW', 'WITHDRAW-RELEASE'] as const;
 
 /**
  * A searchable document. `version` only grows for one id (an order's is the engine seq its state reflects): a
@@ -22,18 +26,19 @@ export const INDEX_OF: Record<DocKind, string> = {
 export interface SearchDoc {
   /**
    * Deterministic: `order-<orderId>`, `trade-<symbol>-<tradeId>-<M|T>` (one document per leg),
-   * `deposit-<ledger reference>`, `withdrawal-<id>`.
+   * `deposit-<ledger reference>`, `withdrawal-<id>`, `ledger-<kind>-<ledger reference>-<userId>-<asset>`
+   * (one per ledger transaction, user and asset).
    */
   id: string;
   kind: DocKind;
   version: number;
   /** The owner: only they (and operators) find it. */
   userId: number;
-  /** A market ('' for deposits and withdrawals). */
+  /** A market ('' for deposits, withdrawals and their ledger entries). */
   symbol: string;
   /** '' for deposits and withdrawals. */
   side: 'BUY' | 'SELL' | '';
-  /** Order status, deposit or withdrawal status; a trade leg has none ('' when absent). */
+  /** Order status, deposit or withdrawal status, a ledger entry's kind; a trade leg has none (''). */
   status: string;
   /** Assets the document concerns (a market's base and quote; a deposit's or withdrawal's coin). */
   assets: string[];

@@ -10,6 +10,7 @@ import { BinanceError } from '../shared/http/binance-error';
 import { assetParam, idParam, symbolParam } from '../shared/http/params';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
 import {
+  LEDGER_KINDS,
   MAX_RESULT_WINDOW,
   type DocKind,
   type SearchDoc,
@@ -33,7 +34,13 @@ const ORDER_STATUSES = [
 /** Deposit and withdrawal documents' statuses (a withdrawal's row status, upper-cased). */
 const WALLET_STATUSES = ['CREDITED', 'PENDING', 'BROADCAST', 'CONFIRMED', 'FAILED'] as const;
 
-const TYPES = { ORDER: 'order', TRADE: 'trade', DEPOSIT: 'deposit', WITHDRAWAL: 'withdrawal' } as const;
+const TYPES = {
+  ORDER: 'order',
+  TRADE: 'trade',
+  DEPOSIT: 'deposit',
+  WITHDRAWAL: 'withdrawal',
+  LEDGER: 'ledger',
+} as const;
 
 /** Free text: letters, digits and the characters of client order ids, words separated by spaces. */
 const TEXT = /^[A-Za-z0-9_.\-: ]{1,128}$/;
@@ -44,10 +51,10 @@ export const searchParamsSchema = z.object({
     .regex(TEXT, { message: "legal range is '^[A-Za-z0-9_.\\-: ]{1,128}$'" })
     .refine((s) => s.trim() !== '', { message: 'it must contain a word' })
     .optional(),
-  type: z.enum(['ORDER', 'TRADE', 'DEPOSIT', 'WITHDRAWAL']).optional(),
+  type: z.enum(['ORDER', 'TRADE', 'DEPOSIT', 'WITHDRAWAL', 'LEDGER']).optional(),
   symbol: symbolParam.optional(),
   side: z.enum(['BUY', 'SELL']).optional(),
-  status: z.enum([...ORDER_STATUSES, ...WALLET_STATUSES]).optional(),
+  status: z.enum([...ORDER_STATUSES, ...WALLET_STATUSES, ...LEDGER_KINDS]).optional(),
   asset: assetParam.optional(),
   startTime: idParam.optional(),
   endTime: idParam.optional(),
@@ -102,6 +109,7 @@ const RESULT_OF: Record<DocKind, { type: keyof typeof TYPES; key: string }> = {
   trade: { type: 'TRADE', key: 'trade' },
   deposit: { type: 'DEPOSIT', key: 'deposit' },
   withdrawal: { type: 'WITHDRAWAL', key: 'withdrawal' },
+  ledger: { type: 'LEDGER', key: 'entry' },
 };
 
 export function resultJson(d: SearchDoc) {

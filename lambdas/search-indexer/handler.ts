@@ -5,7 +5,7 @@
 // could not be written is reported, and Lambda retries from there; a record that is not a Cirrus event
 // record is skipped (settlement quarantines it on its side). Its second source, the wallet-event stream
 // (balance events, told apart by the batch's event source ARN), gives deposit and withdrawal documents
-// (indexWalletBatch).
+// (indexWalletBatch). Both sources also give ledger-entry documents (./ledger-documents.ts).
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { MarketSpec, TradeEvent } from '../../engine/core/types';
@@ -24,6 +24,7 @@ import type { OrderRecord } from '../shared/stores/orders';
 import { orderProgressFromEvents } from '../data-processor/order-view';
 import { mergeProgress, type OrderProgress } from '../shared/stores/orders';
 import { depositDoc, orderDoc, tradeDocs, withdrawalDoc, withdrawalIdOf } from './documents';
+import { tradeLedgerDocs, walletLedgerDoc } from './ledger-documents';
 import { lambdaHandler } from '../shared/handler';
 
 export interface IndexerDeps {
@@ -98,7 +99,7 @@ export async function indexKinesisBatch(
     }
     const clientIds = new Map(rows.map((r) => [r.orderId, r.clientOrderId]));
     for (const { spec, trade, at } of trades)
-      for (const d of tradeDocs(spec, trade, clientIds)) {
+      for (const d of [...tradeDocs(spec, trade, clientIds), ...tradeLedgerDocs(spec, trade)]) {
         firstRecordOf.set(d.id, at);
         docs.push(d);
       }
@@ -143,13 +144,16 @@ export async function indexWalletBatch(
   // already stored).
   const deposits = new Map<string, BalanceEvent>(); // by ledger reference
   const withdrawals = new Map<number, BalanceEvent>(); // by withdrawal id
+  const ledgerEvents: Array<{ e: BalanceEvent; withdrawalId?: number }> = []; // every event: a ledger entry each
   for (const e of events) {
     if (e.kind === 'deposit') {
       if ((deposits.get(e.reference)?.id ?? 0) < e.id) deposits.set(e.reference, e);
+      ledgerEvents.push({ e });
       continue;
     }
     const id = withdrawalIdOf(e.reference);
     if (id !== undefined && (withdrawals.get(id)?.id ?? 0) < e.id) withdrawals.set(id, e);
+    ledgerEvents.push({ e, withdrawalId: id });
   }
   const docs: SearchDoc[] = [];
   try {
@@ -169,6 +173,12 @@ export async function indexWalletBatch(
         continue;
       }
       docs.push(withdrawalDoc(e, row));
+    }
+    for (const { e, withdrawalId } of ledgerEvents) {
+      const row = withdrawalId === undefined ? undefined : withdrawalRows.find((w) => w.id === withdrawalId);
+      const doc = walletLedgerDoc(e, row);
+      if (doc) docs.push(doc);
+      else logger.warn('ledger entry not rebuilt from its event; not indexed', { id: e.id, kind: e.kind });
     }
   } catch (err) {
     logger.error('wallet rows not read; Lambda retries the batch', { err: errText(err) });

@@ -37,11 +37,12 @@ describe('search: the API function', () => {
           searchPath('cirrus-trades'),
           searchPath('cirrus-deposits'),
           searchPath('cirrus-withdrawals'),
-          searchPath('cirrus-orders,cirrus-trades,cirrus-deposits,cirrus-withdrawals'),
+          searchPath('cirrus-ledger'),
+          searchPath('cirrus-orders,cirrus-trades,cirrus-deposits,cirrus-withdrawals,cirrus-ledger'),
         ]),
       },
     ]);
-    expect(es[0].Resource).toHaveLength(5);
+    expect(es[0].Resource).toHaveLength(6);
   });
 
   it('is configured for the domain and the database, with operators from the context (none by default)', () => {

@@ -17,13 +17,22 @@ import {
 jest.setTimeout(180_000);
 
 interface Result {
-  type: 'ORDER' | 'TRADE' | 'DEPOSIT' | 'WITHDRAWAL';
+  type: 'ORDER' | 'TRADE' | 'DEPOSIT' | 'WITHDRAWAL' | 'LEDGER';
   id: string;
   userId: number;
   symbol: string;
   time: number;
   order?: { orderId: number; clientOrderId: string; status: string; executedQty: string };
-  trade?: { id: number; orderId: number; qty: string; price: string; isBuyer: boolean };
+  trade?: {
+    id: number;
+    orderId: number;
+    qty: string;
+    price: string;
+    quoteQty: string;
+    commission: string;
+    isBuyer: boolean;
+  };
+  entry?: { reference: string; kind: string; asset: string; available: string; locked: string };
   deposit?: { id: string; amount: string; coin: string; status: number };
   withdrawal?: { id: string; amount: string; transactionFee: string; coin: string; status: number };
 }
@@ -130,8 +139,20 @@ describe('GET /cirrus/v1/search', () => {
         }),
       ]);
     }, 30_000);
+    // Its ledger entries: the credit, the lock of amount + fee and its release, each with both buckets.
+    await eventually(async () => {
+      const entries = await search(carol, { type: 'LEDGER', asset: 'USDT' });
+      expect(
+        entries.body.results.map((r) => [r.type, r.entry?.kind, r.entry?.available, r.entry?.locked]).sort(),
+      ).toEqual([
+        ['LEDGER', 'deposit', '+50.00000000', '0.00000000'],
+        ['LEDGER', 'withdraw-lock', '-6.00000000', '+6.00000000'],
+        ['LEDGER', 'withdraw-release', '+6.00000000', '-6.00000000'],
+      ]);
+    }, 30_000);
+    expect((await search(carol, { type: 'LEDGER', status: 'WITHDRAW-RELEASE' })).body.total).toBe(1);
     // By free text (the coin and status words), and never by anyone else.
-    expect((await search(carol, { q: 'USDT WITHDRAWAL' })).body.total).toBe(1);
+    expect((await search(carol, { q: 'USDT WITHDRAWAL', type: 'WITHDRAWAL' })).body.total).toBe(1);
     for (const other of [harness.alice, harness.bob])
       expect(
         (await search(other, { type: 'WITHDRAWAL' })).body.results.filter((r) => r.userId === carol.userId),
@@ -158,6 +179,18 @@ describe('GET /cirrus/v1/search', () => {
         ['TRADE', aliceId, tradeId, false],
       ]);
       expect(res.body.results[0].trade).toMatchObject({ qty: '0.20000000', price: '30000.00000000' });
+    });
+    // The trade's ledger entries for alice (the seller): base out of her lock, quote in less her fee.
+    await eventually(async () => {
+      const fill = (await search(harness.alice, { q: String(tradeId), type: 'TRADE' })).body.results[0]
+        .trade!;
+      const res = await search(harness.alice, { q: `BTCUSDT:${tradeId}`, type: 'LEDGER' });
+      const units = (s: string) => BigInt(s.replace(/[+.]/g, ''));
+      const by = new Map(res.body.results.map((r) => [r.entry!.asset, r.entry!]));
+      expect([...by.keys()].sort()).toEqual(['BTC', 'USDT']);
+      expect(by.get('BTC')).toMatchObject({ kind: 'trade', available: '0.00000000', locked: '-0.20000000' });
+      expect(units(by.get('USDT')!.available)).toBe(units(fill.quoteQty) - units(fill.commission));
+      expect(res.body.results.every((r) => r.userId === aliceId)).toBe(true);
     });
   });
 

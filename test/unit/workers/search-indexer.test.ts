@@ -2,7 +2,8 @@
 // order and per trade leg, each its owner's; replays change nothing; one order-row query per batch; a
 // document that cannot be written makes Lambda retry from the first record that produced it. Wallet events:
 // one document per deposit and per withdrawal, each its owner's, the latest event's state, replays no-ops.
-import type { EngineEvent } from '../../../engine/core/types';
+import type { EngineEvent, TradeEvent } from '../../../engine/core/types';
+import { tradeSettlement } from '../../../lambdas/shared/ledger/postings';
 import {
   indexKinesisBatch,
   indexWalletBatch,
@@ -127,7 +128,16 @@ describe('search indexer', () => {
   it("indexes each order once with its owner and final state, and each trade leg as its owner's", async () => {
     expect(await indexKinesisBatch(batch([first, second]), deps())).toEqual({ batchItemFailures: [] });
     const docs = byId(standin.documents());
-    expect([...docs.keys()].sort()).toEqual(['order-1', 'order-2', 'trade-BTCUSDT-1-M', 'trade-BTCUSDT-1-T']);
+    expect([...docs.keys()].sort()).toEqual([
+      'ledger-trade-BTCUSDT:1-1-BTC',
+      'ledger-trade-BTCUSDT:1-1-USDT',
+      'ledger-trade-BTCUSDT:1-2-BTC',
+      'ledger-trade-BTCUSDT:1-2-USDT',
+      'order-1',
+      'order-2',
+      'trade-BTCUSDT-1-M',
+      'trade-BTCUSDT-1-T',
+    ]);
     expect(docs.get('order-1')).toMatchObject({
       userId: 1,
       status: 'FILLED',
@@ -149,13 +159,59 @@ describe('search indexer', () => {
     const once = standin.documents();
     expect(await indexKinesisBatch(batch([first, second]), deps())).toEqual({ batchItemFailures: [] });
     expect(await indexKinesisBatch(batch([first]), deps())).toEqual({ batchItemFailures: [] });
-    expect(standin.documents()).toHaveLength(4);
+    expect(standin.documents()).toHaveLength(8);
     expect(byId(standin.documents())).toEqual(byId(once));
     // The replayed `first` alone would say NEW: the stored FILLED (a higher version) stays.
     expect(byId(standin.documents()).get('order-1')!.status).toBe('FILLED');
     // The client order id finds the order and its fill, once each.
     const found = await index.search({ userId: 1, text: 'client-1', from: 0, size: 10 });
     expect(found.hits.map((h) => h.id)).toEqual(['trade-BTCUSDT-1-M', 'order-1']);
+  });
+
+  it("indexes a trade's ledger entries with the figures the ledger posts, each its owner's", async () => {
+    await indexKinesisBatch(batch([first, second]), deps());
+    const docs = standin.documents().filter((d) => d.kind === 'ledger');
+    const t = second.events.find((e) => e.type === 'trade')!;
+    const settled = tradeSettlement(spec, t as TradeEvent);
+    const units = (d: SearchDoc, bucket: 'available' | 'locked') =>
+      BigInt((d.body[bucket] as string).replace(/[+.]/g, ''));
+    // Every user entry of the settlement is a document's figure, in the right bucket, under its owner.
+    for (const p of settled.postings.filter((p) => p.owner.startsWith('user:'))) {
+      const doc = docs.find((d) => d.userId === Number(p.owner.slice(5)) && d.assets[0] === p.asset)!;
+      expect(units(doc, p.bucket)).toBe(p.amount);
+      expect(doc).toMatchObject({ status: 'TRADE', symbol: 'BTCUSDT', tradeId: 1, version: t.seq });
+    }
+    // The seller (user 1, maker) gave base from its lock and got quote less its fee.
+    expect(byId(docs).get('ledger-trade-BTCUSDT:1-1-BTC')!.body).toMatchObject({
+      reference: 'BTCUSDT:1',
+      kind: 'trade',
+      available: '0.00000000',
+      locked: '-0.00010000',
+      orderId: 1,
+    });
+    // Found by the trade's ledger reference, only by the owners.
+    expect(
+      (await index.search({ userId: 2, kind: 'ledger', text: 'BTCUSDT:1', from: 0, size: 10 })).total,
+    ).toBe(2);
+    expect((await index.search({ userId: 3, kind: 'ledger', from: 0, size: 10 })).total).toBe(0);
+  });
+
+  it('a self-trade gives its user one entry per asset, the two legs summed', async () => {
+    const self = record([
+      accepted(1, 1, 1),
+      accepted(2, 2, 1),
+      { ...(trade(3, 1) as TradeEvent), takerUserId: 1 },
+    ]);
+    rows.set(2, row(2, 1));
+    await indexKinesisBatch(batch([self]), deps());
+    const ledger = standin.documents().filter((d) => d.kind === 'ledger');
+    expect(ledger.map((d) => d.id).sort()).toEqual([
+      'ledger-trade-BTCUSDT:1-1-BTC',
+      'ledger-trade-BTCUSDT:1-1-USDT',
+    ]);
+    const btc = byId(ledger).get('ledger-trade-BTCUSDT:1-1-BTC')!.body;
+    expect(btc.locked).toBe('-0.00010000');
+    expect(btc.available).toMatch(/^\+0\.0000\d{4}$/); // base received less the buyer's fee
   });
 
   it('takes the row when settlement is ahead of the batch', async () => {
@@ -177,7 +233,7 @@ describe('search indexer', () => {
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
     // The retry from record 2 completes what was missing, nothing twice.
     await indexKinesisBatch(batch([second]), deps());
-    expect(standin.documents()).toHaveLength(4);
+    expect(standin.documents()).toHaveLength(8); // 2 orders, 2 trade legs, 4 ledger entries
   });
 
   it('retries the whole batch when the order rows or the index cannot be reached', async () => {
@@ -286,9 +342,9 @@ describe('search indexer', () => {
         body: { id: 'seed:6', amount: '0.00000100', txId: '', coin: 'USDT' },
       });
       // Found by its tx hash, only by its owner.
-      expect((await index.search({ userId: 5, text: TX, from: 0, size: 10 })).hits.map((d) => d.id)).toEqual([
-        `deposit-chain:ETH:${TX}:2`,
-      ]);
+      expect(
+        (await index.search({ userId: 5, text: TX, from: 0, size: 10 })).hits.map((d) => d.id).sort(),
+      ).toEqual([`deposit-chain:ETH:${TX}:2`, `ledger-deposit-chain:ETH:${TX}:2-5-USDT`]);
       expect((await index.search({ userId: 6, text: TX, from: 0, size: 10 })).total).toBe(0);
     });
 
@@ -313,6 +369,36 @@ describe('search indexer', () => {
         transactionFee: '1.00000000',
       });
       expect(standin.documents().filter((d) => d.kind === 'withdrawal')).toHaveLength(1);
+    });
+
+    it('indexes a ledger entry per event, both buckets rebuilt from the posting rules', async () => {
+      withdrawalRows.set(4, withdrawal(4, 5, 'confirmed'));
+      const events = [
+        balance(1, 5, 'deposit', 'seed:5', '5000000000'),
+        balance(2, 5, 'withdraw-lock', 'withdrawal:4', '-1100000000'),
+        balance(3, 5, 'withdraw', 'withdrawal:4', '0'),
+      ];
+      expect(await indexWalletBatch(walletBatch(events), deps())).toEqual({ batchItemFailures: [] });
+      const ledger = byId(standin.documents().filter((d) => d.kind === 'ledger'));
+      expect([...ledger.values()].map((d) => [d.id, d.status, d.body.available, d.body.locked])).toEqual(
+        expect.arrayContaining([
+          ['ledger-deposit-seed:5-5-USDT', 'DEPOSIT', '+50.00000000', '0.00000000'],
+          ['ledger-withdraw-lock-withdrawal:4-5-USDT', 'WITHDRAW-LOCK', '-11.00000000', '+11.00000000'],
+          ['ledger-withdraw-withdrawal:4-5-USDT', 'WITHDRAW', '0.00000000', '-11.00000000'],
+        ]),
+      );
+      // One document per ledger transaction (kind and reference), user and asset.
+      expect(ledger.size).toBe(3);
+    });
+
+    it("indexes no ledger entry whose figures do not match the event's, nor another user's withdrawal", async () => {
+      withdrawalRows.set(4, withdrawal(4, 5, 'pending'));
+      const event = walletBatch([
+        balance(1, 5, 'withdraw-lock', 'withdrawal:4', '-999'), // the row says 11 USDT were locked
+        balance(2, 6, 'withdraw-release', 'withdrawal:4', '1100000000'),
+      ]);
+      expect(await indexWalletBatch(event, deps())).toEqual({ batchItemFailures: [] });
+      expect(standin.documents().filter((d) => d.kind === 'ledger')).toEqual([]);
     });
 
     it('never indexes a withdrawal under a user who does not own it, or one without its row', async () => {
