@@ -3,14 +3,24 @@
 // local/chain-wallet.ts (DEPOSIT_XPUB_FILE). Either way it is never in the environment itself nor logged.
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import { secretsClient } from '../shared/clients';
+import { parseConfig } from '../shared/config';
 import { assertPublicOnly } from './deposit-address';
 
 let cached: Promise<string> | undefined;
 
+/** Where to read it: read with the xpub itself (once per container; a failed read reads them again). */
+const xpubSourceSchema = z.object({
+  DEPOSIT_XPUB_SECRET_ARN: z.string().min(1).optional(),
+  DEPOSIT_XPUB_FILE: z.string().min(1).optional(),
+});
+
 async function load(): Promise<string> {
-  const secretArn = process.env.DEPOSIT_XPUB_SECRET_ARN;
-  const file = process.env.DEPOSIT_XPUB_FILE;
+  const { DEPOSIT_XPUB_SECRET_ARN: secretArn, DEPOSIT_XPUB_FILE: file } = parseConfig(
+    'deposit xpub source',
+    xpubSourceSchema,
+  );
   let xpub: string | undefined;
   if (secretArn) {
     xpub = (await secretsClient().send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
