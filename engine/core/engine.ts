@@ -229,7 +229,7 @@ export class MatchingEngine {
         lastPrice: book.lastPrice,
         bids: side(book.bids),
         asks: side(book.asks),
-        stops: book.stops.map(toTuple),
+        stops: book.stops.all().map(toTuple),
         closedOrderIds: registry.closedIds(),
       };
       // Present only once an id has been forgotten, so the snapshot (and hash) of a market that never
@@ -267,12 +267,11 @@ export class MatchingEngine {
           side.getOrCreate(order.price).pushBack(order);
         }
       }
-      book.stops = m.stops.map((t) => {
+      for (const t of m.stops) {
         const order = fromTuple(m.rules.symbol, t);
         registry.add(order);
-        return order;
-      });
-      book.trailingStops = book.stops.filter((o) => o.trailingDelta > 0).length;
+        book.stops.add(order);
+      }
     }
     return engine;
   }

@@ -3,6 +3,7 @@
 import { BookSide } from './book-side';
 import { Order } from './order';
 import type { PriceLevel } from './price-level';
+import { BIPS, StopBook, trailOffset } from './stop-book';
 import type {
   AcceptedEvent,
   AmendCommand,
@@ -18,6 +19,8 @@ import type {
   TriggeredEvent,
 } from './types';
 import { isLimitPriced, isStopType } from './types';
+
+export { trailOffset };
 
 /** A market's live orders by id; closed ids are remembered (bounded) to refuse reuse. */
 export interface OrderRegistry {
@@ -38,28 +41,13 @@ const isStpMode = (m: string): boolean =>
   m === 'NONE' || m === 'EXPIRE_TAKER' || m === 'EXPIRE_MAKER' || m === 'EXPIRE_BOTH';
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/** Basis points in a whole: a trailing delta is in BIPS (1 BIP = 0.01 %). */
-const BIPS = 10_000;
-
-/**
- * A trailing stop's trigger distance from its extreme, in ticks: ceil(extreme × delta / 10000), exactly
- * (extreme × delta ≤ maxPriceTicks × delta, which validation keeps a safe integer).
- */
-export function trailOffset(extreme: number, delta: number): number {
-  const x = extreme * delta;
-  const rest = x % BIPS;
-  return (x - rest) / BIPS + (rest > 0 ? 1 : 0);
-}
-
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 
 export class MarketBook {
   readonly bids = new BookSide(true);
   readonly asks = new BookSide(false);
-  /** Pending stop orders, oldest first: the trigger order. */
-  stops: Order[] = [];
-  /** How many of `stops` are trailing: trades skip the trailing upkeep while there are none. */
-  trailingStops = 0;
+  /** Pending stop orders, by trigger price (./stop-book.ts). */
+  readonly stops = new StopBook();
   seq = 0;
   tradeId = 0;
   updateId = 0;
@@ -138,12 +126,11 @@ export class MarketBook {
         order.trailTime = cmd.ts;
         accepted.trailingTime = cmd.ts;
       }
-      this.trailingStops++;
     }
     out.push(accepted);
     this.registry.add(order);
     if (isStopType(type)) {
-      this.stops.push(order);
+      this.stops.add(order);
     } else {
       this.execute(order, out);
       this.triggerStops(out);
@@ -158,7 +145,7 @@ export class MarketBook {
     if (order.userId !== cmd.userId)
       return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
     if (order.level) this.detach(order);
-    else this.removeStop(this.stops.indexOf(order));
+    else this.stops.remove(order);
     this.close(order, 'CANCELED', out);
     this.flushDepth(out);
   }
@@ -337,7 +324,7 @@ export class MarketBook {
     taker.cumQuote += price * qty;
     this.lastPrice = price;
     this.traded = true;
-    if (this.trailingStops !== 0) this.trail(price);
+    if (this.stops.trailing.length !== 0) this.trail(price);
     out.push({
       type: 'trade',
       market: this.rules.symbol,
@@ -360,39 +347,28 @@ export class MarketBook {
 
   /** After trades moved the last price: fire stops whose condition holds, oldest first, cascading. */
   private triggerStops(out: EngineEvent[]): void {
-    while (this.traded && this.stops.length > 0) {
-      this.traded = false;
-      for (let i = 0; i < this.stops.length; i++) {
-        const stop = this.stops[i];
-        if (
-          stop.trailingDelta === 0
-            ? !this.stopHolds(stop.side, stop.orderType, stop.stopPrice)
-            : !this.trailHolds(stop)
-        )
-          continue;
-        this.removeStop(i);
-        const triggered: TriggeredEvent = {
-          type: 'triggered',
-          market: this.rules.symbol,
-          seq: ++this.seq,
-          ts: this.ts,
-          orderId: stop.orderId,
-          userId: stop.userId,
-        };
-        if (stop.trailingDelta > 0) triggered.trailingTime = stop.trailTime;
-        out.push(triggered);
-        this.execute(stop, out);
-        // A trade may have moved the price again: rescan from the oldest stop.
-        this.traded = true;
-        break;
-      }
+    if (!this.traded) return;
+    this.traded = false;
+    const stops = this.stops;
+    for (;;) {
+      if (stops.size === 0) break;
+      // Each fired stop may trade and move the price again: look again from the oldest holding stop.
+      const stop = stops.firstHolding(this.lastPrice);
+      if (stop === undefined) break;
+      stops.remove(stop);
+      const triggered: TriggeredEvent = {
+        type: 'triggered',
+        market: this.rules.symbol,
+        seq: ++this.seq,
+        ts: this.ts,
+        orderId: stop.orderId,
+        userId: stop.userId,
+      };
+      if (stop.trailingDelta > 0) triggered.trailingTime = stop.trailTime;
+      out.push(triggered);
+      this.execute(stop, out);
     }
     this.traded = false;
-  }
-
-  private removeStop(i: number): void {
-    if (this.stops[i].trailingDelta > 0) this.trailingStops--;
-    this.stops.splice(i, 1);
   }
 
   // ---- trailing stops -----------------------------------------------------------------------------
@@ -409,10 +385,9 @@ export class MarketBook {
 
   /** A trade at `price`: starts tracking or moves the extreme of every pending trailing stop. */
   private trail(price: number): void {
-    const stops = this.stops;
+    const stops = this.stops.trailing;
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i];
-      if (o.trailingDelta === 0) continue;
       const extreme = o.trailExtreme;
       if (extreme === 0) {
         if (o.stopPrice === 0 || this.stopHoldsAt(price, o.side, o.orderType, o.stopPrice)) {
@@ -423,13 +398,6 @@ export class MarketBook {
         o.trailExtreme = price;
       }
     }
-  }
-
-  private trailHolds(o: Order): boolean {
-    const extreme = o.trailExtreme;
-    if (extreme === 0) return false;
-    const offset = trailOffset(extreme, o.trailingDelta);
-    return o.side === 'BUY' ? this.lastPrice >= extreme + offset : this.lastPrice <= extreme - offset;
   }
 
   private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {

@@ -44,6 +44,8 @@ export class Order {
   trailExtreme = 0;
   /** Trailing stop: engine time (ms) it started tracking; 0 while not tracking yet. */
   trailTime = 0;
+  /** Pending stop: when it entered the market's stops (their trigger priority, ./stop-book.ts). */
+  stopSeq = 0;
 
   get remaining(): number {
     return this.quantity - this.executed;
