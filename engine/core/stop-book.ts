@@ -70,6 +70,7 @@ export class StopBook {
 
   remove(order: Order): void {
     this.size--;
+    order.stopSeq = 0;
     if (order.trailingDelta > 0) this.trailing.splice(this.trailing.indexOf(order), 1);
     else (firesOnRise(order) ? this.rising : this.falling).remove(order);
   }

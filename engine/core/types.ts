@@ -216,9 +216,12 @@ export interface AcceptedEvent extends EventBase {
 export interface RejectedEvent extends EventBase {
   type: 'rejected';
   command: Command['kind'];
+  /** The order's id; for a `placeList` the leg's id, for a `cancelList` 0. */
   orderId: number;
   userId: number;
   reason: RejectReason;
+  /** Present only for a `cancelList`: the list named. */
+  orderListId?: number;
 }
 
 export interface TradeEvent extends EventBase {
@@ -321,8 +324,10 @@ export interface PreventedEvent extends EventBase {
   userId: number;
   /** The maker's price, in ticks. */
   price: number;
-  /** Lots. */
+  /** Lots: the maker's remaining quantity when it expires (EXPIRE_MAKER / EXPIRE_BOTH), else 0. */
   makerPreventedQuantity: number;
+  /** Lots: the taker's remaining quantity when it expires (EXPIRE_TAKER / EXPIRE_BOTH; 0 by quote amount), else 0. */
+  takerPreventedQuantity?: number;
   /** The taker's mode. */
   stpMode: StpMode;
 }
