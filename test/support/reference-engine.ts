@@ -73,6 +73,8 @@ interface RList {
   pending: boolean;
   /** The OCO pair's outcome is decided (a leg traded or triggered): no more one-cancels-the-other. */
   resolved: boolean;
+  /** Legs closed so far: the list ends when all are. */
+  closedLegs: number;
 }
 
 interface RMarket {
@@ -285,6 +287,7 @@ export class ReferenceEngine {
       orderIds: legs.map((o) => o.orderId),
       pending: !oco,
       resolved: false,
+      closedLegs: 0,
     };
     m.lists.push(list);
     for (const o of legs) if (o.pending) m.waiting.push(o);
@@ -369,6 +372,7 @@ export class ReferenceEngine {
   /** After a leg's `closed`: its sibling, or the pending legs, react; the last leg ends the list. */
   private legClosed(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
     const list = m.lists.find((l) => l.listId === o.listId) as RList;
+    list.closedLegs++;
     const s = this.sibling(m, o);
     const follow: CloseReason = reason === 'CANCELED' ? 'CANCELED' : 'LIST';
     if (s) {
@@ -405,7 +409,7 @@ export class ReferenceEngine {
         }
       }
     }
-    if (m.lists.includes(list) && list.orderIds.every((id) => !this.liveLeg(m, id))) {
+    if (m.lists.includes(list) && list.closedLegs === list.orderIds.length) {
       m.lists = m.lists.filter((l) => l !== list);
       this.listStatus(m, list, 'ALL_DONE', 'ALL_DONE', out);
     }
