@@ -250,7 +250,8 @@ export class MarketBook {
    */
   placeList(cmd: PlaceListCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
-    const reason = this.validateList(cmd);
+    const legCmds = Array.isArray(cmd.legs) ? cmd.legs.map((leg) => this.legCommand(cmd, leg)) : [];
+    const reason = this.validateList(cmd, legCmds);
     if (reason) {
       const legs = Array.isArray(cmd.legs) ? cmd.legs : [];
       for (const leg of legs) this.reject('placeList', leg.orderId, cmd.userId, reason, out);
@@ -259,8 +260,8 @@ export class MarketBook {
       return;
     }
     const oco = cmd.contingencyType === 'OCO';
-    const legs = cmd.legs.map((leg, i) => {
-      const order = this.accept(this.legCommand(cmd, leg), out, cmd.listId, !oco && i > 0);
+    const legs = legCmds.map((legCmd, i) => {
+      const order = this.accept(legCmd, out, cmd.listId, !oco && i > 0);
       order.listIndex = i;
       return order;
     });
@@ -304,12 +305,23 @@ export class MarketBook {
     }
   }
 
+  /** A leg as the place command it is validated and accepted as (fields copied: no spread on this path). */
   private legCommand(cmd: PlaceListCommand, leg: ListLeg): PlaceCommand {
     return {
-      ...leg,
       kind: 'place',
       market: cmd.market,
+      orderId: leg.orderId,
       userId: cmd.userId,
+      clientOrderId: leg.clientOrderId,
+      side: leg.side,
+      type: leg.type,
+      timeInForce: leg.timeInForce,
+      price: leg.price,
+      quantity: leg.quantity,
+      quoteQuantity: leg.quoteQuantity,
+      stopPrice: leg.stopPrice,
+      trailingDelta: leg.trailingDelta,
+      icebergQuantity: leg.icebergQuantity,
       stpMode: cmd.stpMode,
       ts: cmd.ts,
     };
@@ -667,7 +679,7 @@ export class MarketBook {
    * leg without the checks against the book and the last price: it is placed later), and the legs' prices
    * are ordered as Binance's OCO rules say.
    */
-  private validateList(cmd: PlaceListCommand): RejectReason | undefined {
+  private validateList(cmd: PlaceListCommand, legCmds: PlaceCommand[]): RejectReason | undefined {
     if (!isPositiveInt(cmd.listId) || this.lists.has(cmd.listId)) return 'DUPLICATE_ORDER_ID';
     if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_STP_MODE';
     const legs = cmd.legs;
@@ -688,7 +700,7 @@ export class MarketBook {
       if (reason) return reason;
     }
     for (let i = 0; i < count; i++) {
-      const reason = this.validatePlace(this.legCommand(cmd, legs[i]), type !== 'OCO' && i > 0);
+      const reason = this.validatePlace(legCmds[i], type !== 'OCO' && i > 0);
       if (reason) return reason;
     }
     if (pair >= 0) return this.ocoPrices(legs[pair], legs[pair + 1], type === 'OCO');
