@@ -3,6 +3,7 @@
 // search indexer and the engine's own recovery). Plain zod schemas: no AWS imports.
 import { z } from 'zod';
 import {
+  CONTINGENCY_TYPES,
   ORDER_TYPES,
   SIDES,
   STP_MODES,
@@ -15,11 +16,8 @@ const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const lots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const side = z.enum(SIDES);
 
-const placeSchema = z.object({
-  kind: z.literal('place'),
-  market: z.string().min(1).max(20),
-  orderId: positiveId,
-  userId: positiveId,
+/** What a place and a list leg share (a leg has no market, user, time or STP mode of its own). */
+const orderFields = {
   clientOrderId: z.string().max(64),
   side,
   type: z.enum(ORDER_TYPES),
@@ -29,9 +27,41 @@ const placeSchema = z.object({
   quoteQuantity: lots.optional(),
   stopPrice: lots.optional(),
   icebergQuantity: lots.optional(),
-  stpMode: z.enum(STP_MODES).optional(),
   /** Trailing stops: BIPS (engine/core checks 1..9999, the API the TRAILING_DELTA filter). */
   trailingDelta: z.number().int().positive().max(9_999).optional(),
+};
+
+const placeSchema = z.object({
+  kind: z.literal('place'),
+  market: z.string().min(1).max(20),
+  orderId: positiveId,
+  userId: positiveId,
+  ...orderFields,
+  stpMode: z.enum(STP_MODES).optional(),
+  ts: z.number().int().nonnegative(),
+});
+
+/** OCO / OTO / OTOCO (docs/engine.md#order-lists): the engine checks the legs' combination. */
+const placeListSchema = z.object({
+  kind: z.literal('placeList'),
+  market: z.string().min(1).max(20),
+  listId: positiveId,
+  userId: positiveId,
+  listClientOrderId: z.string().max(64),
+  contingencyType: z.enum(CONTINGENCY_TYPES),
+  legs: z
+    .array(z.object({ orderId: positiveId, ...orderFields }))
+    .min(2)
+    .max(3),
+  stpMode: z.enum(STP_MODES).optional(),
+  ts: z.number().int().nonnegative(),
+});
+
+const cancelListSchema = z.object({
+  kind: z.literal('cancelList'),
+  market: z.string().min(1).max(20),
+  listId: positiveId,
+  userId: positiveId,
   ts: z.number().int().nonnegative(),
 });
 
@@ -53,7 +83,13 @@ const amendSchema = z.object({
   ts: z.number().int().nonnegative(),
 });
 
-export const commandSchema = z.discriminatedUnion('kind', [placeSchema, cancelSchema, amendSchema]);
+export const commandSchema = z.discriminatedUnion('kind', [
+  placeSchema,
+  cancelSchema,
+  amendSchema,
+  placeListSchema,
+  cancelListSchema,
+]);
 
 /** One SQS message = one command. `cmdId` is also the FIFO deduplication id. */
 export const commandMessageSchema = z.object({
@@ -63,11 +99,13 @@ export const commandMessageSchema = z.object({
 });
 export type CommandMessage = { v: 1; cmdId: string; command: Command };
 
-/** Command ids: one place per order id; cancels and amends carry the request's own id. */
+/** Command ids: one place per order id (one placeList per list id); cancels and amends carry the request's own id. */
 export const commandId = {
   place: (orderId: number): string => `p-${orderId}`,
   cancel: (orderId: number): string => `c-${orderId}`,
   amend: (orderId: number, requestId: string): string => `a-${orderId}-${requestId}`,
+  placeList: (listId: number): string => `pl-${listId}`,
+  cancelList: (listId: number): string => `cl-${listId}`,
 };
 
 /** The FIFO message group: market + user bucket keeps one user's commands ordered (docs/architecture.md#invariants). */

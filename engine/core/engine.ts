@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { MarketBook, type OrderRegistry } from './market-book';
 import { ClosedIdSet } from './closed-id-set';
 import { Order } from './order';
+import { OrderList } from './order-list';
 import type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
-import type { Command, EngineEvent, MarketRules } from './types';
+import type { Command, EngineEvent, MarketRules, RejectedEvent } from './types';
 
 /** How many closed order ids each market remembers to refuse a reused id. */
 export const CLOSED_ID_MEMORY = 100_000;
@@ -145,20 +146,7 @@ export class MatchingEngine {
         this.recentSymbol = cmd.market;
       }
     }
-    if (!book) {
-      // No stream exists for an unknown market: the rejection carries seq 0 and changes nothing.
-      out.push({
-        type: 'rejected',
-        market: String(cmd.market),
-        seq: 0,
-        ts: cmd.ts,
-        command: cmd.kind,
-        orderId: cmd.orderId,
-        userId: cmd.userId,
-        reason: 'UNKNOWN_MARKET',
-      });
-      return;
-    }
+    if (!book) return unknownMarket(cmd, out);
     switch (cmd.kind) {
       case 'place':
         return book.place(cmd, out);
@@ -166,6 +154,10 @@ export class MatchingEngine {
         return book.cancel(cmd, out);
       case 'amend':
         return book.amend(cmd, out);
+      case 'placeList':
+        return book.placeList(cmd, out);
+      case 'cancelList':
+        return book.cancelList(cmd, out);
     }
   }
 
@@ -229,13 +221,29 @@ export class MatchingEngine {
         lastPrice: book.lastPrice,
         bids: side(book.bids),
         asks: side(book.asks),
-        stops: book.stops.map(toTuple),
+        stops: book.stops.all().map(toTuple),
         closedOrderIds: registry.closedIds(),
       };
       // Present only once an id has been forgotten, so the snapshot (and hash) of a market that never
       // forgot one is what it was before the watermark existed.
       const forgottenMax = registry.forgottenMaxOrderId;
       if (forgottenMax > 0) market.forgottenMaxOrderId = forgottenMax;
+      // Present only when there is something (lists, a prevented match), so the snapshot (and hash) of a
+      // market that never had either is what it was before they existed.
+      if (book.preventedMatchId > 0) market.preventedMatchId = book.preventedMatchId;
+      if (book.lists.size > 0)
+        market.lists = [...book.lists.values()]
+          .sort((a, b) => a.listId - b.listId)
+          .map((l) => ({
+            listId: l.listId,
+            userId: l.userId,
+            listClientOrderId: l.listClientOrderId,
+            contingencyType: l.contingencyType,
+            orderIds: [...l.orderIds],
+            pending: l.pending
+              ? l.legs.flatMap((o) => (o === null || o.listIndex === 0 ? [] : [toTuple(o)]))
+              : [],
+          }));
       markets.push(market);
     }
     return { v: 1, markets };
@@ -267,12 +275,36 @@ export class MatchingEngine {
           side.getOrCreate(order.price).pushBack(order);
         }
       }
-      book.stops = m.stops.map((t) => {
+      for (const t of m.stops) {
         const order = fromTuple(m.rules.symbol, t);
         registry.add(order);
-        return order;
-      });
-      book.trailingStops = book.stops.filter((o) => o.trailingDelta > 0).length;
+        book.stops.add(order);
+      }
+      book.preventedMatchId = m.preventedMatchId ?? 0;
+      for (const l of m.lists ?? []) {
+        for (const t of l.pending) {
+          const order = fromTuple(m.rules.symbol, t);
+          order.pending = true;
+          registry.add(order);
+        }
+        // A leg not live any more is closed.
+        const legs = l.orderIds.map((id) => registry.get(id) ?? null);
+        const list = new OrderList(
+          l.listId,
+          l.userId,
+          l.listClientOrderId,
+          l.contingencyType,
+          [...l.orderIds],
+          legs,
+          l.pending.length > 0,
+        );
+        legs.forEach((o, i) => {
+          if (o === null) return;
+          o.list = list;
+          o.listIndex = i;
+        });
+        book.lists.set(list.listId, list);
+      }
     }
     return engine;
   }
@@ -339,4 +371,41 @@ function fromTuple(market: string, t: OrderTuple): Order {
   order.trailExtreme = t[18] ?? 0;
   order.trailTime = t[19] ?? 0;
   return order;
+}
+
+/** No stream exists for an unknown market: the rejection carries seq 0 and changes nothing. */
+function unknownMarket(cmd: Command, out: EngineEvent[]): void {
+  const market = String(cmd.market);
+  const rejected = (orderId: number): RejectedEvent => ({
+    type: 'rejected',
+    market,
+    seq: 0,
+    ts: cmd.ts,
+    command: cmd.kind,
+    orderId,
+    userId: cmd.userId,
+    reason: 'UNKNOWN_MARKET',
+  });
+  if (cmd.kind === 'placeList') {
+    const legs = Array.isArray(cmd.legs) ? cmd.legs : [];
+    for (const leg of legs) out.push(rejected(leg.orderId));
+    out.push({
+      type: 'listStatus',
+      market,
+      seq: 0,
+      ts: cmd.ts,
+      listId: cmd.listId,
+      userId: cmd.userId,
+      listClientOrderId: cmd.listClientOrderId,
+      contingencyType: cmd.contingencyType,
+      listStatusType: 'ALL_DONE',
+      listOrderStatus: 'REJECT',
+      orderIds: legs.map((leg) => leg.orderId),
+      rejectReason: 'UNKNOWN_MARKET',
+    });
+  } else if (cmd.kind === 'cancelList') {
+    out.push({ ...rejected(0), orderListId: cmd.listId });
+  } else {
+    out.push(rejected(cmd.orderId));
+  }
 }

@@ -1,5 +1,5 @@
 export { MatchingEngine, hashSnapshot, CLOSED_ID_MEMORY, type EngineOptions, type OrderView } from './engine';
-export type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
+export type { EngineSnapshot, ListSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
 export * from './types';
 export {
   rulesFromSpec,

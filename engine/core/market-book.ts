@@ -3,10 +3,16 @@
 import { BookSide } from './book-side';
 import { Order } from './order';
 import type { PriceLevel } from './price-level';
+import { BIPS, StopBook, trailOffset } from './stop-book';
+import { OrderList } from './order-list';
 import type {
   AcceptedEvent,
   AmendCommand,
   CancelCommand,
+  CancelListCommand,
+  ListLeg,
+  ListStatusEvent,
+  PlaceListCommand,
   CloseReason,
   EngineEvent,
   MarketRules,
@@ -18,6 +24,8 @@ import type {
   TriggeredEvent,
 } from './types';
 import { isLimitPriced, isStopType } from './types';
+
+export { trailOffset };
 
 /** A market's live orders by id; closed ids are remembered (bounded) to refuse reuse. */
 export interface OrderRegistry {
@@ -38,32 +46,21 @@ const isStpMode = (m: string): boolean =>
   m === 'NONE' || m === 'EXPIRE_TAKER' || m === 'EXPIRE_MAKER' || m === 'EXPIRE_BOTH';
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/** Basis points in a whole: a trailing delta is in BIPS (1 BIP = 0.01 %). */
-const BIPS = 10_000;
-
-/**
- * A trailing stop's trigger distance from its extreme, in ticks: ceil(extreme × delta / 10000), exactly
- * (extreme × delta ≤ maxPriceTicks × delta, which validation keeps a safe integer).
- */
-export function trailOffset(extreme: number, delta: number): number {
-  const x = extreme * delta;
-  const rest = x % BIPS;
-  return (x - rest) / BIPS + (rest > 0 ? 1 : 0);
-}
-
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 
 export class MarketBook {
   readonly bids = new BookSide(true);
   readonly asks = new BookSide(false);
-  /** Pending stop orders, oldest first: the trigger order. */
-  stops: Order[] = [];
-  /** How many of `stops` are trailing: trades skip the trailing upkeep while there are none. */
-  trailingStops = 0;
+  /** Pending stop orders, by trigger price (./stop-book.ts). */
+  readonly stops = new StopBook();
+  /** Live order lists by id (docs/engine.md#order-lists). */
+  readonly lists = new Map<number, OrderList>();
   seq = 0;
   tradeId = 0;
   updateId = 0;
   lastPrice = 0;
+  /** Per market, gap-free: the last prevented self-trade's id. */
+  preventedMatchId = 0;
 
   // Per-command scratch: each touched level's price and visible quantity before the command (for the
   // depth diff). Flat arrays with a linear search: a command touches very few levels.
@@ -71,6 +68,8 @@ export class MarketBook {
   private readonly touchedAsks: Touched = { prices: [], before: [], count: 0 };
   private ts = 0;
   private traded = false;
+  /** Pending legs placed by a fill, waiting for the taker of the moment to finish before they run. */
+  private readonly activated: Order[] = [];
 
   constructor(
     readonly rules: MarketRules,
@@ -81,11 +80,23 @@ export class MarketBook {
 
   place(cmd: PlaceCommand, out: EngineEvent[]): void {
     this.ts = cmd.ts;
-    const reason = this.validatePlace(cmd);
+    const reason = this.validatePlace(cmd, false);
     if (reason) {
       this.reject('place', cmd.orderId, cmd.userId, reason, out);
       return;
     }
+    const order = this.accept(cmd, out, undefined, false);
+    if (isStopType(order.orderType)) {
+      this.stops.add(order);
+    } else {
+      this.run(order, out);
+      this.triggerStops(out);
+    }
+    this.flushDepth(out);
+  }
+
+  /** A new order from a valid place command (or list leg), registered, and its `accepted` event. */
+  private accept(cmd: PlaceCommand, out: EngineEvent[], listId: number | undefined, pending: boolean): Order {
     const type = cmd.type;
     const tif: TimeInForce =
       isLimitPriced(type) && type !== 'LIMIT_MAKER'
@@ -133,22 +144,25 @@ export class MarketBook {
       order.trailingDelta = trailingDelta;
       accepted.trailingDelta = trailingDelta;
       // No activation price: it tracks from entry, relative to the last trade (or from the next trade).
-      if (order.stopPrice === 0 && this.lastPrice > 0) {
-        order.trailExtreme = this.lastPrice;
-        order.trailTime = cmd.ts;
-        accepted.trailingTime = cmd.ts;
-      }
-      this.trailingStops++;
+      // A pending leg enters when it is placed (activated), and starts tracking then.
+      if (!pending) this.trackFromEntry(order);
+      if (order.trailTime !== 0) accepted.trailingTime = order.trailTime;
+    }
+    if (listId !== undefined) accepted.orderListId = listId;
+    if (pending) {
+      accepted.pending = true;
+      order.pending = true;
     }
     out.push(accepted);
     this.registry.add(order);
-    if (isStopType(type)) {
-      this.stops.push(order);
-    } else {
-      this.execute(order, out);
-      this.triggerStops(out);
+    return order;
+  }
+
+  private trackFromEntry(order: Order): void {
+    if (order.stopPrice === 0 && this.lastPrice > 0) {
+      order.trailExtreme = this.lastPrice;
+      order.trailTime = this.ts;
     }
-    this.flushDepth(out);
   }
 
   cancel(cmd: CancelCommand, out: EngineEvent[]): void {
@@ -157,9 +171,12 @@ export class MarketBook {
     if (!order || order.market !== this.rules.symbol) return this.cancelUnknown(cmd, out);
     if (order.userId !== cmd.userId)
       return this.reject('cancel', cmd.orderId, cmd.userId, 'NOT_ORDER_OWNER', out);
-    if (order.level) this.detach(order);
-    else this.removeStop(this.stops.indexOf(order));
-    this.close(order, 'CANCELED', out);
+    // A leg of a list cancels the whole list, as on Binance.
+    if (order.list !== null) this.cancelLegs(order.list, out);
+    else {
+      this.unlink(order);
+      this.close(order, 'CANCELED', out);
+    }
     this.flushDepth(out);
   }
 
@@ -191,6 +208,7 @@ export class MarketBook {
     const r = this.rules;
     const invalid =
       !order.level || // only orders resting on the book can be amended
+      order.list !== null || // nor legs of a list (their quantities are tied together)
       (cmd.newQuantity === undefined && cmd.newPrice === undefined) ||
       !isPositiveInt(newQty) ||
       newQty > r.maxQtyLots ||
@@ -217,10 +235,215 @@ export class MarketBook {
       order.price = newPrice;
       order.quantity = newQty;
       this.amended(order, false, out);
-      this.execute(order, out);
+      this.run(order, out);
       this.triggerStops(out);
     }
     this.flushDepth(out);
+  }
+
+  // ---- order lists (docs/engine.md#order-lists) -------------------------------------------------------
+
+  /**
+   * OCO / OTO / OTOCO: every leg is validated first; one invalid leg (or a bad combination) refuses the
+   * whole list, and nothing of it stays. Accepted: each leg's `accepted`, then EXEC_STARTED, then whatever
+   * matching the working legs cause.
+   */
+  placeList(cmd: PlaceListCommand, out: EngineEvent[]): void {
+    this.ts = cmd.ts;
+    const legCmds = Array.isArray(cmd.legs) ? cmd.legs.map((leg) => this.legCommand(cmd, leg)) : [];
+    const reason = this.validateList(cmd, legCmds);
+    if (reason) {
+      const legs = Array.isArray(cmd.legs) ? cmd.legs : [];
+      for (const leg of legs) this.reject('placeList', leg.orderId, cmd.userId, reason, out);
+      const ids = legs.map((leg) => leg.orderId);
+      this.listStatus(cmd, ids, 'ALL_DONE', 'REJECT', out, reason);
+      return;
+    }
+    const oco = cmd.contingencyType === 'OCO';
+    const legs = legCmds.map((legCmd, i) => {
+      const order = this.accept(legCmd, out, cmd.listId, !oco && i > 0);
+      order.listIndex = i;
+      return order;
+    });
+    const list = new OrderList(
+      cmd.listId,
+      cmd.userId,
+      cmd.listClientOrderId,
+      cmd.contingencyType,
+      legs.map((o) => o.orderId),
+      legs,
+      !oco,
+    );
+    for (const o of legs) o.list = list;
+    this.lists.set(list.listId, list);
+    this.listStatus(list, [...list.orderIds], 'EXEC_STARTED', 'EXECUTING', out);
+    // OCO: both legs go in (a LIMIT_MAKER rests, validation saw it would not take); OTO/OTOCO: the working leg.
+    for (const o of oco ? legs : [legs[0]]) {
+      if (o.closed) continue;
+      if (isStopType(o.orderType)) this.stops.add(o);
+      else this.run(o, out);
+    }
+    this.triggerStops(out);
+    this.flushDepth(out);
+  }
+
+  cancelList(cmd: CancelListCommand, out: EngineEvent[]): void {
+    this.ts = cmd.ts;
+    const list = this.lists.get(cmd.listId);
+    if (list === undefined) return this.rejectList(cmd, 'UNKNOWN_ORDER', out);
+    if (list.userId !== cmd.userId) return this.rejectList(cmd, 'NOT_ORDER_OWNER', out);
+    this.cancelLegs(list, out);
+    this.flushDepth(out);
+  }
+
+  /** A user cancel of a list (or of any leg): every live leg closes CANCELED, in leg order. */
+  private cancelLegs(list: OrderList, out: EngineEvent[]): void {
+    for (const o of list.legs) {
+      if (o === null || o.closed) continue;
+      this.unlink(o);
+      this.close(o, 'CANCELED', out);
+    }
+  }
+
+  /** A leg as the place command it is validated and accepted as (fields copied: no spread on this path). */
+  private legCommand(cmd: PlaceListCommand, leg: ListLeg): PlaceCommand {
+    return {
+      kind: 'place',
+      market: cmd.market,
+      orderId: leg.orderId,
+      userId: cmd.userId,
+      clientOrderId: leg.clientOrderId,
+      side: leg.side,
+      type: leg.type,
+      timeInForce: leg.timeInForce,
+      price: leg.price,
+      quantity: leg.quantity,
+      quoteQuantity: leg.quoteQuantity,
+      stopPrice: leg.stopPrice,
+      trailingDelta: leg.trailingDelta,
+      icebergQuantity: leg.icebergQuantity,
+      stpMode: cmd.stpMode,
+      ts: cmd.ts,
+    };
+  }
+
+  private rejectList(cmd: CancelListCommand, reason: RejectReason, out: EngineEvent[]): void {
+    out.push({
+      type: 'rejected',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      command: 'cancelList',
+      orderId: 0,
+      userId: cmd.userId,
+      reason,
+      orderListId: cmd.listId,
+    });
+  }
+
+  private listStatus(
+    list: Pick<OrderList, 'listId' | 'userId' | 'listClientOrderId' | 'contingencyType'>,
+    orderIds: number[],
+    listStatusType: ListStatusEvent['listStatusType'],
+    listOrderStatus: ListStatusEvent['listOrderStatus'],
+    out: EngineEvent[],
+    rejectReason?: RejectReason,
+  ): void {
+    const e: ListStatusEvent = {
+      type: 'listStatus',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      listId: list.listId,
+      userId: list.userId,
+      listClientOrderId: list.listClientOrderId,
+      contingencyType: list.contingencyType,
+      listStatusType,
+      listOrderStatus,
+      orderIds,
+    };
+    if (rejectReason !== undefined) e.rejectReason = rejectReason;
+    out.push(e);
+  }
+
+  /** A leg closed (its `closed` event is out): its list reacts, and ends once every leg is closed. */
+  private legClosed(order: Order, reason: CloseReason, out: EngineEvent[]): void {
+    const list = order.list as OrderList;
+    list.legs[order.listIndex] = null;
+    const done = --list.live === 0;
+    const sibling = list.sibling(order);
+    if (sibling !== null) {
+      // One-cancels-the-other: whatever ends one leg ends the other (a user cancel as CANCELED).
+      this.unlink(sibling);
+      this.close(sibling, reason === 'CANCELED' ? 'CANCELED' : 'LIST', out);
+    } else if (list.pending && order.listIndex === 0) {
+      if (reason === 'FILLED') this.activate(list, out);
+      else {
+        // The working leg ended without filling: the pending legs never go in.
+        for (const o of list.legs) {
+          if (o === null) continue;
+          this.close(o, reason === 'CANCELED' ? 'CANCELED' : 'LIST', out);
+        }
+      }
+    }
+    if (done) {
+      this.lists.delete(list.listId);
+      this.listStatus(list, [...list.orderIds], 'ALL_DONE', 'ALL_DONE', out);
+    }
+  }
+
+  /**
+   * The working leg filled completely: the pending legs are placed (`activated`). Stops join the pending
+   * stops now; the others wait until the taker of the moment is done (run()), then enter matching.
+   */
+  private activate(list: OrderList, out: EngineEvent[]): void {
+    list.pending = false;
+    for (const o of list.legs) {
+      if (o === null) continue;
+      o.pending = false;
+      out.push({
+        type: 'activated',
+        market: this.rules.symbol,
+        seq: ++this.seq,
+        ts: this.ts,
+        orderId: o.orderId,
+        userId: o.userId,
+        orderListId: list.listId,
+      });
+      if (o.trailingDelta > 0) this.trackFromEntry(o);
+      if (isStopType(o.orderType)) this.stops.add(o);
+      else this.activated.push(o);
+    }
+  }
+
+  /** Runs `order` as a taker, then the pending legs its trades placed, in order. */
+  private run(order: Order, out: EngineEvent[]): void {
+    this.execute(order, out);
+    const queue = this.activated;
+    while (queue.length > 0) {
+      const o = queue.shift() as Order;
+      if (o.closed) continue;
+      // A LIMIT_MAKER that would take when placed expires instead (the list's doing: LIST).
+      if (o.orderType === 'LIMIT_MAKER' && this.crossesBest(o.side, o.price)) this.close(o, 'LIST', out);
+      else this.execute(o, out);
+    }
+  }
+
+  /** A leg traded (partly or completely): its one-cancels-the-other sibling expires. */
+  private legTraded(order: Order, out: EngineEvent[]): void {
+    const list = order.list as OrderList;
+    const sibling = list.sibling(order);
+    if (sibling === null) return;
+    // Resolved: this leg lives on; the sibling's close must not take it along.
+    list.resolved = true;
+    this.unlink(sibling);
+    this.close(sibling, 'LIST', out);
+  }
+
+  /** Takes a live order out of wherever it waits: the book, the pending stops, or nowhere (a pending leg). */
+  private unlink(order: Order): void {
+    if (order.level !== null) this.detach(order);
+    else if (order.stopSeq !== 0 && !order.pending) this.stops.remove(order);
   }
 
   // ---- matching ---------------------------------------------------------------------------------
@@ -249,6 +472,7 @@ export class MarketBook {
       while (maker) {
         if (order.userId === maker.userId && order.stpMode !== 'NONE') {
           const mode = order.stpMode;
+          this.prevented(order, maker, level.price, out);
           if (mode === 'EXPIRE_TAKER') {
             expired = 'STP_TAKER';
             break outer;
@@ -326,6 +550,25 @@ export class MarketBook {
     return false;
   }
 
+  /** One prevented self-trade (docs/engine.md#self-trade-prevention), before the closes it causes. */
+  private prevented(taker: Order, maker: Order, price: number, out: EngineEvent[]): void {
+    const mode = taker.stpMode;
+    out.push({
+      type: 'prevented',
+      market: this.rules.symbol,
+      seq: ++this.seq,
+      ts: this.ts,
+      preventedMatchId: ++this.preventedMatchId,
+      takerOrderId: taker.orderId,
+      makerOrderId: maker.orderId,
+      userId: taker.userId,
+      price,
+      makerPreventedQuantity: mode === 'EXPIRE_TAKER' ? 0 : maker.remaining,
+      takerPreventedQuantity: mode === 'EXPIRE_MAKER' || taker.quantity === 0 ? 0 : taker.remaining,
+      stpMode: mode,
+    });
+  }
+
   private trade(maker: Order, taker: Order, level: PriceLevel, qty: number, out: EngineEvent[]): void {
     const price = level.price;
     this.touch(maker.side, price);
@@ -337,7 +580,7 @@ export class MarketBook {
     taker.cumQuote += price * qty;
     this.lastPrice = price;
     this.traded = true;
-    if (this.trailingStops !== 0) this.trail(price);
+    if (this.stops.trailing.length !== 0) this.trail(price);
     out.push({
       type: 'trade',
       market: this.rules.symbol,
@@ -356,43 +599,36 @@ export class MarketBook {
       makerCumQuote: maker.cumQuote,
       takerCumQuote: taker.cumQuote,
     });
+    if (maker.list !== null) this.legTraded(maker, out);
+    if (taker.list !== null) this.legTraded(taker, out);
   }
 
   /** After trades moved the last price: fire stops whose condition holds, oldest first, cascading. */
   private triggerStops(out: EngineEvent[]): void {
-    while (this.traded && this.stops.length > 0) {
-      this.traded = false;
-      for (let i = 0; i < this.stops.length; i++) {
-        const stop = this.stops[i];
-        if (
-          stop.trailingDelta === 0
-            ? !this.stopHolds(stop.side, stop.orderType, stop.stopPrice)
-            : !this.trailHolds(stop)
-        )
-          continue;
-        this.removeStop(i);
-        const triggered: TriggeredEvent = {
-          type: 'triggered',
-          market: this.rules.symbol,
-          seq: ++this.seq,
-          ts: this.ts,
-          orderId: stop.orderId,
-          userId: stop.userId,
-        };
-        if (stop.trailingDelta > 0) triggered.trailingTime = stop.trailTime;
-        out.push(triggered);
-        this.execute(stop, out);
-        // A trade may have moved the price again: rescan from the oldest stop.
-        this.traded = true;
-        break;
-      }
+    if (!this.traded) return;
+    this.traded = false;
+    const stops = this.stops;
+    for (;;) {
+      if (stops.size === 0) break;
+      // Each fired stop may trade and move the price again: look again from the oldest holding stop.
+      const stop = stops.firstHolding(this.lastPrice);
+      if (stop === undefined) break;
+      stops.remove(stop);
+      const triggered: TriggeredEvent = {
+        type: 'triggered',
+        market: this.rules.symbol,
+        seq: ++this.seq,
+        ts: this.ts,
+        orderId: stop.orderId,
+        userId: stop.userId,
+      };
+      if (stop.trailingDelta > 0) triggered.trailingTime = stop.trailTime;
+      out.push(triggered);
+      // An OCO leg triggered: the other leg expires before this one runs.
+      if (stop.list !== null) this.legTraded(stop, out);
+      this.run(stop, out);
     }
     this.traded = false;
-  }
-
-  private removeStop(i: number): void {
-    if (this.stops[i].trailingDelta > 0) this.trailingStops--;
-    this.stops.splice(i, 1);
   }
 
   // ---- trailing stops -----------------------------------------------------------------------------
@@ -409,10 +645,9 @@ export class MarketBook {
 
   /** A trade at `price`: starts tracking or moves the extreme of every pending trailing stop. */
   private trail(price: number): void {
-    const stops = this.stops;
+    const stops = this.stops.trailing;
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i];
-      if (o.trailingDelta === 0) continue;
       const extreme = o.trailExtreme;
       if (extreme === 0) {
         if (o.stopPrice === 0 || this.stopHoldsAt(price, o.side, o.orderType, o.stopPrice)) {
@@ -423,13 +658,6 @@ export class MarketBook {
         o.trailExtreme = price;
       }
     }
-  }
-
-  private trailHolds(o: Order): boolean {
-    const extreme = o.trailExtreme;
-    if (extreme === 0) return false;
-    const offset = trailOffset(extreme, o.trailingDelta);
-    return o.side === 'BUY' ? this.lastPrice >= extreme + offset : this.lastPrice <= extreme - offset;
   }
 
   private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {
@@ -446,7 +674,68 @@ export class MarketBook {
 
   // ---- validation ---------------------------------------------------------------------------------
 
-  private validatePlace(cmd: PlaceCommand): RejectReason | undefined {
+  /**
+   * A list is valid if its shape is (docs/engine.md#order-lists), every leg is valid as a place (a pending
+   * leg without the checks against the book and the last price: it is placed later), and the legs' prices
+   * are ordered as Binance's OCO rules say.
+   */
+  private validateList(cmd: PlaceListCommand, legCmds: PlaceCommand[]): RejectReason | undefined {
+    if (!isPositiveInt(cmd.listId) || this.lists.has(cmd.listId)) return 'DUPLICATE_ORDER_ID';
+    if (cmd.stpMode !== undefined && !isStpMode(cmd.stpMode)) return 'INVALID_STP_MODE';
+    const legs = cmd.legs;
+    if (!Array.isArray(legs)) return 'INVALID_ORDER_TYPE';
+    const type = cmd.contingencyType;
+    const count = type === 'OCO' || type === 'OTO' ? 2 : type === 'OTOCO' ? 3 : 0;
+    if (count === 0 || legs.length !== count) return 'INVALID_ORDER_TYPE';
+    for (let i = 0; i < count; i++)
+      for (let j = i + 1; j < count; j++)
+        if (legs[i].orderId === legs[j].orderId) return 'DUPLICATE_ORDER_ID';
+    // No list leg is sized by quote amount (Binance: not even an OTO's pending MARKET).
+    for (const leg of legs) if (leg.quoteQuantity !== undefined) return 'INVALID_QUANTITY';
+    if (type !== 'OCO' && legs[0].type !== 'LIMIT' && legs[0].type !== 'LIMIT_MAKER')
+      return 'INVALID_ORDER_TYPE';
+    const pair = type === 'OCO' ? 0 : type === 'OTOCO' ? 1 : -1;
+    if (pair >= 0) {
+      const reason = ocoShape(legs[pair], legs[pair + 1]);
+      if (reason) return reason;
+    }
+    for (let i = 0; i < count; i++) {
+      const reason = this.validatePlace(legCmds[i], type !== 'OCO' && i > 0);
+      if (reason) return reason;
+    }
+    if (pair >= 0) return this.ocoPrices(legs[pair], legs[pair + 1], type === 'OCO');
+    return undefined;
+  }
+
+  /**
+   * Binance's OCO price rules (docs/engine.md#order-lists): SELL limit-side price > last > stop price, BUY
+   * limit-side price < last < stop price. The limit side's price is a LIMIT_MAKER's or TAKE_PROFIT_LIMIT's
+   * limit price, a TAKE_PROFIT's stop price. Against the last price only when placed now (`live`): the stop
+   * side is already held to it (a stop must not trigger on entry), and a TAKE_PROFIT too.
+   */
+  private ocoPrices(above: ListLeg, below: ListLeg, live: boolean): RejectReason | undefined {
+    const sell = above.side === 'SELL';
+    const limitLeg = sell ? above : below;
+    const stopLeg = sell ? below : above;
+    const limitPrice = limitLeg.type === 'TAKE_PROFIT' ? limitLeg.stopPrice : limitLeg.price;
+    if (limitPrice === undefined) return undefined;
+    if (
+      stopLeg.stopPrice !== undefined &&
+      (sell ? limitPrice <= stopLeg.stopPrice : limitPrice >= stopLeg.stopPrice)
+    )
+      return 'INVALID_PRICE';
+    const last = this.lastPrice;
+    if (
+      live &&
+      last > 0 &&
+      limitLeg.type !== 'TAKE_PROFIT' &&
+      (sell ? limitPrice <= last : limitPrice >= last)
+    )
+      return 'INVALID_PRICE';
+    return undefined;
+  }
+
+  private validatePlace(cmd: PlaceCommand, pending: boolean): RejectReason | undefined {
     const r = this.rules;
     if (!isPositiveInt(cmd.orderId)) return 'DUPLICATE_ORDER_ID';
     const idRefusal = this.registry.refusal(cmd.orderId);
@@ -469,7 +758,7 @@ export class MarketBook {
     if (isStopType(type) && (trailing === undefined || cmd.stopPrice !== undefined)) {
       const sp = cmd.stopPrice;
       if (!isPositiveInt(sp) || sp < r.minPriceTicks || sp > r.maxPriceTicks) return 'INVALID_STOP_PRICE';
-      if (this.stopHolds(cmd.side, type, sp)) return 'INVALID_STOP_PRICE';
+      if (!pending && this.stopHolds(cmd.side, type, sp)) return 'INVALID_STOP_PRICE';
     }
     const byQuote = cmd.quantity === undefined && cmd.quoteQuantity !== undefined;
     if (byQuote) {
@@ -499,7 +788,8 @@ export class MarketBook {
       if (!icebergType || !isPositiveInt(ice) || ice >= q || Math.ceil(q / ice) > r.maxIcebergParts)
         return 'INVALID_ICEBERG';
     }
-    if (type === 'LIMIT_MAKER' && this.crossesBest(cmd.side, cmd.price as number)) return 'WOULD_TAKE';
+    if (!pending && type === 'LIMIT_MAKER' && this.crossesBest(cmd.side, cmd.price as number))
+      return 'WOULD_TAKE';
     return undefined;
   }
 
@@ -531,6 +821,7 @@ export class MarketBook {
 
   private close(order: Order, reason: CloseReason, out: EngineEvent[]): void {
     this.registry.close(order);
+    order.closed = true;
     out.push({
       type: 'closed',
       market: this.rules.symbol,
@@ -542,6 +833,7 @@ export class MarketBook {
       executedQty: order.executed,
       cumQuote: order.cumQuote,
     });
+    if (order.list !== null) this.legClosed(order, reason, out);
   }
 
   private amended(order: Order, keptPriority: boolean, out: EngineEvent[]): void {
@@ -559,7 +851,7 @@ export class MarketBook {
   }
 
   private reject(
-    command: 'place' | 'cancel' | 'amend',
+    command: 'place' | 'cancel' | 'amend' | 'placeList',
     orderId: number,
     userId: number,
     reason: RejectReason,
@@ -636,4 +928,24 @@ function changedLevels(side: BookSide, t: Touched): Array<[number, number]> {
   }
   t.count = 0;
   return changed;
+}
+
+const isLimitSide = (t: string): boolean =>
+  t === 'LIMIT_MAKER' || t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
+const isLossSide = (t: string): boolean => t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT';
+
+/**
+ * An OCO pair's shape (Binance aboveType / belowType): same side, same quantity; SELL above is LIMIT_MAKER /
+ * TAKE_PROFIT / TAKE_PROFIT_LIMIT and below STOP_LOSS / STOP_LOSS_LIMIT; BUY the other way round.
+ */
+function ocoShape(above: ListLeg, below: ListLeg): RejectReason | undefined {
+  const side = above.side;
+  if ((side !== 'BUY' && side !== 'SELL') || below.side !== side) return 'INVALID_SIDE';
+  const ok =
+    side === 'SELL'
+      ? isLimitSide(above.type) && isLossSide(below.type)
+      : isLossSide(above.type) && isLimitSide(below.type);
+  if (!ok) return 'INVALID_ORDER_TYPE';
+  if (above.quantity !== below.quantity) return 'INVALID_QUANTITY';
+  return undefined;
 }

@@ -1,6 +1,7 @@
 // A live order inside the engine. Intrusive prev/next links put it in its price level's FIFO queue
 // without any wrapper allocation.
 import type { OrderType, Side, StpMode, TimeInForce } from './types';
+import type { OrderList } from './order-list';
 import type { PriceLevel } from './price-level';
 
 export class Order {
@@ -44,6 +45,15 @@ export class Order {
   trailExtreme = 0;
   /** Trailing stop: engine time (ms) it started tracking; 0 while not tracking yet. */
   trailTime = 0;
+  /** Pending stop: when it entered the market's stops (their trigger priority, ./stop-book.ts). */
+  stopSeq = 0;
+  /** The order list it is a leg of (docs/engine.md#order-lists), and its place among the legs. */
+  list: OrderList | null = null;
+  listIndex = 0;
+  /** An OTO / OTOCO pending leg not placed yet (Binance PENDING_NEW): in no book and no stops. */
+  pending = false;
+  /** Set once its `closed` event is out. */
+  closed = false;
 
   get remaining(): number {
     return this.quantity - this.executed;

@@ -1,6 +1,6 @@
 // The engine's full state as plain JSON (numbers, strings, arrays): what snapshot() writes, restore()
 // reads, and stateHash() digests. Orders appear in priority order, so the format is canonical.
-import type { MarketRules, OrderType, Side, StpMode, TimeInForce } from './types';
+import type { ContingencyType, MarketRules, OrderType, Side, StpMode, TimeInForce } from './types';
 
 export type OrderTuple = [
   orderId: number,
@@ -48,6 +48,25 @@ export interface MarketSnapshot {
    * snapshots, or nothing forgotten yet) means 0.
    */
   forgottenMaxOrderId?: number;
+  /** The last prevented self-trade's id (per market, gap-free). Written only when positive. */
+  preventedMatchId?: number;
+  /** Live order lists by ascending id. Written only when there is one. */
+  lists?: ListSnapshot[];
+}
+
+/**
+ * A live order list. Its live legs are in bids / asks / stops, except OTO / OTOCO pending legs not placed yet,
+ * which are here; a leg in neither is closed.
+ */
+export interface ListSnapshot {
+  listId: number;
+  userId: number;
+  listClientOrderId: string;
+  contingencyType: ContingencyType;
+  /** Every leg, in command order. */
+  orderIds: number[];
+  /** Pending legs not placed yet (empty once the working leg filled, and for an OCO). */
+  pending: OrderTuple[];
 }
 
 export interface EngineSnapshot {

@@ -10,10 +10,13 @@
 // A second workload, Cirrus only (the peer has no stop orders), is the same mix with a share of trailing stops
 // (TRAILING_SHARE of the commands place one, trailing from entry, 1–20 BIPS, all four stop types; a fifth of
 // the cancels name one): timed in the same alternating rounds, so the two Cirrus figures compare directly.
+// A third workload, Cirrus only, keeps the trailing stops and adds order lists (docs/engine.md#order-lists):
+// LIST_SHARE of the commands place an OCO, OTO or OTOCO around the last price (about LISTS_PENDING live at a
+// time; a cancelList takes the oldest out), so their legs trade, trigger and expire each other.
 import * as hdr from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide, type ICancelOrder, type IProcessOrder } from 'nodejs-order-book';
 import { MatchingEngine } from '../../engine/core';
-import type { Command, EngineEvent, MarketRules } from '../../engine/core/types';
+import type { Command, EngineEvent, ListLeg, MarketRules } from '../../engine/core/types';
 import { prng } from '../support/engine-flow';
 import { version as peerVersion } from 'nodejs-order-book/package.json';
 
@@ -26,6 +29,9 @@ const MID = 100_000;
 const TRAILING_SHARE = Number(process.env.BENCH_TRAILING_SHARE ?? 0.05);
 /** Pending trailing stops kept at about this many (cancels take the older ones out). */
 const TRAILING_PENDING = 100;
+/** Share of the list workload's commands that place an order list, and the live lists kept. */
+const LIST_SHARE = Number(process.env.BENCH_LIST_SHARE ?? 0.03);
+const LISTS_PENDING = 100;
 
 const rules: MarketRules = {
   symbol: 'BENCH',
@@ -48,7 +54,7 @@ interface Workload {
  * Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order.
  * With `trailingShare` > 0 that share of the commands place trailing stops instead (see the header).
  */
-export function buildWorkload(seed: number, trailingShare = 0): Workload {
+export function buildWorkload(seed: number, trailingShare = 0, listShare = 0): Workload {
   const rnd = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const engine = new MatchingEngine([rules]);
@@ -75,15 +81,19 @@ export function buildWorkload(seed: number, trailingShare = 0): Workload {
     engine.apply(cmd, out);
     let trades = 0;
     for (const e of out) {
-      if (e.type === 'trade') trades++;
+      if (e.type === 'trade') {
+        trades++;
+        lastPrice = e.price;
+      }
+      if (e.type === 'listStatus' && e.listStatusType === 'ALL_DONE') closedLists.add(e.listId);
       if (e.type === 'closed') {
         forget(e.orderId);
         if (trailingShare > 0) closedIds.add(e.orderId);
       }
     }
     // Trailing stops are kept apart (`trailing`): the plain cancels and amends name resting orders only.
-    const stop = cmd.kind === 'place' && cmd.trailingDelta !== undefined;
-    if (cmd.kind === 'place' && !stop && engine.hasOrder(cmd.orderId) && !liveIndex.has(cmd.orderId)) {
+    const stop = cmd.kind !== 'place' || cmd.trailingDelta !== undefined;
+    if (!stop && engine.hasOrder(cmd.orderId) && !liveIndex.has(cmd.orderId)) {
       liveIndex.set(cmd.orderId, live.length);
       live.push(cmd.orderId);
     }
@@ -140,6 +150,69 @@ export function buildWorkload(seed: number, trailingShare = 0): Workload {
     };
   };
 
+  // Order lists (listShare > 0): live list ids, oldest first, and those that ended.
+  let lastPrice = MID;
+  const lists: number[] = [];
+  const listOwner = new Map<number, number>();
+  const closedLists = new Set<number>();
+  let nextListId = 1;
+  const orderList = (): Command => {
+    const listId = nextListId++;
+    lists.push(listId);
+    const userId = int(1, 2000);
+    listOwner.set(listId, userId);
+    const leg = (over: Partial<ListLeg>): ListLeg => {
+      const orderId = nextId++;
+      return {
+        orderId,
+        clientOrderId: '',
+        side: 'SELL',
+        type: 'LIMIT_MAKER',
+        quantity: int(1, 100),
+        ...over,
+      };
+    };
+    // OCO legs around the last price, inside the IOCs' reach (MID ± 20) so they trade and trigger.
+    const ocoPair = (side: 'BUY' | 'SELL', quantity: number): ListLeg[] => {
+      const up = Math.max(lastPrice, MID) + 1 + int(0, 15);
+      const down = Math.min(lastPrice, MID) - 1 - int(0, 15);
+      return side === 'SELL'
+        ? [leg({ price: up, quantity }), leg({ type: 'STOP_LOSS', stopPrice: down, quantity })]
+        : [
+            leg({
+              side,
+              type: 'STOP_LOSS_LIMIT',
+              stopPrice: up,
+              price: up + 5,
+              timeInForce: 'IOC',
+              quantity,
+            }),
+            leg({ side, price: down, quantity }),
+          ];
+    };
+    const r = rnd();
+    const contingencyType = r < 0.4 ? 'OCO' : r < 0.7 ? 'OTO' : 'OTOCO';
+    let legs: ListLeg[];
+    if (contingencyType === 'OCO') legs = ocoPair(rnd() < 0.5 ? 'BUY' : 'SELL', int(1, 100));
+    else {
+      const working = leg({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: MID - int(1, 15) });
+      legs =
+        contingencyType === 'OTO'
+          ? [working, leg({ price: MID + int(1, 20) })]
+          : [working, ...ocoPair('SELL', int(1, 100))];
+    }
+    return {
+      kind: 'placeList',
+      market: 'BENCH',
+      listId,
+      userId,
+      listClientOrderId: '',
+      contingencyType,
+      legs,
+      ts: ts++,
+    };
+  };
+
   const prefill: Command[] = [];
   for (let i = 0; i < 1_000; i++) {
     const c = restingLimit();
@@ -147,9 +220,43 @@ export function buildWorkload(seed: number, trailingShare = 0): Workload {
     run(c);
   }
   const commands: Command[] = [];
-  const counts: Record<string, number> = { gtc: 0, ioc: 0, cancel: 0, amend: 0, trailing: 0 };
+  const counts: Record<string, number> = {
+    gtc: 0,
+    ioc: 0,
+    cancel: 0,
+    amend: 0,
+    trailing: 0,
+    list: 0,
+    cancelList: 0,
+  };
   let trading = 0;
   for (let i = 0; i < COMMANDS; i++) {
+    if (listShare > 0) {
+      while (lists.length > 0 && closedLists.has(lists[0])) lists.shift();
+      const r = rnd();
+      let cmd: Command | undefined;
+      if (r < listShare && lists.length < LISTS_PENDING * 1.5) {
+        cmd = orderList();
+        counts.list++;
+      } else if (r < listShare * 2 && lists.length > LISTS_PENDING) {
+        const listId = lists.shift() as number;
+        if (!closedLists.has(listId)) {
+          cmd = {
+            kind: 'cancelList',
+            market: 'BENCH',
+            listId,
+            userId: listOwner.get(listId) as number,
+            ts: ts++,
+          };
+          counts.cancelList++;
+        }
+      }
+      if (cmd) {
+        if (run(cmd) > 0) trading++;
+        commands.push(cmd);
+        continue;
+      }
+    }
     if (trailingShare > 0) {
       // Drop the trailing stops that closed (triggered and ran, or cancelled) from the pending list.
       while (trailing.length > 0 && closedIds.has(trailing[0])) trailing.shift();
@@ -232,6 +339,7 @@ function peerCalls(
   executed: number[],
 ): { prefill: PeerCall[]; calls: PeerCall[] } {
   const toCall = (c: Command, i: number): PeerCall => {
+    if (c.kind === 'placeList' || c.kind === 'cancelList') throw new Error('the peer has no order lists');
     const id = String(c.orderId);
     if (c.kind === 'place') {
       const side = c.side === 'BUY' ? PeerSide.BUY : PeerSide.SELL;
@@ -364,7 +472,7 @@ export function crossCheck(w: Workload, executed: number[]): { trades: number; r
   let peerTradeCount = 0;
   const all = [...w.prefill, ...w.commands];
   [...prefill, ...calls].forEach((call, i) => {
-    peerTradeCount += peerTrades(call(), String(all[i].orderId));
+    peerTradeCount += peerTrades(call(), String((all[i] as { orderId: number }).orderId));
   });
   const snap = book.snapshot();
   const peerLevels = (levels: typeof snap.bids, bestFirst: (a: number, b: number) => number): Book['bids'] =>
@@ -404,6 +512,7 @@ function median(xs: number[]): number {
 function main(): void {
   const w = buildWorkload(42);
   const wt = buildWorkload(42, TRAILING_SHARE);
+  const wl = buildWorkload(42, TRAILING_SHARE, LIST_SHARE);
   const executed = executedAtAmends(w);
   if (!CIRRUS_ONLY) {
     const same = crossCheck(w, executed);
@@ -422,23 +531,31 @@ function main(): void {
   console.log(
     `trailing workload (Cirrus only): the same seed with ${wshare(wt.counts.trailing)} trailing stop places; GTC ${wshare(wt.counts.gtc)}, IOC ${wshare(wt.counts.ioc)}, cancel ${wshare(wt.counts.cancel)}, amend ${wshare(wt.counts.amend)}; commands that trade: ${(100 * wt.tradingShare).toFixed(1)} %`,
   );
+  const lshare = (n: number) => `${((100 * n) / wl.commands.length).toFixed(1)} %`;
+  console.log(
+    `list workload (Cirrus only): the trailing workload's mix with ${lshare(wl.counts.list)} order-list places (OCO / OTO / OTOCO) and ${lshare(wl.counts.cancelList)} cancelLists; trailing ${lshare(wl.counts.trailing)}; commands that trade: ${(100 * wl.tradingShare).toFixed(1)} %`,
+  );
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
 
   runCirrus(w);
   runCirrus(wt);
+  runCirrus(wl);
   if (!CIRRUS_ONLY) runPeer(w, executed);
   const cirrus: number[] = [];
   const cirrusTrailing: number[] = [];
+  const cirrusLists: number[] = [];
   const peer: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     cirrus.push(runCirrus(w));
     cirrusTrailing.push(runCirrus(wt));
+    cirrusLists.push(runCirrus(wl));
     peer.push(CIRRUS_ONLY ? NaN : runPeer(w, executed));
     console.log(
-      `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, cirrus with trailing stops ${Math.round(cirrusTrailing[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
+      `  round ${r + 1}: cirrus ${Math.round(cirrus[r]).toLocaleString('en')} cmd/s, cirrus with trailing stops ${Math.round(cirrusTrailing[r]).toLocaleString('en')} cmd/s, cirrus with lists ${Math.round(cirrusLists[r]).toLocaleString('en')} cmd/s, nodejs-order-book ${Math.round(peer[r]).toLocaleString('en')} cmd/s`,
     );
   }
   const ct = median(cirrusTrailing);
+  const cl = median(cirrusLists);
   const latency = cirrusLatency(w);
   const c = median(cirrus);
   const p = median(peer);
@@ -448,9 +565,13 @@ function main(): void {
   console.log('|---|---|');
   console.log(`| cirrus | ${Math.round(c).toLocaleString('en')} |`);
   console.log(`| cirrus, trailing workload | ${Math.round(ct).toLocaleString('en')} |`);
+  console.log(
+    `| cirrus, list workload (trailing stops and order lists) | ${Math.round(cl).toLocaleString('en')} |`,
+  );
   console.log(`| nodejs-order-book ${peerVersion} | ${Math.round(p).toLocaleString('en')} |`);
   console.log(`ratio cirrus / peer: ${(c / p).toFixed(2)}`);
   console.log(`trailing workload / plain workload (cirrus): ${(ct / c).toFixed(3)}`);
+  console.log(`list workload / plain workload (cirrus): ${(cl / c).toFixed(3)}`);
   console.log(
     `cirrus latency per command: p50 ${us(latency.getValueAtPercentile(50)).toFixed(2)} µs, p99 ${us(latency.getValueAtPercentile(99)).toFixed(2)} µs, p99.9 ${us(latency.getValueAtPercentile(99.9)).toFixed(2)} µs`,
   );
@@ -458,6 +579,7 @@ function main(): void {
     JSON.stringify({
       cirrus_cmd_per_s: Math.round(c),
       cirrus_trailing_cmd_per_s: Math.round(ct),
+      cirrus_lists_cmd_per_s: Math.round(cl),
       peer_cmd_per_s: Math.round(p),
       ratio: Number((c / p).toFixed(2)),
       p99_us: Number(us(latency.getValueAtPercentile(99)).toFixed(2)),

@@ -65,6 +65,7 @@ export function* withEarlyCommands(
       yield* emit(cmd);
       continue;
     }
+    if (cmd.kind !== 'place') throw new Error('unreachable: only a fresh place is overtaken');
     const key = earlyKey(cmd.market, cmd.orderId);
     const ahead: Command =
       r < EARLY_CANCEL_SHARE

@@ -70,6 +70,13 @@ export function* withEdgeCommands(
         yield { ...cmd, price: shift(cmd.price, regime), stopPrice: shift(cmd.stopPrice, regime) };
       } else if (cmd.kind === 'amend') {
         yield { ...cmd, newPrice: shift(cmd.newPrice, regime) };
+      } else if (cmd.kind === 'placeList' && Array.isArray(cmd.legs)) {
+        const legs = cmd.legs.map((l) => ({
+          ...l,
+          price: shift(l.price, regime),
+          stopPrice: shift(l.stopPrice, regime),
+        }));
+        yield { ...cmd, legs };
       } else {
         yield cmd;
       }

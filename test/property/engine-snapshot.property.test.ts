@@ -2,7 +2,9 @@
 // a cancel that overtook its place and the late place), the command stream can be re-derived from the
 // events, and a rejected command changes nothing but the sequence number, except that a cancel of a
 // never-seen id remembers that id as closed (a tombstone). The flows include trailing stops
-// (./trailing-commands.ts), so snapshots are also taken mid-trail (a trailing stop tracking its best price).
+// (./trailing-commands.ts), so snapshots are also taken mid-trail (a trailing stop tracking its best price),
+// and order lists (./list-commands.ts), so snapshots also hold live lists with pending legs; a refused list
+// changes nothing but the sequence number either.
 import fc from 'fast-check';
 import {
   MatchingEngine,
@@ -10,15 +12,16 @@ import {
   type EngineSnapshot,
   type MarketSnapshot,
 } from '../../engine/core';
-import type { Command, EngineEvent } from '../../engine/core/types';
+import type { Command, EngineEvent, ListLeg, StpMode } from '../../engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { profile } from './profile';
+import { withListCommands } from './list-commands';
 import { withTrailingCommands } from './trailing-commands';
 
-/** The seeded flow with a share of its stop orders made trailing stops. */
+/** The seeded flow with a share of its stop orders made trailing stops, and order lists around it. */
 const flowOf = (seed: number, count: number): Generator<Command> =>
-  withTrailingCommands(commandFlow(seed, count), seed);
+  withTrailingCommands(withListCommands(commandFlow(seed, count), seed), seed);
 
 const FLOW = 1_500;
 
@@ -28,11 +31,47 @@ function run(engine: MatchingEngine, cmds: Command[]): EngineEvent[] {
   return out;
 }
 
-/** Commands as the events tell them: accepted → place, amended → amend, closed CANCELED → cancel. */
+let stpOfList: StpMode = 'NONE';
+
+/**
+ * Commands as the events tell them: accepted → place (a list's legs and its EXEC_STARTED → placeList),
+ * amended → amend, closed CANCELED → cancel (of a leg: the whole list, as the events show).
+ */
 function commandsFromEvents(events: EngineEvent[]): Command[] {
   const cmds: Command[] = [];
+  // Legs of the list being placed: its `listStatus` EXEC_STARTED follows their `accepted` events.
+  let legs: ListLeg[] = [];
   for (const e of events) {
-    if (e.type === 'accepted') {
+    if (e.type === 'listStatus' && e.listStatusType === 'EXEC_STARTED') {
+      cmds.push({
+        kind: 'placeList',
+        market: e.market,
+        listId: e.listId,
+        userId: e.userId,
+        listClientOrderId: e.listClientOrderId,
+        contingencyType: e.contingencyType,
+        legs,
+        stpMode: stpOfList,
+        ts: e.ts,
+      });
+      legs = [];
+    } else if (e.type === 'accepted' && e.orderListId !== undefined) {
+      const isMarket =
+        e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
+      stpOfList = e.stpMode;
+      legs.push({
+        orderId: e.orderId,
+        clientOrderId: e.clientOrderId,
+        side: e.side,
+        type: e.orderType,
+        timeInForce: isMarket ? undefined : e.orderType === 'LIMIT_MAKER' ? undefined : e.timeInForce,
+        price: e.price || undefined,
+        quantity: e.quantity || undefined,
+        stopPrice: e.stopPrice || undefined,
+        icebergQuantity: e.icebergQuantity || undefined,
+        trailingDelta: e.trailingDelta,
+      });
+    } else if (e.type === 'accepted') {
       const isMarket =
         e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
       cmds.push({
@@ -72,11 +111,14 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
 
 /** The id is not live in the market, not remembered as closed, and above its forgotten-id watermark. */
 function neverSeen(m: MarketSnapshot, orderId: number): boolean {
-  const live = [...m.bids, ...m.asks, ...m.stops].some((o) => o[0] === orderId);
+  const pending = (m.lists ?? []).flatMap((l) => l.pending);
+  const live = [...m.bids, ...m.asks, ...m.stops, ...pending].some((o) => o[0] === orderId);
   return !live && !m.closedOrderIds.includes(orderId) && orderId > (m.forgottenMaxOrderId ?? 0);
 }
 
-const withoutRejections = (events: EngineEvent[]) => events.filter((e) => e.type !== 'rejected');
+/** Rejected commands, and refused lists (their legs' rejections and the REJECT status), left out. */
+const withoutRejections = (events: EngineEvent[]) =>
+  events.filter((e) => e.type !== 'rejected' && !(e.type === 'listStatus' && e.listOrderStatus === 'REJECT'));
 
 /**
  * Runs a flow (with some places overtaken by their cancel or an amend) whole, and split at `split` with a
@@ -87,7 +129,7 @@ function splitRun(
   seed: number,
   split: number,
   options: EngineOptions = {},
-): { tail: EngineEvent[]; refusedAfterRestore: number; tracking: number } {
+): { tail: EngineEvent[]; refusedAfterRestore: number; tracking: number; pendingLegs: number } {
   const early = newEarlyCommands();
   const cmds = [...withEarlyCommands(flowOf(seed, FLOW), seed, early)];
   const whole = new MatchingEngine(TEST_MARKETS, options);
@@ -99,6 +141,11 @@ function splitRun(
   // Trailing stops tracking at the split: their tuples carry [trailingDelta, extreme > 0, since].
   const tracking = snapshot.markets.reduce(
     (n, m) => n + m.stops.filter((t) => (t[17] ?? 0) > 0 && (t[18] ?? 0) > 0).length,
+    0,
+  );
+  // OTO / OTOCO legs still pending at the split.
+  const pendingLegs = snapshot.markets.reduce(
+    (n, m) => n + (m.lists ?? []).reduce((k, l) => k + l.pending.length, 0),
     0,
   );
   const restored = MatchingEngine.restore(JSON.parse(JSON.stringify(snapshot)) as EngineSnapshot, options);
@@ -118,13 +165,14 @@ function splitRun(
     expect(e.type === 'accepted' ? e : 'not accepted').toBe('not accepted');
     if (e.type === 'rejected' && e.command === 'place') refusedAfterRestore++;
   }
-  return { tail, refusedAfterRestore, tracking };
+  return { tail, refusedAfterRestore, tracking, pendingLegs };
 }
 
 describe('engine properties', () => {
   it('snapshot → JSON → restore at any point continues with the same events and hash', () => {
     let refusedAfterRestore = 0;
     let tracking = 0;
+    let pendingLegs = 0;
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1_000_000 }),
@@ -133,14 +181,16 @@ describe('engine properties', () => {
           const run = splitRun(seed, split);
           refusedAfterRestore += run.refusedAfterRestore;
           tracking += run.tracking;
+          pendingLegs += run.pendingLegs;
         },
       ),
       { numRuns: profile(25, 4), seed: 20261124 },
     );
     // Some late places of ids cancelled before the snapshot were refused by the restored engine.
     expect(refusedAfterRestore).toBeGreaterThan(0);
-    // Some snapshots were taken mid-trail.
+    // Some snapshots were taken mid-trail, and with pending list legs.
     expect(tracking).toBeGreaterThan(0);
+    expect(pendingLegs).toBeGreaterThan(0);
   });
 
   it('…also when ids are forgotten: the restored engine refuses the same stale ids', () => {
@@ -175,6 +225,7 @@ describe('engine properties', () => {
 
   it('a rejected command changes nothing but the sequence number (and a cancel of a never-seen id its tombstone)', () => {
     let tombstones = 0;
+    let refusedLists = 0;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
         const engine = new MatchingEngine(TEST_MARKETS);
@@ -183,6 +234,21 @@ describe('engine properties', () => {
           const before = engine.snapshot();
           const out: EngineEvent[] = [];
           engine.apply(cmd, out);
+          const refusedList =
+            cmd.kind === 'placeList' &&
+            out.length > 0 &&
+            out.every(
+              (e) => e.type === 'rejected' || (e.type === 'listStatus' && e.listOrderStatus === 'REJECT'),
+            );
+          if (refusedList) {
+            refusedLists++;
+            const after = engine.snapshot();
+            after.markets.forEach((m, i) => {
+              const own = out[0].seq !== 0 && m.rules.symbol === cmd.market;
+              expect({ ...m, seq: 0 }).toEqual({ ...before.markets[i], seq: 0 });
+              expect(m.seq).toBe(before.markets[i].seq + (own ? out.length : 0));
+            });
+          }
           if (out.length === 1 && out[0].type === 'rejected') {
             const rejected = out[0];
             rejections++;
@@ -206,5 +272,6 @@ describe('engine properties', () => {
       { numRuns: profile(3, 1), seed: 99 },
     );
     expect(tombstones).toBeGreaterThan(0);
+    expect(refusedLists).toBeGreaterThan(0);
   });
 });

@@ -16,6 +16,7 @@ import { ReferenceEngine } from '../support/reference-engine';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { EDGE_MARKETS, SHIFTED, newEdgeStats, withEdgeCommands } from './edge-commands';
 import { FAST, profile } from './profile';
+import { newListStats, withListCommands } from './list-commands';
 import { newTrailingStats, withTrailingCommands } from './trailing-commands';
 
 const TOTAL = process.env.SOAK ? 1_000_000 : profile(200_000, 3_000);
@@ -64,6 +65,24 @@ const PATHS = [
   'trailing:triggered-on-entry',
   'trailing:triggered-by-stop-price',
   'rejected:INVALID_TRAILING_DELTA',
+  // Order lists (./list-commands.ts) and self-trade prevention's prevented matches.
+  'listStatus:EXEC_STARTED',
+  'listStatus:ALL_DONE',
+  'listStatus:REJECT',
+  'activated',
+  'closed:LIST',
+  'prevented',
+  'rejected:placeList',
+  'rejected:cancelList',
+  'list:OCO',
+  'list:OTO',
+  'list:OTOCO',
+  'list:partial-fill-expires-sibling', // an OCO leg partly filled, its sibling expired at once
+  'list:trigger-expires-sibling', // an OCO stop leg triggered, the other leg expired
+  'list:working-and-pending-in-one-command', // the working leg filled and the pending leg traded in one command
+  'list:cancelled', // a cancelList or a cancel of a leg closed the list's legs CANCELED
+  'list:pending-closed-with-working', // the working leg ended unfilled: the pending legs closed with it
+  'prevented:list-leg', // self-trade prevention with a list leg as taker or maker
 ];
 
 interface Tracked {
@@ -163,11 +182,18 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   let lateAfterCancelRefused = 0;
   let lateAfterAmendAccepted = 0;
   const trailing = newTrailingStats();
+  const lists = newListStats();
   const flow = withEdgeCommands(
-    withEarlyCommands(withTrailingCommands(commandFlow(seed, PER_SEED), seed, trailing), seed, early),
+    withEarlyCommands(
+      withTrailingCommands(withListCommands(commandFlow(seed, PER_SEED), seed, lists), seed, trailing),
+      seed,
+      early,
+    ),
     seed,
     edge,
   );
+  /** List legs by market:orderId: the list's type, and whether the leg was pending. */
+  const legs = new Map<string, { type: string; pending: boolean }>();
   /** Accepted trailing stops: whether each had an activation price (market:orderId). */
   const trailingByStop = new Map<string, boolean>();
   for (const cmd of flow) {
@@ -195,6 +221,7 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
       fast[0].type === 'accepted'
     )
       lateAfterAmendAccepted++;
+    seeLists(fast, legs, seen);
     for (const e of fast) {
       if (e.type === 'accepted' && e.trailingDelta !== undefined) {
         const byStop = e.stopPrice > 0;
@@ -214,11 +241,14 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
         e.type === 'closed'
           ? `closed:${e.reason}`
           : e.type === 'rejected'
-            ? `rejected:${e.reason}`
+            ? `rejected:${e.command === 'placeList' || e.command === 'cancelList' ? e.command : e.reason}`
             : e.type === 'amended'
               ? `amended:${e.keptPriority}`
-              : e.type,
+              : e.type === 'listStatus'
+                ? `listStatus:${e.listOrderStatus === 'REJECT' ? 'REJECT' : e.listStatusType}`
+                : e.type,
       );
+      if (e.type === 'rejected') seen.add(`rejected:${e.reason}`);
     }
     if (++i % 5_000 === 0) {
       checkLevels(engine);
@@ -241,6 +271,51 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   shares.amends += early.amended.size;
   shares.total += early.total;
   shares.lateAfterCancel += lateAfterCancel;
+}
+
+/** The list paths one command's events take (see PATHS). */
+function seeLists(
+  events: EngineEvent[],
+  legs: Map<string, { type: string; pending: boolean }>,
+  seen: Set<string>,
+): void {
+  const key = (orderId: number) => earlyKey(events[0].market, orderId);
+  const activatedNow = new Set<number>();
+  const tradedNow = new Set<number>();
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (e.type === 'accepted' && e.orderListId !== undefined) {
+      legs.set(key(e.orderId), { type: '', pending: e.pending === true });
+    } else if (e.type === 'listStatus' && e.listStatusType === 'EXEC_STARTED') {
+      seen.add(`list:${e.contingencyType}`);
+      for (const id of e.orderIds) {
+        const leg = legs.get(key(id));
+        if (leg) leg.type = e.contingencyType;
+      }
+    } else if (e.type === 'activated') {
+      activatedNow.add(e.orderId);
+    } else if (e.type === 'trade') {
+      tradedNow.add(e.makerOrderId).add(e.takerOrderId);
+      if (activatedNow.has(e.takerOrderId)) seen.add('list:working-and-pending-in-one-command');
+      const next = events[i + 1];
+      const maker = legs.get(key(e.makerOrderId));
+      if (maker && next?.type === 'closed' && next.reason === 'LIST' && e.makerExecutedQty > 0) {
+        const partial = events.slice(i + 1).every((x) => x.type !== 'closed' || x.orderId !== e.makerOrderId);
+        if (partial) seen.add('list:partial-fill-expires-sibling');
+      }
+    } else if (e.type === 'triggered' && legs.has(key(e.orderId))) {
+      const next = events[i + 1];
+      if (next?.type === 'closed' && next.reason === 'LIST') seen.add('list:trigger-expires-sibling');
+    } else if (e.type === 'closed' && legs.has(key(e.orderId))) {
+      const leg = legs.get(key(e.orderId)) as { type: string; pending: boolean };
+      if (e.reason === 'CANCELED') seen.add('list:cancelled');
+      if (leg.pending && !activatedNow.has(e.orderId) && e.reason === 'LIST')
+        seen.add('list:pending-closed-with-working');
+      legs.delete(key(e.orderId));
+    } else if (e.type === 'prevented') {
+      if (legs.has(key(e.takerOrderId)) || legs.has(key(e.makerOrderId))) seen.add('prevented:list-leg');
+    }
+  }
 }
 
 /** Over all seeds: what share of the commands the early cancels/amends and their late places are. */
@@ -310,6 +385,7 @@ function* pastTheMemory(seed: number): Generator<Command> {
   const offset = id;
   let i = 0;
   for (const c of commandFlow(seed + 1, 2_000, TEST_MARKETS)) {
+    if (c.kind === 'placeList' || c.kind === 'cancelList') throw new Error('the plain flow has no lists');
     const moved = {
       ...c,
       orderId: Number.isSafeInteger(c.orderId) ? c.orderId + offset : c.orderId,

@@ -12,10 +12,14 @@ import {
 import type {
   CloseReason,
   Command,
+  ContingencyType,
   EngineEvent,
+  ListLeg,
+  ListStatusEvent,
   MarketRules,
   OrderType,
   PlaceCommand,
+  PlaceListCommand,
   RejectReason,
   Side,
   StpMode,
@@ -53,6 +57,24 @@ interface ROrder {
   trailingDelta: number;
   trailBest: number;
   trailTime: number;
+  /** Order lists: the list's id (0: none), the leg's place in it, and whether it waits (OTO pending leg). */
+  listId: number;
+  legIndex: number;
+  pending: boolean;
+}
+
+interface RList {
+  listId: number;
+  userId: number;
+  listClientOrderId: string;
+  contingencyType: ContingencyType;
+  orderIds: number[];
+  /** OTO / OTOCO: the working leg has not filled yet. */
+  pending: boolean;
+  /** The OCO pair's outcome is decided (a leg traded or triggered): no more one-cancels-the-other. */
+  resolved: boolean;
+  /** Legs closed so far: the list ends when all are. */
+  closedLegs: number;
 }
 
 interface RMarket {
@@ -67,6 +89,14 @@ interface RMarket {
   /** The largest id that fell out of `closed`: a new order may not take an id at or below it. */
   forgottenMax: number;
   nextPrio: number;
+  /** Live lists, and the legs waiting for their working leg (in no book, no stops). */
+  lists: RList[];
+  waiting: ROrder[];
+  /** Legs placed by a fill, to run once the current taker is done. */
+  queue: ROrder[];
+  preventedMatchId: number;
+  /** Some trade happened during the current command. */
+  traded: boolean;
 }
 
 export class ReferenceEngine {
@@ -88,6 +118,11 @@ export class ReferenceEngine {
         closed: [],
         forgottenMax: 0,
         nextPrio: 0,
+        lists: [],
+        waiting: [],
+        queue: [],
+        preventedMatchId: 0,
+        traded: false,
       });
     }
   }
@@ -95,24 +130,47 @@ export class ReferenceEngine {
   apply(cmd: Command, out: EngineEvent[]): void {
     const m = this.markets.get(cmd.market);
     if (!m) {
-      out.push({
+      const rejected = (orderId: number, extra = {}): EngineEvent => ({
         type: 'rejected',
         market: String(cmd.market),
         seq: 0,
         ts: cmd.ts,
         command: cmd.kind,
-        orderId: cmd.orderId,
+        orderId,
         userId: cmd.userId,
         reason: 'UNKNOWN_MARKET',
+        ...extra,
       });
+      if (cmd.kind === 'placeList') {
+        const legs = Array.isArray(cmd.legs) ? cmd.legs : [];
+        for (const leg of legs) out.push(rejected(leg.orderId));
+        out.push({
+          type: 'listStatus',
+          market: String(cmd.market),
+          seq: 0,
+          ts: cmd.ts,
+          listId: cmd.listId,
+          userId: cmd.userId,
+          listClientOrderId: cmd.listClientOrderId,
+          contingencyType: cmd.contingencyType,
+          listStatusType: 'ALL_DONE',
+          listOrderStatus: 'REJECT',
+          orderIds: legs.map((l) => l.orderId),
+          rejectReason: 'UNKNOWN_MARKET',
+        });
+      } else if (cmd.kind === 'cancelList') out.push(rejected(0, { orderListId: cmd.listId }));
+      else out.push(rejected(cmd.orderId));
       return;
     }
     this.ts = cmd.ts;
+    m.traded = false;
     const before = this.depthMap(m);
     const start = out.length;
     if (cmd.kind === 'place') this.place(m, cmd, out);
     else if (cmd.kind === 'cancel') this.cancel(m, cmd.orderId, cmd.userId, out);
-    else this.amend(m, cmd.orderId, cmd.userId, cmd.newQuantity, cmd.newPrice, out);
+    else if (cmd.kind === 'amend') this.amend(m, cmd.orderId, cmd.userId, cmd.newQuantity, cmd.newPrice, out);
+    else if (cmd.kind === 'placeList') this.placeList(m, cmd, out);
+    else this.cancelList(m, cmd.listId, cmd.userId, out);
     // A rejection changes nothing, so it has no depth event either.
     if (out.length - start === 1 && out[start].type === 'rejected') return;
     this.emitDepth(m, before, out);
@@ -125,8 +183,24 @@ export class ReferenceEngine {
   // ---- commands -----------------------------------------------------------------------------
 
   private place(m: RMarket, c: PlaceCommand, out: EngineEvent[]): void {
-    const reason = this.validate(m, c);
+    const reason = this.validate(m, c, false);
     if (reason) return this.reject(m, 'place', c.orderId, c.userId, reason, out);
+    const o = this.newOrder(m, c, out, 0, false);
+    if (STOPS.includes(c.type)) {
+      m.stops.push(o);
+      return;
+    }
+    this.run(m, o, out);
+    if (m.traded) this.fireStops(m, out);
+  }
+
+  private newOrder(
+    m: RMarket,
+    c: PlaceCommand,
+    out: EngineEvent[],
+    listId: number,
+    pending: boolean,
+  ): ROrder {
     const priced = PRICED.includes(c.type);
     const tif: TimeInForce = c.type === 'LIMIT_MAKER' ? 'GTC' : priced ? (c.timeInForce ?? 'GTC') : 'IOC';
     const o: ROrder = {
@@ -151,8 +225,11 @@ export class ReferenceEngine {
       trailingDelta: c.trailingDelta ?? 0,
       trailBest: 0,
       trailTime: 0,
+      listId,
+      legIndex: 0,
+      pending,
     };
-    if (c.trailingDelta !== undefined && c.stopPrice === undefined && m.lastPrice > 0) {
+    if (!pending && c.trailingDelta !== undefined && c.stopPrice === undefined && m.lastPrice > 0) {
       o.trailBest = m.lastPrice;
       o.trailTime = c.ts;
     }
@@ -176,17 +253,255 @@ export class ReferenceEngine {
     };
     if (o.trailingDelta > 0) accepted.trailingDelta = o.trailingDelta;
     if (o.trailTime > 0) accepted.trailingTime = o.trailTime;
+    if (listId > 0) accepted.orderListId = listId;
+    if (pending) accepted.pending = true;
     out.push(accepted);
-    if (STOPS.includes(c.type)) {
-      m.stops.push(o);
-      return;
+    return o;
+  }
+
+  // ---- order lists --------------------------------------------------------------------------
+
+  private legCommand(c: PlaceListCommand, leg: ListLeg): PlaceCommand {
+    return { ...leg, kind: 'place', market: c.market, userId: c.userId, stpMode: c.stpMode, ts: c.ts };
+  }
+
+  private placeList(m: RMarket, c: PlaceListCommand, out: EngineEvent[]): void {
+    const reason = this.validateList(m, c);
+    if (reason) {
+      const legs = Array.isArray(c.legs) ? c.legs : [];
+      for (const leg of legs) this.reject(m, 'placeList', leg.orderId, c.userId, reason, out);
+      const list = { ...c, orderIds: legs.map((l) => l.orderId) };
+      return this.listStatus(m, list, 'ALL_DONE', 'REJECT', out, reason);
     }
-    const traded = this.execute(m, o, out);
-    if (traded) this.fireStops(m, out);
+    const oco = c.contingencyType === 'OCO';
+    const legs = c.legs.map((leg, i) => {
+      const o = this.newOrder(m, this.legCommand(c, leg), out, c.listId, !oco && i > 0);
+      o.legIndex = i;
+      return o;
+    });
+    const list: RList = {
+      listId: c.listId,
+      userId: c.userId,
+      listClientOrderId: c.listClientOrderId,
+      contingencyType: c.contingencyType,
+      orderIds: legs.map((o) => o.orderId),
+      pending: !oco,
+      resolved: false,
+      closedLegs: 0,
+    };
+    m.lists.push(list);
+    for (const o of legs) if (o.pending) m.waiting.push(o);
+    this.listStatus(m, list, 'EXEC_STARTED', 'EXECUTING', out);
+    for (const o of oco ? legs : [legs[0]]) {
+      if (STOPS.includes(o.orderType)) m.stops.push(o);
+      else this.run(m, o, out);
+    }
+    if (m.traded) this.fireStops(m, out);
+  }
+
+  private cancelList(m: RMarket, listId: number, userId: number, out: EngineEvent[]): void {
+    const list = m.lists.find((l) => l.listId === listId);
+    const reject = (reason: 'UNKNOWN_ORDER' | 'NOT_ORDER_OWNER') =>
+      out.push({
+        type: 'rejected',
+        market: m.rules.symbol,
+        seq: ++m.seq,
+        ts: this.ts,
+        command: 'cancelList',
+        orderId: 0,
+        userId,
+        reason,
+        orderListId: listId,
+      });
+    if (!list) return void reject('UNKNOWN_ORDER');
+    if (list.userId !== userId) return void reject('NOT_ORDER_OWNER');
+    this.cancelLegs(m, list, out);
+  }
+
+  /** Every live leg closes CANCELED, in leg order. */
+  private cancelLegs(m: RMarket, list: RList, out: EngineEvent[]): void {
+    for (const id of list.orderIds) {
+      const o = this.liveLeg(m, id);
+      if (!o) continue;
+      this.unlink(m, o);
+      this.close(m, o, 'CANCELED', out);
+    }
+  }
+
+  private liveLeg(m: RMarket, orderId: number): ROrder | undefined {
+    return (
+      m.resting.find((x) => x.orderId === orderId) ??
+      m.stops.find((x) => x.orderId === orderId) ??
+      m.waiting.find((x) => x.orderId === orderId) ??
+      m.queue.find((x) => x.orderId === orderId)
+    );
+  }
+
+  private isLive(m: RMarket, o: ROrder): boolean {
+    return this.liveLeg(m, o.orderId) === o;
+  }
+
+  private unlink(m: RMarket, o: ROrder): void {
+    m.resting = m.resting.filter((x) => x !== o);
+    m.stops = m.stops.filter((x) => x !== o);
+    m.waiting = m.waiting.filter((x) => x !== o);
+    m.queue = m.queue.filter((x) => x !== o);
+  }
+
+  /** The live other leg of `o`'s one-cancels-the-other pair (an OCO, or an OTOCO's placed pending legs). */
+  private sibling(m: RMarket, o: ROrder): ROrder | undefined {
+    const list = m.lists.find((l) => l.listId === o.listId);
+    if (!list || list.resolved) return undefined;
+    let other: number;
+    if (list.contingencyType === 'OCO') other = 1 - o.legIndex;
+    else if (list.contingencyType === 'OTOCO' && !list.pending && o.legIndex > 0) other = 3 - o.legIndex;
+    else return undefined;
+    return this.liveLeg(m, list.orderIds[other]);
+  }
+
+  /** A leg traded or triggered: its sibling expires (LIST), and the pair is decided. */
+  private legTraded(m: RMarket, o: ROrder, out: EngineEvent[]): void {
+    if (o.listId === 0) return;
+    const s = this.sibling(m, o);
+    if (!s) return;
+    (m.lists.find((l) => l.listId === o.listId) as RList).resolved = true;
+    this.unlink(m, s);
+    this.close(m, s, 'LIST', out);
+  }
+
+  /** After a leg's `closed`: its sibling, or the pending legs, react; the last leg ends the list. */
+  private legClosed(m: RMarket, o: ROrder, reason: CloseReason, out: EngineEvent[]): void {
+    const list = m.lists.find((l) => l.listId === o.listId) as RList;
+    list.closedLegs++;
+    const s = this.sibling(m, o);
+    const follow: CloseReason = reason === 'CANCELED' ? 'CANCELED' : 'LIST';
+    if (s) {
+      this.unlink(m, s);
+      this.close(m, s, follow, out);
+    } else if (list.pending && o.legIndex === 0) {
+      const waiting = list.orderIds.slice(1).map((id) => this.liveLeg(m, id) as ROrder);
+      if (reason === 'FILLED') {
+        list.pending = false;
+        for (const p of waiting) {
+          m.waiting = m.waiting.filter((x) => x !== p);
+          p.pending = false;
+          out.push({
+            type: 'activated',
+            market: m.rules.symbol,
+            seq: ++m.seq,
+            ts: this.ts,
+            orderId: p.orderId,
+            userId: p.userId,
+            orderListId: list.listId,
+          });
+          if (p.trailingDelta > 0 && p.stopPrice === 0 && m.lastPrice > 0) {
+            p.trailBest = m.lastPrice;
+            p.trailTime = this.ts;
+          }
+          if (STOPS.includes(p.orderType)) m.stops.push(p);
+          else m.queue.push(p);
+        }
+      } else {
+        for (const p of waiting) {
+          if (!this.isLive(m, p)) continue;
+          this.unlink(m, p);
+          this.close(m, p, follow, out);
+        }
+      }
+    }
+    if (m.lists.includes(list) && list.closedLegs === list.orderIds.length) {
+      m.lists = m.lists.filter((l) => l !== list);
+      this.listStatus(m, list, 'ALL_DONE', 'ALL_DONE', out);
+    }
+  }
+
+  private listStatus(
+    m: RMarket,
+    list: Pick<RList, 'listId' | 'userId' | 'listClientOrderId' | 'contingencyType' | 'orderIds'>,
+    listStatusType: ListStatusEvent['listStatusType'],
+    listOrderStatus: ListStatusEvent['listOrderStatus'],
+    out: EngineEvent[],
+    rejectReason?: RejectReason,
+  ): void {
+    out.push({
+      type: 'listStatus',
+      market: m.rules.symbol,
+      seq: ++m.seq,
+      ts: this.ts,
+      listId: list.listId,
+      userId: list.userId,
+      listClientOrderId: list.listClientOrderId,
+      contingencyType: list.contingencyType,
+      listStatusType,
+      listOrderStatus,
+      orderIds: [...list.orderIds],
+      ...(rejectReason !== undefined ? { rejectReason } : {}),
+    });
+  }
+
+  /** Runs `o` as a taker, then the legs its fills placed, in order. */
+  private run(m: RMarket, o: ROrder, out: EngineEvent[]): void {
+    this.execute(m, o, out);
+    while (m.queue.length > 0) {
+      const p = m.queue.shift() as ROrder;
+      if (p.orderType === 'LIMIT_MAKER' && this.wouldCross(m, p.side, p.price)) this.close(m, p, 'LIST', out);
+      else this.execute(m, p, out);
+    }
+  }
+
+  private validateList(m: RMarket, c: PlaceListCommand): RejectReason | undefined {
+    if (!posInt(c.listId) || m.lists.some((l) => l.listId === c.listId)) return 'DUPLICATE_ORDER_ID';
+    if (
+      c.stpMode !== undefined &&
+      !['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'].includes(c.stpMode)
+    )
+      return 'INVALID_STP_MODE';
+    if (!Array.isArray(c.legs)) return 'INVALID_ORDER_TYPE';
+    const legs = c.legs;
+    const n = { OCO: 2, OTO: 2, OTOCO: 3 }[c.contingencyType] ?? 0;
+    if (n === 0 || legs.length !== n) return 'INVALID_ORDER_TYPE';
+    if (new Set(legs.map((l) => l.orderId)).size !== n) return 'DUPLICATE_ORDER_ID';
+    if (legs.some((l) => l.quoteQuantity !== undefined)) return 'INVALID_QUANTITY';
+    if (c.contingencyType !== 'OCO' && !['LIMIT', 'LIMIT_MAKER'].includes(legs[0].type))
+      return 'INVALID_ORDER_TYPE';
+    const pair = c.contingencyType === 'OCO' ? legs : c.contingencyType === 'OTOCO' ? legs.slice(1) : [];
+    if (pair.length === 2) {
+      const [above, below] = pair;
+      if (!['BUY', 'SELL'].includes(above.side) || below.side !== above.side) return 'INVALID_SIDE';
+      const limitSide = ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+      const lossSide = ['STOP_LOSS', 'STOP_LOSS_LIMIT'];
+      const [limitLeg, stopLeg] = above.side === 'SELL' ? [above, below] : [below, above];
+      if (!limitSide.includes(limitLeg.type) || !lossSide.includes(stopLeg.type)) return 'INVALID_ORDER_TYPE';
+      if (above.quantity !== below.quantity) return 'INVALID_QUANTITY';
+    }
+    for (let i = 0; i < n; i++) {
+      const reason = this.validate(m, this.legCommand(c, legs[i]), c.contingencyType !== 'OCO' && i > 0);
+      if (reason) return reason;
+    }
+    if (pair.length === 2) {
+      const sell = pair[0].side === 'SELL';
+      const [limitLeg, stopLeg] = sell ? pair : [pair[1], pair[0]];
+      const lp = limitLeg.type === 'TAKE_PROFIT' ? limitLeg.stopPrice : limitLeg.price;
+      if (lp === undefined) return undefined;
+      const sp = stopLeg.stopPrice;
+      if (sp !== undefined && (sell ? !(lp > sp) : !(lp < sp))) return 'INVALID_PRICE';
+      const last = m.lastPrice;
+      if (
+        c.contingencyType === 'OCO' &&
+        last > 0 &&
+        limitLeg.type !== 'TAKE_PROFIT' &&
+        (sell ? !(lp > last) : !(lp < last))
+      )
+        return 'INVALID_PRICE';
+    }
+    return undefined;
   }
 
   private cancel(m: RMarket, orderId: number, userId: number, out: EngineEvent[]): void {
-    const o = m.resting.find((x) => x.orderId === orderId) ?? m.stops.find((x) => x.orderId === orderId);
+    const o =
+      m.resting.find((x) => x.orderId === orderId) ??
+      m.stops.find((x) => x.orderId === orderId) ??
+      m.waiting.find((x) => x.orderId === orderId);
     if (!o) {
       // Never seen (not live, not remembered, above the watermark): remember it as closed, so its place
       // arriving later is refused as a duplicate. The rejection itself is unchanged.
@@ -195,6 +510,7 @@ export class ReferenceEngine {
       return this.reject(m, 'cancel', orderId, userId, 'UNKNOWN_ORDER', out);
     }
     if (o.userId !== userId) return this.reject(m, 'cancel', orderId, userId, 'NOT_ORDER_OWNER', out);
+    if (o.listId !== 0) return this.cancelLegs(m, m.lists.find((l) => l.listId === o.listId) as RList, out);
     m.resting = m.resting.filter((x) => x !== o);
     m.stops = m.stops.filter((x) => x !== o);
     this.close(m, o, 'CANCELED', out);
@@ -209,7 +525,8 @@ export class ReferenceEngine {
     out: EngineEvent[],
   ): void {
     const o = m.resting.find((x) => x.orderId === orderId);
-    const any = o ?? m.stops.find((x) => x.orderId === orderId);
+    const any =
+      o ?? m.stops.find((x) => x.orderId === orderId) ?? m.waiting.find((x) => x.orderId === orderId);
     // No tombstone for an amend of a never-seen id: only a cancel says the order must not run.
     if (!any) return this.reject(m, 'amend', orderId, userId, 'UNKNOWN_ORDER', out);
     if (any.userId !== userId) return this.reject(m, 'amend', orderId, userId, 'NOT_ORDER_OWNER', out);
@@ -218,6 +535,7 @@ export class ReferenceEngine {
     const r = m.rules;
     if (
       !o ||
+      o.listId !== 0 ||
       (newQuantity === undefined && newPrice === undefined) ||
       !posInt(q) ||
       q > r.maxQtyLots ||
@@ -261,8 +579,8 @@ export class ReferenceEngine {
       quantity: q,
       keptPriority: false,
     });
-    const traded = this.execute(m, o, out);
-    if (traded) this.fireStops(m, out);
+    this.run(m, o, out);
+    if (m.traded) this.fireStops(m, out);
   }
 
   // ---- matching -----------------------------------------------------------------------------
@@ -294,6 +612,20 @@ export class ReferenceEngine {
       if (!mk) break;
       if (o.price !== 0 && (buy ? mk.price > o.price : mk.price < o.price)) break;
       if (mk.userId === o.userId && o.stp !== 'NONE') {
+        out.push({
+          type: 'prevented',
+          market: m.rules.symbol,
+          seq: ++m.seq,
+          ts: this.ts,
+          preventedMatchId: ++m.preventedMatchId,
+          takerOrderId: o.orderId,
+          makerOrderId: mk.orderId,
+          userId: o.userId,
+          price: mk.price,
+          makerPreventedQuantity: o.stp === 'EXPIRE_TAKER' ? 0 : mk.quantity - mk.executed,
+          takerPreventedQuantity: o.stp === 'EXPIRE_MAKER' || byQuote ? 0 : o.quantity - o.executed,
+          stpMode: o.stp,
+        });
         if (o.stp === 'EXPIRE_TAKER') {
           expired = 'STP_TAKER';
           break;
@@ -321,6 +653,7 @@ export class ReferenceEngine {
       o.cumQuote += price * qty;
       m.lastPrice = price;
       traded = true;
+      m.traded = true;
       this.trail(m, price);
       if (byQuote) quoteLeft -= price * qty;
       out.push({
@@ -341,6 +674,8 @@ export class ReferenceEngine {
         makerCumQuote: mk.cumQuote,
         takerCumQuote: o.cumQuote,
       });
+      this.legTraded(m, mk, out);
+      this.legTraded(m, o, out);
       if (mk.visible === 0) {
         if (mk.executed === mk.quantity) {
           m.resting = m.resting.filter((x) => x !== mk);
@@ -435,17 +770,19 @@ export class ReferenceEngine {
         userId: s.userId,
         ...(s.trailingDelta > 0 ? { trailingTime: s.trailTime } : {}),
       });
-      this.execute(m, s, out);
+      this.legTraded(m, s, out);
+      this.run(m, s, out);
     }
   }
 
   // ---- validation ---------------------------------------------------------------------------
 
-  private validate(m: RMarket, c: PlaceCommand): RejectReason | undefined {
+  private validate(m: RMarket, c: PlaceCommand, pending: boolean): RejectReason | undefined {
     const r = m.rules;
     const known =
       m.resting.some((x) => x.orderId === c.orderId) ||
       m.stops.some((x) => x.orderId === c.orderId) ||
+      m.waiting.some((x) => x.orderId === c.orderId) ||
       m.closed.includes(c.orderId);
     if (!posInt(c.orderId) || known) return 'DUPLICATE_ORDER_ID';
     if (c.orderId <= m.forgottenMax) return 'STALE_ORDER_ID';
@@ -469,7 +806,7 @@ export class ReferenceEngine {
     if (STOPS.includes(c.type) && (td === undefined || c.stopPrice !== undefined)) {
       if (!posInt(c.stopPrice) || c.stopPrice < r.minPriceTicks || c.stopPrice > r.maxPriceTicks)
         return 'INVALID_STOP_PRICE';
-      if (this.condition(m.lastPrice, c.side, c.type, c.stopPrice)) return 'INVALID_STOP_PRICE';
+      if (!pending && this.condition(m.lastPrice, c.side, c.type, c.stopPrice)) return 'INVALID_STOP_PRICE';
     }
     if (c.quantity === undefined && c.quoteQuantity !== undefined) {
       if (priced || !posInt(c.quoteQuantity)) return 'INVALID_QUANTITY';
@@ -499,7 +836,8 @@ export class ReferenceEngine {
       )
         return 'INVALID_ICEBERG';
     }
-    if (c.type === 'LIMIT_MAKER' && this.wouldCross(m, c.side, c.price as number)) return 'WOULD_TAKE';
+    if (!pending && c.type === 'LIMIT_MAKER' && this.wouldCross(m, c.side, c.price as number))
+      return 'WOULD_TAKE';
     return undefined;
   }
 
@@ -549,6 +887,7 @@ export class ReferenceEngine {
       executedQty: o.executed,
       cumQuote: o.cumQuote,
     });
+    if (o.listId !== 0) this.legClosed(m, o, reason, out);
   }
 
   private depthMap(m: RMarket): Map<string, number> {
@@ -631,6 +970,23 @@ export class ReferenceEngine {
         closedOrderIds: [...m.closed],
       };
       if (m.forgottenMax > 0) snap.forgottenMaxOrderId = m.forgottenMax;
+      if (m.preventedMatchId > 0) snap.preventedMatchId = m.preventedMatchId;
+      if (m.lists.length > 0)
+        snap.lists = [...m.lists]
+          .sort((a, b) => a.listId - b.listId)
+          .map((l) => ({
+            listId: l.listId,
+            userId: l.userId,
+            listClientOrderId: l.listClientOrderId,
+            contingencyType: l.contingencyType,
+            orderIds: [...l.orderIds],
+            pending: l.pending
+              ? l.orderIds.slice(1).flatMap((id) => {
+                  const o = m.waiting.find((x) => x.orderId === id);
+                  return o ? [tuple(o)] : [];
+                })
+              : [],
+          }));
       return snap;
     });
     return { v: 1, markets };

@@ -56,7 +56,14 @@ function commandFlow(n: number, seed = 7): Command[] {
 }
 
 function message(cmd: Command, i: number): string {
-  const cmdId = cmd.kind === 'place' ? commandId.place(cmd.orderId) : `c-${cmd.orderId}-${i}`;
+  const cmdId =
+    cmd.kind === 'placeList'
+      ? commandId.placeList(cmd.listId)
+      : cmd.kind === 'cancelList'
+        ? `${commandId.cancelList(cmd.listId)}-${i}`
+        : cmd.kind === 'place'
+          ? commandId.place(cmd.orderId)
+          : `c-${cmd.orderId}-${i}`;
   const msg: CommandMessage = { v: 1, cmdId, command: cmd };
   return JSON.stringify(msg);
 }
@@ -323,6 +330,83 @@ describe('EngineService', () => {
     release();
     await first.stop({ finalSnapshot: false });
     expect(queue.depth).toBe(0);
+  });
+
+  it('applies order lists (placeList, cancelList) from the queue; snapshots and recovery carry them', async () => {
+    const ts = 0;
+    const leg = (orderId: number, over: Partial<PlaceCommand>) =>
+      ({
+        orderId,
+        clientOrderId: `l${orderId}`,
+        side: 'SELL',
+        type: 'LIMIT_MAKER',
+        quantity: 1000,
+        ...over,
+      }) as const;
+    const seller: PlaceCommand = {
+      kind: 'place',
+      market: 'BTCUSDT',
+      orderId: 1,
+      userId: 2,
+      clientOrderId: 's',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: 3_000_000,
+      quantity: 500,
+      ts,
+    };
+    const lists: Command[] = [
+      seller,
+      // OTO: the working BUY fills half against the seller; its pending SELL waits (in the snapshot).
+      {
+        kind: 'placeList',
+        market: 'BTCUSDT',
+        listId: 1,
+        userId: 1,
+        listClientOrderId: 'oto',
+        contingencyType: 'OTO',
+        legs: [
+          leg(2, { side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 3_000_000 }),
+          leg(3, { price: 3_100_000 }),
+        ],
+        ts,
+      },
+      // OCO: a take profit above, a stop loss below.
+      {
+        kind: 'placeList',
+        market: 'BTCUSDT',
+        listId: 2,
+        userId: 3,
+        listClientOrderId: 'oco',
+        contingencyType: 'OCO',
+        legs: [leg(4, { price: 3_200_000 }), leg(5, { type: 'STOP_LOSS', stopPrice: 2_900_000 })],
+        ts,
+      },
+      { kind: 'cancelList', market: 'BTCUSDT', listId: 2, userId: 3, ts },
+    ];
+    const queue = new MemoryQueue();
+    const log = new MemoryEventLog();
+    const snapshots = new MemorySnapshotStore();
+    lists.forEach((c, i) => queue.send(message(c, i)));
+    const first = makeService(queue, log, snapshots, 2);
+    await first.start();
+    await waitFor(() => queue.depth === 0);
+    await first.stop();
+    const saved = snapshots.latest as { engine: EngineSnapshot };
+    const btc = saved.engine.markets.find((m) => m.rules.symbol === 'BTCUSDT');
+    expect(btc?.lists?.map((l) => [l.listId, l.pending.map((t) => t[0])])).toEqual([[1, [3]]]);
+
+    const second = makeService(queue, log, snapshots, 2);
+    await second.start();
+    await second.stop();
+    const { events, hash } = referenceReplay(log);
+    expect(second.stateHash).toBe(hash);
+    expect(events.filter((e) => e.type === 'listStatus').map((e) => [e.listId, e.listStatusType])).toEqual([
+      [1, 'EXEC_STARTED'],
+      [2, 'EXEC_STARTED'],
+      [2, 'ALL_DONE'],
+    ]);
   });
 
   it('leaves a malformed message for the DLQ and keeps going', async () => {

@@ -293,7 +293,7 @@ describe('MatchingEngine.apply: markets', () => {
           seq: 0,
           ts: cmd.ts,
           command: cmd.kind,
-          orderId: cmd.orderId,
+          orderId: (cmd as { orderId: number }).orderId,
           userId: 7,
           reason: 'UNKNOWN_MARKET',
         },

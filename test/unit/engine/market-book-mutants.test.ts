@@ -356,6 +356,12 @@ function brief(events: EngineEvent[]): string[] {
         return `amended #${e.orderId} ${e.quantity}@${e.price} ${e.keptPriority ? 'kept' : 'lost'}`;
       case 'depth':
         return `depth ${e.U}-${e.u} bids ${JSON.stringify(e.bids)} asks ${JSON.stringify(e.asks)}`;
+      case 'prevented':
+        return `prevented #${e.preventedMatchId} taker #${e.takerOrderId} maker #${e.makerOrderId} ${e.stpMode}`;
+      case 'activated':
+        return `activated #${e.orderId}`;
+      case 'listStatus':
+        return `list ${e.listId} ${e.listStatusType} ${e.listOrderStatus}`;
     }
   });
 }
@@ -550,6 +556,7 @@ describe('FOK: the pre-check', () => {
       brief(place(limit({ timeInForce: 'FOK', price: 501, quantity: 5, stpMode: 'EXPIRE_MAKER' }))),
     ).toEqual([
       'accepted #5',
+      'prevented #1 taker #5 maker #1 EXPIRE_MAKER',
       'closed #1 STP_MAKER exec 0 quote 0',
       'trade 3@500 maker #2 taker #5',
       'closed #2 FILLED exec 3 quote 1500',

@@ -48,6 +48,12 @@ function brief(events: EngineEvent[]): string[] {
         return `amended #${e.orderId} ${e.quantity}@${e.price} ${e.keptPriority ? 'kept' : 'lost'} priority`;
       case 'depth':
         return `depth ${e.U}-${e.u} bids ${JSON.stringify(e.bids)} asks ${JSON.stringify(e.asks)}`;
+      case 'prevented':
+        return `prevented #${e.preventedMatchId} taker #${e.takerOrderId} maker #${e.makerOrderId} ${e.stpMode}`;
+      case 'activated':
+        return `activated #${e.orderId}`;
+      case 'listStatus':
+        return `list ${e.listId} ${e.listStatusType} ${e.listOrderStatus}`;
     }
   });
 }
@@ -225,7 +231,7 @@ describe('self-trade prevention', () => {
           stpMode: 'EXPIRE_TAKER',
         }),
       ),
-    ).toEqual(['accepted #2', 'closed #2 STP_TAKER exec 0']);
+    ).toEqual(['accepted #2', 'prevented #1 taker #2 maker #1 EXPIRE_TAKER', 'closed #2 STP_TAKER exec 0']);
   });
   it('EXPIRE_MAKER expires the own maker and keeps matching', () => {
     own();
@@ -243,6 +249,7 @@ describe('self-trade prevention', () => {
       ),
     ).toEqual([
       'accepted #3',
+      'prevented #1 taker #3 maker #1 EXPIRE_MAKER',
       'closed #1 STP_MAKER exec 0',
       'trade 2@100 maker #2 taker #3',
       'closed #3 FILLED exec 2',
@@ -264,6 +271,7 @@ describe('self-trade prevention', () => {
       ),
     ).toEqual([
       'accepted #2',
+      'prevented #1 taker #2 maker #1 EXPIRE_BOTH',
       'closed #1 STP_MAKER exec 0',
       'closed #2 STP_TAKER exec 0',
       'depth 2-2 bids [] asks [[100,0]]',
