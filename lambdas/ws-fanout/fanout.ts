@@ -247,10 +247,16 @@ async function post(
 ): Promise<void> {
   const perConnection = new Map<string, string[]>();
   for (const { stream, payloads } of frames) {
+    // Each frame serialized once per format (raw, combined), not once per subscriber.
+    let raw: string[] | undefined;
+    let combined: string[] | undefined;
     for (const sub of listeners.get(stream) ?? []) {
-      let list = perConnection.get(sub.connectionId);
-      if (!list) perConnection.set(sub.connectionId, (list = []));
-      for (const data of payloads) list.push(JSON.stringify(sub.combined ? { stream, data } : data));
+      const texts = sub.combined
+        ? (combined ??= payloads.map((data) => JSON.stringify({ stream, data })))
+        : (raw ??= payloads.map((data) => JSON.stringify(data)));
+      const list = perConnection.get(sub.connectionId);
+      if (list) for (const text of texts) list.push(text);
+      else perConnection.set(sub.connectionId, texts.slice());
     }
   }
   await postEach(perConnection, deps, stats);

@@ -45,24 +45,24 @@ function fanOutDeps(): FanOutDeps {
   const api = new ApiGatewayManagementApiClient({
     endpoint: config.WS_CALLBACK_URL,
     maxAttempts: 1,
+    // The middleware stack resolved once per command type, not on every post (a third of a post's CPU
+    // locally, docs/performance.md#websocket-fan-out-npm-run-benchws). The SDK uses the cache only for a
+    // send without per-call options, so a post passes no abort signal: the request handler's timeout is the
+    // post timeout instead (postEach still stops waiting after it).
+    cacheMiddleware: true,
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
       connectionTimeout: 1_000,
-      requestTimeout: 2_000,
+      requestTimeout: config.WS_POST_TIMEOUT_MS,
     }),
   });
   const encoder = new TextEncoder();
   const created: FanOutDeps = {
     markets: new Map(MARKETS.map((m) => [m.symbol, m])),
     marketSubscribers: (symbol) => connections.marketSubscribers(symbol),
-    async post(connectionId, data, signal) {
-      await api.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(data) }),
-        {
-          abortSignal: signal,
-        },
-      );
+    async post(connectionId, data) {
+      await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(data) }));
     },
     async removeConnection(connectionId) {
       // API Gateway answered 410: the connection is closed there; only its items remain.

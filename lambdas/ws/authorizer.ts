@@ -6,7 +6,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { z } from 'zod';
-import { requiredEnv, secretsClient } from '../shared/clients';
+import { secretsClient } from '../shared/clients';
+import { authorizerConfig } from './config';
 import { logger } from '../shared/powertools';
 import { lambdaHandler } from '../shared/handler';
 
@@ -25,7 +26,7 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 async function acceptedSecrets(now: number): Promise<Buffer[]> {
   if (cached && now - cached.at < CACHE_MS) return cached.values;
-  const secretId = requiredEnv('ORIGIN_SECRET_ARN');
+  const secretId = authorizerConfig().ORIGIN_SECRET_ARN;
   const values: Buffer[] = [];
   for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
     try {
@@ -62,7 +63,7 @@ const handle = async (event: unknown): Promise<APIGatewayAuthorizerResult> => {
     logger.warn('malformed authorizer event', { issues: parsed.error.issues });
     throw new Error('Unauthorized');
   }
-  const headerName = (process.env.ORIGIN_SECRET_HEADER ?? 'X-Cirrus-Origin-Secret').toLowerCase();
+  const headerName = authorizerConfig().ORIGIN_SECRET_HEADER.toLowerCase();
   const headers = parsed.data.headers ?? {};
   const presented = Object.entries(headers).find(([k]) => k.toLowerCase() === headerName)?.[1];
   const allowed = presented !== undefined && matchesAny(presented, await acceptedSecrets(Date.now()));

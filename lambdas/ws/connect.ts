@@ -9,7 +9,8 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../contracts/resources';
-import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dynamoClient } from '../shared/clients';
+import { connectConfig } from './config';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
@@ -31,10 +32,10 @@ const PATH_HEADER = 'x-cirrus-ws-path';
 
 let store: ConnectionStore | undefined;
 const connections = () =>
-  (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+  (store ??= new ConnectionStore(dynamoClient(), connectConfig()[TABLES.connections.envVar]));
 let userStore: UserStreamStore | undefined;
 const userStreams = () =>
-  (userStore ??= new UserStreamStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+  (userStore ??= new UserStreamStore(dynamoClient(), connectConfig()[TABLES.connections.envVar]));
 
 const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsed = connectEventSchema.safeParse(event);

@@ -2,7 +2,8 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../contracts/resources';
-import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dynamoClient } from '../shared/clients';
+import { disconnectConfig } from './config';
 import { logger } from '../shared/powertools';
 import { ConnectionStore } from './connection-store';
 import { lambdaHandler } from '../shared/handler';
@@ -17,7 +18,7 @@ const disconnectEventSchema = z.object({
 
 let store: ConnectionStore | undefined;
 const connections = () =>
-  (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+  (store ??= new ConnectionStore(dynamoClient(), disconnectConfig()[TABLES.connections.envVar]));
 
 const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   const parsed = disconnectEventSchema.safeParse(event);

@@ -12,7 +12,8 @@
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TABLES } from '../../contracts/resources';
-import { dynamoClient, requiredEnv } from '../shared/clients';
+import { dynamoClient } from '../shared/clients';
+import { messagesConfig } from './config';
 import { logger } from '../shared/powertools';
 import { ConnectionStore, MAX_STREAMS_PER_CONNECTION } from './connection-store';
 import { isValidStream } from './streams';
@@ -33,7 +34,7 @@ const eventSchema = z.object({
 
 let store: ConnectionStore | undefined;
 const connections = () =>
-  (store ??= new ConnectionStore(dynamoClient(), requiredEnv(TABLES.connections.envVar)));
+  (store ??= new ConnectionStore(dynamoClient(), messagesConfig()[TABLES.connections.envVar]));
 
 type Id = number | string | null;
 const reply = (body: unknown): APIGatewayProxyResultV2 => ({ statusCode: 200, body: JSON.stringify(body) });

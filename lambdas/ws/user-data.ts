@@ -12,7 +12,8 @@ import { TABLES } from '../../contracts/resources';
 import { ApiKeyStore } from '../shared/auth/api-keys';
 import { DynamoReplayStore } from '../shared/auth/replay-store';
 import { authenticate, type AuthDeps } from '../shared/auth/signed-request';
-import { dynamoClient, kmsClient, requiredEnv } from '../shared/clients';
+import { dynamoClient, kmsClient } from '../shared/clients';
+import { userDataConfig } from './config';
 import { dbPool } from '../shared/db';
 import { BinanceError } from '../shared/http/binance-error';
 import { logger } from '../shared/powertools';
@@ -41,12 +42,13 @@ let deps: { auth: AuthDeps; streams: UserStreamStore } | undefined;
 const userDataDeps = () => {
   if (deps) return deps;
   const db = dynamoClient();
+  const config = userDataConfig();
   deps = {
     auth: {
-      keys: new ApiKeyStore(dbPool(), kmsClient(), requiredEnv('DATA_KEY_ID')),
-      replay: new DynamoReplayStore(db, requiredEnv(TABLES.idempotency.envVar)),
+      keys: new ApiKeyStore(dbPool(), kmsClient(), config.DATA_KEY_ID),
+      replay: new DynamoReplayStore(db, config[TABLES.idempotency.envVar]),
     },
-    streams: new UserStreamStore(db, requiredEnv(TABLES.connections.envVar)),
+    streams: new UserStreamStore(db, config[TABLES.connections.envVar]),
   };
   return deps;
 };

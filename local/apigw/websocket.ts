@@ -262,7 +262,10 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      // The path as sent (the SDK sends no query string here): no URL object per post.
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      const path = query < 0 ? url : url.slice(0, query);
       const at = path.indexOf('/@connections/');
       const answer = (status: number, body?: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() });
@@ -278,7 +281,8 @@ export async function startWebSocketApi(opts: WebSocketApiOptions): Promise<Loca
       if (req.method === 'POST') {
         const body = Buffer.concat(chunks);
         if (body.length > MAX_MESSAGE_BYTES) return answer(413, { message: 'Payload Too Large' });
-        conn.socket.send(body.toString('utf8'));
+        // A text frame of the posted bytes as they are (no decoding and re-encoding).
+        conn.socket.send(body, { binary: false });
         return answer(200);
       }
       if (req.method === 'GET')

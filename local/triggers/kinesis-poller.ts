@@ -25,9 +25,6 @@ export interface KinesisPollerOptions {
    */
   batchingWindowMs?: number;
   maxAttempts?: number;
-  /** Wait after an empty read; it doubles while the shard stays empty, up to `maxIdleWaitMs` (25 / 100 ms). */
-  idleWaitMs?: number;
-  maxIdleWaitMs?: number;
   /** Lambda's function timeout: an invocation still running after it has failed (default 60 s). */
   handlerTimeoutMs?: number;
   handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
@@ -81,9 +78,7 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
 
   const pollWith = async (shardId: string, cursor: ShardCursor) => {
     const attempts = new Map<string, number>();
-    const minIdleMs = opts.idleWaitMs ?? 25;
     const batchSize = opts.batchSize ?? 100;
-    let idleMs = minIdleMs;
     while (!stopping) {
       let records;
       try {
@@ -97,13 +92,10 @@ export async function startKinesisPoller(opts: KinesisPollerOptions): Promise<Ki
       }
       if (records.length === 0) {
         caughtUp.set(shardId, true);
-        // An idle shard is read less often (Lambda's own mapping reads one about once a second); a busy one
-        // is read again as soon as its batch is handled.
-        await sleep(idleMs);
-        idleMs = Math.min(idleMs * 2, opts.maxIdleWaitMs ?? 100);
+        // Read again at once: the feed paces an idle shard (25 ms doubling to 100 ms between GetRecords),
+        // once for every poller sharing it; a busy shard is read again as soon as its batch is handled.
         continue;
       }
-      idleMs = minIdleMs;
       caughtUp.set(shardId, false);
       const windowEnds = performance.now() + (opts.batchingWindowMs ?? 0);
       while (!stopping && records.length < batchSize) {

@@ -5,6 +5,12 @@
 // 1 s batching window) cost kinesalite and the consumers' process more CPU per order than any one handler.
 // In AWS each mapping reads on its own; the handlers cannot tell the difference (same records, same order).
 //
+// An idle shard is paced here, once for all its cursors: after a read that found nothing new the next one waits
+// 25 ms, doubling while the shard stays empty up to 100 ms (Lambda's own mappings read an idle shard about once
+// a second). Pacing it in each poller instead cost one GetRecords per poller and pause: six pollers on three
+// shards kept kinesalite and the consumers' process ~10 % of the machine's two cores busy with nothing to
+// read (docs/performance.md#websocket-fan-out-npm-run-benchws).
+//
 // Positions are sequence numbers compared as integers: a cursor reads the records after its position. The
 // buffer keeps what some cursor has not committed yet (a retry goes back at most to its own commit) and
 // is cut from the front once every cursor has committed past it. A cursor that asks for records before the
@@ -39,6 +45,12 @@ export interface ShardCursor {
 export interface ShardFeedOptions {
   /** A fetch follows the previous one by at least this long (default 10 ms): waiting readers share it. */
   minFetchIntervalMs?: number;
+  /**
+   * After a fetch that found nothing new, the next waits this long (default 25 ms), doubling while the shard
+   * stays empty up to `maxIdleFetchIntervalMs` (default 100 ms); a fetch with records ends the pause.
+   */
+  idleFetchIntervalMs?: number;
+  maxIdleFetchIntervalMs?: number;
 }
 
 class Feed {
@@ -49,6 +61,8 @@ class Feed {
   private iterator: string | undefined;
   private fetching: Promise<void> | undefined;
   private lastFetchAt = 0;
+  /** The pause before the next fetch while the shard is idle (0: it is not). */
+  private idleMs = 0;
   readonly cursors = new Set<{ pos: bigint; committed: bigint }>();
 
   constructor(
@@ -56,7 +70,7 @@ class Feed {
     private readonly streamName: string,
     private readonly shardId: string,
     start: bigint,
-    private readonly minIntervalMs: number,
+    private readonly pacing: Required<ShardFeedOptions>,
   ) {
     this.coveredAfter = start;
   }
@@ -106,7 +120,8 @@ class Feed {
   }
 
   private async fetchOnce(): Promise<void> {
-    const wait = this.lastFetchAt + this.minIntervalMs - performance.now();
+    const interval = Math.max(this.pacing.minFetchIntervalMs, this.idleMs);
+    const wait = this.lastFetchAt + interval - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.trim();
     if (this.buf.length >= MAX_BUFFERED) return;
@@ -132,6 +147,7 @@ class Feed {
       // A rewind while this read was out: its records may not follow the buffer; drop them.
       if (this.iterator !== iterator) return;
       const last = this.seqs.length > 0 ? this.seqs[this.seqs.length - 1] : this.coveredAfter;
+      const had = this.buf.length;
       for (const r of page.Records ?? []) {
         const seq = seqOf(r);
         if (seq <= last) continue;
@@ -139,6 +155,13 @@ class Feed {
         this.seqs.push(seq);
       }
       this.iterator = page.NextShardIterator;
+      this.idleMs =
+        this.buf.length > had
+          ? 0
+          : Math.min(
+              this.idleMs > 0 ? this.idleMs * 2 : this.pacing.idleFetchIntervalMs,
+              this.pacing.maxIdleFetchIntervalMs,
+            );
     } catch (err) {
       this.iterator = undefined; // a fresh iterator from the buffer's end next time
       throw err;
@@ -176,7 +199,11 @@ export class ShardFeeds {
     const start = positionOf(after);
     let feed = this.feeds.get(shardId);
     if (!feed) {
-      feed = new Feed(this.kinesis, this.streamName, shardId, start, this.opts.minFetchIntervalMs ?? 10);
+      feed = new Feed(this.kinesis, this.streamName, shardId, start, {
+        minFetchIntervalMs: this.opts.minFetchIntervalMs ?? 10,
+        idleFetchIntervalMs: this.opts.idleFetchIntervalMs ?? 25,
+        maxIdleFetchIntervalMs: this.opts.maxIdleFetchIntervalMs ?? 100,
+      });
       this.feeds.set(shardId, feed);
     }
     const f = feed;

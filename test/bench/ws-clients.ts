@@ -13,6 +13,8 @@ const clients = Number(process.env.WS_CLIENTS ?? 100);
 const delays = new Map<number, number[]>();
 /** Frames received, by the second they arrived in (epoch seconds). */
 const framesBySecond = new Map<number, number>();
+/** Frames received, by event type (`trade`, `depthUpdate`, …). */
+const framesByType = new Map<string, number>();
 let malformed = 0;
 
 function onFrame(data: WebSocket.RawData): void {
@@ -26,6 +28,7 @@ function onFrame(data: WebSocket.RawData): void {
     malformed++;
     return;
   }
+  framesByType.set(String(f.e), (framesByType.get(String(f.e)) ?? 0) + 1);
   if (f.e !== 'trade' || f.t === undefined || f.T === undefined) return;
   const list = delays.get(f.t);
   if (list) list.push(now - f.T);
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
         frames,
         closedConnections: closed,
         malformed,
+        byType: Object.fromEntries(framesByType),
         cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       });
     } else if (m.type === 'close') {

@@ -31,6 +31,8 @@ interface ClientReport {
   frames: number;
   closedConnections: number;
   malformed: number;
+  /** Every frame received so far, by event type (trade, depthUpdate). */
+  byType: Record<string, number>;
   cpuMs: number;
 }
 
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
         tradeToDeliveredMs: { p50: r.p50, p99: r.p99, max: r.max },
         framesPerSec: Math.round(r.frames / seconds),
         closedConnections: r.closedConnections,
+        framesByTypeSoFar: r.byType,
         clientsCpuMs: r.cpuMs,
       };
       console.log(JSON.stringify(line));
