@@ -114,7 +114,41 @@ export interface AmendCommand {
   ts: number;
 }
 
-export type Command = PlaceCommand | CancelCommand | AmendCommand;
+export const CONTINGENCY_TYPES = ['OCO', 'OTO', 'OTOCO'] as const;
+export type ContingencyType = (typeof CONTINGENCY_TYPES)[number];
+
+/** One order of a list: a place command without the list-wide fields (each leg has its own orderId and clientOrderId). */
+export type ListLeg = Omit<PlaceCommand, 'kind' | 'market' | 'userId' | 'ts' | 'stpMode'>;
+
+export interface PlaceListCommand {
+  kind: 'placeList';
+  market: string;
+  /** Unique per exchange, positive safe integer (its own sequence, not an order id). */
+  listId: number;
+  userId: number;
+  listClientOrderId: string;
+  contingencyType: ContingencyType;
+  /**
+   * OCO:   [above, below] — same side, same quantity; one leg LIMIT_MAKER / TAKE_PROFIT / TAKE_PROFIT_LIMIT,
+   *        the other STOP_LOSS / STOP_LOSS_LIMIT (Binance's aboveType/belowType rules per side).
+   * OTO:   [working, pending] — working is LIMIT or LIMIT_MAKER; pending any type except MARKET-by-quote.
+   * OTOCO: [working, pendingAbove, pendingBelow] — the two pending legs form an OCO once placed.
+   */
+  legs: ListLeg[];
+  stpMode?: StpMode; // applies to every leg
+  ts: number;
+}
+
+/** Cancels every live leg of the list (a `cancel` command for any leg of a list does the same, as on Binance). */
+export interface CancelListCommand {
+  kind: 'cancelList';
+  market: string;
+  listId: number;
+  userId: number;
+  ts: number;
+}
+
+export type Command = PlaceCommand | CancelCommand | AmendCommand | PlaceListCommand | CancelListCommand;
 
 export type RejectReason =
   | 'UNKNOWN_MARKET'
@@ -144,7 +178,8 @@ export type CloseReason =
   | 'FOK' // a FOK order that could not fill completely
   | 'NO_LIQUIDITY' // MARKET order with an empty opposite book
   | 'STP_TAKER' // self-trade prevention expired the taker
-  | 'STP_MAKER'; // self-trade prevention expired the maker
+  | 'STP_MAKER' // self-trade prevention expired the maker
+  | 'LIST'; // expired because its sibling in an order list filled or triggered (Binance: EXPIRED)
 
 interface EventBase {
   market: string;
@@ -172,6 +207,10 @@ export interface AcceptedEvent extends EventBase {
   trailingDelta?: number;
   /** Present only for a trailing stop that starts tracking on entry (no stopPrice, a last price exists): ts. */
   trailingTime?: number;
+  /** Present only for a leg of an order list. */
+  orderListId?: number;
+  /** An OTO/OTOCO pending leg: accepted, not working (Binance status PENDING_NEW). */
+  pending?: true;
 }
 
 export interface RejectedEvent extends EventBase {
@@ -247,8 +286,58 @@ export interface DepthEvent extends EventBase {
   asks: Array<[price: number, qty: number]>;
 }
 
+/** A pending leg was placed because the working leg filled completely (it is now NEW). */
+export interface ActivatedEvent extends EventBase {
+  type: 'activated';
+  orderId: number;
+  userId: number;
+  orderListId: number;
+}
+
+/**
+ * An order list's status. Placement accepted: each leg's `accepted`, then EXEC_STARTED/EXECUTING. Placement
+ * refused: one `rejected` per leg, then ALL_DONE/REJECT with `rejectReason`. Every leg closed: ALL_DONE/ALL_DONE
+ * after the last leg's `closed` (this releases the list's remaining funds lock downstream).
+ */
+export interface ListStatusEvent extends EventBase {
+  type: 'listStatus';
+  listId: number;
+  userId: number;
+  listClientOrderId: string;
+  contingencyType: ContingencyType;
+  listStatusType: 'EXEC_STARTED' | 'UPDATED' | 'ALL_DONE';
+  listOrderStatus: 'EXECUTING' | 'ALL_DONE' | 'REJECT';
+  orderIds: number[];
+  rejectReason?: RejectReason;
+}
+
+/** One prevented (taker, maker) pair, emitted immediately before the `closed` event(s) self-trade prevention causes. */
+export interface PreventedEvent extends EventBase {
+  type: 'prevented';
+  /** Per market, gap-free from 1. */
+  preventedMatchId: number;
+  takerOrderId: number;
+  makerOrderId: number;
+  userId: number;
+  /** The maker's price, in ticks. */
+  price: number;
+  /** Lots. */
+  makerPreventedQuantity: number;
+  /** The taker's mode. */
+  stpMode: StpMode;
+}
+
 export type EngineEvent =
-  AcceptedEvent | RejectedEvent | TradeEvent | ClosedEvent | TriggeredEvent | AmendedEvent | DepthEvent;
+  | AcceptedEvent
+  | RejectedEvent
+  | TradeEvent
+  | ClosedEvent
+  | TriggeredEvent
+  | AmendedEvent
+  | DepthEvent
+  | ActivatedEvent
+  | ListStatusEvent
+  | PreventedEvent;
 
 /**
  * A market as operators define it (decimal strings, Binance filter names). `engine/core/market.ts`
