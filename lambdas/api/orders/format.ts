@@ -15,7 +15,7 @@ export function orderJson(spec: MarketSpec, o: OrderRecord) {
   return {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId: o.clientOrderId,
     price: price(spec, o.priceTicks),
     origQty: qty(spec, o.qtyLots),
@@ -81,7 +81,7 @@ export function newOrderJson(
   const ack = {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId: o.clientOrderId,
     transactTime: o.time,
   };
@@ -101,7 +101,7 @@ export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: numbe
     symbol: o.symbol,
     origClientOrderId: o.clientOrderId,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId,
     transactTime,
     ...executionFields(spec, o),
@@ -136,7 +136,7 @@ export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number
     amendedOrder: {
       symbol: o.symbol,
       orderId: o.orderId,
-      orderListId: -1,
+      orderListId: o.orderListId ?? -1,
       origClientOrderId,
       clientOrderId: o.clientOrderId,
       price: full.price,

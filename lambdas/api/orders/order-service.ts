@@ -455,7 +455,7 @@ export class OrderService {
 }
 
 /** Binance's -1015 for an account past its ORDERS limit (per 10 s or per day), with Retry-After. */
-function orderRateError(
+export function orderRateError(
   per10s: boolean,
   limits: OrderRateLimits,
   now: number,
