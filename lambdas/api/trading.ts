@@ -1,6 +1,6 @@
 // Signed order endpoints (Binance spot v3): POST/GET/DELETE /api/v3/order, POST /api/v3/order/test,
 // POST /api/v3/order/cancelReplace, PUT /api/v3/order/amend/keepPriority, GET/DELETE /api/v3/openOrders,
-// GET /api/v3/allOrders.
+// GET /api/v3/allOrders; order lists and prevented matches (./order-lists.ts).
 import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
@@ -30,6 +30,7 @@ import {
   type PlacedOrder,
 } from './orders/order-service';
 import { planOrder } from './orders/plan-order';
+import { ORDER_LIST_ROUTES } from './order-lists';
 
 const orderRefSchema = z.object({
   symbol: symbolParam,
@@ -293,5 +294,6 @@ export const handler = createApiHandler(
     'GET /api/v3/openOrders': openOrders,
     'DELETE /api/v3/openOrders': cancelOpenOrders,
     'GET /api/v3/allOrders': allOrders,
+    ...ORDER_LIST_ROUTES,
   }),
 );
