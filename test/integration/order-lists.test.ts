@@ -7,6 +7,7 @@
 // Needs the engine's order lists (engine/core: placeList, cancelList, listStatus, prevented).
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'pg';
+import WebSocket from 'ws';
 import { checkResponse } from '../fixtures/binance-openapi/validate';
 import type { ApiKey } from '../support/binance-client';
 import {
@@ -64,14 +65,15 @@ let frank: ApiKey & { userId: number }; // sells to erin
 let george: ApiKey & { userId: number }; // moves the last price
 let hank: ApiKey & { userId: number }; // cancels
 let ivan: ApiKey & { userId: number }; // self-trade prevention
-const everyone = () => [carol, dave, erin, frank, george, hank, ivan];
+let judy: ApiKey & { userId: number }; // user data stream
+const everyone = () => [carol, dave, erin, frank, george, hank, ivan, judy];
 
 beforeAll(async () => {
   t = await startTestExchange(1_000);
   pool = new Pool({ connectionString: t.pg.url, max: 2 });
   const fund = (name: string, funds: Record<string, string>) =>
     registerFundedUser(t.api, t.pg.url, name, funds);
-  [carol, dave, erin, frank, george, hank, ivan] = await Promise.all([
+  [carol, dave, erin, frank, george, hank, ivan, judy] = await Promise.all([
     fund('carol', { BTC: '0.15' }),
     fund('dave', { USDT: '10000' }),
     fund('erin', { USDT: '10000' }),
@@ -79,6 +81,7 @@ beforeAll(async () => {
     fund('george', { USDT: '1000' }),
     fund('hank', { BTC: '1' }),
     fund('ivan', { BTC: '1', USDT: '1000' }),
+    fund('judy', { BTC: '1' }),
   ]);
   worker = new Worker(WORKER, { eval: true });
   worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
@@ -422,5 +425,67 @@ describe('order lists (OCO) end to end', () => {
     });
     expect(stranger.body).toEqual([]);
     await checkConservation(t.pg.url);
+  });
+
+  it('user data: listStatus when the list starts and ends, executionReports with g = the list id', async () => {
+    const key = await t.api.raw<{ listenKey: string }>('POST', '/api/v3/userDataStream', undefined, {
+      'X-MBX-APIKEY': judy.apiKey,
+    });
+    const frames: Array<Record<string, unknown>> = [];
+    const ws = new WebSocket(`${t.ex.wsUrl}/ws/${key.body.listenKey}`);
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    try {
+      const placed = (
+        await oco(judy, {
+          side: 'SELL',
+          quantity: '0.1',
+          listClientOrderId: 'ws-list',
+          aboveType: 'LIMIT_MAKER',
+          abovePrice: '40000',
+          aboveClientOrderId: 'ws-above',
+          belowType: 'STOP_LOSS',
+          belowStopPrice: '29000',
+          belowClientOrderId: 'ws-below',
+        })
+      ).body;
+      const [above, below] = placed.orders.map((o) => o.orderId);
+      await t.api.signed('DELETE', '/api/v3/orderList', judy, {
+        symbol: 'BTCUSDT',
+        orderListId: placed.orderListId,
+      });
+      await eventually(async () => {
+        const lists = frames.filter((f) => f.e === 'listStatus');
+        expect(lists.map((f) => [f.l, f.L])).toEqual([
+          ['EXEC_STARTED', 'EXECUTING'],
+          ['ALL_DONE', 'ALL_DONE'],
+        ]);
+        expect(lists[0]).toMatchObject({
+          s: 'BTCUSDT',
+          g: placed.orderListId,
+          c: 'OCO',
+          r: 'NONE',
+          C: 'ws-list',
+          O: [
+            { s: 'BTCUSDT', i: above, c: 'ws-above' },
+            { s: 'BTCUSDT', i: below, c: 'ws-below' },
+          ],
+        });
+        const reports = frames.filter((f) => f.e === 'executionReport').map((f) => [f.i, f.x, f.g]);
+        expect(reports).toEqual(
+          expect.arrayContaining([
+            [above, 'NEW', placed.orderListId],
+            [below, 'NEW', placed.orderListId],
+            [above, 'CANCELED', placed.orderListId],
+            [below, 'CANCELED', placed.orderListId],
+          ]),
+        );
+      }, 30_000);
+    } finally {
+      ws.close();
+    }
   });
 });
