@@ -13,6 +13,7 @@ import type { OcoParams } from '../../lambdas/api/orders/plan-list';
 import { OrderListRepository, preventedMatches } from '../../lambdas/shared/ledger/order-list-repository';
 import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { reconcile } from '../../lambdas/reconciliation/reconcile';
 import type { OutboxMessage } from '../../lambdas/shared/ledger/order-repository';
 import { USDT, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
@@ -394,5 +395,54 @@ describe('order lists in the ledger', () => {
     expect(result.quarantined.map((q) => q.key)).toEqual(['q-bad']);
     expect(await balanceOf(ledger, u, 'BTC')).toMatchObject({ locked: 0n, available: BTC(0.1) });
     expect((await ledger.checkConservation()).problems).toEqual([]);
+  });
+
+  it('reconciliation reads a list lock as its open legs: no orphan while they live, an orphan once none does', async () => {
+    const u = await fundedUser(ledger, { BTC: BTC(0.1) });
+    const placed = await service.placeOco(u, sellOco());
+    await settle(acceptedEvents(placed));
+    const [limitLeg, stopLeg] = placed.list.orderIds;
+    // The engine's snapshot (the fields reconciliation reads): both legs live, one on the book, one a stop.
+    const snapshotWith = (live: { bids: number[]; asks: number[]; stops: number[] }) => ({
+      loadLatest: async () =>
+        ({
+          shard: 'shard-0',
+          takenAt: Date.now() + 60 * 60_000,
+          engine: {
+            markets: [
+              {
+                rules: { symbol: 'BTCUSDT' },
+                seq: seq + 1,
+                bids: live.bids.map((id) => [id]),
+                asks: live.asks.map((id) => [id]),
+                stops: live.stops.map((id) => [id]),
+              },
+            ],
+          },
+        }) as never,
+    });
+    const mine = (ids: Array<{ orderId: number }>) =>
+      ids.filter((f) => placed.list.orderIds.includes(f.orderId) || f.orderId === -placed.list.orderListId);
+    const live = await reconcile({
+      pool,
+      snapshots: snapshotWith({ bids: [], asks: [limitLeg], stops: [stopLeg] }),
+      shards: ['shard-0'],
+      graceMs: 0,
+    });
+    expect(mine(live.orphanLocks)).toEqual([]);
+    expect(mine(live.unlockedLiveOrders)).toEqual([]);
+    // Both legs closed in the ledger but the list's end never settled: its lock is an orphan.
+    await settle(
+      placed.list.orderIds.map((id) =>
+        ev({ type: 'closed', orderId: id, userId: u, reason: 'CANCELED', executedQty: 0, cumQuote: 0 }),
+      ),
+    );
+    const stuck = await reconcile({
+      pool,
+      snapshots: snapshotWith({ bids: [], asks: [], stops: [] }),
+      shards: ['shard-0'],
+      graceMs: 0,
+    });
+    expect(mine(stuck.orphanLocks).map((f) => f.orderId)).toEqual([limitLeg]);
   });
 });
