@@ -21,7 +21,14 @@ import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import { commandApplied } from './orders/answer-waiter';
-import { amendJson, cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
+import {
+  amendJson,
+  cancelJson,
+  cancelOrderListJson,
+  fillJson,
+  newOrderJson,
+  orderJson,
+} from './orders/format';
 import { cancelReplaceAnswer } from './orders/cancel-replace';
 import {
   CANCEL_REPLACE_MODES,
@@ -236,10 +243,21 @@ async function cancelOpenOrders(req: ApiRequest) {
   const p = parseParams(z.object({ symbol: symbolParam }), req.params);
   const spec = ctx.orderService.market(p.symbol);
   const cancelled = await ctx.orderService.cancelAll(userId, p.symbol);
-  if (cancelled.length === 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
+  // Order lists as Binance answers them here: each list once, with its legs' reports (docs/api.md#order-lists).
+  const lists = await ctx.listService.cancelAll(userId, p.symbol);
+  if (cancelled.length === 0 && lists.length === 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
   const after = await Promise.all(cancelled.map((o) => waitForEngine(o, closed)));
+  const listsAfter = await Promise.all(
+    lists.map(async (l) => {
+      const legs = await Promise.all((await ctx.lists.legs(l)).map((o) => waitForEngine(o, closed)));
+      return { list: (await ctx.lists.get(l.orderListId)) ?? l, legs };
+    }),
+  );
   const now = Date.now();
-  return after.map((o) => cancelJson(spec, o, now, o.clientOrderId));
+  return [
+    ...after.map((o) => cancelJson(spec, o, now, o.clientOrderId)),
+    ...listsAfter.map(({ list, legs }) => cancelOrderListJson(spec, list, legs, now)),
+  ];
 }
 
 async function openOrders(req: ApiRequest) {

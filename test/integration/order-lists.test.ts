@@ -345,6 +345,30 @@ describe('order lists (OCO) end to end', () => {
     await checkConservation(t.pg.url);
   });
 
+  it('DELETE /api/v3/openOrders cancels a list once and answers it as a list, beside single orders', async () => {
+    const list = (
+      await oco(hank, {
+        side: 'SELL',
+        quantity: '0.2',
+        aboveType: 'LIMIT_MAKER',
+        abovePrice: '40000',
+        belowType: 'STOP_LOSS',
+        belowStopPrice: '29000',
+      })
+    ).body;
+    const single = await order(hank, 'SELL', '0.1', '41000');
+    expect(await balance(hank, 'BTC')).toEqual({ free: '0.70000000', locked: '0.30000000' });
+    const res = await t.api.signed<Array<Record<string, unknown>>>('DELETE', '/api/v3/openOrders', hank, {
+      symbol: 'BTCUSDT',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(2);
+    expect(res.body[0]).toMatchObject({ orderId: single.orderId, orderListId: -1, status: 'CANCELED' });
+    expect(res.body[1]).toMatchObject({ orderListId: list.orderListId, listOrderStatus: 'ALL_DONE' });
+    expect(checkResponse('DELETE /api/v3/orderList', res.body[1])).toEqual([]);
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+  });
+
   it('refusals change nothing: bad leg types, a wrong price relation, insufficient funds, another user’s list', async () => {
     const before = await balance(hank, 'BTC');
     const cases: Array<[Record<string, string>, number]> = [

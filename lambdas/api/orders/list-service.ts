@@ -24,7 +24,7 @@ import { planOco, type ListPlan, type OcoParams } from './plan-list';
 
 export interface ListServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  lists: Pick<OrderListRepository, 'get' | 'getByClientId' | 'requestCancel'> & {
+  lists: Pick<OrderListRepository, 'get' | 'getByClientId' | 'requestCancel' | 'listOpen'> & {
     accept(req: AcceptListRequest): Promise<AcceptListResult>;
   };
   sender: CommandSender;
@@ -212,6 +212,20 @@ export class OrderListService {
     if (!requested) throw unknownList();
     await this.sendNow(requested.messages);
     return requested.list;
+  }
+
+  /** DELETE /api/v3/openOrders: queues the cancel of each of the caller's open lists in `symbol`. */
+  async cancelAll(userId: number, symbol: string): Promise<OrderListRecord[]> {
+    this.market(symbol);
+    const cancelled: OrderListRecord[] = [];
+    for (const list of await this.deps.lists.listOpen(userId, symbol)) {
+      try {
+        cancelled.push(await this.cancel(userId, symbol, { orderListId: list.orderListId }));
+      } catch (err) {
+        if (!(err instanceof BinanceError) || err.code !== -2011) throw err; // done meanwhile
+      }
+    }
+    return cancelled;
   }
 
   /** The send after commit. A failure is logged, not returned: the list is accepted and the relay delivers. */

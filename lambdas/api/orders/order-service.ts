@@ -389,11 +389,13 @@ export class OrderService {
     return this.requestCancel(order, replay);
   }
 
+  /** Cancels the caller's open single orders in `symbol` (lists' legs are cancelled by their list's cancel). */
   async cancelAll(userId: number, symbol: string): Promise<OrderRecord[]> {
     this.market(symbol);
     const open = await this.deps.orders.listOpen(userId, symbol);
     const cancelled: OrderRecord[] = [];
     for (const order of open) {
+      if (order.orderListId !== undefined) continue;
       try {
         cancelled.push(await this.requestCancel(order));
       } catch (err) {

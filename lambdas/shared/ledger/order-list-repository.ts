@@ -245,11 +245,12 @@ export class OrderListRepository {
     return res.rows[0] ? listFromRow(res.rows[0]) : undefined;
   }
 
-  /** The user's open lists, oldest first. */
-  async listOpen(userId: number): Promise<OrderListRecord[]> {
+  /** The user's open lists (in one market, if given), oldest first. */
+  async listOpen(userId: number, market?: string): Promise<OrderListRecord[]> {
     const res = await this.pool.query<ListRow>(
-      `SELECT * FROM order_lists WHERE user_id = $1 AND ${OPEN_LIST} ORDER BY list_id`,
-      [userId],
+      `SELECT * FROM order_lists WHERE user_id = $1 AND ($2::text IS NULL OR market = $2) AND ${OPEN_LIST}
+        ORDER BY list_id`,
+      [userId, market ?? null],
     );
     return res.rows.map(listFromRow);
   }
