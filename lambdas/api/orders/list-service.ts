@@ -48,8 +48,8 @@ export interface ListRef {
 }
 
 const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
-/** Binance's answer for a list that does not exist (or is not the caller's, or is done). */
-const unknownList = () => new BinanceError(400, -2011, 'Order list does not exist.');
+/** Binance's cancel answer for a list that does not exist (or is not the caller's, or is done). */
+const unknownList = () => new BinanceError(400, -2011, 'Unknown order sent.');
 
 export class OrderListService {
   private readonly clock: () => number;
