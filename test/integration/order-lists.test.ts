@@ -342,6 +342,25 @@ describe('order lists (OCO) end to end', () => {
     });
     expect((await getOrder(hank, second.orders[0].orderId)).status).toBe('CANCELED');
     expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+
+    // The deprecated POST /api/v3/order/oco: a SELL's LIMIT_MAKER above, its STOP_LOSS_LIMIT below.
+    const legacy = await t.api.signed<ListBody>('POST', '/api/v3/order/oco', hank, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.2',
+      price: '40000',
+      stopPrice: '29000',
+      stopLimitPrice: '28900',
+      stopLimitTimeInForce: 'GTC',
+    });
+    expect(legacy.status).toBe(200);
+    expect(legacy.body.orderReports!.map((r) => r.type)).toEqual(['LIMIT_MAKER', 'STOP_LOSS_LIMIT']);
+    expect(await balance(hank, 'BTC')).toEqual({ free: '0.80000000', locked: '0.20000000' });
+    await t.api.signed('DELETE', '/api/v3/orderList', hank, {
+      symbol: 'BTCUSDT',
+      orderListId: legacy.body.orderListId,
+    });
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
     await checkConservation(t.pg.url);
   });
 
