@@ -787,6 +787,269 @@ export const MIGRATIONS: string[] = [
      RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
    END $$;
    GRANT UPDATE (trailing_ms) ON orders TO cirrus_processor;`,
+  // 17: order lists (OCO; docs/api.md#order-lists) and prevented matches (docs/api.md#prevented-matches). A
+  // list commits in ONE transaction, as a single order does: replay marker, ORDERS counts (one per leg), the
+  // list's funds lock, the list row, one order row per leg (orders.order_list_id) and ONE engine command
+  // (`placeList`) in the outbox. The funds are locked once for the whole list, as Binance does: the lock row
+  // is the list's, keyed by −list id in order_locks (order ids are positive, so the keys never meet), and
+  // posted as 'lock'/'unlock' with reference 'list:<id>'. A leg's trade pays from its list's lock
+  // (settle_trade re-created); a leg's close releases nothing (its order id has no lock row); the list's
+  // remainder comes back only with the engine's listStatus ALL_DONE, or with a REJECT that answers a list
+  // the engine never answered before (a redelivered duplicate changes nothing), both in settle_batch
+  // (re-created whole with the new operations). Prevented matches (self-trade prevention) are stored once
+  // per (market, preventedMatchId) for GET /api/v3/myPreventedMatches.
+  `CREATE SEQUENCE order_list_ids;
+   CREATE TABLE order_lists (
+     list_id bigint PRIMARY KEY,
+     user_id bigint NOT NULL,
+     market text NOT NULL,
+     list_client_order_id text NOT NULL,
+     contingency_type text NOT NULL CHECK (contingency_type IN ('OCO', 'OTO', 'OTOCO')),
+     list_status_type text NOT NULL DEFAULT 'EXEC_STARTED',
+     list_order_status text NOT NULL DEFAULT 'EXECUTING',
+     order_ids bigint[] NOT NULL,
+     lock_asset text NOT NULL,
+     lock_amount numeric(38,0) NOT NULL,
+     created_ms bigint NOT NULL,
+     update_ms bigint NOT NULL,
+     last_seq bigint NOT NULL DEFAULT 0
+   );
+   -- Binance: a list client order id is unique among the user's open lists in a market.
+   CREATE UNIQUE INDEX order_lists_open_client_id ON order_lists (user_id, market, list_client_order_id)
+     WHERE list_order_status = 'EXECUTING';
+   CREATE INDEX order_lists_by_user ON order_lists (user_id, list_id);
+   ALTER TABLE orders ADD COLUMN order_list_id bigint;
+   CREATE TABLE prevented_matches (
+     market text NOT NULL,
+     prevented_match_id bigint NOT NULL,
+     user_id bigint NOT NULL,
+     taker_order_id bigint NOT NULL,
+     maker_order_id bigint NOT NULL,
+     price_ticks bigint NOT NULL,
+     maker_prevented_lots bigint NOT NULL,
+     stp_mode text NOT NULL,
+     transact_ms bigint NOT NULL,
+     PRIMARY KEY (market, prevented_match_id)
+   );
+   CREATE INDEX prevented_matches_by_user ON prevented_matches (user_id, market, prevented_match_id);
+
+   -- accept_order's checks and writes for a list: p_orders holds one order row per leg (order ids are
+   -- allocated here), p_command the placeList command without listId and the legs' orderIds.
+   CREATE FUNCTION accept_order_list(
+     p_signature text, p_signature_expires_ms bigint, p_user_id bigint, p_market text, p_max_open int,
+     p_asset text, p_amount numeric, p_list jsonb, p_orders jsonb, p_command jsonb, p_group_id text,
+     p_limit_10s int, p_limit_day int, p_now_ms bigint
+   ) RETURNS TABLE (outcome text, new_list_id bigint, new_order_ids bigint[], command text, orders_10s int,
+                    orders_day int)
+   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+   DECLARE
+     v_legs int := jsonb_array_length(p_orders);
+     v_account bigint;
+     v_list_id bigint;
+     v_order_id bigint;
+     v_ids bigint[] := '{}';
+     v_cmd_legs jsonb := '[]'::jsonb;
+     v_tx bigint;
+     v_body text;
+     v_window bigint := p_now_ms / 10000;
+     v_day int := (p_now_ms / 86400000)::int;
+     v_n10 int;
+     v_nday int;
+     v_open int;
+   BEGIN
+     IF p_signature IS NOT NULL THEN
+       INSERT INTO request_signatures VALUES (p_signature, p_signature_expires_ms) ON CONFLICT DO NOTHING;
+       IF NOT FOUND THEN
+         RETURN QUERY SELECT 'replayed_signature', NULL::bigint, NULL::bigint[], NULL::text, NULL::int, NULL::int;
+         RETURN;
+       END IF;
+     END IF;
+     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
+     SELECT CASE WHEN r.window_10s = v_window THEN r.count_10s ELSE 0 END,
+            CASE WHEN r.day = v_day THEN r.count_day ELSE 0 END
+       INTO v_n10, v_nday FROM order_rate r WHERE r.user_id = p_user_id;
+     v_n10 := coalesce(v_n10, 0);
+     v_nday := coalesce(v_nday, 0);
+     -- Binance counts every order of a list against the ORDERS limits.
+     IF v_n10 + v_legs > p_limit_10s THEN
+       RETURN QUERY SELECT 'order_rate_10s', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF v_nday + v_legs > p_limit_day THEN
+       RETURN QUERY SELECT 'order_rate_day', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF EXISTS (SELECT 1 FROM orders WHERE user_id = p_user_id AND market = p_market
+                  AND status IN ('NEW', 'PARTIALLY_FILLED')
+                  AND client_order_id IN (SELECT o->>'client_order_id' FROM jsonb_array_elements(p_orders) o))
+        OR EXISTS (SELECT 1 FROM order_lists WHERE user_id = p_user_id AND market = p_market
+                     AND list_order_status = 'EXECUTING'
+                     AND list_client_order_id = p_list->>'list_client_order_id') THEN
+       RETURN QUERY SELECT 'duplicate_client_order_id', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday;
+       RETURN;
+     END IF;
+     -- MAX_NUM_ORDERS counts orders: a single order's lock is one, a list's lock one per leg.
+     SELECT coalesce(sum(CASE WHEN l.order_id > 0 THEN 1 ELSE cardinality(ol.order_ids) END), 0) INTO v_open
+       FROM order_locks l LEFT JOIN order_lists ol ON l.order_id < 0 AND ol.list_id = -l.order_id
+      WHERE l.user_id = p_user_id AND l.market = p_market AND l.status = 'open';
+     IF v_open + v_legs > p_max_open THEN
+       RETURN QUERY SELECT 'too_many_open_orders', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     UPDATE accounts SET available = available - p_amount, locked = locked + p_amount
+      WHERE owner = 'user:' || p_user_id AND asset = p_asset AND available >= p_amount
+      RETURNING id INTO v_account;
+     IF v_account IS NULL THEN
+       RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     v_list_id := nextval('order_list_ids');
+     INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'list:' || v_list_id) RETURNING id INTO v_tx;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       VALUES (v_tx, v_account, p_asset, 'available', -p_amount), (v_tx, v_account, p_asset, 'locked', p_amount);
+     INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+       VALUES (-v_list_id, p_user_id, p_market, p_asset, p_amount, p_amount);
+     FOR i IN 0 .. v_legs - 1 LOOP
+       v_order_id := nextval('order_ids');
+       v_ids := v_ids || v_order_id;
+       INSERT INTO orders
+         SELECT * FROM jsonb_populate_record(NULL::orders, (p_orders->i)
+                       || jsonb_build_object('order_id', v_order_id, 'order_list_id', v_list_id));
+       v_cmd_legs := v_cmd_legs || jsonb_build_array((p_command->'legs'->i) || jsonb_build_object('orderId', v_order_id));
+     END LOOP;
+     INSERT INTO order_lists
+       SELECT * FROM jsonb_populate_record(NULL::order_lists, p_list || jsonb_build_object(
+         'list_id', v_list_id, 'user_id', p_user_id, 'market', p_market, 'order_ids', v_ids,
+         'lock_asset', p_asset, 'lock_amount', p_amount, 'list_status_type', 'EXEC_STARTED',
+         'list_order_status', 'EXECUTING', 'last_seq', 0));
+     v_body := jsonb_build_object('v', 1, 'cmdId', 'pl-' || v_list_id, 'command',
+                 p_command || jsonb_build_object('listId', v_list_id, 'legs', v_cmd_legs))::text;
+     INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('pl-' || v_list_id, p_market, p_group_id, v_body);
+     INSERT INTO order_rate AS r VALUES (p_user_id, v_window, v_legs, v_day, v_legs)
+       ON CONFLICT (user_id) DO UPDATE SET window_10s = v_window, count_10s = v_n10 + v_legs, day = v_day,
+                                           count_day = v_nday + v_legs;
+     RETURN QUERY SELECT 'accepted', v_list_id, v_ids, v_body, v_n10 + v_legs, v_nday + v_legs;
+   END $$;
+
+   -- What a list still holds comes back once (reference 'list:<id>'); later calls change nothing.
+   CREATE FUNCTION release_list_lock(p_list_id bigint) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE r record;
+   BEGIN
+     SELECT user_id, asset, remaining, status INTO r FROM order_locks WHERE order_id = -p_list_id FOR UPDATE;
+     IF NOT FOUND OR r.status <> 'open' THEN RETURN false; END IF;
+     IF r.remaining > 0 THEN
+       PERFORM ledger_post('unlock', 'list:' || p_list_id, jsonb_build_array(
+         jsonb_build_object('owner', 'user:' || r.user_id, 'asset', r.asset, 'bucket', 'available',
+                            'amount', r.remaining::text),
+         jsonb_build_object('owner', 'user:' || r.user_id, 'asset', r.asset, 'bucket', 'locked',
+                            'amount', (-r.remaining)::text)));
+     END IF;
+     UPDATE order_locks SET remaining = 0, status = 'closed', closed_at = clock_timestamp() WHERE order_id = -p_list_id;
+     RETURN true;
+   END $$;
+
+   -- As migration 4's, except that a list leg's payment comes out of its list's lock.
+   CREATE OR REPLACE FUNCTION settle_trade(p jsonb) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     s jsonb;
+     v_lock bigint;
+     v_list bigint;
+   BEGIN
+     INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id, price_ticks, qty_lots, taker_side,
+                                 trade_ms)
+       VALUES (p->>'market', (p->>'tradeId')::bigint, (p->>'makerOrderId')::bigint, (p->>'takerOrderId')::bigint,
+               (p->>'price')::bigint, (p->>'quantity')::bigint, p->>'takerSide', (p->>'ts')::bigint)
+       ON CONFLICT DO NOTHING;
+     IF NOT FOUND THEN RETURN false; END IF;
+     PERFORM ledger_post('trade', (p->>'market') || ':' || (p->>'tradeId'), p->'postings');
+     FOR s IN SELECT * FROM jsonb_array_elements(p->'shrink') LOOP
+       v_lock := (s->>'orderId')::bigint;
+       SELECT order_list_id INTO v_list FROM orders WHERE order_id = v_lock;
+       IF v_list IS NOT NULL THEN v_lock := -v_list; END IF;
+       UPDATE order_locks SET remaining = remaining - (s->>'amount')::numeric
+        WHERE order_id = v_lock AND remaining >= (s->>'amount')::numeric;
+       IF NOT FOUND THEN
+         RAISE EXCEPTION 'order % has less locked than trade %:% needs', s->>'orderId', p->>'market', p->>'tradeId'
+           USING ERRCODE = 'check_violation';
+       END IF;
+     END LOOP;
+     RETURN true;
+   END $$;
+
+   CREATE OR REPLACE FUNCTION settle_batch(p_ops jsonb, p_progress jsonb, p_cmd_ids text[], p_touched bigint[])
+   RETURNS SETOF orders
+   LANGUAGE plpgsql AS $$
+   DECLARE op jsonb;
+   BEGIN
+     FOR op IN SELECT * FROM jsonb_array_elements(p_ops) LOOP
+       CASE op->>'op'
+         WHEN 'trade' THEN PERFORM settle_trade(op);
+         -- A list leg has no lock of its own: its close releases nothing (its list's ALL_DONE does).
+         WHEN 'release' THEN PERFORM release_order_lock((op->>'orderId')::bigint);
+         -- A rejection answers an order only if the engine never answered it before: a duplicate or stale
+         -- redelivery of a place, or a cancel of an order already closed, changes nothing. A cancel the engine
+         -- rejects for an order it never saw closes it for good (the engine refuses that id from then on).
+         WHEN 'rejectPlace', 'rejectCancel' THEN
+           UPDATE orders SET status = CASE WHEN op->>'op' = 'rejectPlace' THEN 'REJECTED' ELSE 'CANCELED' END,
+                             last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+            WHERE order_id = (op->>'orderId')::bigint AND last_seq = 0;
+           IF FOUND THEN PERFORM release_order_lock((op->>'orderId')::bigint); END IF;
+         -- A list's status, in stream order (seq-guarded). REJECT answers only a list never answered before
+         -- (the same rule as a rejected place); ALL_DONE releases what the list's lock still holds.
+         WHEN 'listStatus' THEN
+           IF op->>'listOrderStatus' = 'REJECT' THEN
+             UPDATE order_lists SET list_status_type = 'ALL_DONE', list_order_status = 'REJECT',
+                                    last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+              WHERE list_id = (op->>'listId')::bigint AND last_seq = 0;
+             IF FOUND THEN PERFORM release_list_lock((op->>'listId')::bigint); END IF;
+           ELSE
+             UPDATE order_lists SET list_status_type = op->>'listStatusType', list_order_status = op->>'listOrderStatus',
+                                    last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+              WHERE list_id = (op->>'listId')::bigint AND last_seq < (op->>'seq')::bigint;
+             IF op->>'listOrderStatus' = 'ALL_DONE' THEN PERFORM release_list_lock((op->>'listId')::bigint); END IF;
+           END IF;
+         WHEN 'prevented' THEN
+           INSERT INTO prevented_matches (market, prevented_match_id, user_id, taker_order_id, maker_order_id,
+                                          price_ticks, maker_prevented_lots, stp_mode, transact_ms)
+             VALUES (op->>'market', (op->>'preventedMatchId')::bigint, (op->>'userId')::bigint,
+                     (op->>'takerOrderId')::bigint, (op->>'makerOrderId')::bigint, (op->>'price')::bigint,
+                     (op->>'makerPreventedQuantity')::bigint, op->>'stpMode', (op->>'ts')::bigint)
+             ON CONFLICT DO NOTHING;
+         ELSE RAISE EXCEPTION 'unknown settlement operation %', op->>'op' USING ERRCODE = 'data_exception';
+       END CASE;
+     END LOOP;
+     UPDATE orders o SET
+       status = coalesce(u.status, o.status),
+       executed_lots = coalesce(u.executed_lots, o.executed_lots),
+       cum_quote = coalesce(u.cum_quote, o.cum_quote),
+       price_ticks = coalesce(u.price_ticks, o.price_ticks),
+       qty_lots = coalesce(u.qty_lots, o.qty_lots),
+       is_working = coalesce(u.is_working, o.is_working),
+       working_ms = coalesce(u.working_ms, o.working_ms),
+       trailing_ms = coalesce(u.trailing_ms, o.trailing_ms),
+       update_ms = u.update_ms,
+       last_seq = u.seq
+     FROM jsonb_to_recordset(p_progress) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
+       executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean, working_ms bigint,
+       trailing_ms bigint)
+     WHERE o.order_id = u.order_id AND o.last_seq < u.seq;
+     UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY(p_cmd_ids) AND applied_at IS NULL;
+     RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
+   END $$;
+
+   REVOKE EXECUTE ON FUNCTION accept_order_list(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, jsonb,
+     text, int, int, bigint), release_list_lock(bigint) FROM PUBLIC;
+   -- API: places lists (accept_order_list, owner's rights), reads lists and its prevented matches, and locks
+   -- a list row to queue its cancel (FOR UPDATE needs UPDATE on a column it never changes).
+   GRANT EXECUTE ON FUNCTION accept_order_list(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, jsonb,
+     text, int, int, bigint) TO cirrus_api;
+   GRANT SELECT ON order_lists, prevented_matches TO cirrus_api;
+   GRANT UPDATE (update_ms) ON order_lists TO cirrus_api;
+   -- Processor: advances lists, releases their locks, records prevented matches.
+   GRANT SELECT ON order_lists TO cirrus_processor;
+   GRANT UPDATE (list_status_type, list_order_status, last_seq, update_ms) ON order_lists TO cirrus_processor;
+   GRANT SELECT, INSERT ON prevented_matches TO cirrus_processor;
+   GRANT EXECUTE ON FUNCTION release_list_lock(bigint) TO cirrus_processor;
+   -- Reconciliation: a list lock stands for its legs.
+   GRANT SELECT ON order_lists TO cirrus_reconciliation;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

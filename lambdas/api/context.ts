@@ -10,6 +10,7 @@ import { dbPool } from '../shared/db';
 import { loadReporter } from '../shared/http/load-reporter';
 import { BackgroundValue, OrderAdmission } from '../shared/http/load-shedding';
 import { oldestUnappliedSeconds } from '../shared/outbox/relay';
+import { OrderListRepository } from '../shared/ledger/order-list-repository';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
 import { SqsCommandSender } from '../shared/outbox/sqs-sender';
@@ -17,6 +18,7 @@ import { MarketDataStore } from '../shared/stores/market-data';
 import { OrderStore } from '../shared/stores/orders';
 import { UserTradeStore } from '../shared/stores/user-trades';
 import { AnswerWaiter } from './orders/answer-waiter';
+import { OrderListService } from './orders/list-service';
 import { OrderService } from './orders/order-service';
 
 export interface ApiContext {
@@ -30,6 +32,9 @@ export interface ApiContext {
   keys: ApiKeyStore;
   auth: AuthDeps;
   orderService: OrderService;
+  /** Order lists (docs/api.md#order-lists): their rows (PostgreSQL) and their place/cancel path. */
+  lists: OrderListRepository;
+  listService: OrderListService;
   answers: AnswerWaiter;
   /** Load shedding of order placement (docs/operations.md#overload-and-rate-limits). */
   admission: OrderAdmission;
@@ -98,6 +103,26 @@ export function apiContext(): ApiContext {
           new OrderService({
             markets: new Map(MARKETS.map((m) => [m.symbol, m])),
             orders: c.liveOrders,
+            sender: new SqsCommandSender(sqsClient(), undefined, { coalesce: true }),
+            book: {
+              bestPrices: async (symbol) => {
+                const book = await c.marketData.getBook(symbol);
+                return { bid: book.bids[0]?.[0], ask: book.asks[0]?.[0] };
+              },
+            },
+          }),
+      );
+    },
+    get lists() {
+      return once('lists', () => new OrderListRepository(dbPool()));
+    },
+    get listService() {
+      return once(
+        'listService',
+        () =>
+          new OrderListService({
+            markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+            lists: c.lists,
             sender: new SqsCommandSender(sqsClient(), undefined, { coalesce: true }),
             book: {
               bestPrices: async (symbol) => {

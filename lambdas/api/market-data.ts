@@ -76,7 +76,7 @@ function exchangeInfo(req: ApiRequest) {
         'TAKE_PROFIT_LIMIT',
       ],
       icebergAllowed: true,
-      ocoAllowed: false,
+      ocoAllowed: true, // docs/api.md#order-lists
       otoAllowed: false,
       quoteOrderQtyMarketAllowed: true,
       allowTrailingStop: true,

@@ -1,6 +1,6 @@
 // Signed order endpoints (Binance spot v3): POST/GET/DELETE /api/v3/order, POST /api/v3/order/test,
 // POST /api/v3/order/cancelReplace, PUT /api/v3/order/amend/keepPriority, GET/DELETE /api/v3/openOrders,
-// GET /api/v3/allOrders.
+// GET /api/v3/allOrders; order lists and prevented matches (./order-lists.ts).
 import { z } from 'zod';
 import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
@@ -21,7 +21,14 @@ import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import { commandApplied } from './orders/answer-waiter';
-import { amendJson, cancelJson, fillJson, newOrderJson, orderJson } from './orders/format';
+import {
+  amendJson,
+  cancelJson,
+  cancelOrderListJson,
+  fillJson,
+  newOrderJson,
+  orderJson,
+} from './orders/format';
 import { cancelReplaceAnswer } from './orders/cancel-replace';
 import {
   CANCEL_REPLACE_MODES,
@@ -30,6 +37,7 @@ import {
   type PlacedOrder,
 } from './orders/order-service';
 import { planOrder } from './orders/plan-order';
+import { ORDER_LIST_ROUTES } from './order-lists';
 
 const orderRefSchema = z.object({
   symbol: symbolParam,
@@ -235,10 +243,21 @@ async function cancelOpenOrders(req: ApiRequest) {
   const p = parseParams(z.object({ symbol: symbolParam }), req.params);
   const spec = ctx.orderService.market(p.symbol);
   const cancelled = await ctx.orderService.cancelAll(userId, p.symbol);
-  if (cancelled.length === 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
+  // Order lists as Binance answers them here: each list once, with its legs' reports (docs/api.md#order-lists).
+  const lists = await ctx.listService.cancelAll(userId, p.symbol);
+  if (cancelled.length === 0 && lists.length === 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
   const after = await Promise.all(cancelled.map((o) => waitForEngine(o, closed)));
+  const listsAfter = await Promise.all(
+    lists.map(async (l) => {
+      const legs = await Promise.all((await ctx.lists.legs(l)).map((o) => waitForEngine(o, closed)));
+      return { list: (await ctx.lists.get(l.orderListId)) ?? l, legs };
+    }),
+  );
   const now = Date.now();
-  return after.map((o) => cancelJson(spec, o, now, o.clientOrderId));
+  return [
+    ...after.map((o) => cancelJson(spec, o, now, o.clientOrderId)),
+    ...listsAfter.map(({ list, legs }) => cancelOrderListJson(spec, list, legs, now)),
+  ];
 }
 
 async function openOrders(req: ApiRequest) {
@@ -293,5 +312,6 @@ export const handler = createApiHandler(
     'GET /api/v3/openOrders': openOrders,
     'DELETE /api/v3/openOrders': cancelOpenOrders,
     'GET /api/v3/allOrders': allOrders,
+    ...ORDER_LIST_ROUTES,
   }),
 );

@@ -15,6 +15,7 @@ export function statusForClose(reason: CloseReason): OrderStatus {
     case 'IOC':
     case 'FOK':
     case 'NO_LIQUIDITY':
+    case 'LIST': // its sibling in an order list filled or triggered (docs/api.md#order-lists)
       return 'EXPIRED';
   }
 }
@@ -85,6 +86,9 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
         break;
       }
       case 'depth':
+      case 'listStatus': // the list's own row (order_lists), settled as an operation
+      case 'prevented': // stored as an operation; the orders' closes follow as their own events
+      case 'activated': // OTO pending legs: not offered over REST yet (exchangeInfo otoAllowed false)
         break;
     }
   }

@@ -35,7 +35,10 @@ export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementI
     events,
     progress: orderProgressFromEvents(events),
     rejectedOrderIds: events.flatMap((e) =>
-      e.type === 'rejected' && (e.command === 'place' || e.reason === 'UNKNOWN_ORDER') ? [e.orderId] : [],
+      e.type === 'rejected' &&
+      (e.command === 'place' || e.command === 'placeList' || e.reason === 'UNKNOWN_ORDER')
+        ? [e.orderId]
+        : [],
     ),
     cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),
     raw: r.raw,

@@ -88,10 +88,20 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconciliationRepo
       created_ms: string;
       last_seq: string;
     }>(
+      // An order list's lock (keyed by −list id, migration 17) stands for each of its open legs; with none
+      // open (a lock the list's end should have released) for its first leg, judged at the list's own seq.
       `SELECT l.order_id, coalesce(o.market, l.market) AS market,
               (extract(epoch FROM l.created_at) * 1000)::float8 AS created_ms, coalesce(o.last_seq, 0) AS last_seq
          FROM order_locks l LEFT JOIN orders o ON o.order_id = l.order_id
-        WHERE l.status = 'open'`,
+        WHERE l.status = 'open' AND l.order_id > 0
+       UNION ALL
+       SELECT coalesce(leg.order_id, ol.order_ids[1]), ol.market,
+              (extract(epoch FROM l.created_at) * 1000)::float8, coalesce(leg.last_seq, ol.last_seq)
+         FROM order_locks l JOIN order_lists ol ON ol.list_id = -l.order_id
+         LEFT JOIN LATERAL (SELECT o.order_id, o.last_seq FROM orders o
+                             WHERE o.order_id = ANY(ol.order_ids) AND o.status IN ('NEW', 'PARTIALLY_FILLED')) leg
+                ON true
+        WHERE l.status = 'open' AND l.order_id < 0`,
     );
     locks = open.rows.map((r) => ({
       orderId: Number(r.order_id),

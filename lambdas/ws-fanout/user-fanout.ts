@@ -22,6 +22,8 @@ import {
   executionReport,
   executions,
   listenKeyExpired,
+  listStatusPayload,
+  listStatuses,
   outboundAccountPosition,
   usersOf,
   type OrderFacts,
@@ -98,8 +100,15 @@ export async function userFanOut(
     const spec = deps.markets.get(r.market);
     return spec ? executions(spec, r.events, listening).map((x) => ({ ...x, spec })) : [];
   });
+  // Order lists' status events (docs/api.md#order-lists), after the batch's execution reports.
+  const lists = records.flatMap((r) => (deps.markets.has(r.market) ? listStatuses(r.events, listening) : []));
   const facts = await orderFacts(
-    [...new Set(reports.filter((x) => live.has(x.userId)).map((x) => x.orderId))],
+    [
+      ...new Set([
+        ...reports.filter((x) => live.has(x.userId)).map((x) => x.orderId),
+        ...lists.filter((l) => live.has(l.userId)).flatMap((l) => l.orderIds),
+      ]),
+    ],
     deps,
     users,
     cache,
@@ -127,6 +136,19 @@ export async function userFanOut(
     c.seqs.set(orderId, last.seq);
     c.assets.add(spec.baseAsset).add(spec.quoteAsset);
     c.time = Math.max(c.time, last.ts);
+  }
+  for (const l of lists) {
+    const targets = live.get(l.userId);
+    if (!targets) continue;
+    // Only the list owner's own orders name their client ids.
+    const clientIds = new Map(
+      l.orderIds.flatMap((id) => {
+        const o = facts.get(id);
+        return o && o.userId === l.userId ? [[id, o.clientOrderId] as const] : [];
+      }),
+    );
+    const payload = listStatusPayload(l, clientIds, eventTime);
+    for (const b of targets) push(b.connectionId, userFrame(b, payload));
   }
   // Reports first: they need no settlement.
   await postEach(perConnection, deps, stats);

@@ -2,7 +2,13 @@
 // the engine's integer ticks and lots with 8 places, by the formatters the REST API uses (lambdas/shared/
 // money.ts); commissions are the fees settlement posts (lambdas/shared/ledger/postings.ts tradeSettlement) in
 // the ledger's minor units, printed as /api/v3/myTrades prints them.
-import type { EngineEvent, MarketSpec, RejectReason, TradeEvent } from '../../engine/core/types';
+import type {
+  EngineEvent,
+  ListStatusEvent,
+  MarketSpec,
+  RejectReason,
+  TradeEvent,
+} from '../../engine/core/types';
 import { statusForClose } from '../data-processor/order-view';
 import { tradeSettlement } from '../shared/ledger/postings';
 import {
@@ -33,6 +39,7 @@ export type OrderFacts = Pick<
   | 'time'
   | 'trailingDelta'
   | 'trailingTime'
+  | 'orderListId'
 >;
 
 export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION';
@@ -88,7 +95,7 @@ export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, 
     p: price(spec, o.priceTicks),
     P: price(spec, o.stopTicks),
     F: qty(spec, o.icebergLots),
-    g: -1,
+    g: o.orderListId ?? -1, // the order list of a list leg (docs/api.md#order-lists)
     // The order being canceled; Cirrus keeps no separate client id for the cancel request itself.
     C: ex.x === 'CANCELED' ? o.clientOrderId : '',
     x: ex.x,
@@ -147,6 +154,34 @@ export const balanceUpdate = (asset: string, delta: bigint, clearTime: number, e
   T: clearTime,
 });
 
+/** The order lists' status events for these users, in event order (Binance `listStatus`). */
+export const listStatuses = (events: readonly EngineEvent[], users: ReadonlySet<number>): ListStatusEvent[] =>
+  events.filter((e): e is ListStatusEvent => e.type === 'listStatus' && users.has(e.userId));
+
+/**
+ * Binance's user data `listStatus` (user-data-stream.md): the list and its orders, each with its client
+ * order id from the orders' facts (absent if the facts are unknown: '').
+ */
+export function listStatusPayload(
+  e: ListStatusEvent,
+  clientOrderIds: ReadonlyMap<number, string>,
+  eventTime: number,
+) {
+  return {
+    e: 'listStatus',
+    E: eventTime,
+    s: e.market,
+    g: e.listId,
+    c: e.contingencyType,
+    l: e.listStatusType,
+    L: e.listOrderStatus,
+    r: e.rejectReason ? (REJECT_REASONS[e.rejectReason] ?? e.rejectReason) : 'NONE',
+    C: e.listClientOrderId,
+    T: e.ts,
+    O: e.orderIds.map((i) => ({ s: e.market, i, c: clientOrderIds.get(i) ?? '' })),
+  };
+}
+
 export const listenKeyExpired = (listenKey: string, eventTime: number) => ({
   e: 'listenKeyExpired',
   E: eventTime,
@@ -163,7 +198,8 @@ export function usersOf(events: readonly EngineEvent[]): Set<number> {
     } else if (
       e.type === 'accepted' ||
       e.type === 'closed' ||
-      (e.type === 'rejected' && e.command === 'place')
+      e.type === 'listStatus' ||
+      (e.type === 'rejected' && (e.command === 'place' || e.command === 'placeList'))
     )
       users.add(e.userId);
   }
@@ -213,7 +249,11 @@ export function executions(
           seq: e.seq,
         },
       });
-    } else if (e.type === 'rejected' && e.command === 'place' && users.has(e.userId)) {
+    } else if (
+      e.type === 'rejected' &&
+      (e.command === 'place' || e.command === 'placeList') &&
+      users.has(e.userId)
+    ) {
       out.push({
         userId: e.userId,
         orderId: e.orderId,

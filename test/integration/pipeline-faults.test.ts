@@ -174,7 +174,7 @@ describe('pipeline faults', () => {
   const placesOf = async (orderId: number) =>
     (await readWholeLog())
       .flatMap((l) => l.record.commands)
-      .filter((c) => c.command.orderId === orderId && c.command.kind === 'place');
+      .filter((c) => c.command.kind === 'place' && c.command.orderId === orderId);
   const lockOf = async (orderId: number) => {
     const pool = new Pool({ connectionString: pg.url, max: 1 });
     try {

@@ -7,6 +7,7 @@ import {
   qtyText as qty,
   quoteText as quote,
 } from '../../shared/money';
+import type { OrderListRecord, PreventedMatchRecord } from '../../shared/ledger/order-list-repository';
 import type { OrderRecord } from '../../shared/stores/orders';
 import type { UserTradeRecord } from '../../shared/stores/user-trades';
 
@@ -15,7 +16,7 @@ export function orderJson(spec: MarketSpec, o: OrderRecord) {
   return {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId: o.clientOrderId,
     price: price(spec, o.priceTicks),
     origQty: qty(spec, o.qtyLots),
@@ -81,7 +82,7 @@ export function newOrderJson(
   const ack = {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId: o.clientOrderId,
     transactTime: o.time,
   };
@@ -101,7 +102,7 @@ export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: numbe
     symbol: o.symbol,
     origClientOrderId: o.clientOrderId,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId ?? -1,
     clientOrderId,
     transactTime,
     ...executionFields(spec, o),
@@ -136,7 +137,7 @@ export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number
     amendedOrder: {
       symbol: o.symbol,
       orderId: o.orderId,
-      orderListId: -1,
+      orderListId: o.orderListId ?? -1,
       origClientOrderId,
       clientOrderId: o.clientOrderId,
       price: full.price,
@@ -155,5 +156,68 @@ export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number
       ...(o.isWorking ? { workingTime: o.workingTime } : {}),
       selfTradePreventionMode: o.stpMode,
     },
+  };
+}
+
+/** An order list without its order reports: GET /api/v3/orderList, /allOrderList, /openOrderList. */
+export function orderListJson(list: OrderListRecord, legs: OrderRecord[], transactionTime = list.time) {
+  const clientIds = new Map(legs.map((o) => [o.orderId, o.clientOrderId]));
+  return {
+    orderListId: list.orderListId,
+    contingencyType: list.contingencyType,
+    listStatusType: list.listStatusType,
+    listOrderStatus: list.listOrderStatus,
+    listClientOrderId: list.listClientOrderId,
+    transactionTime,
+    symbol: list.symbol,
+    orders: list.orderIds.map((orderId) => ({
+      symbol: list.symbol,
+      orderId,
+      clientOrderId: clientIds.get(orderId) ?? '',
+    })),
+  };
+}
+
+/** POST /api/v3/orderList/oco (and /order/oco): the list and one report per leg by newOrderRespType. */
+export function newOrderListJson(
+  spec: MarketSpec,
+  list: OrderListRecord,
+  legs: OrderRecord[],
+  respType: 'ACK' | 'RESULT' | 'FULL',
+  fills: ReadonlyMap<number, ReturnType<typeof fillJson>[]>,
+) {
+  return {
+    ...orderListJson(list, legs),
+    orderReports: legs.map((o) => newOrderJson(spec, o, respType, fills.get(o.orderId) ?? [])),
+  };
+}
+
+/** DELETE /api/v3/orderList: the list and each leg as its cancel answer. */
+export function cancelOrderListJson(
+  spec: MarketSpec,
+  list: OrderListRecord,
+  legs: OrderRecord[],
+  transactTime: number,
+  newClientOrderId?: string,
+) {
+  return {
+    ...orderListJson(list, legs, transactTime),
+    orderReports: legs.map((o) => cancelJson(spec, o, transactTime, newClientOrderId ?? o.clientOrderId)),
+  };
+}
+
+/** GET /api/v3/myPreventedMatches, one element (Binance's fields; one user per trade group here). */
+export function preventedMatchJson(spec: MarketSpec, m: PreventedMatchRecord) {
+  return {
+    symbol: m.symbol,
+    preventedMatchId: m.preventedMatchId,
+    takerOrderId: m.takerOrderId,
+    makerSymbol: m.symbol,
+    makerOrderId: m.makerOrderId,
+    tradeGroupId: -1,
+    selfTradePreventionMode: m.stpMode,
+    price: price(spec, m.priceTicks),
+    makerPreventedQuantity: qty(spec, m.makerPreventedLots),
+    transactTime: m.transactTime,
   };
 }

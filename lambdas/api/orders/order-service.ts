@@ -318,6 +318,9 @@ export class OrderService {
     )
       throw new BinanceError(400, -2039, 'Client order ID is not correct for this order ID.');
     if (!order || !OPEN_STATUSES.has(order.status)) throw amendRejected('Unknown order sent.');
+    // A list leg's funds are its list's (docs/api.md#order-lists): not amended on its own.
+    if (order.orderListId !== undefined)
+      throw amendRejected('Order amend is not supported for this order: a leg of an order list.');
     // The client order id lives in the order's row beside its lock, not in the engine, and changes only with
     // the engine's answer on Binance; Cirrus keeps it rather than change it before that answer.
     if (p.newClientOrderId !== undefined && p.newClientOrderId !== order.clientOrderId) {
@@ -386,11 +389,13 @@ export class OrderService {
     return this.requestCancel(order, replay);
   }
 
+  /** Cancels the caller's open single orders in `symbol` (lists' legs are cancelled by their list's cancel). */
   async cancelAll(userId: number, symbol: string): Promise<OrderRecord[]> {
     this.market(symbol);
     const open = await this.deps.orders.listOpen(userId, symbol);
     const cancelled: OrderRecord[] = [];
     for (const order of open) {
+      if (order.orderListId !== undefined) continue;
       try {
         cancelled.push(await this.requestCancel(order));
       } catch (err) {
@@ -455,7 +460,7 @@ export class OrderService {
 }
 
 /** Binance's -1015 for an account past its ORDERS limit (per 10 s or per day), with Retry-After. */
-function orderRateError(
+export function orderRateError(
   per10s: boolean,
   limits: OrderRateLimits,
   now: number,

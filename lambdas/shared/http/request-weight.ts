@@ -45,10 +45,16 @@ export function requestWeight(req: Pick<ApiRequest, 'method' | 'resource' | 'par
     case 'GET /cirrus/v1/withdrawAddresses': // as Binance's withdraw/address/list
       return 10;
     case 'GET /api/v3/order':
+    case 'GET /api/v3/orderList':
       return 4;
+    case 'GET /api/v3/openOrderList':
+      return 6;
+    case 'GET /api/v3/myPreventedMatches':
+      return p.orderId ? 20 : 2;
     case 'GET /api/v3/openOrders':
       return p.symbol ? 6 : 80;
     case 'GET /api/v3/allOrders':
+    case 'GET /api/v3/allOrderList':
     case 'GET /api/v3/account':
     case 'GET /api/v3/account/commission':
     case 'GET /api/v3/myTrades':

@@ -92,6 +92,8 @@ interface OrderRow {
   // Not columns yet (docs/api.md#trailing-stops): read when a migration adds them, absent until then.
   trailing_delta?: string | null;
   trailing_ms?: string | null;
+  // Migration 17: the order list of a list leg, NULL for a single order.
+  order_list_id?: string | null;
 }
 
 const OPEN = "status IN ('NEW', 'PARTIALLY_FILLED')";
@@ -124,10 +126,13 @@ export function orderFromRow(r: OrderRow): OrderRecord {
     ...(Number(r.trailing_delta ?? 0) > 0
       ? { trailingDelta: Number(r.trailing_delta), trailingTime: Number(r.trailing_ms ?? -1) }
       : {}),
+    ...(r.order_list_id !== null && r.order_list_id !== undefined
+      ? { orderListId: Number(r.order_list_id) }
+      : {}),
   };
 }
 
-function rowFromOrder(o: Omit<OrderRecord, 'orderId'>): Record<string, unknown> {
+export function rowFromOrder(o: Omit<OrderRecord, 'orderId'>): Record<string, unknown> {
   return {
     user_id: o.userId,
     market: o.symbol,
@@ -238,9 +243,11 @@ export class OrderRepository {
          ON CONFLICT (cmd_id) DO UPDATE SET applied_at = NULL, sends = 0, last_sent_at = NULL`,
         [message.cmdId, order.symbol, groupId, body],
       );
+      // A list leg was placed by its list's command (migration 17).
+      const placeCmd = order.orderListId !== undefined ? `pl-${order.orderListId}` : `p-${orderId}`;
       const pendingPlace = await c.query<{ cmd_id: string; body: string }>(
         'SELECT cmd_id, body FROM outbox WHERE cmd_id = $1 AND applied_at IS NULL',
-        [`p-${orderId}`],
+        [placeCmd],
       );
       await c.query('COMMIT');
       const messages: OutboxMessage[] = pendingPlace.rows.map((r) => ({

@@ -76,15 +76,38 @@ function tradeOp(market: MarketSpec, trade: TradeEvent) {
 }
 
 /** The engine answers that move money or answer an order, as `settle_batch` operations, in stream order. */
-function settlementOps(item: SettlementItem): unknown[] {
+export function settlementOps(item: SettlementItem): unknown[] {
   const ops: unknown[] = [];
   for (const e of item.events) {
     if (e.type === 'trade') ops.push(tradeOp(item.market, e));
     else if (e.type === 'closed') ops.push({ op: 'release', orderId: e.orderId });
-    else if (e.type === 'rejected' && e.command === 'place')
+    else if (e.type === 'rejected' && (e.command === 'place' || e.command === 'placeList'))
       ops.push({ op: 'rejectPlace', orderId: e.orderId, seq: e.seq, ts: e.ts });
     else if (e.type === 'rejected' && e.command === 'cancel' && e.reason === 'UNKNOWN_ORDER')
       ops.push({ op: 'rejectCancel', orderId: e.orderId, seq: e.seq, ts: e.ts });
+    // Order lists (migration 17): the list's status, and its lock's release on ALL_DONE (or a first REJECT).
+    else if (e.type === 'listStatus')
+      ops.push({
+        op: 'listStatus',
+        listId: e.listId,
+        listStatusType: e.listStatusType,
+        listOrderStatus: e.listOrderStatus,
+        seq: e.seq,
+        ts: e.ts,
+      });
+    else if (e.type === 'prevented')
+      ops.push({
+        op: 'prevented',
+        market: item.market.symbol,
+        preventedMatchId: e.preventedMatchId,
+        userId: e.userId,
+        takerOrderId: e.takerOrderId,
+        makerOrderId: e.makerOrderId,
+        price: e.price,
+        makerPreventedQuantity: e.makerPreventedQuantity,
+        stpMode: e.stpMode,
+        ts: e.ts,
+      });
   }
   return ops;
 }

@@ -44,6 +44,8 @@ export interface OrderRecord {
   trailingDelta?: number;
   /** Trailing stops only: when it started trailing (ms); -1 or absent while it has not. */
   trailingTime?: number;
+  /** The order list it belongs to (docs/api.md#order-lists); absent for a single order (Binance shows -1). */
+  orderListId?: number;
 }
 
 /** The fields the data processor sets from engine events: absolute values, so updates are idempotent. */

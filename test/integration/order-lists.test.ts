@@ -1,0 +1,534 @@
+// Order lists end to end against the local exchange (docs/api.md#order-lists): a SELL OCO placed by
+// unmodified ccxt (its implicit `privatePostOrderListOco`), its limit leg filled partly then fully, the stop
+// leg EXPIRED by its sibling, balances exact and the list's one lock released by the engine's ALL_DONE; a BUY
+// OCO whose stop leg triggers and fills (what its lock did not spend comes back); cancels of a list (by the
+// list, and by one of its legs); refusals that change nothing; and myPreventedMatches after a self-trade
+// prevention expiry. Responses are checked against Binance's OpenAPI schemas (test/fixtures/binance-openapi).
+// Needs the engine's order lists (engine/core: placeList, cancelList, listStatus, prevented).
+import { Worker } from 'node:worker_threads';
+import { Pool } from 'pg';
+import WebSocket from 'ws';
+import { checkResponse } from '../fixtures/binance-openapi/validate';
+import type { ApiKey } from '../support/binance-client';
+import {
+  checkConservation,
+  eventually,
+  registerFundedUser,
+  startTestExchange,
+  type TestExchange,
+} from '../support/exchange-helpers';
+
+jest.setTimeout(180_000);
+
+// ccxt runs unmodified in a worker thread (see ccxt-compat.test.ts for why); only its URLs point at Cirrus.
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+const ccxt = require('ccxt');
+const exchanges = new Map();
+parentPort.on('message', async ({ id, name, op, args }) => {
+  try {
+    let result = null;
+    if (op === 'new') {
+      const [config, base] = args;
+      const exchange = new ccxt.binance(config);
+      exchange.urls.api = Object.fromEntries(
+        Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, base)]),
+      );
+      exchanges.set(name, exchange);
+    } else {
+      result = await exchanges.get(name)[op](...args);
+    }
+    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result === undefined ? null : result) });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, error: (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message) });
+  }
+});
+`;
+
+let worker: Worker;
+let nextId = 0;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+function call(name: string, op: string, args: unknown[]): Promise<unknown> {
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, name, op, args });
+  });
+}
+
+let t: TestExchange;
+let pool: Pool;
+let carol: ApiKey & { userId: number }; // SELL OCO
+let dave: ApiKey & { userId: number }; // buys from carol
+let erin: ApiKey & { userId: number }; // BUY OCO
+let frank: ApiKey & { userId: number }; // sells to erin
+let george: ApiKey & { userId: number }; // moves the last price
+let hank: ApiKey & { userId: number }; // cancels
+let ivan: ApiKey & { userId: number }; // self-trade prevention
+let judy: ApiKey & { userId: number }; // user data stream
+const everyone = () => [carol, dave, erin, frank, george, hank, ivan, judy];
+
+beforeAll(async () => {
+  t = await startTestExchange(1_000);
+  pool = new Pool({ connectionString: t.pg.url, max: 2 });
+  const fund = (name: string, funds: Record<string, string>) =>
+    registerFundedUser(t.api, t.pg.url, name, funds);
+  [carol, dave, erin, frank, george, hank, ivan, judy] = await Promise.all([
+    fund('carol', { BTC: '0.15' }),
+    fund('dave', { USDT: '10000' }),
+    fund('erin', { USDT: '10000' }),
+    fund('frank', { BTC: '1' }),
+    fund('george', { USDT: '1000' }),
+    fund('hank', { BTC: '1' }),
+    fund('ivan', { BTC: '1', USDT: '1000' }),
+    fund('judy', { BTC: '1' }),
+  ]);
+  worker = new Worker(WORKER, { eval: true });
+  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve(JSON.parse(m.result!));
+    else p?.reject(new Error(m.error));
+  });
+  await call('carol', 'new', [
+    { apiKey: carol.apiKey, secret: carol.secretKey },
+    t.ex.restUrl.replace(/\/$/, ''),
+  ]);
+});
+
+afterAll(async () => {
+  await worker?.terminate();
+  await pool?.end();
+  await t?.stop();
+});
+
+interface OrderBody {
+  orderId: number;
+  orderListId: number;
+  clientOrderId: string;
+  status: string;
+  type: string;
+}
+interface ListBody {
+  orderListId: number;
+  contingencyType: string;
+  listStatusType: string;
+  listOrderStatus: string;
+  listClientOrderId: string;
+  symbol: string;
+  orders: Array<{ symbol: string; orderId: number; clientOrderId: string }>;
+  orderReports?: Array<OrderBody & Record<string, unknown>>;
+}
+
+async function balance(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
+  const res = await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
+    'GET',
+    '/api/v3/account',
+    key,
+  );
+  const b = res.body.balances.find((x) => x.asset === asset);
+  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
+}
+
+const openOrders = async (key: ApiKey) =>
+  (await t.api.signed<OrderBody[]>('GET', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' })).body;
+const getOrder = async (key: ApiKey, orderId: number) =>
+  (await t.api.signed<OrderBody>('GET', '/api/v3/order', key, { symbol: 'BTCUSDT', orderId })).body;
+const getList = async (key: ApiKey, orderListId: number) =>
+  t.api.signed<ListBody>('GET', '/api/v3/orderList', key, { orderListId });
+const openLists = async (key: ApiKey) =>
+  (await t.api.signed<ListBody[]>('GET', '/api/v3/openOrderList', key)).body;
+
+async function order(key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string, extra = {}) {
+  const res = await t.api.signed<OrderBody>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity,
+    price,
+    newOrderRespType: 'RESULT',
+    ...extra,
+  });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const oco = (key: ApiKey, params: Record<string, string>) =>
+  t.api.signed<ListBody & { code?: number; msg?: string }>('POST', '/api/v3/orderList/oco', key, {
+    symbol: 'BTCUSDT',
+    newOrderRespType: 'RESULT',
+    ...params,
+  });
+
+afterEach(async () => {
+  for (const key of everyone()) {
+    if ((await openOrders(key)).length === 0) continue;
+    await t.api.signed('DELETE', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' });
+    await eventually(async () => expect(await openOrders(key)).toEqual([]));
+  }
+});
+
+describe('order lists (OCO) end to end', () => {
+  it('exchangeInfo offers OCO (and not OTO, not offered over REST)', async () => {
+    const info = await t.api.public<{
+      symbols: Array<{ symbol: string; ocoAllowed: boolean; otoAllowed: boolean }>;
+    }>('GET', '/api/v3/exchangeInfo');
+    expect(info.body.symbols.find((s) => s.symbol === 'BTCUSDT')).toMatchObject({
+      ocoAllowed: true,
+      otoAllowed: false,
+    });
+  });
+
+  it('a SELL OCO by ccxt: one lock; the limit leg fills partly (the stop leg expires), then fully; ALL_DONE', async () => {
+    const placed = (await call('carol', 'privatePostOrderListOco', [
+      {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        quantity: '0.1',
+        listClientOrderId: 'oco-sell',
+        aboveType: 'LIMIT_MAKER',
+        abovePrice: '31000',
+        aboveClientOrderId: 'oco-above',
+        belowType: 'STOP_LOSS_LIMIT',
+        belowPrice: '28900',
+        belowStopPrice: '29000',
+        belowTimeInForce: 'GTC',
+        belowClientOrderId: 'oco-below',
+        newOrderRespType: 'RESULT',
+      },
+    ])) as ListBody;
+    expect(checkResponse('POST /api/v3/orderList/oco', placed)).toEqual([]);
+    expect(placed).toMatchObject({
+      contingencyType: 'OCO',
+      listStatusType: 'EXEC_STARTED',
+      listOrderStatus: 'EXECUTING',
+      listClientOrderId: 'oco-sell',
+      symbol: 'BTCUSDT',
+    });
+    const [above, below] = placed.orders.map((o) => o.orderId);
+    expect(placed.orders.map((o) => o.clientOrderId)).toEqual(['oco-above', 'oco-below']);
+    expect(placed.orderReports!.map((r) => [r.type, r.status, r.orderListId])).toEqual([
+      ['LIMIT_MAKER', 'NEW', placed.orderListId],
+      ['STOP_LOSS_LIMIT', 'NEW', placed.orderListId],
+    ]);
+    // 0.1 BTC locked once for both legs.
+    expect(await balance(carol, 'BTC')).toEqual({ free: '0.05000000', locked: '0.10000000' });
+    expect((await openOrders(carol)).map((o) => [o.orderId, o.orderListId])).toEqual([
+      [above, placed.orderListId],
+      [below, placed.orderListId],
+    ]);
+    const one = await getList(carol, placed.orderListId);
+    expect(checkResponse('/api/v3/orderList', one.body)).toEqual([]);
+    const open = await openLists(carol);
+    expect(checkResponse('/api/v3/openOrderList', open)).toEqual([]);
+    expect(open.map((l) => l.orderListId)).toEqual([placed.orderListId]);
+
+    // Partly filled: OCO, so the stop leg expires at once (its sibling executed).
+    await order(dave, 'BUY', '0.04', '31000');
+    await eventually(async () => {
+      expect(await getOrder(carol, above)).toMatchObject({
+        status: 'PARTIALLY_FILLED',
+        orderListId: placed.orderListId,
+      });
+      expect(await getOrder(carol, below)).toMatchObject({
+        status: 'EXPIRED',
+        orderListId: placed.orderListId,
+      });
+    });
+    expect(await balance(carol, 'BTC')).toEqual({ free: '0.05000000', locked: '0.06000000' });
+
+    await order(dave, 'BUY', '0.06', '31000');
+    await eventually(async () => {
+      expect((await getList(carol, placed.orderListId)).body).toMatchObject({
+        listStatusType: 'ALL_DONE',
+        listOrderStatus: 'ALL_DONE',
+      });
+    });
+    expect(await getOrder(carol, above)).toMatchObject({ status: 'FILLED' });
+    // 0.1 BTC at 31000 = 3100 USDT, less the 0.1 % maker fee; dave gets 0.1 BTC less his 0.1 % taker fee.
+    expect(await balance(carol, 'BTC')).toEqual({ free: '0.05000000', locked: '0.00000000' });
+    expect(await balance(carol, 'USDT')).toEqual({ free: '3096.90000000', locked: '0.00000000' });
+    expect(await balance(dave, 'BTC')).toEqual({ free: '0.09990000', locked: '0.00000000' });
+    expect(await balance(dave, 'USDT')).toEqual({ free: '6900.00000000', locked: '0.00000000' });
+    const lock = await pool.query('SELECT status, remaining FROM order_locks WHERE order_id = $1', [
+      -placed.orderListId,
+    ]);
+    expect(lock.rows[0]).toEqual({ status: 'closed', remaining: '0' });
+    const all = await t.api.signed<ListBody[]>('GET', '/api/v3/allOrderList', carol);
+    expect(checkResponse('/api/v3/allOrderList', all.body)).toEqual([]);
+    expect(await openLists(carol)).toEqual([]);
+    // allOrders shows both legs with their list id.
+    const history = await t.api.signed<OrderBody[]>('GET', '/api/v3/allOrders', carol, { symbol: 'BTCUSDT' });
+    expect(
+      history.body
+        .filter((o) => o.orderListId === placed.orderListId)
+        .map((o) => o.status)
+        .sort(),
+    ).toEqual(['EXPIRED', 'FILLED']);
+    await checkConservation(t.pg.url);
+  });
+
+  it('a BUY OCO whose stop leg triggers: the limit leg expires, the stop fills, the unspent lock comes back', async () => {
+    const res = await oco(erin, {
+      side: 'BUY',
+      quantity: '0.1',
+      aboveType: 'STOP_LOSS_LIMIT',
+      abovePrice: '31600',
+      aboveStopPrice: '31500',
+      aboveTimeInForce: 'GTC',
+      belowType: 'LIMIT_MAKER',
+      belowPrice: '29000',
+    });
+    expect(res.status).toBe(200);
+    const [stopLeg, limitLeg] = res.body.orders.map((o) => o.orderId);
+    // max(0.1 × 31600, 0.1 × 29000) = 3160 USDT, once.
+    expect(await balance(erin, 'USDT')).toEqual({ free: '6840.00000000', locked: '3160.00000000' });
+
+    await order(frank, 'SELL', '0.1', '31550'); // what the stop will buy
+    await order(frank, 'SELL', '0.01', '31500');
+    await order(george, 'BUY', '0.01', '31500'); // last price 31500: the stop triggers
+    await eventually(async () => {
+      expect((await getList(erin, res.body.orderListId)).body.listOrderStatus).toBe('ALL_DONE');
+    });
+    expect(await getOrder(erin, limitLeg)).toMatchObject({ status: 'EXPIRED' });
+    expect(await getOrder(erin, stopLeg)).toMatchObject({ status: 'FILLED' });
+    // Bought 0.1 at 31550 = 3155 USDT; the other 5 of the lock came back with ALL_DONE.
+    expect(await balance(erin, 'USDT')).toEqual({ free: '6845.00000000', locked: '0.00000000' });
+    expect(await balance(erin, 'BTC')).toEqual({ free: '0.09990000', locked: '0.00000000' });
+    await checkConservation(t.pg.url);
+  });
+
+  it('cancels a list by its id, and by one of its legs; funds come back with the engine’s answer', async () => {
+    const params = {
+      side: 'SELL',
+      quantity: '0.2',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '40000',
+      belowType: 'STOP_LOSS',
+      belowStopPrice: '29000',
+    };
+    const first = (await oco(hank, { ...params, listClientOrderId: 'cancel-me' })).body;
+    expect(await balance(hank, 'BTC')).toEqual({ free: '0.80000000', locked: '0.20000000' });
+    const cancelled = await t.api.signed<ListBody>('DELETE', '/api/v3/orderList', hank, {
+      symbol: 'BTCUSDT',
+      listClientOrderId: 'cancel-me',
+    });
+    expect(cancelled.status).toBe(200);
+    expect(checkResponse('DELETE /api/v3/orderList', cancelled.body)).toEqual([]);
+    expect(cancelled.body).toMatchObject({
+      orderListId: first.orderListId,
+      listStatusType: 'ALL_DONE',
+      listOrderStatus: 'ALL_DONE',
+    });
+    expect(cancelled.body.orderReports!.map((r) => r.status)).toEqual(['CANCELED', 'CANCELED']);
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+    // Again: the list is done.
+    const again = await t.api.signed('DELETE', '/api/v3/orderList', hank, {
+      symbol: 'BTCUSDT',
+      orderListId: first.orderListId,
+    });
+    expect(again.body).toMatchObject({ code: -2011 });
+
+    const second = (await oco(hank, params)).body;
+    const leg = second.orders[1].orderId;
+    const res = await t.api.signed<OrderBody>('DELETE', '/api/v3/order', hank, {
+      symbol: 'BTCUSDT',
+      orderId: leg,
+    });
+    expect(res.status).toBe(200);
+    await eventually(async () => {
+      expect((await getList(hank, second.orderListId)).body.listOrderStatus).toBe('ALL_DONE');
+    });
+    expect((await getOrder(hank, second.orders[0].orderId)).status).toBe('CANCELED');
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+
+    // The deprecated POST /api/v3/order/oco: a SELL's LIMIT_MAKER above, its STOP_LOSS_LIMIT below.
+    const legacy = await t.api.signed<ListBody>('POST', '/api/v3/order/oco', hank, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.2',
+      price: '40000',
+      stopPrice: '29000',
+      stopLimitPrice: '28900',
+      stopLimitTimeInForce: 'GTC',
+    });
+    expect(legacy.status).toBe(200);
+    expect(legacy.body.orderReports!.map((r) => r.type)).toEqual(['LIMIT_MAKER', 'STOP_LOSS_LIMIT']);
+    expect(await balance(hank, 'BTC')).toEqual({ free: '0.80000000', locked: '0.20000000' });
+    await t.api.signed('DELETE', '/api/v3/orderList', hank, {
+      symbol: 'BTCUSDT',
+      orderListId: legacy.body.orderListId,
+    });
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+    await checkConservation(t.pg.url);
+  });
+
+  it('DELETE /api/v3/openOrders cancels a list once and answers it as a list, beside single orders', async () => {
+    const list = (
+      await oco(hank, {
+        side: 'SELL',
+        quantity: '0.2',
+        aboveType: 'LIMIT_MAKER',
+        abovePrice: '40000',
+        belowType: 'STOP_LOSS',
+        belowStopPrice: '29000',
+      })
+    ).body;
+    const single = await order(hank, 'SELL', '0.1', '41000');
+    expect(await balance(hank, 'BTC')).toEqual({ free: '0.70000000', locked: '0.30000000' });
+    const res = await t.api.signed<Array<Record<string, unknown>>>('DELETE', '/api/v3/openOrders', hank, {
+      symbol: 'BTCUSDT',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(2);
+    expect(res.body[0]).toMatchObject({ orderId: single.orderId, orderListId: -1, status: 'CANCELED' });
+    expect(res.body[1]).toMatchObject({ orderListId: list.orderListId, listOrderStatus: 'ALL_DONE' });
+    expect(checkResponse('DELETE /api/v3/orderList', res.body[1])).toEqual([]);
+    expect(await balance(hank, 'BTC')).toEqual({ free: '1.00000000', locked: '0.00000000' });
+  });
+
+  it('refusals change nothing: bad leg types, a wrong price relation, insufficient funds, another user’s list', async () => {
+    const before = await balance(hank, 'BTC');
+    const cases: Array<[Record<string, string>, number]> = [
+      [
+        {
+          aboveType: 'LIMIT',
+          abovePrice: '40000',
+          aboveTimeInForce: 'GTC',
+          belowType: 'STOP_LOSS',
+          belowStopPrice: '29000',
+        },
+        -1158,
+      ],
+      [
+        { aboveType: 'STOP_LOSS', aboveStopPrice: '40000', belowType: 'STOP_LOSS', belowStopPrice: '29000' },
+        -1197,
+      ],
+      [
+        { aboveType: 'LIMIT_MAKER', abovePrice: '28000', belowType: 'STOP_LOSS', belowStopPrice: '29000' },
+        -2010,
+      ],
+      [{ aboveType: 'LIMIT_MAKER', abovePrice: '40000' }, -1102],
+    ];
+    for (const [legs, code] of cases) {
+      const res = await oco(hank, { side: 'SELL', quantity: '0.2', ...legs });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe(code);
+    }
+    const poor = await oco(hank, {
+      side: 'SELL',
+      quantity: '2',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '40000',
+      belowType: 'STOP_LOSS',
+      belowStopPrice: '29000',
+    });
+    expect(poor.body).toEqual({ code: -2010, msg: 'Account has insufficient balance for requested action.' });
+    expect(await balance(hank, 'BTC')).toEqual(before);
+    expect(await openOrders(hank)).toEqual([]);
+    expect(await openLists(hank)).toEqual([]);
+    // Another user's list is not there for this caller.
+    const carolsList = (await t.api.signed<ListBody[]>('GET', '/api/v3/allOrderList', carol)).body[0];
+    expect((await getList(hank, carolsList.orderListId)).body).toMatchObject({ code: -2013 });
+  });
+
+  it('myPreventedMatches after a self-trade prevention expiry, for its user only', async () => {
+    const maker = await order(ivan, 'SELL', '0.01', '32000');
+    await order(ivan, 'BUY', '0.01', '32000', { selfTradePreventionMode: 'EXPIRE_MAKER' });
+    await eventually(async () =>
+      expect((await getOrder(ivan, maker.orderId)).status).toBe('EXPIRED_IN_MATCH'),
+    );
+    let matches: Array<Record<string, unknown>> = [];
+    await eventually(async () => {
+      matches = (
+        await t.api.signed<Array<Record<string, unknown>>>('GET', '/api/v3/myPreventedMatches', ivan, {
+          symbol: 'BTCUSDT',
+          orderId: maker.orderId,
+        })
+      ).body;
+      expect(matches).toHaveLength(1);
+    });
+    expect(checkResponse('/api/v3/myPreventedMatches', matches)).toEqual([]);
+    expect(matches[0]).toMatchObject({
+      symbol: 'BTCUSDT',
+      makerOrderId: maker.orderId,
+      price: '32000.00000000',
+      makerPreventedQuantity: '0.01000000',
+      selfTradePreventionMode: 'EXPIRE_MAKER',
+    });
+    const byId = await t.api.signed('GET', '/api/v3/myPreventedMatches', ivan, {
+      symbol: 'BTCUSDT',
+      preventedMatchId: matches[0].preventedMatchId as number,
+    });
+    expect(byId.body).toEqual(matches);
+    const stranger = await t.api.signed('GET', '/api/v3/myPreventedMatches', carol, {
+      symbol: 'BTCUSDT',
+      preventedMatchId: matches[0].preventedMatchId as number,
+    });
+    expect(stranger.body).toEqual([]);
+    await checkConservation(t.pg.url);
+  });
+
+  it('user data: listStatus when the list starts and ends, executionReports with g = the list id', async () => {
+    const key = await t.api.raw<{ listenKey: string }>('POST', '/api/v3/userDataStream', undefined, {
+      'X-MBX-APIKEY': judy.apiKey,
+    });
+    const frames: Array<Record<string, unknown>> = [];
+    const ws = new WebSocket(`${t.ex.wsUrl}/ws/${key.body.listenKey}`);
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    try {
+      const placed = (
+        await oco(judy, {
+          side: 'SELL',
+          quantity: '0.1',
+          listClientOrderId: 'ws-list',
+          aboveType: 'LIMIT_MAKER',
+          abovePrice: '40000',
+          aboveClientOrderId: 'ws-above',
+          belowType: 'STOP_LOSS',
+          belowStopPrice: '29000',
+          belowClientOrderId: 'ws-below',
+        })
+      ).body;
+      const [above, below] = placed.orders.map((o) => o.orderId);
+      await t.api.signed('DELETE', '/api/v3/orderList', judy, {
+        symbol: 'BTCUSDT',
+        orderListId: placed.orderListId,
+      });
+      await eventually(async () => {
+        const lists = frames.filter((f) => f.e === 'listStatus');
+        expect(lists.map((f) => [f.l, f.L])).toEqual([
+          ['EXEC_STARTED', 'EXECUTING'],
+          ['ALL_DONE', 'ALL_DONE'],
+        ]);
+        expect(lists[0]).toMatchObject({
+          s: 'BTCUSDT',
+          g: placed.orderListId,
+          c: 'OCO',
+          r: 'NONE',
+          C: 'ws-list',
+          O: [
+            { s: 'BTCUSDT', i: above, c: 'ws-above' },
+            { s: 'BTCUSDT', i: below, c: 'ws-below' },
+          ],
+        });
+        const reports = frames.filter((f) => f.e === 'executionReport').map((f) => [f.i, f.x, f.g]);
+        expect(reports).toEqual(
+          expect.arrayContaining([
+            [above, 'NEW', placed.orderListId],
+            [below, 'NEW', placed.orderListId],
+            [above, 'CANCELED', placed.orderListId],
+            [below, 'CANCELED', placed.orderListId],
+          ]),
+        );
+      }, 30_000);
+    } finally {
+      ws.close();
+    }
+  });
+});
