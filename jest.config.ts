@@ -1,4 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from 'jest';
+import { pathsToModuleNameMapper } from 'ts-jest';
+
+// The path aliases (@contracts/…, @engine/…) are declared once, in tsconfig.json; jest maps the same ones.
+const { compilerOptions } = JSON.parse(readFileSync(path.join(__dirname, 'tsconfig.json'), 'utf8')) as {
+  compilerOptions: { paths: Record<string, string[]> };
+};
 
 // One config for every suite; folders under test/ say what kind of test a file is
 // (unit, property, integration, infra). Type errors are caught by `npm run typecheck`,
@@ -11,6 +19,7 @@ const config: Config = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   testTimeout: 120_000,
   maxWorkers: 2,
 };
