@@ -1,6 +1,6 @@
 // Markets and assets Cirrus lists by default. Plain data shared by the CDK app (engine shards),
 // the local runtime (seeding) and the handlers (exchangeInfo, filters, fees).
-import type { MarketSpec } from '../engine/core/types';
+import type { MarketSpec } from '@engine/core/types';
 
 export interface AssetSpec {
   symbol: string;

@@ -10,7 +10,7 @@ import {
   TIME_IN_FORCES,
   type Command,
   type EngineEvent,
-} from '../engine/core/types';
+} from '@engine/core/types';
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const lots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

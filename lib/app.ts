@@ -5,7 +5,7 @@ import { App, Validations, type Environment } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadStageConfig } from './config';
-import { DEFAULT_ENGINE_SHARDS } from '../contracts/resources';
+import { DEFAULT_ENGINE_SHARDS } from '@contracts/resources';
 import { ApiStack, API_STAGE_NAME } from './stacks/api-stack';
 import { ChainStack } from './stacks/chain-stack';
 import { DataStack } from './stacks/data-stack';
@@ -17,7 +17,7 @@ import { NetworkStack } from './stacks/network-stack';
 import { SearchStack, wireSearchIndexer } from './stacks/search-stack';
 import { WorkersStack } from './stacks/workers-stack';
 import { WsFanoutStack } from './stacks/ws-fanout-stack';
-import type { DatabaseRole } from '../contracts/migrations';
+import type { DatabaseRole } from '@contracts/migrations';
 
 export interface BuildAppOptions {
   /** Register cdk-nag AwsSolutions checks (default on). */

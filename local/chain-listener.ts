@@ -2,10 +2,10 @@
 // (lambdas/chain-listener/handler.ts), on an interval. A node this process started is a new chain, so the
 // checkpoint of the previous one is deleted first.
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDepositScanner } from '../lambdas/chain-listener/handler';
-import { dynamoClient, requiredEnv } from '../lambdas/shared/clients';
-import { ETH_NETWORK } from '../lambdas/wallet/chain-assets';
-import { TABLES } from '../contracts/resources';
+import { createDepositScanner } from '@lambdas/chain-listener/handler';
+import { dynamoClient, requiredEnv } from '@lambdas/shared/clients';
+import { ETH_NETWORK } from '@lambdas/wallet/chain-assets';
+import { TABLES } from '@contracts/resources';
 import { every } from './triggers/every';
 
 export async function startChainListener(opts: {

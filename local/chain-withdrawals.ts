@@ -2,7 +2,7 @@
 // runs (lambdas/wallet/withdrawals-handler.ts), on an interval, signing through the KMS stand-in. A hot
 // wallet on a fresh local node holds nothing: it is funded first from hardhat's dev account.
 import { Contract, JsonRpcProvider, parseEther, parseUnits, toQuantity } from 'ethers';
-import { createWithdrawalSender } from '../lambdas/wallet/withdrawals-handler';
+import { createWithdrawalSender } from '@lambdas/wallet/withdrawals-handler';
 import { devSigner } from './chain';
 import { every } from './triggers/every';
 

@@ -14,7 +14,7 @@ import {
   toQuantity,
   type Signer,
 } from 'ethers';
-import { DEPOSIT_ACCOUNT_PATH } from '../lambdas/wallet/deposit-address';
+import { DEPOSIT_ACCOUNT_PATH } from '@lambdas/wallet/deposit-address';
 import { claimPort, killWithParent, stopChild } from './standins/ports';
 
 const ROOT = join(__dirname, '..');

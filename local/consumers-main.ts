@@ -2,7 +2,7 @@
 // exchange's, the options come in CONSUMERS_SPEC. Logs go to the same per-component files as in the
 // exchange's process; console lines are printed ready-made on stdout for the parent to show.
 import { join } from 'node:path';
-import { closeDbPool } from '../lambdas/shared/db';
+import { closeDbPool } from '@lambdas/shared/db';
 import { startConsumersHere } from './consumers';
 import { LogRouter } from './logs';
 

@@ -13,10 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { requiredEnv } from '../lambdas/shared/clients';
-import { withDatabaseUrl } from '../lambdas/shared/db';
-import type { DatabaseRole } from '../contracts/migrations';
-import { EVENT_STREAM, STREAM_CONSUMERS, WALLET_EVENT_STREAM } from '../contracts/resources';
+import { requiredEnv } from '@lambdas/shared/clients';
+import { withDatabaseUrl } from '@lambdas/shared/db';
+import type { DatabaseRole } from '@contracts/migrations';
+import { EVENT_STREAM, STREAM_CONSUMERS, WALLET_EVENT_STREAM } from '@contracts/resources';
 import type { LogRouter } from './logs';
 import { runAs } from './logs';
 import { killWithParent, stopChild } from './standins/ports';
@@ -47,12 +47,12 @@ export interface Consumers {
 
 /** The four pollers in this process. */
 export async function startConsumersHere(opts: ConsumerOptions): Promise<Consumers> {
-  const { handler: processBatch } = await import('../lambdas/data-processor/handler');
-  const { handler: projectBatch } = await import('../lambdas/read-models/handler');
+  const { handler: processBatch } = await import('@lambdas/data-processor/handler');
+  const { handler: projectBatch } = await import('@lambdas/read-models/handler');
   // Slow WebSocket clients never delay the other two: the fan-out is a consumer of its own.
-  const { handler: fanOutBatch } = await import('../lambdas/ws-fanout/handler');
+  const { handler: fanOutBatch } = await import('@lambdas/ws-fanout/handler');
   // Search documents (OPENSEARCH_URL: the stand-in local/exchange.ts starts, or an OpenSearch of your own).
-  const { handler: indexBatch } = await import('../lambdas/search-indexer/handler');
+  const { handler: indexBatch } = await import('@lambdas/search-indexer/handler');
   const pollers: KinesisPoller[] = [];
   const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   const feeds = new ShardFeeds(kinesis, opts.streamName);

@@ -3,9 +3,9 @@
 import { createHmac } from 'node:crypto';
 import { Pool } from 'pg';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { ApiKeyStore } from '../lambdas/shared/auth/api-keys';
-import { LedgerRepository } from '../lambdas/shared/ledger/repository';
-import { assetScale, parseUnits } from '../lambdas/shared/money';
+import { ApiKeyStore } from '@lambdas/shared/auth/api-keys';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { assetScale, parseUnits } from '@lambdas/shared/money';
 
 const LADDER: Record<string, { mid: number; qty: string }> = {
   BTCUSDT: { mid: 30_000, qty: '0.05' },

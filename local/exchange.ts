@@ -6,9 +6,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeDbPool, withDatabaseUrl } from '../lambdas/shared/db';
-import { engineEnvironment } from '../contracts/engine-environment';
-import { DEFAULT_ENGINE_SHARDS } from '../contracts/resources';
+import { closeDbPool, withDatabaseUrl } from '@lambdas/shared/db';
+import { engineEnvironment } from '@contracts/engine-environment';
+import { DEFAULT_ENGINE_SHARDS } from '@contracts/resources';
 import { startRestApi } from './apigw/rest';
 import { startLocalChain, type LocalChainOptions } from './chain';
 import { startChainListener } from './chain-listener';
@@ -179,9 +179,9 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
     // The WebSocket API before the fan-out, which posts to its callback URL (the stage's in AWS).
     const ws = await startWebSocketApi({
       port: opts.wsPort ?? (opts.restPort === 0 ? 0 : 8081),
-      connect: (await import('../lambdas/ws/connect')).handler,
-      disconnect: (await import('../lambdas/ws/disconnect')).handler,
-      messages: (await import('../lambdas/ws/messages')).handler,
+      connect: (await import('@lambdas/ws/connect')).handler,
+      disconnect: (await import('@lambdas/ws/disconnect')).handler,
+      messages: (await import('@lambdas/ws/messages')).handler,
       invoke: (route, fn) => runAs({ component: `ws ${route}` }, fn),
       log,
     });

@@ -23,7 +23,7 @@ import {
   physicalName,
   queueName,
   type TableDef,
-} from '../contracts/resources';
+} from '@contracts/resources';
 
 export interface Provisioned {
   env: Record<string, string>;

@@ -5,12 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Pool } from 'pg';
-import { ensureLogin } from '../lambdas/db-migrate/logins';
-import { ApiKeyStore } from '../lambdas/shared/auth/api-keys';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../contracts/migrations';
-import { LedgerRepository } from '../lambdas/shared/ledger/repository';
-import { parseUnits, assetScale } from '../lambdas/shared/money';
-import { MARKETS } from '../contracts/markets';
+import { ensureLogin } from '@lambdas/db-migrate/logins';
+import { ApiKeyStore } from '@lambdas/shared/auth/api-keys';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '@contracts/migrations';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { parseUnits, assetScale } from '@lambdas/shared/money';
+import { MARKETS } from '@contracts/markets';
 
 export interface DemoKey {
   name: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_HEALTH_PORT } from '../../contracts/engine-environment';
+import { ENGINE_HEALTH_PORT } from '@contracts/engine-environment';
 
 /** The engine task's settings, from its environment (contracts/engine-environment.ts builds it for CDK and local/). */
 export const engineConfigSchema = z.object({

@@ -8,7 +8,7 @@
 // visibility of messages in work (./in-flight-messages.ts).
 import { MatchingEngine } from '../core';
 import type { Command, MarketRules } from '../core/types';
-import { commandMessageSchema } from '../../contracts/messages';
+import { commandMessageSchema } from '@contracts/messages';
 import { EventPublisher } from './event-publisher';
 import { InFlightMessages } from './in-flight-messages';
 import type {

@@ -4,7 +4,7 @@
 // SQS messages only then). A failed put stays at the head of its market's outbox and goes again, with
 // backoff, so order is kept.
 import type { EngineEvent } from '../core/types';
-import type { AppliedCommand, EventRecord } from '../../contracts/messages';
+import type { AppliedCommand, EventRecord } from '@contracts/messages';
 import type { EventSink, PutOutcome, ServiceLogger, StreamPositions } from './ports';
 
 const MAX_COMMANDS_PER_RECORD = 500;

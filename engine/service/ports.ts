@@ -1,7 +1,7 @@
 // What the engine service needs from the outside world. The real adapters (SQS, Kinesis, S3, CloudWatch)
 // implement these; unit tests use small in-memory doubles.
 import type { EngineSnapshot } from '../core';
-import type { EventRecord } from '../../contracts/messages';
+import type { EventRecord } from '@contracts/messages';
 
 export interface ReceivedMessage {
   messageId: string;

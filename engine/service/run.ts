@@ -6,7 +6,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { MARKETS } from '../../contracts/markets';
+import { MARKETS } from '@contracts/markets';
 import { rulesFromSpec } from '../core/market';
 import { CloudWatchHeartbeat } from './adapters/cloudwatch-heartbeat';
 import { KinesisEventLog } from './adapters/kinesis-event-log';

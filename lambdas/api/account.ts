@@ -2,8 +2,8 @@
 // commission rates (/api/v3/account/commission, /sapi/v1/asset/tradeFee), the order rate limits
 // (/api/v3/rateLimit/order) and the coins (/sapi/v1/capital/config/getall).
 import { z } from 'zod';
-import type { MarketSpec } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
+import type { MarketSpec } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { idParam, limitParam, symbolParam } from '../shared/http/params';

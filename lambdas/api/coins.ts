@@ -5,7 +5,7 @@
 // (lambdas/wallet/chain-assets.ts), the withdrawal rules (lambdas/wallet/withdraw-config.ts), the listener's
 // CHAIN_CONFIRMATIONS. Amounts are bigint ledger units printed as decimal strings, never floating point.
 import { z } from 'zod';
-import { ASSETS, type AssetSpec } from '../../contracts/markets';
+import { ASSETS, type AssetSpec } from '@contracts/markets';
 import { formatUnits } from '../shared/money';
 import { chainCoins, type ChainCoin } from '../wallet/chain-assets';
 import { withdrawRules, type WithdrawRules } from '../wallet/withdraw-config';

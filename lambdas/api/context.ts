@@ -1,6 +1,6 @@
 // What the REST handlers share, created once per container: stores, ledger, command sender, auth.
-import { MARKETS } from '../../contracts/markets';
-import { TABLES } from '../../contracts/resources';
+import { MARKETS } from '@contracts/markets';
+import { TABLES } from '@contracts/resources';
 import { ApiKeyStore } from '../shared/auth/api-keys';
 import { DynamoReplayStore } from '../shared/auth/replay-store';
 import type { AuthDeps } from '../shared/auth/signed-request';

@@ -3,8 +3,8 @@
 // exchange without those products answers (empty), so unmodified Binance clients can load their markets.
 // Reads the indexed store the read models keep; decimals formatted from engine integers exactly.
 import { z } from 'zod';
-import type { MarketSpec } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
+import type { MarketSpec } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
 import {
   BinanceError,
   createApiHandler,

@@ -3,7 +3,7 @@
 // text and filters, newest first, paged (docs/api.md#search). Operators (the user ids in
 // SEARCH_OPERATOR_USER_IDS) may pass scope=ALL to search every user's documents.
 import { z } from 'zod';
-import { MARKETS } from '../../contracts/markets';
+import { MARKETS } from '@contracts/markets';
 import { authenticate } from '../shared/auth/signed-request';
 import { createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';
 import { BinanceError } from '../shared/http/binance-error';
@@ -16,7 +16,7 @@ import {
   type SearchDoc,
   type SearchIndex,
   type SearchQuery,
-} from '../../contracts/search-documents';
+} from '@contracts/search-documents';
 import type { AuthDeps } from '../shared/auth/signed-request';
 import { searchConfig } from './config';
 import { apiContext } from './context';

@@ -6,7 +6,7 @@
 // unknown one (-1125), so keys cannot even be probed. Opening `/ws/<listenKey>` binds a WebSocket
 // connection to that user (lambdas/ws/connect.ts).
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { API_KEY_FORMAT } from '../shared/auth/api-keys';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { BinanceError, createApiHandler, parseParams, router, type ApiRequest } from '../shared/http';

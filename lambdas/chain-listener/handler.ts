@@ -1,7 +1,7 @@
 // The blockchain-event listener (EventBridge schedule in AWS, an interval locally: local/chain-listener.ts):
 // one DepositScanner run per invocation (lambdas/chain-listener/scanner.ts, docs/wallets.md).
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { DepositRepository } from '../shared/ledger/deposits';

@@ -1,5 +1,5 @@
 // Real dependencies of the data processor (settlement), created once per container: PostgreSQL only.
-import { MARKETS } from '../../contracts/markets';
+import { MARKETS } from '@contracts/markets';
 import { dbPool } from '../shared/db';
 import { LedgerRepository } from '../shared/ledger/repository';
 import type { UndecodableRecord } from './handler';

@@ -5,7 +5,7 @@
 // first record: Lambda retries it, and everything it repeats is idempotent.
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { decodeRecord } from '../../contracts/messages';
+import { decodeRecord } from '@contracts/messages';
 import { lambdaHandler } from '../shared/handler';
 import { logger } from '../shared/powertools';
 import { processorDeps } from './deps';

@@ -1,8 +1,8 @@
 // Public market data from engine events: trades, candles and the order-book view behind /depth.
 // Idempotent: trades are keyed by id, candles only take trades newer than they hold, and the book only
 // applies depth updates past its lastUpdateId.
-import type { DepthEvent, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
+import type { DepthEvent, TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
 import {
   CANDLE_INTERVALS,
   MAX_BOOK_LEVELS,

@@ -1,6 +1,6 @@
 // Turns engine events into absolute order-state updates for the live order rows in PostgreSQL (what
 // /order and /openOrders read; the order history in DynamoDB is written from those rows). Pure.
-import { isStopType, type CloseReason, type EngineEvent } from '../../engine/core/types';
+import { isStopType, type CloseReason, type EngineEvent } from '@engine/core/types';
 import type { OrderProgress, OrderStatus } from '../shared/stores/orders';
 
 export function statusForClose(reason: CloseReason): OrderStatus {

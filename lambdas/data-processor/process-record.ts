@@ -3,8 +3,8 @@
 // beside their locks). The DynamoDB read models are another consumer of the same stream
 // (lambdas/read-models), so a slow read model never delays money. Every step is idempotent, so a replayed
 // or overlapping batch changes nothing. A record the ledger cannot settle is quarantined, never retried.
-import type { MarketSpec } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
+import type { MarketSpec } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
 import type { SettlementItem, SettlementResult } from '../shared/ledger/repository';
 import { orderProgressFromEvents } from './order-view';
 

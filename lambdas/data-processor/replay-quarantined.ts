@@ -1,7 +1,7 @@
 // Replays quarantined event records after the cause was fixed (docs/operations.md#quarantined-records):
 // each goes through the same settlement as a live batch, oldest first, and is marked replayed once it
 // settles. Settlement is idempotent, so a record replayed twice changes nothing the second time.
-import { decodeRecord } from '../../contracts/messages';
+import { decodeRecord } from '@contracts/messages';
 import type { LedgerRepository } from '../shared/ledger/repository';
 import { processEventRecords, type ProcessorDeps } from './process-record';
 

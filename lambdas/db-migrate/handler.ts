@@ -5,7 +5,7 @@
 // Delete does nothing: the ledger outlives any stack update.
 import { z } from 'zod';
 import { dbPool } from '../shared/db';
-import { MIGRATIONS, migrate } from '../../contracts/migrations';
+import { MIGRATIONS, migrate } from '@contracts/migrations';
 import { logger } from '../shared/powertools';
 import { ensureLogin, loginFromSecret, loginSecretArns } from './logins';
 

@@ -6,7 +6,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { escapeIdentifier, escapeLiteral, type Pool } from 'pg';
 import { secretsClient } from '../shared/clients';
-import { DATABASE_ROLES, type DatabaseRole } from '../../contracts/migrations';
+import { DATABASE_ROLES, type DatabaseRole } from '@contracts/migrations';
 
 export interface Login {
   role: DatabaseRole;

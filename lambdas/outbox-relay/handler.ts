@@ -3,7 +3,7 @@
 // publishes the ledger's balance events to the wallet-event stream (docs/wallets.md#balance-events).
 // Publishes the age of the oldest unapplied command (alarm: docs/deploy.md#alarms-and-the-first-thing-to-check).
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { WALLET_EVENT_STREAM } from '../../contracts/resources';
+import { WALLET_EVENT_STREAM } from '@contracts/resources';
 import { kinesisClient, requiredEnv, sqsClient } from '../shared/clients';
 import { dbPool } from '../shared/db';
 import { BalanceEventRelay } from '../shared/outbox/balance-events';

@@ -1,6 +1,6 @@
 // Real dependencies of the read-model projector, created once per container.
-import { MARKETS } from '../../contracts/markets';
-import { TABLES } from '../../contracts/resources';
+import { MARKETS } from '@contracts/markets';
+import { TABLES } from '@contracts/resources';
 import { applyMarketData } from '../data-processor/market-data-view';
 import { dynamoClient, requiredEnv } from '../shared/clients';
 import { dbPool } from '../shared/db';

@@ -3,8 +3,8 @@
 // one batch is written once; open orders are read from their live rows in PostgreSQL), public trades,
 // candles and the book view. A consumer of its own on the stream, beside settlement (lambdas/data-processor),
 // so DynamoDB's pace never delays money. Idempotent: a replayed batch rewrites the same items.
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
 import { statusForClose } from '../data-processor/order-view';
 import type { OrderRecord } from '../shared/stores/orders';
 import type { UserTradeRecord } from '../shared/stores/user-trades';

@@ -9,8 +9,8 @@
 //   order after the snapshot's seq (`orders.last_seq` ≤ the market's seq: a later place would have moved it).
 // - unlocked live order: live in the snapshot, no open lock, unless the ledger has settled the order past
 //   the snapshot's seq (it closed after the snapshot and its lock was released by that close).
-import type { OrderTuple } from '../../engine/core/snapshot';
-import type { ServiceSnapshot } from '../../engine/service/ports';
+import type { OrderTuple } from '@engine/core/snapshot';
+import type { ServiceSnapshot } from '@engine/service/ports';
 
 /** A lock younger than this at snapshot time is not judged: its place may not have reached the engine. */
 export const LOCK_GRACE_MS = 60_000;

@@ -3,8 +3,8 @@
 // finding (alarms: ConservationProblems, OrphanLocks, UnlockedLiveOrders) and logs problems at error level.
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
-import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '../../contracts/resources';
+import { S3SnapshotStore } from '@engine/service/adapters/s3-snapshot-store';
+import { DEFAULT_ENGINE_SHARDS, SNAPSHOT_BUCKET } from '@contracts/resources';
 import { z } from 'zod';
 import { configOnce } from '../shared/config';
 import { dbPool } from '../shared/db';

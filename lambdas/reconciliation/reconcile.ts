@@ -3,7 +3,7 @@
 // read transaction (conservation, open locks, quarantine, outbox backlog all from one database snapshot),
 // compares (./compare.ts), and records the summary in `audit_log`.
 import type { Pool } from 'pg';
-import type { SnapshotStore } from '../../engine/service/ports';
+import type { SnapshotStore } from '@engine/service/ports';
 import { LedgerRepository } from '../shared/ledger/repository';
 import {
   compareLocks,

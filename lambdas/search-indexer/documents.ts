@@ -4,15 +4,15 @@
 // leg (`trade-<symbol>-<tradeId>-<M|T>`), owner and commission from the trade itself. Wallet events (the
 // wallet-event stream): one document per deposit credited (`deposit-<ledger reference>`) and per withdrawal
 // (`withdrawal-<id>`, versioned by the balance event, so each later event of it replaces the document). Pure.
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { BalanceEvent } from '../../contracts/wallet-events';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
+import type { BalanceEvent } from '@contracts/wallet-events';
 import { depositJson, withdrawalJson } from '../api/capital-format';
 import { orderJson, myTradeJson } from '../api/orders/format';
 import type { DepositRow } from '../shared/ledger/deposits';
 import type { WithdrawalRow } from '../shared/ledger/withdrawals';
 import { userTradesOf } from '../shared/ledger/fills';
 import { assetScale, formatUnits } from '../shared/money';
-import type { SearchDoc } from '../../contracts/search-documents';
+import type { SearchDoc } from '@contracts/search-documents';
 import type { OrderProgress, OrderRecord } from '../shared/stores/orders';
 
 const text = (...parts: Array<string | number>) => parts.filter((p) => p !== '').join(' ');

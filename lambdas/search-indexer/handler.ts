@@ -8,10 +8,10 @@
 // (indexWalletBatch). Both sources also give ledger-entry documents (./ledger-documents.ts).
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import { decodeRecord } from '../../contracts/messages';
-import { MARKETS } from '../../contracts/markets';
-import type { BalanceEvent } from '../../contracts/wallet-events';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
+import { decodeRecord } from '@contracts/messages';
+import { MARKETS } from '@contracts/markets';
+import type { BalanceEvent } from '@contracts/wallet-events';
 import { dbPool } from '../shared/db';
 import { decodeBalanceEvents, isWalletEventBatch } from '../shared/stream-records';
 import { DepositRepository, depositReference, type DepositRow } from '../shared/ledger/deposits';
@@ -19,7 +19,7 @@ import { OrderRepository } from '../shared/ledger/order-repository';
 import { WithdrawalRepository, type WithdrawalRow } from '../shared/ledger/withdrawals';
 import { logger } from '../shared/powertools';
 import { searchIndexFromEnv } from '../shared/search/opensearch';
-import type { SearchDoc, SearchIndex } from '../../contracts/search-documents';
+import type { SearchDoc, SearchIndex } from '@contracts/search-documents';
 import type { OrderRecord } from '../shared/stores/orders';
 import { orderProgressFromEvents } from '../data-processor/order-view';
 import { mergeProgress, type OrderProgress } from '../shared/stores/orders';

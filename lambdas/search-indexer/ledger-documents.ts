@@ -2,9 +2,9 @@
 // reference, its unique key), user and asset, with the change of that user's available and locked balance. The figures come from the ledger's own
 // posting rules (lambdas/shared/ledger/postings.ts), the ones the transaction was posted with: a trade's from
 // tradeSettlement, a wallet transaction's from its kind and the withdrawal row. Pure.
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { BalanceEvent } from '../../contracts/wallet-events';
-import type { SearchDoc } from '../../contracts/search-documents';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
+import type { BalanceEvent } from '@contracts/wallet-events';
+import type { SearchDoc } from '@contracts/search-documents';
 import {
   depositPostings,
   lockPostings,

@@ -1,9 +1,9 @@
 // Money in the ledger: bigint minor units per asset (ASSETS[].ledgerScale), decimal strings at the edge.
 // Conversions from the engine's integers are exact because tickSize × stepSize is a whole number of quote
 // minor units and stepSize a whole number of base minor units (checked when a market is loaded).
-import { lotsToQty, notionalToQuote, ticksToPrice } from '../../engine/core/market';
-import type { MarketSpec } from '../../engine/core/types';
-import { ASSETS } from '../../contracts/markets';
+import { lotsToQty, notionalToQuote, ticksToPrice } from '@engine/core/market';
+import type { MarketSpec } from '@engine/core/types';
+import { ASSETS } from '@contracts/markets';
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 

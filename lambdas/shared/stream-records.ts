@@ -2,9 +2,9 @@
 // of the stream's kind (an engine event record, a wallet balance event) is logged and skipped (it can never be
 // settled or shown, and must not stop the shard).
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { decodeRecord, type EventRecord } from '../../contracts/messages';
-import { WALLET_EVENT_STREAM } from '../../contracts/resources';
-import { decodeBalanceEvent, type BalanceEvent } from '../../contracts/wallet-events';
+import { decodeRecord, type EventRecord } from '@contracts/messages';
+import { WALLET_EVENT_STREAM } from '@contracts/resources';
+import { decodeBalanceEvent, type BalanceEvent } from '@contracts/wallet-events';
 import { logger } from './powertools';
 
 function decodeEach<T>(event: KinesisStreamEvent, decode: (data: Uint8Array) => T, what: string): T[] {

@@ -8,7 +8,7 @@
 // figures include them). Only the user's own bindings get either. The relay publishes at least once: an
 // event id seen recently is skipped, so a re-published event is not applied twice by a client that sums
 // the deltas.
-import type { BalanceEvent } from '../../contracts/wallet-events';
+import type { BalanceEvent } from '@contracts/wallet-events';
 import { framesPerConnection, postEach, type FanOutStats, type PostDeps } from './post';
 import { liveBindings, userFrame, type UserFanOutDeps } from './user-fanout';
 import { balanceUpdate, outboundAccountPosition } from './user-payloads';

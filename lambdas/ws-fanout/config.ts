@@ -1,6 +1,6 @@
 // The WebSocket fan-out's configuration, parsed once per container.
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { configOnce } from '../shared/config';
 
 export const fanOutConfig = configOnce(

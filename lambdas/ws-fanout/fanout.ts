@@ -9,8 +9,8 @@
 // batch; when they do not, that frame is skipped for the batch (never a wrong one). Tickers (per symbol and
 // the all-market arrays `!ticker@arr` / `!miniTicker@arr`, whose subscribers have index partitions of their
 // own) are computed once per market and batch from the read models' candles.
-import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
+import type { DepthEvent, MarketSpec, TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
 import { windowCandles, windowStats, type CandleSource } from '../api/market/rolling';
 import { foldTrade } from '../data-processor/market-data-view';
 import { CANDLE_INTERVALS, type BookView, type Candle, type PublicTrade } from '../shared/stores/market-data';

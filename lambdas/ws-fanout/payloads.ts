@@ -1,6 +1,6 @@
 // Binance market-stream payloads from engine events (web-socket-streams.md): decimals printed exactly from the
 // engine's integer ticks and lots, with 8 places by the formatters the REST API uses (lambdas/shared/money.ts).
-import type { DepthEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
+import type { DepthEvent, MarketSpec, TradeEvent } from '@engine/core/types';
 import { priceText as price, qtyText as qty, quoteText as quote } from '../shared/money';
 import { aggTradeJson, groupAggregates } from '../api/market/agg-trades';
 import { tickerFigures, type WindowStats } from '../api/market/rolling';

@@ -14,8 +14,8 @@
 // settlement does not get there in time gets no balance frame for the batch (never a stale one).
 // A connection bound through a listen key gets `listenKeyExpired` once the key is closed or expired, and
 // is then unbound (no more events).
-import type { MarketSpec } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
+import type { MarketSpec } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
 import { SUBSCRIPTION_ID, type UserBinding } from '../ws/user-stream-store';
 import { framesPerConnection, postEach, type FanOutStats, type PostDeps } from './post';
 import {

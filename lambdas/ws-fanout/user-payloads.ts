@@ -2,13 +2,7 @@
 // the engine's integer ticks and lots with 8 places, by the formatters the REST API uses (lambdas/shared/
 // money.ts); commissions are the fees settlement posts (lambdas/shared/ledger/postings.ts tradeSettlement) in
 // the ledger's minor units, printed as /api/v3/myTrades prints them.
-import type {
-  EngineEvent,
-  ListStatusEvent,
-  MarketSpec,
-  RejectReason,
-  TradeEvent,
-} from '../../engine/core/types';
+import type { EngineEvent, ListStatusEvent, MarketSpec, RejectReason, TradeEvent } from '@engine/core/types';
 import { statusForClose } from '../data-processor/order-view';
 import { tradeSettlement } from '../shared/ledger/postings';
 import {

@@ -2,7 +2,7 @@
 // container (lambdas/shared/config.ts), instead of raw `process.env` reads scattered through the handlers.
 // The names are what lib/stacks/api/websocket-edge.ts sets (and local/exchange.ts under `npm start`).
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { configOnce } from '../shared/config';
 
 /** The origin-secret authorizer ($connect). */

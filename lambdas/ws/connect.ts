@@ -8,7 +8,7 @@
 // `userDataStream.subscribe.signature`, lambdas/ws/user-data.ts).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { dynamoClient } from '../shared/clients';
 import { connectConfig } from './config';
 import { logger } from '../shared/powertools';

@@ -1,7 +1,7 @@
 // WebSocket $disconnect: removes the connection and its subscriptions (TTL catches a missed call).
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { dynamoClient } from '../shared/clients';
 import { disconnectConfig } from './config';
 import { logger } from '../shared/powertools';

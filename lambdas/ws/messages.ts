@@ -11,7 +11,7 @@
 // sends every message here, so they are handed to that same handler.
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { dynamoClient } from '../shared/clients';
 import { messagesConfig } from './config';
 import { logger } from '../shared/powertools';

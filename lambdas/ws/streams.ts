@@ -4,7 +4,7 @@
 //   `<symbol>@kline_<interval>`, `<symbol>@ticker`, `<symbol>@miniTicker`;
 // and the all-market streams `!ticker@arr`, `!miniTicker@arr`. Anything else (another case, another level
 // count or update speed, an unlisted market) is not a stream name.
-import { MARKETS } from '../../contracts/markets';
+import { MARKETS } from '@contracts/markets';
 import { CANDLE_INTERVALS } from '../shared/stores/market-data';
 
 const SYMBOLS = new Map(MARKETS.map((m) => [m.symbol.toLowerCase(), m.symbol]));

@@ -8,7 +8,7 @@
 // the victim's stream). Errors: {"id","status":4xx,"error":{"code","msg"}}.
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 import { ApiKeyStore } from '../shared/auth/api-keys';
 import { DynamoReplayStore } from '../shared/auth/replay-store';
 import { authenticate, type AuthDeps } from '../shared/auth/signed-request';

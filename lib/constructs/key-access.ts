@@ -9,7 +9,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { API_KEY_PURPOSE, TOTP_PURPOSE } from '../../contracts/key-purposes';
+import { API_KEY_PURPOSE, TOTP_PURPOSE } from '@contracts/key-purposes';
 
 export { API_KEY_PURPOSE, TOTP_PURPOSE };
 

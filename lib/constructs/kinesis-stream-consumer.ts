@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { StreamConsumerDef } from '../../contracts/resources';
+import type { StreamConsumerDef } from '@contracts/resources';
 
 /** Lambda's limits for a Kinesis event source mapping (AWS::Lambda::EventSourceMapping). */
 export const KINESIS_MAPPING_LIMITS = {

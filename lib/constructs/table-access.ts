@@ -7,7 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { TableDef } from '../../contracts/resources';
+import type { TableDef } from '@contracts/resources';
 
 /** The DynamoDB operations a grant can name (without the `dynamodb:` prefix). */
 export type TableOperation =

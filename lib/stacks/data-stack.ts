@@ -9,10 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '../../contracts/migrations';
+import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '@contracts/migrations';
 import type { StageConfig } from '../config';
 import { grantSecretRead, secretsKeyRef } from '../constructs/secret-access';
-import { TABLES, physicalName, type KeyDef, type TableDef } from '../../contracts/resources';
+import { TABLES, physicalName, type KeyDef, type TableDef } from '@contracts/resources';
 
 const attr = (k: KeyDef): dynamodb.Attribute => ({
   name: k.name,

@@ -13,8 +13,8 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
 import { grantKeyThroughServices } from '../constructs/key-access';
-import { ENGINE_HEALTH_PORT, engineEnvironment } from '../../contracts/engine-environment';
-import { DEFAULT_ENGINE_SHARDS, type EngineShardDef } from '../../contracts/resources';
+import { ENGINE_HEALTH_PORT, engineEnvironment } from '@contracts/engine-environment';
+import { DEFAULT_ENGINE_SHARDS, type EngineShardDef } from '@contracts/resources';
 import { snapshotBucketName } from './messaging-stack';
 
 /** The namespace of the engine's heartbeat metric (engine/service/adapters/cloudwatch-heartbeat.ts). */

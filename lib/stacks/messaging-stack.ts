@@ -16,7 +16,7 @@ import {
   physicalName,
   queueName,
   type EngineShardDef,
-} from '../../contracts/resources';
+} from '@contracts/resources';
 
 /** A predictable name, so the engine's policy can name its own prefix without a cross-stack token. */
 export function snapshotBucketName(stage: string): string {

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
-import { DOC_KINDS, INDEX_OF } from '../../contracts/search-documents';
+import { DOC_KINDS, INDEX_OF } from '@contracts/search-documents';
 import { namedFunctionRole } from '../constructs/cirrus-function';
 import { grantSecretRead } from '../constructs/secret-access';
 import { databaseEnvironment } from './data-stack';

@@ -20,7 +20,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { MIGRATIONS, type DatabaseRole } from '../../contracts/migrations';
+import { MIGRATIONS, type DatabaseRole } from '@contracts/migrations';
 import type { StageConfig } from '../config';
 import { acknowledgeFunctionDefaults, CirrusFunction } from '../constructs/cirrus-function';
 import type { FifoQueueWithDlq } from '../constructs/fifo-queue-with-dlq';
@@ -36,7 +36,7 @@ import {
   type EngineShardDef,
   type StreamConsumerDef,
   WALLET_EVENT_STREAM,
-} from '../../contracts/resources';
+} from '@contracts/resources';
 import { databaseEnvironment, databaseLoginsOf, type TableKey } from './data-stack';
 import { walletRoleName } from './keys-stack';
 import { orderQueueEnvironment, snapshotBucketName } from './messaging-stack';

@@ -24,7 +24,7 @@ import { denyApiKeySecrets } from '../constructs/key-access';
 import { KinesisStreamConsumer } from '../constructs/kinesis-stream-consumer';
 import { grantSecretRead } from '../constructs/secret-access';
 import { bindTable } from '../constructs/table-access';
-import { STREAM_CONSUMERS, TABLES } from '../../contracts/resources';
+import { STREAM_CONSUMERS, TABLES } from '@contracts/resources';
 import { databaseEnvironment, type TableKey } from './data-stack';
 
 export interface WsFanoutStackProps extends NestedStackProps {

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { loadReporter } from '../../lambdas/shared/http/load-reporter';
-import { overloaded } from '../../lambdas/shared/http/load-shedding';
-import { RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
+import { loadReporter } from '@lambdas/shared/http/load-reporter';
+import { overloaded } from '@lambdas/shared/http/load-shedding';
+import { RAW_QUERY_HEADER } from '@lambdas/shared/http/request';
 
 export interface LocalRoute {
   method: string;

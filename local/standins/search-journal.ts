@@ -9,7 +9,7 @@
 // per write amortised.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SearchDoc } from '../../contracts/search-documents';
+import type { SearchDoc } from '@contracts/search-documents';
 
 const SLACK_LINES = 10_000;
 

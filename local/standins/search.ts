@@ -7,9 +7,9 @@
 // (./search-journal.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { queryFromBody } from '../../lambdas/shared/search/dsl';
-import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
-import { DOC_KINDS, INDEX_OF, searchDocSchema, type SearchDoc } from '../../contracts/search-documents';
+import { queryFromBody } from '@lambdas/shared/search/dsl';
+import { EmbeddedSearchIndex } from '@lambdas/shared/search/embedded';
+import { DOC_KINDS, INDEX_OF, searchDocSchema, type SearchDoc } from '@contracts/search-documents';
 import { claimPort, type Standin } from './ports';
 import { SearchJournal } from './search-journal';
 

@@ -2,13 +2,13 @@
 // second, against the local PostgreSQL and SQS stand-ins. Prints one line when it sends what the API had
 // not (a failed send, or a command lost with the in-memory local queue across a restart). Each pass also
 // publishes the ledger's balance events to the wallet-event stream (kinesalite), as the Lambda does.
-import { WALLET_EVENT_STREAM } from '../../contracts/resources';
-import { kinesisClient, requiredEnv, sqsClient } from '../../lambdas/shared/clients';
-import { dbPool } from '../../lambdas/shared/db';
-import { BalanceEventRelay } from '../../lambdas/shared/outbox/balance-events';
-import { KinesisBalanceSink } from '../../lambdas/shared/outbox/kinesis-balance-sink';
-import { OutboxRelay } from '../../lambdas/shared/outbox/relay';
-import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+import { WALLET_EVENT_STREAM } from '@contracts/resources';
+import { kinesisClient, requiredEnv, sqsClient } from '@lambdas/shared/clients';
+import { dbPool } from '@lambdas/shared/db';
+import { BalanceEventRelay } from '@lambdas/shared/outbox/balance-events';
+import { KinesisBalanceSink } from '@lambdas/shared/outbox/kinesis-balance-sink';
+import { OutboxRelay } from '@lambdas/shared/outbox/relay';
+import { SqsCommandSender } from '@lambdas/shared/outbox/sqs-sender';
 import { every } from './every';
 
 export function startOutboxRelay(opts: {

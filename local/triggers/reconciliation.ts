@@ -2,9 +2,9 @@
 // (conservation, ledger locks against the engine's latest snapshot, quarantine and outbox backlog, one
 // audit_log row), every minute against the local stand-ins. One console line when it finds a problem.
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
-import { dbPool } from '../../lambdas/shared/db';
-import { reconcile } from '../../lambdas/reconciliation/reconcile';
+import { S3SnapshotStore } from '@engine/service/adapters/s3-snapshot-store';
+import { dbPool } from '@lambdas/shared/db';
+import { reconcile } from '@lambdas/reconciliation/reconcile';
 import { every } from './every';
 
 export function startReconciliation(opts: {

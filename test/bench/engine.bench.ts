@@ -15,8 +15,8 @@
 // time; a cancelList takes the oldest out), so their legs trade, trigger and expire each other.
 import * as hdr from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide, type ICancelOrder, type IProcessOrder } from 'nodejs-order-book';
-import { MatchingEngine } from '../../engine/core';
-import type { Command, EngineEvent, ListLeg, MarketRules } from '../../engine/core/types';
+import { MatchingEngine } from '@engine/core';
+import type { Command, EngineEvent, ListLeg, MarketRules } from '@engine/core/types';
 import { prng } from '../support/engine-flow';
 import { version as peerVersion } from 'nodejs-order-book/package.json';
 

@@ -7,13 +7,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { Client } from 'pg';
-import { dynamoClient, sqsClient } from '../../lambdas/shared/clients';
-import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
-import { MarketDataStore } from '../../lambdas/shared/stores/market-data';
-import { OrderStore } from '../../lambdas/shared/stores/orders';
-import { UserTradeStore } from '../../lambdas/shared/stores/user-trades';
+import { dynamoClient, sqsClient } from '@lambdas/shared/clients';
+import { OrderRepository } from '@lambdas/shared/ledger/order-repository';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { SqsCommandSender } from '@lambdas/shared/outbox/sqs-sender';
+import { MarketDataStore } from '@lambdas/shared/stores/market-data';
+import { OrderStore } from '@lambdas/shared/stores/orders';
+import { UserTradeStore } from '@lambdas/shared/stores/user-trades';
 
 /** Time spent in each pipeline step (ms, summed) and how often it ran. */
 const timings: Record<string, { ms: number; n: number }> = {};

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { startLocalExchange } from '../../local/exchange';
+import { startLocalExchange } from '@local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { checkConservation, eventually, registerFundedUser } from '../support/exchange-helpers';
 import { runLoad } from '../support/load-generator';

@@ -3,7 +3,7 @@
 // time on its schedule; the deposit xpub secret is encrypted with the data key and readable by no one in
 // these stacks' own policies.
 import { Match } from 'aws-cdk-lib/assertions';
-import { depositXpubSecretName } from '../../lib/stacks/chain-stack';
+import { depositXpubSecretName } from '@lib/stacks/chain-stack';
 import {
   actionsOf,
   functionNamed,

@@ -3,7 +3,7 @@
 // (the nonce sequence) on a schedule whose input is its processWithdrawals action; no function's IAM
 // identity policy in any stack grants kms:Sign.
 import { Match } from 'aws-cdk-lib/assertions';
-import { loadStageConfig } from '../../lib/config';
+import { loadStageConfig } from '@lib/config';
 import { actionsOf, functionNamed, synthTemplates, type PolicyStatementJson } from '../support/cdk-synth';
 
 const dev = synthTemplates();

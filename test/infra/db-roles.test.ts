@@ -6,7 +6,7 @@
 // resource ARNs, and IAM has no source-account key for an identity policy's own calls: the namespace is
 // the condition IAM supports).
 import type { Template } from 'aws-cdk-lib/assertions';
-import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '../../contracts/migrations';
+import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '@contracts/migrations';
 import {
   actionsOf,
   functionNamed,

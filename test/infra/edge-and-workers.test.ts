@@ -2,9 +2,9 @@
 // fine-grained assertions on the synthesised templates (dev and prod).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { REST_ROUTES } from '../../contracts/api-routes';
-import { DEFAULT_ENGINE_SHARDS } from '../../contracts/resources';
-import { ORIGIN_SECRET_HEADER } from '../../lib/stacks/api-stack';
+import { REST_ROUTES } from '@contracts/api-routes';
+import { DEFAULT_ENGINE_SHARDS } from '@contracts/resources';
+import { ORIGIN_SECRET_HEADER } from '@lib/stacks/api-stack';
 import { prodContext, synthTemplates } from '../support/cdk-synth';
 
 const dev = synthTemplates();

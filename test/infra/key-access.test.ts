@@ -10,7 +10,7 @@ import {
   grantApiKeySecrets,
   grantKeyThroughServices,
   grantTotpSecrets,
-} from '../../lib/constructs/key-access';
+} from '@lib/constructs/key-access';
 
 function statementsAfter(grant: (role: iam.Role, key: kms.IKey) => void) {
   const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'eu-west-1' } });

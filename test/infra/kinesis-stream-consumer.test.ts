@@ -11,7 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   KinesisStreamConsumer,
   type KinesisStreamConsumerProps,
-} from '../../lib/constructs/kinesis-stream-consumer';
+} from '@lib/constructs/kinesis-stream-consumer';
 
 function fixture() {
   const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'eu-west-1' } });

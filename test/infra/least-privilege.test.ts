@@ -4,8 +4,8 @@
 // load-shedding alarm on the metric the trading function publishes.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { HEARTBEAT_NAMESPACE } from '../../engine/service/adapters/cloudwatch-heartbeat';
-import { TABLES } from '../../contracts/resources';
+import { HEARTBEAT_NAMESPACE } from '@engine/service/adapters/cloudwatch-heartbeat';
+import { TABLES } from '@contracts/resources';
 import {
   actionsOf,
   functionNamed,

@@ -8,8 +8,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildApp } from '../../lib/app';
-import { defaultAvailabilityZones, loadStageConfig } from '../../lib/config';
+import { buildApp } from '@lib/app';
+import { defaultAvailabilityZones, loadStageConfig } from '@lib/config';
 import { CDK_CONTEXT, prodContext } from '../support/cdk-synth';
 
 /** A whole-app synth with cdk-nag takes tens of seconds on a busy CI machine. */

@@ -3,10 +3,10 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildApp } from '../../lib/app';
-import { loadStageConfig } from '../../lib/config';
+import { buildApp } from '@lib/app';
+import { loadStageConfig } from '@lib/config';
 import { CDK_CONTEXT, prodContext, synthTemplates } from '../support/cdk-synth';
-import { TABLES } from '../../contracts/resources';
+import { TABLES } from '@contracts/resources';
 
 const dev = synthTemplates();
 const prod = synthTemplates(prodContext());

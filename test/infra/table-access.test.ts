@@ -6,8 +6,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { bindTable, bindTableName, grantTable, type TableAccess } from '../../lib/constructs/table-access';
-import type { TableDef } from '../../contracts/resources';
+import { bindTable, bindTableName, grantTable, type TableAccess } from '@lib/constructs/table-access';
+import type { TableDef } from '@contracts/resources';
 
 const DEF: TableDef = {
   id: 'T',

@@ -3,7 +3,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { buildApp } from '../../lib/app';
+import { buildApp } from '@lib/app';
 import {
   CDK_CONTEXT,
   statementsOfFunction,

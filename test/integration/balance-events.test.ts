@@ -3,11 +3,11 @@
 // posting's own transaction, and none for orders or trades; the relay publishes them oldest first, marks only
 // what the stream took, keeps the rest for the next pass, and prunes what it published long ago.
 import { Pool } from 'pg';
-import { migrate } from '../../contracts/migrations';
-import type { BalanceEvent } from '../../contracts/wallet-events';
-import { BalanceEventRelay, type BalanceEventSink } from '../../lambdas/shared/outbox/balance-events';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { lockPostings } from '../../lambdas/shared/ledger/postings';
+import { migrate } from '@contracts/migrations';
+import type { BalanceEvent } from '@contracts/wallet-events';
+import { BalanceEventRelay, type BalanceEventSink } from '@lambdas/shared/outbox/balance-events';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { lockPostings } from '@lambdas/shared/ledger/postings';
 import { USDT, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

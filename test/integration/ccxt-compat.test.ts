@@ -4,7 +4,7 @@
 // issue-13 endpoints are checked against Binance's published OpenAPI schemas (test/fixtures/binance-openapi).
 import { Worker } from 'node:worker_threads';
 import type * as CcxtModule from 'ccxt';
-import { formatUnits, parseUnits } from '../../lambdas/shared/money';
+import { formatUnits, parseUnits } from '@lambdas/shared/money';
 import { checkResponse } from '../fixtures/binance-openapi/validate';
 import type { ApiKey, BinanceTestClient } from '../support/binance-client';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';

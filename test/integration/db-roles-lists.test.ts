@@ -4,16 +4,16 @@
 // the data processor's login settles a list's fills, status and release and stores prevented matches; the
 // reconciliation's login reads a list lock as its legs. Others are refused.
 import { Pool } from 'pg';
-import type { EngineEvent } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../../contracts/migrations';
-import { settlementItem } from '../../lambdas/data-processor/process-record';
-import { ensureLogin } from '../../lambdas/db-migrate/logins';
-import { OrderListService } from '../../lambdas/api/orders/list-service';
-import { OrderListRepository, preventedMatches } from '../../lambdas/shared/ledger/order-list-repository';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { reconcile } from '../../lambdas/reconciliation/reconcile';
-import { databaseUrlAs } from '../../local/seed';
+import type { EngineEvent } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '@contracts/migrations';
+import { settlementItem } from '@lambdas/data-processor/process-record';
+import { ensureLogin } from '@lambdas/db-migrate/logins';
+import { OrderListService } from '@lambdas/api/orders/list-service';
+import { OrderListRepository, preventedMatches } from '@lambdas/shared/ledger/order-list-repository';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { reconcile } from '@lambdas/reconciliation/reconcile';
+import { databaseUrlAs } from '@local/seed';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;

@@ -4,7 +4,7 @@
 // relay, reconciliation, chain listener and wallet running beside the API), and the owner's URL is not what
 // the handlers use.
 import { Pool } from 'pg';
-import { DATABASE_ROLES, loginUserOf } from '../../contracts/migrations';
+import { DATABASE_ROLES, loginUserOf } from '@contracts/migrations';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
 
 let harness: TestExchange;

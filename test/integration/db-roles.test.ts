@@ -4,22 +4,22 @@
 // reconciliation), and is refused what its code never does — the API cannot UPDATE settled trades, the data
 // processor cannot INSERT users or API keys, and so on.
 import { Pool } from 'pg';
-import type { EngineEvent } from '../../engine/core/types';
-import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
-import { ensureLogin } from '../../lambdas/db-migrate/logins';
-import { ApiKeyStore } from '../../lambdas/shared/auth/api-keys';
-import { DepositRepository } from '../../lambdas/shared/ledger/deposits';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '../../contracts/migrations';
-import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { TotpRepository } from '../../lambdas/shared/ledger/totp';
-import { WithdrawAddressRepository } from '../../lambdas/shared/ledger/withdraw-addresses';
-import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
-import { OutboxRelay, oldestUnappliedSeconds } from '../../lambdas/shared/outbox/relay';
-import { commandApplied } from '../../lambdas/api/orders/answer-waiter';
-import { reconcile } from '../../lambdas/reconciliation/reconcile';
-import { MARKETS } from '../../contracts/markets';
-import { databaseUrlAs } from '../../local/seed';
+import type { EngineEvent } from '@engine/core/types';
+import { orderProgressFromEvents } from '@lambdas/data-processor/order-view';
+import { ensureLogin } from '@lambdas/db-migrate/logins';
+import { ApiKeyStore } from '@lambdas/shared/auth/api-keys';
+import { DepositRepository } from '@lambdas/shared/ledger/deposits';
+import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '@contracts/migrations';
+import { OrderRepository, orderCounts } from '@lambdas/shared/ledger/order-repository';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { TotpRepository } from '@lambdas/shared/ledger/totp';
+import { WithdrawAddressRepository } from '@lambdas/shared/ledger/withdraw-addresses';
+import { WithdrawalRepository } from '@lambdas/shared/ledger/withdrawals';
+import { OutboxRelay, oldestUnappliedSeconds } from '@lambdas/shared/outbox/relay';
+import { commandApplied } from '@lambdas/api/orders/answer-waiter';
+import { reconcile } from '@lambdas/reconciliation/reconcile';
+import { MARKETS } from '@contracts/markets';
+import { databaseUrlAs } from '@local/seed';
 import { orderRecord } from '../support/order-record';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

@@ -6,9 +6,9 @@
 // (test/unit/ledger-model.test.ts): fresh users per run, one server for the file.
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import { migrate } from '../../contracts/migrations';
-import { FEES } from '../../lambdas/shared/ledger/postings';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { migrate } from '@contracts/migrations';
+import { FEES } from '@lambdas/shared/ledger/postings';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { DEPOSIT, MODEL_MARKET, USERS, ledgerSteps, model, modelOps } from '../property/ledger-model';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

@@ -1,12 +1,12 @@
 // The ledger on a real PostgreSQL: locking, settlement, release, idempotency, concurrency, conservation.
 import fc from 'fast-check';
 import { Pool } from 'pg';
-import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
-import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
-import { OrderRepository, orderCounts } from '../../lambdas/shared/ledger/order-repository';
-import { migrate } from '../../contracts/migrations';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { MARKETS } from '../../contracts/markets';
+import type { EngineEvent, RejectReason, TradeEvent } from '@engine/core/types';
+import { orderProgressFromEvents } from '@lambdas/data-processor/order-view';
+import { OrderRepository, orderCounts } from '@lambdas/shared/ledger/order-repository';
+import { migrate } from '@contracts/migrations';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { MARKETS } from '@contracts/markets';
 import { orderRecord } from '../support/order-record';
 import { USDT, acceptedBuy, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';

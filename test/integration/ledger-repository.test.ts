@@ -4,12 +4,12 @@
 // changes nothing), amounts refused up front, an overflow that is not an overdraft, and the conservation
 // check naming each kind of break. This database is the file's own: the last describe tampers with it.
 import { Client, Pool, type PoolClient } from 'pg';
-import type { EngineEvent, RejectReason, TradeEvent } from '../../engine/core/types';
-import { orderProgressFromEvents } from '../../lambdas/data-processor/order-view';
-import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
-import { LedgerRepository, type SettlementItem } from '../../lambdas/shared/ledger/repository';
-import { migrate } from '../../contracts/migrations';
-import { MARKETS } from '../../contracts/markets';
+import type { EngineEvent, RejectReason, TradeEvent } from '@engine/core/types';
+import { orderProgressFromEvents } from '@lambdas/data-processor/order-view';
+import { OrderRepository } from '@lambdas/shared/ledger/order-repository';
+import { LedgerRepository, type SettlementItem } from '@lambdas/shared/ledger/repository';
+import { migrate } from '@contracts/migrations';
+import { MARKETS } from '@contracts/markets';
 import { USDT, acceptedBuy, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

@@ -4,17 +4,17 @@
 // matches stored once. The engine's events are written by hand here, as the contract defines them
 // (engine/core/types.ts); the whole pipeline runs in order-lists.test.ts.
 import { Pool } from 'pg';
-import type { EngineEvent, ListStatusEvent, TradeEvent } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
-import { migrate } from '../../contracts/migrations';
-import { settlementItem } from '../../lambdas/data-processor/process-record';
-import { OrderListService, type PlacedList } from '../../lambdas/api/orders/list-service';
-import type { OcoParams } from '../../lambdas/api/orders/plan-list';
-import { OrderListRepository, preventedMatches } from '../../lambdas/shared/ledger/order-list-repository';
-import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { reconcile } from '../../lambdas/reconciliation/reconcile';
-import type { OutboxMessage } from '../../lambdas/shared/ledger/order-repository';
+import type { EngineEvent, ListStatusEvent, TradeEvent } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
+import { migrate } from '@contracts/migrations';
+import { settlementItem } from '@lambdas/data-processor/process-record';
+import { OrderListService, type PlacedList } from '@lambdas/api/orders/list-service';
+import type { OcoParams } from '@lambdas/api/orders/plan-list';
+import { OrderListRepository, preventedMatches } from '@lambdas/shared/ledger/order-list-repository';
+import { OrderRepository } from '@lambdas/shared/ledger/order-repository';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { reconcile } from '@lambdas/reconciliation/reconcile';
+import type { OutboxMessage } from '@lambdas/shared/ledger/order-repository';
 import { USDT, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

@@ -7,22 +7,22 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { Pool } from 'pg';
-import { MatchingEngine } from '../../engine/core';
-import { rulesFromSpec } from '../../engine/core/market';
-import { KinesisEventLog } from '../../engine/service/adapters/kinesis-event-log';
-import { S3SnapshotStore } from '../../engine/service/adapters/s3-snapshot-store';
-import { encodeRecord, type EventRecord } from '../../contracts/messages';
-import { MARKETS } from '../../contracts/markets';
-import { apiContext } from '../../lambdas/api/context';
-import { OrderService } from '../../lambdas/api/orders/order-service';
-import { handler as processBatch } from '../../lambdas/data-processor/handler';
-import { withDatabaseUrl } from '../../lambdas/shared/db';
-import { sqsClient } from '../../lambdas/shared/clients';
-import { dbPool } from '../../lambdas/shared/db';
-import { OutboxRelay, type CommandSender } from '../../lambdas/shared/outbox/relay';
-import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
-import { reconcile } from '../../lambdas/reconciliation/reconcile';
-import type { LocalExchange } from '../../local/exchange';
+import { MatchingEngine } from '@engine/core';
+import { rulesFromSpec } from '@engine/core/market';
+import { KinesisEventLog } from '@engine/service/adapters/kinesis-event-log';
+import { S3SnapshotStore } from '@engine/service/adapters/s3-snapshot-store';
+import { encodeRecord, type EventRecord } from '@contracts/messages';
+import { MARKETS } from '@contracts/markets';
+import { apiContext } from '@lambdas/api/context';
+import { OrderService } from '@lambdas/api/orders/order-service';
+import { handler as processBatch } from '@lambdas/data-processor/handler';
+import { withDatabaseUrl } from '@lambdas/shared/db';
+import { sqsClient } from '@lambdas/shared/clients';
+import { dbPool } from '@lambdas/shared/db';
+import { OutboxRelay, type CommandSender } from '@lambdas/shared/outbox/relay';
+import { SqsCommandSender } from '@lambdas/shared/outbox/sqs-sender';
+import { reconcile } from '@lambdas/reconciliation/reconcile';
+import type { LocalExchange } from '@local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import {
   checkConservation,

@@ -4,7 +4,7 @@
 // requests are refused with Binance's {code,msg}. Deposits and withdrawals arrive through the wallet-event
 // stream and are found by their owner alone.
 import { Pool } from 'pg';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import type { ApiKey } from '../support/binance-client';
 import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {

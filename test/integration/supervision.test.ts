@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { startLocalExchange, type ConsumerHandler, type LocalExchange } from '../../local/exchange';
+import { startLocalExchange, type ConsumerHandler, type LocalExchange } from '@local/exchange';
 import { BinanceTestClient, type ApiKey } from '../support/binance-client';
 import { prng } from '../support/engine-flow';
 import { checkConservation, eventually, everyOrderFinal } from '../support/exchange-helpers';

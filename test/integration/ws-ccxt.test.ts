@@ -6,9 +6,9 @@
 // name 'ticker') holds the 24 h ticker /api/v3/ticker/24hr answers. (ccxt 4.5.84's watchOrderBook never uses
 // the partial depth streams: it takes diff depth whatever the limit.)
 import { Worker } from 'node:worker_threads';
-import { TABLES } from '../../contracts/resources';
-import { dynamoClient } from '../../lambdas/shared/clients';
-import { ConnectionStore } from '../../lambdas/ws/connection-store';
+import { TABLES } from '@contracts/resources';
+import { dynamoClient } from '@lambdas/shared/clients';
+import { ConnectionStore } from '@lambdas/ws/connection-store';
 import type { ApiKey } from '../support/binance-client';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
 

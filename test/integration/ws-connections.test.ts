@@ -2,11 +2,11 @@
 // beyond one BatchWrite (25 items), listing them back, and $disconnect removing everything.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLES } from '../../contracts/resources';
-import { createTable } from '../../local/provision';
-import { startDynamoDb } from '../../local/standins/dynamodb';
-import type { Standin } from '../../local/standins/ports';
-import { ConnectionStore } from '../../lambdas/ws/connection-store';
+import { TABLES } from '@contracts/resources';
+import { createTable } from '@local/provision';
+import { startDynamoDb } from '@local/standins/dynamodb';
+import type { Standin } from '@local/standins/ports';
+import { ConnectionStore } from '@lambdas/ws/connection-store';
 
 jest.setTimeout(60_000);
 

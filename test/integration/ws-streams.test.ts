@@ -11,9 +11,9 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import { TABLES } from '../../contracts/resources';
-import { dynamoClient } from '../../lambdas/shared/clients';
-import { ConnectionStore } from '../../lambdas/ws/connection-store';
+import { TABLES } from '@contracts/resources';
+import { dynamoClient } from '@lambdas/shared/clients';
+import { ConnectionStore } from '@lambdas/ws/connection-store';
 import type { ApiKey } from '../support/binance-client';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
 

@@ -8,9 +8,9 @@ import { Worker } from 'node:worker_threads';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
-import { TABLES } from '../../contracts/resources';
-import { dynamoClient } from '../../lambdas/shared/clients';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { TABLES } from '@contracts/resources';
+import { dynamoClient } from '@lambdas/shared/clients';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import type { ApiKey } from '../support/binance-client';
 import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {

@@ -4,7 +4,7 @@
 // place) and, for a share of the places that bring a new id, yields a cancel of that id first (same market
 // and user, as the order API sends it) and the place itself 0–20 commands later, or never (stuck in a
 // DLQ). A smaller share gets an amend first instead: that leaves no tombstone, so the place still runs.
-import type { Command } from '../../engine/core/types';
+import type { Command } from '@engine/core/types';
 import { prng } from '../support/engine-flow';
 
 /** Shares of the places with a new id that are overtaken by a cancel, or by an amend. */

@@ -11,7 +11,7 @@
 // - NO_LIQUIDITY: MARKET orders on WIDE, whose book is mostly empty.
 // Injected commands take ids from ranges of their own (above every flow id), so the flow's ids stay as they
 // were; on TESTA/TESTB they are all refused, so they never enter the id memory.
-import type { Command, MarketRules, PlaceCommand } from '../../engine/core/types';
+import type { Command, MarketRules, PlaceCommand } from '@engine/core/types';
 import { prng, TEST_MARKETS } from '../support/engine-flow';
 import { profile } from './profile';
 

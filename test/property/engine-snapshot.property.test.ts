@@ -6,13 +6,8 @@
 // and order lists (./list-commands.ts), so snapshots also hold live lists with pending legs; a refused list
 // changes nothing but the sequence number either.
 import fc from 'fast-check';
-import {
-  MatchingEngine,
-  type EngineOptions,
-  type EngineSnapshot,
-  type MarketSnapshot,
-} from '../../engine/core';
-import type { Command, EngineEvent, ListLeg, StpMode } from '../../engine/core/types';
+import { MatchingEngine, type EngineOptions, type EngineSnapshot, type MarketSnapshot } from '@engine/core';
+import type { Command, EngineEvent, ListLeg, StpMode } from '@engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { profile } from './profile';

@@ -9,8 +9,8 @@
 // NO_LIQUIDITY). Besides the fixed seeds, each run draws one random seed and prints it (ENGINE_SEED=n
 // replays it), and one run remembers the engine's real 100,000 closed ids and goes past them.
 // CIRRUS_PROPERTY_PROFILE=fast (mutation testing, ./profile.ts): shorter flows, fixed seeds only.
-import { MatchingEngine, CLOSED_ID_MEMORY, type EngineOptions } from '../../engine/core';
-import type { Command, EngineEvent, TradeEvent } from '../../engine/core/types';
+import { MatchingEngine, CLOSED_ID_MEMORY, type EngineOptions } from '@engine/core';
+import type { Command, EngineEvent, TradeEvent } from '@engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { ReferenceEngine } from '../support/reference-engine';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';

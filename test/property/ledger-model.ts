@@ -7,10 +7,10 @@
 // rounded down, the fee account gets the rest; a closed order gets back whatever its lock still holds.
 // The market's maker and taker rates differ, so a swapped rate or payee cannot go unnoticed.
 import fc from 'fast-check';
-import { MatchingEngine } from '../../engine/core';
-import { rulesFromSpec } from '../../engine/core/market';
-import type { EngineEvent, MarketSpec, Side, TradeEvent } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
+import { MatchingEngine } from '@engine/core';
+import { rulesFromSpec } from '@engine/core/market';
+import type { EngineEvent, MarketSpec, Side, TradeEvent } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT') as MarketSpec;
 

@@ -15,7 +15,7 @@ import type {
   PlaceListCommand,
   Side,
   StpMode,
-} from '../../engine/core/types';
+} from '@engine/core/types';
 import { prng } from '../support/engine-flow';
 
 /** Share of the flow's commands followed by a list command. */

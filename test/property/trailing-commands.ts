@@ -4,7 +4,7 @@
 // half dropping it (tracking from entry), and a few into invalid ones (a delta of 0 or ≥ 10,000 BIPS, or a
 // delta on a LIMIT order) that both engines must refuse alike. The flow's prices sit near 10,000 ticks and
 // drift by a few ticks a command, so deltas of 1–50 BIPS (1–50 ticks) trail, and trigger, often.
-import type { Command } from '../../engine/core/types';
+import type { Command } from '@engine/core/types';
 import { prng } from '../support/engine-flow';
 
 /** Share of the flow's stop places made trailing, and of all places given an invalid delta. */

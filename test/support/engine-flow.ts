@@ -8,7 +8,7 @@ import type {
   Side,
   StpMode,
   TimeInForce,
-} from '../../engine/core/types';
+} from '@engine/core/types';
 
 export const TEST_MARKETS: MarketRules[] = ['TESTA', 'TESTB'].map((symbol) => ({
   symbol,

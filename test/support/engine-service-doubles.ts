@@ -1,5 +1,5 @@
 // In-memory doubles of the engine service's ports, for unit tests only (the runtime uses SQS, Kinesis, S3).
-import type { EventRecord } from '../../contracts/messages';
+import type { EventRecord } from '@contracts/messages';
 import type {
   CommandSource,
   EventLog,
@@ -11,7 +11,7 @@ import type {
   ServiceSnapshot,
   SnapshotStore,
   StreamPositions,
-} from '../../engine/service/ports';
+} from '@engine/service/ports';
 
 interface QueuedMessage {
   messageId: string;

@@ -1,12 +1,12 @@
 // Helpers for tests that drive a running local exchange.
 import { Pool } from 'pg';
-import { ASSETS } from '../../contracts/markets';
-import { LedgerRepository } from '../../lambdas/shared/ledger/repository';
-import { parseUnits } from '../../lambdas/shared/money';
+import { ASSETS } from '@contracts/markets';
+import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import { parseUnits } from '@lambdas/shared/money';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalExchange, type LocalExchange } from '../../local/exchange';
+import { startLocalExchange, type LocalExchange } from '@local/exchange';
 import { BinanceTestClient, type ApiKey } from './binance-client';
 import { startPostgres, type TestPostgres } from './postgres';
 

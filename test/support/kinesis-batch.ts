@@ -1,13 +1,9 @@
 // Kinesis batches of engine event records (and of wallet events) as Lambda delivers them, for the stream
 // consumers' unit tests.
 import type { KinesisStreamEvent } from 'aws-lambda';
-import type { EngineEvent, TradeEvent } from '../../engine/core/types';
-import { encodeRecord, type EventRecord } from '../../contracts/messages';
-import {
-  balanceEventPartitionKey,
-  encodeBalanceEvent,
-  type BalanceEvent,
-} from '../../contracts/wallet-events';
+import type { EngineEvent, TradeEvent } from '@engine/core/types';
+import { encodeRecord, type EventRecord } from '@contracts/messages';
+import { balanceEventPartitionKey, encodeBalanceEvent, type BalanceEvent } from '@contracts/wallet-events';
 
 export const trade = (seq: number, tradeId: number): TradeEvent => ({
   type: 'trade',

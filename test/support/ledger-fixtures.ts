@@ -1,8 +1,8 @@
 // Fixtures of the suites that run the ledger on a real PostgreSQL (ledger-pg, ledger-repository): amounts in
 // ledger units, a funded user, one of their balances, and a BTCUSDT buy accepted as the order API accepts it.
 import type { Pool } from 'pg';
-import { OrderRepository } from '../../lambdas/shared/ledger/order-repository';
-import type { Balance, LedgerRepository } from '../../lambdas/shared/ledger/repository';
+import { OrderRepository } from '@lambdas/shared/ledger/order-repository';
+import type { Balance, LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { orderRecord } from './order-record';
 
 /** n USDT in ledger units (8 decimals). */

@@ -1,5 +1,5 @@
 // A live order row as the order API records it (a BTCUSDT GTC buy), for tests that need one; override any field.
-import type { OrderRecord } from '../../lambdas/shared/stores/orders';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
 
 export function orderRecord(over: Partial<OrderRecord> = {}): OrderRecord {
   return {

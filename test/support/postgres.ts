@@ -1,7 +1,7 @@
 // A private, real PostgreSQL server for integration tests: the local exchange's own server stand-in
 // (local/standins/postgres-server.ts) in a throw-away directory with fsync off. DATABASE_URL, when set, is
 // used instead. .ci/run installs the server binaries where they are missing.
-import { startPostgresServer } from '../../local/standins/postgres-server';
+import { startPostgresServer } from '@local/standins/postgres-server';
 
 export interface TestPostgres {
   url: string;

@@ -8,7 +8,7 @@ import {
   type EngineSnapshot,
   type MarketSnapshot,
   type OrderTuple,
-} from '../../engine/core';
+} from '@engine/core';
 import type {
   CloseReason,
   Command,
@@ -24,7 +24,7 @@ import type {
   Side,
   StpMode,
   TimeInForce,
-} from '../../engine/core/types';
+} from '@engine/core/types';
 
 /** Closed ids remembered per market unless the options say otherwise (the engine's CLOSED_ID_MEMORY). */
 const CLOSED_MEMORY = 100_000;

@@ -2,7 +2,7 @@
 // or documents: requested to an allowlisted address on a network no hot wallet sends on (so the release is
 // the test's, never the chain's), then signed and failed, which releases its lock. Amounts in ledger units.
 import type { Pool } from 'pg';
-import { WithdrawalRepository } from '../../lambdas/shared/ledger/withdrawals';
+import { WithdrawalRepository } from '@lambdas/shared/ledger/withdrawals';
 
 /** No wallet run sends on it: `npm start`'s sender opens ETH only. */
 export const TEST_NETWORK = 'TESTNET';

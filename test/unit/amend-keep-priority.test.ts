@@ -1,13 +1,13 @@
 // PUT /api/v3/order/amend/keepPriority without the exchange: the request schema, OrderService's rules over
 // in-memory fakes (what is refused before any command is recorded, the engine command it records, how the
 // engine's answer or its absence is reported) and the response shape.
-import { amendJson } from '../../lambdas/api/orders/format';
-import { OrderService, type AmendIo, type AmendParams } from '../../lambdas/api/orders/order-service';
-import { amendSchema } from '../../lambdas/api/trading';
-import { parseParams, type BinanceError } from '../../lambdas/shared/http';
-import type { OutboxMessage, ReplayMarker } from '../../lambdas/shared/ledger/order-repository';
-import type { OrderRecord } from '../../lambdas/shared/stores/orders';
-import { MARKETS } from '../../contracts/markets';
+import { amendJson } from '@lambdas/api/orders/format';
+import { OrderService, type AmendIo, type AmendParams } from '@lambdas/api/orders/order-service';
+import { amendSchema } from '@lambdas/api/trading';
+import { parseParams, type BinanceError } from '@lambdas/shared/http';
+import type { OutboxMessage, ReplayMarker } from '@lambdas/shared/ledger/order-repository';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import { MARKETS } from '@contracts/markets';
 import { orderRecord } from '../support/order-record';
 
 const USER = 7;

@@ -2,8 +2,8 @@
 // in a bounded LRU, malformed keys never reach the database, and KMS is not called on every revalidation.
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Pool } from 'pg';
-import { ApiKeyStore, KEY_CACHE_TTL_MS, type KeyCacheLimits } from '../../lambdas/shared/auth/api-keys';
-import { LruCache } from '../../lambdas/shared/auth/lru';
+import { ApiKeyStore, KEY_CACHE_TTL_MS, type KeyCacheLimits } from '@lambdas/shared/auth/api-keys';
+import { LruCache } from '@lambdas/shared/auth/lru';
 
 const KEY = 'K'.repeat(64);
 const SECRET = 'S'.repeat(64);

@@ -4,8 +4,8 @@
 // {code,msg} that changes nothing.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Permission, ResolvedKey } from '../../lambdas/shared/auth/api-keys';
-import { RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
+import type { Permission, ResolvedKey } from '@lambdas/shared/auth/api-keys';
+import { RAW_QUERY_HEADER } from '@lambdas/shared/http/request';
 
 interface Row {
   userId: number;
@@ -66,7 +66,7 @@ class FakeKeys {
 
 const mockKeys = new FakeKeys();
 const mockSeen = new Set<string>();
-jest.mock('../../lambdas/api/context', () => ({
+jest.mock('@lambdas/api/context', () => ({
   apiContext: () => ({
     keys: mockKeys,
     auth: {
@@ -77,7 +77,7 @@ jest.mock('../../lambdas/api/context', () => ({
 }));
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { handler } = require('../../lambdas/api/users') as typeof import('../../lambdas/api/users');
+const { handler } = require('@lambdas/api/users') as typeof import('@lambdas/api/users');
 
 type Key = { apiKey: string; secretKey: string };
 

@@ -2,10 +2,10 @@
 // signature below computed with real HMAC-SHA256 over the bytes the request carries.
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { BinanceError } from '../../lambdas/shared/http/binance-error';
-import { parseRequest, RAW_QUERY_HEADER, type ApiRequest } from '../../lambdas/shared/http/request';
-import { authenticate, sign, signedPayload, signedPayloads } from '../../lambdas/shared/auth/signed-request';
-import type { Permission, ResolvedKey } from '../../lambdas/shared/auth/api-keys';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
+import { parseRequest, RAW_QUERY_HEADER, type ApiRequest } from '@lambdas/shared/http/request';
+import { authenticate, sign, signedPayload, signedPayloads } from '@lambdas/shared/auth/signed-request';
+import type { Permission, ResolvedKey } from '@lambdas/shared/auth/api-keys';
 
 // Binance's documented example (SIGNED endpoint security, REST API).
 const API_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';

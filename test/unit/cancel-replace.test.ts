@@ -2,25 +2,25 @@
 // domain rules of OrderService.cancelReplace over in-memory fakes (what is checked before anything changes,
 // which transaction records the replay marker, when the new order is not attempted), and the response
 // shapes and HTTP statuses of every outcome.
-import { cancelReplaceAnswer, CancelReplaceError } from '../../lambdas/api/orders/cancel-replace';
+import { cancelReplaceAnswer, CancelReplaceError } from '@lambdas/api/orders/cancel-replace';
 import {
   OrderService,
   type CancelReplaceIo,
   type CancelReplaceParams,
   type CancelReplaceResult,
   type PlacedOrder,
-} from '../../lambdas/api/orders/order-service';
-import { cancelReplaceSchema } from '../../lambdas/api/trading';
-import { BinanceError, parseParams } from '../../lambdas/shared/http';
-import { errorResponse } from '../../lambdas/shared/http';
+} from '@lambdas/api/orders/order-service';
+import { cancelReplaceSchema } from '@lambdas/api/trading';
+import { BinanceError, parseParams } from '@lambdas/shared/http';
+import { errorResponse } from '@lambdas/shared/http';
 import type {
   AcceptRequest,
   AcceptResult,
   OutboxMessage,
   ReplayMarker,
-} from '../../lambdas/shared/ledger/order-repository';
-import type { OrderRecord } from '../../lambdas/shared/stores/orders';
-import { MARKETS } from '../../contracts/markets';
+} from '@lambdas/shared/ledger/order-repository';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import { MARKETS } from '@contracts/markets';
 import { orderRecord } from '../support/order-record';
 
 const USER = 7;

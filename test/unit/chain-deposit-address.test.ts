@@ -1,12 +1,8 @@
 // Deposit addresses from the account xpub match the seed's own BIP-44 derivation (so the seed's owner can
 // sweep them), an xprv is refused, and on-chain amounts become ledger units without floating point.
 import { HDNodeWallet } from 'ethers';
-import { chainCoins, toLedgerUnits } from '../../lambdas/wallet/chain-assets';
-import {
-  assertPublicOnly,
-  DEPOSIT_ACCOUNT_PATH,
-  depositAddressAt,
-} from '../../lambdas/wallet/deposit-address';
+import { chainCoins, toLedgerUnits } from '@lambdas/wallet/chain-assets';
+import { assertPublicOnly, DEPOSIT_ACCOUNT_PATH, depositAddressAt } from '@lambdas/wallet/deposit-address';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const account = HDNodeWallet.fromPhrase(MNEMONIC, undefined, DEPOSIT_ACCOUNT_PATH);

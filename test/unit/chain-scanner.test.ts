@@ -2,10 +2,10 @@
 // replaced while a run reads, a token log from another version of a block, a reverted transfer, dust, a
 // transfer to a stranger, a reorg deeper than the kept hashes, and a rollback that drops only what its fork
 // dropped. The chain, checkpoint and deposits are in memory here; the real ones are in the integration tests.
-import type { ObservedDeposit } from '../../lambdas/shared/ledger/deposits';
-import type { ChainBlock, ChainPort, TokenTransfer } from '../../lambdas/chain-listener/chain-reader';
-import type { ChainCheckpoint, CheckpointPort } from '../../lambdas/chain-listener/checkpoint-store';
-import { DepositScanner, type DepositPort } from '../../lambdas/chain-listener/scanner';
+import type { ObservedDeposit } from '@lambdas/shared/ledger/deposits';
+import type { ChainBlock, ChainPort, TokenTransfer } from '@lambdas/chain-listener/chain-reader';
+import type { ChainCheckpoint, CheckpointPort } from '@lambdas/chain-listener/checkpoint-store';
+import { DepositScanner, type DepositPort } from '@lambdas/chain-listener/scanner';
 
 const USER = '0x00000000000000000000000000000000000000aa';
 const STRANGER = '0x00000000000000000000000000000000000000bb';

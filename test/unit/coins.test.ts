@@ -2,7 +2,7 @@
 // withdrawal rules, the listener's confirmations) and a user's holdings → Binance's coin and network entries,
 // checked against the vendored Binance schema.
 import { checkResponse } from '../fixtures/binance-openapi/validate';
-import { coinList, coinsConfig, plainUnits, type UserHoldings } from '../../lambdas/api/coins';
+import { coinList, coinsConfig, plainUnits, type UserHoldings } from '@lambdas/api/coins';
 
 const USDT_TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 const env = {

@@ -1,9 +1,9 @@
 // The data processor's batch contract: settled in order as one batch; an unsettleable or undecodable record
 // is quarantined and the rest goes on; a passing fault retries the batch with nothing applied.
-import type { MarketSpec, TradeEvent } from '../../engine/core/types';
-import { processKinesisBatch, type UndecodableRecord } from '../../lambdas/data-processor/handler';
-import type { ProcessorDeps } from '../../lambdas/data-processor/process-record';
-import { MARKETS } from '../../contracts/markets';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
+import { processKinesisBatch, type UndecodableRecord } from '@lambdas/data-processor/handler';
+import type { ProcessorDeps } from '@lambdas/data-processor/process-record';
+import { MARKETS } from '@contracts/markets';
 import { batch, record, trade } from '../support/kinesis-batch';
 
 function fakeDeps(opts: { unsettleableTradeIds?: number[]; ledgerDown?: boolean } = {}) {

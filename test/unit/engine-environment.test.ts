@@ -1,8 +1,8 @@
 // The engine's environment is built once (contracts/engine-environment.ts) for CDK and local/, and the engine
 // parses exactly what it builds: same names, values in range, defaults where the builder leaves one out.
-import { ENGINE_HEALTH_PORT, engineEnvironment } from '../../contracts/engine-environment';
-import { DEFAULT_ENGINE_SHARDS } from '../../contracts/resources';
-import { engineConfigSchema, loadEngineConfig } from '../../engine/service/config';
+import { ENGINE_HEALTH_PORT, engineEnvironment } from '@contracts/engine-environment';
+import { DEFAULT_ENGINE_SHARDS } from '@contracts/resources';
+import { engineConfigSchema, loadEngineConfig } from '@engine/service/config';
 
 const base = {
   shard: DEFAULT_ENGINE_SHARDS[0],

@@ -1,15 +1,15 @@
 // The engine service's parts alone (engine/service): the group commit to the event log (one record per market,
 // a failed put kept at the head and retried in order, waiters woken only once their seqs are in), messages in
 // work kept invisible, snapshots never ahead of the log and one at a time, and recovery's refusal of a gap.
-import { rulesFromSpec } from '../../engine/core/market';
-import type { EngineEvent, PlaceCommand } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
-import { MARKETS } from '../../contracts/markets';
-import { EventPublisher } from '../../engine/service/event-publisher';
-import { InFlightMessages } from '../../engine/service/in-flight-messages';
-import type { CommandSource, PutOutcome, ServiceSnapshot } from '../../engine/service/ports';
-import { recoverEngine, ReplayMismatchError } from '../../engine/service/recovery';
-import { SnapshotScheduler } from '../../engine/service/snapshot-scheduler';
+import { rulesFromSpec } from '@engine/core/market';
+import type { EngineEvent, PlaceCommand } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
+import { MARKETS } from '@contracts/markets';
+import { EventPublisher } from '@engine/service/event-publisher';
+import { InFlightMessages } from '@engine/service/in-flight-messages';
+import type { CommandSource, PutOutcome, ServiceSnapshot } from '@engine/service/ports';
+import { recoverEngine, ReplayMismatchError } from '@engine/service/recovery';
+import { SnapshotScheduler } from '@engine/service/snapshot-scheduler';
 import { MemoryEventLog, MemorySnapshotStore, silentLogger } from '../support/engine-service-doubles';
 
 const rules = MARKETS.map(rulesFromSpec);

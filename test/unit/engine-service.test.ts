@@ -1,10 +1,10 @@
-import { MatchingEngine, type EngineSnapshot, type OrderTuple } from '../../engine/core';
-import { rulesFromSpec } from '../../engine/core/market';
-import type { Command, EngineEvent, PlaceCommand } from '../../engine/core/types';
-import { EngineService, ReplayMismatchError } from '../../engine/service/engine-service';
-import { commandId, type CommandMessage } from '../../contracts/messages';
-import type { EventSink } from '../../engine/service/ports';
-import { MARKETS } from '../../contracts/markets';
+import { MatchingEngine, type EngineSnapshot, type OrderTuple } from '@engine/core';
+import { rulesFromSpec } from '@engine/core/market';
+import type { Command, EngineEvent, PlaceCommand } from '@engine/core/types';
+import { EngineService, ReplayMismatchError } from '@engine/service/engine-service';
+import { commandId, type CommandMessage } from '@contracts/messages';
+import type { EventSink } from '@engine/service/ports';
+import { MARKETS } from '@contracts/markets';
 import {
   MemoryEventLog,
   MemoryQueue,

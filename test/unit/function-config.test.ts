@@ -1,7 +1,7 @@
 // Functions' configurations (lambdas/shared/config.ts and each family's config.ts): parsed once, defaults
 // applied, and every invalid variable named in one clear error at the first use.
 import { z } from 'zod';
-import { configOnce, parseConfig } from '../../lambdas/shared/config';
+import { configOnce, parseConfig } from '@lambdas/shared/config';
 
 describe('function configuration', () => {
   const schema = z.object({
@@ -44,7 +44,7 @@ describe("the families' configurations", () => {
     const restore = env({ CHAIN_RPC_URL: 'http://127.0.0.1:8545', HOT_WALLET_KEY_ID: 'alias/hot' });
     try {
       jest.resetModules();
-      const { walletConfig } = await import('../../lambdas/wallet/config');
+      const { walletConfig } = await import('@lambdas/wallet/config');
       expect(walletConfig()).toEqual({
         CHAIN_RPC_URL: 'http://127.0.0.1:8545',
         HOT_WALLET_KEY_ID: 'alias/hot',
@@ -66,7 +66,7 @@ describe("the families' configurations", () => {
     });
     try {
       jest.resetModules();
-      const { fanOutConfig } = await import('../../lambdas/ws-fanout/config');
+      const { fanOutConfig } = await import('@lambdas/ws-fanout/config');
       expect(() => fanOutConfig()).toThrow(/ws-fanout configuration is invalid[\s\S]*WS_FANOUT_CONCURRENCY/);
     } finally {
       restore();
@@ -74,7 +74,7 @@ describe("the families' configurations", () => {
   });
 
   it('api: registration open, no maintenance and no operators by default; bad values named', async () => {
-    const api = await import('../../lambdas/api/config');
+    const api = await import('@lambdas/api/config');
     expect(parseConfig('users', api.usersConfigSchema, {})).toEqual({ REGISTRATION_OPEN: true });
     expect(parseConfig('users', api.usersConfigSchema, { REGISTRATION_OPEN: 'false' })).toEqual({
       REGISTRATION_OPEN: false,
@@ -95,7 +95,7 @@ describe("the families' configurations", () => {
   });
 
   it("api: GET /sapi/v1/system/status answers Binance's two documented states from the switch", async () => {
-    const { systemStatus } = await import('../../lambdas/api/market-data');
+    const { systemStatus } = await import('@lambdas/api/market-data');
     expect(systemStatus({ SYSTEM_MAINTENANCE: false })).toEqual({ status: 0, msg: 'normal' });
     expect(systemStatus({ SYSTEM_MAINTENANCE: true })).toEqual({ status: 1, msg: 'system_maintenance' });
   });

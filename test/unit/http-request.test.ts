@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { BinanceError, createApiHandler, router } from '../../lambdas/shared/http';
-import { clientIp, parseRequest, RAW_QUERY_HEADER } from '../../lambdas/shared/http/request';
+import { BinanceError, createApiHandler, router } from '@lambdas/shared/http';
+import { clientIp, parseRequest, RAW_QUERY_HEADER } from '@lambdas/shared/http/request';
 
 function event(over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
   return {

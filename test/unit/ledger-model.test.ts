@@ -3,14 +3,14 @@
 // fills and leftover locks; after every run each user's available and locked balance in each asset, and the
 // fee account, must be exactly what the model says. The PostgreSQL run is test/integration/ledger-model-pg.
 import fc from 'fast-check';
-import { lotsToBaseUnits, notionalToQuoteUnits } from '../../lambdas/shared/money';
+import { lotsToBaseUnits, notionalToQuoteUnits } from '@lambdas/shared/money';
 import {
   depositPostings,
   lockPostings,
   tradeSettlement,
   unlockPostings,
   type Posting,
-} from '../../lambdas/shared/ledger/postings';
+} from '@lambdas/shared/ledger/postings';
 import {
   DEPOSIT,
   MODEL_MARKET,

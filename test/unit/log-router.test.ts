@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { LogRouter, runAs } from '../../local/logs';
+import { LogRouter, runAs } from '@local/logs';
 
 const json = (o: Record<string, unknown>) => JSON.stringify({ timestamp: '2026-11-25T10:11:12.345Z', ...o });
 

@@ -7,7 +7,7 @@ import {
   continuesAggregate,
   groupAggregates,
   type TradeSource,
-} from '../../lambdas/api/market/agg-trades';
+} from '@lambdas/api/market/agg-trades';
 import {
   changePercent,
   parseWindowSize,
@@ -15,10 +15,10 @@ import {
   tileWindow,
   windowCandles,
   windowStats,
-} from '../../lambdas/api/market/rolling';
-import { parseTimeZone, shiftedCandles } from '../../lambdas/api/market/time-zone';
-import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../../lambdas/shared/stores/market-data';
-import { MARKETS } from '../../contracts/markets';
+} from '@lambdas/api/market/rolling';
+import { parseTimeZone, shiftedCandles } from '@lambdas/api/market/time-zone';
+import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '@lambdas/shared/stores/market-data';
+import { MARKETS } from '@contracts/markets';
 
 /** The store's tradeRange over an array (ids 1..n), with the page-size behaviour of the real one. */
 function memoryStore(trades: PublicTrade[]): TradeSource & { reads: number } {

@@ -1,10 +1,10 @@
 // Candles fold each trade once, also when a retried batch overlaps what an earlier attempt applied and then
 // goes further (a Lambda retry after a timeout reads from the first record again, with more records behind
 // it). The fake store keeps mergeCandle's contract: all-or-nothing on "every trade newer than the candle".
-import type { TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
-import { applyMarketData } from '../../lambdas/data-processor/market-data-view';
-import type { Candle, MarketDataStore } from '../../lambdas/shared/stores/market-data';
+import type { TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
+import { applyMarketData } from '@lambdas/data-processor/market-data-view';
+import type { Candle, MarketDataStore } from '@lambdas/shared/stores/market-data';
 
 function fakeStore() {
   const candles = new Map<string, Candle>();

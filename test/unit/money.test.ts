@@ -7,7 +7,7 @@ import {
   notionalToQuoteUnits,
   parseUnits,
   tryParseUnits,
-} from '../../lambdas/shared/money';
+} from '@lambdas/shared/money';
 import {
   depositPostings,
   lockPostings,
@@ -18,9 +18,9 @@ import {
   FEES,
   userAccount,
   type Posting,
-} from '../../lambdas/shared/ledger/postings';
-import type { MarketSpec } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
+} from '@lambdas/shared/ledger/postings';
+import type { MarketSpec } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 

@@ -1,27 +1,27 @@
 // Order lists (docs/api.md#order-lists) without I/O: OCO planning (Binance's leg rules, one lock per list),
 // the REST shapes (checked against Binance's OpenAPI schemas), settlement operations, order views and the
 // user-data payloads.
-import type { EngineEvent, ListStatusEvent } from '../../engine/core/types';
-import { MARKETS } from '../../contracts/markets';
-import { ocoFromLegacy, planOco, type OcoParams } from '../../lambdas/api/orders/plan-list';
+import type { EngineEvent, ListStatusEvent } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
+import { ocoFromLegacy, planOco, type OcoParams } from '@lambdas/api/orders/plan-list';
 import {
   cancelOrderListJson,
   newOrderListJson,
   orderJson,
   orderListJson,
   preventedMatchJson,
-} from '../../lambdas/api/orders/format';
-import { orderProgressFromEvents, statusForClose } from '../../lambdas/data-processor/order-view';
-import { settlementItem } from '../../lambdas/data-processor/process-record';
-import { settlementOps } from '../../lambdas/shared/ledger/repository';
-import type { OrderListRecord } from '../../lambdas/shared/ledger/order-list-repository';
+} from '@lambdas/api/orders/format';
+import { orderProgressFromEvents, statusForClose } from '@lambdas/data-processor/order-view';
+import { settlementItem } from '@lambdas/data-processor/process-record';
+import { settlementOps } from '@lambdas/shared/ledger/repository';
+import type { OrderListRecord } from '@lambdas/shared/ledger/order-list-repository';
 import {
   executionReport,
   executions,
   listStatusPayload,
   listStatuses,
   usersOf,
-} from '../../lambdas/ws-fanout/user-payloads';
+} from '@lambdas/ws-fanout/user-payloads';
 import { checkResponse } from '../fixtures/binance-openapi/validate';
 import { orderRecord } from '../support/order-record';
 

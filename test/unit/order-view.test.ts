@@ -1,5 +1,5 @@
-import type { AcceptedEvent, EngineEvent } from '../../engine/core/types';
-import { orderProgressFromEvents, statusForClose } from '../../lambdas/data-processor/order-view';
+import type { AcceptedEvent, EngineEvent } from '@engine/core/types';
+import { orderProgressFromEvents, statusForClose } from '@lambdas/data-processor/order-view';
 
 const base = { market: 'BTCUSDT', ts: 1000 };
 const accepted = (

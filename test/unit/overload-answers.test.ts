@@ -1,8 +1,8 @@
 // Overload and rate limits as Binance answers them (docs/operations.md#overload-and-rate-limits): the
 // per-IP request-weight limiter (429 / -1003, then 418 bans) and the order admission (503 / -1008).
-import { BinanceError } from '../../lambdas/shared/http/binance-error';
-import { BackgroundValue, OrderAdmission } from '../../lambdas/shared/http/load-shedding';
-import { RequestWeightLimiter, requestWeight } from '../../lambdas/shared/http/request-weight';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
+import { BackgroundValue, OrderAdmission } from '@lambdas/shared/http/load-shedding';
+import { RequestWeightLimiter, requestWeight } from '@lambdas/shared/http/request-weight';
 
 const MINUTE = 60_000;
 

@@ -1,5 +1,5 @@
-import { planOrder, type NewOrderParams } from '../../lambdas/api/orders/plan-order';
-import { MARKETS } from '../../contracts/markets';
+import { planOrder, type NewOrderParams } from '@lambdas/api/orders/plan-order';
+import { MARKETS } from '@contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 const limit = (over: Partial<NewOrderParams> = {}): NewOrderParams => ({

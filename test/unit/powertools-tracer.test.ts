@@ -1,7 +1,7 @@
 // The tracer loads only where tracing runs (lambdas/shared/powertools.ts): loading it installs X-Ray's
 // async hook, which makes every promise of the process dearer, traced or not.
 import { execFileSync } from 'node:child_process';
-import { tracingRuns } from '../../lambdas/shared/powertools';
+import { tracingRuns } from '@lambdas/shared/powertools';
 
 /** Loads every handler-facing shared module in a fresh process; says what got loaded and what it made. */
 function loadIn(env: Record<string, string>) {

@@ -1,12 +1,12 @@
 // The read-model projector: fills and the closed orders' history written once per batch, public market data
 // for every record, an order's final state from its close even when settlement has not reached it, and a
 // failed write retrying the batch.
-import type { ClosedEvent, MarketSpec } from '../../engine/core/types';
-import { projectKinesisBatch } from '../../lambdas/read-models/handler';
-import type { ReadModelDeps } from '../../lambdas/read-models/project';
-import type { OrderRecord } from '../../lambdas/shared/stores/orders';
-import type { UserTradeRecord } from '../../lambdas/shared/stores/user-trades';
-import { MARKETS } from '../../contracts/markets';
+import type { ClosedEvent, MarketSpec } from '@engine/core/types';
+import { projectKinesisBatch } from '@lambdas/read-models/handler';
+import type { ReadModelDeps } from '@lambdas/read-models/project';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import type { UserTradeRecord } from '@lambdas/shared/stores/user-trades';
+import { MARKETS } from '@contracts/markets';
 import { batch, record, trade } from '../support/kinesis-batch';
 import { orderRecord } from '../support/order-record';
 

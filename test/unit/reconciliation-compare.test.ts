@@ -1,8 +1,8 @@
 // The reconciliation's ledger-vs-engine comparison (lambdas/reconciliation/compare.ts): what a snapshot says
 // is live, and each finding with the exclusions that keep a stale snapshot from raising false alarms.
-import { MatchingEngine } from '../../engine/core';
-import type { Command, EngineEvent, MarketRules } from '../../engine/core/types';
-import type { ServiceSnapshot } from '../../engine/service/ports';
+import { MatchingEngine } from '@engine/core';
+import type { Command, EngineEvent, MarketRules } from '@engine/core/types';
+import type { ServiceSnapshot } from '@engine/service/ports';
 import {
   compareLocks,
   LOCK_GRACE_MS,
@@ -10,7 +10,7 @@ import {
   snapshotView,
   type OpenLock,
   type SnapshotView,
-} from '../../lambdas/reconciliation/compare';
+} from '@lambdas/reconciliation/compare';
 
 const rules = (symbol: string): MarketRules => ({
   symbol,

@@ -2,11 +2,11 @@
 // caller's documents only, even from an index that ignored the scope; operators with scope=ALL see all.
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { search, type SearchDeps } from '../../lambdas/api/search';
-import type { Permission, ResolvedKey } from '../../lambdas/shared/auth/api-keys';
-import { parseRequest } from '../../lambdas/shared/http/request';
-import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
-import type { SearchDoc, SearchQuery, SearchResult } from '../../contracts/search-documents';
+import { search, type SearchDeps } from '@lambdas/api/search';
+import type { Permission, ResolvedKey } from '@lambdas/shared/auth/api-keys';
+import { parseRequest } from '@lambdas/shared/http/request';
+import { EmbeddedSearchIndex } from '@lambdas/shared/search/embedded';
+import type { SearchDoc, SearchQuery, SearchResult } from '@contracts/search-documents';
 
 const key = (n: number) => String(n).repeat(64).slice(0, 64);
 const KEYS = new Map<string, ResolvedKey>(

@@ -4,14 +4,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { queryFromBody, searchBody } from '../../lambdas/shared/search/dsl';
-import { EmbeddedSearchIndex } from '../../lambdas/shared/search/embedded';
-import { OpenSearchIndex } from '../../lambdas/shared/search/opensearch';
-import type { SearchDoc, SearchQuery } from '../../contracts/search-documents';
-import { searchConfigSchema } from '../../lambdas/api/config';
-import { searchParamsSchema, searchQueryFor } from '../../lambdas/api/search';
-import { startSearch, type SearchStandin } from '../../local/standins/search';
-import { SearchJournal } from '../../local/standins/search-journal';
+import { queryFromBody, searchBody } from '@lambdas/shared/search/dsl';
+import { EmbeddedSearchIndex } from '@lambdas/shared/search/embedded';
+import { OpenSearchIndex } from '@lambdas/shared/search/opensearch';
+import type { SearchDoc, SearchQuery } from '@contracts/search-documents';
+import { searchConfigSchema } from '@lambdas/api/config';
+import { searchParamsSchema, searchQueryFor } from '@lambdas/api/search';
+import { startSearch, type SearchStandin } from '@local/standins/search';
+import { SearchJournal } from '@local/standins/search-journal';
 
 const doc = (n: number, over: Partial<SearchDoc> = {}): SearchDoc => {
   const userId = over.userId ?? (n % 2) + 1;

@@ -7,8 +7,8 @@ import {
   type SendMessageBatchCommandOutput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { OutboxMessage } from '../../lambdas/shared/ledger/order-repository';
-import { SqsCommandSender } from '../../lambdas/shared/outbox/sqs-sender';
+import type { OutboxMessage } from '@lambdas/shared/ledger/order-repository';
+import { SqsCommandSender } from '@lambdas/shared/outbox/sqs-sender';
 
 const message = (n: number, market = 'BTCUSDT'): OutboxMessage => ({
   cmdId: `place:${n}`,

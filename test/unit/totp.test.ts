@@ -10,7 +10,7 @@ import {
   otpauthUri,
   totpCode,
   totpStep,
-} from '../../lambdas/shared/auth/totp';
+} from '@lambdas/shared/auth/totp';
 
 const RFC_SEED = new TextEncoder().encode('12345678901234567890');
 

@@ -1,8 +1,8 @@
 // The users' fills (trade history, FULL order responses) must show exactly the fees the ledger posts.
 import fc from 'fast-check';
-import { userTradesOf } from '../../lambdas/shared/ledger/fills';
-import { FEES, tradeSettlement, userAccount } from '../../lambdas/shared/ledger/postings';
-import { MARKETS } from '../../contracts/markets';
+import { userTradesOf } from '@lambdas/shared/ledger/fills';
+import { FEES, tradeSettlement, userAccount } from '@lambdas/shared/ledger/postings';
+import { MARKETS } from '@contracts/markets';
 
 const rate = fc.integer({ min: 0, max: 20_000 }).map((n) => `0.${String(n).padStart(6, '0')}`);
 

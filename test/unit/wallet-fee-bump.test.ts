@@ -1,7 +1,7 @@
 // The fees of a stuck withdrawal's replacement (lambdas/wallet/fee-bump.ts) and the settings that drive it
 // (replacementPolicy in lambdas/wallet/withdraw-config.ts).
-import { bumpedByAnEighth, replacementFees } from '../../lambdas/wallet/fee-bump';
-import { DEFAULT_REPLACE_AFTER_SECONDS, replacementPolicy } from '../../lambdas/wallet/withdraw-config';
+import { bumpedByAnEighth, replacementFees } from '@lambdas/wallet/fee-bump';
+import { DEFAULT_REPLACE_AFTER_SECONDS, replacementPolicy } from '@lambdas/wallet/withdraw-config';
 
 const GWEI = 1_000_000_000n;
 const none = { maxFeePerGas: null, maxPriorityFeePerGas: null };

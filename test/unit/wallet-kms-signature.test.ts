@@ -1,7 +1,7 @@
 // The KMS → Ethereum signature conversion (lambdas/wallet/kms-signature.ts) against ethers' own signing of
 // the same digest: DER parsing, low-s normalisation and the recovery id.
 import { Transaction, Wallet, keccak256, randomBytes, toBeHex } from 'ethers';
-import { kmsToEthSignature, parseDerSignature } from '../../lambdas/wallet/kms-signature';
+import { kmsToEthSignature, parseDerSignature } from '@lambdas/wallet/kms-signature';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 

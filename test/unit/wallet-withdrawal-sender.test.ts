@@ -3,17 +3,9 @@
 // too long (same nonce, recipient, value, data, gas limit; higher fees; stored before broadcast); finalise
 // whichever attempt mined, once; respect the fee ceiling and the nonce sequence.
 import { Transaction, Wallet } from 'ethers';
-import type {
-  SignedTransaction,
-  WithdrawalAttempt,
-  WithdrawalRow,
-} from '../../lambdas/shared/ledger/withdrawals';
-import type { ChainCoin } from '../../lambdas/wallet/chain-assets';
-import {
-  WithdrawalSender,
-  type WalletChain,
-  type WithdrawalStore,
-} from '../../lambdas/wallet/withdrawal-sender';
+import type { SignedTransaction, WithdrawalAttempt, WithdrawalRow } from '@lambdas/shared/ledger/withdrawals';
+import type { ChainCoin } from '@lambdas/wallet/chain-assets';
+import { WithdrawalSender, type WalletChain, type WithdrawalStore } from '@lambdas/wallet/withdrawal-sender';
 
 const GWEI = 1_000_000_000n;
 const TOKEN = '0x00000000000000000000000000000000000000aa';

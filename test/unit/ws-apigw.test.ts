@@ -7,7 +7,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import { startWebSocketApi, streamsOfPath, type LocalWebSocketApi } from '../../local/apigw/websocket';
+import { startWebSocketApi, streamsOfPath, type LocalWebSocketApi } from '@local/apigw/websocket';
 
 type Event = {
   requestContext: Record<string, unknown>;

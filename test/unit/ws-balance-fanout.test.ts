@@ -2,10 +2,10 @@
 // balance-fanout.ts): Binance's payload, one update per change of the available balance in the events' order,
 // none for a change of the locked part alone, the balances after them, only the user's own connections, an
 // event published twice sent once, a closed listen key told once and unbound.
-import type { BalanceEvent } from '../../contracts/wallet-events';
-import { decodeBalanceEvent, encodeBalanceEvent } from '../../contracts/wallet-events';
-import { balanceFanOut, SeenBalanceEvents } from '../../lambdas/ws-fanout/balance-fanout';
-import type { UserBinding } from '../../lambdas/ws/user-stream-store';
+import type { BalanceEvent } from '@contracts/wallet-events';
+import { decodeBalanceEvent, encodeBalanceEvent } from '@contracts/wallet-events';
+import { balanceFanOut, SeenBalanceEvents } from '@lambdas/ws-fanout/balance-fanout';
+import type { UserBinding } from '@lambdas/ws/user-stream-store';
 
 const T0 = 1_700_000_000_000;
 const CAROL = 7;

@@ -1,6 +1,6 @@
-import { TABLES } from '../../contracts/resources';
-import { parseConfig } from '../../lambdas/shared/config';
-import { authorizerSchema, connectionsSchema, userDataSchema } from '../../lambdas/ws/config';
+import { TABLES } from '@contracts/resources';
+import { parseConfig } from '@lambdas/shared/config';
+import { authorizerSchema, connectionsSchema, userDataSchema } from '@lambdas/ws/config';
 
 describe('WebSocket functions configuration', () => {
   it('authorizer: the secret ARN is required, the header has its default', () => {

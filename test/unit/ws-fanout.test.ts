@@ -1,13 +1,13 @@
 // The fan-out's rules with in-memory doubles of its dependencies: payloads from engine integers, one merged
 // diff per batch numbered as the engine's depth ids, gone connections removed, slow and failing posts bounded
 // and never failing the batch, book tickers and klines from seeded state.
-import type { DepthEvent, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
-import { MARKETS } from '../../contracts/markets';
-import { fanOut, newFanOutState, type FanOutDeps, type Subscriber } from '../../lambdas/ws-fanout/fanout';
-import { fanOutKinesisBatch } from '../../lambdas/ws-fanout/handler';
-import { CANDLE_INTERVALS, type BookView, type Candle } from '../../lambdas/shared/stores/market-data';
-import { aggregatesForward } from '../../lambdas/api/market/agg-trades';
+import type { DepthEvent, TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
+import { MARKETS } from '@contracts/markets';
+import { fanOut, newFanOutState, type FanOutDeps, type Subscriber } from '@lambdas/ws-fanout/fanout';
+import { fanOutKinesisBatch } from '@lambdas/ws-fanout/handler';
+import { CANDLE_INTERVALS, type BookView, type Candle } from '@lambdas/shared/stores/market-data';
+import { aggregatesForward } from '@lambdas/api/market/agg-trades';
 
 const BTC = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 const T0 = 1_700_000_040_000; // a minute boundary + 40 s

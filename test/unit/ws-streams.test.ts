@@ -1,6 +1,6 @@
 // Binance stream names (lambdas/ws/streams.ts): what SUBSCRIBE, UNSUBSCRIBE and the connect path accept, and the
 // malformed variants they refuse (answered `Invalid request: unknown stream …` by lambdas/ws/messages.ts).
-import { isValidStream, parseStream, partialDepthLevels } from '../../lambdas/ws/streams';
+import { isValidStream, parseStream, partialDepthLevels } from '@lambdas/ws/streams';
 
 describe('stream names', () => {
   it.each([

@@ -1,24 +1,19 @@
 // User data stream payloads and delivery rules with in-memory doubles: Binance's executionReport fields from
 // engine integers, one report per execution (a fill that completes an order is one TRADE/FILLED report),
 // commissions equal to the fees settlement posts, and reports only ever posted to the owner's connections.
-import type { AcceptedEvent, EngineEvent, MarketSpec, TradeEvent } from '../../engine/core/types';
-import type { EventRecord } from '../../contracts/messages';
-import { MARKETS } from '../../contracts/markets';
-import { FEES, tradeSettlement } from '../../lambdas/shared/ledger/postings';
+import type { AcceptedEvent, EngineEvent, MarketSpec, TradeEvent } from '@engine/core/types';
+import type { EventRecord } from '@contracts/messages';
+import { MARKETS } from '@contracts/markets';
+import { FEES, tradeSettlement } from '@lambdas/shared/ledger/postings';
 import {
   executionReport,
   executions,
   listenKeyExpired,
   usersOf,
   type OrderFacts,
-} from '../../lambdas/ws-fanout/user-payloads';
-import {
-  OrderFactsCache,
-  userFanOut,
-  userFrame,
-  type UserFanOutDeps,
-} from '../../lambdas/ws-fanout/user-fanout';
-import type { UserBinding } from '../../lambdas/ws/user-stream-store';
+} from '@lambdas/ws-fanout/user-payloads';
+import { OrderFactsCache, userFanOut, userFrame, type UserFanOutDeps } from '@lambdas/ws-fanout/user-fanout';
+import type { UserBinding } from '@lambdas/ws/user-stream-store';
 
 const BTC = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 const T0 = 1_700_000_000_000;

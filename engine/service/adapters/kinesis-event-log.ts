@@ -6,7 +6,7 @@ import {
   type KinesisClient,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { decodeRecord, encodeRecord, type EventRecord } from '../../../contracts/messages';
+import { decodeRecord, encodeRecord, type EventRecord } from '@contracts/messages';
 import type { EventLog, EventSink, LoggedRecord, PutOutcome, StreamPositions } from '../ports';
 
 /** The Kinesis event stream, written by the engine (partition key = market) and read back on recovery. */

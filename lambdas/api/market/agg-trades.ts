@@ -9,9 +9,9 @@
 // The taker order id is used when the stored trades carry it (`PublicTrade.takerOrderId`); trades written
 // without it are grouped by id adjacency, price, time and side, which only differs when two taker orders of
 // the same side traded at the same price in the same millisecond, back to back.
-import type { MarketSpec } from '../../../engine/core/types';
-import { priceText, qtyText } from '../../shared/money';
-import type { PublicTrade } from '../../shared/stores/market-data';
+import type { MarketSpec } from '@engine/core/types';
+import { priceText, qtyText } from '@lambdas/shared/money';
+import type { PublicTrade } from '@lambdas/shared/stores/market-data';
 
 export interface AggTradeGroup {
   trades: PublicTrade[];

@@ -5,10 +5,10 @@
 // the effective window is up to one minute wider than requested. The window is covered by the fewest stored
 // candles (1d, 4h, 1h, 30m, 15m, 5m, 1m, each aligned on its own interval), so a 7-day window reads a few dozen
 // items rather than 10,080 one-minute candles.
-import type { MarketSpec } from '../../../engine/core/types';
-import { BinanceError } from '../../shared/http';
-import { priceText as price, qtyText as qty, quoteText as quote } from '../../shared/money';
-import { CANDLE_INTERVALS, type Candle } from '../../shared/stores/market-data';
+import type { MarketSpec } from '@engine/core/types';
+import { BinanceError } from '@lambdas/shared/http';
+import { priceText as price, qtyText as qty, quoteText as quote } from '@lambdas/shared/money';
+import { CANDLE_INTERVALS, type Candle } from '@lambdas/shared/stores/market-data';
 
 const MINUTE = 60_000;
 

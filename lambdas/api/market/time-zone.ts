@@ -1,6 +1,6 @@
 // Binance's `timeZone` parameter of /klines and /uiKlines.
-import { BinanceError } from '../../shared/http';
-import { CANDLE_INTERVALS, type Candle } from '../../shared/stores/market-data';
+import { BinanceError } from '@lambdas/shared/http';
+import { CANDLE_INTERVALS, type Candle } from '@lambdas/shared/stores/market-data';
 
 /** Binance's timeZone parameter ("0", "8", "-1:00", "05:45"; [-12:00, +14:00]) → minutes east of UTC. */
 export function parseTimeZone(s: string | undefined): number {

@@ -3,7 +3,7 @@
 // (`orders.last_seq` moves in the data processor's settlement transaction), with the tick growing while
 // nothing is answered. One query per tick serves any number of waiting requests.
 import type { Pool } from 'pg';
-import type { OrderRecord } from '../../shared/stores/orders';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
 
 export interface AnsweredOrders {
   answered(orderIds: number[]): Promise<OrderRecord[]>;

@@ -2,7 +2,7 @@
 // an error whose body also carries `data` with each half's result (-2021 when one half failed, HTTP 409;
 // -2022 when the cancel failed and the new order failed or was not attempted, HTTP 400). A new order refused
 // for the ORDERS limit makes it a 429, as Binance answers orderRateLimitExceededMode=CANCEL_ONLY.
-import { BinanceError } from '../../shared/http/binance-error';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
 import type { CancelReplaceResult } from './order-service';
 
 export type HalfResult = 'SUCCESS' | 'FAILURE' | 'NOT_ATTEMPTED';

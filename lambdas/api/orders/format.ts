@@ -1,15 +1,15 @@
 // Binance JSON shapes for orders and fills. Decimals are printed with 8 places, as Binance does.
-import type { MarketSpec } from '../../../engine/core/types';
+import type { MarketSpec } from '@engine/core/types';
 import {
   fixed8,
   formatUnits,
   priceText as price,
   qtyText as qty,
   quoteText as quote,
-} from '../../shared/money';
-import type { OrderListRecord, PreventedMatchRecord } from '../../shared/ledger/order-list-repository';
-import type { OrderRecord } from '../../shared/stores/orders';
-import type { UserTradeRecord } from '../../shared/stores/user-trades';
+} from '@lambdas/shared/money';
+import type { OrderListRecord, PreventedMatchRecord } from '@lambdas/shared/ledger/order-list-repository';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import type { UserTradeRecord } from '@lambdas/shared/stores/user-trades';
 
 /** GET /api/v3/order, /openOrders, /allOrders. */
 export function orderJson(spec: MarketSpec, o: OrderRecord) {

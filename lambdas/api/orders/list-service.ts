@@ -4,20 +4,20 @@
 // send is an optimisation: the relay delivers the outbox row if it fails. Funds come back only with the
 // engine's answer (a list's ALL_DONE, lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
-import type { MarketSpec } from '../../../engine/core/types';
-import { messageGroupId, type CommandMessage } from '../../../contracts/messages';
-import { BinanceError } from '../../shared/http/binance-error';
-import type { OrderCounts, OutboxMessage, ReplayMarker } from '../../shared/ledger/order-repository';
+import type { MarketSpec } from '@engine/core/types';
+import { messageGroupId, type CommandMessage } from '@contracts/messages';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
+import type { OrderCounts, OutboxMessage, ReplayMarker } from '@lambdas/shared/ledger/order-repository';
 import type {
   AcceptListRequest,
   AcceptListResult,
   OrderListRecord,
   OrderListRepository,
-} from '../../shared/ledger/order-list-repository';
-import type { CommandSender } from '../../shared/outbox/relay';
-import { logger } from '../../shared/powertools';
-import { ORDER_LIMITS, type OrderRateLimits } from '../../shared/rate-limits';
-import type { OrderRecord } from '../../shared/stores/orders';
+} from '@lambdas/shared/ledger/order-list-repository';
+import type { CommandSender } from '@lambdas/shared/outbox/relay';
+import { logger } from '@lambdas/shared/powertools';
+import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { BookReader } from './order-service';
 import { orderRateError } from './order-service';
 import { planOco, type ListPlan, type OcoParams } from './plan-list';

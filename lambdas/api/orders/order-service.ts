@@ -3,9 +3,9 @@
 // The send is an optimisation, not a step that can undo anything: if it fails, or fails ambiguously, the
 // relay delivers the outbox row. Funds are released only by the engine's answer (lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
-import { isLimitPriced, isStopType, type MarketSpec } from '../../../engine/core/types';
-import { commandId, messageGroupId, type CommandMessage } from '../../../contracts/messages';
-import { BinanceError } from '../../shared/http/binance-error';
+import { isLimitPriced, isStopType, type MarketSpec } from '@engine/core/types';
+import { commandId, messageGroupId, type CommandMessage } from '@contracts/messages';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
 import type {
   AcceptRequest,
   AcceptResult,
@@ -13,12 +13,12 @@ import type {
   OrderRepository,
   OutboxMessage,
   ReplayMarker,
-} from '../../shared/ledger/order-repository';
-import type { CommandSender } from '../../shared/outbox/relay';
-import { logger } from '../../shared/powertools';
-import { ORDER_LIMITS, type OrderRateLimits } from '../../shared/rate-limits';
-import { OPEN_STATUSES, type OrderRecord } from '../../shared/stores/orders';
-import { qtyToLots, quoteToNotional } from '../../../engine/core/market';
+} from '@lambdas/shared/ledger/order-repository';
+import type { CommandSender } from '@lambdas/shared/outbox/relay';
+import { logger } from '@lambdas/shared/powertools';
+import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
+import { OPEN_STATUSES, type OrderRecord } from '@lambdas/shared/stores/orders';
+import { qtyToLots, quoteToNotional } from '@engine/core/market';
 import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 export interface BookReader {

@@ -9,8 +9,8 @@ import {
   type MarketSpec,
   type OrderType,
   type StpMode,
-} from '../../../engine/core/types';
-import { BinanceError } from '../../shared/http/binance-error';
+} from '@engine/core/types';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
 import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 /** One leg's parameters, as Binance names them after the `above`/`below` prefix. */

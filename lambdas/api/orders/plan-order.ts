@@ -1,6 +1,6 @@
 // Binance POST /api/v3/order parameters → a checked plan: the engine command (integers on the market grid)
 // and the funds to lock first. Pure: no I/O, so every rule here is unit-tested directly.
-import { priceToTicks, qtyToLots, quoteToNotional } from '../../../engine/core/market';
+import { priceToTicks, qtyToLots, quoteToNotional } from '@engine/core/market';
 import {
   ORDER_TYPES,
   SIDES,
@@ -16,9 +16,9 @@ import {
   type Side,
   type StpMode,
   type TimeInForce,
-} from '../../../engine/core/types';
-import { lotsToBaseUnits, notionalToQuoteUnits } from '../../shared/money';
-import { BinanceError } from '../../shared/http/binance-error';
+} from '@engine/core/types';
+import { lotsToBaseUnits, notionalToQuoteUnits } from '@lambdas/shared/money';
+import { BinanceError } from '@lambdas/shared/http/binance-error';
 
 export interface NewOrderParams {
   symbol: string;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { Pool } from 'pg';
 import { LruCache } from './lru';
-import { API_KEY_PURPOSE } from '../../../contracts/key-purposes';
+import { API_KEY_PURPOSE } from '@contracts/key-purposes';
 
 export type Permission = 'read' | 'trade' | 'withdraw';
 export const PERMISSIONS: readonly Permission[] = ['read', 'trade', 'withdraw'];

@@ -3,7 +3,7 @@
 // are (api-keys.ts). The secret is shown once, at enrolment, and never logged.
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { Secret, TOTP } from 'otpauth';
-import { TOTP_PURPOSE } from '../../../contracts/key-purposes';
+import { TOTP_PURPOSE } from '@contracts/key-purposes';
 
 export const TOTP_PERIOD_S = 30;
 export const TOTP_DIGITS = 6;

@@ -1,7 +1,7 @@
 // Both legs of a trade as the users see them, commission in the asset each received (docs/api.md). Used
 // for the users' trade history (data processor) and the fills of a FULL order response (API).
 // Amounts and fees come from tradeSettlement so that what a user is shown is what the ledger posted.
-import type { MarketSpec, TradeEvent } from '../../../engine/core/types';
+import type { MarketSpec, TradeEvent } from '@engine/core/types';
 import type { UserTradeRecord } from '../stores/user-trades';
 import { tradeSettlement } from './postings';
 

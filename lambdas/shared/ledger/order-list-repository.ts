@@ -4,8 +4,8 @@
 // one transaction too: ownership check and the `cancelList` command in the outbox (after the list's own place
 // if that is still undelivered). Nothing here releases funds: only the engine's answer does.
 import type { Pool } from 'pg';
-import type { ContingencyType, ListLeg, PlaceListCommand } from '../../../engine/core/types';
-import type { CommandMessage } from '../../../contracts/messages';
+import type { ContingencyType, ListLeg, PlaceListCommand } from '@engine/core/types';
+import type { CommandMessage } from '@contracts/messages';
 import type { OrderRecord } from '../stores/orders';
 import {
   orderFromRow,

@@ -4,8 +4,8 @@
 // ownership check and the cancel command in the outbox. Nothing here releases funds: only the engine's
 // answer does (lambdas/data-processor).
 import type { Pool } from 'pg';
-import type { PlaceCommand } from '../../../engine/core/types';
-import type { CommandMessage } from '../../../contracts/messages';
+import type { PlaceCommand } from '@engine/core/types';
+import type { CommandMessage } from '@contracts/messages';
 import type { OrderRecord, OrderStatus } from '../stores/orders';
 
 export type AcceptOutcome =

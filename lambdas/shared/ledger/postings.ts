@@ -1,6 +1,6 @@
 // Double-entry postings (docs/architecture.md#invariants): every movement is a set of entries that sums to zero per asset.
 // Pure: the repository applies them inside one PostgreSQL transaction.
-import type { MarketSpec, Side } from '../../../engine/core/types';
+import type { MarketSpec, Side } from '@engine/core/types';
 import { fee, lotsToBaseUnits, notionalToQuoteUnits } from '../money';
 
 export type Bucket = 'available' | 'locked';

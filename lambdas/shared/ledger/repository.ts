@@ -3,10 +3,10 @@
 // once per unique (kind, reference), account rows updated in account-id order), inside one transaction on one
 // connection (pglite serialises transactions, so nothing here awaits a second connection inside one).
 import type { Pool } from 'pg';
-import type { EngineEvent, MarketSpec, TradeEvent } from '../../../engine/core/types';
+import type { EngineEvent, MarketSpec, TradeEvent } from '@engine/core/types';
 import { mergeProgress, type OrderProgress, type OrderRecord } from '../stores/orders';
 import { orderFromRow } from './order-repository';
-import { ASSETS } from '../../../contracts/markets';
+import { ASSETS } from '@contracts/markets';
 import {
   EXTERNAL,
   FEES,

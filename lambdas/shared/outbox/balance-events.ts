@@ -3,7 +3,7 @@
 // Run by the outbox relay beside its command pass (once a second). At least once: a crash between the put and
 // the mark publishes a row again, with the same id, which the fan-out recognises.
 import type { Pool } from 'pg';
-import type { BalanceEvent } from '../../../contracts/wallet-events';
+import type { BalanceEvent } from '@contracts/wallet-events';
 
 export interface BalanceEventSink {
   /** Puts the events; returns the ids the stream accepted (the others are tried again next pass). */

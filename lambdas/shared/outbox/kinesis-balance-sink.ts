@@ -1,11 +1,7 @@
 // The wallet-event stream as the balance-event relay's sink: one record per event, partition key = user, so
 // one user's events stay on one shard in order.
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  balanceEventPartitionKey,
-  encodeBalanceEvent,
-  type BalanceEvent,
-} from '../../../contracts/wallet-events';
+import { balanceEventPartitionKey, encodeBalanceEvent, type BalanceEvent } from '@contracts/wallet-events';
 import type { BalanceEventSink } from './balance-events';
 
 export class KinesisBalanceSink implements BalanceEventSink {

@@ -5,7 +5,7 @@
 // of an SQS request instead of one, and each request still learns whether its own message was accepted.
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { ORDER_QUEUE } from '../../../contracts/resources';
+import { ORDER_QUEUE } from '@contracts/resources';
 import { requiredEnv } from '../clients';
 import type { OutboxMessage } from '../ledger/order-repository';
 import type { CommandSender } from './relay';

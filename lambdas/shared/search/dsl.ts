@@ -2,7 +2,7 @@
 // `_search` body, and that body read back (the local stand-in answers exactly this subset and refuses the
 // rest, so a query the client builds differently fails loudly in tests instead of matching nothing).
 import { z } from 'zod';
-import { DOC_KINDS, INDEX_OF, type DocKind, type SearchQuery } from '../../../contracts/search-documents';
+import { DOC_KINDS, INDEX_OF, type DocKind, type SearchQuery } from '@contracts/search-documents';
 
 /** Explicit mappings (`dynamic: strict`): a field nobody declared is refused instead of guessed. */
 export const INDEX_MAPPING = {

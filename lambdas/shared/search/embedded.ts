@@ -11,7 +11,7 @@ import {
   type SearchIndex,
   type SearchQuery,
   type SearchResult,
-} from '../../../contracts/search-documents';
+} from '@contracts/search-documents';
 
 /** minisearch's own tokenizer (space or punctuation), lower-cased as it indexes. */
 const tokens = (s: string): string[] =>

@@ -15,7 +15,7 @@ import {
   type SearchIndex,
   type SearchQuery,
   type SearchResult,
-} from '../../../contracts/search-documents';
+} from '@contracts/search-documents';
 
 const toBytes = (data: SourceData): string | Uint8Array =>
   typeof data === 'string'

@@ -10,7 +10,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { TradeEvent } from '../../../engine/core/types';
+import type { TradeEvent } from '@engine/core/types';
 import { batchWriteAll } from './batch-write';
 import { sortableNumber } from './sort-key';
 

@@ -4,7 +4,7 @@
 //   order    pk O#{orderId}   sk O   gsi1 U#{userId}#{symbol} / {orderId:16}
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write';
-import type { OrderType, Side, StpMode, TimeInForce } from '../../../engine/core/types';
+import type { OrderType, Side, StpMode, TimeInForce } from '@engine/core/types';
 import { sortableNumber } from './sort-key';
 
 export type OrderStatus =

@@ -19,12 +19,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { StageConfig } from '../../config';
-import { TABLES } from '../../../contracts/resources';
-import { CirrusFunction } from '../../constructs/cirrus-function';
-import { grantApiKeySecrets } from '../../constructs/key-access';
-import { grantSecretRead, secretsKeyRef } from '../../constructs/secret-access';
-import { bindTable } from '../../constructs/table-access';
+import type { StageConfig } from '@lib/config';
+import { TABLES } from '@contracts/resources';
+import { CirrusFunction } from '@lib/constructs/cirrus-function';
+import { grantApiKeySecrets } from '@lib/constructs/key-access';
+import { grantSecretRead, secretsKeyRef } from '@lib/constructs/secret-access';
+import { bindTable } from '@lib/constructs/table-access';
 import { databaseEnvironment, type TableKey } from '../data-stack';
 import { API_STAGE_NAME, ORIGIN_SECRET_HEADER } from './names';
 

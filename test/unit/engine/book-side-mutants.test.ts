@@ -3,7 +3,7 @@
 // of the fast paths give the same answers, only slower or with more memory; these tests pin the
 // data-structure contract of the file's header (direct index around the first price, far prices in a Map
 // that never keeps a removed level, O(1) new best and best removal) so that such a mutant fails.
-import { BookSide } from '../../../engine/core/book-side';
+import { BookSide } from '@engine/core/book-side';
 
 /** The private storage of a side, read-only, for the structure tests. */
 interface Storage {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BookSide } from '../../../engine/core/book-side';
+import { BookSide } from '@engine/core/book-side';
 
 describe('BookSide (direct price index with a far-price fallback)', () => {
   it('matches a sorted-map model for prices inside and far outside the index window', () => {

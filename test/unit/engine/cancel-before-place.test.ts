@@ -3,8 +3,8 @@
 // remembers the never-seen id as closed (a tombstone), so the late place is refused as a duplicate and never
 // runs; its refusal is what releases the order's funds. Only a never-seen id is tombstoned: not another
 // user's live order, not an id already remembered or at/below the forgotten-id watermark, not by an amend.
-import { MatchingEngine, type EngineSnapshot } from '../../../engine/core';
-import type { Command, EngineEvent, MarketRules, PlaceCommand } from '../../../engine/core/types';
+import { MatchingEngine, type EngineSnapshot } from '@engine/core';
+import type { Command, EngineEvent, MarketRules, PlaceCommand } from '@engine/core/types';
 
 const rules = (symbol: string): MarketRules => ({
   symbol,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ClosedIdSet } from '../../../engine/core/closed-id-set';
+import { ClosedIdSet } from '@engine/core/closed-id-set';
 
 describe('ClosedIdSet (open addressing, backward-shift deletion)', () => {
   it('behaves like a Set under random adds, deletes and lookups, colliding ids included', () => {

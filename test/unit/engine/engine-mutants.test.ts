@@ -3,9 +3,9 @@
 // keeps closing order across wrap-arounds), the MatchingEngine's read API (lastSeq, hasOrder, getOrder,
 // depth), the unknown-market rejection, the market cache of apply(), and snapshot/restore/hash edges.
 import { createHash } from 'node:crypto';
-import { MatchingEngine, hashSnapshot, type EngineSnapshot } from '../../../engine/core';
-import { Registry } from '../../../engine/core/engine';
-import type { Command, EngineEvent, MarketRules, PlaceCommand } from '../../../engine/core/types';
+import { MatchingEngine, hashSnapshot, type EngineSnapshot } from '@engine/core';
+import { Registry } from '@engine/core/engine';
+import type { Command, EngineEvent, MarketRules, PlaceCommand } from '@engine/core/types';
 
 const rules = (symbol: string): MarketRules => ({
   symbol,

@@ -1,8 +1,8 @@
 // engine/core/market-book.ts, pinned where the hand-written order-type tests (order-types.test.ts) and the
 // differential property test leave room: every validation rule at its exact bounds, the accepted event's
 // defaults (time in force, quantities, STP mode), and what each refusal leaves unchanged.
-import { MatchingEngine } from '../../../engine/core';
-import type { Command, EngineEvent, MarketRules, PlaceCommand } from '../../../engine/core/types';
+import { MatchingEngine } from '@engine/core';
+import type { Command, EngineEvent, MarketRules, PlaceCommand } from '@engine/core/types';
 
 const rules: MarketRules = {
   symbol: 'T',

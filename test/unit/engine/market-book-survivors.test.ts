@@ -1,6 +1,6 @@
 // engine/core/market-book.ts: behaviour that mutants surviving the other engine unit suites showed unpinned
 // (docs/testing.md, "Mutation testing"). Each test names the rule it holds.
-import { MatchingEngine } from '../../../engine/core';
+import { MatchingEngine } from '@engine/core';
 import type {
   Command,
   EngineEvent,
@@ -8,7 +8,7 @@ import type {
   PlaceCommand,
   StpMode,
   TimeInForce,
-} from '../../../engine/core/types';
+} from '@engine/core/types';
 
 const rules: MarketRules = {
   symbol: 'T',

@@ -7,9 +7,9 @@ import {
   quoteToNotional,
   rulesFromSpec,
   ticksToPrice,
-} from '../../../engine/core/market';
-import type { MarketSpec } from '../../../engine/core/types';
-import { MARKETS } from '../../../contracts/markets';
+} from '@engine/core/market';
+import type { MarketSpec } from '@engine/core/types';
+import { MARKETS } from '@contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 const spec = (over: Partial<MarketSpec>): MarketSpec => ({ ...btc, symbol: 'X', ...over });

@@ -2,8 +2,8 @@
 // forgotten once CLOSED_ID_MEMORY of them have closed, and every id at or below the largest forgotten one
 // that is not live is refused too (STALE_ORDER_ID): ids come from one increasing sequence, so such an id
 // is a redelivery or a very late first delivery, never a new order. All of it survives a snapshot/restore.
-import { CLOSED_ID_MEMORY, MatchingEngine, type EngineSnapshot } from '../../../engine/core';
-import type { Command, EngineEvent, MarketRules } from '../../../engine/core/types';
+import { CLOSED_ID_MEMORY, MatchingEngine, type EngineSnapshot } from '@engine/core';
+import type { Command, EngineEvent, MarketRules } from '@engine/core/types';
 
 const rules: MarketRules = {
   symbol: 'T',

@@ -2,7 +2,7 @@
 // other on a fill or a trigger, pending legs placed on the working leg's complete fill, cancels, and the
 // prevented-match events of self-trade prevention. The reference engine (test/support/reference-engine.ts)
 // must answer every case alike.
-import { MatchingEngine, type EngineSnapshot } from '../../../engine/core';
+import { MatchingEngine, type EngineSnapshot } from '@engine/core';
 import type {
   Command,
   EngineEvent,
@@ -10,8 +10,8 @@ import type {
   MarketRules,
   PlaceCommand,
   PlaceListCommand,
-} from '../../../engine/core/types';
-import { ReferenceEngine } from '../../support/reference-engine';
+} from '@engine/core/types';
+import { ReferenceEngine } from '@test/support/reference-engine';
 
 const rules: MarketRules = {
   symbol: 'T',

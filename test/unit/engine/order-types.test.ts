@@ -1,6 +1,6 @@
 // Hand-written expectations for each order type, STP mode and command of the engine core.
-import { MatchingEngine } from '../../../engine/core';
-import type { Command, EngineEvent, MarketRules, PlaceCommand } from '../../../engine/core/types';
+import { MatchingEngine } from '@engine/core';
+import type { Command, EngineEvent, MarketRules, PlaceCommand } from '@engine/core/types';
 
 const rules: MarketRules = {
   symbol: 'T',

@@ -2,9 +2,9 @@
 // the extreme following the price only in the order's favour, the exact trigger tick, both sides, both
 // stop families, limit and market variants, cancel, snapshot/restore mid-trail, and validation. The
 // scenarios A, C and D are the FAQ's own numbers (prices in ticks of 1).
-import { MatchingEngine, type EngineSnapshot } from '../../../engine/core';
-import { trailOffset } from '../../../engine/core/market-book';
-import type { Command, EngineEvent, MarketRules, PlaceCommand } from '../../../engine/core/types';
+import { MatchingEngine, type EngineSnapshot } from '@engine/core';
+import { trailOffset } from '@engine/core/market-book';
+import type { Command, EngineEvent, MarketRules, PlaceCommand } from '@engine/core/types';
 
 const rules: MarketRules = {
   symbol: 'T',

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SigningKey, computeAddress, Wallet } from 'ethers';
-import { addressFromSpki } from '../../../lambdas/wallet/hot-wallet';
+import { addressFromSpki } from '@lambdas/wallet/hot-wallet';
 
 describe('hot-wallet address from the KMS public key (DER SubjectPublicKeyInfo)', () => {
   it('matches the address ethers derives from the same secp256k1 key', () => {

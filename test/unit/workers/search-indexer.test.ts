@@ -2,23 +2,19 @@
 // order and per trade leg, each its owner's; replays change nothing; one order-row query per batch; a
 // document that cannot be written makes Lambda retry from the first record that produced it. Wallet events:
 // one document per deposit and per withdrawal, each its owner's, the latest event's state, replays no-ops.
-import type { EngineEvent, TradeEvent } from '../../../engine/core/types';
-import { tradeSettlement } from '../../../lambdas/shared/ledger/postings';
-import {
-  indexKinesisBatch,
-  indexWalletBatch,
-  type IndexerDeps,
-} from '../../../lambdas/search-indexer/handler';
-import { isWalletEventBatch } from '../../../lambdas/shared/stream-records';
-import type { BalanceEvent } from '../../../contracts/wallet-events';
-import type { DepositRow } from '../../../lambdas/shared/ledger/deposits';
-import type { WithdrawalRow } from '../../../lambdas/shared/ledger/withdrawals';
-import { MARKETS } from '../../../contracts/markets';
-import { OpenSearchIndex } from '../../../lambdas/shared/search/opensearch';
-import type { SearchDoc, SearchIndex } from '../../../contracts/search-documents';
-import type { OrderRecord } from '../../../lambdas/shared/stores/orders';
-import { startSearch, type SearchStandin } from '../../../local/standins/search';
-import { batch, record, trade, walletBatch } from '../../support/kinesis-batch';
+import type { EngineEvent, TradeEvent } from '@engine/core/types';
+import { tradeSettlement } from '@lambdas/shared/ledger/postings';
+import { indexKinesisBatch, indexWalletBatch, type IndexerDeps } from '@lambdas/search-indexer/handler';
+import { isWalletEventBatch } from '@lambdas/shared/stream-records';
+import type { BalanceEvent } from '@contracts/wallet-events';
+import type { DepositRow } from '@lambdas/shared/ledger/deposits';
+import type { WithdrawalRow } from '@lambdas/shared/ledger/withdrawals';
+import { MARKETS } from '@contracts/markets';
+import { OpenSearchIndex } from '@lambdas/shared/search/opensearch';
+import type { SearchDoc, SearchIndex } from '@contracts/search-documents';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import { startSearch, type SearchStandin } from '@local/standins/search';
+import { batch, record, trade, walletBatch } from '@test/support/kinesis-batch';
 
 const spec = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 

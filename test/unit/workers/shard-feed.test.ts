@@ -9,9 +9,9 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startKinesis } from '../../../local/standins/kinesis';
-import type { Standin } from '../../../local/standins/ports';
-import { ShardFeeds } from '../../../local/triggers/shard-feed';
+import { startKinesis } from '@local/standins/kinesis';
+import type { Standin } from '@local/standins/ports';
+import { ShardFeeds } from '@local/triggers/shard-feed';
 
 const STREAM = 'feed-test';
 let standin: Standin;

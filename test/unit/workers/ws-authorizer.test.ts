@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { handler, matchesAny } from '../../../lambdas/ws/authorizer';
+import { handler, matchesAny } from '@lambdas/ws/authorizer';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
