@@ -112,11 +112,11 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from contracts/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 54);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 36);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 11);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 61);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 40);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 13);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'PUT' }, 2);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 5);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 6);
     expect(restMethods(dev.api)).toEqual(
       [
         'GET /api/v3/ping',
