@@ -2,7 +2,6 @@
 // legacy POST /api/v3/order/oco, DELETE /api/v3/orderList, GET /api/v3/orderList, /allOrderList,
 // /openOrderList; and GET /api/v3/myPreventedMatches. Served by the trading function.
 import { z } from 'zod';
-import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
 import {
   BinanceError,
@@ -14,13 +13,12 @@ import {
   type ApiRequest,
 } from '../shared/http';
 import { dbPool } from '../shared/db';
-import { userTradesOf } from '../shared/ledger/fills';
 import { preventedMatches, type OrderListRecord } from '../shared/ledger/order-list-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
 import {
   cancelOrderListJson,
-  fillJson,
+  takerFillsJson,
   newOrderListJson,
   orderListJson,
   preventedMatchJson,
@@ -105,28 +103,11 @@ async function listResponse(placed: PlacedList, respType: 'ACK' | 'RESULT' | 'FU
   if (respType === 'ACK') return newOrderListJson(spec, placed.list, placed.orders, 'ACK', new Map());
   const legs = await waitLegs(placed.orders, answered);
   const list = (await ctx.lists.get(placed.list.orderListId)) ?? placed.list;
-  const fills = new Map<number, ReturnType<typeof fillJson>[]>();
+  const fills = new Map<number, ReturnType<typeof takerFillsJson>>();
   if (respType === 'FULL')
     for (const o of legs) {
       if (o.executedLots === 0) continue;
-      const settled = await ctx.liveOrders.takerFills(o.orderId);
-      fills.set(
-        o.orderId,
-        settled.map((f) => {
-          const taker = userTradesOf(spec, {
-            tradeId: f.tradeId,
-            price: f.priceTicks,
-            quantity: f.qtyLots,
-            takerSide: f.takerSide,
-            ts: f.time,
-            makerOrderId: f.makerOrderId,
-            takerOrderId: f.takerOrderId,
-            makerUserId: 0,
-            takerUserId: o.userId,
-          })[1];
-          return fillJson(spec, taker, assetScale(taker.commissionAsset));
-        }),
-      );
+      fills.set(o.orderId, takerFillsJson(spec, await ctx.liveOrders.takerFills(o.orderId), o.userId));
     }
   return newOrderListJson(spec, list, legs, respType, fills);
 }

@@ -2,7 +2,6 @@
 // POST /api/v3/order/cancelReplace, PUT /api/v3/order/amend/keepPriority, GET/DELETE /api/v3/openOrders,
 // GET /api/v3/allOrders; order lists and prevented matches (./order-lists.ts).
 import { z } from 'zod';
-import { assetScale } from '../shared/money';
 import { authenticate } from '../shared/auth/signed-request';
 import {
   BinanceError,
@@ -16,7 +15,6 @@ import {
   type ApiRequest,
 } from '../shared/http';
 import { dbPool } from '../shared/db';
-import { userTradesOf } from '../shared/ledger/fills';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
@@ -25,7 +23,7 @@ import {
   amendJson,
   cancelJson,
   cancelOrderListJson,
-  fillJson,
+  takerFillsJson,
   newOrderJson,
   orderJson,
 } from './orders/format';
@@ -89,20 +87,7 @@ async function newOrderResponse(placed: PlacedOrder, respType: 'ACK' | 'RESULT' 
   // recorded the answer.
   const fills =
     respType === 'FULL' && order.executedLots > 0
-      ? (await ctx.liveOrders.takerFills(order.orderId)).map((f) => {
-          const taker = userTradesOf(spec, {
-            tradeId: f.tradeId,
-            price: f.priceTicks,
-            quantity: f.qtyLots,
-            takerSide: f.takerSide,
-            ts: f.time,
-            makerOrderId: f.makerOrderId,
-            takerOrderId: f.takerOrderId,
-            makerUserId: 0,
-            takerUserId: placed.userId,
-          })[1];
-          return fillJson(spec, taker, assetScale(taker.commissionAsset));
-        })
+      ? takerFillsJson(spec, await ctx.liveOrders.takerFills(order.orderId), placed.userId)
       : [];
   return newOrderJson(spec, order, respType, fills);
 }

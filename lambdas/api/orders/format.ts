@@ -10,6 +10,9 @@ import {
 import type { OrderListRecord, PreventedMatchRecord } from '@lambdas/shared/ledger/order-list-repository';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { UserTradeRecord } from '@lambdas/shared/stores/user-trades';
+import type { SettledFill } from '@lambdas/shared/ledger/order-repository';
+import { userTradesOf } from '@lambdas/shared/ledger/fills';
+import { assetScale } from '@lambdas/shared/money';
 
 /** GET /api/v3/order, /openOrders, /allOrders. */
 export function orderJson(spec: MarketSpec, o: OrderRecord) {
@@ -36,6 +39,24 @@ export function orderJson(spec: MarketSpec, o: OrderRecord) {
     origQuoteOrderQty: quote(spec, o.quoteQty),
     selfTradePreventionMode: o.stpMode,
   };
+}
+
+/** An order's settled taker fills as a FULL response's `fills` (amounts and fees from the ledger's rule). */
+export function takerFillsJson(spec: MarketSpec, fills: SettledFill[], takerUserId: number) {
+  return fills.map((f) => {
+    const taker = userTradesOf(spec, {
+      tradeId: f.tradeId,
+      price: f.priceTicks,
+      quantity: f.qtyLots,
+      takerSide: f.takerSide,
+      ts: f.time,
+      makerOrderId: f.makerOrderId,
+      takerOrderId: f.takerOrderId,
+      makerUserId: 0,
+      takerUserId,
+    })[1];
+    return fillJson(spec, taker, assetScale(taker.commissionAsset));
+  });
 }
 
 export function fillJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: number) {

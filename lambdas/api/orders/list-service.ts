@@ -19,7 +19,7 @@ import { logger } from '@lambdas/shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { BookReader } from './order-service';
-import { orderRateError } from './order-service';
+import { listedMarket, orderRateError } from './order-service';
 import { planOco, type ListPlan, type OcoParams } from './plan-list';
 
 export interface ListServiceDeps {
@@ -59,9 +59,7 @@ export class OrderListService {
   }
 
   market(symbol: string): MarketSpec {
-    const spec = this.deps.markets.get(symbol);
-    if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
-    return spec;
+    return listedMarket(this.deps.markets, symbol);
   }
 
   /** Checks an OCO against Binance's rules and the filters (a trailing stop BUY without a stop reads the book). */

@@ -111,6 +111,13 @@ const engineTimeout = () =>
   );
 const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
 
+/** The listed market of `symbol`, else -1121 (orders and order lists alike). */
+export function listedMarket(markets: ReadonlyMap<string, MarketSpec>, symbol: string): MarketSpec {
+  const spec = markets.get(symbol);
+  if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
+  return spec;
+}
+
 export class OrderService {
   private readonly clock: () => number;
 
@@ -119,9 +126,7 @@ export class OrderService {
   }
 
   market(symbol: string): MarketSpec {
-    const spec = this.deps.markets.get(symbol);
-    if (!spec) throw new BinanceError(400, -1121, 'Invalid symbol.');
-    return spec;
+    return listedMarket(this.deps.markets, symbol);
   }
 
   /** Accepts an order (durable once this returns) and hands its command to SQS. */

@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import type { ContingencyType, ListLeg, PlaceListCommand } from '@engine/core/types';
 import type { CommandMessage } from '@contracts/messages';
+import { recordCancel } from './cancel-transaction';
 import type { OrderRecord } from '../stores/orders';
 import {
   orderFromRow,
@@ -176,54 +177,21 @@ export class OrderListRepository {
     groupId: string,
     replay?: ReplayMarker,
   ): Promise<{ list: OrderListRecord; messages: OutboxMessage[] } | 'replayed_signature' | undefined> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      if (replay) {
-        const fresh = await c.query('INSERT INTO request_signatures VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-          replay.signature,
-          replay.expiresAtMs,
-        ]);
-        if (fresh.rowCount !== 1) {
-          await c.query('ROLLBACK');
-          return 'replayed_signature';
-        }
-      }
-      const found = await c.query<ListRow>(
-        `SELECT * FROM order_lists WHERE list_id = $1 AND user_id = $2 AND ${OPEN_LIST} FOR UPDATE`,
-        [listId, userId],
-      );
-      if (found.rowCount !== 1) {
-        await c.query('COMMIT'); // keeps the replay marker
-        return undefined;
-      }
-      const list = listFromRow(found.rows[0]);
-      const message = cancel(list);
-      const body = JSON.stringify(message);
-      await c.query(
-        `INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (cmd_id) DO UPDATE SET applied_at = NULL, sends = 0, last_sent_at = NULL`,
-        [message.cmdId, list.symbol, groupId, body],
-      );
-      const pendingPlace = await c.query<{ cmd_id: string; body: string }>(
-        'SELECT cmd_id, body FROM outbox WHERE cmd_id = $1 AND applied_at IS NULL',
-        [`pl-${listId}`],
-      );
-      await c.query('COMMIT');
-      const messages: OutboxMessage[] = pendingPlace.rows.map((r) => ({
-        cmdId: r.cmd_id,
-        market: list.symbol,
-        groupId,
-        body: r.body,
-      }));
-      messages.push({ cmdId: message.cmdId, market: list.symbol, groupId, body });
-      return { list, messages };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    const out = await recordCancel<OrderListRecord>(this.pool, {
+      lock: async (c) => {
+        const found = await c.query<ListRow>(
+          `SELECT * FROM order_lists WHERE list_id = $1 AND user_id = $2 AND ${OPEN_LIST} FOR UPDATE`,
+          [listId, userId],
+        );
+        return found.rowCount === 1 ? listFromRow(found.rows[0]) : undefined;
+      },
+      market: (list) => list.symbol,
+      placeCmdId: () => `pl-${listId}`,
+      cancel,
+      groupId,
+      replay,
+    });
+    return typeof out === 'object' ? { list: out.target, messages: out.messages } : out;
   }
 
   async get(listId: number): Promise<OrderListRecord | undefined> {

@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import type { PlaceCommand } from '@engine/core/types';
 import type { CommandMessage } from '@contracts/messages';
+import { recordCancel } from './cancel-transaction';
 import type { OrderRecord, OrderStatus } from '../stores/orders';
 
 export type AcceptOutcome =
@@ -214,56 +215,22 @@ export class OrderRepository {
     groupId: string,
     replay?: ReplayMarker,
   ): Promise<{ order: OrderRecord; messages: OutboxMessage[] } | 'replayed_signature' | undefined> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      if (replay) {
-        const fresh = await c.query('INSERT INTO request_signatures VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-          replay.signature,
-          replay.expiresAtMs,
-        ]);
-        if (fresh.rowCount !== 1) {
-          await c.query('ROLLBACK');
-          return 'replayed_signature';
-        }
-      }
-      const found = await c.query<OrderRow>(
-        `SELECT * FROM orders WHERE order_id = $1 AND user_id = $2 AND ${OPEN} FOR UPDATE`,
-        [orderId, userId],
-      );
-      if (found.rowCount !== 1) {
-        await c.query('COMMIT'); // keeps the replay marker
-        return undefined;
-      }
-      const order = orderFromRow(found.rows[0]);
-      const message = cancel(order);
-      const body = JSON.stringify(message);
-      await c.query(
-        `INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (cmd_id) DO UPDATE SET applied_at = NULL, sends = 0, last_sent_at = NULL`,
-        [message.cmdId, order.symbol, groupId, body],
-      );
+    const out = await recordCancel<OrderRecord>(this.pool, {
+      lock: async (c) => {
+        const found = await c.query<OrderRow>(
+          `SELECT * FROM orders WHERE order_id = $1 AND user_id = $2 AND ${OPEN} FOR UPDATE`,
+          [orderId, userId],
+        );
+        return found.rowCount === 1 ? orderFromRow(found.rows[0]) : undefined;
+      },
+      market: (order) => order.symbol,
       // A list leg was placed by its list's command (migration 17).
-      const placeCmd = order.orderListId !== undefined ? `pl-${order.orderListId}` : `p-${orderId}`;
-      const pendingPlace = await c.query<{ cmd_id: string; body: string }>(
-        'SELECT cmd_id, body FROM outbox WHERE cmd_id = $1 AND applied_at IS NULL',
-        [placeCmd],
-      );
-      await c.query('COMMIT');
-      const messages: OutboxMessage[] = pendingPlace.rows.map((r) => ({
-        cmdId: r.cmd_id,
-        market: order.symbol,
-        groupId,
-        body: r.body,
-      }));
-      messages.push({ cmdId: message.cmdId, market: order.symbol, groupId, body });
-      return { order, messages };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+      placeCmdId: (order) => (order.orderListId !== undefined ? `pl-${order.orderListId}` : `p-${orderId}`),
+      cancel,
+      groupId,
+      replay,
+    });
+    return typeof out === 'object' ? { order: out.target, messages: out.messages } : out;
   }
 
   async get(orderId: number): Promise<OrderRecord | undefined> {
