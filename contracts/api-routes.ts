@@ -56,6 +56,8 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'DELETE', path: '/api/v3/openOrders', fn: 'trading' },
   { method: 'GET', path: '/api/v3/allOrders', fn: 'trading' },
   { method: 'POST', path: '/api/v3/orderList/oco', fn: 'trading' },
+  { method: 'POST', path: '/api/v3/orderList/oto', fn: 'trading' },
+  { method: 'POST', path: '/api/v3/orderList/otoco', fn: 'trading' },
   { method: 'POST', path: '/api/v3/order/oco', fn: 'trading' },
   { method: 'DELETE', path: '/api/v3/orderList', fn: 'trading' },
   { method: 'GET', path: '/api/v3/orderList', fn: 'trading' },

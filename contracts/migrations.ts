@@ -1050,6 +1050,249 @@ export const MIGRATIONS: string[] = [
    GRANT EXECUTE ON FUNCTION release_list_lock(bigint) TO cirrus_processor;
    -- Reconciliation: a list lock stands for its legs.
    GRANT SELECT ON order_lists TO cirrus_reconciliation;`,
+  // 18: OTO and OTOCO lists (docs/api.md#order-lists). The working leg locks its own funds, as a single order
+  // does: a lock row under its order id (reference 'order:<id>'), paid from by its trades and released by its
+  // close. The list's lock (−list id) holds what the pending legs need (Binance: an OTO's pending order needs
+  // its balance when the list is placed) and comes back with the list's ALL_DONE, as an OCO's does. Both
+  // locks are taken in the one accept transaction, or neither. settle_trade pays a leg from its own lock when
+  // it has one, else from its list's; MAX_NUM_ORDERS counts a list's legs once (a working leg's own lock is
+  // not counted again).
+  // A pending leg (status PENDING_NEW) is open: its client order id is taken and /openOrders shows it.
+  `DROP INDEX orders_open_client_id;
+   CREATE UNIQUE INDEX orders_open_client_id ON orders (user_id, market, client_order_id)
+     WHERE status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW');
+   DROP INDEX orders_open_by_user;
+   CREATE INDEX orders_open_by_user ON orders (user_id, market) WHERE status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW');
+   -- MAX_NUM_ORDERS counts orders: every open lock is one, and an executing list adds its other legs (its lock
+   -- counts one, an OTO's working leg's own lock another). Both parts read partial indexes: order_locks'
+   -- open locks and order_lists_open_client_id (executing lists are few).
+   CREATE FUNCTION open_orders_counted(p_user_id bigint, p_market text) RETURNS int
+   LANGUAGE sql STABLE AS $$
+     SELECT ((SELECT count(*) FROM order_locks WHERE user_id = p_user_id AND market = p_market AND status = 'open')
+           + coalesce((SELECT sum(cardinality(ol.order_ids) - 1
+                                  - (SELECT count(*) FROM order_locks w
+                                      WHERE w.order_id = ol.order_ids[1] AND w.status = 'open'))
+                         FROM order_lists ol
+                        WHERE ol.user_id = p_user_id AND ol.market = p_market
+                          AND ol.list_order_status = 'EXECUTING'), 0))::int
+   $$;
+   REVOKE EXECUTE ON FUNCTION open_orders_counted(bigint, text) FROM PUBLIC;
+   -- As migration 5's (with migration 9's rights): a pending leg's client order id is taken, and an open
+   -- list counts one order per leg.
+   CREATE OR REPLACE FUNCTION accept_order(
+     p_signature text, p_signature_expires_ms bigint, p_user_id bigint, p_market text, p_max_open int,
+     p_asset text, p_amount numeric, p_order jsonb, p_command jsonb, p_group_id text,
+     p_limit_10s int, p_limit_day int, p_now_ms bigint
+   ) RETURNS TABLE (outcome text, new_order_id bigint, command text, orders_10s int, orders_day int)
+   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+   DECLARE
+     v_account bigint;
+     v_order_id bigint;
+     v_tx bigint;
+     v_body text;
+     v_window bigint := p_now_ms / 10000;
+     v_day int := (p_now_ms / 86400000)::int;
+     v_n10 int;
+     v_nday int;
+   BEGIN
+     IF p_signature IS NOT NULL THEN
+       INSERT INTO request_signatures VALUES (p_signature, p_signature_expires_ms) ON CONFLICT DO NOTHING;
+       IF NOT FOUND THEN RETURN QUERY SELECT 'replayed_signature', NULL::bigint, NULL::text, NULL::int, NULL::int; RETURN; END IF;
+     END IF;
+     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
+     -- Binance's ORDERS limits: orders accepted per account in the current 10-second window and UTC day.
+     SELECT CASE WHEN r.window_10s = v_window THEN r.count_10s ELSE 0 END,
+            CASE WHEN r.day = v_day THEN r.count_day ELSE 0 END
+       INTO v_n10, v_nday FROM order_rate r WHERE r.user_id = p_user_id;
+     v_n10 := coalesce(v_n10, 0);
+     v_nday := coalesce(v_nday, 0);
+     IF v_n10 >= p_limit_10s THEN
+       RETURN QUERY SELECT 'order_rate_10s', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF v_nday >= p_limit_day THEN
+       RETURN QUERY SELECT 'order_rate_day', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF EXISTS (SELECT 1 FROM orders WHERE user_id = p_user_id AND market = p_market
+                  AND client_order_id = p_order->>'client_order_id'
+                  AND status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW')) THEN
+       RETURN QUERY SELECT 'duplicate_client_order_id', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF open_orders_counted(p_user_id, p_market) >= p_max_open THEN
+       RETURN QUERY SELECT 'too_many_open_orders', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     UPDATE accounts SET available = available - p_amount, locked = locked + p_amount
+      WHERE owner = 'user:' || p_user_id AND asset = p_asset AND available >= p_amount
+      RETURNING id INTO v_account;
+     IF v_account IS NULL THEN
+       RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     v_order_id := nextval('order_ids');
+     INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'order:' || v_order_id) RETURNING id INTO v_tx;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       VALUES (v_tx, v_account, p_asset, 'available', -p_amount), (v_tx, v_account, p_asset, 'locked', p_amount);
+     INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+       VALUES (v_order_id, p_user_id, p_market, p_asset, p_amount, p_amount);
+     INSERT INTO orders
+       SELECT * FROM jsonb_populate_record(NULL::orders, p_order || jsonb_build_object('order_id', v_order_id));
+     v_body := jsonb_build_object('v', 1, 'cmdId', 'p-' || v_order_id,
+                                  'command', p_command || jsonb_build_object('orderId', v_order_id))::text;
+     INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('p-' || v_order_id, p_market, p_group_id, v_body);
+     INSERT INTO order_rate AS r VALUES (p_user_id, v_window, 1, v_day, 1)
+       ON CONFLICT (user_id) DO UPDATE SET window_10s = v_window, count_10s = v_n10 + 1, day = v_day,
+                                           count_day = v_nday + 1;
+     RETURN QUERY SELECT 'accepted', v_order_id, v_body, v_n10 + 1, v_nday + 1;
+   END $$;
+   DROP FUNCTION accept_order_list(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, jsonb, text, int,
+     int, bigint);
+   CREATE FUNCTION accept_order_list(
+     p_signature text, p_signature_expires_ms bigint, p_user_id bigint, p_market text, p_max_open int,
+     p_asset text, p_amount numeric, p_list jsonb, p_orders jsonb, p_command jsonb, p_group_id text,
+     p_limit_10s int, p_limit_day int, p_now_ms bigint, p_working_asset text, p_working_amount numeric
+   ) RETURNS TABLE (outcome text, new_list_id bigint, new_order_ids bigint[], command text, orders_10s int,
+                    orders_day int)
+   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+   DECLARE
+     v_legs int := jsonb_array_length(p_orders);
+     v_account bigint;
+     v_working_account bigint;
+     v_list_id bigint;
+     v_order_id bigint;
+     v_ids bigint[] := '{}';
+     v_cmd_legs jsonb := '[]'::jsonb;
+     v_tx bigint;
+     v_body text;
+     v_window bigint := p_now_ms / 10000;
+     v_day int := (p_now_ms / 86400000)::int;
+     v_n10 int;
+     v_nday int;
+     v_same_asset boolean := p_working_amount > 0 AND p_working_asset = p_asset;
+   BEGIN
+     IF p_signature IS NOT NULL THEN
+       INSERT INTO request_signatures VALUES (p_signature, p_signature_expires_ms) ON CONFLICT DO NOTHING;
+       IF NOT FOUND THEN
+         RETURN QUERY SELECT 'replayed_signature', NULL::bigint, NULL::bigint[], NULL::text, NULL::int, NULL::int;
+         RETURN;
+       END IF;
+     END IF;
+     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
+     SELECT CASE WHEN r.window_10s = v_window THEN r.count_10s ELSE 0 END,
+            CASE WHEN r.day = v_day THEN r.count_day ELSE 0 END
+       INTO v_n10, v_nday FROM order_rate r WHERE r.user_id = p_user_id;
+     v_n10 := coalesce(v_n10, 0);
+     v_nday := coalesce(v_nday, 0);
+     -- Binance counts every order of a list against the ORDERS limits.
+     IF v_n10 + v_legs > p_limit_10s THEN
+       RETURN QUERY SELECT 'order_rate_10s', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF v_nday + v_legs > p_limit_day THEN
+       RETURN QUERY SELECT 'order_rate_day', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     IF EXISTS (SELECT 1 FROM orders WHERE user_id = p_user_id AND market = p_market
+                  AND status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW')
+                  AND client_order_id IN (SELECT o->>'client_order_id' FROM jsonb_array_elements(p_orders) o))
+        OR EXISTS (SELECT 1 FROM order_lists WHERE user_id = p_user_id AND market = p_market
+                     AND list_order_status = 'EXECUTING'
+                     AND list_client_order_id = p_list->>'list_client_order_id') THEN
+       RETURN QUERY SELECT 'duplicate_client_order_id', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday;
+       RETURN;
+     END IF;
+     IF open_orders_counted(p_user_id, p_market) + v_legs > p_max_open THEN
+       RETURN QUERY SELECT 'too_many_open_orders', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     -- Both locks or neither: in one asset, one update for their sum.
+     UPDATE accounts
+        SET available = available - (p_amount + CASE WHEN v_same_asset THEN p_working_amount ELSE 0 END),
+            locked = locked + (p_amount + CASE WHEN v_same_asset THEN p_working_amount ELSE 0 END)
+      WHERE owner = 'user:' || p_user_id AND asset = p_asset
+        AND available >= p_amount + CASE WHEN v_same_asset THEN p_working_amount ELSE 0 END
+      RETURNING id INTO v_account;
+     IF v_account IS NULL THEN
+       RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday; RETURN;
+     END IF;
+     v_working_account := v_account;
+     IF p_working_amount > 0 AND NOT v_same_asset THEN
+       UPDATE accounts SET available = available - p_working_amount, locked = locked + p_working_amount
+        WHERE owner = 'user:' || p_user_id AND asset = p_working_asset AND available >= p_working_amount
+        RETURNING id INTO v_working_account;
+       IF v_working_account IS NULL THEN
+         -- Undo the list's lock (nothing else was written yet): neither lock is taken.
+         UPDATE accounts SET available = available + p_amount, locked = locked - p_amount WHERE id = v_account;
+         RETURN QUERY SELECT 'insufficient_balance', NULL::bigint, NULL::bigint[], NULL::text, v_n10, v_nday;
+         RETURN;
+       END IF;
+     END IF;
+     v_list_id := nextval('order_list_ids');
+     INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'list:' || v_list_id) RETURNING id INTO v_tx;
+     INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+       VALUES (v_tx, v_account, p_asset, 'available', -p_amount), (v_tx, v_account, p_asset, 'locked', p_amount);
+     INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+       VALUES (-v_list_id, p_user_id, p_market, p_asset, p_amount, p_amount);
+     FOR i IN 0 .. v_legs - 1 LOOP
+       v_order_id := nextval('order_ids');
+       v_ids := v_ids || v_order_id;
+       INSERT INTO orders
+         SELECT * FROM jsonb_populate_record(NULL::orders, (p_orders->i)
+                       || jsonb_build_object('order_id', v_order_id, 'order_list_id', v_list_id));
+       v_cmd_legs := v_cmd_legs || jsonb_build_array((p_command->'legs'->i) || jsonb_build_object('orderId', v_order_id));
+       -- The working leg (the first of an OTO/OTOCO) locks its own funds as a single order does.
+       IF i = 0 AND p_working_amount > 0 THEN
+         INSERT INTO ledger_transactions (kind, reference) VALUES ('lock', 'order:' || v_order_id)
+           RETURNING id INTO v_tx;
+         INSERT INTO ledger_entries (tx_id, account_id, asset, bucket, amount)
+           VALUES (v_tx, v_working_account, p_working_asset, 'available', -p_working_amount),
+                  (v_tx, v_working_account, p_working_asset, 'locked', p_working_amount);
+         INSERT INTO order_locks (order_id, user_id, market, asset, locked_total, remaining)
+           VALUES (v_order_id, p_user_id, p_market, p_working_asset, p_working_amount, p_working_amount);
+       END IF;
+     END LOOP;
+     INSERT INTO order_lists
+       SELECT * FROM jsonb_populate_record(NULL::order_lists, p_list || jsonb_build_object(
+         'list_id', v_list_id, 'user_id', p_user_id, 'market', p_market, 'order_ids', v_ids,
+         'lock_asset', p_asset, 'lock_amount', p_amount, 'list_status_type', 'EXEC_STARTED',
+         'list_order_status', 'EXECUTING', 'last_seq', 0));
+     v_body := jsonb_build_object('v', 1, 'cmdId', 'pl-' || v_list_id, 'command',
+                 p_command || jsonb_build_object('listId', v_list_id, 'legs', v_cmd_legs))::text;
+     INSERT INTO outbox (cmd_id, market, group_id, body) VALUES ('pl-' || v_list_id, p_market, p_group_id, v_body);
+     INSERT INTO order_rate AS r VALUES (p_user_id, v_window, v_legs, v_day, v_legs)
+       ON CONFLICT (user_id) DO UPDATE SET window_10s = v_window, count_10s = v_n10 + v_legs, day = v_day,
+                                           count_day = v_nday + v_legs;
+     RETURN QUERY SELECT 'accepted', v_list_id, v_ids, v_body, v_n10 + v_legs, v_nday + v_legs;
+   END $$;
+   REVOKE EXECUTE ON FUNCTION accept_order_list(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, jsonb,
+     text, int, int, bigint, text, numeric) FROM PUBLIC;
+   GRANT EXECUTE ON FUNCTION accept_order_list(text, bigint, bigint, text, int, text, numeric, jsonb, jsonb, jsonb,
+     text, int, int, bigint, text, numeric) TO cirrus_api;
+
+   -- As migration 17's, except that a list leg with a lock of its own (an OTO's working leg) pays from it.
+   CREATE OR REPLACE FUNCTION settle_trade(p jsonb) RETURNS boolean
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     s jsonb;
+     v_lock bigint;
+   BEGIN
+     INSERT INTO settled_trades (market, trade_id, maker_order_id, taker_order_id, price_ticks, qty_lots, taker_side,
+                                 trade_ms)
+       VALUES (p->>'market', (p->>'tradeId')::bigint, (p->>'makerOrderId')::bigint, (p->>'takerOrderId')::bigint,
+               (p->>'price')::bigint, (p->>'quantity')::bigint, p->>'takerSide', (p->>'ts')::bigint)
+       ON CONFLICT DO NOTHING;
+     IF NOT FOUND THEN RETURN false; END IF;
+     PERFORM ledger_post('trade', (p->>'market') || ':' || (p->>'tradeId'), p->'postings');
+     FOR s IN SELECT * FROM jsonb_array_elements(p->'shrink') LOOP
+       v_lock := (s->>'orderId')::bigint;
+       SELECT CASE WHEN o.order_list_id IS NULL THEN o.order_id
+                   WHEN EXISTS (SELECT 1 FROM order_locks l WHERE l.order_id = o.order_id) THEN o.order_id
+                   ELSE -o.order_list_id END
+         INTO v_lock FROM orders o WHERE o.order_id = v_lock;
+       v_lock := coalesce(v_lock, (s->>'orderId')::bigint);
+       UPDATE order_locks SET remaining = remaining - (s->>'amount')::numeric
+        WHERE order_id = v_lock AND remaining >= (s->>'amount')::numeric;
+       IF NOT FOUND THEN
+         RAISE EXCEPTION 'order % has less locked than trade %:% needs', s->>'orderId', p->>'market', p->>'tradeId'
+           USING ERRCODE = 'check_violation';
+       END IF;
+     END LOOP;
+     RETURN true;
+   END $$;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

@@ -409,6 +409,7 @@ export class MarketBook {
         orderId: o.orderId,
         userId: o.userId,
         orderListId: list.listId,
+        orderType: o.orderType,
       });
       if (o.trailingDelta > 0) this.trackFromEntry(o);
       if (isStopType(o.orderType)) this.stops.add(o);

@@ -295,6 +295,8 @@ export interface ActivatedEvent extends EventBase {
   orderId: number;
   userId: number;
   orderListId: number;
+  /** The leg's type: a stop now waits for its trigger, anything else is working. */
+  orderType: OrderType;
 }
 
 /**

@@ -77,7 +77,7 @@ function exchangeInfo(req: ApiRequest) {
       ],
       icebergAllowed: true,
       ocoAllowed: true, // docs/api.md#order-lists
-      otoAllowed: false,
+      otoAllowed: true, // OTO and OTOCO
       quoteOrderQtyMarketAllowed: true,
       allowTrailingStop: true,
       cancelReplaceAllowed: true,

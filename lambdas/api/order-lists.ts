@@ -1,5 +1,5 @@
-// Signed order-list endpoints (Binance spot v3; docs/api.md#order-lists): POST /api/v3/orderList/oco, the
-// legacy POST /api/v3/order/oco, DELETE /api/v3/orderList, GET /api/v3/orderList, /allOrderList,
+// Signed order-list endpoints (Binance spot v3; docs/api.md#order-lists): POST /api/v3/orderList/oco, /oto,
+// /otoco, the legacy POST /api/v3/order/oco, DELETE /api/v3/orderList, GET /api/v3/orderList, /allOrderList,
 // /openOrderList; and GET /api/v3/myPreventedMatches. Served by the trading function.
 import { z } from 'zod';
 import { authenticate } from '../shared/auth/signed-request';
@@ -25,7 +25,15 @@ import {
 } from './orders/format';
 import { orderCountHeaders } from './orders/order-service';
 import type { PlacedList } from './orders/list-service';
-import { ocoFromLegacy, type OcoLegParams, type OcoParams } from './orders/plan-list';
+import {
+  ocoFromLegacy,
+  type OcoLegParams,
+  type OcoParams,
+  type OtocoParams,
+  type OtoParams,
+  type OtoWorkingParams,
+} from './orders/plan-list';
+import type { ReplayMarker } from '../shared/ledger/order-repository';
 
 const clientId = z
   .string()
@@ -33,9 +41,12 @@ const clientId = z
   .optional();
 const decimal = z.string().max(40).optional();
 
-const legSchema = (prefix: 'above' | 'below') =>
+type LegPrefix = 'above' | 'below' | 'pendingAbove' | 'pendingBelow';
+
+/** One leg's parameters under its prefix (`aboveType`, `pendingBelowPrice`, …); the planner checks which are needed. */
+const legSchema = (prefix: LegPrefix, typeOptional = false) =>
   z.object({
-    [`${prefix}Type`]: z.string().max(20),
+    [`${prefix}Type`]: typeOptional ? z.string().max(20).optional() : z.string().max(20),
     [`${prefix}ClientOrderId`]: clientId,
     [`${prefix}IcebergQty`]: decimal,
     [`${prefix}Price`]: decimal,
@@ -72,7 +83,7 @@ const legacyOcoSchema = z.object({
   selfTradePreventionMode: z.string().max(20).optional(),
 });
 
-const leg = (p: Record<string, string | undefined>, prefix: 'above' | 'below'): OcoLegParams => ({
+const leg = (p: Record<string, string | undefined>, prefix: LegPrefix): OcoLegParams => ({
   type: p[`${prefix}Type`],
   clientOrderId: p[`${prefix}ClientOrderId`],
   icebergQty: p[`${prefix}IcebergQty`],
@@ -81,6 +92,8 @@ const leg = (p: Record<string, string | undefined>, prefix: 'above' | 'below'): 
   trailingDelta: p[`${prefix}TrailingDelta`],
   timeInForce: p[`${prefix}TimeInForce`],
 });
+
+type RespType = 'ACK' | 'RESULT' | 'FULL';
 
 /** How long a RESULT/FULL answer (or a cancel) waits for the engine before returning what is known. */
 const WAIT_FOR_ENGINE_MS = 3_000;
@@ -97,7 +110,7 @@ async function waitLegs(orders: OrderRecord[], done: (o: OrderRecord) => boolean
   );
 }
 
-async function listResponse(placed: PlacedList, respType: 'ACK' | 'RESULT' | 'FULL') {
+async function listResponse(placed: PlacedList, respType: RespType) {
   const ctx = apiContext();
   const spec = ctx.listService.market(placed.list.symbol);
   if (respType === 'ACK') return newOrderListJson(spec, placed.list, placed.orders, 'ACK', new Map());
@@ -112,32 +125,41 @@ async function listResponse(placed: PlacedList, respType: 'ACK' | 'RESULT' | 'FU
   return newOrderListJson(spec, list, legs, respType, fills);
 }
 
+/** One list placement: authenticate, parse (zod), accept, answer by newOrderRespType. */
 async function place(
   req: ApiRequest,
-  toOco: (params: Record<string, string>) => OcoParams & { respType?: 'ACK' | 'RESULT' | 'FULL' },
+  parse: (params: Record<string, string>) => {
+    respType?: RespType;
+    accept: (userId: number, replay?: ReplayMarker) => Promise<PlacedList>;
+  },
 ) {
   const ctx = apiContext();
   const { placed, respType } = await ctx.admission.admit(async () => {
     const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
-    const p = toOco(req.params);
-    return { placed: await ctx.listService.placeOco(userId, p, replay), respType: p.respType ?? 'RESULT' };
+    const p = parse(req.params);
+    return { placed: await p.accept(userId, replay), respType: p.respType ?? 'RESULT' };
   });
   return new WithHeaders(await listResponse(placed, respType), orderCountHeaders(placed.orderCounts));
 }
+
+const ocoAccept = (p: OcoParams) => (userId: number, replay?: ReplayMarker) =>
+  apiContext().listService.placeOco(userId, p, replay);
 
 function placeOco(req: ApiRequest) {
   return place(req, (params) => {
     const p = parseParams(ocoSchema, params);
     const legs = parseParams(ocoLegsSchema, params) as Record<string, string | undefined>;
     return {
-      symbol: p.symbol,
-      listClientOrderId: p.listClientOrderId,
-      side: p.side,
-      quantity: p.quantity,
-      above: leg(legs, 'above'),
-      below: leg(legs, 'below'),
-      selfTradePreventionMode: p.selfTradePreventionMode,
       respType: p.newOrderRespType,
+      accept: ocoAccept({
+        symbol: p.symbol,
+        listClientOrderId: p.listClientOrderId,
+        side: p.side,
+        quantity: p.quantity,
+        above: leg(legs, 'above'),
+        below: leg(legs, 'below'),
+        selfTradePreventionMode: p.selfTradePreventionMode,
+      }),
     };
   });
 }
@@ -145,7 +167,96 @@ function placeOco(req: ApiRequest) {
 function placeLegacyOco(req: ApiRequest) {
   return place(req, (params) => {
     const p = parseParams(legacyOcoSchema, params);
-    return { ...ocoFromLegacy(p), respType: p.newOrderRespType };
+    return { respType: p.newOrderRespType, accept: ocoAccept(ocoFromLegacy(p)) };
+  });
+}
+
+/** OTO and OTOCO: the list-wide parameters and the working leg (Binance's `working…` names). */
+const otoBaseSchema = z.object({
+  symbol: symbolParam,
+  listClientOrderId: clientId,
+  newOrderRespType: z.enum(['ACK', 'RESULT', 'FULL']).optional(),
+  selfTradePreventionMode: z.string().max(20).optional(),
+  workingType: z.string().max(20).optional(),
+  workingSide: z.string().max(10).optional(),
+  workingClientOrderId: clientId,
+  workingPrice: decimal,
+  workingQuantity: decimal,
+  workingIcebergQty: decimal,
+  workingTimeInForce: z.string().max(5).optional(),
+});
+const otoPendingSchema = z.object({
+  pendingType: z.string().max(20).optional(),
+  pendingSide: z.string().max(10).optional(),
+  pendingClientOrderId: clientId,
+  pendingPrice: decimal,
+  pendingStopPrice: decimal,
+  pendingTrailingDelta: z.string().max(20).optional(),
+  pendingQuantity: decimal,
+  pendingIcebergQty: decimal,
+  pendingTimeInForce: z.string().max(5).optional(),
+});
+const otocoPendingSchema = z
+  .object({ pendingSide: z.string().max(10).optional(), pendingQuantity: decimal })
+  .merge(legSchema('pendingAbove', true))
+  .merge(legSchema('pendingBelow', true));
+
+const working = (p: z.infer<typeof otoBaseSchema>): OtoWorkingParams => ({
+  type: p.workingType,
+  side: p.workingSide,
+  clientOrderId: p.workingClientOrderId,
+  price: p.workingPrice,
+  quantity: p.workingQuantity,
+  icebergQty: p.workingIcebergQty,
+  timeInForce: p.workingTimeInForce,
+});
+
+function placeOto(req: ApiRequest) {
+  return place(req, (params) => {
+    const p = parseParams(otoBaseSchema, params);
+    const q = parseParams(otoPendingSchema, params);
+    const oto: OtoParams = {
+      symbol: p.symbol,
+      listClientOrderId: p.listClientOrderId,
+      selfTradePreventionMode: p.selfTradePreventionMode,
+      working: working(p),
+      pending: {
+        type: q.pendingType,
+        side: q.pendingSide,
+        clientOrderId: q.pendingClientOrderId,
+        price: q.pendingPrice,
+        stopPrice: q.pendingStopPrice,
+        trailingDelta: q.pendingTrailingDelta,
+        quantity: q.pendingQuantity,
+        icebergQty: q.pendingIcebergQty,
+        timeInForce: q.pendingTimeInForce,
+      },
+    };
+    return {
+      respType: p.newOrderRespType,
+      accept: (userId, replay) => apiContext().listService.placeOto(userId, oto, replay),
+    };
+  });
+}
+
+function placeOtoco(req: ApiRequest) {
+  return place(req, (params) => {
+    const p = parseParams(otoBaseSchema, params);
+    const q = parseParams(otocoPendingSchema, params) as Record<string, string | undefined>;
+    const otoco: OtocoParams = {
+      symbol: p.symbol,
+      listClientOrderId: p.listClientOrderId,
+      selfTradePreventionMode: p.selfTradePreventionMode,
+      working: working(p),
+      pendingSide: q.pendingSide,
+      pendingQuantity: q.pendingQuantity,
+      pendingAbove: leg(q, 'pendingAbove'),
+      pendingBelow: leg(q, 'pendingBelow'),
+    };
+    return {
+      respType: p.newOrderRespType,
+      accept: (userId, replay) => apiContext().listService.placeOtoco(userId, otoco, replay),
+    };
   });
 }
 
@@ -242,6 +353,8 @@ async function myPreventedMatches(req: ApiRequest) {
 
 export const ORDER_LIST_ROUTES = {
   'POST /api/v3/orderList/oco': placeOco,
+  'POST /api/v3/orderList/oto': placeOto,
+  'POST /api/v3/orderList/otoco': placeOtoco,
   'POST /api/v3/order/oco': placeLegacyOco,
   'DELETE /api/v3/orderList': cancelList,
   'GET /api/v3/orderList': getList,

@@ -29,6 +29,7 @@ const ORDER_STATUSES = [
   'REJECTED',
   'EXPIRED',
   'EXPIRED_IN_MATCH',
+  'PENDING_NEW',
 ] as const;
 
 /** Deposit and withdrawal documents' statuses (a withdrawal's row status, upper-cased). */

@@ -34,14 +34,18 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
     return p;
   };
   const isClosed = (p: OrderProgress) =>
-    p.status !== undefined && p.status !== 'NEW' && p.status !== 'PARTIALLY_FILLED';
+    p.status !== undefined &&
+    p.status !== 'NEW' &&
+    p.status !== 'PARTIALLY_FILLED' &&
+    p.status !== 'PENDING_NEW';
 
   for (const e of events) {
     switch (e.type) {
       case 'accepted': {
         const p = touch(e.orderId, e.seq, e.ts);
-        p.status ??= 'NEW';
-        const working = !isStopType(e.orderType);
+        // An OTO/OTOCO pending leg waits for its working leg (Binance PENDING_NEW): not working yet.
+        p.status ??= e.pending ? 'PENDING_NEW' : 'NEW';
+        const working = !e.pending && !isStopType(e.orderType);
         p.isWorking = working;
         if (working) p.workingTime = e.ts;
         if (e.trailingTime !== undefined) p.trailingTime = e.trailingTime;
@@ -85,10 +89,19 @@ export function orderProgressFromEvents(events: readonly EngineEvent[]): OrderPr
         p.cumQuote = e.cumQuote;
         break;
       }
+      case 'activated': {
+        // The working leg filled: the pending leg is placed now (a stop waits for its trigger from here).
+        const p = touch(e.orderId, e.seq, e.ts);
+        if (!isClosed(p)) p.status = 'NEW';
+        if (!isStopType(e.orderType)) {
+          p.isWorking = true;
+          p.workingTime = e.ts;
+        }
+        break;
+      }
       case 'depth':
       case 'listStatus': // the list's own row (order_lists), settled as an operation
       case 'prevented': // stored as an operation; the orders' closes follow as their own events
-      case 'activated': // OTO pending legs: not offered over REST yet (exchangeInfo otoAllowed false)
         break;
     }
   }

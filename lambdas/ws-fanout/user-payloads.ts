@@ -191,6 +191,7 @@ export function usersOf(events: readonly EngineEvent[]): Set<number> {
       users.add(e.takerUserId);
     } else if (
       e.type === 'accepted' ||
+      e.type === 'activated' ||
       e.type === 'closed' ||
       e.type === 'listStatus' ||
       (e.type === 'rejected' && (e.command === 'place' || e.command === 'placeList'))
@@ -202,7 +203,7 @@ export function usersOf(events: readonly EngineEvent[]): Set<number> {
 
 /**
  * Every execution of the users' orders in one market's events (seq order), as Binance reports them: NEW on
- * acceptance, TRADE per fill (FILLED on an order's last fill when its close says FILLED, so a filled order
+ * acceptance (status PENDING_NEW for an OTO/OTOCO pending leg, then NEW when it is placed), TRADE per fill (FILLED on an order's last fill when its close says FILLED, so a filled order
  * gets no separate report), CANCELED, EXPIRED (IOC / FOK / no liquidity), TRADE_PREVENTION (self-trade
  * prevention) and REJECTED for a place the engine refused.
  */
@@ -229,6 +230,22 @@ export function executions(
       if (e.trailingDelta !== undefined)
         trailing.set(e.orderId, { delta: e.trailingDelta, time: e.trailingTime ?? -1, since: e.seq });
       if (!users.has(e.userId)) return;
+      out.push({
+        userId: e.userId,
+        orderId: e.orderId,
+        execution: {
+          x: 'NEW',
+          // An OTO/OTOCO pending leg: accepted, placed when its working leg fills (then an `activated` NEW).
+          X: e.pending ? 'PENDING_NEW' : 'NEW',
+          reject: 'NONE',
+          cumLots: 0,
+          cumQuote: 0,
+          onBook: !e.pending && !STOP_TYPES.has(e.orderType),
+          time: e.ts,
+          seq: e.seq,
+        },
+      });
+    } else if (e.type === 'activated' && users.has(e.userId)) {
       out.push({
         userId: e.userId,
         orderId: e.orderId,

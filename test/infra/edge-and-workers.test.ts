@@ -112,9 +112,9 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from contracts/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 61);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 63);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 40);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 13);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 15);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'PUT' }, 2);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 6);
     expect(restMethods(dev.api)).toEqual(
@@ -164,6 +164,8 @@ describe('api', () => {
         'DELETE /api/v3/openOrders',
         'GET /api/v3/allOrders',
         'POST /api/v3/orderList/oco',
+        'POST /api/v3/orderList/oto',
+        'POST /api/v3/orderList/otoco',
         'POST /api/v3/order/oco',
         'DELETE /api/v3/orderList',
         'GET /api/v3/orderList',

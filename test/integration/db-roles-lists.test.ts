@@ -159,7 +159,7 @@ describe('order lists under the database roles', () => {
     await refused(as.cirrus_processor, 'INSERT INTO order_lists SELECT * FROM order_lists');
     await refused(
       as.cirrus_processor,
-      "SELECT accept_order_list(NULL, 0, 1, 'BTCUSDT', 1, 'BTC', 1, '{}', '[]', '{}', 'g', 1, 1, 1)",
+      "SELECT accept_order_list(NULL, 0, 1, 'BTCUSDT', 1, 'BTC', 1, '{}', '[]', '{}', 'g', 1, 1, 1, 'BTC', 0)",
     );
     // Read models, fan-out, relay, wallet, chain listener: no lists, no prevented matches.
     for (const role of [

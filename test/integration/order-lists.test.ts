@@ -176,7 +176,7 @@ describe('order lists (OCO) end to end', () => {
     }>('GET', '/api/v3/exchangeInfo');
     expect(info.body.symbols.find((s) => s.symbol === 'BTCUSDT')).toMatchObject({
       ocoAllowed: true,
-      otoAllowed: false,
+      otoAllowed: true,
     });
   });
 

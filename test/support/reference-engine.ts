@@ -393,6 +393,7 @@ export class ReferenceEngine {
             orderId: p.orderId,
             userId: p.userId,
             orderListId: list.listId,
+            orderType: p.orderType,
           });
           if (p.trailingDelta > 0 && p.stopPrice === 0 && m.lastPrice > 0) {
             p.trailBest = m.lastPrice;

@@ -355,7 +355,7 @@ describe('settlement of list events', () => {
       makerPreventedQuantity: 10_000,
       stpMode: 'EXPIRE_MAKER',
     },
-    { ...base, seq: 8, type: 'activated', orderId: 14, userId: 7, orderListId: 5 },
+    { ...base, seq: 8, type: 'activated', orderId: 14, userId: 7, orderListId: 5, orderType: 'LIMIT' },
     status({}),
   ];
   const item = settlementItem(btc, {
@@ -392,10 +392,51 @@ describe('settlement of list events', () => {
     ]);
   });
 
-  it('a leg its sibling expired shows EXPIRED; list events advance no order row', () => {
+  it('a leg its sibling expired shows EXPIRED; an activated pending leg is NEW and working; list events advance no order row', () => {
     expect(statusForClose('LIST')).toBe('EXPIRED');
     expect(orderProgressFromEvents(events)).toEqual([
       { orderId: 11, seq: 6, updateTime: 50, status: 'EXPIRED', executedLots: 0, cumQuote: 0 },
+      { orderId: 14, seq: 8, updateTime: 50, status: 'NEW', isWorking: true, workingTime: 50 },
+    ]);
+  });
+
+  it('a pending leg is accepted PENDING_NEW, not working; a stop leg activated stays not working', () => {
+    const accepted = (orderId: number, seq: number, orderType: 'LIMIT' | 'STOP_LOSS'): EngineEvent => ({
+      ...base,
+      seq,
+      type: 'accepted',
+      orderId,
+      userId: 7,
+      clientOrderId: `c${orderId}`,
+      side: 'SELL',
+      orderType,
+      timeInForce: 'GTC',
+      price: orderType === 'LIMIT' ? 3_100_000 : 0,
+      quantity: 10_000,
+      quoteQuantity: 0,
+      stopPrice: orderType === 'LIMIT' ? 0 : 2_900_000,
+      icebergQuantity: 0,
+      stpMode: 'EXPIRE_MAKER',
+      orderListId: 5,
+      pending: true,
+    });
+    expect(
+      orderProgressFromEvents([
+        accepted(20, 1, 'LIMIT'),
+        accepted(21, 2, 'STOP_LOSS'),
+        {
+          ...base,
+          seq: 3,
+          type: 'activated',
+          orderId: 21,
+          userId: 7,
+          orderListId: 5,
+          orderType: 'STOP_LOSS',
+        },
+      ]),
+    ).toEqual([
+      { orderId: 20, seq: 1, updateTime: 50, status: 'PENDING_NEW', isWorking: false },
+      { orderId: 21, seq: 3, updateTime: 50, status: 'NEW', isWorking: false },
     ]);
   });
 });

@@ -153,6 +153,37 @@ describe('executions: one report per change of a user order', () => {
     expect(xs[4].execution).toMatchObject({ cumLots: 2_000, onBook: false });
   });
 
+  it('an OTO pending leg: NEW with status PENDING_NEW (not on the book), then NEW/NEW when its working leg fills', () => {
+    const pendingLeg: EngineEvent = {
+      ...(accepted(5, ALICE, 2) as AcceptedEvent),
+      orderListId: 3,
+      pending: true,
+    };
+    const events: EngineEvent[] = [
+      accepted(4, ALICE, 1),
+      pendingLeg,
+      {
+        type: 'activated',
+        market: 'BTCUSDT',
+        seq: 3,
+        ts: T0 + 3,
+        orderId: 5,
+        userId: ALICE,
+        orderListId: 3,
+        orderType: 'LIMIT',
+      },
+    ];
+    expect(usersOf(events.slice(2))).toEqual(new Set([ALICE]));
+    const xs = executions(BTC, events, new Set([ALICE]));
+    expect(kinds(xs)).toEqual([
+      [ALICE, 4, 'NEW', 'NEW'],
+      [ALICE, 5, 'NEW', 'PENDING_NEW'],
+      [ALICE, 5, 'NEW', 'NEW'],
+    ]);
+    expect(xs.map((x) => x.execution.onBook)).toEqual([true, false, true]);
+    expect(executions(BTC, events, new Set([BOB]))).toEqual([]);
+  });
+
   it("commissions are the fees settlement posts (buyer in base, seller in quote, maker's and taker's rates)", () => {
     const market: MarketSpec = { ...BTC, makerFee: '0.001', takerFee: '0.002' };
     const t = trade(1, 1, 1_234, 1_234);

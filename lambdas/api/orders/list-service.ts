@@ -1,4 +1,4 @@
-// Placing and cancelling order lists (docs/api.md#order-lists), on the single-order path's rules
+// Placing and cancelling order lists (OCO, OTO, OTOCO; docs/api.md#order-lists), on the single-order path's rules
 // (docs/architecture.md#the-order-pipeline): check → ONE PostgreSQL transaction (replay marker, the list's
 // funds lock, the list and its legs, one `placeList` command in the outbox) → send the command to SQS. The
 // send is an optimisation: the relay delivers the outbox row if it fails. Funds come back only with the
@@ -20,7 +20,15 @@ import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits'
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { BookReader } from './order-service';
 import { listedMarket, orderRateError } from './order-service';
-import { planOco, type ListPlan, type OcoParams } from './plan-list';
+import {
+  planOco,
+  planOto,
+  planOtoco,
+  type ListPlan,
+  type OcoParams,
+  type OtocoParams,
+  type OtoParams,
+} from './plan-list';
 
 export interface ListServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
@@ -45,6 +53,22 @@ export interface PlacedList {
 export interface ListRef {
   orderListId?: number;
   listClientOrderId?: string;
+}
+
+/**
+ * Whether a pending leg needs the book's best prices to be planned, by the single-order rule (OrderService):
+ * a MARKET order (NOTIONAL at the reference price, a BUY's protection) or a trailing stop BUY without stopPrice.
+ */
+function needsBookReference(
+  legs: Array<{ type?: string; side?: string; stopPrice?: string; trailingDelta?: string }>,
+) {
+  return legs.some(
+    (l) =>
+      l.type === 'MARKET' ||
+      (l.side === 'BUY' &&
+        l.trailingDelta !== undefined &&
+        (l.stopPrice === undefined || l.stopPrice === '')),
+  );
 }
 
 const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
@@ -74,11 +98,36 @@ export class OrderListService {
 
   /** Accepts an OCO (durable once this returns) and hands its one command to SQS. */
   async placeOco(userId: number, p: OcoParams, replay?: ReplayMarker): Promise<PlacedList> {
+    return this.placeList(userId, p.symbol, await this.planOco(p), p.listClientOrderId, replay);
+  }
+
+  /** Accepts an OTO: the working leg's funds and the pending leg's, both locked now (Binance). */
+  async placeOto(userId: number, p: OtoParams, replay?: ReplayMarker): Promise<PlacedList> {
     const spec = this.market(p.symbol);
-    const plan = await this.planOco(p);
+    const best = needsBookReference([p.pending]) ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    return this.placeList(userId, p.symbol, planOto(spec, p, best), p.listClientOrderId, replay);
+  }
+
+  /** Accepts an OTOCO: the working leg's funds and what the pending OCO pair needs, both locked now. */
+  async placeOtoco(userId: number, p: OtocoParams, replay?: ReplayMarker): Promise<PlacedList> {
+    const spec = this.market(p.symbol);
+    const pending = [p.pendingAbove, p.pendingBelow].map((l) => ({ ...l, side: p.pendingSide }));
+    const best = needsBookReference(pending) ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    return this.placeList(userId, p.symbol, planOtoco(spec, p, best), p.listClientOrderId, replay);
+  }
+
+  /** One transaction for any list (replay marker, counts, its locks, list, legs, command), then the send. */
+  private async placeList(
+    userId: number,
+    symbol: string,
+    plan: ListPlan,
+    requestedListClientOrderId: string | undefined,
+    replay?: ReplayMarker,
+  ): Promise<PlacedList> {
+    const spec = this.market(symbol);
     const now = this.clock();
     const limits = this.deps.orderLimits ?? ORDER_LIMITS;
-    const listClientOrderId = p.listClientOrderId || this.newClientOrderId();
+    const listClientOrderId = requestedListClientOrderId || this.newClientOrderId();
     const legs = plan.legs.map((leg) => ({
       ...leg,
       clientOrderId: leg.clientOrderId || this.newClientOrderId(),
@@ -88,8 +137,10 @@ export class OrderListService {
       symbol: spec.symbol,
       listClientOrderId,
       contingencyType: plan.contingencyType,
-      orders: legs.map((leg) => {
+      orders: legs.map((leg, i) => {
         const cmd = leg.command;
+        // Migrations 17/18: the list's lock pays its legs, except an OTO/OTOCO working leg's own lock.
+        const ownLock = i === 0 ? plan.workingLock : undefined;
         return {
           userId,
           symbol: spec.symbol,
@@ -103,16 +154,15 @@ export class OrderListService {
           stopTicks: cmd.stopPrice ?? 0,
           icebergLots: cmd.icebergQuantity ?? 0,
           stpMode: plan.stpMode,
-          status: 'NEW',
+          status: leg.pending ? 'PENDING_NEW' : 'NEW',
           executedLots: 0,
           cumQuote: 0,
           time: now,
           updateTime: now,
           workingTime: -1,
           isWorking: false,
-          // The lock is the list's (migration 17): a leg holds none of its own.
-          lockAsset: plan.lock.asset,
-          lockAmount: '0',
+          lockAsset: ownLock?.asset ?? plan.lock.asset,
+          lockAmount: (ownLock?.amount ?? 0n).toString(),
           lastSeq: 0,
           ...(cmd.trailingDelta !== undefined ? { trailingDelta: cmd.trailingDelta, trailingTime: -1 } : {}),
         };
@@ -128,6 +178,7 @@ export class OrderListService {
         ts: now,
       },
       lock: plan.lock,
+      workingLock: plan.workingLock,
       groupId: messageGroupId(spec.symbol, userId),
       maxOpenOrders: this.deps.maxOpenOrders ?? 200,
       orderLimits: limits,

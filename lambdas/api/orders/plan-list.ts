@@ -1,7 +1,9 @@
 // Binance POST /api/v3/orderList/oco (and the legacy POST /api/v3/order/oco) parameters → a checked plan:
 // each leg planned by the single-order rules (plan-order.ts: filters, engine command, funds) and ONE lock
 // for the list, as Binance locks an OCO: a SELL the base quantity once, a BUY the larger of its legs'
-// quote needs (only one leg ever executes: the other expires when the first fills or triggers). Pure.
+// quote needs (only one leg ever executes: the other expires when the first fills or triggers).
+// POST /api/v3/orderList/oto and /otoco likewise: a LIMIT/LIMIT_MAKER working leg with its own lock, and the
+// pending leg (OTO) or pending OCO pair (OTOCO, by the same OCO rules) whose need is the list's lock. Pure.
 import {
   isLimitPriced,
   isStopType,
@@ -41,17 +43,63 @@ export interface ListLegPlan {
   userType: OrderType;
   clientOrderId?: string;
   stpMode: StpMode;
+  /** An OTO/OTOCO pending leg: placed on the book only once the working leg has fully filled. */
+  pending?: true;
 }
 
 export interface ListPlan {
-  contingencyType: 'OCO';
+  contingencyType: 'OCO' | 'OTO' | 'OTOCO';
   stpMode: StpMode;
-  /** [above, below], the engine's OCO order. */
+  /** OCO: [above, below]; OTO: [working, pending]; OTOCO: [working, pendingAbove, pendingBelow]. */
   legs: ListLegPlan[];
+  /**
+   * The list's own lock (keyed by −listId): OCO both legs' need; OTO/OTOCO the pending legs' need (OTOCO: the
+   * larger of the two pending legs, as planOco computes it).
+   */
   lock: { asset: string; amount: bigint };
+  /** OTO/OTOCO only: the working leg's own lock, exactly planOrder's lock for the working leg. */
+  workingLock?: { asset: string; amount: bigint };
 }
 
-/** Order types an OCO leg may have (Binance aboveType/belowType). */
+/** An OTO/OTOCO working leg's parameters, as Binance names them after the `working` prefix. */
+export interface OtoWorkingParams {
+  type?: string;
+  side?: string;
+  clientOrderId?: string;
+  price?: string;
+  quantity?: string;
+  icebergQty?: string;
+  timeInForce?: string;
+}
+
+/** An OTO pending leg's parameters, as Binance names them after the `pending` prefix (no quoteOrderQty). */
+export interface OtoPendingParams extends OtoWorkingParams {
+  stopPrice?: string;
+  trailingDelta?: string;
+}
+
+/** Binance POST /api/v3/orderList/oto. */
+export interface OtoParams {
+  symbol: string;
+  listClientOrderId?: string;
+  selfTradePreventionMode?: string;
+  working: OtoWorkingParams;
+  pending: OtoPendingParams;
+}
+
+/** Binance POST /api/v3/orderList/otoco: the working leg as an OTO's, the pending pair as an OCO's. */
+export interface OtocoParams {
+  symbol: string;
+  listClientOrderId?: string;
+  selfTradePreventionMode?: string;
+  working: OtoWorkingParams;
+  pendingSide?: string;
+  pendingQuantity?: string;
+  pendingAbove: OcoLegParams;
+  pendingBelow: OcoLegParams;
+}
+
+/** Order types an OCO leg may have (Binance aboveType/belowType, pendingAboveType/pendingBelowType). */
 const OCO_TYPES: ReadonlySet<string> = new Set([
   'STOP_LOSS',
   'STOP_LOSS_LIMIT',
@@ -59,18 +107,31 @@ const OCO_TYPES: ReadonlySet<string> = new Set([
   'TAKE_PROFIT',
   'TAKE_PROFIT_LIMIT',
 ]);
+/** Order types an OTO/OTOCO working leg may have (Binance workingType). */
+const WORKING_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'LIMIT_MAKER']);
 const isStopLoss = (t: string) => t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT';
 const isTakeProfit = (t: string) => t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
 
 const missing = (name: string) =>
   new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+const absent = (v: string | undefined) => v === undefined || v === '';
+
+/** `prefix` + `name` as Binance spells a list leg's parameter: `above` + `price` → `abovePrice`. */
+const prefixed = (prefix: string, name: string) => `${prefix}${name[0].toUpperCase()}${name.slice(1)}`;
+
+/** How a leg's single-order parameter names read in the list's request (`price` → `abovePrice`). */
+type Rename = (name: string) => string;
+const legNames =
+  (prefix: string, quantityName = prefixed(prefix, 'quantity')): Rename =>
+  (name) =>
+    name === 'quantity' ? quantityName : prefixed(prefix, name);
 
 /** A single-order error about `price` names the leg's own parameter (`abovePrice`), as Binance does. */
-function renamed(err: unknown, prefix: 'above' | 'below'): unknown {
+function renamed(err: unknown, rename: Rename): unknown {
   if (!(err instanceof BinanceError)) return err;
   const msg = err.message.replace(
-    /'(price|stopPrice|icebergQty|trailingDelta|timeInForce)'/g,
-    (_m, name: string) => `'${prefix}${name[0].toUpperCase()}${name.slice(1)}'`,
+    /'(price|quantity|stopPrice|icebergQty|trailingDelta|timeInForce)'/g,
+    (_m, name: string) => `'${rename(name)}'`,
   );
   return msg === err.message ? err : new BinanceError(err.statusCode, err.code, msg);
 }
@@ -107,15 +168,89 @@ function legTypeError(
 const actingPrice = (type: string, plan: OrderPlan): number | undefined =>
   type === 'LIMIT_MAKER' ? plan.command.price : plan.command.stopPrice;
 
+/** One list leg as planned: the user's type, planOrder's plan, the client id it asked for. */
+interface PlannedLeg {
+  type: string;
+  plan: OrderPlan;
+  clientOrderId?: string;
+}
+
+/** The parameters of one list leg, the list-wide ones (symbol, side, quantity, STP) already resolved. */
+interface LegInput {
+  symbol: string;
+  side: string;
+  type: string;
+  quantity?: string;
+  price?: string;
+  stopPrice?: string;
+  trailingDelta?: string;
+  icebergQty?: string;
+  timeInForce?: string;
+  clientOrderId?: string;
+  selfTradePreventionMode?: string;
+}
+
 /**
- * Checks an OCO against Binance's rules and the market's filters. `bestOpposite` is the best ask (BUY) or bid
- * (SELL) in ticks: a trailing stop BUY without a stop price takes its protection reference from it.
+ * One leg by the single-order rules (planOrder), errors naming the leg's own parameters. Binance's list-leg
+ * iceberg rules first: only a limit-priced leg, and only GTC unless LIMIT_MAKER (-1106, -1160).
  */
-export function planOco(spec: MarketSpec, p: OcoParams, bestOpposite?: number): ListPlan {
+function planLeg(spec: MarketSpec, leg: LegInput, prefix: string, rename: Rename, best?: number): PlannedLeg {
+  const type = leg.type;
+  const icebergSent = !absent(leg.icebergQty);
+  if (icebergSent && !isLimitPriced(type))
+    throw new BinanceError(400, -1106, `Parameter '${prefix}IcebergQty' sent when not required.`);
+  if (icebergSent && type !== 'LIMIT_MAKER' && leg.timeInForce !== 'GTC')
+    throw new BinanceError(
+      400,
+      -1160,
+      `Parameter '${prefix}IcebergQty' is not supported if '${prefix}TimeInForce' is not GTC.`,
+    );
+  const params: NewOrderParams = {
+    symbol: leg.symbol,
+    side: leg.side,
+    type,
+    quantity: leg.quantity,
+    price: leg.price,
+    stopPrice: leg.stopPrice,
+    icebergQty: leg.icebergQty,
+    trailingDelta: leg.trailingDelta,
+    timeInForce: type === 'LIMIT_MAKER' ? undefined : leg.timeInForce,
+    selfTradePreventionMode: leg.selfTradePreventionMode,
+  };
+  try {
+    return { type, plan: planOrder(spec, params, best), clientOrderId: leg.clientOrderId };
+  } catch (err) {
+    throw renamed(err, rename);
+  }
+}
+
+/** How an OCO pair's parameters are named: planOco's `above…`/`quantity`, an OTOCO's `pendingAbove…`. */
+interface PairNames {
+  above: string;
+  below: string;
+  quantity: string;
+}
+const OCO_NAMES: PairNames = { above: 'above', below: 'below', quantity: 'quantity' };
+const OTOCO_NAMES: PairNames = { above: 'pendingAbove', below: 'pendingBelow', quantity: 'pendingQuantity' };
+
+interface PairInput {
+  symbol: string;
+  side?: string;
+  quantity?: string;
+  above: OcoLegParams;
+  below: OcoLegParams;
+  selfTradePreventionMode?: string;
+}
+
+/**
+ * An OCO pair (an OCO, or an OTOCO's pending legs) by Binance's OCO rules: the legs' types per side, one of
+ * them contingent, each leg by the single-order rules, the price relation between them. [above, below].
+ */
+function planPair(spec: MarketSpec, p: PairInput, names: PairNames, best?: number): [PlannedLeg, PlannedLeg] {
   if (p.side !== 'BUY' && p.side !== 'SELL') throw new BinanceError(400, -1117, 'Invalid side.');
-  if (p.above.type === undefined) throw missing('aboveType');
-  if (p.below.type === undefined) throw missing('belowType');
-  if (p.quantity === undefined || p.quantity === '') throw missing('quantity');
+  if (p.above.type === undefined) throw missing(`${names.above}Type`);
+  if (p.below.type === undefined) throw missing(`${names.below}Type`);
+  if (absent(p.quantity)) throw missing(names.quantity);
   for (const t of [p.above.type, p.below.type])
     if (!OCO_TYPES.has(t)) throw new BinanceError(400, -1158, 'Order type not supported in OCO.');
   const side = p.side;
@@ -129,61 +264,179 @@ export function planOco(spec: MarketSpec, p: OcoParams, bestOpposite?: number): 
   if (!isStopType(p.above.type) && !isStopType(p.below.type))
     throw new BinanceError(400, -1168, 'At least one OCO order must be contingent.');
 
-  const legs = (['above', 'below'] as const).map((position) => {
+  const [above, below] = (['above', 'below'] as const).map((position) => {
     const leg = p[position];
-    const type = leg.type as string;
-    const icebergSent = leg.icebergQty !== undefined && leg.icebergQty !== '';
-    if (icebergSent && !isLimitPriced(type))
-      throw new BinanceError(400, -1106, `Parameter '${position}IcebergQty' sent when not required.`);
-    if (icebergSent && type !== 'LIMIT_MAKER' && leg.timeInForce !== 'GTC')
-      throw new BinanceError(
-        400,
-        -1160,
-        `Parameter '${position}IcebergQty' is not supported if '${position}TimeInForce' is not GTC.`,
-      );
-    const params: NewOrderParams = {
-      symbol: p.symbol,
-      side,
-      type,
-      quantity: p.quantity,
-      price: leg.price,
-      stopPrice: leg.stopPrice,
-      icebergQty: leg.icebergQty,
-      trailingDelta: leg.trailingDelta,
-      timeInForce: type === 'LIMIT_MAKER' ? undefined : leg.timeInForce,
-      selfTradePreventionMode: p.selfTradePreventionMode,
-    };
-    let plan: OrderPlan;
-    try {
-      plan = planOrder(spec, params, bestOpposite);
-    } catch (err) {
-      throw renamed(err, position);
-    }
-    return { type, plan, clientOrderId: leg.clientOrderId };
+    const prefix = names[position];
+    return planLeg(
+      spec,
+      {
+        ...leg,
+        symbol: p.symbol,
+        side,
+        type: leg.type as string,
+        quantity: p.quantity,
+        selfTradePreventionMode: p.selfTradePreventionMode,
+      },
+      prefix,
+      legNames(prefix, names.quantity),
+      best,
+    );
   });
 
   // Binance's price relationship (without the last price, which the engine's trigger rules then decide):
   // SELL: the upper leg's price > the stop's trigger; BUY: the stop's trigger > the lower leg's price.
-  const upper = actingPrice(legs[0].type, legs[0].plan);
-  const lower = actingPrice(legs[1].type, legs[1].plan);
+  const upper = actingPrice(above.type, above.plan);
+  const lower = actingPrice(below.type, below.plan);
   if (upper !== undefined && lower !== undefined && upper <= lower)
     throw new BinanceError(400, -2010, 'The relationship of the prices for the orders is not correct.');
-  const clientIds = [p.listClientOrderId, legs[0].clientOrderId, legs[1].clientOrderId].filter(
+  return [above, below];
+}
+
+/** Binance: listClientOrderId and the legs' client ids are distinct (-2010 as a duplicate order). */
+function checkClientIds(listClientOrderId: string | undefined, legs: PlannedLeg[]): void {
+  const clientIds = [listClientOrderId, ...legs.map((l) => l.clientOrderId)].filter(
     (c): c is string => c !== undefined && c !== '',
   );
   if (new Set(clientIds).size !== clientIds.length)
     throw new BinanceError(400, -2010, 'Duplicate order sent.');
+}
 
+/** A planned leg as the list plan's leg: the command without the list-wide fields. */
+function legPlan(leg: PlannedLeg, stpMode: StpMode, pending = false): ListLegPlan {
+  const { kind: _kind, market: _market, stpMode: _stp, ...command } = leg.plan.command;
+  return {
+    command,
+    userType: leg.plan.userType,
+    clientOrderId: leg.clientOrderId,
+    stpMode,
+    ...(pending ? { pending: true as const } : {}),
+  };
+}
+
+const largerLock = (legs: PlannedLeg[]) => ({
+  asset: legs[0].plan.lock.asset,
+  amount: legs.reduce((max, l) => (l.plan.lock.amount > max ? l.plan.lock.amount : max), 0n),
+});
+
+/**
+ * Checks an OCO against Binance's rules and the market's filters. `bestOpposite` is the best ask (BUY) or bid
+ * (SELL) in ticks: a trailing stop BUY without a stop price takes its protection reference from it.
+ */
+export function planOco(spec: MarketSpec, p: OcoParams, bestOpposite?: number): ListPlan {
+  const legs = planPair(spec, p, OCO_NAMES, bestOpposite);
+  checkClientIds(p.listClientOrderId, legs);
   const stpMode = legs[0].plan.command.stpMode ?? 'NONE';
-  const lockAmount = legs.reduce((max, l) => (l.plan.lock.amount > max ? l.plan.lock.amount : max), 0n);
   return {
     contingencyType: 'OCO',
     stpMode,
-    legs: legs.map(({ plan, clientOrderId }) => {
-      const { kind: _kind, market: _market, stpMode: _stp, ...command } = plan.command;
-      return { command, userType: plan.userType, clientOrderId, stpMode };
-    }),
-    lock: { asset: legs[0].plan.lock.asset, amount: lockAmount },
+    legs: legs.map((l) => legPlan(l, stpMode)),
+    lock: largerLock(legs),
+  };
+}
+
+const bestFor = (side: string | undefined, best: { bid?: number; ask?: number }) =>
+  side === 'BUY' ? best.ask : side === 'SELL' ? best.bid : undefined;
+
+/** The OTO/OTOCO working leg's mandatory parameters (Binance's order: type, side, price, quantity). */
+function checkWorkingSent(w: OtoWorkingParams): void {
+  if (absent(w.type)) throw missing('workingType');
+  if (absent(w.side)) throw missing('workingSide');
+  if (absent(w.price)) throw missing('workingPrice');
+  if (absent(w.quantity)) throw missing('workingQuantity');
+}
+
+/**
+ * The working leg: LIMIT or LIMIT_MAKER only (Binance workingType's supported values; any other type is an
+ * invalid order type here, -1116), then the single-order rules.
+ */
+function planWorking(
+  spec: MarketSpec,
+  symbol: string,
+  w: OtoWorkingParams,
+  stp: string | undefined,
+  best: { bid?: number; ask?: number },
+): PlannedLeg {
+  if (!WORKING_TYPES.has(w.type as string)) throw new BinanceError(400, -1116, 'Invalid orderType.');
+  return planLeg(
+    spec,
+    { ...w, symbol, side: w.side as string, type: w.type as string, selfTradePreventionMode: stp },
+    'working',
+    legNames('working'),
+    bestFor(w.side, best),
+  );
+}
+
+/**
+ * Checks an OTO (Binance POST /api/v3/orderList/oto) against Binance's rules and the market's filters: a
+ * LIMIT/LIMIT_MAKER working leg and a pending leg of any type (never MARKET by quote: there is no such
+ * parameter), each by the single-order rules. `best` = the book's best bid/ask in ticks (a BUY leg's reference
+ * is the ask, a SELL leg's the bid). The list's lock is the pending leg's need, `workingLock` the working's.
+ */
+export function planOto(spec: MarketSpec, p: OtoParams, best: { bid?: number; ask?: number } = {}): ListPlan {
+  checkWorkingSent(p.working);
+  if (absent(p.pending.type)) throw missing('pendingType');
+  if (absent(p.pending.side)) throw missing('pendingSide');
+  if (absent(p.pending.quantity)) throw missing('pendingQuantity');
+  const working = planWorking(spec, p.symbol, p.working, p.selfTradePreventionMode, best);
+  const pending = planLeg(
+    spec,
+    {
+      ...p.pending,
+      symbol: p.symbol,
+      side: p.pending.side as string,
+      type: p.pending.type as string,
+      selfTradePreventionMode: p.selfTradePreventionMode,
+    },
+    'pending',
+    legNames('pending'),
+    bestFor(p.pending.side, best),
+  );
+  checkClientIds(p.listClientOrderId, [working, pending]);
+  const stpMode = working.plan.command.stpMode ?? 'NONE';
+  return {
+    contingencyType: 'OTO',
+    stpMode,
+    legs: [legPlan(working, stpMode), legPlan(pending, stpMode, true)],
+    lock: pending.plan.lock,
+    workingLock: working.plan.lock,
+  };
+}
+
+/**
+ * Checks an OTOCO (Binance POST /api/v3/orderList/otoco): the working leg as an OTO's, the pending pair by the
+ * OCO rules (planOco's), named pendingSide/pendingQuantity/pendingAbove…/pendingBelow…. The list's lock is
+ * the larger of the pending legs' needs (one side, so one asset), `workingLock` the working leg's.
+ */
+export function planOtoco(
+  spec: MarketSpec,
+  p: OtocoParams,
+  best: { bid?: number; ask?: number } = {},
+): ListPlan {
+  checkWorkingSent(p.working);
+  if (absent(p.pendingSide)) throw missing('pendingSide');
+  if (absent(p.pendingQuantity)) throw missing('pendingQuantity');
+  const working = planWorking(spec, p.symbol, p.working, p.selfTradePreventionMode, best);
+  const pending = planPair(
+    spec,
+    {
+      symbol: p.symbol,
+      side: p.pendingSide,
+      quantity: p.pendingQuantity,
+      above: p.pendingAbove,
+      below: p.pendingBelow,
+      selfTradePreventionMode: p.selfTradePreventionMode,
+    },
+    OTOCO_NAMES,
+    bestFor(p.pendingSide, best),
+  );
+  checkClientIds(p.listClientOrderId, [working, ...pending]);
+  const stpMode = working.plan.command.stpMode ?? 'NONE';
+  return {
+    contingencyType: 'OTOCO',
+    stpMode,
+    legs: [legPlan(working, stpMode), ...pending.map((l) => legPlan(l, stpMode, true))],
+    lock: largerLock(pending),
+    workingLock: working.plan.lock,
   };
 }
 

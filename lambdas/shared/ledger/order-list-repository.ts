@@ -49,7 +49,10 @@ export interface AcceptListRequest {
   orders: Array<Omit<OrderRecord, 'orderId'>>;
   /** The engine command without its list id and its legs' order ids (set in the transaction). */
   command: Omit<PlaceListCommand, 'listId' | 'legs'> & { legs: Array<Omit<ListLeg, 'orderId'>> };
+  /** The list's own lock (−list id): OCO both legs' need; OTO/OTOCO the pending legs'. */
   lock: { asset: string; amount: bigint };
+  /** OTO/OTOCO: the working leg's own lock (under its order id, as a single order's; migration 18). */
+  workingLock?: { asset: string; amount: bigint };
   groupId: string;
   maxOpenOrders: number;
   orderLimits: { per10s: number; perDay: number };
@@ -115,27 +118,32 @@ export class OrderListRepository {
       command: string;
       orders_10s: number | null;
       orders_day: number | null;
-    }>('SELECT * FROM accept_order_list($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)', [
-      req.replay?.signature ?? null,
-      req.replay?.expiresAtMs ?? 0,
-      req.userId,
-      req.symbol,
-      req.maxOpenOrders,
-      req.lock.asset,
-      req.lock.amount.toString(),
-      JSON.stringify({
-        list_client_order_id: req.listClientOrderId,
-        contingency_type: req.contingencyType,
-        created_ms: req.nowMs,
-        update_ms: req.nowMs,
-      }),
-      JSON.stringify(req.orders.map(rowFromOrder)),
-      JSON.stringify(req.command),
-      req.groupId,
-      req.orderLimits.per10s,
-      req.orderLimits.perDay,
-      req.nowMs,
-    ]);
+    }>(
+      'SELECT * FROM accept_order_list($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+      [
+        req.replay?.signature ?? null,
+        req.replay?.expiresAtMs ?? 0,
+        req.userId,
+        req.symbol,
+        req.maxOpenOrders,
+        req.lock.asset,
+        req.lock.amount.toString(),
+        JSON.stringify({
+          list_client_order_id: req.listClientOrderId,
+          contingency_type: req.contingencyType,
+          created_ms: req.nowMs,
+          update_ms: req.nowMs,
+        }),
+        JSON.stringify(req.orders.map(rowFromOrder)),
+        JSON.stringify(req.command),
+        req.groupId,
+        req.orderLimits.per10s,
+        req.orderLimits.perDay,
+        req.nowMs,
+        req.workingLock?.asset ?? req.lock.asset,
+        (req.workingLock?.amount ?? 0n).toString(),
+      ],
+    );
     const row = res.rows[0];
     const counts =
       row.orders_10s === null ? undefined : { per10s: row.orders_10s, perDay: Number(row.orders_day) };

@@ -97,7 +97,8 @@ interface OrderRow {
   order_list_id?: string | null;
 }
 
-const OPEN = "status IN ('NEW', 'PARTIALLY_FILLED')";
+// The partial indexes of migrations 2 and 18 (orders_open_by_user, orders_open_client_id) use this condition.
+const OPEN = "status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_NEW')";
 
 export function orderFromRow(r: OrderRow): OrderRecord {
   return {

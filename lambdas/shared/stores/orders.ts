@@ -8,9 +8,17 @@ import type { OrderType, Side, StpMode, TimeInForce } from '@engine/core/types';
 import { sortableNumber } from './sort-key';
 
 export type OrderStatus =
-  'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
+  | 'NEW'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'CANCELED'
+  | 'REJECTED'
+  | 'EXPIRED'
+  | 'EXPIRED_IN_MATCH'
+  /** An OTO/OTOCO pending leg: accepted, placed only once its working leg fills (docs/api.md#order-lists). */
+  | 'PENDING_NEW';
 
-export const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['NEW', 'PARTIALLY_FILLED']);
+export const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['NEW', 'PARTIALLY_FILLED', 'PENDING_NEW']);
 
 /** An order as stored: engine integers (ticks, lots, tick·lots); formatted to decimals at the API edge. */
 export interface OrderRecord {
