@@ -445,4 +445,38 @@ describe('order lists in the ledger', () => {
     });
     expect(mine(stuck.orphanLocks).map((f) => f.orderId)).toEqual([limitLeg]);
   });
+
+  it('MAX_NUM_ORDERS counts every leg of an open list once, an OTO working leg with its own lock included', async () => {
+    const u = await fundedUser(ledger, { BTC: BTC(1), USDT: USDT(20_000) });
+    const capped = new OrderListService({
+      markets: new Map(MARKETS.map((m) => [m.symbol, m])),
+      lists,
+      sender: { send: async () => undefined },
+      book: { bestPrices: async () => ({ bid: 2_999_000, ask: 3_001_000 }) },
+      maxOpenOrders: 4,
+    });
+    await capped.placeOco(u, sellOco());
+    const oto = await capped.placeOto(u, {
+      symbol: 'BTCUSDT',
+      working: { type: 'LIMIT', side: 'BUY', price: '29000', quantity: '0.1', timeInForce: 'GTC' },
+      pending: { type: 'LIMIT_MAKER', side: 'SELL', price: '32000', quantity: '0.1' },
+    });
+    // Three open locks (the OCO's, the OTO's, the OTO working leg's own) stand for four orders: the cap.
+    const locks = await pool.query(
+      "SELECT count(*)::int AS n FROM order_locks WHERE user_id = $1 AND status = 'open'",
+      [u],
+    );
+    expect(locks.rows[0].n).toBe(3);
+    expect(oto.orders.map((o) => [o.status, o.lockAmount])).toEqual([
+      ['NEW', USDT(2_900).toString()],
+      ['PENDING_NEW', '0'],
+    ]);
+    await expect(capped.placeOco(u, sellOco({ quantity: '0.01' }))).rejects.toMatchObject({
+      code: -2010,
+      message: 'Filter failure: MAX_NUM_ORDERS',
+    });
+    expect((await balanceOf(ledger, u, 'USDT')).locked).toBe(USDT(2_900));
+    expect((await balanceOf(ledger, u, 'BTC')).locked).toBe(BTC(0.2));
+    expect((await ledger.checkConservation()).problems).toEqual([]);
+  });
 });

@@ -170,7 +170,7 @@ afterEach(async () => {
 });
 
 describe('order lists (OCO) end to end', () => {
-  it('exchangeInfo offers OCO (and not OTO, not offered over REST)', async () => {
+  it('exchangeInfo offers OCO and OTO', async () => {
     const info = await t.api.public<{
       symbols: Array<{ symbol: string; ocoAllowed: boolean; otoAllowed: boolean }>;
     }>('GET', '/api/v3/exchangeInfo');
