@@ -1,6 +1,8 @@
 // Order lists (docs/api.md#order-lists) without I/O: OCO planning (Binance's leg rules, one lock per list),
 // the REST shapes (checked against Binance's OpenAPI schemas), settlement operations, order views and the
 // user-data payloads.
+import { MatchingEngine } from '@engine/core';
+import { rulesFromSpec } from '@engine/core/market';
 import type { EngineEvent, ListStatusEvent } from '@engine/core/types';
 import { MARKETS } from '@contracts/markets';
 import { ocoFromLegacy, planOco, type OcoParams } from '@lambdas/api/orders/plan-list';
@@ -125,6 +127,40 @@ describe('OCO planning', () => {
       code: -1102,
       msg: expect.stringContaining("'aboveType'"),
     });
+  });
+
+  it('a TAKE_PROFIT_LIMIT leg is compared at its limit price, as Binance and the engine do', () => {
+    // Price above the stop leg's trigger, its own trigger below it: Binance's relation holds (price > stop).
+    const ok = planOco(
+      btc,
+      sell({ above: { type: 'TAKE_PROFIT_LIMIT', price: '31000', stopPrice: '28500', timeInForce: 'GTC' } }),
+    );
+    const engine = new MatchingEngine([rulesFromSpec(btc)]);
+    const out: EngineEvent[] = [];
+    engine.apply(
+      {
+        kind: 'placeList',
+        market: 'BTCUSDT',
+        listId: 1,
+        userId: 1,
+        listClientOrderId: 'L',
+        contingencyType: 'OCO',
+        legs: ok.legs.map((l, i) => ({ ...l.command, orderId: i + 1, clientOrderId: `c${i + 1}` })),
+        stpMode: ok.stpMode,
+        ts: 1,
+      },
+      out,
+    );
+    expect(out.filter((e) => e.type === 'rejected')).toEqual([]);
+    expect(out.some((e) => e.type === 'listStatus' && e.listStatusType === 'EXEC_STARTED')).toBe(true);
+    // Its trigger above the stop leg's but its price below it: refused, as the engine would (INVALID_PRICE).
+    expect(
+      refusal(
+        sell({
+          above: { type: 'TAKE_PROFIT_LIMIT', price: '28500', stopPrice: '31000', timeInForce: 'GTC' },
+        }),
+      ),
+    ).toMatchObject({ code: -2010, msg: 'The relationship of the prices for the orders is not correct.' });
   });
 
   it('prices: the relation between the legs, the filters, each error naming the leg’s own parameter', () => {

@@ -164,9 +164,13 @@ function legTypeError(
   return undefined;
 }
 
-/** The price a leg acts at, in ticks: a LIMIT_MAKER's limit, a stop's trigger (none for a trailing one without). */
+/**
+ * The price a leg is compared at, in ticks (Binance's OCO price restrictions, rest-api.md): a LIMIT_MAKER's or
+ * TAKE_PROFIT_LIMIT's limit price; a TAKE_PROFIT's and a stop-loss leg's trigger (none for a trailing stop
+ * without one). The engine's own check (MarketBook.ocoPrices) is the same.
+ */
 const actingPrice = (type: string, plan: OrderPlan): number | undefined =>
-  type === 'LIMIT_MAKER' ? plan.command.price : plan.command.stopPrice;
+  type === 'LIMIT_MAKER' || type === 'TAKE_PROFIT_LIMIT' ? plan.command.price : plan.command.stopPrice;
 
 /** One list leg as planned: the user's type, planOrder's plan, the client id it asked for. */
 interface PlannedLeg {
