@@ -784,8 +784,12 @@ export class MarketBook {
     if (cmd.icebergQuantity !== undefined) {
       const ice = cmd.icebergQuantity;
       const q = cmd.quantity ?? 0;
+      // Binance: an iceberg is a LIMIT_MAKER, or a GTC LIMIT / STOP_LOSS_LIMIT / TAKE_PROFIT_LIMIT (a stop's
+      // shows its slices once triggered and resting).
       const icebergType =
-        (type === 'LIMIT' && (cmd.timeInForce ?? 'GTC') === 'GTC') || type === 'LIMIT_MAKER';
+        type === 'LIMIT_MAKER' ||
+        ((type === 'LIMIT' || type === 'STOP_LOSS_LIMIT' || type === 'TAKE_PROFIT_LIMIT') &&
+          (cmd.timeInForce ?? 'GTC') === 'GTC');
       if (!icebergType || !isPositiveInt(ice) || ice >= q || Math.ceil(q / ice) > r.maxIcebergParts)
         return 'INVALID_ICEBERG';
     }

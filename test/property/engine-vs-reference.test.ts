@@ -54,6 +54,9 @@ const PATHS = [
   'rejected:INVALID_STP_MODE',
   'rejected:INVALID_SIDE',
   'rejected:INVALID_ORDER_TYPE',
+  'rejected:INVALID_ICEBERG',
+  // A GTC STOP_LOSS_LIMIT / TAKE_PROFIT_LIMIT iceberg triggered (engine-flow.ts).
+  'triggered:iceberg',
   'closed:NO_LIQUIDITY',
   'depth',
   // TESTB trades below and above its sides' direct index (edge-commands.ts: centred near 110,000 ticks).
@@ -196,6 +199,8 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
   const legs = new Map<string, { type: string; pending: boolean }>();
   /** Accepted trailing stops: whether each had an activation price (market:orderId). */
   const trailingByStop = new Map<string, boolean>();
+  /** Accepted iceberg stop-limits (market:orderId). */
+  const icebergStops = new Set<string>();
   for (const cmd of flow) {
     fast.length = 0;
     slow.length = 0;
@@ -223,6 +228,10 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
       lateAfterAmendAccepted++;
     seeLists(fast, legs, seen);
     for (const e of fast) {
+      if (e.type === 'accepted' && e.icebergQuantity > 0 && e.stopPrice > 0)
+        icebergStops.add(earlyKey(e.market, e.orderId));
+      if (e.type === 'triggered' && icebergStops.has(earlyKey(e.market, e.orderId)))
+        seen.add('triggered:iceberg');
       if (e.type === 'accepted' && e.trailingDelta !== undefined) {
         const byStop = e.stopPrice > 0;
         trailingByStop.set(earlyKey(e.market, e.orderId), byStop);

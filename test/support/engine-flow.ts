@@ -175,6 +175,11 @@ export function* commandFlow(seed: number, count: number, markets = TEST_MARKETS
       if (type.endsWith('_LIMIT')) {
         cmd.price = stopPrice + (side === 'BUY' ? int(0, 10) : int(-10, 0));
         cmd.timeInForce = pick(['GTC', 'GTC', 'IOC', 'FOK'] as const);
+        // An iceberg stop-limit: allowed with GTC (its slices show once triggered), refused otherwise.
+        if (rnd() < 0.2) {
+          cmd.quantity = qty + 20;
+          cmd.icebergQuantity = int(3, 10);
+        }
       }
     } else {
       // Plain resting liquidity keeps the book deep.

@@ -828,7 +828,10 @@ export class ReferenceEngine {
       return 'INVALID_TIME_IN_FORCE';
     if (c.icebergQuantity !== undefined) {
       const q = c.quantity ?? 0;
-      const ok = (c.type === 'LIMIT' && (c.timeInForce ?? 'GTC') === 'GTC') || c.type === 'LIMIT_MAKER';
+      const ok =
+        c.type === 'LIMIT_MAKER' ||
+        (['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'].includes(c.type) &&
+          (c.timeInForce ?? 'GTC') === 'GTC');
       if (
         !ok ||
         !posInt(c.icebergQuantity) ||

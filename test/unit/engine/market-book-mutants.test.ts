@@ -147,8 +147,14 @@ describe('place validation at the bounds', () => {
     ['iceberg of 12 parts (ceil(100 / 9))', limit({ quantity: 100, icebergQuantity: 9 }), 'INVALID_ICEBERG'],
     ['iceberg on FOK', limit({ timeInForce: 'FOK', quantity: 10, icebergQuantity: 5 }), 'INVALID_ICEBERG'],
     [
-      'iceberg on a STOP_LOSS_LIMIT',
-      limit({ type: 'STOP_LOSS_LIMIT', stopPrice: 400, quantity: 10, icebergQuantity: 5 }),
+      'iceberg on a STOP_LOSS_LIMIT that is not GTC',
+      limit({
+        type: 'STOP_LOSS_LIMIT',
+        stopPrice: 400,
+        timeInForce: 'IOC',
+        quantity: 10,
+        icebergQuantity: 5,
+      }),
       'INVALID_ICEBERG',
     ],
     [

@@ -208,6 +208,43 @@ describe('iceberg', () => {
       'depth 3-3 bids [] asks [[100,5]]',
     ]);
   });
+
+  it('a GTC STOP_LOSS_LIMIT iceberg (Binance allows it) rests showing one slice once triggered', () => {
+    sell(100, 1); // #1: what the trigger trade takes
+    place({
+      side: 'BUY',
+      type: 'STOP_LOSS_LIMIT',
+      stopPrice: 100,
+      price: 90,
+      timeInForce: 'GTC',
+      quantity: 10,
+      icebergQuantity: 4,
+      userId: 3,
+    }); // #2
+    expect(engine.depth('T', 5).bids).toEqual([]);
+    place({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: 100, quantity: 1 }); // #3 trades at 100
+    expect(engine.depth('T', 5).bids).toEqual([[90, 4]]);
+    // A taker of 5 takes the slice of 4, then 1 of the refreshed slice: 3 of it still show.
+    place({ side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', price: 90, quantity: 5, userId: 4 });
+    expect(engine.depth('T', 5).bids).toEqual([[90, 3]]);
+    expect(engine.getOrder(2)).toMatchObject({ quantity: 10, executed: 5 });
+  });
+
+  it('is refused on a STOP_LOSS_LIMIT that is not GTC', () => {
+    expect(
+      brief(
+        place({
+          side: 'BUY',
+          type: 'STOP_LOSS_LIMIT',
+          stopPrice: 100,
+          price: 90,
+          timeInForce: 'IOC',
+          quantity: 10,
+          icebergQuantity: 4,
+        }),
+      ),
+    ).toEqual(['rejected #1 INVALID_ICEBERG']);
+  });
 });
 
 describe('self-trade prevention', () => {
