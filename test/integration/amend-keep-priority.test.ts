@@ -4,6 +4,7 @@
 // order, and the ledger's invariants hold at the end.
 import type { ApiKey } from '../support/binance-client';
 import {
+  accountBalance,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -31,15 +32,7 @@ interface OrderBody {
   executedQty: string;
 }
 
-async function balance(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
-  const res = await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
-    'GET',
-    '/api/v3/account',
-    key,
-  );
-  const b = res.body.balances.find((x) => x.asset === asset);
-  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
-}
+const balance = (key: ApiKey, asset: string) => accountBalance(t.api, key, asset);
 
 async function limit(key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string, clientId?: string) {
   const res = await t.api.signed<OrderBody>('POST', '/api/v3/order', key, {

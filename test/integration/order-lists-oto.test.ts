@@ -10,6 +10,7 @@ import { checkResponse } from '@test/fixtures/binance-openapi/validate';
 import type { ApiKey } from '@test/support/binance-client';
 import { CcxtWorker } from '@test/support/ccxt-worker';
 import {
+  accountBalance,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -76,15 +77,7 @@ interface ListBody {
   msg?: string;
 }
 
-async function balance(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
-  const res = await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
-    'GET',
-    '/api/v3/account',
-    key,
-  );
-  const b = res.body.balances.find((x) => x.asset === asset);
-  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
-}
+const balance = (key: ApiKey, asset: string) => accountBalance(t.api, key, asset);
 
 const openOrders = async (key: ApiKey) =>
   (await t.api.signed<OrderBody[]>('GET', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' })).body;
@@ -108,6 +101,26 @@ async function limit(key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price:
   expect(res.status).toBe(200);
   return res.body;
 }
+
+/** A BUY-then-SELL OTOCO: working BUY 0.1 at 29000, then a SELL pair (LIMIT_MAKER 33000, stop 28000). */
+const otoco = (key: ApiKey, over: Record<string, string>) =>
+  t.api.signed<ListBody>('POST', '/api/v3/orderList/otoco', key, {
+    symbol: 'BTCUSDT',
+    workingType: 'LIMIT',
+    workingSide: 'BUY',
+    workingPrice: '29000',
+    workingQuantity: '0.1',
+    workingTimeInForce: 'GTC',
+    pendingSide: 'SELL',
+    pendingQuantity: '0.1',
+    pendingAboveType: 'LIMIT_MAKER',
+    pendingAbovePrice: '33000',
+    pendingBelowType: 'STOP_LOSS_LIMIT',
+    pendingBelowPrice: '27900',
+    pendingBelowStopPrice: '28000',
+    pendingBelowTimeInForce: 'GTC',
+    ...over,
+  });
 
 afterEach(async () => {
   for (const key of everyone()) {
@@ -188,23 +201,7 @@ describe('OTO and OTOCO order lists end to end', () => {
   });
 
   it('an OTOCO cancelled before its working leg fills: every leg CANCELED, both locks come back', async () => {
-    const res = await t.api.signed<ListBody>('POST', '/api/v3/orderList/otoco', nina, {
-      symbol: 'BTCUSDT',
-      workingType: 'LIMIT',
-      workingSide: 'BUY',
-      workingPrice: '29000',
-      workingQuantity: '0.1',
-      workingTimeInForce: 'GTC',
-      pendingSide: 'SELL',
-      pendingQuantity: '0.1',
-      pendingAboveType: 'LIMIT_MAKER',
-      pendingAbovePrice: '33000',
-      pendingBelowType: 'STOP_LOSS_LIMIT',
-      pendingBelowPrice: '27900',
-      pendingBelowStopPrice: '28000',
-      pendingBelowTimeInForce: 'GTC',
-      newOrderRespType: 'RESULT',
-    });
+    const res = await otoco(nina, { newOrderRespType: 'RESULT' });
     expect(res.status).toBe(200);
     expect(checkResponse('POST /api/v3/orderList/otoco', res.body)).toEqual([]);
     expect(res.body.contingencyType).toBe('OTOCO');
@@ -233,24 +230,7 @@ describe('OTO and OTOCO order lists end to end', () => {
   });
 
   it('an OTOCO run to the end: working fills, the pair is placed, the upper leg fills partly (the stop expires) then fully', async () => {
-    const res = await t.api.signed<ListBody>('POST', '/api/v3/orderList/otoco', pia, {
-      symbol: 'BTCUSDT',
-      listClientOrderId: 'otoco-run',
-      workingType: 'LIMIT',
-      workingSide: 'BUY',
-      workingPrice: '29000',
-      workingQuantity: '0.1',
-      workingTimeInForce: 'GTC',
-      pendingSide: 'SELL',
-      pendingQuantity: '0.1',
-      pendingAboveType: 'LIMIT_MAKER',
-      pendingAbovePrice: '33000',
-      pendingBelowType: 'STOP_LOSS_LIMIT',
-      pendingBelowPrice: '27900',
-      pendingBelowStopPrice: '28000',
-      pendingBelowTimeInForce: 'GTC',
-      newOrderRespType: 'FULL',
-    });
+    const res = await otoco(pia, { listClientOrderId: 'otoco-run', newOrderRespType: 'FULL' });
     expect(res.status).toBe(200);
     expect(checkResponse('POST /api/v3/orderList/otoco', res.body)).toEqual([]);
     const [working, above, below] = res.body.orders.map((o) => o.orderId);
@@ -348,20 +328,7 @@ describe('OTO and OTOCO order lists end to end', () => {
     expect(missingWorking.status).toBe(400);
     expect(missingWorking.body.code).toBe(-1102);
     expect(missingWorking.body.msg).toContain('workingType');
-    const badPendingPrice = await t.api.signed<ListBody>('POST', '/api/v3/orderList/otoco', omar, {
-      symbol: 'BTCUSDT',
-      workingType: 'LIMIT',
-      workingSide: 'BUY',
-      workingPrice: '30000',
-      workingQuantity: '0.1',
-      workingTimeInForce: 'GTC',
-      pendingSide: 'SELL',
-      pendingQuantity: '0.1',
-      pendingAboveType: 'LIMIT_MAKER',
-      pendingAbovePrice: 'abc',
-      pendingBelowType: 'STOP_LOSS',
-      pendingBelowStopPrice: '28000',
-    });
+    const badPendingPrice = await otoco(omar, { pendingAbovePrice: 'abc' });
     expect(badPendingPrice.status).toBe(400);
     expect(badPendingPrice.body.code).toBeLessThan(0);
     expect(await balance(omar, 'USDT')).toEqual({ free: '5000.00000000', locked: '0.00000000' });

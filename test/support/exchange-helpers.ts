@@ -10,6 +10,21 @@ import { startLocalExchange, type LocalExchange } from '@local/exchange';
 import { BinanceTestClient, type ApiKey } from './binance-client';
 import { startPostgres, type TestPostgres } from './postgres';
 
+/** One asset's free and locked balance from GET /api/v3/account (zeros when the account has none). */
+export async function accountBalance(
+  api: BinanceTestClient,
+  key: ApiKey,
+  asset: string,
+): Promise<{ free: string; locked: string }> {
+  const res = await api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
+    'GET',
+    '/api/v3/account',
+    key,
+  );
+  const b = res.body.balances.find((x) => x.asset === asset);
+  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
+}
+
 /** Retries `check` until it stops throwing (asynchronous settlement), or rethrows its last error. */
 export async function eventually(
   check: () => Promise<void>,
