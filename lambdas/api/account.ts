@@ -80,10 +80,10 @@ async function myTrades(req: ApiRequest) {
   if (p.fromId !== undefined && (p.startTime !== undefined || p.endTime !== undefined)) {
     throw new BinanceError(400, -1106, "Parameter 'fromId' sent when not required.");
   }
-  const trades = await ctx.userTrades.list(userId, spec.symbol, p);
-  return trades
-    .filter((t) => t.userId === userId)
-    .map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset)));
+  const trades = (await ctx.userTrades.list(userId, spec.symbol, p)).filter((t) => t.userId === userId);
+  // The fills' read model has no list id; the live order rows (PostgreSQL) do.
+  const listIds = await ctx.liveOrders.listIdsOf(trades.map((t) => t.orderId));
+  return trades.map((t) => myTradeJson(spec, t, assetScale(t.commissionAsset), listIds.get(t.orderId)));
 }
 
 const bySymbol = new Map(MARKETS.map((m) => [m.symbol, m]));

@@ -53,10 +53,18 @@ export function orderDoc(spec: MarketSpec, row: OrderRecord, progress?: OrderPro
   };
 }
 
-/** Both legs of a trade, each its owner's (a self-trade gives the one user two documents). */
-export function tradeDocs(spec: MarketSpec, trade: TradeEvent, clientOrderIds: ReadonlyMap<number, string>) {
+/**
+ * Both legs of a trade, each its owner's (a self-trade gives the one user two documents); `orders` the rows of
+ * the trade's orders, for the client order id and the order list of a list leg.
+ */
+export function tradeDocs(
+  spec: MarketSpec,
+  trade: TradeEvent,
+  orders: ReadonlyMap<number, Pick<OrderRecord, 'clientOrderId' | 'orderListId'>>,
+) {
   return userTradesOf(spec, trade).map((leg): SearchDoc => {
-    const clientOrderId = clientOrderIds.get(leg.orderId) ?? '';
+    const order = orders.get(leg.orderId);
+    const clientOrderId = order?.clientOrderId ?? '';
     return {
       id: `trade-${spec.symbol}-${leg.tradeId}-${leg.isMaker ? 'M' : 'T'}`,
       kind: 'trade',
@@ -71,7 +79,7 @@ export function tradeDocs(spec: MarketSpec, trade: TradeEvent, clientOrderIds: R
       clientOrderId,
       tradeId: leg.tradeId,
       text: text(leg.tradeId, leg.orderId, clientOrderId, spec.symbol, leg.isBuyer ? 'BUY' : 'SELL'),
-      body: myTradeJson(spec, leg, assetScale(leg.commissionAsset)),
+      body: myTradeJson(spec, leg, assetScale(leg.commissionAsset), order?.orderListId),
     };
   });
 }

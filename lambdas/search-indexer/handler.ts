@@ -97,9 +97,8 @@ export async function indexKinesisBatch(
       }
       docs.push(orderDoc(spec, row, p));
     }
-    const clientIds = new Map(rows.map((r) => [r.orderId, r.clientOrderId]));
     for (const { spec, trade, at } of trades)
-      for (const d of [...tradeDocs(spec, trade, clientIds), ...tradeLedgerDocs(spec, trade)]) {
+      for (const d of [...tradeDocs(spec, trade, byId), ...tradeLedgerDocs(spec, trade)]) {
         firstRecordOf.set(d.id, at);
         docs.push(d);
       }

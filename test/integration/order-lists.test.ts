@@ -66,14 +66,16 @@ let george: ApiKey & { userId: number }; // moves the last price
 let hank: ApiKey & { userId: number }; // cancels
 let ivan: ApiKey & { userId: number }; // self-trade prevention
 let judy: ApiKey & { userId: number }; // user data stream
-const everyone = () => [carol, dave, erin, frank, george, hank, ivan, judy];
+let kate: ApiKey & { userId: number }; // myTrades of a list leg
+let leo: ApiKey & { userId: number }; // buys from kate
+const everyone = () => [carol, dave, erin, frank, george, hank, ivan, judy, kate, leo];
 
 beforeAll(async () => {
   t = await startTestExchange(1_000);
   pool = new Pool({ connectionString: t.pg.url, max: 2 });
   const fund = (name: string, funds: Record<string, string>) =>
     registerFundedUser(t.api, t.pg.url, name, funds);
-  [carol, dave, erin, frank, george, hank, ivan, judy] = await Promise.all([
+  [carol, dave, erin, frank, george, hank, ivan, judy, kate, leo] = await Promise.all([
     fund('carol', { BTC: '0.15' }),
     fund('dave', { USDT: '10000' }),
     fund('erin', { USDT: '10000' }),
@@ -82,6 +84,8 @@ beforeAll(async () => {
     fund('hank', { BTC: '1' }),
     fund('ivan', { BTC: '1', USDT: '1000' }),
     fund('judy', { BTC: '1' }),
+    fund('kate', { BTC: '0.1' }),
+    fund('leo', { USDT: '1000' }),
   ]);
   worker = new Worker(WORKER, { eval: true });
   worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
@@ -467,6 +471,44 @@ describe('order lists (OCO) end to end', () => {
       preventedMatchId: matches[0].preventedMatchId as number,
     });
     expect(stranger.body).toEqual([]);
+    await checkConservation(t.pg.url);
+  });
+
+  it('myTrades: a list leg’s fill carries its orderListId, a single order’s fill -1', async () => {
+    const placed = await oco(kate, {
+      side: 'SELL',
+      quantity: '0.01',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '33000',
+      belowType: 'STOP_LOSS_LIMIT',
+      belowPrice: '28900',
+      belowStopPrice: '29000',
+      belowTimeInForce: 'GTC',
+    });
+    expect(placed.status).toBe(200);
+    const [above] = placed.body.orders.map((o) => o.orderId);
+    const buy = await order(leo, 'BUY', '0.01', '33000');
+    const myTrades = async (key: ApiKey, extra = {}) =>
+      (
+        await t.api.signed<Array<{ orderId: number; orderListId: number; isMaker: boolean }>>(
+          'GET',
+          '/api/v3/myTrades',
+          key,
+          { symbol: 'BTCUSDT', ...extra },
+        )
+      ).body;
+    await eventually(async () => {
+      expect((await myTrades(kate)).map((f) => [f.orderId, f.orderListId, f.isMaker])).toEqual([
+        [above, placed.body.orderListId, true],
+      ]);
+    });
+    // By the leg's id too (the read model's order index), and the taker's single order: -1.
+    expect((await myTrades(kate, { orderId: above })).map((f) => f.orderListId)).toEqual([
+      placed.body.orderListId,
+    ]);
+    expect((await myTrades(leo)).map((f) => [f.orderId, f.orderListId, f.isMaker])).toEqual([
+      [buy.orderId, -1, false],
+    ]);
     await checkConservation(t.pg.url);
   });
 

@@ -131,12 +131,18 @@ export function cancelJson(spec: MarketSpec, o: OrderRecord, transactTime: numbe
   };
 }
 
-export function myTradeJson(spec: MarketSpec, t: UserTradeRecord, commissionScale: number) {
+/** One fill of GET /api/v3/myTrades; `orderListId` the list of the order when it is a list leg. */
+export function myTradeJson(
+  spec: MarketSpec,
+  t: UserTradeRecord,
+  commissionScale: number,
+  orderListId: number | undefined,
+) {
   return {
     symbol: t.symbol,
     id: t.tradeId,
     orderId: t.orderId,
-    orderListId: -1,
+    orderListId: orderListId ?? -1,
     price: price(spec, t.priceTicks),
     qty: qty(spec, t.qtyLots),
     quoteQty: quote(spec, t.quoteTL),

@@ -246,6 +246,21 @@ export class OrderRepository {
     return res.rows.map(orderFromRow);
   }
 
+  /**
+   * The order list of each of these orders that is a list leg (orders.order_list_id, migration 17); single
+   * orders are absent. One primary-key lookup for the fills of GET /api/v3/myTrades, whose read model
+   * (TABLES.trades) does not carry the list id.
+   */
+  async listIdsOf(orderIds: number[]): Promise<Map<number, number>> {
+    if (orderIds.length === 0) return new Map();
+    const res = await this.pool.query<{ order_id: string; order_list_id: string }>(
+      `SELECT order_id, order_list_id FROM orders
+        WHERE order_id = ANY($1::bigint[]) AND order_list_id IS NOT NULL`,
+      [[...new Set(orderIds)]],
+    );
+    return new Map(res.rows.map((r) => [Number(r.order_id), Number(r.order_list_id)]));
+  }
+
   /** The order with this client order id: the open one if there is one, else the latest. */
   async getByClientOrderId(
     userId: number,

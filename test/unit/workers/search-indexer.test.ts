@@ -150,6 +150,14 @@ describe('search indexer', () => {
     expect(queries).toEqual([[1, 2]]);
   });
 
+  it("a trade leg's body carries its order's list id (as /myTrades prints it), -1 for a single order", async () => {
+    rows.set(1, { ...row(1, 1), orderListId: 7 });
+    await indexKinesisBatch(batch([first, second]), deps());
+    const docs = byId(standin.documents());
+    expect(docs.get('trade-BTCUSDT-1-M')!.body).toMatchObject({ orderId: 1, orderListId: 7 });
+    expect(docs.get('trade-BTCUSDT-1-T')!.body).toMatchObject({ orderId: 2, orderListId: -1 });
+  });
+
   it('a replayed batch creates no duplicates and an older one arriving late changes nothing', async () => {
     await indexKinesisBatch(batch([first, second]), deps());
     const once = standin.documents();
