@@ -3,11 +3,12 @@
 // nothing, and unmodified ccxt's editOrder. Balances are checked exactly after each step (the old order's
 // funds come back only with the engine's answer; the new order locks its own), and the ledger's invariants
 // at the end.
-import { Worker } from 'node:worker_threads';
 import cancelReplace200 from '../fixtures/binance-openapi/cancel-replace-200.json';
 import { validate, type Schema } from '../fixtures/binance-openapi/validate';
 import type { ApiKey } from '../support/binance-client';
+import { CcxtWorker } from '@test/support/ccxt-worker';
 import {
+  accountBalance,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -46,15 +47,7 @@ interface OrderBody {
   origQty: string;
 }
 
-async function balance(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
-  const res = await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
-    'GET',
-    '/api/v3/account',
-    key,
-  );
-  const b = res.body.balances.find((x) => x.asset === asset);
-  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
-}
+const balance = (key: ApiKey, asset: string) => accountBalance(t.api, key, asset);
 
 async function openOrders(key: ApiKey): Promise<OrderBody[]> {
   return (await t.api.signed<OrderBody[]>('GET', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' })).body;
@@ -570,25 +563,6 @@ describe('cancelReplace', () => {
   });
 });
 
-// ccxt's CommonJS build cannot load in jest's module sandbox, so it runs unmodified in a worker thread, as
-// in test/integration/ccxt-compat.test.ts; only its API URLs point at Cirrus.
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ccxt = require('ccxt');
-const exchange = new ccxt.binance({ apiKey: workerData.apiKey, secret: workerData.secret });
-exchange.urls.api = Object.fromEntries(
-  Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, workerData.base)]),
-);
-parentPort.on('message', async ({ id, op, args }) => {
-  try {
-    const result = op === 'version' ? ccxt.version : await exchange[op](...args);
-    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result === undefined ? null : result) });
-  } catch (err) {
-    parentPort.postMessage({ id, ok: false, error: (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message) });
-  }
-});
-`;
-
 interface CcxtOrder {
   id: string;
   status: string;
@@ -600,31 +574,16 @@ interface CcxtOrder {
 }
 
 describe('ccxt editOrder (unmodified ccxt)', () => {
-  let worker: Worker;
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const call = <T>(op: string, ...args: unknown[]): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ id, op, args });
-    });
+  let ccxt: CcxtWorker;
+  const call = <T>(op: string, ...args: unknown[]): Promise<T> => ccxt.call('dave', op, args) as Promise<T>;
 
-  beforeAll(() => {
-    worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { apiKey: dave.apiKey, secret: dave.secretKey, base: t.ex.restUrl.replace(/\/$/, '') },
-    });
-    worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (m.ok) p?.resolve(JSON.parse(m.result!));
-      else p?.reject(new Error(m.error));
-    });
+  beforeAll(async () => {
+    ccxt = new CcxtWorker();
+    await ccxt.add('dave', { apiKey: dave.apiKey, secret: dave.secretKey }, t.ex.restUrl.replace(/\/$/, ''));
   });
 
   afterAll(async () => {
-    await worker?.terminate();
+    await ccxt?.terminate();
   });
 
   it("edits a resting order's price and amount through POST /api/v3/order/cancelReplace", async () => {

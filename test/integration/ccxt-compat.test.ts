@@ -2,49 +2,12 @@
 // docs/api.md). Two users trade BTCUSDT through ccxt's unified methods; values are checked exactly (decimal
 // strings from `info` where ccxt keeps them, balances moved by exactly the trades), and the responses of the
 // issue-13 endpoints are checked against Binance's published OpenAPI schemas (test/fixtures/binance-openapi).
-import { Worker } from 'node:worker_threads';
 import type * as CcxtModule from 'ccxt';
 import { formatUnits, parseUnits } from '@lambdas/shared/money';
 import { checkResponse } from '../fixtures/binance-openapi/validate';
 import type { ApiKey, BinanceTestClient } from '../support/binance-client';
+import { CcxtWorker } from '@test/support/ccxt-worker';
 import { eventually, startTestExchange, type TestExchange } from '../support/exchange-helpers';
-
-// ccxt's CommonJS build requires ES modules (@noble/*), which jest's sandboxed module loader cannot load (Node 20's
-// own require can). So ccxt runs, unmodified, in a worker thread loaded by Node's require as any Node program
-// loads it; the test calls its methods through a small message RPC (results come back as JSON).
-const WORKER = `
-const { parentPort } = require('node:worker_threads');
-const ccxt = require('ccxt');
-const exchanges = new Map();
-parentPort.on('message', async ({ id, name, op, args }) => {
-  try {
-    let result = null;
-    if (op === 'new') {
-      const [config, base] = args;
-      // docs/api.md: the only change to ccxt is its API URLs.
-      const exchange = new ccxt.binance(config);
-      exchange.urls.api = Object.fromEntries(
-        Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, base)]),
-      );
-      // Observation only: the requests ccxt sends, by method and path.
-      const fetch = exchange.fetch.bind(exchange);
-      exchange.requests = [];
-      exchange.fetch = (url, method, headers, body) => {
-        exchange.requests.push(method + ' ' + new URL(url).pathname);
-        return fetch(url, method, headers, body);
-      };
-      exchanges.set(name, exchange);
-    } else if (op === 'get') {
-      result = exchanges.get(name)[args[0]];
-    } else {
-      result = await exchanges.get(name)[op](...args);
-    }
-    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result === undefined ? null : result) });
-  } catch (err) {
-    parentPort.postMessage({ id, ok: false, error: (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message) });
-  }
-});
-`;
 
 type Binance = InstanceType<typeof CcxtModule.binance>;
 type Remote = Pick<
@@ -67,29 +30,19 @@ type Remote = Pick<
   | 'fetchTickers'
 > & { get(property: string): Promise<unknown> };
 
-let worker: Worker;
-let nextId = 0;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-function call(name: string, op: string, args: unknown[]): Promise<unknown> {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, name, op, args });
-  });
-}
+let ccxt: CcxtWorker;
 
 /** A ccxt binance instance in the worker, with only its URLs pointed at `base`. */
 async function cirrus(name: string, base: string, key?: ApiKey): Promise<Remote> {
-  await call(name, 'new', [key ? { apiKey: key.apiKey, secret: key.secretKey } : {}, base]);
+  await ccxt.add(name, key ? { apiKey: key.apiKey, secret: key.secretKey } : {}, base);
   return new Proxy({} as Remote, {
     // Not a thenable: `await` must not take the proxy for a promise.
     get: (_t, method: string) =>
       method === 'then'
         ? undefined
         : method === 'get'
-          ? (property: string) => call(name, 'get', [property])
-          : (...args: unknown[]) => call(name, method, args),
+          ? (property: string) => ccxt.call(name, 'get', [property])
+          : (...args: unknown[]) => ccxt.call(name, method, args),
   });
 }
 
@@ -116,13 +69,7 @@ const moved = (before: RawBalance, after: RawBalance) => formatUnits(total(after
 beforeAll(async () => {
   harness = await startTestExchange(1000);
   ({ api, alice, bob } = harness);
-  worker = new Worker(WORKER, { eval: true });
-  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.ok) p?.resolve(JSON.parse(m.result!));
-    else p?.reject(new Error(m.error));
-  });
+  ccxt = new CcxtWorker();
   const base = harness.ex.restUrl.replace(/\/$/, '');
   [exA, exB, pub] = await Promise.all([
     cirrus('alice', base, alice),
@@ -132,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.terminate();
+  await ccxt?.terminate();
   await harness?.stop();
 });
 

@@ -5,12 +5,13 @@
 // list, and by one of its legs); refusals that change nothing; and myPreventedMatches after a self-trade
 // prevention expiry. Responses are checked against Binance's OpenAPI schemas (test/fixtures/binance-openapi).
 // Needs the engine's order lists (engine/core: placeList, cancelList, listStatus, prevented).
-import { Worker } from 'node:worker_threads';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { checkResponse } from '../fixtures/binance-openapi/validate';
 import type { ApiKey } from '../support/binance-client';
+import { CcxtWorker } from '@test/support/ccxt-worker';
 import {
+  accountBalance,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -20,42 +21,7 @@ import {
 
 jest.setTimeout(180_000);
 
-// ccxt runs unmodified in a worker thread (see ccxt-compat.test.ts for why); only its URLs point at Cirrus.
-const WORKER = `
-const { parentPort } = require('node:worker_threads');
-const ccxt = require('ccxt');
-const exchanges = new Map();
-parentPort.on('message', async ({ id, name, op, args }) => {
-  try {
-    let result = null;
-    if (op === 'new') {
-      const [config, base] = args;
-      const exchange = new ccxt.binance(config);
-      exchange.urls.api = Object.fromEntries(
-        Object.entries(exchange.urls.api).map(([k, url]) => [k, url.replace(/^https:\\/\\/[^/]+/, base)]),
-      );
-      exchanges.set(name, exchange);
-    } else {
-      result = await exchanges.get(name)[op](...args);
-    }
-    parentPort.postMessage({ id, ok: true, result: JSON.stringify(result === undefined ? null : result) });
-  } catch (err) {
-    parentPort.postMessage({ id, ok: false, error: (err && err.constructor ? err.constructor.name : 'Error') + ': ' + (err && err.message) });
-  }
-});
-`;
-
-let worker: Worker;
-let nextId = 0;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-function call(name: string, op: string, args: unknown[]): Promise<unknown> {
-  const id = ++nextId;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, name, op, args });
-  });
-}
-
+let ccxt: CcxtWorker;
 let t: TestExchange;
 let pool: Pool;
 let carol: ApiKey & { userId: number }; // SELL OCO
@@ -87,21 +53,12 @@ beforeAll(async () => {
     fund('kate', { BTC: '0.1' }),
     fund('leo', { USDT: '1000' }),
   ]);
-  worker = new Worker(WORKER, { eval: true });
-  worker.on('message', (m: { id: number; ok: boolean; result?: string; error?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.ok) p?.resolve(JSON.parse(m.result!));
-    else p?.reject(new Error(m.error));
-  });
-  await call('carol', 'new', [
-    { apiKey: carol.apiKey, secret: carol.secretKey },
-    t.ex.restUrl.replace(/\/$/, ''),
-  ]);
+  ccxt = new CcxtWorker();
+  await ccxt.add('carol', { apiKey: carol.apiKey, secret: carol.secretKey }, t.ex.restUrl.replace(/\/$/, ''));
 });
 
 afterAll(async () => {
-  await worker?.terminate();
+  await ccxt?.terminate();
   await pool?.end();
   await t?.stop();
 });
@@ -124,15 +81,7 @@ interface ListBody {
   orderReports?: Array<OrderBody & Record<string, unknown>>;
 }
 
-async function balance(key: ApiKey, asset: string): Promise<{ free: string; locked: string }> {
-  const res = await t.api.signed<{ balances: Array<{ asset: string; free: string; locked: string }> }>(
-    'GET',
-    '/api/v3/account',
-    key,
-  );
-  const b = res.body.balances.find((x) => x.asset === asset);
-  return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
-}
+const balance = (key: ApiKey, asset: string) => accountBalance(t.api, key, asset);
 
 const openOrders = async (key: ApiKey) =>
   (await t.api.signed<OrderBody[]>('GET', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' })).body;
@@ -185,7 +134,7 @@ describe('order lists (OCO) end to end', () => {
   });
 
   it('a SELL OCO by ccxt: one lock; the limit leg fills partly (the stop leg expires), then fully; ALL_DONE', async () => {
-    const placed = (await call('carol', 'privatePostOrderListOco', [
+    const placed = (await ccxt.call('carol', 'privatePostOrderListOco', [
       {
         symbol: 'BTCUSDT',
         side: 'SELL',
