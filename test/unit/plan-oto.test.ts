@@ -51,11 +51,9 @@ const otoRefusal = (p: OtoParams, best?: { bid?: number; ask?: number }) =>
   refusal(() => planOto(btc, p, best));
 const otocoRefusal = (p: OtocoParams, best?: { bid?: number; ask?: number }) =>
   refusal(() => planOtoco(btc, p, best));
-const mandatory = (name: string) => ({
-  status: 400,
-  code: -1102,
-  msg: `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
-});
+const binanceError = (code: number, msg: string) => ({ status: 400, code, msg });
+const mandatory = (name: string) =>
+  binanceError(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
 
 /** The plan as the engine's placeList, ids allocated 1.., answered by a fresh BTCUSDT book. */
 function engineAnswer(plan: ListPlan): EngineEvent[] {
@@ -170,11 +168,9 @@ describe('planOto', () => {
     });
     expect(plan.lock).toEqual({ asset: 'USDT', amount: USDT(3_150) });
     expect(plan.workingLock).toEqual({ asset: 'BTC', amount: BTC(0.1) });
-    expect(otoRefusal(p, { bid: 2_000_000 })).toEqual({
-      status: 400,
-      code: -2010,
-      msg: 'Order would not execute: no liquidity on the book.',
-    });
+    expect(otoRefusal(p, { bid: 2_000_000 })).toEqual(
+      binanceError(-2010, 'Order would not execute: no liquidity on the book.'),
+    );
   });
 
   it('-1102 names each missing mandatory parameter, working ones first', () => {
@@ -212,78 +208,67 @@ describe('planOto', () => {
   });
 
   it('single-order errors name the leg’s own parameter (working…, pending…)', () => {
-    expect(otoRefusal(oto(working({ quantity: '0.1x' })))).toEqual({
-      status: 400,
-      code: -1100,
-      msg: "Illegal characters found in parameter 'workingQuantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
-    });
+    expect(otoRefusal(oto(working({ quantity: '0.1x' })))).toEqual(
+      binanceError(
+        -1100,
+        "Illegal characters found in parameter 'workingQuantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
+      ),
+    );
     expect(otoRefusal(oto(pending({ price: '-31000' })))).toMatchObject({
       code: -1100,
       msg: expect.stringMatching(/^Illegal characters found in parameter 'pendingPrice'; /),
     });
-    expect(otoRefusal(oto(pending({ type: 'STOP_LOSS', price: undefined, trailingDelta: '1.5' })))).toEqual({
-      status: 400,
-      code: -1100,
-      msg: "Illegal characters found in parameter 'pendingTrailingDelta'; legal range is '^[0-9]{1,20}$'.",
-    });
+    expect(otoRefusal(oto(pending({ type: 'STOP_LOSS', price: undefined, trailingDelta: '1.5' })))).toEqual(
+      binanceError(
+        -1100,
+        "Illegal characters found in parameter 'pendingTrailingDelta'; legal range is '^[0-9]{1,20}$'.",
+      ),
+    );
     expect(
       otoRefusal(
         oto(pending({ type: 'STOP_LOSS', price: undefined, stopPrice: '29000', timeInForce: 'GTC' })),
       ),
-    ).toEqual({ status: 400, code: -1106, msg: "Parameter 'pendingTimeInForce' sent when not required." });
-    expect(otoRefusal(oto(pending({ stopPrice: '29000' })))).toEqual({
-      status: 400,
-      code: -1106,
-      msg: "Parameter 'pendingStopPrice' sent when not required.",
-    });
-    expect(otoRefusal(oto(working({ timeInForce: 'GTX' })))).toEqual({
-      status: 400,
-      code: -1115,
-      msg: 'Invalid timeInForce.',
-    });
+    ).toEqual(binanceError(-1106, "Parameter 'pendingTimeInForce' sent when not required."));
+    expect(otoRefusal(oto(pending({ stopPrice: '29000' })))).toEqual(
+      binanceError(-1106, "Parameter 'pendingStopPrice' sent when not required."),
+    );
+    expect(otoRefusal(oto(working({ timeInForce: 'GTX' })))).toEqual(
+      binanceError(-1115, 'Invalid timeInForce.'),
+    );
   });
 
   it('the market’s filters for each leg (-1013)', () => {
-    expect(otoRefusal(oto(working({ price: '30000.001' })))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: PRICE_FILTER',
-    });
-    expect(otoRefusal(oto(pending({ quantity: '0.000001' })))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: LOT_SIZE',
-    });
-    expect(otoRefusal(oto(working({ quantity: '0.0001' })))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: NOTIONAL',
-    });
-    expect(otoRefusal(oto(pending({ type: 'STOP_LOSS', price: undefined, trailingDelta: '5' })))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: TRAILING_DELTA',
-    });
+    expect(otoRefusal(oto(working({ price: '30000.001' })))).toEqual(
+      binanceError(-1013, 'Filter failure: PRICE_FILTER'),
+    );
+    expect(otoRefusal(oto(pending({ quantity: '0.000001' })))).toEqual(
+      binanceError(-1013, 'Filter failure: LOT_SIZE'),
+    );
+    expect(otoRefusal(oto(working({ quantity: '0.0001' })))).toEqual(
+      binanceError(-1013, 'Filter failure: NOTIONAL'),
+    );
+    expect(otoRefusal(oto(pending({ type: 'STOP_LOSS', price: undefined, trailingDelta: '5' })))).toEqual(
+      binanceError(-1013, 'Filter failure: TRAILING_DELTA'),
+    );
   });
 
   it('icebergs: limit-priced legs only (-1106), GTC unless LIMIT_MAKER (-1160), named per leg', () => {
     expect(planOto(btc, oto(working({ icebergQty: '0.02' }))).legs[0].command.icebergQuantity).toBe(2_000);
     expect(planOto(btc, oto(pending({ icebergQty: '0.05' }))).legs[1].command.icebergQuantity).toBe(5_000);
-    expect(otoRefusal(oto(working({ icebergQty: '0.02', timeInForce: 'IOC' })))).toEqual({
-      status: 400,
-      code: -1160,
-      msg: "Parameter 'workingIcebergQty' is not supported if 'workingTimeInForce' is not GTC.",
-    });
+    expect(otoRefusal(oto(working({ icebergQty: '0.02', timeInForce: 'IOC' })))).toEqual(
+      binanceError(
+        -1160,
+        "Parameter 'workingIcebergQty' is not supported if 'workingTimeInForce' is not GTC.",
+      ),
+    );
     expect(
       otoRefusal(
         oto(pending({ type: 'STOP_LOSS', price: undefined, stopPrice: '29000', icebergQty: '0.01' })),
       ),
-    ).toEqual({ status: 400, code: -1106, msg: "Parameter 'pendingIcebergQty' sent when not required." });
-    expect(otoRefusal(oto(working({ icebergQty: '0.2' })))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: ICEBERG_PARTS',
-    });
+    ).toEqual(binanceError(-1106, "Parameter 'pendingIcebergQty' sent when not required."));
+    expect(otoRefusal(oto(working({ icebergQty: '0.2' })))).toEqual(
+      binanceError(-1013, 'Filter failure: ICEBERG_PARTS'),
+    );
   });
 
   it('client ids distinct among the list and its legs (-2010 Duplicate order sent.)', () => {
@@ -304,11 +289,9 @@ describe('planOto', () => {
       'NONE',
       'NONE',
     ]);
-    expect(otoRefusal(oto({ selfTradePreventionMode: 'SOMETIMES' }))).toEqual({
-      status: 400,
-      code: -1100,
-      msg: "Illegal characters found in parameter 'selfTradePreventionMode'.",
-    });
+    expect(otoRefusal(oto({ selfTradePreventionMode: 'SOMETIMES' }))).toEqual(
+      binanceError(-1100, "Illegal characters found in parameter 'selfTradePreventionMode'."),
+    );
   });
 
   it('the engine accepts the plan as it is: the working leg placed, the pending leg held', () => {
@@ -407,32 +390,24 @@ describe('planOtoco', () => {
   it('the working leg as an OTO’s: LIMIT / LIMIT_MAKER only (-1116)', () => {
     expect(
       otocoRefusal(otoco({ working: { type: 'MARKET', side: 'BUY', price: '30000', quantity: '0.1' } })),
-    ).toEqual({ status: 400, code: -1116, msg: 'Invalid orderType.' });
+    ).toEqual(binanceError(-1116, 'Invalid orderType.'));
     expect(otocoRefusal(otoco({ working: { ...otoco().working, timeInForce: undefined } }))).toEqual(
       mandatory('workingTimeInForce'),
     );
   });
 
   it('the pending pair by the OCO rules, with the OCO codes', () => {
-    expect(otocoRefusal(otoco({ pendingSide: 'HOLD' }))).toEqual({
-      status: 400,
-      code: -1117,
-      msg: 'Invalid side.',
-    });
+    expect(otocoRefusal(otoco({ pendingSide: 'HOLD' }))).toEqual(binanceError(-1117, 'Invalid side.'));
     expect(
       otocoRefusal(otoco({ pendingAbove: { type: 'LIMIT', price: '31000', timeInForce: 'GTC' } })),
-    ).toEqual({ status: 400, code: -1158, msg: 'Order type not supported in OCO.' });
+    ).toEqual(binanceError(-1158, 'Order type not supported in OCO.'));
     expect(otocoRefusal(otoco({ pendingBelow: { type: 'MARKET' } }))).toMatchObject({ code: -1158 });
-    expect(otocoRefusal(otoco({ pendingAbove: { type: 'STOP_LOSS', stopPrice: '31000' } }))).toEqual({
-      status: 400,
-      code: -1197,
-      msg: 'A stop loss order in a sell OCO must be below.',
-    });
-    expect(otocoRefusal(otoco({ pendingBelow: { type: 'LIMIT_MAKER', price: '29000' } }))).toEqual({
-      status: 400,
-      code: -1166,
-      msg: 'A limit order in a sell OCO must be above.',
-    });
+    expect(otocoRefusal(otoco({ pendingAbove: { type: 'STOP_LOSS', stopPrice: '31000' } }))).toEqual(
+      binanceError(-1197, 'A stop loss order in a sell OCO must be below.'),
+    );
+    expect(otocoRefusal(otoco({ pendingBelow: { type: 'LIMIT_MAKER', price: '29000' } }))).toEqual(
+      binanceError(-1166, 'A limit order in a sell OCO must be above.'),
+    );
     expect(otocoRefusal(otoco({ pendingBelow: { type: 'TAKE_PROFIT', stopPrice: '29000' } }))).toMatchObject({
       code: -1199,
     });
@@ -445,35 +420,33 @@ describe('planOtoco', () => {
           pendingBelow: { type: 'STOP_LOSS', stopPrice: '29000' },
         }),
       ),
-    ).toEqual({ status: 400, code: -1165, msg: 'A limit order in a buy OCO must be below.' });
-    expect(otocoRefusal(otoco({ pendingAbove: { type: 'LIMIT_MAKER', price: '28000' } }))).toEqual({
-      status: 400,
-      code: -2010,
-      msg: 'The relationship of the prices for the orders is not correct.',
-    });
+    ).toEqual(binanceError(-1165, 'A limit order in a buy OCO must be below.'));
+    expect(otocoRefusal(otoco({ pendingAbove: { type: 'LIMIT_MAKER', price: '28000' } }))).toEqual(
+      binanceError(-2010, 'The relationship of the prices for the orders is not correct.'),
+    );
   });
 
   it('single-order errors name pendingAbove… / pendingBelow… / pendingQuantity', () => {
-    expect(otocoRefusal(otoco({ pendingQuantity: '1e-3' }))).toEqual({
-      status: 400,
-      code: -1100,
-      msg: "Illegal characters found in parameter 'pendingQuantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
-    });
-    expect(otocoRefusal(otoco({ pendingQuantity: '0.000001' }))).toEqual({
-      status: 400,
-      code: -1013,
-      msg: 'Filter failure: LOT_SIZE',
-    });
+    expect(otocoRefusal(otoco({ pendingQuantity: '1e-3' }))).toEqual(
+      binanceError(
+        -1100,
+        "Illegal characters found in parameter 'pendingQuantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.",
+      ),
+    );
+    expect(otocoRefusal(otoco({ pendingQuantity: '0.000001' }))).toEqual(
+      binanceError(-1013, 'Filter failure: LOT_SIZE'),
+    );
     expect(
       otocoRefusal(otoco({ pendingAbove: { type: 'LIMIT_MAKER', price: '31000', stopPrice: '30500' } })),
-    ).toEqual({ status: 400, code: -1106, msg: "Parameter 'pendingAboveStopPrice' sent when not required." });
+    ).toEqual(binanceError(-1106, "Parameter 'pendingAboveStopPrice' sent when not required."));
     expect(
       otocoRefusal(otoco({ pendingBelow: { type: 'STOP_LOSS', stopPrice: '29000', trailingDelta: 'x' } })),
-    ).toEqual({
-      status: 400,
-      code: -1100,
-      msg: "Illegal characters found in parameter 'pendingBelowTrailingDelta'; legal range is '^[0-9]{1,20}$'.",
-    });
+    ).toEqual(
+      binanceError(
+        -1100,
+        "Illegal characters found in parameter 'pendingBelowTrailingDelta'; legal range is '^[0-9]{1,20}$'.",
+      ),
+    );
     expect(
       otocoRefusal(
         otoco({
@@ -486,18 +459,15 @@ describe('planOtoco', () => {
           },
         }),
       ),
-    ).toEqual({
-      status: 400,
-      code: -1160,
-      msg: "Parameter 'pendingBelowIcebergQty' is not supported if 'pendingBelowTimeInForce' is not GTC.",
-    });
+    ).toEqual(
+      binanceError(
+        -1160,
+        "Parameter 'pendingBelowIcebergQty' is not supported if 'pendingBelowTimeInForce' is not GTC.",
+      ),
+    );
     expect(
       otocoRefusal(otoco({ pendingBelow: { type: 'STOP_LOSS', stopPrice: '29000', icebergQty: '0.01' } })),
-    ).toEqual({
-      status: 400,
-      code: -1106,
-      msg: "Parameter 'pendingBelowIcebergQty' sent when not required.",
-    });
+    ).toEqual(binanceError(-1106, "Parameter 'pendingBelowIcebergQty' sent when not required."));
   });
 
   it('client ids distinct among the list, the working leg and both pending legs', () => {
