@@ -208,7 +208,9 @@ export class MarketBook {
     const r = this.rules;
     const invalid =
       !order.level || // only orders resting on the book can be amended
-      order.list !== null || // nor legs of a list (their quantities are tied together)
+      // Nor a list's legs, except an OTO / OTOCO working leg: an OCO pair's quantities are tied together, and
+      // a working leg resting on the book stands alone (its own funds; docs/engine.md#order-lists).
+      (order.list !== null && (order.list.contingencyType === 'OCO' || order.listIndex !== 0)) ||
       (cmd.newQuantity === undefined && cmd.newPrice === undefined) ||
       !isPositiveInt(newQty) ||
       newQty > r.maxQtyLots ||

@@ -771,8 +771,23 @@ describe('OTO and OTOCO order lists end to end', () => {
     );
     expect(ok.status).toBe(200);
     expect(await balance(omar, 'USDT')).toEqual({ free: '500.00000000', locked: '4500.00000000' });
-    // Cancelling the pending leg by its order id cancels the whole list (Binance), and frees both locks.
+    // Amend keep priority: the working leg (its own lock) to 0.05, the engine's answer frees 1500 USDT; the
+    // pending leg (its funds are the list's) is refused.
+    const workingId = ok.body.orders[0].orderId;
     const pendingId = ok.body.orders[1].orderId;
+    const amendKeepPriority = (orderId: number, newQty: string) =>
+      t.api.signed<{ code?: number }>('PUT', '/api/v3/order/amend/keepPriority', omar, {
+        symbol: 'BTCUSDT',
+        orderId,
+        newQty,
+      });
+    expect((await amendKeepPriority(workingId, '0.05')).status).toBe(200);
+    await eventually(async () =>
+      expect(await balance(omar, 'USDT')).toEqual({ free: '2000.00000000', locked: '3000.00000000' }),
+    );
+    const refused = await amendKeepPriority(pendingId, '0.05');
+    expect([refused.status, refused.body.code]).toEqual([400, -2038]);
+    // Cancelling the pending leg by its order id cancels the whole list (Binance), and frees both locks.
     const cancel = await t.api.signed<OrderBody>('DELETE', '/api/v3/order', omar, {
       symbol: 'BTCUSDT',
       orderId: pendingId,

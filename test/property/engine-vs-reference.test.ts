@@ -85,6 +85,8 @@ const PATHS = [
   'list:working-and-pending-in-one-command', // the working leg filled and the pending leg traded in one command
   'list:cancelled', // a cancelList or a cancel of a leg closed the list's legs CANCELED
   'list:pending-closed-with-working', // the working leg ended unfilled: the pending legs closed with it
+  'list:working-leg-amended', // an OTO / OTOCO working leg amended (other legs' amends are refused)
+  'list:leg-amend-refused', // an amend of an OCO leg, a pending leg or a stop leg refused
   'prevented:list-leg', // self-trade prevention with a list leg as taker or maker
 ];
 
@@ -323,6 +325,15 @@ function seeLists(
       legs.delete(key(e.orderId));
     } else if (e.type === 'prevented') {
       if (legs.has(key(e.takerOrderId)) || legs.has(key(e.makerOrderId))) seen.add('prevented:list-leg');
+    } else if (e.type === 'amended' && legs.has(key(e.orderId))) {
+      seen.add('list:working-leg-amended');
+    } else if (
+      e.type === 'rejected' &&
+      e.command === 'amend' &&
+      e.reason === 'INVALID_AMEND' &&
+      legs.has(key(e.orderId))
+    ) {
+      seen.add('list:leg-amend-refused');
     }
   }
 }

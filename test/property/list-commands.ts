@@ -25,9 +25,10 @@ export interface ListStats {
   placed: number;
   invalid: number;
   cancels: number;
+  amends: number;
 }
 
-export const newListStats = (): ListStats => ({ placed: 0, invalid: 0, cancels: 0 });
+export const newListStats = (): ListStats => ({ placed: 0, invalid: 0, cancels: 0, amends: 0 });
 
 const ID_SCALE = 4;
 
@@ -81,6 +82,23 @@ export function* withListCommands(
       } else {
         yield { kind: 'cancel', market: target.market, orderId: pick(target.legIds), userId, ts };
       }
+      continue;
+    }
+    if (r < 0.3 && recent.length > 0) {
+      // Amend a recent list's leg, mostly its first (an OTO / OTOCO working leg may be amended; an OCO leg,
+      // a pending leg or a stop may not): a lower or higher quantity, a new price, or both.
+      const target = recent[Math.max(0, recent.length - 1 - int(0, 10))];
+      stats.amends++;
+      const which = rnd();
+      yield {
+        kind: 'amend',
+        market: target.market,
+        orderId: rnd() < 0.75 ? target.legIds[0] : pick(target.legIds),
+        userId: target.userId,
+        newQuantity: which < 0.7 ? int(1, 40) : undefined,
+        newPrice: which >= 0.4 ? m + int(-15, 15) : undefined,
+        ts,
+      };
       continue;
     }
     if (lastId <= listAfter) continue;

@@ -536,7 +536,8 @@ export class ReferenceEngine {
     const r = m.rules;
     if (
       !o ||
-      o.listId !== 0 ||
+      (o.listId !== 0 &&
+        (m.lists.find((l) => l.listId === o.listId)?.contingencyType === 'OCO' || o.legIndex !== 0)) ||
       (newQuantity === undefined && newPrice === undefined) ||
       !posInt(q) ||
       q > r.maxQtyLots ||

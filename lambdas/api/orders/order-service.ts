@@ -323,9 +323,11 @@ export class OrderService {
     )
       throw new BinanceError(400, -2039, 'Client order ID is not correct for this order ID.');
     if (!order || !OPEN_STATUSES.has(order.status)) throw amendRejected('Unknown order sent.');
-    // A list leg's funds are its list's (docs/api.md#order-lists): not amended on its own.
-    if (order.orderListId !== undefined)
-      throw amendRejected('Order amend is not supported for this order: a leg of an order list.');
+    // A list leg whose funds are its list's (an OCO leg, an OTO / OTOCO pending leg) is not amended on its
+    // own; an OTO / OTOCO working leg holds its own lock (migration 18) and is amended as a single order
+    // (docs/api.md#order-lists).
+    if (order.orderListId !== undefined && BigInt(order.lockAmount) === 0n)
+      throw amendRejected('Order amend is not supported for this order: its funds are its order list’s.');
     // The client order id lives in the order's row beside its lock, not in the engine, and changes only with
     // the engine's answer on Binance; Cirrus keeps it rather than change it before that answer.
     if (p.newClientOrderId !== undefined && p.newClientOrderId !== order.clientOrderId) {

@@ -448,9 +448,31 @@ describe('cancels and amends of lists', () => {
     const unknown = apply({ kind: 'cancelList', market: 'T', listId: 9, userId: 1, ts: 3 });
     expect(unknown).toMatchObject([{ type: 'rejected', orderListId: 9, reason: 'UNKNOWN_ORDER' }]);
   });
-  it('refuses an amend of a leg', () => {
+  it('refuses an amend of an OCO leg (the pair shares one quantity)', () => {
     const events = apply({ kind: 'amend', market: 'T', orderId: 10, userId: 1, newQuantity: 5, ts: 3 });
     expect(brief(events)).toEqual(['rejected amend #10 INVALID_AMEND']);
+  });
+  it('amends an OTO working leg (it stands alone), not its pending leg; the amended leg still places it', () => {
+    list('OTO', [
+      leg({ orderId: 20, side: 'BUY', type: 'LIMIT', price: 95, timeInForce: 'GTC' }),
+      leg({ orderId: 21, side: 'SELL', type: 'LIMIT', price: 105, timeInForce: 'GTC' }),
+    ]);
+    const lower = apply({ kind: 'amend', market: 'T', orderId: 20, userId: 1, newQuantity: 6, ts: 3 });
+    expect(lower).toMatchObject([
+      { type: 'amended', orderId: 20, quantity: 6, keptPriority: true },
+      { type: 'depth' },
+    ]);
+    expect(
+      brief(apply({ kind: 'amend', market: 'T', orderId: 21, userId: 1, newQuantity: 5, ts: 3 })),
+    ).toEqual(['rejected amend #21 INVALID_AMEND']);
+    // Its 6 filled: the pending leg is placed.
+    expect(brief(place({ orderId: 30, side: 'SELL', price: 95, quantity: 6, userId: 8 }))).toEqual([
+      'accepted #30',
+      'trade 6@95 maker #20 taker #30',
+      'closed #20 FILLED',
+      'activated #21',
+      'closed #30 FILLED',
+    ]);
   });
   it('a snapshot holds the list; restored, it goes on alike', () => {
     const snap = JSON.parse(JSON.stringify(engine.snapshot())) as EngineSnapshot;
