@@ -13,11 +13,14 @@
 // A third workload, Cirrus only, keeps the trailing stops and adds order lists (docs/engine.md#order-lists):
 // LIST_SHARE of the commands place an OCO, OTO or OTOCO around the last price (about LISTS_PENDING live at a
 // time; a cancelList takes the oldest out), so their legs trade, trigger and expire each other.
+// BENCH_BREAKDOWN=1 prints, instead of the throughput rounds, where each workload's time goes by kind of
+// command (./engine-breakdown.ts).
 import * as hdr from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide, type ICancelOrder, type IProcessOrder } from 'nodejs-order-book';
 import { MatchingEngine } from '@engine/core';
 import type { Command, EngineEvent, ListLeg, MarketRules } from '@engine/core/types';
 import { prng } from '../support/engine-flow';
+import { printBreakdown } from './engine-breakdown';
 import { version as peerVersion } from 'nodejs-order-book/package.json';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
@@ -536,6 +539,14 @@ function main(): void {
     `list workload (Cirrus only): the trailing workload's mix with ${lshare(wl.counts.list)} order-list places (OCO / OTO / OTOCO) and ${lshare(wl.counts.cancelList)} cancelLists; trailing ${lshare(wl.counts.trailing)}; commands that trade: ${(100 * wl.tradingShare).toFixed(1)} %`,
   );
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
+  if (process.env.BENCH_BREAKDOWN === '1') {
+    printBreakdown(rules, [
+      ['plain', w],
+      ['trailing', wt],
+      ['list', wl],
+    ]);
+    return;
+  }
 
   runCirrus(w);
   runCirrus(wt);
