@@ -1,4 +1,4 @@
-import { planOrder, type NewOrderParams } from '@lambdas/api/orders/plan-order';
+import { needsBestOpposite, planOrder, type NewOrderParams } from '@lambdas/api/orders/plan-order';
 import { MARKETS } from '@contracts/markets';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -612,5 +612,33 @@ describe('planOrder: the edges of each check', () => {
       price: 441_650_591,
       quantity: 20_394_401,
     });
+  });
+});
+
+describe('needsBestOpposite: when planning reads the book first', () => {
+  it.each<[string, Parameters<typeof needsBestOpposite>[0], boolean]>([
+    ['MARKET by quantity, BUY', { type: 'MARKET', side: 'BUY' }, true],
+    ['MARKET by quantity, SELL (NOTIONAL at the reference price)', { type: 'MARKET', side: 'SELL' }, true],
+    ['MARKET by quote amount', { type: 'MARKET', side: 'BUY', quoteOrderQty: '100' }, false],
+    [
+      'MARKET with an empty quote amount (read as absent)',
+      { type: 'MARKET', side: 'BUY', quoteOrderQty: '' },
+      true,
+    ],
+    ['trailing stop BUY from entry', { type: 'STOP_LOSS', side: 'BUY', trailingDelta: '100' }, true],
+    [
+      'trailing stop BUY, empty stopPrice',
+      { type: 'STOP_LOSS', side: 'BUY', trailingDelta: '100', stopPrice: '' },
+      true,
+    ],
+    [
+      'trailing stop BUY with a stopPrice',
+      { type: 'STOP_LOSS', side: 'BUY', trailingDelta: '100', stopPrice: '30000' },
+      false,
+    ],
+    ['trailing stop SELL from entry', { type: 'STOP_LOSS', side: 'SELL', trailingDelta: '100' }, false],
+    ['LIMIT', { type: 'LIMIT', side: 'BUY' }, false],
+  ])('%s → %s', (_name, params, expected) => {
+    expect(needsBestOpposite(params)).toBe(expected);
   });
 });

@@ -20,6 +20,7 @@ import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits'
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { BookReader } from './order-service';
 import { listedMarket, orderRateError } from './order-service';
+import { needsBestOpposite } from './plan-order';
 import {
   planOco,
   planOto,
@@ -55,22 +56,6 @@ export interface ListRef {
   listClientOrderId?: string;
 }
 
-/**
- * Whether a pending leg needs the book's best prices to be planned, by the single-order rule (OrderService):
- * a MARKET order (NOTIONAL at the reference price, a BUY's protection) or a trailing stop BUY without stopPrice.
- */
-function needsBookReference(
-  legs: Array<{ type?: string; side?: string; stopPrice?: string; trailingDelta?: string }>,
-) {
-  return legs.some(
-    (l) =>
-      l.type === 'MARKET' ||
-      (l.side === 'BUY' &&
-        l.trailingDelta !== undefined &&
-        (l.stopPrice === undefined || l.stopPrice === '')),
-  );
-}
-
 const replayed = () => new BinanceError(400, -1022, 'Signature for this request was already used.');
 /** Binance's cancel answer for a list that does not exist (or is not the caller's, or is done). */
 const unknownList = () => new BinanceError(400, -2011, 'Unknown order sent.');
@@ -89,42 +74,48 @@ export class OrderListService {
   /** Checks an OCO against Binance's rules and the filters (a trailing stop BUY without a stop reads the book). */
   async planOco(p: OcoParams): Promise<ListPlan> {
     const spec = this.market(p.symbol);
-    const needsReference = [p.above, p.below].some(
-      (l) => l.trailingDelta !== undefined && (l.stopPrice === undefined || l.stopPrice === ''),
-    );
-    const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    const best = await this.bestIfNeeded(spec, [p.above, p.below], p.side);
     return planOco(spec, p, p.side === 'BUY' ? best?.ask : best?.bid);
   }
 
   /** Accepts an OCO (durable once this returns) and hands its one command to SQS. */
   async placeOco(userId: number, p: OcoParams, replay?: ReplayMarker): Promise<PlacedList> {
-    return this.placeList(userId, p.symbol, await this.planOco(p), p.listClientOrderId, replay);
+    return this.placeList(userId, this.market(p.symbol), await this.planOco(p), p.listClientOrderId, replay);
   }
 
   /** Accepts an OTO: the working leg's funds and the pending leg's, both locked now (Binance). */
   async placeOto(userId: number, p: OtoParams, replay?: ReplayMarker): Promise<PlacedList> {
     const spec = this.market(p.symbol);
-    const best = needsBookReference([p.pending]) ? await this.deps.book.bestPrices(spec.symbol) : undefined;
-    return this.placeList(userId, p.symbol, planOto(spec, p, best), p.listClientOrderId, replay);
+    const best = await this.bestIfNeeded(spec, [p.pending], p.pending.side);
+    return this.placeList(userId, spec, planOto(spec, p, best), p.listClientOrderId, replay);
   }
 
   /** Accepts an OTOCO: the working leg's funds and what the pending OCO pair needs, both locked now. */
   async placeOtoco(userId: number, p: OtocoParams, replay?: ReplayMarker): Promise<PlacedList> {
     const spec = this.market(p.symbol);
-    const pending = [p.pendingAbove, p.pendingBelow].map((l) => ({ ...l, side: p.pendingSide }));
-    const best = needsBookReference(pending) ? await this.deps.book.bestPrices(spec.symbol) : undefined;
-    return this.placeList(userId, p.symbol, planOtoco(spec, p, best), p.listClientOrderId, replay);
+    const best = await this.bestIfNeeded(spec, [p.pendingAbove, p.pendingBelow], p.pendingSide);
+    return this.placeList(userId, spec, planOtoco(spec, p, best), p.listClientOrderId, replay);
+  }
+
+  /** The book's best prices, read only when a leg's plan needs them (the single-order rule, planOrder's). */
+  private async bestIfNeeded(
+    spec: MarketSpec,
+    legs: Array<{ type?: string; stopPrice?: string; trailingDelta?: string }>,
+    side: string | undefined,
+  ): Promise<{ bid?: number; ask?: number } | undefined> {
+    return legs.some((leg) => needsBestOpposite({ ...leg, side }))
+      ? this.deps.book.bestPrices(spec.symbol)
+      : undefined;
   }
 
   /** One transaction for any list (replay marker, counts, its locks, list, legs, command), then the send. */
   private async placeList(
     userId: number,
-    symbol: string,
+    spec: MarketSpec,
     plan: ListPlan,
     requestedListClientOrderId: string | undefined,
     replay?: ReplayMarker,
   ): Promise<PlacedList> {
-    const spec = this.market(symbol);
     const now = this.clock();
     const limits = this.deps.orderLimits ?? ORDER_LIMITS;
     const listClientOrderId = requestedListClientOrderId || this.newClientOrderId();

@@ -19,7 +19,7 @@ import { logger } from '@lambdas/shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
 import { OPEN_STATUSES, type OrderRecord } from '@lambdas/shared/stores/orders';
 import { qtyToLots, quoteToNotional } from '@engine/core/market';
-import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
+import { needsBestOpposite, planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 export interface BookReader {
   /** Best bid and ask in ticks, from the order-book view. */
@@ -197,11 +197,7 @@ export class OrderService {
 
   /** Checks the parameters against the market's filters; MARKET by quantity reads the best opposite price. */
   private async plan(spec: MarketSpec, params: NewOrderParams): Promise<OrderPlan> {
-    // A trailing stop BUY without a stopPrice takes its protection reference from the best ask too.
-    const needsReference =
-      (params.type === 'MARKET' && params.quoteOrderQty === undefined) ||
-      (params.trailingDelta !== undefined && params.stopPrice === undefined && params.side === 'BUY');
-    const best = needsReference ? await this.deps.book.bestPrices(spec.symbol) : undefined;
+    const best = needsBestOpposite(params) ? await this.deps.book.bestPrices(spec.symbol) : undefined;
     return planOrder(spec, params, params.side === 'BUY' ? best?.ask : best?.bid);
   }
 

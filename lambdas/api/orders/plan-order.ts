@@ -86,6 +86,25 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
 }
 
 /**
+ * Whether planOrder needs the book's best opposite price for these parameters: a MARKET order by quantity
+ * (NOTIONAL at the reference price, and a BUY's protection) or a trailing stop BUY without a stopPrice (its
+ * protection reference). Empty strings count as absent, as planOrder reads them.
+ */
+export function needsBestOpposite(p: {
+  type?: string;
+  side?: string;
+  quoteOrderQty?: string;
+  stopPrice?: string;
+  trailingDelta?: string;
+}): boolean {
+  const absent = (v: string | undefined) => v === undefined || v === '';
+  return (
+    (p.type === 'MARKET' && absent(p.quoteOrderQty)) ||
+    (p.side === 'BUY' && !absent(p.trailingDelta) && absent(p.stopPrice))
+  );
+}
+
+/**
  * Checks the parameters against the market's filters and works out the engine command and the lock.
  * `bestOpposite` is the best ask (for a BUY) or bid (for a SELL) in ticks: a MARKET order's reference price
  * for its NOTIONAL check and, for a BUY, its protection limit.
