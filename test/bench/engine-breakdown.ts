@@ -2,8 +2,8 @@
 // `apply` timed with process.hrtime.bigint() (the timer adds about the same to every command, so compare
 // between workloads, not with the throughput figures), three runs after one warm-up; and the events each
 // workload makes. docs/performance.md uses these tables.
-import { MatchingEngine } from '@engine/core';
-import type { Command, EngineEvent, MarketRules } from '@engine/core/types';
+import type { MatchingEngine } from '@engine/core';
+import type { Command, EngineEvent } from '@engine/core/types';
 
 /** A command's kind and what it caused: `place GTC`, `place IOC +trades`, `cancel`, `placeList +triggers`, … */
 function kindOf(c: Command, out: readonly EngineEvent[]): string {
@@ -17,18 +17,19 @@ function kindOf(c: Command, out: readonly EngineEvent[]): string {
 
 const RUNS = 3;
 
+type Workload = { prefill: Command[]; commands: Command[] };
+
+/** `primed`: a fresh engine with the workload's resting orders in (engine.bench.ts's primedEngine). */
 export function printBreakdown(
-  rules: MarketRules,
-  workloads: Array<[name: string, w: { prefill: Command[]; commands: Command[] }]>,
+  primed: (w: Workload) => { engine: MatchingEngine; out: EngineEvent[] },
+  workloads: Array<[name: string, w: Workload]>,
 ): void {
   for (const [name, w] of workloads) {
     const time = new Map<string, { n: number; ns: number }>();
     const events = new Map<string, number>();
     let total = 0;
     for (let run = 0; run <= RUNS; run++) {
-      const engine = new MatchingEngine([rules]);
-      const out: EngineEvent[] = [];
-      for (const c of w.prefill) engine.apply(c, out);
+      const { engine, out } = primed(w);
       for (const c of w.commands) {
         out.length = 0;
         const t0 = process.hrtime.bigint();

@@ -53,6 +53,14 @@ interface Workload {
   tradingShare: number;
 }
 
+/** A fresh Cirrus engine with the workload's resting orders in, and the event array it appends to. */
+export function primedEngine(w: Pick<Workload, 'prefill'>): { engine: MatchingEngine; out: EngineEvent[] } {
+  const engine = new MatchingEngine([rules]);
+  const out: EngineEvent[] = [];
+  for (const c of w.prefill) engine.apply(c, out);
+  return { engine, out };
+}
+
 /**
  * Generates the workload by running it through the Cirrus engine, so every cancel/amend names a live order.
  * With `trailingShare` > 0 that share of the commands place trailing stops instead (see the header).
@@ -368,9 +376,7 @@ function peerCalls(
 }
 
 export function runCirrus(w: Workload): number {
-  const engine = new MatchingEngine([rules]);
-  const out: EngineEvent[] = [];
-  for (const c of w.prefill) engine.apply(c, out);
+  const { engine, out } = primedEngine(w);
   const cmds = w.commands;
   const start = process.hrtime.bigint();
   // Events are appended and dropped per batch, as the engine service's outbox collects them per flush.
@@ -398,9 +404,7 @@ function cirrusLatency(w: Workload): hdr.Histogram {
     highestTrackableValue: 10_000_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  const engine = new MatchingEngine([rules]);
-  const out: EngineEvent[] = [];
-  for (const c of w.prefill) engine.apply(c, out);
+  const { engine, out } = primedEngine(w);
   for (const c of w.commands) {
     out.length = 0;
     const t0 = process.hrtime.bigint();
@@ -415,10 +419,8 @@ function cirrusLatency(w: Workload): hdr.Histogram {
  * size update matches. By command, not by order: an order amended twice has executed more by the second time.
  */
 function executedAtAmends(w: Workload): number[] {
-  const engine = new MatchingEngine([rules]);
-  const out: EngineEvent[] = [];
+  const { engine, out } = primedEngine(w);
   const executed = new Array<number>(w.commands.length).fill(0);
-  for (const c of w.prefill) engine.apply(c, out);
   w.commands.forEach((c, i) => {
     if (c.kind === 'amend' && c.newQuantity !== undefined)
       executed[i] = engine.getOrder(c.orderId)?.executed ?? 0;
@@ -540,7 +542,7 @@ function main(): void {
   );
   console.log(`  node ${process.version}, ${ROUNDS} rounds each after one warm-up round, alternating`);
   if (process.env.BENCH_BREAKDOWN === '1') {
-    printBreakdown(rules, [
+    printBreakdown(primedEngine, [
       ['plain', w],
       ['trailing', wt],
       ['list', wl],
