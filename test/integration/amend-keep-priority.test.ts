@@ -5,6 +5,7 @@
 import type { ApiKey } from '../support/binance-client';
 import {
   accountBalance,
+  placeLimit,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -34,20 +35,8 @@ interface OrderBody {
 
 const balance = (key: ApiKey, asset: string) => accountBalance(t.api, key, asset);
 
-async function limit(key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string, clientId?: string) {
-  const res = await t.api.signed<OrderBody>('POST', '/api/v3/order', key, {
-    symbol: 'BTCUSDT',
-    side,
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    quantity,
-    price,
-    newOrderRespType: 'RESULT',
-    newClientOrderId: clientId,
-  });
-  expect(res.status).toBe(200);
-  return res.body;
-}
+const limit = (key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string, clientId?: string) =>
+  placeLimit<OrderBody>(t.api, key, side, quantity, price, { newClientOrderId: clientId });
 
 const amend = (key: ApiKey, params: Record<string, string | number | undefined>) =>
   t.api.signed<Record<string, unknown>>('PUT', '/api/v3/order/amend/keepPriority', key, {

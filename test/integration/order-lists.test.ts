@@ -17,6 +17,7 @@ import type { ApiKey } from '../support/binance-client';
 import { CcxtWorker } from '@test/support/ccxt-worker';
 import {
   accountBalance,
+  placeLimit,
   checkConservation,
   eventually,
   registerFundedUser,
@@ -134,20 +135,13 @@ const getList = async (key: ApiKey, orderListId: number) =>
 const openLists = async (key: ApiKey) =>
   (await t.api.signed<ListBody[]>('GET', '/api/v3/openOrderList', key)).body;
 
-async function order(key: ApiKey, side: 'BUY' | 'SELL', quantity: string, price: string, extra = {}) {
-  const res = await t.api.signed<OrderBody>('POST', '/api/v3/order', key, {
-    symbol: 'BTCUSDT',
-    side,
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    quantity,
-    price,
-    newOrderRespType: 'RESULT',
-    ...extra,
-  });
-  expect(res.status).toBe(200);
-  return res.body;
-}
+const order = (
+  key: ApiKey,
+  side: 'BUY' | 'SELL',
+  quantity: string,
+  price: string,
+  extra: Record<string, string> = {},
+) => placeLimit<OrderBody>(t.api, key, side, quantity, price, extra);
 
 const oco = (key: ApiKey, params: Record<string, string>) =>
   t.api.signed<ListBody & { code?: number; msg?: string }>('POST', '/api/v3/orderList/oco', key, {

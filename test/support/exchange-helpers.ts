@@ -25,6 +25,29 @@ export async function accountBalance(
   return { free: b?.free ?? '0.00000000', locked: b?.locked ?? '0.00000000' };
 }
 
+/** A GTC LIMIT order on BTCUSDT answered with RESULT; it must be accepted (200). `extra` adds parameters. */
+export async function placeLimit<T = Record<string, unknown>>(
+  api: BinanceTestClient,
+  key: ApiKey,
+  side: 'BUY' | 'SELL',
+  quantity: string,
+  price: string,
+  extra: Record<string, string | undefined> = {},
+): Promise<T> {
+  const res = await api.signed<T>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity,
+    price,
+    newOrderRespType: 'RESULT',
+    ...extra,
+  });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
 /** Retries `check` until it stops throwing (asynchronous settlement), or rethrows its last error. */
 export async function eventually(
   check: () => Promise<void>,
