@@ -6,40 +6,27 @@
 import { Pool } from 'pg';
 import type { EngineEvent } from '@engine/core/types';
 import { MARKETS } from '@contracts/markets';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '@contracts/migrations';
+import type { DatabaseRole } from '@contracts/migrations';
 import { settlementItem } from '@lambdas/data-processor/process-record';
-import { ensureLogin } from '@lambdas/db-migrate/logins';
 import { OrderListService } from '@lambdas/api/orders/list-service';
 import { OrderListRepository, preventedMatches } from '@lambdas/shared/ledger/order-list-repository';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { reconcile } from '@lambdas/reconciliation/reconcile';
-import { databaseUrlAs } from '@local/seed';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { refused, startRolePools, type RolePools } from '@test/support/role-pools';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
-let pg: TestPostgres;
+let db: RolePools;
 let owner: Pool;
-const as = {} as Record<DatabaseRole, Pool>;
+let as: Record<DatabaseRole, Pool>;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  owner = new Pool({ connectionString: pg.url, max: 4 });
-  await migrate(owner);
-  for (const role of DATABASE_ROLES) {
-    await ensureLogin(owner, { role, username: loginUserOf(role) });
-    as[role] = new Pool({ connectionString: databaseUrlAs(pg.url, loginUserOf(role)), max: 2 });
-  }
+  db = await startRolePools();
+  ({ owner, as } = db);
 });
 
 afterAll(async () => {
-  await Promise.all(Object.values(as).map((p) => p.end()));
-  await owner?.end();
-  await pg?.stop();
+  await db?.stop();
 });
-
-async function refused(pool: Pool, sql: string, params: unknown[] = []): Promise<void> {
-  await expect(pool.query(sql, params)).rejects.toMatchObject({ code: '42501' });
-}
 
 const service = (pool: Pool) =>
   new OrderListService({

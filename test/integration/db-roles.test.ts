@@ -9,7 +9,7 @@ import { orderProgressFromEvents } from '@lambdas/data-processor/order-view';
 import { ensureLogin } from '@lambdas/db-migrate/logins';
 import { ApiKeyStore } from '@lambdas/shared/auth/api-keys';
 import { DepositRepository } from '@lambdas/shared/ledger/deposits';
-import { DATABASE_ROLES, loginUserOf, migrate, type DatabaseRole } from '@contracts/migrations';
+import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '@contracts/migrations';
 import { OrderRepository, orderCounts } from '@lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { TotpRepository } from '@lambdas/shared/ledger/totp';
@@ -19,39 +19,27 @@ import { OutboxRelay, oldestUnappliedSeconds } from '@lambdas/shared/outbox/rela
 import { commandApplied } from '@lambdas/api/orders/answer-waiter';
 import { reconcile } from '@lambdas/reconciliation/reconcile';
 import { MARKETS } from '@contracts/markets';
-import { databaseUrlAs } from '@local/seed';
 import { orderRecord } from '../support/order-record';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { refused, startRolePools, type RolePools } from '@test/support/role-pools';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
 const USDT = (n: number) => BigInt(n) * 100_000_000n;
 const BTC = (sats: number) => BigInt(sats);
 
-let pg: TestPostgres;
+let db: RolePools;
 let owner: Pool;
-const as = {} as Record<DatabaseRole, Pool>;
+let as: Record<DatabaseRole, Pool>;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  owner = new Pool({ connectionString: pg.url, max: 4 });
-  await migrate(owner);
-  for (const role of DATABASE_ROLES) {
-    await ensureLogin(owner, { role, username: loginUserOf(role) });
-    await ensureLogin(owner, { role, username: loginUserOf(role) }); // idempotent
-    as[role] = new Pool({ connectionString: databaseUrlAs(pg.url, loginUserOf(role)), max: 2 });
-  }
+  db = await startRolePools();
+  ({ owner, as } = db);
+  // Logins are created idempotently: a second run changes nothing and breaks no login.
+  for (const role of DATABASE_ROLES) await ensureLogin(owner, { role, username: loginUserOf(role) });
 });
 
 afterAll(async () => {
-  await Promise.all(Object.values(as).map((p) => p.end()));
-  await owner?.end();
-  await pg?.stop();
+  await db?.stop();
 });
-
-/** PostgreSQL's insufficient_privilege. */
-async function refused(pool: Pool, sql: string, params: unknown[] = []): Promise<void> {
-  await expect(pool.query(sql, params)).rejects.toMatchObject({ code: '42501' });
-}
 
 let users = 0;
 async function fundedUser(funds: Record<string, bigint>): Promise<number> {
