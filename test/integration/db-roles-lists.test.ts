@@ -12,6 +12,7 @@ import { OrderListService } from '@lambdas/api/orders/list-service';
 import { OrderListRepository, preventedMatches } from '@lambdas/shared/ledger/order-list-repository';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { reconcile } from '@lambdas/reconciliation/reconcile';
+import { acceptedEventOf } from '@test/support/order-record';
 import { refused, startRolePools, type RolePools } from '@test/support/role-pools';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -79,24 +80,7 @@ describe('order lists under the database roles', () => {
 
     // The processor: the engine's answers, the cancel, the list's end and a prevented match.
     const events = [
-      ...placed.orders.map((o) =>
-        ev({
-          type: 'accepted',
-          orderId: o.orderId,
-          userId: u,
-          clientOrderId: o.clientOrderId,
-          side: 'SELL',
-          orderType: o.type,
-          timeInForce: 'GTC',
-          price: o.priceTicks,
-          quantity: o.qtyLots,
-          quoteQuantity: 0,
-          stopPrice: o.stopTicks,
-          icebergQuantity: 0,
-          stpMode: o.stpMode,
-          orderListId: placed.list.orderListId,
-        }),
-      ),
+      ...placed.orders.map((o) => acceptedEventOf(o, ++seq, 5)),
       ...placed.orders.map((o) =>
         ev({
           type: 'closed',

@@ -16,6 +16,7 @@ import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import { reconcile } from '@lambdas/reconciliation/reconcile';
 import type { OutboxMessage } from '@lambdas/shared/ledger/order-repository';
 import { USDT, balanceOf, fundedUser } from '../support/ledger-fixtures';
+import { acceptedEventOf } from '@test/support/order-record';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 
 const btc = MARKETS.find((m) => m.symbol === 'BTCUSDT')!;
@@ -67,26 +68,8 @@ const ev = <T extends EngineEvent = EngineEvent>(e: Record<string, unknown>): T 
   ({ market: 'BTCUSDT', seq: ++seq, ts: 10, ...e }) as T;
 
 function acceptedEvents(placed: PlacedList): EngineEvent[] {
-  const { list, orders } = placed;
   return [
-    ...orders.map((o) =>
-      ev({
-        type: 'accepted',
-        orderId: o.orderId,
-        userId: o.userId,
-        clientOrderId: o.clientOrderId,
-        side: o.side,
-        orderType: o.type,
-        timeInForce: o.timeInForce,
-        price: o.priceTicks,
-        quantity: o.qtyLots,
-        quoteQuantity: 0,
-        stopPrice: o.stopTicks,
-        icebergQuantity: 0,
-        stpMode: o.stpMode,
-        orderListId: list.orderListId,
-      }),
-    ),
+    ...placed.orders.map((o) => acceptedEventOf(o, ++seq, 10)),
     listStatus(placed, 'EXEC_STARTED', 'EXECUTING'),
   ];
 }

@@ -1,4 +1,5 @@
 // A live order row as the order API records it (a BTCUSDT GTC buy), for tests that need one; override any field.
+import type { AcceptedEvent } from '@engine/core/types';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 
 export function orderRecord(over: Partial<OrderRecord> = {}): OrderRecord {
@@ -27,5 +28,28 @@ export function orderRecord(over: Partial<OrderRecord> = {}): OrderRecord {
     lockAmount: '300000000',
     lastSeq: 0,
     ...over,
+  };
+}
+
+/** The engine's `accepted` event for an order row (a list leg's carries its list id), at `seq` and `ts`. */
+export function acceptedEventOf(o: OrderRecord, seq: number, ts: number): AcceptedEvent {
+  return {
+    type: 'accepted',
+    market: o.symbol,
+    seq,
+    ts,
+    orderId: o.orderId,
+    userId: o.userId,
+    clientOrderId: o.clientOrderId,
+    side: o.side,
+    orderType: o.type,
+    timeInForce: o.timeInForce,
+    price: o.priceTicks,
+    quantity: o.qtyLots,
+    quoteQuantity: 0,
+    stopPrice: o.stopTicks,
+    icebergQuantity: 0,
+    stpMode: o.stpMode,
+    ...(o.orderListId !== undefined ? { orderListId: o.orderListId } : {}),
   };
 }
