@@ -12,8 +12,8 @@ import {
   type OrderType,
   type StpMode,
 } from '@engine/core/types';
-import { BinanceError } from '@lambdas/shared/http/binance-error';
-import { planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
+import { BinanceError, mandatoryParam } from '@lambdas/shared/http/binance-error';
+import { absent, planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
 
 /** One leg's parameters, as Binance names them after the `above`/`below` prefix. */
 export interface OcoLegParams {
@@ -111,10 +111,6 @@ const OCO_TYPES: ReadonlySet<string> = new Set([
 const WORKING_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'LIMIT_MAKER']);
 const isStopLoss = (t: string) => t === 'STOP_LOSS' || t === 'STOP_LOSS_LIMIT';
 const isTakeProfit = (t: string) => t === 'TAKE_PROFIT' || t === 'TAKE_PROFIT_LIMIT';
-
-const missing = (name: string) =>
-  new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
-const absent = (v: string | undefined) => v === undefined || v === '';
 
 /** `prefix` + `name` as Binance spells a list leg's parameter: `above` + `price` → `abovePrice`. */
 const prefixed = (prefix: string, name: string) => `${prefix}${name[0].toUpperCase()}${name.slice(1)}`;
@@ -252,9 +248,9 @@ interface PairInput {
  */
 function planPair(spec: MarketSpec, p: PairInput, names: PairNames, best?: number): [PlannedLeg, PlannedLeg] {
   if (p.side !== 'BUY' && p.side !== 'SELL') throw new BinanceError(400, -1117, 'Invalid side.');
-  if (p.above.type === undefined) throw missing(`${names.above}Type`);
-  if (p.below.type === undefined) throw missing(`${names.below}Type`);
-  if (absent(p.quantity)) throw missing(names.quantity);
+  if (p.above.type === undefined) throw mandatoryParam(`${names.above}Type`);
+  if (p.below.type === undefined) throw mandatoryParam(`${names.below}Type`);
+  if (absent(p.quantity)) throw mandatoryParam(names.quantity);
   for (const t of [p.above.type, p.below.type])
     if (!OCO_TYPES.has(t)) throw new BinanceError(400, -1158, 'Order type not supported in OCO.');
   const side = p.side;
@@ -343,10 +339,10 @@ const bestFor = (side: string | undefined, best: { bid?: number; ask?: number })
 
 /** The OTO/OTOCO working leg's mandatory parameters (Binance's order: type, side, price, quantity). */
 function checkWorkingSent(w: OtoWorkingParams): void {
-  if (absent(w.type)) throw missing('workingType');
-  if (absent(w.side)) throw missing('workingSide');
-  if (absent(w.price)) throw missing('workingPrice');
-  if (absent(w.quantity)) throw missing('workingQuantity');
+  if (absent(w.type)) throw mandatoryParam('workingType');
+  if (absent(w.side)) throw mandatoryParam('workingSide');
+  if (absent(w.price)) throw mandatoryParam('workingPrice');
+  if (absent(w.quantity)) throw mandatoryParam('workingQuantity');
 }
 
 /**
@@ -378,9 +374,9 @@ function planWorking(
  */
 export function planOto(spec: MarketSpec, p: OtoParams, best: { bid?: number; ask?: number } = {}): ListPlan {
   checkWorkingSent(p.working);
-  if (absent(p.pending.type)) throw missing('pendingType');
-  if (absent(p.pending.side)) throw missing('pendingSide');
-  if (absent(p.pending.quantity)) throw missing('pendingQuantity');
+  if (absent(p.pending.type)) throw mandatoryParam('pendingType');
+  if (absent(p.pending.side)) throw mandatoryParam('pendingSide');
+  if (absent(p.pending.quantity)) throw mandatoryParam('pendingQuantity');
   const working = planWorking(spec, p.symbol, p.working, p.selfTradePreventionMode, best);
   const pending = planLeg(
     spec,
@@ -417,8 +413,8 @@ export function planOtoco(
   best: { bid?: number; ask?: number } = {},
 ): ListPlan {
   checkWorkingSent(p.working);
-  if (absent(p.pendingSide)) throw missing('pendingSide');
-  if (absent(p.pendingQuantity)) throw missing('pendingQuantity');
+  if (absent(p.pendingSide)) throw mandatoryParam('pendingSide');
+  if (absent(p.pendingQuantity)) throw mandatoryParam('pendingQuantity');
   const working = planWorking(spec, p.symbol, p.working, p.selfTradePreventionMode, best);
   const pending = planPair(
     spec,
@@ -466,10 +462,10 @@ export interface LegacyOcoParams {
 }
 
 export function ocoFromLegacy(p: LegacyOcoParams): OcoParams {
-  if (p.price === undefined || p.price === '') throw missing('price');
-  if (p.stopPrice === undefined || p.stopPrice === '') throw missing('stopPrice');
+  if (p.price === undefined || p.price === '') throw mandatoryParam('price');
+  if (p.stopPrice === undefined || p.stopPrice === '') throw mandatoryParam('stopPrice');
   if (p.stopLimitPrice !== undefined && p.stopLimitTimeInForce === undefined)
-    throw missing('stopLimitTimeInForce');
+    throw mandatoryParam('stopLimitTimeInForce');
   const limit: OcoLegParams = {
     type: 'LIMIT_MAKER',
     clientOrderId: p.limitClientOrderId,

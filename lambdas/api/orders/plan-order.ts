@@ -18,7 +18,7 @@ import {
   type TimeInForce,
 } from '@engine/core/types';
 import { lotsToBaseUnits, notionalToQuoteUnits } from '@lambdas/shared/money';
-import { BinanceError } from '@lambdas/shared/http/binance-error';
+import { BinanceError, mandatoryParam } from '@lambdas/shared/http/binance-error';
 
 export interface NewOrderParams {
   symbol: string;
@@ -65,8 +65,6 @@ const TYPES: ReadonlySet<string> = new Set(ORDER_TYPES);
 const TIFS: ReadonlySet<string> = new Set(TIME_IN_FORCES);
 const STP_SET: ReadonlySet<string> = new Set(STP_MODES);
 
-const missing = (name: string) =>
-  new BinanceError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
 const notRequired = (name: string) =>
   new BinanceError(400, -1106, `Parameter '${name}' sent when not required.`);
 const filterFailure = (filter: string) => new BinanceError(400, -1013, `Filter failure: ${filter}`);
@@ -78,9 +76,12 @@ const illegal = (name: string) =>
     `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`,
   );
 
+/** A parameter not sent, or sent empty: Binance reads both as absent. */
+export const absent = (v: string | undefined): v is undefined | '' => v === undefined || v === '';
+
 function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | undefined {
   const value = params[name];
-  if (value === undefined || value === '') return undefined;
+  if (absent(value)) return undefined;
   if (!DECIMAL.test(value)) throw illegal(name);
   return value;
 }
@@ -88,7 +89,7 @@ function decimal(params: NewOrderParams, name: keyof NewOrderParams): string | u
 /**
  * Whether planOrder needs the book's best opposite price for these parameters: a MARKET order by quantity
  * (NOTIONAL at the reference price, and a BUY's protection) or a trailing stop BUY without a stopPrice (its
- * protection reference). Empty strings count as absent, as planOrder reads them.
+ * protection reference). Empty strings count as absent (`absent`), as planOrder reads them.
  */
 export function needsBestOpposite(p: {
   type?: string;
@@ -97,7 +98,6 @@ export function needsBestOpposite(p: {
   stopPrice?: string;
   trailingDelta?: string;
 }): boolean {
-  const absent = (v: string | undefined) => v === undefined || v === '';
   return (
     (p.type === 'MARKET' && absent(p.quoteOrderQty)) ||
     (p.side === 'BUY' && !absent(p.trailingDelta) && absent(p.stopPrice))
@@ -128,7 +128,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
 
   let timeInForce: TimeInForce | undefined;
   if (needsTimeInForce(type)) {
-    if (params.timeInForce === undefined) throw missing('timeInForce');
+    if (params.timeInForce === undefined) throw mandatoryParam('timeInForce');
     if (!TIFS.has(params.timeInForce)) throw new BinanceError(400, -1115, 'Invalid timeInForce.');
     timeInForce = params.timeInForce as TimeInForce;
   } else if (params.timeInForce !== undefined && type !== 'LIMIT_MAKER') {
@@ -137,7 +137,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
 
   let price: number | undefined;
   if (isLimitPriced(type)) {
-    if (priceStr === undefined) throw missing('price');
+    if (priceStr === undefined) throw mandatoryParam('price');
     price = priceToTicks(spec, priceStr) ?? undefined;
     if (price === undefined) throw filterFailure('PRICE_FILTER');
   } else if (priceStr !== undefined) {
@@ -148,7 +148,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
   if (isStopType(type)) {
     // A trailing stop's stopPrice is optional: its activation price (absent: it trails from entry).
     if (stopStr === undefined) {
-      if (trailingDelta === undefined) throw missing('stopPrice');
+      if (trailingDelta === undefined) throw mandatoryParam('stopPrice');
     } else {
       stopPrice = priceToTicks(spec, stopStr) ?? undefined;
       if (stopPrice === undefined) throw filterFailure('PRICE_FILTER');
@@ -167,7 +167,7 @@ export function planOrder(spec: MarketSpec, params: NewOrderParams, bestOpposite
     if (quoteQuantity === undefined || quoteQuantity <= 0) throw filterFailure('NOTIONAL');
   } else {
     if (quoteStr !== undefined) throw notRequired('quoteOrderQty');
-    if (qtyStr === undefined) throw missing('quantity');
+    if (qtyStr === undefined) throw mandatoryParam('quantity');
     quantity = qtyToLots(spec, qtyStr) ?? undefined;
     if (quantity === undefined) throw filterFailure(type === 'MARKET' ? 'MARKET_LOT_SIZE' : 'LOT_SIZE');
   }
@@ -270,7 +270,7 @@ const trailingIllegal = () =>
  */
 function trailingDeltaOf(params: NewOrderParams, side: Side, type: OrderType): number | undefined {
   const raw = params.trailingDelta;
-  if (raw === undefined || raw === '') return undefined;
+  if (absent(raw)) return undefined;
   if (!/^[0-9]{1,20}$/.test(raw)) throw trailingIllegal();
   if (!isStopType(type)) throw notRequired('trailingDelta');
   const delta = Number(raw);

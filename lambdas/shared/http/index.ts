@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { powertoolsMiddlewares } from '../handler';
 import { logger } from '../powertools';
 import { REQUEST_WEIGHT_PER_MINUTE } from '../rate-limits';
-import { BinanceError } from './binance-error';
+import { BinanceError, mandatoryParam } from './binance-error';
 import { loadReporter } from './load-reporter';
 import { clientIp, parseRequest, type ApiRequest } from './request';
 import { RequestWeightLimiter, requestWeight } from './request-weight';
@@ -77,11 +77,7 @@ export function parseParams<T extends z.ZodType>(schema: T, params: Record<strin
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? 'parameter');
   if (issue.code === 'invalid_type' && params[name] === undefined) {
-    throw new BinanceError(
-      400,
-      -1102,
-      `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
-    );
+    throw mandatoryParam(name);
   }
   throw new BinanceError(400, -1100, `Illegal characters found in parameter '${name}'; ${issue.message}.`);
 }
