@@ -230,36 +230,10 @@ export function executions(
       if (e.trailingDelta !== undefined)
         trailing.set(e.orderId, { delta: e.trailingDelta, time: e.trailingTime ?? -1, since: e.seq });
       if (!users.has(e.userId)) return;
-      out.push({
-        userId: e.userId,
-        orderId: e.orderId,
-        execution: {
-          x: 'NEW',
-          // An OTO/OTOCO pending leg: accepted, placed when its working leg fills (then an `activated` NEW).
-          X: e.pending ? 'PENDING_NEW' : 'NEW',
-          reject: 'NONE',
-          cumLots: 0,
-          cumQuote: 0,
-          onBook: !e.pending && !STOP_TYPES.has(e.orderType),
-          time: e.ts,
-          seq: e.seq,
-        },
-      });
+      // An OTO/OTOCO pending leg: accepted, placed when its working leg fills (then an `activated` NEW).
+      out.push(newReport(e, e.pending ? 'PENDING_NEW' : 'NEW', !e.pending && !STOP_TYPES.has(e.orderType)));
     } else if (e.type === 'activated' && users.has(e.userId)) {
-      out.push({
-        userId: e.userId,
-        orderId: e.orderId,
-        execution: {
-          x: 'NEW',
-          X: 'NEW',
-          reject: 'NONE',
-          cumLots: 0,
-          cumQuote: 0,
-          onBook: !STOP_TYPES.has(e.orderType),
-          time: e.ts,
-          seq: e.seq,
-        },
-      });
+      out.push(newReport(e, 'NEW', !STOP_TYPES.has(e.orderType)));
     } else if (
       e.type === 'rejected' &&
       (e.command === 'place' || e.command === 'placeList') &&
@@ -331,6 +305,28 @@ export function executions(
     }
   }
   return out;
+}
+
+/** An order's NEW report: accepted (NEW, or PENDING_NEW for a pending list leg), or a pending leg placed. */
+function newReport(
+  e: { userId: number; orderId: number; ts: number; seq: number },
+  status: 'NEW' | 'PENDING_NEW',
+  onBook: boolean,
+): { userId: number; orderId: number; execution: Execution } {
+  return {
+    userId: e.userId,
+    orderId: e.orderId,
+    execution: {
+      x: 'NEW',
+      X: status,
+      reject: 'NONE',
+      cumLots: 0,
+      cumQuote: 0,
+      onBook,
+      time: e.ts,
+      seq: e.seq,
+    },
+  };
 }
 
 function tradeExecution(
