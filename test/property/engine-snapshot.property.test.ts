@@ -7,7 +7,14 @@
 // changes nothing but the sequence number either.
 import fc from 'fast-check';
 import { MatchingEngine, type EngineOptions, type EngineSnapshot, type MarketSnapshot } from '@engine/core';
-import type { Command, EngineEvent, ListLeg, StpMode } from '@engine/core/types';
+import {
+  needsTimeInForce,
+  type AcceptedEvent,
+  type Command,
+  type EngineEvent,
+  type ListLeg,
+  type StpMode,
+} from '@engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
 import { profile } from './profile';
@@ -19,6 +26,21 @@ const flowOf = (seed: number, count: number): Generator<Command> =>
   withTrailingCommands(withListCommands(commandFlow(seed, count), seed), seed);
 
 const FLOW = 1_500;
+
+/** A place's fields as its `accepted` event shows them (absent where the event has 0 or the type takes none). */
+function placeFields(e: AcceptedEvent): Omit<ListLeg, 'orderId'> {
+  return {
+    clientOrderId: e.clientOrderId,
+    side: e.side,
+    type: e.orderType,
+    timeInForce: needsTimeInForce(e.orderType) ? e.timeInForce : undefined,
+    price: e.price || undefined,
+    quantity: e.quantity || undefined,
+    stopPrice: e.stopPrice || undefined,
+    icebergQuantity: e.icebergQuantity || undefined,
+    trailingDelta: e.trailingDelta,
+  };
+}
 
 function run(engine: MatchingEngine, cmds: Command[]): EngineEvent[] {
   const out: EngineEvent[] = [];
@@ -51,40 +73,17 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
       });
       legs = [];
     } else if (e.type === 'accepted' && e.orderListId !== undefined) {
-      const isMarket =
-        e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
       stpOfList = e.stpMode;
-      legs.push({
-        orderId: e.orderId,
-        clientOrderId: e.clientOrderId,
-        side: e.side,
-        type: e.orderType,
-        timeInForce: isMarket ? undefined : e.orderType === 'LIMIT_MAKER' ? undefined : e.timeInForce,
-        price: e.price || undefined,
-        quantity: e.quantity || undefined,
-        stopPrice: e.stopPrice || undefined,
-        icebergQuantity: e.icebergQuantity || undefined,
-        trailingDelta: e.trailingDelta,
-      });
+      legs.push({ orderId: e.orderId, ...placeFields(e) });
     } else if (e.type === 'accepted') {
-      const isMarket =
-        e.orderType === 'MARKET' || e.orderType === 'STOP_LOSS' || e.orderType === 'TAKE_PROFIT';
       cmds.push({
         kind: 'place',
         market: e.market,
         orderId: e.orderId,
         userId: e.userId,
-        clientOrderId: e.clientOrderId,
-        side: e.side,
-        type: e.orderType,
-        timeInForce: isMarket ? undefined : e.orderType === 'LIMIT_MAKER' ? undefined : e.timeInForce,
-        price: e.price || undefined,
-        quantity: e.quantity || undefined,
+        ...placeFields(e),
         quoteQuantity: e.quoteQuantity || undefined,
-        stopPrice: e.stopPrice || undefined,
-        icebergQuantity: e.icebergQuantity || undefined,
         stpMode: e.stpMode,
-        trailingDelta: e.trailingDelta,
         ts: e.ts,
       });
     } else if (e.type === 'amended') {
