@@ -1293,6 +1293,61 @@ export const MIGRATIONS: string[] = [
      END LOOP;
      RETURN true;
    END $$;`,
+  // 19: amend keep priority of any order-list leg (docs/api.md#order-lists). A leg without a lock of its own
+  // (an OCO leg, an OTO / OTOCO pending leg) is paid from its list's lock, which holds what those legs need
+  // at one quantity (an OCO pair's legs have one quantity, and an amend lowers both). The engine's answer
+  // lowers the legs' rows; this trigger then frees, once per list and quantity, the part of the list's lock
+  // the lower quantity no longer needs: lock × removed / quantity, as for a single order (migration 7), with
+  // the list's current quantity in order_lists.lock_qty_lots (NULL until its first amend: the legs' own
+  // quantity). The pair's second row finds the list already at its quantity and frees nothing, in whichever
+  // order or batch the two rows are settled. A leg with a lock of its own is released as before.
+  `ALTER TABLE order_lists ADD COLUMN lock_qty_lots bigint;
+   GRANT UPDATE (lock_amount, lock_qty_lots) ON order_lists TO cirrus_processor;
+   CREATE OR REPLACE FUNCTION release_amended_lock() RETURNS trigger
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     v_status text;
+     v_freed numeric;
+     v_list_amount numeric;
+     v_list_qty bigint;
+     v_lock bigint;
+     v_ref text;
+     v_asset text;
+   BEGIN
+     SELECT status, asset INTO v_status, v_asset FROM order_locks WHERE order_id = OLD.order_id FOR UPDATE;
+     IF FOUND THEN
+       IF v_status <> 'open' THEN RETURN NEW; END IF;
+       v_freed := div(OLD.lock_amount * (OLD.qty_lots - NEW.qty_lots), OLD.qty_lots);
+       v_lock := OLD.order_id;
+       v_ref := 'order:' || OLD.order_id || ':amend:' || NEW.last_seq;
+     ELSE
+       IF OLD.order_list_id IS NULL THEN RETURN NEW; END IF;
+       SELECT lock_amount, coalesce(lock_qty_lots, OLD.qty_lots) INTO v_list_amount, v_list_qty
+         FROM order_lists WHERE list_id = OLD.order_list_id FOR UPDATE;
+       IF NOT FOUND OR NEW.qty_lots >= v_list_qty THEN RETURN NEW; END IF;
+       SELECT status, asset INTO v_status, v_asset FROM order_locks WHERE order_id = -OLD.order_list_id FOR UPDATE;
+       IF NOT FOUND OR v_status <> 'open' THEN RETURN NEW; END IF;
+       v_freed := div(v_list_amount * (v_list_qty - NEW.qty_lots), v_list_qty);
+       UPDATE order_lists SET lock_amount = lock_amount - greatest(v_freed, 0), lock_qty_lots = NEW.qty_lots
+        WHERE list_id = OLD.order_list_id;
+       v_lock := -OLD.order_list_id;
+       v_ref := 'list:' || OLD.order_list_id || ':amend:' || NEW.qty_lots;
+     END IF;
+     IF v_freed <= 0 THEN RETURN NEW; END IF;
+     IF NOT ledger_post('unlock', v_ref, jsonb_build_array(
+          jsonb_build_object('owner', 'user:' || OLD.user_id, 'asset', v_asset, 'bucket', 'available',
+                             'amount', v_freed::text),
+          jsonb_build_object('owner', 'user:' || OLD.user_id, 'asset', v_asset, 'bucket', 'locked',
+                             'amount', (-v_freed)::text))) THEN
+       RETURN NEW;
+     END IF;
+     UPDATE order_locks SET remaining = remaining - v_freed WHERE order_id = v_lock AND remaining >= v_freed;
+     IF NOT FOUND THEN
+       RAISE EXCEPTION 'order % has less locked than its amend frees', OLD.order_id USING ERRCODE = 'check_violation';
+     END IF;
+     IF v_lock = OLD.order_id THEN NEW.lock_amount := OLD.lock_amount - v_freed; END IF;
+     RETURN NEW;
+   END $$;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

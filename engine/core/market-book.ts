@@ -206,32 +206,37 @@ export class MarketBook {
     const newQty = cmd.newQuantity ?? order.quantity;
     const newPrice = cmd.newPrice ?? order.price;
     const r = this.rules;
+    // A lower quantity at the same price keeps priority and works on any live order: resting, a stop waiting
+    // for its trigger, a list's pending leg. With a one-cancels-the-other partner, both legs take the new
+    // quantity (Binance keeps the pair's quantities equal). Anything else re-prices or grows the order: only
+    // an order resting on the book, and no list leg but an OTO / OTOCO working leg (docs/engine.md#amend).
+    const keepsPriority = newPrice === order.price && newQty <= order.quantity;
+    const pair = order.list !== null ? order.list.pairOf(order) : null;
     const invalid =
-      !order.level || // only orders resting on the book can be amended
-      // Nor a list's legs, except an OTO / OTOCO working leg: an OCO pair's quantities are tied together, and
-      // a working leg resting on the book stands alone (its own funds; docs/engine.md#order-lists).
-      (order.list !== null && (order.list.contingencyType === 'OCO' || order.listIndex !== 0)) ||
       (cmd.newQuantity === undefined && cmd.newPrice === undefined) ||
       !isPositiveInt(newQty) ||
       newQty > r.maxQtyLots ||
       newQty <= order.executed ||
-      !isPositiveInt(newPrice) ||
-      newPrice < r.minPriceTicks ||
-      newPrice > r.maxPriceTicks ||
-      newPrice * newQty > MAX ||
       (order.icebergQuantity > 0 && order.icebergQuantity >= newQty) ||
-      (order.orderType === 'LIMIT_MAKER' && this.crossesBest(order.side, newPrice));
+      (keepsPriority
+        ? pair !== null &&
+          (newQty <= pair.executed || (pair.icebergQuantity > 0 && pair.icebergQuantity >= newQty))
+        : !isPositiveInt(newPrice) ||
+          newPrice < r.minPriceTicks ||
+          newPrice > r.maxPriceTicks ||
+          newPrice * newQty > MAX ||
+          !order.level ||
+          (order.list !== null && (order.list.contingencyType === 'OCO' || order.listIndex !== 0)) ||
+          (order.orderType === 'LIMIT_MAKER' && this.crossesBest(order.side, newPrice)));
     if (invalid) return this.reject('amend', cmd.orderId, cmd.userId, 'INVALID_AMEND', out);
 
-    const level = order.level as PriceLevel;
-    if (newPrice === order.price && newQty <= order.quantity) {
-      // Lower quantity at the same price keeps time priority.
-      this.touch(order.side, level.price);
-      order.quantity = newQty;
-      const visible = Math.min(order.visible, order.remaining);
-      level.visibleTotal += visible - order.visible;
-      order.visible = visible;
+    if (keepsPriority) {
+      this.reduceQuantity(order, newQty);
       this.amended(order, true, out);
+      if (pair !== null) {
+        this.reduceQuantity(pair, newQty);
+        this.amended(pair, true, out);
+      }
     } else {
       this.detach(order);
       order.price = newPrice;
@@ -843,6 +848,17 @@ export class MarketBook {
     if (order.list !== null) this.legClosed(order, reason, out);
   }
 
+  /** A lower quantity in place: on the book, the level's visible total and the order's slice follow. */
+  private reduceQuantity(order: Order, quantity: number): void {
+    order.quantity = quantity;
+    const level = order.level;
+    if (level === null) return;
+    this.touch(order.side, level.price);
+    const visible = Math.min(order.visible, order.remaining);
+    level.visibleTotal += visible - order.visible;
+    order.visible = visible;
+  }
+
   private amended(order: Order, keptPriority: boolean, out: EngineEvent[]): void {
     out.push({
       type: 'amended',
@@ -854,6 +870,10 @@ export class MarketBook {
       price: order.price,
       quantity: order.quantity,
       keptPriority,
+      executedQty: order.executed,
+      cumQuote: order.cumQuote,
+      onBook: order.level !== null,
+      ...(order.pending ? { pending: true as const } : {}),
     });
   }
 

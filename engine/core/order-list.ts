@@ -41,4 +41,17 @@ export class OrderList {
     if (this.contingencyType === 'OTOCO' && !this.pending && i > 0) return this.legs[3 - i];
     return null;
   }
+
+  /**
+   * The other live leg of `order`'s one-cancels-the-other pair for an amend, whether placed or still
+   * pending (an OTOCO's pending pair): Binance keeps the pair's quantities equal, so an amend of one leg
+   * amends both (faqs/order_amend_keep_priority.md). Null if `order` has no live partner.
+   */
+  pairOf(order: Order): Order | null {
+    if (this.resolved) return null;
+    const i = order.listIndex;
+    if (this.contingencyType === 'OCO') return this.legs[1 - i];
+    if (this.contingencyType === 'OTOCO' && i > 0) return this.legs[3 - i];
+    return null;
+  }
 }

@@ -274,6 +274,13 @@ export interface AmendedEvent extends EventBase {
   quantity: number;
   /** true when the amend kept the order's time priority. */
   keptPriority: boolean;
+  /** The order's executed quantity and cumulative quote when amended (Binance's REPLACED report shows them). */
+  executedQty: number;
+  cumQuote: number;
+  /** Resting on the book when amended (not a stop waiting for its trigger, not a pending leg). */
+  onBook: boolean;
+  /** An OTO / OTOCO pending leg (Binance PENDING_NEW): present only then. */
+  pending?: true;
 }
 
 /**

@@ -187,7 +187,9 @@ async function amendKeepPriority(req: ApiRequest) {
   const { userId, replay } = await authenticate(req, 'trade', ctx.auth, { deferReplay: true });
   const p = parseParams(amendSchema, req.params);
   const order = await ctx.orderService.amendKeepPriority(userId, p, { waitAnswer: waitForAmend }, replay);
-  return amendJson(ctx.orderService.market(p.symbol), order, Date.now(), order.clientOrderId);
+  const list = order.orderListId !== undefined ? await ctx.lists.get(order.orderListId) : undefined;
+  const withList = list ? { list, legs: await ctx.lists.legs(list) } : undefined;
+  return amendJson(ctx.orderService.market(p.symbol), order, Date.now(), order.clientOrderId, withList);
 }
 
 async function testOrder(req: ApiRequest) {

@@ -48,7 +48,10 @@ interface Deps extends PostDeps {
   seedAttempts?: number;
 }
 
-/** Order facts by id, bounded (oldest dropped first): facts never change, so a hit is always right. */
+/**
+ * Order facts by id, bounded (oldest dropped first): facts never change but for an amend's quantity, which the
+ * amend's own report updates here, so a hit is always right.
+ */
 export class OrderFactsCache {
   private readonly facts = new Map<number, OrderFacts>();
   constructor(private readonly capacity = 100_000) {}
@@ -128,6 +131,12 @@ export async function userFanOut(
     const targets = live.get(userId);
     // The read model's owner must be the event's: a report never goes to anyone else.
     if (!order || !targets || order.userId !== userId) continue;
+    if (execution.qtyLots !== undefined) {
+      // An amend changes the one fact that can change: later reports show the new quantity.
+      const amended = { ...order, qtyLots: execution.qtyLots };
+      facts.set(orderId, amended);
+      cache.set(amended);
+    }
     const payload = executionReport(spec, order, execution, eventTime);
     for (const b of targets) push(b.connectionId, userFrame(b, payload));
     let c = changed.get(userId);

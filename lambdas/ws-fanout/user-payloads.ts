@@ -36,7 +36,8 @@ export type OrderFacts = Pick<
   | 'orderListId'
 >;
 
-export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION';
+export type ExecutionType =
+  'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'REJECTED' | 'TRADE_PREVENTION' | 'REPLACED';
 
 /** One change of one order, in engine integers. */
 export interface Execution {
@@ -49,6 +50,8 @@ export interface Execution {
   time: number;
   /** Engine seq of the event: unique per market, the execution id. */
   seq: number;
+  /** REPLACED (an amend): the order's quantity from now on, shown as `q` instead of the accepted one. */
+  qtyLots?: number;
   /**
    * A trailing stop's delta and start time as this batch's own events tell them (its accepted / triggered
    * events): what `d`/`D` show ahead of the order's facts, which may not know them (docs/api.md#trailing-stops).
@@ -85,7 +88,7 @@ export function executionReport(spec: MarketSpec, o: OrderFacts, ex: Execution, 
     S: o.side,
     o: o.type,
     f: o.timeInForce,
-    q: qty(spec, o.qtyLots),
+    q: qty(spec, ex.qtyLots ?? o.qtyLots),
     p: price(spec, o.priceTicks),
     P: price(spec, o.stopTicks),
     F: qty(spec, o.icebergLots),
@@ -192,6 +195,7 @@ export function usersOf(events: readonly EngineEvent[]): Set<number> {
     } else if (
       e.type === 'accepted' ||
       e.type === 'activated' ||
+      e.type === 'amended' ||
       e.type === 'closed' ||
       e.type === 'listStatus' ||
       (e.type === 'rejected' && (e.command === 'place' || e.command === 'placeList'))
@@ -204,8 +208,8 @@ export function usersOf(events: readonly EngineEvent[]): Set<number> {
 /**
  * Every execution of the users' orders in one market's events (seq order), as Binance reports them: NEW on
  * acceptance (status PENDING_NEW for an OTO/OTOCO pending leg, then NEW when it is placed), TRADE per fill (FILLED on an order's last fill when its close says FILLED, so a filled order
- * gets no separate report), CANCELED, EXPIRED (IOC / FOK / no liquidity), TRADE_PREVENTION (self-trade
- * prevention) and REJECTED for a place the engine refused.
+ * gets no separate report), REPLACED (an amend), CANCELED, EXPIRED (IOC / FOK / no liquidity), TRADE_PREVENTION
+ * (self-trade prevention) and REJECTED for a place the engine refused.
  */
 export function executions(
   spec: MarketSpec,
@@ -234,6 +238,23 @@ export function executions(
       out.push(newReport(e, e.pending ? 'PENDING_NEW' : 'NEW', !e.pending && !STOP_TYPES.has(e.orderType)));
     } else if (e.type === 'activated' && users.has(e.userId)) {
       out.push(newReport(e, 'NEW', !STOP_TYPES.has(e.orderType)));
+    } else if (e.type === 'amended' && users.has(e.userId)) {
+      // Amend keep priority (an OCO pair: one per leg): REPLACED with the new quantity.
+      out.push({
+        userId: e.userId,
+        orderId: e.orderId,
+        execution: {
+          x: 'REPLACED',
+          X: e.pending ? 'PENDING_NEW' : e.executedQty > 0 ? 'PARTIALLY_FILLED' : 'NEW',
+          reject: 'NONE',
+          cumLots: e.executedQty,
+          cumQuote: e.cumQuote,
+          onBook: e.onBook,
+          time: e.ts,
+          seq: e.seq,
+          qtyLots: e.quantity,
+        },
+      });
     } else if (
       e.type === 'rejected' &&
       (e.command === 'place' || e.command === 'placeList') &&

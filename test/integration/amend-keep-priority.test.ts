@@ -142,6 +142,38 @@ describe('amend keep priority', () => {
     );
   });
 
+  it('lowers a stop waiting for its trigger: the freed base comes back at once; NOTIONAL at its stop price', async () => {
+    const hal = await registerFundedUser(t.api, t.pg.url, 'hal', { BTC: '0.1' });
+    const placed = await t.api.signed<OrderBody>('POST', '/api/v3/order', hal, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'STOP_LOSS',
+      quantity: '0.1',
+      stopPrice: '10000',
+      newOrderRespType: 'RESULT',
+    });
+    expect(placed.status).toBe(200);
+    const orderId = placed.body.orderId;
+    expect(await balance(hal, 'BTC')).toEqual({ free: '0.00000000', locked: '0.10000000' });
+    // 10000 × 0.0001 = 1 USDT is under NOTIONAL: a stop market order is checked at its stop price.
+    const tiny = await amend(hal, { orderId, newQty: '0.0001' });
+    expect([tiny.status, tiny.body.code]).toEqual([400, -1013]);
+    const res = await amend(hal, { orderId, newQty: '0.04' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      amendedOrder: { orderId, orderListId: -1, qty: '0.04000000', status: 'NEW', type: 'STOP_LOSS' },
+    });
+    expect(res.body).not.toHaveProperty('listStatus');
+    await eventually(async () =>
+      expect(await balance(hal, 'BTC')).toEqual({ free: '0.06000000', locked: '0.04000000' }),
+    );
+    expect(await getOrder(hal, orderId)).toMatchObject({ status: 'NEW', origQty: '0.04000000' });
+    await t.api.signed('DELETE', '/api/v3/order', hal, { symbol: 'BTCUSDT', orderId });
+    await eventually(async () =>
+      expect(await balance(hal, 'BTC')).toEqual({ free: '0.10000000', locked: '0.00000000' }),
+    );
+  });
+
   it('refuses what it cannot do, with nothing changed', async () => {
     const fay = await registerFundedUser(t.api, t.pg.url, 'fay', { USDT: '1000' });
     const gus = await registerFundedUser(t.api, t.pg.url, 'gus', { USDT: '1000' });

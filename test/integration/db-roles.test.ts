@@ -225,6 +225,9 @@ describe('the data processor role (cirrus_processor)', () => {
         price: 3_000_000,
         quantity: 800,
         keptPriority: true,
+        executedQty: 0,
+        cumQuote: 0,
+        onBook: true,
       },
       {
         type: 'trade',

@@ -47,6 +47,9 @@ let nina: ApiKey & { userId: number }; // OTOCO, cancelled
 let omar: ApiKey & { userId: number }; // refused OTO; cancels a pending leg
 let pia: ApiKey & { userId: number }; // OTOCO that runs to the end
 let quinn: ApiKey & { userId: number }; // fills pia's pending leg
+let rita: ApiKey & { userId: number }; // amends an OCO pair
+let sam: ApiKey & { userId: number }; // sells to rita's stop leg
+let tom: ApiKey & { userId: number }; // moves the last price for rita's stop
 const everyone = () => [
   carol,
   dave,
@@ -65,6 +68,9 @@ const everyone = () => [
   omar,
   pia,
   quinn,
+  rita,
+  sam,
+  tom,
 ];
 
 beforeAll(async () => {
@@ -72,26 +78,49 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: t.pg.url, max: 2 });
   const fund = (name: string, funds: Record<string, string>) =>
     registerFundedUser(t.api, t.pg.url, name, funds);
-  [carol, dave, erin, frank, george, hank, ivan, judy, kate, leo, otto, lena, mira, nina, omar, pia, quinn] =
-    await Promise.all([
-      fund('carol', { BTC: '0.15' }),
-      fund('dave', { USDT: '10000' }),
-      fund('erin', { USDT: '10000' }),
-      fund('frank', { BTC: '1' }),
-      fund('george', { USDT: '1000' }),
-      fund('hank', { BTC: '1' }),
-      fund('ivan', { BTC: '1', USDT: '1000' }),
-      fund('judy', { BTC: '1' }),
-      fund('kate', { BTC: '0.1' }),
-      fund('leo', { USDT: '1000' }),
-      fund('otto', { USDT: '5000', BTC: '0.1' }),
-      fund('lena', { BTC: '1' }),
-      fund('mira', { USDT: '5000' }),
-      fund('nina', { USDT: '5000', BTC: '0.1' }),
-      fund('omar', { USDT: '5000' }),
-      fund('pia', { USDT: '5000', BTC: '0.1' }),
-      fund('quinn', { USDT: '5000' }),
-    ]);
+  [
+    carol,
+    dave,
+    erin,
+    frank,
+    george,
+    hank,
+    ivan,
+    judy,
+    kate,
+    leo,
+    otto,
+    lena,
+    mira,
+    nina,
+    omar,
+    pia,
+    quinn,
+    rita,
+    sam,
+    tom,
+  ] = await Promise.all([
+    fund('carol', { BTC: '0.15' }),
+    fund('dave', { USDT: '10000' }),
+    fund('erin', { USDT: '10000' }),
+    fund('frank', { BTC: '1' }),
+    fund('george', { USDT: '1000' }),
+    fund('hank', { BTC: '1' }),
+    fund('ivan', { BTC: '1', USDT: '1000' }),
+    fund('judy', { BTC: '1' }),
+    fund('kate', { BTC: '0.1' }),
+    fund('leo', { USDT: '1000' }),
+    fund('otto', { USDT: '5000', BTC: '0.1' }),
+    fund('lena', { BTC: '1' }),
+    fund('mira', { USDT: '5000' }),
+    fund('nina', { USDT: '5000', BTC: '0.1' }),
+    fund('omar', { USDT: '5000' }),
+    fund('pia', { USDT: '5000', BTC: '0.1' }),
+    fund('quinn', { USDT: '5000' }),
+    fund('rita', { USDT: '10000' }),
+    fund('sam', { BTC: '1' }),
+    fund('tom', { USDT: '1000' }),
+  ]);
   ccxt = new CcxtWorker();
   const base = t.ex.restUrl.replace(/\/$/, '');
   await ccxt.add('carol', { apiKey: carol.apiKey, secret: carol.secretKey }, base);
@@ -308,6 +337,91 @@ describe('order lists (OCO) end to end', () => {
     // Bought 0.1 at 31550 = 3155 USDT; the other 5 of the lock came back with ALL_DONE.
     expect(await balance(erin, 'USDT')).toEqual({ free: '6845.00000000', locked: '0.00000000' });
     expect(await balance(erin, 'BTC')).toEqual({ free: '0.09990000', locked: '0.00000000' });
+    await checkConservation(t.pg.url);
+  });
+
+  it('amend keep priority of either OCO leg lowers both; the list lock frees its share once; the stop runs lower', async () => {
+    const res = await oco(rita, {
+      side: 'BUY',
+      quantity: '0.1',
+      aboveType: 'STOP_LOSS_LIMIT',
+      abovePrice: '32600',
+      aboveStopPrice: '32500',
+      aboveTimeInForce: 'GTC',
+      belowType: 'LIMIT_MAKER',
+      belowPrice: '29000',
+    });
+    expect(res.status).toBe(200);
+    const [stopLeg, limitLeg] = res.body.orders.map((o) => o.orderId);
+    expect(await balance(rita, 'USDT')).toEqual({ free: '6740.00000000', locked: '3260.00000000' });
+    const amend = (orderId: number, newQty: string) =>
+      t.api.signed<Record<string, unknown> & { code?: number }>(
+        'PUT',
+        '/api/v3/order/amend/keepPriority',
+        rita,
+        {
+          symbol: 'BTCUSDT',
+          orderId,
+          newQty,
+        },
+      );
+
+    // The resting LIMIT_MAKER leg to 0.04: the waiting stop leg takes 0.04 too, and 3260 × 0.06/0.1 comes back.
+    const first = await amend(limitLeg, '0.04');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      amendedOrder: {
+        orderId: limitLeg,
+        orderListId: res.body.orderListId,
+        qty: '0.04000000',
+        status: 'NEW',
+      },
+      listStatus: {
+        orderListId: res.body.orderListId,
+        contingencyType: 'OCO',
+        listOrderStatus: 'EXECUTING',
+        symbol: 'BTCUSDT',
+        orders: res.body.orders,
+      },
+    });
+    expect(await getOrder(rita, stopLeg)).toMatchObject({ origQty: '0.04000000', status: 'NEW' });
+    await eventually(async () =>
+      expect(await balance(rita, 'USDT')).toEqual({ free: '8696.00000000', locked: '1304.00000000' }),
+    );
+    // The stop leg, not on the book, to 0.03: both legs again, 1304 × 0.01/0.04 more.
+    expect((await amend(stopLeg, '0.03')).status).toBe(200);
+    expect(await getOrder(rita, limitLeg)).toMatchObject({ origQty: '0.03000000' });
+    await eventually(async () =>
+      expect(await balance(rita, 'USDT')).toEqual({ free: '9022.00000000', locked: '978.00000000' }),
+    );
+    // 978 USDT at the ledger's 8 decimals, and the list's row at the quantity it now holds (0.03 = 30 lots).
+    expect(await lockRow(-res.body.orderListId)).toEqual({ status: 'open', remaining: '97800000000' });
+    const listRow = await pool.query(
+      'SELECT lock_amount, lock_qty_lots FROM order_lists WHERE list_id = $1',
+      [res.body.orderListId],
+    );
+    expect(listRow.rows[0]).toEqual({ lock_amount: '97800000000', lock_qty_lots: expect.any(String) });
+    // A larger or the same quantity is refused, and changes nothing.
+    for (const [qty, code] of [
+      ['0.05', -2038],
+      ['0.03', -2038],
+    ] as const) {
+      const refused = await amend(stopLeg, qty);
+      expect([refused.status, refused.body.code]).toEqual([400, code]);
+    }
+    expect(await balance(rita, 'USDT')).toEqual({ free: '9022.00000000', locked: '978.00000000' });
+
+    // The stop triggers and buys its 0.03 at 32550 (976.5); the limit leg expires; 1.5 comes back.
+    await order(sam, 'SELL', '0.03', '32550');
+    await order(sam, 'SELL', '0.01', '32500');
+    await order(tom, 'BUY', '0.01', '32500');
+    await eventually(async () => {
+      expect((await getList(rita, res.body.orderListId)).body.listOrderStatus).toBe('ALL_DONE');
+    });
+    expect(await getOrder(rita, limitLeg)).toMatchObject({ status: 'EXPIRED' });
+    expect(await getOrder(rita, stopLeg)).toMatchObject({ status: 'FILLED', executedQty: '0.03000000' });
+    expect(await balance(rita, 'USDT')).toEqual({ free: '9023.50000000', locked: '0.00000000' });
+    expect(await balance(rita, 'BTC')).toEqual({ free: '0.02997000', locked: '0.00000000' });
     await checkConservation(t.pg.url);
   });
 
@@ -546,6 +660,13 @@ describe('order lists (OCO) end to end', () => {
         })
       ).body;
       const [above, below] = placed.orders.map((o) => o.orderId);
+      // An amend of one leg: a REPLACED report for each leg of the pair, with the new quantity.
+      const amended = await t.api.signed('PUT', '/api/v3/order/amend/keepPriority', judy, {
+        symbol: 'BTCUSDT',
+        orderId: below,
+        newQty: '0.06',
+      });
+      expect(amended.status).toBe(200);
       await t.api.signed('DELETE', '/api/v3/orderList', judy, {
         symbol: 'BTCUSDT',
         orderListId: placed.orderListId,
@@ -572,10 +693,19 @@ describe('order lists (OCO) end to end', () => {
           expect.arrayContaining([
             [above, 'NEW', placed.orderListId],
             [below, 'NEW', placed.orderListId],
+            [below, 'REPLACED', placed.orderListId],
+            [above, 'REPLACED', placed.orderListId],
             [above, 'CANCELED', placed.orderListId],
             [below, 'CANCELED', placed.orderListId],
           ]),
         );
+        const replaced = frames.filter((f) => f.e === 'executionReport' && f.x === 'REPLACED');
+        expect(replaced.map((f) => [f.X, f.q, f.w])).toEqual([
+          ['NEW', '0.06000000', false], // the stop leg waits for its trigger
+          ['NEW', '0.06000000', true], // the LIMIT_MAKER leg rests
+        ]);
+        const cancels = frames.filter((f) => f.e === 'executionReport' && f.x === 'CANCELED');
+        expect(cancels.map((f) => f.q)).toEqual(['0.06000000', '0.06000000']);
       }, 30_000);
     } finally {
       ws.close();
@@ -766,21 +896,27 @@ describe('OTO and OTOCO order lists end to end', () => {
     expect(ok.status).toBe(200);
     expect(await balance(omar, 'USDT')).toEqual({ free: '500.00000000', locked: '4500.00000000' });
     // Amend keep priority: the working leg (its own lock) to 0.05, the engine's answer frees 1500 USDT; the
-    // pending leg (its funds are the list's) is refused.
+    // pending leg (paid from the list's lock) on its own to 0.04: 1500 × 0.06/0.1 = 900 more.
     const workingId = ok.body.orders[0].orderId;
     const pendingId = ok.body.orders[1].orderId;
     const amendKeepPriority = (orderId: number, newQty: string) =>
-      t.api.signed<{ code?: number }>('PUT', '/api/v3/order/amend/keepPriority', omar, {
-        symbol: 'BTCUSDT',
-        orderId,
-        newQty,
-      });
+      t.api.signed<{ code?: number; amendedOrder?: { status: string; qty: string } }>(
+        'PUT',
+        '/api/v3/order/amend/keepPriority',
+        omar,
+        { symbol: 'BTCUSDT', orderId, newQty },
+      );
     expect((await amendKeepPriority(workingId, '0.05')).status).toBe(200);
     await eventually(async () =>
       expect(await balance(omar, 'USDT')).toEqual({ free: '2000.00000000', locked: '3000.00000000' }),
     );
-    const refused = await amendKeepPriority(pendingId, '0.05');
-    expect([refused.status, refused.body.code]).toEqual([400, -2038]);
+    const pendingAmend = await amendKeepPriority(pendingId, '0.04');
+    expect(pendingAmend.status).toBe(200);
+    expect(pendingAmend.body.amendedOrder).toMatchObject({ status: 'PENDING_NEW', qty: '0.04000000' });
+    await eventually(async () =>
+      expect(await balance(omar, 'USDT')).toEqual({ free: '2900.00000000', locked: '2100.00000000' }),
+    );
+    expect(await getOrder(omar, workingId)).toMatchObject({ status: 'NEW' });
     // Cancelling the pending leg by its order id cancels the whole list (Binance), and frees both locks.
     const cancel = await t.api.signed<OrderBody>('DELETE', '/api/v3/order', omar, {
       symbol: 'BTCUSDT',

@@ -52,14 +52,21 @@ let stpOfList: StpMode = 'NONE';
 
 /**
  * Commands as the events tell them: accepted → place (a list's legs and its EXEC_STARTED → placeList),
- * amended → amend, closed CANCELED → cancel (of a leg: the whole list, as the events show).
+ * amended → amend (an OCO pair's two: one amend, of the first), closed CANCELED → cancel (of a leg: the whole
+ * list, as the events show).
  */
 function commandsFromEvents(events: EngineEvent[]): Command[] {
   const cmds: Command[] = [];
   // Legs of the list being placed: its `listStatus` EXEC_STARTED follows their `accepted` events.
   let legs: ListLeg[] = [];
+  // An amend of one leg of a pair amends both (two `amended` events): one command, of the first.
+  const listOf = new Map<number, number[]>();
+  let partnerAmended: { listIds: number[]; orderId: number } | undefined;
   for (const e of events) {
+    const partner = partnerAmended;
+    partnerAmended = undefined;
     if (e.type === 'listStatus' && e.listStatusType === 'EXEC_STARTED') {
+      for (const id of e.orderIds) listOf.set(id, e.orderIds);
       cmds.push({
         kind: 'placeList',
         market: e.market,
@@ -87,6 +94,9 @@ function commandsFromEvents(events: EngineEvent[]): Command[] {
         ts: e.ts,
       });
     } else if (e.type === 'amended') {
+      if (partner && partner.orderId !== e.orderId && partner.listIds.includes(e.orderId)) continue;
+      const listIds = listOf.get(e.orderId);
+      if (listIds) partnerAmended = { listIds, orderId: e.orderId };
       cmds.push({
         kind: 'amend',
         market: e.market,

@@ -10,7 +10,7 @@
 // replays it), and one run remembers the engine's real 100,000 closed ids and goes past them.
 // CIRRUS_PROPERTY_PROFILE=fast (mutation testing, ./profile.ts): shorter flows, fixed seeds only.
 import { MatchingEngine, CLOSED_ID_MEMORY, type EngineOptions } from '@engine/core';
-import type { Command, EngineEvent, TradeEvent } from '@engine/core/types';
+import { isStopType, type Command, type EngineEvent, type TradeEvent } from '@engine/core/types';
 import { commandFlow, TEST_MARKETS } from '../support/engine-flow';
 import { ReferenceEngine } from '../support/reference-engine';
 import { earlyKey, newEarlyCommands, withEarlyCommands } from './early-commands';
@@ -85,8 +85,11 @@ const PATHS = [
   'list:working-and-pending-in-one-command', // the working leg filled and the pending leg traded in one command
   'list:cancelled', // a cancelList or a cancel of a leg closed the list's legs CANCELED
   'list:pending-closed-with-working', // the working leg ended unfilled: the pending legs closed with it
-  'list:working-leg-amended', // an OTO / OTOCO working leg amended (other legs' amends are refused)
-  'list:leg-amend-refused', // an amend of an OCO leg, a pending leg or a stop leg refused
+  'list:working-leg-amended', // an OTO / OTOCO working leg amended on its own
+  'list:pair-amended', // an amend of one leg of an OCO pair (placed or pending) lowered both legs
+  'list:pending-leg-amended', // a leg waiting for its working leg amended
+  'list:leg-amend-refused', // a re-price of a list leg other than a working leg refused
+  'amended:waiting-stop', // a stop waiting for its trigger amended (quantity only)
   'prevented:list-leg', // self-trade prevention with a list leg as taker or maker
 ];
 
@@ -198,11 +201,13 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
     edge,
   );
   /** List legs by market:orderId: the list's type, and whether the leg was pending. */
-  const legs = new Map<string, { type: string; pending: boolean }>();
+  const legs = new Map<string, { type: string; pending: boolean; index: number }>();
   /** Accepted trailing stops: whether each had an activation price (market:orderId). */
   const trailingByStop = new Map<string, boolean>();
   /** Accepted iceberg stop-limits (market:orderId). */
   const icebergStops = new Set<string>();
+  /** Single (non-list) stops waiting for their trigger (market:orderId). */
+  const waitingStops = new Set<string>();
   for (const cmd of flow) {
     fast.length = 0;
     slow.length = 0;
@@ -230,6 +235,11 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
       lateAfterAmendAccepted++;
     seeLists(fast, legs, seen);
     for (const e of fast) {
+      const k = earlyKey(e.market, 'orderId' in e ? e.orderId : 0);
+      if (e.type === 'accepted' && e.orderListId === undefined && isStopType(e.orderType))
+        waitingStops.add(k);
+      if (e.type === 'triggered' || e.type === 'closed') waitingStops.delete(k);
+      if (e.type === 'amended' && waitingStops.has(k)) seen.add('amended:waiting-stop');
       if (e.type === 'accepted' && e.icebergQuantity > 0 && e.stopPrice > 0)
         icebergStops.add(earlyKey(e.market, e.orderId));
       if (e.type === 'triggered' && icebergStops.has(earlyKey(e.market, e.orderId)))
@@ -287,7 +297,7 @@ function compare(seed: number, options: EngineOptions, mustSee: string[]): void 
 /** The list paths one command's events take (see PATHS). */
 function seeLists(
   events: EngineEvent[],
-  legs: Map<string, { type: string; pending: boolean }>,
+  legs: Map<string, { type: string; pending: boolean; index: number }>,
   seen: Set<string>,
 ): void {
   const key = (orderId: number) => earlyKey(events[0].market, orderId);
@@ -296,15 +306,17 @@ function seeLists(
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (e.type === 'accepted' && e.orderListId !== undefined) {
-      legs.set(key(e.orderId), { type: '', pending: e.pending === true });
+      legs.set(key(e.orderId), { type: '', pending: e.pending === true, index: 0 });
     } else if (e.type === 'listStatus' && e.listStatusType === 'EXEC_STARTED') {
       seen.add(`list:${e.contingencyType}`);
-      for (const id of e.orderIds) {
+      e.orderIds.forEach((id, index) => {
         const leg = legs.get(key(id));
-        if (leg) leg.type = e.contingencyType;
-      }
+        if (leg) Object.assign(leg, { type: e.contingencyType, index });
+      });
     } else if (e.type === 'activated') {
       activatedNow.add(e.orderId);
+      const leg = legs.get(key(e.orderId));
+      if (leg) leg.pending = false;
     } else if (e.type === 'trade') {
       tradedNow.add(e.makerOrderId).add(e.takerOrderId);
       if (activatedNow.has(e.takerOrderId)) seen.add('list:working-and-pending-in-one-command');
@@ -318,7 +330,7 @@ function seeLists(
       const next = events[i + 1];
       if (next?.type === 'closed' && next.reason === 'LIST') seen.add('list:trigger-expires-sibling');
     } else if (e.type === 'closed' && legs.has(key(e.orderId))) {
-      const leg = legs.get(key(e.orderId)) as { type: string; pending: boolean };
+      const leg = legs.get(key(e.orderId)) as { type: string; pending: boolean; index: number };
       if (e.reason === 'CANCELED') seen.add('list:cancelled');
       if (leg.pending && !activatedNow.has(e.orderId) && e.reason === 'LIST')
         seen.add('list:pending-closed-with-working');
@@ -326,7 +338,14 @@ function seeLists(
     } else if (e.type === 'prevented') {
       if (legs.has(key(e.takerOrderId)) || legs.has(key(e.makerOrderId))) seen.add('prevented:list-leg');
     } else if (e.type === 'amended' && legs.has(key(e.orderId))) {
-      seen.add('list:working-leg-amended');
+      const leg = legs.get(key(e.orderId)) as { type: string; pending: boolean; index: number };
+      const next = events[i + 1];
+      const prev = events[i - 1];
+      if (next?.type === 'amended' && legs.has(key(next.orderId))) seen.add('list:pair-amended');
+      else if (prev?.type !== 'amended' && leg.type !== 'OCO') {
+        if (leg.pending) seen.add('list:pending-leg-amended');
+        else if (leg.index === 0) seen.add('list:working-leg-amended');
+      }
     } else if (
       e.type === 'rejected' &&
       e.command === 'amend' &&

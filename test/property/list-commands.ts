@@ -84,19 +84,20 @@ export function* withListCommands(
       }
       continue;
     }
-    if (r < 0.3 && recent.length > 0) {
-      // Amend a recent list's leg, mostly its first (an OTO / OTOCO working leg may be amended; an OCO leg,
-      // a pending leg or a stop may not): a lower or higher quantity, a new price, or both.
-      const target = recent[Math.max(0, recent.length - 1 - int(0, 10))];
+    if (r < 0.38 && recent.length > 0) {
+      // Amend a recent list's leg: a lower or higher quantity, a new price, or both. Any leg may take a lower
+      // quantity (an OCO pair's both legs with it); only an OTO / OTOCO working leg may be re-priced.
+      // Mostly the newest lists (older ones are often done), mostly a quantity alone (Binance's amend).
+      const target = recent[Math.max(0, recent.length - 1 - int(0, 3))];
       stats.amends++;
       const which = rnd();
       yield {
         kind: 'amend',
         market: target.market,
-        orderId: rnd() < 0.75 ? target.legIds[0] : pick(target.legIds),
+        orderId: rnd() < 0.5 ? target.legIds[0] : pick(target.legIds),
         userId: target.userId,
-        newQuantity: which < 0.7 ? int(1, 40) : undefined,
-        newPrice: which >= 0.4 ? m + int(-15, 15) : undefined,
+        newQuantity: which < 0.8 ? int(1, 30) : undefined,
+        newPrice: which >= 0.6 ? m + int(-15, 15) : undefined,
         ts,
       };
       continue;
@@ -157,6 +158,20 @@ export function* withListCommands(
     recent.push({ listId: list.listId, userId, market, legIds: list.legs.map((l) => l.orderId) });
     if (recent.length > 200) recent.splice(0, 100);
     yield list;
+    if (contingencyType !== 'OCO' && rnd() < 0.1) {
+      // Right away, a lower quantity for a leg after the working one: still pending unless the working leg
+      // filled at once.
+      stats.amends++;
+      const leg = list.legs[list.legs.length - 1];
+      yield {
+        kind: 'amend',
+        market,
+        orderId: leg.orderId,
+        userId,
+        newQuantity: Math.max(1, (leg.quantity ?? 1) - int(0, 5)),
+        ts,
+      };
+    }
   }
 }
 

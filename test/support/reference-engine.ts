@@ -534,42 +534,54 @@ export class ReferenceEngine {
     const q = newQuantity ?? any.quantity;
     const p = newPrice ?? any.price;
     const r = m.rules;
+    const list = any.listId !== 0 ? m.lists.find((l) => l.listId === any.listId) : undefined;
+    // Lower quantity at the same price: any live order, and its OCO partner (same quantity) with it.
+    const keeps = p === any.price && q <= any.quantity;
+    const partner = keeps && list !== undefined && !list.resolved ? this.partnerOf(m, list, any) : undefined;
     if (
-      !o ||
-      (o.listId !== 0 &&
-        (m.lists.find((l) => l.listId === o.listId)?.contingencyType === 'OCO' || o.legIndex !== 0)) ||
       (newQuantity === undefined && newPrice === undefined) ||
       !posInt(q) ||
       q > r.maxQtyLots ||
-      q <= o.executed ||
-      !posInt(p) ||
-      p < r.minPriceTicks ||
-      p > r.maxPriceTicks ||
-      p * q > MAX ||
-      (o.iceberg > 0 && o.iceberg >= q) ||
-      (o.orderType === 'LIMIT_MAKER' && this.wouldCross(m, o.side, p))
+      q <= any.executed ||
+      (any.iceberg > 0 && any.iceberg >= q) ||
+      (keeps
+        ? partner !== undefined && (q <= partner.executed || (partner.iceberg > 0 && partner.iceberg >= q))
+        : !posInt(p) ||
+          p < r.minPriceTicks ||
+          p > r.maxPriceTicks ||
+          p * q > MAX ||
+          !o ||
+          (list !== undefined && (list.contingencyType === 'OCO' || any.legIndex !== 0)) ||
+          (o.orderType === 'LIMIT_MAKER' && this.wouldCross(m, o.side, p)))
     ) {
       return this.reject(m, 'amend', orderId, userId, 'INVALID_AMEND', out);
     }
-    if (p === o.price && q <= o.quantity) {
-      o.quantity = q;
-      o.visible = Math.min(o.visible, q - o.executed);
-      out.push({
-        type: 'amended',
-        market: r.symbol,
-        seq: ++m.seq,
-        ts: this.ts,
-        orderId,
-        userId,
-        price: p,
-        quantity: q,
-        keptPriority: true,
-      });
+    if (keeps) {
+      for (const x of partner ? [any, partner] : [any]) {
+        x.quantity = q;
+        if (m.resting.includes(x)) x.visible = Math.min(x.visible, q - x.executed);
+        out.push({
+          type: 'amended',
+          market: r.symbol,
+          seq: ++m.seq,
+          ts: this.ts,
+          orderId: x.orderId,
+          userId,
+          price: x.price,
+          quantity: q,
+          keptPriority: true,
+          executedQty: x.executed,
+          cumQuote: x.cumQuote,
+          onBook: m.resting.includes(x),
+          ...(m.waiting.includes(x) ? { pending: true as const } : {}),
+        });
+      }
       return;
     }
-    m.resting = m.resting.filter((x) => x !== o);
-    o.price = p;
-    o.quantity = q;
+    const moved = o as ROrder;
+    m.resting = m.resting.filter((x) => x !== moved);
+    moved.price = p;
+    moved.quantity = q;
     out.push({
       type: 'amended',
       market: r.symbol,
@@ -580,9 +592,25 @@ export class ReferenceEngine {
       price: p,
       quantity: q,
       keptPriority: false,
+      executedQty: moved.executed,
+      cumQuote: moved.cumQuote,
+      onBook: false,
     });
-    this.run(m, o, out);
+    this.run(m, moved, out);
     if (m.traded) this.fireStops(m, out);
+  }
+
+  /** The other live leg of an OCO, or of an OTOCO's pending pair (legs 2 and 3), wherever it waits. */
+  private partnerOf(m: RMarket, list: RList, leg: ROrder): ROrder | undefined {
+    const i = leg.legIndex;
+    const j = list.contingencyType === 'OCO' ? 1 - i : list.contingencyType === 'OTOCO' && i > 0 ? 3 - i : -1;
+    if (j < 0) return undefined;
+    const id = list.orderIds[j];
+    return (
+      m.resting.find((x) => x.orderId === id) ??
+      m.stops.find((x) => x.orderId === id) ??
+      m.waiting.find((x) => x.orderId === id)
+    );
   }
 
   // ---- matching -----------------------------------------------------------------------------

@@ -141,8 +141,13 @@ describe('OrderService.amendKeepPriority', () => {
     ['under NOTIONAL', {}, { newQty: '0.0001' }, -1013, 'Filter failure: NOTIONAL'],
     ['off the lot grid', {}, { newQty: '0.000015' }, -1013, 'Filter failure: LOT_SIZE'],
     ['a malformed quantity', {}, { newQty: '.5' }, -1100, "parameter 'newQty'"],
-    ['a stop order not yet triggered', { type: 'STOP_LOSS_LIMIT', isWorking: false }, {}, -2038, 'resting'],
-    ['an order that never rests', { type: 'MARKET' }, {}, -2038, 'resting'],
+    [
+      'a stop market order under NOTIONAL at its stop price',
+      { type: 'STOP_LOSS', priceTicks: 0, stopTicks: 3_000_000, isWorking: false },
+      { newQty: '0.0001' },
+      -1013,
+      'Filter failure: NOTIONAL',
+    ],
     ['a closed order', { status: 'FILLED' }, {}, -2038, 'Unknown order sent.'],
     ["another user's order", { userId: USER + 1 }, {}, -2038, 'Unknown order sent.'],
     ['both ids not naming one order', {}, { origClientOrderId: 'other' }, -2039, 'Client order ID'],
@@ -154,6 +159,22 @@ describe('OrderService.amendKeepPriority', () => {
     expect(e.code).toBe(code);
     expect(e.msg).toContain(msg);
     expect(t.recorded).toEqual([]);
+  });
+
+  it.each<[string, Partial<OrderRecord>]>([
+    ['a stop not yet triggered', { type: 'STOP_LOSS_LIMIT', isWorking: false }],
+    ['a stop market order', { type: 'STOP_LOSS', priceTicks: 0, stopTicks: 3_000_000, isWorking: false }],
+    ['an OCO leg (its funds are its list’s)', { orderListId: 3, lockAmount: '0' }],
+    ['a pending leg', { orderListId: 3, lockAmount: '0', status: 'PENDING_NEW', isWorking: false }],
+    [
+      'a pending MARKET leg (no price to check NOTIONAL at)',
+      { orderListId: 3, type: 'MARKET', priceTicks: 0 },
+    ],
+  ])('sends %s to the engine, which decides', async (_name, order) => {
+    const t = setup([resting(order)]);
+    const amended = await t.service.amendKeepPriority(USER, params(), t.io);
+    expect(amended.qtyLots).toBe(600);
+    expect(t.recorded).toHaveLength(1);
   });
 
   it('reports the engine refusing the amend, the order closing first, and no answer in time', async () => {

@@ -126,6 +126,9 @@ describe('orderProgressFromEvents', () => {
         price: 99,
         quantity: 6,
         keptPriority: true,
+        executedQty: 0,
+        cumQuote: 0,
+        onBook: true,
       },
     ]);
     expect(p).toEqual({ orderId: 3, seq: 4, updateTime: 1000, priceTicks: 99, qtyLots: 6 });

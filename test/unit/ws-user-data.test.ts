@@ -184,6 +184,54 @@ describe('executions: one report per change of a user order', () => {
     expect(executions(BTC, events, new Set([BOB]))).toEqual([]);
   });
 
+  it('an amend: REPLACED with the new quantity in q, its executed part, and PENDING_NEW for a pending leg', () => {
+    const amended = (seq: number, orderId: number, over: Partial<EngineEvent>): EngineEvent =>
+      ({
+        type: 'amended',
+        market: 'BTCUSDT',
+        seq,
+        ts: T0 + seq,
+        orderId,
+        userId: ALICE,
+        price: 3_000_000,
+        quantity: 600,
+        keptPriority: true,
+        executedQty: 0,
+        cumQuote: 0,
+        onBook: true,
+        ...over,
+      }) as EngineEvent;
+    const events = [
+      amended(1, 4, { executedQty: 200, cumQuote: 600_000_000 }),
+      amended(2, 5, { onBook: false, pending: true }),
+      amended(3, 6, { onBook: false }),
+    ];
+    expect(usersOf(events)).toEqual(new Set([ALICE]));
+    const xs = executions(BTC, events, new Set([ALICE]));
+    expect(kinds(xs)).toEqual([
+      [ALICE, 4, 'REPLACED', 'PARTIALLY_FILLED'],
+      [ALICE, 5, 'REPLACED', 'PENDING_NEW'],
+      [ALICE, 6, 'REPLACED', 'NEW'],
+    ]);
+    expect(xs[0].execution).toMatchObject({
+      cumLots: 200,
+      cumQuote: 600_000_000,
+      onBook: true,
+      qtyLots: 600,
+    });
+    const report = executionReport(BTC, facts(4, ALICE), xs[0].execution, T0 + 9);
+    expect(report).toMatchObject({
+      x: 'REPLACED',
+      X: 'PARTIALLY_FILLED',
+      q: '0.00600000',
+      z: '0.00200000',
+      l: '0.00000000',
+    });
+    expect(report.W).toBeDefined();
+    expect(executionReport(BTC, facts(6, ALICE), xs[2].execution, T0 + 9)).not.toHaveProperty('W');
+    expect(executions(BTC, events, new Set([BOB]))).toEqual([]);
+  });
+
   it("commissions are the fees settlement posts (buyer in base, seller in quote, maker's and taker's rates)", () => {
     const market: MarketSpec = { ...BTC, makerFee: '0.001', takerFee: '0.002' };
     const t = trade(1, 1, 1_234, 1_234);
@@ -379,6 +427,36 @@ describe('userFanOut', () => {
         { a: 'USDT', f: '123.45000000', l: '0.00000000' },
       ],
     });
+  });
+
+  it('after an amend, later reports of the order show its new quantity (the facts cache keeps it)', async () => {
+    const { posted, users, deps } = doubles([{ connectionId: 'a1', userId: ALICE, format: 'raw' }]);
+    const cache = new OrderFactsCache();
+    const amend: EngineEvent = {
+      type: 'amended',
+      market: 'BTCUSDT',
+      seq: 2,
+      ts: T0 + 2,
+      orderId: 1,
+      userId: ALICE,
+      price: 3_000_000,
+      quantity: 700,
+      keptPriority: true,
+      executedQty: 0,
+      cumQuote: 0,
+      onBook: true,
+    };
+    await userFanOut([record([accepted(1, ALICE, 1), amend])], deps, users, cache);
+    await userFanOut([record([trade(3, 1, 500, 500)])], deps, users, cache);
+    const reports = posted
+      .map(([, f]) => f as Record<string, unknown>)
+      .filter((f) => f.e === 'executionReport');
+    expect(reports.map((f) => [f.x, f.q])).toEqual([
+      ['NEW', '0.02000000'],
+      ['REPLACED', '0.00700000'],
+      ['TRADE', '0.00700000'],
+    ]);
+    expect(cache.get(1)?.qtyLots).toBe(700);
   });
 
   it("no balance frame until settlement has applied the batch to the user's orders", async () => {

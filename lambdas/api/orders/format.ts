@@ -155,9 +155,23 @@ export function myTradeJson(
   };
 }
 
-/** PUT /api/v3/order/amend/keepPriority. `executionId` is the engine's sequence number of its answer. */
-export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number, origClientOrderId: string) {
+/**
+ * PUT /api/v3/order/amend/keepPriority. `executionId` is the engine's sequence number of its answer; a list
+ * leg's answer carries its list (`listStatus`, without Binance's listStatusType and transactionTime there).
+ */
+export function amendJson(
+  spec: MarketSpec,
+  o: OrderRecord,
+  transactTime: number,
+  origClientOrderId: string,
+  list?: { list: OrderListRecord; legs: OrderRecord[] },
+) {
   const full = orderJson(spec, o);
+  let listStatus: object | undefined;
+  if (list) {
+    const { listStatusType: _type, transactionTime: _time, ...rest } = orderListJson(list.list, list.legs);
+    listStatus = rest;
+  }
   return {
     transactTime,
     executionId: o.lastSeq,
@@ -183,6 +197,7 @@ export function amendJson(spec: MarketSpec, o: OrderRecord, transactTime: number
       ...(o.isWorking ? { workingTime: o.workingTime } : {}),
       selfTradePreventionMode: o.stpMode,
     },
+    ...(listStatus ? { listStatus } : {}),
   };
 }
 

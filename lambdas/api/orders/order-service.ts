@@ -3,7 +3,7 @@
 // The send is an optimisation, not a step that can undo anything: if it fails, or fails ambiguously, the
 // relay delivers the outbox row. Funds are released only by the engine's answer (lambdas/data-processor).
 import { randomBytes } from 'node:crypto';
-import { isLimitPriced, isStopType, type MarketSpec } from '@engine/core/types';
+import type { MarketSpec } from '@engine/core/types';
 import { commandId, messageGroupId, type CommandMessage } from '@contracts/messages';
 import { BinanceError } from '@lambdas/shared/http/binance-error';
 import type {
@@ -289,7 +289,7 @@ export class OrderService {
   }
 
   /**
-   * Binance's amend keep priority: a lower quantity for one of the caller's resting orders, as an engine
+   * Binance's amend keep priority: a lower quantity for one of the caller's open orders, as an engine
    * amend command through the outbox (after the order's own place if that is still undelivered). The engine
    * keeps the order's place in its queue; its answer lowers the order row's quantity, and the ledger releases
    * the part of the lock no longer needed in that same settlement (migration 7). Resolves with the order as
@@ -319,11 +319,6 @@ export class OrderService {
     )
       throw new BinanceError(400, -2039, 'Client order ID is not correct for this order ID.');
     if (!order || !OPEN_STATUSES.has(order.status)) throw amendRejected('Unknown order sent.');
-    // A list leg whose funds are its list's (an OCO leg, an OTO / OTOCO pending leg) is not amended on its
-    // own; an OTO / OTOCO working leg holds its own lock (migration 18) and is amended as a single order
-    // (docs/api.md#order-lists).
-    if (order.orderListId !== undefined && BigInt(order.lockAmount) === 0n)
-      throw amendRejected('Order amend is not supported for this order: its funds are its order list’s.');
     // The client order id lives in the order's row beside its lock, not in the engine, and changes only with
     // the engine's answer on Binance; Cirrus keeps it rather than change it before that answer.
     if (p.newClientOrderId !== undefined && p.newClientOrderId !== order.clientOrderId) {
@@ -339,14 +334,15 @@ export class OrderService {
     if (newLots <= order.executedLots)
       throw amendRejected('The new quantity must be greater than the executed quantity.');
     if (order.icebergLots > 0 && order.icebergLots >= newLots) throw amendRejected('IcebergQty exceeds QTY.');
+    // NOTIONAL at the order's limit price, or a stop order's trigger price; an order with neither (an OTO's
+    // pending MARKET leg, a trailing stop tracking from entry) has no price to check it at yet.
     const minNotional = quoteToNotional(spec, spec.minNotional) ?? 0;
-    if (order.priceTicks * newLots < minNotional)
+    const priceTicks = order.priceTicks || order.stopTicks;
+    if (priceTicks > 0 && priceTicks * newLots < minNotional)
       throw new BinanceError(400, -1013, 'Filter failure: NOTIONAL');
-    // Only an order resting on the book can be amended in the engine: a limit order, or a stop-limit order
-    // once triggered. (MARKET-like orders never rest.)
-    const rests = isLimitPriced(order.type) && (!isStopType(order.type) || order.isWorking);
-    if (!rests || order.timeInForce !== 'GTC')
-      throw amendRejected('Order amend is not supported for this order: only an order resting on the book.');
+    // Any open order can be amended, list legs included (docs/api.md#amend-keep-priority): one resting on the
+    // book, a stop waiting for its trigger, a leg waiting for its working leg. An OCO pair's other leg takes
+    // the same quantity in the engine; what the engine refuses comes back as -2038.
 
     const cmdId = commandId.amend(order.orderId, randomBytes(8).toString('hex'));
     const requested = await this.deps.orders.requestCancel(
@@ -373,7 +369,8 @@ export class OrderService {
     const answered = await io.waitAnswer(requested.order, newLots, cmdId);
     if (!answered) throw engineTimeout();
     if (answered.qtyLots === newLots) return answered;
-    // The engine refused it: the order closed before the amend reached it, or no longer rests.
+    // The engine refused it: the order closed before the amend reached it, or its pair's other leg cannot
+    // take the quantity.
     if (!OPEN_STATUSES.has(answered.status)) throw amendRejected('Unknown order sent.');
     throw amendRejected('Order amend rejected by the matching engine.');
   }

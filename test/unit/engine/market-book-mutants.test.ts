@@ -409,7 +409,7 @@ describe('amend validation', () => {
     expect(engine.depth('T', 5).bids).toEqual([[500, 2]]);
   });
 
-  it('a pending stop cannot be amended (it is not on the book)', () => {
+  it('a stop waiting for its trigger takes a lower quantity, never a new price (it is not on the book)', () => {
     place({
       side: 'BUY',
       type: 'STOP_LOSS_LIMIT',
@@ -420,8 +420,15 @@ describe('amend validation', () => {
       userId: 2,
     });
     const before = state();
-    expect(brief(amend(1, { newQuantity: 3 }))).toEqual(['rejected amend #1 INVALID_AMEND']);
+    expect(brief(amend(1, { newPrice: 510 }))).toEqual(['rejected amend #1 INVALID_AMEND']);
+    expect(brief(amend(1, { newQuantity: 5 }))).toEqual(['rejected amend #1 INVALID_AMEND']);
     expect(state()).toBe(before);
+    expect(amend(1, { newQuantity: 3 })).toMatchObject([
+      { type: 'amended', orderId: 1, price: 500, quantity: 3, keptPriority: true },
+    ]);
+    // Triggered later, it rests with the lower quantity.
+    const snap = engine.snapshot().markets.find((x) => x.rules.symbol === 'T')!;
+    expect(JSON.stringify(snap.stops)).toContain('3');
   });
 
   it('an amend whose notional would pass 2^53 − 1 is refused; exactly 2^53 − 1 is accepted', () => {

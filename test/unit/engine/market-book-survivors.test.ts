@@ -322,7 +322,20 @@ describe('the amended event', () => {
       price: 120,
       quantity: 3,
       keptPriority: true,
+      executedQty: 0,
+      cumQuote: 0,
+      onBook: true,
     });
     expect(events[1]).toMatchObject({ type: 'depth', seq: 4, asks: [[120, 3]] });
+  });
+  it('carries what the order has executed, and whether it rests (a waiting stop does not)', () => {
+    place({ side: 'SELL', price: 120, quantity: 5 });
+    place({ side: 'BUY', price: 120, quantity: 2, userId: 2 });
+    const [partly] = apply({ kind: 'amend', market: 'T', orderId: 1, userId: 1, newQuantity: 4, ts: 8 });
+    expect(partly).toMatchObject({ executedQty: 2, cumQuote: 240, onBook: true });
+    expect(partly).not.toHaveProperty('pending');
+    place({ side: 'SELL', type: 'STOP_LOSS', stopPrice: 100, quantity: 5 });
+    const [stop] = apply({ kind: 'amend', market: 'T', orderId: 3, userId: 1, newQuantity: 4, ts: 9 });
+    expect(stop).toMatchObject({ type: 'amended', executedQty: 0, onBook: false });
   });
 });

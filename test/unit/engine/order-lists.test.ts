@@ -103,6 +103,8 @@ function brief(events: EngineEvent[]): string[] {
         return [`triggered #${e.orderId}`];
       case 'activated':
         return [`activated #${e.orderId}`];
+      case 'amended':
+        return [`amended #${e.orderId} ${e.quantity}`];
       case 'listStatus':
         return [
           `list ${e.listId} ${e.listStatusType} ${e.listOrderStatus}${e.rejectReason ? ` ${e.rejectReason}` : ''}`,
@@ -448,11 +450,40 @@ describe('cancels and amends of lists', () => {
     const unknown = apply({ kind: 'cancelList', market: 'T', listId: 9, userId: 1, ts: 3 });
     expect(unknown).toMatchObject([{ type: 'rejected', orderListId: 9, reason: 'UNKNOWN_ORDER' }]);
   });
-  it('refuses an amend of an OCO leg (the pair shares one quantity)', () => {
-    const events = apply({ kind: 'amend', market: 'T', orderId: 10, userId: 1, newQuantity: 5, ts: 3 });
-    expect(brief(events)).toEqual(['rejected amend #10 INVALID_AMEND']);
+  it('an amend of either OCO leg lowers both (Binance keeps the pair at one quantity); a re-price is refused', () => {
+    const events = apply({ kind: 'amend', market: 'T', orderId: 11, userId: 1, newQuantity: 5, ts: 3 });
+    expect(events).toMatchObject([
+      { type: 'amended', orderId: 11, quantity: 5, keptPriority: true },
+      { type: 'amended', orderId: 10, quantity: 5, keptPriority: true },
+      { type: 'depth', asks: [[110, 5]] },
+    ]);
+    const reprice = apply({ kind: 'amend', market: 'T', orderId: 10, userId: 1, newPrice: 111, ts: 3 });
+    expect(brief(reprice)).toEqual(['rejected amend #10 INVALID_AMEND']);
+    // The stop leg triggers with the lower quantity: 5 sold, the limit leg expired.
+    place({ orderId: 40, side: 'BUY', price: 89, quantity: 20, userId: 8 });
+    expect(brief(place({ orderId: 41, side: 'SELL', price: 89, quantity: 1, userId: 9 }))).toEqual([
+      'accepted #41',
+      'trade 1@89 maker #40 taker #41',
+      'closed #41 FILLED',
+      'triggered #11',
+      'closed #10 LIST',
+      'trade 5@89 maker #40 taker #11',
+      'closed #11 FILLED',
+      'list 1 ALL_DONE ALL_DONE',
+    ]);
   });
-  it('amends an OTO working leg (it stands alone), not its pending leg; the amended leg still places it', () => {
+  it('refuses an OCO amend that its partner cannot take (its iceberg slice would not be below it)', () => {
+    list('OCO', [
+      leg({ orderId: 12, price: 120, quantity: 10, icebergQuantity: 4 }),
+      leg({ orderId: 13, type: 'STOP_LOSS', stopPrice: 80, quantity: 10 }),
+    ]);
+    const events = apply({ kind: 'amend', market: 'T', orderId: 13, userId: 1, newQuantity: 4, ts: 3 });
+    expect(brief(events)).toEqual(['rejected amend #13 INVALID_AMEND']);
+    expect(
+      brief(apply({ kind: 'amend', market: 'T', orderId: 13, userId: 1, newQuantity: 5, ts: 3 })),
+    ).toEqual(['amended #13 5', 'amended #12 5']);
+  });
+  it('amends an OTO working leg and its pending leg each on its own; the amended legs still run', () => {
     list('OTO', [
       leg({ orderId: 20, side: 'BUY', type: 'LIMIT', price: 95, timeInForce: 'GTC' }),
       leg({ orderId: 21, side: 'SELL', type: 'LIMIT', price: 105, timeInForce: 'GTC' }),
@@ -462,10 +493,15 @@ describe('cancels and amends of lists', () => {
       { type: 'amended', orderId: 20, quantity: 6, keptPriority: true },
       { type: 'depth' },
     ]);
+    const pending = apply({ kind: 'amend', market: 'T', orderId: 21, userId: 1, newQuantity: 5, ts: 3 });
+    expect(pending).toMatchObject([
+      { type: 'amended', orderId: 21, quantity: 5, keptPriority: true, onBook: false, pending: true },
+    ]);
+    expect(pending).toHaveLength(1); // not on the book: no depth change
     expect(
-      brief(apply({ kind: 'amend', market: 'T', orderId: 21, userId: 1, newQuantity: 5, ts: 3 })),
+      brief(apply({ kind: 'amend', market: 'T', orderId: 21, userId: 1, newPrice: 106, ts: 3 })),
     ).toEqual(['rejected amend #21 INVALID_AMEND']);
-    // Its 6 filled: the pending leg is placed.
+    // Its 6 filled: the pending leg is placed with its 5.
     expect(brief(place({ orderId: 30, side: 'SELL', price: 95, quantity: 6, userId: 8 }))).toEqual([
       'accepted #30',
       'trade 6@95 maker #20 taker #30',
@@ -473,6 +509,9 @@ describe('cancels and amends of lists', () => {
       'activated #21',
       'closed #30 FILLED',
     ]);
+    expect(brief(place({ orderId: 31, side: 'BUY', price: 105, quantity: 9, userId: 8 }))).toContain(
+      'trade 5@105 maker #21 taker #31',
+    );
   });
   it('a snapshot holds the list; restored, it goes on alike', () => {
     const snap = JSON.parse(JSON.stringify(engine.snapshot())) as EngineSnapshot;
