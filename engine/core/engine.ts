@@ -6,6 +6,7 @@ import { ClosedIdSet } from './closed-id-set';
 import { Order } from './order';
 import { OrderList } from './order-list';
 import type { EngineSnapshot, MarketSnapshot, OrderTuple } from './snapshot';
+import { setTrailExtreme } from './stop-book';
 import type { Command, EngineEvent, MarketRules, RejectedEvent } from './types';
 
 /** How many closed order ids each market remembers to refuse a reused id. */
@@ -368,7 +369,7 @@ function fromTuple(market: string, t: OrderTuple): Order {
   order.cumQuote = t[15];
   order.visible = t[16];
   order.trailingDelta = t[17] ?? 0;
-  order.trailExtreme = t[18] ?? 0;
+  setTrailExtreme(order, t[18] ?? 0);
   order.trailTime = t[19] ?? 0;
   return order;
 }

@@ -3,7 +3,7 @@
 import { BookSide } from './book-side';
 import { Order } from './order';
 import type { PriceLevel } from './price-level';
-import { BIPS, StopBook, trailOffset } from './stop-book';
+import { BIPS, StopBook, setTrailExtreme, trailOffset } from './stop-book';
 import { OrderList } from './order-list';
 import type {
   AcceptedEvent,
@@ -160,7 +160,7 @@ export class MarketBook {
 
   private trackFromEntry(order: Order): void {
     if (order.stopPrice === 0 && this.lastPrice > 0) {
-      order.trailExtreme = this.lastPrice;
+      setTrailExtreme(order, this.lastPrice);
       order.trailTime = this.ts;
     }
   }
@@ -659,11 +659,11 @@ export class MarketBook {
       const extreme = o.trailExtreme;
       if (extreme === 0) {
         if (o.stopPrice === 0 || this.stopHoldsAt(price, o.side, o.orderType, o.stopPrice)) {
-          o.trailExtreme = price;
+          setTrailExtreme(o, price);
           o.trailTime = this.ts;
         }
       } else if (o.side === 'BUY' ? price < extreme : price > extreme) {
-        o.trailExtreme = price;
+        setTrailExtreme(o, price);
       }
     }
   }

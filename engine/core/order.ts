@@ -43,6 +43,8 @@ export class Order {
    * ticks; 0 while not tracking yet (its stopPrice not yet reached, or no trade since entry).
    */
   trailExtreme = 0;
+  /** Trailing stop: the last price that triggers it, derived from the extreme (./stop-book.ts setTrailExtreme). */
+  trailTrigger = 0;
   /** Trailing stop: engine time (ms) it started tracking; 0 while not tracking yet. */
   trailTime = 0;
   /** Pending stop: when it entered the market's stops (their trigger priority, ./stop-book.ts). */

@@ -115,10 +115,19 @@ export function firesOnRise(o: Order): boolean {
 }
 
 function trailHolds(o: Order, last: number): boolean {
-  const extreme = o.trailExtreme;
-  if (extreme === 0) return false;
+  if (o.trailExtreme === 0) return false;
+  return o.side === 'BUY' ? last >= o.trailTrigger : last <= o.trailTrigger;
+}
+
+/**
+ * A trailing stop's new extreme, and the trigger it implies (computed once per new extreme, not per check):
+ * BUY at extreme + offset, SELL at extreme − offset.
+ */
+export function setTrailExtreme(o: Order, extreme: number): void {
+  o.trailExtreme = extreme;
+  if (extreme === 0) return;
   const offset = trailOffset(extreme, o.trailingDelta);
-  return o.side === 'BUY' ? last >= extreme + offset : last <= extreme - offset;
+  o.trailTrigger = o.side === 'BUY' ? extreme + offset : extreme - offset;
 }
 
 /** Basis points in a whole: a trailing delta is in BIPS (1 BIP = 0.01 %). */
