@@ -24,12 +24,12 @@ export { isValidStream } from './streams';
 
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 
+/** The largest control message read (API Gateway carries frames up to 128 KB; none needs near this). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 const eventSchema = z.object({
   requestContext: z.object({ connectionId: z.string().min(1).max(128) }),
-  body: z
-    .string()
-    .max(64 * 1024)
-    .nullish(),
+  body: z.string().nullish(),
 });
 
 let store: ConnectionStore | undefined;
@@ -86,6 +86,9 @@ const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   if (!parsedEvent.success) return { statusCode: 400, body: 'Bad Request' };
   const { connectionId } = parsedEvent.data.requestContext;
   const text = parsedEvent.data.body ?? '';
+  // Too large to read: a clear error, as for any bad request; the connection stays open.
+  if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES)
+    return error(2, `Invalid request: message too large (at most ${MAX_MESSAGE_BYTES} bytes)`);
 
   let json: unknown;
   try {

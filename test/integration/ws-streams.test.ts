@@ -318,6 +318,42 @@ describe('WebSocket market streams', () => {
     c.close();
   });
 
+  it('an oversized frame, a thousand SUBSCRIBEs on one connection, too many streams: clear errors, it keeps working', async () => {
+    const c = await Client.open(`${t.ex.wsUrl}/ws`);
+    // 100 KB: API Gateway carries frames up to 128 KB, a control message may be at most 64 KB.
+    const big = JSON.stringify({
+      method: 'SUBSCRIBE',
+      params: ['btcusdt@trade'],
+      id: 1,
+      pad: 'x'.repeat(100_000),
+    });
+    expect(await c.request(big)).toEqual({
+      error: { code: 2, msg: 'Invalid request: message too large (at most 65536 bytes)' },
+      id: null,
+    });
+    // A thousand SUBSCRIBE requests sent at once: every one answered, in order, by its id.
+    const streams = ['btcusdt@trade', 'btcusdt@depth', 'ethusdt@trade', 'btcusdt@kline_1m'];
+    for (let i = 0; i < 1000; i++)
+      c.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: [streams[i % streams.length]], id: 100 + i }));
+    const answers: unknown[] = [];
+    for (let i = 0; i < 1000; i++) answers.push((await c.take((f) => f.id === 100 + i, 60_000)).result);
+    expect(answers).toEqual(Array.from({ length: 1000 }, () => null));
+    expect(((await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 }, 2)).result as string[]).sort()).toEqual(
+      [...streams].sort(),
+    );
+    // More streams than a connection may hold (1,024) in one request: refused, nothing more subscribed.
+    const many = Array.from({ length: 1025 }, (_, i) => `btcusdt@kline_${['1m', '5m'][i % 2]}`);
+    expect(await c.request({ method: 'SUBSCRIBE', params: many, id: 3 }, 3)).toEqual({
+      error: { code: 2, msg: 'Invalid request: too many parameters' },
+      id: 3,
+    });
+    // The connection and the service still work: a trade arrives on the subscription.
+    await order(alice, 'BUY', '0.00100', '30000.00');
+    await order(bob, 'SELL', '0.00100', '30000.00');
+    expect(await c.take((f) => f.e === 'trade')).toMatchObject({ e: 'trade', q: '0.00100000' });
+    c.close();
+  });
+
   it("bad input gets Binance's error objects and the connection keeps working", async () => {
     const c = await Client.open(`${t.ex.wsUrl}/ws`);
     expect(await c.request('{"method": "SUBSCRIBE", ')).toEqual({
