@@ -1348,6 +1348,9 @@ export const MIGRATIONS: string[] = [
      IF v_lock = OLD.order_id THEN NEW.lock_amount := OLD.lock_amount - v_freed; END IF;
      RETURN NEW;
    END $$;`,
+  // 20: a revoked API key ends the user data subscriptions it signed (docs/api.md#user-data-streams): the
+  // WebSocket fan-out reads whether a key is revoked, and nothing else of it (no owner, no secret).
+  `GRANT SELECT (api_key, revoked_at) ON api_keys TO cirrus_ws_fanout;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

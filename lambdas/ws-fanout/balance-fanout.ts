@@ -33,7 +33,7 @@ export class SeenBalanceEvents {
 export async function balanceFanOut(
   events: BalanceEvent[],
   deps: Deps,
-  users: Pick<UserFanOutDeps, 'connectionsOf' | 'listenKeyLive' | 'unbind' | 'balances'>,
+  users: Pick<UserFanOutDeps, 'connectionsOf' | 'listenKeyLive' | 'apiKeyLive' | 'unbind' | 'balances'>,
   seen: SeenBalanceEvents,
 ): Promise<FanOutStats> {
   const stats: FanOutStats = { frames: 0, posted: 0, gone: 0, failed: 0 };

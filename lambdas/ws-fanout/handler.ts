@@ -20,6 +20,8 @@ import { TABLES } from '@contracts/resources';
 import { dynamoClient } from '../shared/clients';
 import { fanOutConfig } from './config';
 import { dbPool } from '../shared/db';
+import { apiKeyActive } from '../shared/auth/api-keys';
+import { LruCache } from '../shared/auth/lru';
 import { OrderRepository } from '../shared/ledger/order-repository';
 import { LedgerRepository } from '../shared/ledger/repository';
 import { logger } from '../shared/powertools';
@@ -31,6 +33,8 @@ import { balanceFanOut, SeenBalanceEvents } from './balance-fanout';
 import { fanOut, newFanOutState, type FanOutDeps } from './fanout';
 import { lambdaHandler } from '../shared/handler';
 
+/** How long the fan-out trusts that a subscription's API key is not revoked. */
+export const API_KEY_RECHECK_MS = 2_000;
 let deps: FanOutDeps | undefined;
 const state = newFanOutState();
 const seenBalanceEvents = new SeenBalanceEvents();
@@ -58,6 +62,7 @@ function fanOutDeps(): FanOutDeps {
     }),
   });
   const encoder = new TextEncoder();
+  const revokedCheck = new LruCache<string, boolean>(10_000, API_KEY_RECHECK_MS);
   const created: FanOutDeps = {
     markets: new Map(MARKETS.map((m) => [m.symbol, m])),
     marketSubscribers: (symbol) => connections.marketSubscribers(symbol),
@@ -81,6 +86,14 @@ function fanOutDeps(): FanOutDeps {
       orders: (orderIds) => new OrderRepository(dbPool()).getMany(orderIds),
       listenKeyLive: async (listenKey) =>
         (await userStreams.listenKeyOwner(listenKey, Date.now())) !== undefined,
+      // A revoked key ends its subscriptions within API_KEY_RECHECK_MS (one read per key and interval).
+      apiKeyLive: async (apiKey) => {
+        const known = revokedCheck.lookup(apiKey);
+        if (known.found) return known.value;
+        const live = await apiKeyActive(dbPool(), apiKey);
+        revokedCheck.set(apiKey, live);
+        return live;
+      },
       unbind: (connectionId) => userStreams.unbind(connectionId),
       // The ledger (PostgreSQL): settled order rows and balances, read-only.
       settledSeqs: async (orderIds) =>

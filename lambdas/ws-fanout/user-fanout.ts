@@ -21,6 +21,7 @@ import { framesPerConnection, postEach, type FanOutStats, type PostDeps } from '
 import {
   executionReport,
   executions,
+  eventStreamTerminated,
   listenKeyExpired,
   listStatusPayload,
   listStatuses,
@@ -35,6 +36,8 @@ export interface UserFanOutDeps {
   /** The orders' facts from the order history read model (those it already holds). */
   orders(orderIds: number[]): Promise<OrderFacts[]>;
   listenKeyLive(listenKey: string): Promise<boolean>;
+  /** Whether an API key that signed a subscription still exists unrevoked. */
+  apiKeyLive(apiKey: string): Promise<boolean>;
   unbind(connectionId: string): Promise<void>;
   /** The engine seq the ledger has applied to each order (its live row's last_seq). */
   settledSeqs(orderIds: number[]): Promise<Map<number, number>>;
@@ -186,22 +189,26 @@ export async function userFanOut(
 export async function liveBindings(
   bindings: Map<number, UserBinding[]>,
   deps: Pick<Deps, 'log'>,
-  users: Pick<UserFanOutDeps, 'listenKeyLive' | 'unbind'>,
+  users: Pick<UserFanOutDeps, 'listenKeyLive' | 'apiKeyLive' | 'unbind'>,
   push: (connectionId: string, frame: string) => void,
   eventTime: number,
 ): Promise<Map<number, UserBinding[]>> {
   const live = new Map<number, UserBinding[]>();
+  // A store that cannot answer keeps the binding: a transient error must not end anyone's stream.
+  const end = async (b: UserBinding, last: object) => {
+    push(b.connectionId, userFrame(b, last));
+    await users
+      .unbind(b.connectionId)
+      .catch((err: unknown) => deps.log.warn('expired binding not removed (TTL will)', { err: String(err) }));
+  };
   for (const [userId, list] of bindings) {
     const kept: UserBinding[] = [];
     for (const b of list) {
-      if (b.listenKey && !(await users.listenKeyLive(b.listenKey).catch(() => true))) {
-        push(b.connectionId, userFrame(b, listenKeyExpired(b.listenKey, eventTime)));
-        await users
-          .unbind(b.connectionId)
-          .catch((err: unknown) =>
-            deps.log.warn('expired binding not removed (TTL will)', { err: String(err) }),
-          );
-      } else kept.push(b);
+      if (b.listenKey && !(await users.listenKeyLive(b.listenKey).catch(() => true)))
+        await end(b, listenKeyExpired(b.listenKey, eventTime));
+      else if (b.apiKey && !(await users.apiKeyLive(b.apiKey).catch(() => true)))
+        await end(b, eventStreamTerminated(eventTime));
+      else kept.push(b);
     }
     if (kept.length > 0) live.set(userId, kept);
   }

@@ -179,6 +179,9 @@ export function listStatusPayload(
   };
 }
 
+/** A signature subscription ended by the server (its API key revoked): Binance's last event of a stream. */
+export const eventStreamTerminated = (eventTime: number) => ({ e: 'eventStreamTerminated', E: eventTime });
+
 export const listenKeyExpired = (listenKey: string, eventTime: number) => ({
   e: 'listenKeyExpired',
   E: eventTime,

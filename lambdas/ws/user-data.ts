@@ -103,7 +103,8 @@ const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
       'read',
       auth,
     );
-    await streams.bind({ connectionId, userId: caller.userId, format: 'wsapi' }, Date.now());
+    // The signing key is kept with the binding: revoking it ends the stream (docs/api.md#user-data-streams).
+    await streams.bind({ connectionId, userId: caller.userId, format: 'wsapi', apiKey }, Date.now());
     logger.info('user data stream subscribed', { connectionId });
     return answer({ id, status: 200, result: { subscriptionId: SUBSCRIPTION_ID } });
   } catch (err) {

@@ -2,7 +2,7 @@
 // subscriptions of connection-store.ts:
 //   listen key    pk listenKey#<key>  sk meta  userId, expiresAtMs (Binance: 60 minutes, PUT extends)
 //   user binding  pk conn#<id>        sk user  gsi1pk user-bindings, gsi1sk <userId:16>#conn#<id>, format,
-//                 listenKey?
+//                 listenKey? (bound by a listen key), apiKey? (bound by signature: the key that signed)
 // A connection is bound to at most one user: by opening `/ws/<listenKey>` (or `/stream?streams=<listenKey>`)
 // or by `userDataStream.subscribe.signature` on the WebSocket API. The fan-out (a back-end consumer, never a
 // user) finds the connections of every user its batch names with one query of gsi1 per batch (the partition
@@ -37,6 +37,8 @@ export interface UserBinding {
   format: UserFrameFormat;
   /** Set when bound through a listen key: events stop (listenKeyExpired) once it is gone. */
   listenKey?: string;
+  /** Set when bound by signature: the API key that signed; events stop (eventStreamTerminated) once it is revoked. */
+  apiKey?: string;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -142,6 +144,7 @@ export class UserStreamStore {
           userId: b.userId,
           format: b.format,
           ...(b.listenKey ? { listenKey: b.listenKey } : {}),
+          ...(b.apiKey ? { apiKey: b.apiKey } : {}),
           expiresAt: seconds(nowMs) + CONNECTION_TTL_SECONDS,
         },
       }),
@@ -214,5 +217,6 @@ function toBinding(item: Record<string, unknown>): UserBinding {
     userId: Number(item.userId),
     format: item.format as UserFrameFormat,
     ...(typeof item.listenKey === 'string' ? { listenKey: item.listenKey } : {}),
+    ...(typeof item.apiKey === 'string' ? { apiKey: item.apiKey } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import type { EngineEvent } from '@engine/core/types';
 import { orderProgressFromEvents } from '@lambdas/data-processor/order-view';
 import { ensureLogin } from '@lambdas/db-migrate/logins';
-import { ApiKeyStore } from '@lambdas/shared/auth/api-keys';
+import { ApiKeyStore, apiKeyActive } from '@lambdas/shared/auth/api-keys';
 import { DepositRepository } from '@lambdas/shared/ledger/deposits';
 import { DATABASE_ROLES, loginUserOf, type DatabaseRole } from '@contracts/migrations';
 import { OrderRepository, orderCounts } from '@lambdas/shared/ledger/order-repository';
@@ -361,7 +361,7 @@ describe('money moves only through the ledger functions (migration 14)', () => {
 });
 
 describe('the read-only stream consumers', () => {
-  it('read models read order rows only; the WebSocket fan-out reads order rows and balances', async () => {
+  it('read models read order rows only; the WebSocket fan-out reads order rows, balances and key revocations', async () => {
     const u = await fundedUser({ USDT: USDT(1_000) });
     const id = await accept(owner, u, 'ro-1', 'BUY');
     expect(await new OrderRepository(as.cirrus_read_models).getMany([id])).toHaveLength(1);
@@ -373,7 +373,17 @@ describe('the read-only stream consumers', () => {
     ).toMatchObject({
       locked: USDT(300),
     });
+    // Of the API keys, only whether one is revoked (a revoked key ends its subscriptions); never the secret.
+    const keys = new ApiKeyStore(owner, fakeKms, 'key');
+    const key = await keys.create(u, ['read'], 'ws');
+    expect(await apiKeyActive(as.cirrus_ws_fanout, key.apiKey)).toBe(true);
+    await keys.revoke(u, key.apiKey);
+    expect(await apiKeyActive(as.cirrus_ws_fanout, key.apiKey)).toBe(false);
+    expect(await apiKeyActive(as.cirrus_ws_fanout, 'A'.repeat(64))).toBe(false);
     await refused(as.cirrus_ws_fanout, 'SELECT * FROM api_keys');
+    await refused(as.cirrus_ws_fanout, 'SELECT secret_ciphertext FROM api_keys');
+    await refused(as.cirrus_ws_fanout, 'SELECT user_id FROM api_keys');
+    await refused(as.cirrus_ws_fanout, 'UPDATE api_keys SET revoked_at = NULL');
     await refused(as.cirrus_ws_fanout, 'UPDATE accounts SET available = 0');
   });
 

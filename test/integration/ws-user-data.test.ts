@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { TABLES } from '@contracts/resources';
 import { dynamoClient } from '@lambdas/shared/clients';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
-import type { ApiKey } from '../support/binance-client';
+import { sign, type ApiKey } from '../support/binance-client';
 import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {
   eventually,
@@ -331,6 +331,66 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
       }),
     );
     await expect(listen(`/ws/${listenKey}`).opened).rejects.toThrow('refused 400');
+  });
+
+  it('revoking the API key that signed a subscription ends it: eventStreamTerminated, then nothing more', async () => {
+    // A second key of alice's, to subscribe with and then revoke.
+    const made = await t.api.signed<ApiKey & { code?: number }>('POST', '/cirrus/v1/apiKeys', t.alice, {
+      permissions: 'read',
+      label: 'stream',
+    });
+    expect(made.status).toBe(200);
+    const key = made.body;
+    const api = listen('/ws-api/v3');
+    await api.opened;
+    const params: Record<string, string> = { apiKey: key.apiKey, timestamp: String(Date.now()) };
+    const payload = Object.keys(params)
+      .sort()
+      .map((k) => `${k}=${params[k]}`)
+      .join('&');
+    api.ws.send(
+      JSON.stringify({
+        id: 's1',
+        method: 'userDataStream.subscribe.signature',
+        params: { ...params, signature: sign(key.secretKey, payload) },
+      }),
+    );
+    await eventually(async () => expect(api.frames[0]).toMatchObject({ id: 's1', status: 200 }));
+    const reports = () =>
+      api.frames.filter((f) => (f.event as { e?: string } | undefined)?.e === 'executionReport');
+    const place = async () =>
+      t.api.signed<{ orderId: number }>('POST', '/api/v3/order', t.alice, {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: '20000',
+        newOrderRespType: 'RESULT',
+      });
+    const first = await place();
+    await eventually(async () =>
+      expect(reports().map((f) => (f.event as { i: number }).i)).toContain(first.body.orderId),
+    );
+
+    expect((await t.api.signed('DELETE', '/cirrus/v1/apiKeys', t.alice, { apiKey: key.apiKey })).status).toBe(
+      200,
+    );
+    // Past the fan-out's recheck interval, the next event of alice's ends the stream instead of reaching it.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const counted = reports().length;
+    const second = await place();
+    await eventually(async () =>
+      expect(api.frames.map((f) => (f.event as { e?: string } | undefined)?.e)).toContain(
+        'eventStreamTerminated',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(reports()).toHaveLength(counted);
+    expect(JSON.stringify(api.frames)).not.toContain(String(second.body.orderId));
+    for (const id of [first.body.orderId, second.body.orderId])
+      await t.api.signed('DELETE', '/api/v3/order', t.alice, { symbol: 'BTCUSDT', orderId: id });
+    api.ws.close();
   });
 
   it('refuses a WebSocket API subscription with a bad signature', async () => {

@@ -55,6 +55,7 @@ function harness(bindings: UserBinding[], opts: { liveKeys?: Set<string>; balanc
       return m;
     },
     listenKeyLive: async (key: string) => opts.liveKeys?.has(key) ?? true,
+    apiKeyLive: async () => true,
     unbind: async (connectionId: string) => {
       unbound.push(connectionId);
     },

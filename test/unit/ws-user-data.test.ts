@@ -371,6 +371,7 @@ describe('userFanOut', () => {
       },
       orders: async (ids) => ids.map((id) => facts(id, id === 1 ? ALICE : BOB)),
       listenKeyLive: async (key) => live.has(key),
+      apiKeyLive: async (key) => live.has(key),
       unbind: async (id) => void unbound.push(id),
       // Settlement has applied everything up to `settledUpTo` to every order.
       settledSeqs: async (ids) => new Map(ids.map((id) => [id, settledUpTo.seq])),
@@ -494,6 +495,36 @@ describe('userFanOut', () => {
     await userFanOut([record(events)], deps, users, new OrderFactsCache());
     expect(posted).toEqual([['a1', { e: 'listenKeyExpired', E: T0, listenKey: 'KEY-GONE' }]]);
     expect(unbound).toEqual(['a1']);
+  });
+
+  it('a subscription whose signing API key was revoked gets eventStreamTerminated once, is unbound, and nothing else', async () => {
+    const { posted, unbound, users, deps } = doubles([
+      { connectionId: 'a1', userId: ALICE, format: 'wsapi', apiKey: 'REVOKED' },
+      { connectionId: 'a2', userId: ALICE, format: 'wsapi', apiKey: 'KEY-A' },
+    ]);
+    users.apiKeyLive = async (key) => key === 'KEY-A';
+    await userFanOut([record(events)], deps, users, new OrderFactsCache());
+    const to = (c: string) => posted.filter(([id]) => id === c).map(([, f]) => f);
+    expect(to('a1')).toEqual([{ subscriptionId: 0, event: { e: 'eventStreamTerminated', E: T0 } }]);
+    expect(unbound).toEqual(['a1']);
+    // The other connection, bound with a live key, gets its reports as before.
+    expect(to('a2').map((f) => (f as { event: { e: string } }).event.e)).toEqual([
+      'executionReport',
+      'executionReport',
+      'outboundAccountPosition',
+    ]);
+  });
+
+  it('a store that cannot say whether the key is revoked keeps the subscription', async () => {
+    const { posted, unbound, users, deps } = doubles([
+      { connectionId: 'a1', userId: ALICE, format: 'wsapi', apiKey: 'KEY-A' },
+    ]);
+    users.apiKeyLive = async () => {
+      throw new Error('database unavailable');
+    };
+    await userFanOut([record(events)], deps, users, new OrderFactsCache());
+    expect(unbound).toEqual([]);
+    expect(posted.length).toBeGreaterThan(0);
   });
 
   it('one read of the bindings for the whole batch, and nothing else read when nobody listens', async () => {

@@ -60,6 +60,15 @@ function randomToken(length = 64): string {
   return s;
 }
 
+/**
+ * Whether an API key exists and is not revoked. Reads only `api_key` and `revoked_at` (the WebSocket fan-out's
+ * column grant, migration 20): it ends the user data subscriptions a revoked key signed.
+ */
+export async function apiKeyActive(pool: Pick<Pool, 'query'>, apiKey: string): Promise<boolean> {
+  const res = await pool.query('SELECT 1 FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL', [apiKey]);
+  return res.rowCount === 1;
+}
+
 export class ApiKeyStore {
   private readonly known: LruCache<string, ResolvedKey>;
   private readonly unknown: LruCache<string, true>;
