@@ -52,6 +52,7 @@ export const REST_ROUTES: RestRouteDef[] = [
   { method: 'POST', path: '/api/v3/order/test', fn: 'trading' },
   { method: 'POST', path: '/api/v3/order/cancelReplace', fn: 'trading' },
   { method: 'PUT', path: '/api/v3/order/amend/keepPriority', fn: 'trading' },
+  { method: 'GET', path: '/api/v3/order/amendments', fn: 'trading' },
   { method: 'GET', path: '/api/v3/openOrders', fn: 'trading' },
   { method: 'DELETE', path: '/api/v3/openOrders', fn: 'trading' },
   { method: 'GET', path: '/api/v3/allOrders', fn: 'trading' },

@@ -1351,6 +1351,33 @@ export const MIGRATIONS: string[] = [
   // 20: a revoked API key ends the user data subscriptions it signed (docs/api.md#user-data-streams): the
   // WebSocket fan-out reads whether a key is revoked, and nothing else of it (no owner, no secret).
   `GRANT SELECT (api_key, revoked_at) ON api_keys TO cirrus_ws_fanout;`,
+  // 21: amend history (GET /api/v3/order/amendments; docs/api.md#amend-keep-priority). Each lowered quantity
+  // the settlement applies to an order row is one amendment: its execution id is the engine's seq of the
+  // answer (the row's last_seq), recorded once (the key) in the same transaction. Two amends of one order
+  // settled in one batch are one row, from the first's quantity to the last's. MAX_NUM_ORDER_AMENDS counts
+  // these rows.
+  `CREATE TABLE order_amendments (
+     order_id bigint NOT NULL,
+     execution_id bigint NOT NULL,
+     client_order_id text NOT NULL,
+     orig_qty_lots bigint NOT NULL,
+     new_qty_lots bigint NOT NULL,
+     time_ms bigint NOT NULL,
+     PRIMARY KEY (order_id, execution_id)
+   );
+   GRANT SELECT ON order_amendments TO cirrus_api;
+   GRANT INSERT ON order_amendments TO cirrus_processor;
+   CREATE FUNCTION record_amendment() RETURNS trigger
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     INSERT INTO order_amendments (order_id, execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms)
+       VALUES (OLD.order_id, NEW.last_seq, NEW.client_order_id, OLD.qty_lots, NEW.qty_lots, NEW.update_ms)
+       ON CONFLICT DO NOTHING;
+     RETURN NEW;
+   END $$;
+   CREATE TRIGGER orders_amend_history AFTER UPDATE OF qty_lots ON orders FOR EACH ROW
+     WHEN (NEW.qty_lots < OLD.qty_lots AND OLD.qty_lots > 0)
+     EXECUTE FUNCTION record_amendment();`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

@@ -18,7 +18,7 @@ import {
 import { CANDLE_INTERVALS, type Candle, type PublicTrade } from '../shared/stores/market-data';
 import { marketDataConfig } from './config';
 import { apiContext } from './context';
-import { TRAILING_DELTA_FILTER } from './orders/plan-order';
+import { DEFAULT_STP_MODE, MAX_NUM_ORDER_AMENDS, TRAILING_DELTA_FILTER } from './orders/plan-order';
 import { aggTradeJson, aggregatesBackward, aggregatesForward } from './market/agg-trades';
 import { RATE_LIMITS } from '../shared/rate-limits';
 import { parseTimeZone, shiftedCandles } from './market/time-zone';
@@ -114,10 +114,11 @@ function exchangeInfo(req: ApiRequest) {
           avgPriceMins: 5,
         },
         { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+        { filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: MAX_NUM_ORDER_AMENDS },
       ],
       permissions: [],
       permissionSets: [['SPOT']],
-      defaultSelfTradePreventionMode: 'NONE',
+      defaultSelfTradePreventionMode: DEFAULT_STP_MODE, // what an order without the parameter gets
       allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
     })),
   };

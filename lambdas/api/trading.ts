@@ -21,6 +21,7 @@ import { apiContext } from './context';
 import { commandApplied } from './orders/answer-waiter';
 import {
   amendJson,
+  amendmentJson,
   cancelJson,
   cancelOrderListJson,
   takerFillsJson,
@@ -192,6 +193,24 @@ async function amendKeepPriority(req: ApiRequest) {
   return amendJson(ctx.orderService.market(p.symbol), order, Date.now(), order.clientOrderId, withList);
 }
 
+const amendmentsSchema = z.object({
+  symbol: symbolParam,
+  orderId: idParam,
+  fromExecutionId: idParam.optional(),
+  limit: limitParam(1000, 500),
+});
+
+/** GET /api/v3/order/amendments: the caller's own order's amendments, oldest first (migration 21). */
+async function orderAmendments(req: ApiRequest) {
+  const ctx = apiContext();
+  const { userId } = await authenticate(req, 'read', ctx.auth);
+  const p = parseParams(amendmentsSchema, req.params);
+  const spec = ctx.orderService.market(p.symbol);
+  const order = await ctx.orderService.get(userId, p.symbol, { orderId: p.orderId });
+  const rows = await ctx.liveOrders.amendments(order.orderId, p.fromExecutionId ?? 0, p.limit);
+  return rows.map((a) => amendmentJson(spec, order, a));
+}
+
 async function testOrder(req: ApiRequest) {
   const ctx = apiContext();
   await authenticate(req, 'trade', ctx.auth);
@@ -294,6 +313,7 @@ export const handler = createApiHandler(
     'POST /api/v3/order/test': testOrder,
     'POST /api/v3/order/cancelReplace': cancelReplace,
     'PUT /api/v3/order/amend/keepPriority': amendKeepPriority,
+    'GET /api/v3/order/amendments': orderAmendments,
     'GET /api/v3/order': getOrder,
     'DELETE /api/v3/order': cancelOrder,
     'GET /api/v3/openOrders': openOrders,

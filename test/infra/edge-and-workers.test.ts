@@ -112,8 +112,8 @@ describe('api', () => {
     for (const p of ['users', 'apiKeys']) expect(paths).toContain(p);
     // Exactly these methods, written out here rather than read from contracts/api-routes.ts (the table the stack
     // loops over), so a route dropped from or added to that table, or a loop that skips one, fails this test.
-    dev.api.resourceCountIs('AWS::ApiGateway::Method', 63);
-    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 40);
+    dev.api.resourceCountIs('AWS::ApiGateway::Method', 64);
+    dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'GET' }, 41);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'POST' }, 15);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'PUT' }, 2);
     dev.api.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'DELETE' }, 6);
@@ -160,6 +160,7 @@ describe('api', () => {
         'POST /api/v3/order/test',
         'POST /api/v3/order/cancelReplace',
         'PUT /api/v3/order/amend/keepPriority',
+        'GET /api/v3/order/amendments',
         'GET /api/v3/openOrders',
         'DELETE /api/v3/openOrders',
         'GET /api/v3/allOrders',

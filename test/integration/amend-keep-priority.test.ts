@@ -136,6 +136,56 @@ describe('amend keep priority', () => {
     expect(twice.status).toBe(200);
     expect(await balance(dee, 'BTC')).toEqual({ free: '0.97000000', locked: '0.01000000' });
 
+    // Its amendments, as Binance lists them (executionId: the engine's answer), for its owner only.
+    const history = await t.api.signed<Array<Record<string, unknown>>>(
+      'GET',
+      '/api/v3/order/amendments',
+      dee,
+      {
+        symbol: 'BTCUSDT',
+        orderId: order.orderId,
+      },
+    );
+    expect(history.status).toBe(200);
+    expect(history.body).toEqual([
+      {
+        symbol: 'BTCUSDT',
+        orderId: order.orderId,
+        executionId: once.body.executionId,
+        origClientOrderId: 'dee-sell',
+        newClientOrderId: 'dee-sell',
+        origQty: '0.10000000',
+        newQty: '0.06000000',
+        time: expect.any(Number),
+      },
+      {
+        symbol: 'BTCUSDT',
+        orderId: order.orderId,
+        executionId: twice.body.executionId,
+        origClientOrderId: 'dee-sell',
+        newClientOrderId: 'dee-sell',
+        origQty: '0.06000000',
+        newQty: '0.03000000',
+        time: expect.any(Number),
+      },
+    ]);
+    const later = await t.api.signed<unknown[]>('GET', '/api/v3/order/amendments', dee, {
+      symbol: 'BTCUSDT',
+      orderId: order.orderId,
+      fromExecutionId: twice.body.executionId as number,
+      limit: 5,
+    });
+    expect(later.body).toHaveLength(1);
+    const other = await t.api.signed<{ code: number }>('GET', '/api/v3/order/amendments', eve, {
+      symbol: 'BTCUSDT',
+      orderId: order.orderId,
+    });
+    expect([other.status, other.body.code]).toEqual([400, -2013]);
+    const missing = await t.api.signed<{ code: number }>('GET', '/api/v3/order/amendments', dee, {
+      symbol: 'BTCUSDT',
+    });
+    expect([missing.status, missing.body.code]).toEqual([400, -1102]);
+
     await t.api.signed('DELETE', '/api/v3/order', dee, { symbol: 'BTCUSDT', orderId: order.orderId });
     await eventually(async () =>
       expect(await balance(dee, 'BTC')).toEqual({ free: '0.98000000', locked: '0.00000000' }),
@@ -239,15 +289,18 @@ describe('amend keep priority', () => {
     expect(await balance(fay, 'USDT')).toEqual({ free: '1000.00000000', locked: '0.00000000' });
   });
 
-  it('exchangeInfo says amendAllowed', async () => {
-    const info = await t.api.public<{ symbols: Array<{ amendAllowed: boolean }> }>(
-      'GET',
-      '/api/v3/exchangeInfo',
-      {
-        symbol: 'BTCUSDT',
-      },
-    );
-    expect(info.body.symbols[0].amendAllowed).toBe(true);
+  it('exchangeInfo says amendAllowed, with the MAX_NUM_ORDER_AMENDS filter and the default STP mode orders get', async () => {
+    const info = await t.api.public<{
+      symbols: Array<{
+        amendAllowed: boolean;
+        filters: Array<Record<string, unknown>>;
+        defaultSelfTradePreventionMode: string;
+      }>;
+    }>('GET', '/api/v3/exchangeInfo', { symbol: 'BTCUSDT' });
+    const [symbol] = info.body.symbols;
+    expect(symbol.amendAllowed).toBe(true);
+    expect(symbol.filters).toContainEqual({ filterType: 'MAX_NUM_ORDER_AMENDS', maxNumOrderAmends: 10 });
+    expect(symbol.defaultSelfTradePreventionMode).toBe('EXPIRE_MAKER');
   });
 
   it('the ledger balances and every lock matches an open order', async () => {

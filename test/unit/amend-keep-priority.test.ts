@@ -5,7 +5,7 @@ import { amendJson } from '@lambdas/api/orders/format';
 import { OrderService, type AmendIo, type AmendParams } from '@lambdas/api/orders/order-service';
 import { amendSchema } from '@lambdas/api/trading';
 import { parseParams, type BinanceError } from '@lambdas/shared/http';
-import type { OutboxMessage, ReplayMarker } from '@lambdas/shared/ledger/order-repository';
+import type { OrderAmendment, OutboxMessage, ReplayMarker } from '@lambdas/shared/ledger/order-repository';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import { MARKETS } from '@contracts/markets';
 import { orderRecord } from '../support/order-record';
@@ -47,7 +47,7 @@ describe('amend request schema', () => {
   });
 });
 
-function setup(rows: OrderRecord[]) {
+function setup(rows: OrderRecord[], amendmentsOf = new Map<number, OrderAmendment[]>()) {
   const live = new Map(rows.map((o) => [o.orderId, o]));
   const recorded: Array<{ message: { cmdId: string; command: unknown }; replay?: ReplayMarker }> = [];
   const sent: string[] = [];
@@ -58,6 +58,7 @@ function setup(rows: OrderRecord[]) {
       getByClientOrderId: async (userId, market, cid) =>
         [...live.values()].find((o) => o.userId === userId && o.symbol === market && o.clientOrderId === cid),
       listOpen: async () => [...live.values()],
+      amendments: async (orderId) => amendmentsOf.get(orderId) ?? [],
       requestCancel: async (userId, orderId, build, groupId, replay) => {
         const order = live.get(orderId);
         if (!order || order.userId !== userId) return undefined;
@@ -175,6 +176,22 @@ describe('OrderService.amendKeepPriority', () => {
     const amended = await t.service.amendKeepPriority(USER, params(), t.io);
     expect(amended.qtyLots).toBe(600);
     expect(t.recorded).toHaveLength(1);
+  });
+
+  it('refuses an eleventh amend of one order (MAX_NUM_ORDER_AMENDS 10) before recording anything', async () => {
+    const ten = Array.from({ length: 10 }, (_, i) => ({
+      executionId: 10 + i,
+      clientOrderId: 'keep',
+      origQtyLots: 2000 - i,
+      newQtyLots: 1999 - i,
+      time: i,
+    }));
+    const t = setup([resting()], new Map([[5, ten]]));
+    const e = await rejectionOf(t.service.amendKeepPriority(USER, params(), t.io));
+    expect(e).toEqual({ status: 400, code: -2038, msg: 'Filter failure: MAX_NUM_ORDER_AMENDS' });
+    expect(t.recorded).toEqual([]);
+    const nine = setup([resting()], new Map([[5, ten.slice(1)]]));
+    expect((await nine.service.amendKeepPriority(USER, params(), nine.io)).qtyLots).toBe(600);
   });
 
   it('reports the engine refusing the amend, the order closing first, and no answer in time', async () => {

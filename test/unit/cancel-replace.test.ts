@@ -134,6 +134,10 @@ class FakeOrders {
   async listOpen() {
     return [...this.rows.values()];
   }
+  async amendments() {
+    return [];
+  }
+
   async requestCancel(
     userId: number,
     orderId: number,

@@ -10,7 +10,7 @@ import {
 import type { OrderListRecord, PreventedMatchRecord } from '@lambdas/shared/ledger/order-list-repository';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import type { UserTradeRecord } from '@lambdas/shared/stores/user-trades';
-import type { SettledFill } from '@lambdas/shared/ledger/order-repository';
+import type { OrderAmendment, SettledFill } from '@lambdas/shared/ledger/order-repository';
 import { userTradesOf } from '@lambdas/shared/ledger/fills';
 import { assetScale } from '@lambdas/shared/money';
 
@@ -198,6 +198,20 @@ export function amendJson(
       selfTradePreventionMode: o.stpMode,
     },
     ...(listStatus ? { listStatus } : {}),
+  };
+}
+
+/** One row of GET /api/v3/order/amendments (Cirrus keeps the client order id: orig = new). */
+export function amendmentJson(spec: MarketSpec, o: OrderRecord, a: OrderAmendment) {
+  return {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    executionId: a.executionId,
+    origClientOrderId: a.clientOrderId,
+    newClientOrderId: a.clientOrderId,
+    origQty: qty(spec, a.origQtyLots),
+    newQty: qty(spec, a.newQtyLots),
+    time: a.time,
   };
 }
 

@@ -19,7 +19,13 @@ import { logger } from '@lambdas/shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
 import { OPEN_STATUSES, type OrderRecord } from '@lambdas/shared/stores/orders';
 import { qtyToLots, quoteToNotional } from '@engine/core/market';
-import { needsBestOpposite, planOrder, type NewOrderParams, type OrderPlan } from './plan-order';
+import {
+  MAX_NUM_ORDER_AMENDS,
+  needsBestOpposite,
+  planOrder,
+  type NewOrderParams,
+  type OrderPlan,
+} from './plan-order';
 
 export interface BookReader {
   /** Best bid and ask in ticks, from the order-book view. */
@@ -28,7 +34,10 @@ export interface BookReader {
 
 export interface OrderServiceDeps {
   markets: ReadonlyMap<string, MarketSpec>;
-  orders: Pick<OrderRepository, 'get' | 'getByClientOrderId' | 'listOpen' | 'requestCancel'> & {
+  orders: Pick<
+    OrderRepository,
+    'get' | 'getByClientOrderId' | 'listOpen' | 'requestCancel' | 'amendments'
+  > & {
     accept(req: AcceptRequest): Promise<AcceptResult>;
   };
   sender: CommandSender;
@@ -102,6 +111,7 @@ export interface AmendIo {
 }
 
 const amendRejected = (msg: string) => new BinanceError(400, -2038, msg);
+
 const unknownOrder = () => new BinanceError(400, -2011, 'Unknown order sent.');
 const engineTimeout = () =>
   new BinanceError(
@@ -334,6 +344,11 @@ export class OrderService {
     if (newLots <= order.executedLots)
       throw amendRejected('The new quantity must be greater than the executed quantity.');
     if (order.icebergLots > 0 && order.icebergLots >= newLots) throw amendRejected('IcebergQty exceeds QTY.');
+    if (
+      (await this.deps.orders.amendments(order.orderId, 0, MAX_NUM_ORDER_AMENDS)).length >=
+      MAX_NUM_ORDER_AMENDS
+    )
+      throw amendRejected('Filter failure: MAX_NUM_ORDER_AMENDS');
     // NOTIONAL at the order's limit price, or a stop order's trigger price; an order with neither (an OTO's
     // pending MARKET leg, a trailing stop tracking from entry) has no price to check it at yet.
     const minNotional = quoteToNotional(spec, spec.minNotional) ?? 0;

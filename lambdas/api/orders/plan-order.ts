@@ -44,6 +44,8 @@ export interface OrderPlan {
 }
 
 export const DEFAULT_STP_MODE: StpMode = 'EXPIRE_MAKER';
+/** Binance's MAX_NUM_ORDER_AMENDS filter: amendments one order may have (filters.md), in exchangeInfo. */
+export const MAX_NUM_ORDER_AMENDS = 10;
 
 /**
  * Binance's TRAILING_DELTA filter (filters.md), in BIPS: "above" bounds STOP_LOSS* BUY and TAKE_PROFIT* SELL

@@ -9,6 +9,15 @@ import type { CommandMessage } from '@contracts/messages';
 import { recordCancel } from './cancel-transaction';
 import type { OrderRecord, OrderStatus } from '../stores/orders';
 
+/** One amend keep priority the ledger settled (GET /api/v3/order/amendments). */
+export interface OrderAmendment {
+  executionId: number;
+  clientOrderId: string;
+  origQtyLots: number;
+  newQtyLots: number;
+  time: number;
+}
+
 export type AcceptOutcome =
   | 'accepted'
   | 'replayed_signature'
@@ -232,6 +241,28 @@ export class OrderRepository {
       replay,
     });
     return typeof out === 'object' ? { order: out.target, messages: out.messages } : out;
+  }
+
+  /** An order's amendments (migration 21), by execution id ascending, from `fromExecutionId` on. */
+  async amendments(orderId: number, fromExecutionId = 0, limit = 500): Promise<OrderAmendment[]> {
+    const res = await this.pool.query<{
+      execution_id: string;
+      client_order_id: string;
+      orig_qty_lots: string;
+      new_qty_lots: string;
+      time_ms: string;
+    }>(
+      `SELECT execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms FROM order_amendments
+        WHERE order_id = $1 AND execution_id >= $2 ORDER BY execution_id LIMIT $3`,
+      [orderId, fromExecutionId, limit],
+    );
+    return res.rows.map((r) => ({
+      executionId: Number(r.execution_id),
+      clientOrderId: r.client_order_id,
+      origQtyLots: Number(r.orig_qty_lots),
+      newQtyLots: Number(r.new_qty_lots),
+      time: Number(r.time_ms),
+    }));
   }
 
   async get(orderId: number): Promise<OrderRecord | undefined> {
