@@ -30,7 +30,8 @@ async function caller(req: ApiRequest): Promise<number> {
 
 async function create(req: ApiRequest) {
   const userId = await caller(req);
-  return { listenKey: await streams().createListenKey(userId, Date.now()) };
+  // The listen key remembers the API key that made it: revoking that key ends its streams.
+  return { listenKey: await streams().createListenKey(userId, Date.now(), req.headers['x-mbx-apikey']) };
 }
 
 async function keepAlive(req: ApiRequest) {

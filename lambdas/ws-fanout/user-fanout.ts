@@ -204,10 +204,12 @@ export async function liveBindings(
   for (const [userId, list] of bindings) {
     const kept: UserBinding[] = [];
     for (const b of list) {
-      if (b.listenKey && !(await users.listenKeyLive(b.listenKey).catch(() => true)))
+      const keyRevoked = b.apiKey !== undefined && !(await users.apiKeyLive(b.apiKey).catch(() => true));
+      // A listen-key stream ends with listenKeyExpired (its key gone, or the API key that made it revoked),
+      // a signature subscription with eventStreamTerminated.
+      if (b.listenKey && (keyRevoked || !(await users.listenKeyLive(b.listenKey).catch(() => true))))
         await end(b, listenKeyExpired(b.listenKey, eventTime));
-      else if (b.apiKey && !(await users.apiKeyLive(b.apiKey).catch(() => true)))
-        await end(b, eventStreamTerminated(eventTime));
+      else if (keyRevoked) await end(b, eventStreamTerminated(eventTime));
       else kept.push(b);
     }
     if (kept.length > 0) live.set(userId, kept);

@@ -55,20 +55,22 @@ const handle = async (event: unknown): Promise<APIGatewayProxyResultV2> => {
   // One user per connection: more than one listen key is refused rather than silently merged.
   if (listenKeys.length > 1) return { statusCode: 400, body: 'Bad Request' };
   const listenKey = listenKeys[0];
-  const owner = listenKey ? await userStreams().listenKeyOwner(listenKey, now) : undefined;
-  if (listenKey && owner === undefined) {
+  const holder = listenKey ? await userStreams().listenKeyHolder(listenKey, now) : undefined;
+  if (listenKey && holder === undefined) {
     logger.info('connection with an unknown or expired listen key refused');
     return { statusCode: 400, body: 'Bad Request' };
   }
   const store = connections();
   await store.connect(requestContext.connectionId, now, clientIp, combined);
-  if (listenKey && owner !== undefined)
+  if (listenKey && holder !== undefined)
     await userStreams().bind(
       {
         connectionId: requestContext.connectionId,
-        userId: owner,
+        userId: holder.userId,
         format: combined ? 'combined' : 'raw',
         listenKey,
+        // Revoking the API key that made the listen key ends this stream too (the fan-out checks it).
+        ...(holder.apiKey ? { apiKey: holder.apiKey } : {}),
       },
       now,
     );

@@ -1,6 +1,7 @@
 // User data streams in the connections table (contracts/resources.ts TABLES.connections), beside the market
 // subscriptions of connection-store.ts:
-//   listen key    pk listenKey#<key>  sk meta  userId, expiresAtMs (Binance: 60 minutes, PUT extends)
+//   listen key    pk listenKey#<key>  sk meta  userId, expiresAtMs (Binance: 60 minutes, PUT extends), apiKey
+//                 (the API key that made it)
 //   user binding  pk conn#<id>        sk user  gsi1pk user-bindings, gsi1sk <userId:16>#conn#<id>, format,
 //                 listenKey? (bound by a listen key), apiKey? (bound by signature: the key that signed)
 // A connection is bound to at most one user: by opening `/ws/<listenKey>` (or `/stream?streams=<listenKey>`)
@@ -61,13 +62,21 @@ export class UserStreamStore {
     private readonly tableName: string,
   ) {}
 
-  async createListenKey(userId: number, nowMs: number): Promise<string> {
+  /** A new listen key of `userId`'s, made with `apiKey` (revoking that key ends the streams it opens). */
+  async createListenKey(userId: number, nowMs: number, apiKey?: string): Promise<string> {
     const listenKey = newListenKey();
     const expiresAtMs = nowMs + LISTEN_KEY_TTL_MS;
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: keyPk(listenKey), sk: 'meta', userId, expiresAtMs, expiresAt: seconds(expiresAtMs) },
+        Item: {
+          pk: keyPk(listenKey),
+          sk: 'meta',
+          userId,
+          expiresAtMs,
+          expiresAt: seconds(expiresAtMs),
+          ...(apiKey ? { apiKey } : {}),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -117,8 +126,19 @@ export class UserStreamStore {
     }
   }
 
-  /** The owner of a live key (undefined when unknown, closed or expired). A Query: no GetItem grant needed. */
+  /** The owner of a live key (undefined when unknown, closed or expired). */
   async listenKeyOwner(listenKey: string, nowMs: number): Promise<number | undefined> {
+    return (await this.listenKeyHolder(listenKey, nowMs))?.userId;
+  }
+
+  /**
+   * The owner of a live key and the API key that made it (undefined when unknown, closed or expired). A Query:
+   * no GetItem grant needed.
+   */
+  async listenKeyHolder(
+    listenKey: string,
+    nowMs: number,
+  ): Promise<{ userId: number; apiKey?: string } | undefined> {
     if (!LISTEN_KEY_FORMAT.test(listenKey)) return undefined;
     const out = await this.db.send(
       new QueryCommand({
@@ -129,7 +149,11 @@ export class UserStreamStore {
       }),
     );
     const item = out.Items?.[0];
-    return item && Number(item.expiresAtMs) > nowMs ? Number(item.userId) : undefined;
+    if (!item || Number(item.expiresAtMs) <= nowMs) return undefined;
+    return {
+      userId: Number(item.userId),
+      ...(typeof item.apiKey === 'string' ? { apiKey: item.apiKey } : {}),
+    };
   }
 
   async bind(b: UserBinding, nowMs: number): Promise<void> {

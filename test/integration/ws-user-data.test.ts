@@ -395,6 +395,50 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     api.ws.close();
   });
 
+  it('revoking the API key that made a listen key ends its stream: listenKeyExpired, then nothing more', async () => {
+    const made = await t.api.signed<ApiKey>('POST', '/cirrus/v1/apiKeys', t.bob, { permissions: 'read' });
+    expect(made.status).toBe(200);
+    const key = made.body;
+    const created = await userStream<{ listenKey: string }>('POST', key);
+    const stream = listen(`/ws/${created.body.listenKey}`);
+    await stream.opened;
+    const reports = () => stream.frames.filter((f) => f.e === 'executionReport');
+    const place = async () =>
+      t.api.signed<{ orderId: number }>('POST', '/api/v3/order', t.bob, {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: '0.001',
+        price: '90000',
+        newOrderRespType: 'RESULT',
+      });
+    const first = await place();
+    await eventually(async () => expect(reports().map((f) => f.i)).toContain(first.body.orderId));
+
+    expect((await t.api.signed('DELETE', '/cirrus/v1/apiKeys', t.bob, { apiKey: key.apiKey })).status).toBe(
+      200,
+    );
+    // The revoked key can no longer keep its listen key alive.
+    const keepAlive = await userStream<{ code: number }>('PUT', key, created.body.listenKey);
+    expect([keepAlive.status, keepAlive.body.code]).toEqual([401, -2015]);
+    await new Promise((r) => setTimeout(r, 2_500));
+    const counted = reports().length;
+    const second = await place();
+    await eventually(async () =>
+      expect(stream.frames[stream.frames.length - 1]).toMatchObject({
+        e: 'listenKeyExpired',
+        listenKey: created.body.listenKey,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(reports()).toHaveLength(counted);
+    expect(reports().map((f) => f.i)).not.toContain(second.body.orderId);
+    for (const id of [first.body.orderId, second.body.orderId])
+      await t.api.signed('DELETE', '/api/v3/order', t.bob, { symbol: 'BTCUSDT', orderId: id });
+    stream.ws.close();
+  });
+
   it('refuses a WebSocket API subscription with a bad signature', async () => {
     const api = listen('/ws-api/v3');
     await api.opened;

@@ -515,6 +515,16 @@ describe('userFanOut', () => {
     ]);
   });
 
+  it('a listen-key stream whose API key was revoked ends with listenKeyExpired, as when the listen key goes', async () => {
+    const { posted, unbound, users, deps } = doubles([
+      { connectionId: 'a1', userId: ALICE, format: 'raw', listenKey: 'KEY-A', apiKey: 'REVOKED' },
+    ]);
+    users.apiKeyLive = async () => false;
+    await userFanOut([record(events)], deps, users, new OrderFactsCache());
+    expect(posted).toEqual([['a1', { e: 'listenKeyExpired', E: T0, listenKey: 'KEY-A' }]]);
+    expect(unbound).toEqual(['a1']);
+  });
+
   it('a store that cannot say whether the key is revoked keeps the subscription', async () => {
     const { posted, unbound, users, deps } = doubles([
       { connectionId: 'a1', userId: ALICE, format: 'wsapi', apiKey: 'KEY-A' },
