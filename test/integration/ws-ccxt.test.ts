@@ -146,6 +146,23 @@ const depth = async () =>
   (await t.api.public<Depth>('GET', '/api/v3/depth', { symbol: 'BTCUSDT', limit: 1000 })).body;
 
 type Ticker = Record<string, string | number>;
+
+/** /api/v3/ticker/24hr as ccxt's ticker (`@ticker`) and mini ticker (`@miniTicker`) entries must read. */
+async function restTickers(): Promise<{ ticker: Ticker; miniTicker: Ticker }> {
+  const tk = (await t.api.public<Ticker>('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT' })).body;
+  const window = {
+    last: tk.lastPrice,
+    open: tk.openPrice,
+    high: tk.highPrice,
+    low: tk.lowPrice,
+    baseVolume: tk.volume,
+    quoteVolume: tk.quoteVolume,
+  };
+  return {
+    ticker: { e: '24hrTicker', ...window, count: tk.count },
+    miniTicker: { e: '24hrMiniTicker', ...window },
+  };
+}
 interface Seen {
   trades: Array<{ id: string; price: string; amount: string; side: string }>;
   book: { nonce: number; bids: number[][]; asks: number[][] } | null;
@@ -248,21 +265,9 @@ describe('ccxt pro binance, unmodified, against Cirrus', () => {
         );
 
         // watchTickers(): the all-market arrays' BTC/USDT entry is the 24 h ticker /api/v3/ticker/24hr answers.
-        const tk = (
-          await t.api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', {
-            symbol: 'BTCUSDT',
-          })
-        ).body;
-        const window = {
-          last: tk.lastPrice,
-          open: tk.openPrice,
-          high: tk.highPrice,
-          low: tk.lowPrice,
-          baseVolume: tk.volume,
-          quoteVolume: tk.quoteVolume,
-        };
-        expect(seen.tickers['BTC/USDT']).toEqual({ e: '24hrTicker', ...window, count: tk.count });
-        expect(seen.miniTickers['BTC/USDT']).toEqual({ e: '24hrMiniTicker', ...window });
+        const { ticker, miniTicker } = await restTickers();
+        expect(seen.tickers['BTC/USDT']).toEqual(ticker);
+        expect(seen.miniTickers['BTC/USDT']).toEqual(miniTicker);
       },
       20_000,
       500, // the REST answers' weight: well inside the per-minute limit
@@ -307,21 +312,9 @@ describe('ccxt pro binance, unmodified, against Cirrus', () => {
         const [d, seen] = await Promise.all([depth(), call<Seen>('seen')]);
         const num = (levels: string[][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
         expect(seen.book).toEqual({ nonce: d.lastUpdateId, bids: num(d.bids), asks: num(d.asks) });
-        const tk = (
-          await t.api.public<Record<string, string | number>>('GET', '/api/v3/ticker/24hr', {
-            symbol: 'BTCUSDT',
-          })
-        ).body;
-        const window = {
-          last: tk.lastPrice,
-          open: tk.openPrice,
-          high: tk.highPrice,
-          low: tk.lowPrice,
-          baseVolume: tk.volume,
-          quoteVolume: tk.quoteVolume,
-        };
-        expect(seen.ticker).toEqual({ e: '24hrTicker', ...window, count: tk.count });
-        expect(seen.miniTicker).toEqual({ e: '24hrMiniTicker', ...window });
+        const { ticker, miniTicker } = await restTickers();
+        expect(seen.ticker).toEqual(ticker);
+        expect(seen.miniTicker).toEqual(miniTicker);
         // Every candle /klines has (this test's minutes), as ccxt parsed it from the kline stream.
         const klines = (
           await t.api.public<Array<Array<string | number>>>('GET', '/api/v3/klines', {

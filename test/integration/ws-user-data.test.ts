@@ -116,6 +116,18 @@ const userStream = <T>(method: string, key: ApiKey, listenKey?: string) =>
     'X-MBX-APIKEY': key.apiKey,
   });
 
+/** A 0.001 BTC GTC limit far from the market (it rests), answered once the engine has it. */
+const restingOrder = (key: ApiKey, side: 'BUY' | 'SELL', price: string) =>
+  t.api.signed<{ orderId: number }>('POST', '/api/v3/order', key, {
+    symbol: 'BTCUSDT',
+    side,
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: '0.001',
+    price,
+    newOrderRespType: 'RESULT',
+  });
+
 /** A raw connection collecting every frame; `opened` rejects with the HTTP status of a refused upgrade. */
 function listen(path: string) {
   const frames: Array<Record<string, unknown>> = [];
@@ -358,16 +370,7 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     await eventually(async () => expect(api.frames[0]).toMatchObject({ id: 's1', status: 200 }));
     const reports = () =>
       api.frames.filter((f) => (f.event as { e?: string } | undefined)?.e === 'executionReport');
-    const place = async () =>
-      t.api.signed<{ orderId: number }>('POST', '/api/v3/order', t.alice, {
-        symbol: 'BTCUSDT',
-        side: 'BUY',
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        quantity: '0.001',
-        price: '20000',
-        newOrderRespType: 'RESULT',
-      });
+    const place = () => restingOrder(t.alice, 'BUY', '20000');
     const first = await place();
     await eventually(async () =>
       expect(reports().map((f) => (f.event as { i: number }).i)).toContain(first.body.orderId),
@@ -403,16 +406,7 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     const stream = listen(`/ws/${created.body.listenKey}`);
     await stream.opened;
     const reports = () => stream.frames.filter((f) => f.e === 'executionReport');
-    const place = async () =>
-      t.api.signed<{ orderId: number }>('POST', '/api/v3/order', t.bob, {
-        symbol: 'BTCUSDT',
-        side: 'SELL',
-        type: 'LIMIT',
-        timeInForce: 'GTC',
-        quantity: '0.001',
-        price: '90000',
-        newOrderRespType: 'RESULT',
-      });
+    const place = () => restingOrder(t.bob, 'SELL', '90000');
     const first = await place();
     await eventually(async () => expect(reports().map((f) => f.i)).toContain(first.body.orderId));
 
