@@ -194,7 +194,6 @@ export async function liveBindings(
   eventTime: number,
 ): Promise<Map<number, UserBinding[]>> {
   const live = new Map<number, UserBinding[]>();
-  // A store that cannot answer keeps the binding: a transient error must not end anyone's stream.
   const end = async (b: UserBinding, last: object) => {
     push(b.connectionId, userFrame(b, last));
     await users
@@ -204,6 +203,7 @@ export async function liveBindings(
   for (const [userId, list] of bindings) {
     const kept: UserBinding[] = [];
     for (const b of list) {
+      // A store that cannot answer keeps the binding: a transient error must not end anyone's stream.
       const keyRevoked = b.apiKey !== undefined && !(await users.apiKeyLive(b.apiKey).catch(() => true));
       // A listen-key stream ends with listenKeyExpired (its key gone, or the API key that made it revoked),
       // a signature subscription with eventStreamTerminated.

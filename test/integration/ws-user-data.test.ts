@@ -15,6 +15,7 @@ import { sign, type ApiKey } from '../support/binance-client';
 import { failWithdrawal, requestWithdrawal } from '../support/withdrawal-fixtures';
 import {
   eventually,
+  placeLimit,
   registerFundedUser,
   startTestExchange,
   type TestExchange,
@@ -114,18 +115,6 @@ const cancel = (key: ApiKey, orderId: number) =>
 const userStream = <T>(method: string, key: ApiKey, listenKey?: string) =>
   t.api.raw<T>(method, `/api/v3/userDataStream${listenKey ? `?listenKey=${listenKey}` : ''}`, undefined, {
     'X-MBX-APIKEY': key.apiKey,
-  });
-
-/** A 0.001 BTC GTC limit far from the market (it rests), answered once the engine has it. */
-const restingOrder = (key: ApiKey, side: 'BUY' | 'SELL', price: string) =>
-  t.api.signed<{ orderId: number }>('POST', '/api/v3/order', key, {
-    symbol: 'BTCUSDT',
-    side,
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    quantity: '0.001',
-    price,
-    newOrderRespType: 'RESULT',
   });
 
 /** A raw connection collecting every frame; `opened` rejects with the HTTP status of a refused upgrade. */
@@ -370,10 +359,11 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     await eventually(async () => expect(api.frames[0]).toMatchObject({ id: 's1', status: 200 }));
     const reports = () =>
       api.frames.filter((f) => (f.event as { e?: string } | undefined)?.e === 'executionReport');
-    const place = () => restingOrder(t.alice, 'BUY', '20000');
+    // A 0.001 BTC limit far from the market: it rests (placeLimit: RESULT, status 200 checked).
+    const place = () => placeLimit<{ orderId: number }>(t.api, t.alice, 'BUY', '0.001', '20000');
     const first = await place();
     await eventually(async () =>
-      expect(reports().map((f) => (f.event as { i: number }).i)).toContain(first.body.orderId),
+      expect(reports().map((f) => (f.event as { i: number }).i)).toContain(first.orderId),
     );
 
     expect((await t.api.signed('DELETE', '/cirrus/v1/apiKeys', t.alice, { apiKey: key.apiKey })).status).toBe(
@@ -390,10 +380,10 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(reports()).toHaveLength(counted);
-    expect(reports().map((f) => (f.event as { i: number }).i)).not.toContain(second.body.orderId);
+    expect(reports().map((f) => (f.event as { i: number }).i)).not.toContain(second.orderId);
     // The stream ended with it: nothing after eventStreamTerminated.
     expect((api.frames[api.frames.length - 1].event as { e: string }).e).toBe('eventStreamTerminated');
-    for (const id of [first.body.orderId, second.body.orderId])
+    for (const id of [first.orderId, second.orderId])
       await t.api.signed('DELETE', '/api/v3/order', t.alice, { symbol: 'BTCUSDT', orderId: id });
     api.ws.close();
   });
@@ -406,9 +396,9 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     const stream = listen(`/ws/${created.body.listenKey}`);
     await stream.opened;
     const reports = () => stream.frames.filter((f) => f.e === 'executionReport');
-    const place = () => restingOrder(t.bob, 'SELL', '90000');
+    const place = () => placeLimit<{ orderId: number }>(t.api, t.bob, 'SELL', '0.001', '90000');
     const first = await place();
-    await eventually(async () => expect(reports().map((f) => f.i)).toContain(first.body.orderId));
+    await eventually(async () => expect(reports().map((f) => f.i)).toContain(first.orderId));
 
     expect((await t.api.signed('DELETE', '/cirrus/v1/apiKeys', t.bob, { apiKey: key.apiKey })).status).toBe(
       200,
@@ -427,8 +417,8 @@ describe('listen keys: POST / PUT / DELETE /api/v3/userDataStream and /ws/<liste
     );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(reports()).toHaveLength(counted);
-    expect(reports().map((f) => f.i)).not.toContain(second.body.orderId);
-    for (const id of [first.body.orderId, second.body.orderId])
+    expect(reports().map((f) => f.i)).not.toContain(second.orderId);
+    for (const id of [first.orderId, second.orderId])
       await t.api.signed('DELETE', '/api/v3/order', t.bob, { symbol: 'BTCUSDT', orderId: id });
     stream.ws.close();
   });

@@ -111,7 +111,6 @@ export interface AmendIo {
 }
 
 const amendRejected = (msg: string) => new BinanceError(400, -2038, msg);
-
 const unknownOrder = () => new BinanceError(400, -2011, 'Unknown order sent.');
 const engineTimeout = () =>
   new BinanceError(
