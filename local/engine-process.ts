@@ -65,10 +65,10 @@ export class EngineProcess {
     const child = spawn(
       process.execPath,
       [
-        // ENGINE_NODE_ARGS: extra node flags for the engine alone, e.g. `--cpu-prof` to profile it.
-        ...(process.env.ENGINE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '--import',
         'tsx',
+        // ENGINE_NODE_ARGS: extra node flags for the engine alone (`--cpu-prof`; the bench's counters).
+        ...(process.env.ENGINE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         join(__dirname, '..', 'engine', 'service', 'main.ts'),
       ],
       {

@@ -67,6 +67,9 @@ export async function startPostgresServer(opts: PostgresServerOptions = {}): Pro
     '-c listen_addresses=127.0.0.1',
     '-c max_connections=200',
     opts.fsync === false ? '-c fsync=off' : '',
+    // PG_SERVER_OPTIONS: more server settings for profiling, e.g. the bench's BENCH_PG_STATEMENTS preloads
+    // pg_stat_statements with `-c shared_preload_libraries=pg_stat_statements`.
+    process.env.PG_SERVER_OPTIONS ?? '',
   ].join(' ');
   run('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', join(home, 'server.log'), '-o', settings, 'start']);
   let stopped = false;

@@ -23,6 +23,7 @@ const RATES = (process.env.BENCH_RATES ?? '100,250,500,1000,1500').split(',').ma
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const TRADERS = 20;
+const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1';
 
 interface StepResult {
   rate: number;
@@ -61,6 +62,14 @@ async function main(): Promise<void> {
   // BENCH_PG: auto (default, as `npm start` runs: a PostgreSQL server when installed, else pglite),
   // embedded, server, or real (the tests' throw-away server with fsync off).
   const pgMode = process.env.BENCH_PG ?? 'auto';
+  // BENCH_PG_STATEMENTS=1: the PostgreSQL server's statements per step, from pg_stat_statements.
+  if (PG_STATEMENTS)
+    process.env.PG_SERVER_OPTIONS = [
+      process.env.PG_SERVER_OPTIONS,
+      '-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all',
+    ]
+      .filter(Boolean)
+      .join(' ');
   const realPg = pgMode === 'real' ? await startPostgres() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-bench-'));
   // The consumers' process counts its own requests into a file the bench adds (request-counter.ts).
@@ -68,6 +77,14 @@ async function main(): Promise<void> {
   process.env.CONSUMERS_NODE_ARGS = [
     process.env.CONSUMERS_NODE_ARGS,
     `--import ${pathToFileURL(join(__dirname, 'count-in-consumers.ts')).href}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  // The engine's process counts its own SQS and Kinesis requests the same way (count-in-engine.ts).
+  process.env.BENCH_ENGINE_COUNTS_FILE = join(dataDir, 'engine-counts.json');
+  process.env.ENGINE_NODE_ARGS = [
+    process.env.ENGINE_NODE_ARGS,
+    `--import ${pathToFileURL(join(__dirname, 'count-in-engine.ts')).href}`,
   ]
     .filter(Boolean)
     .join(' ');
@@ -108,9 +125,7 @@ async function main(): Promise<void> {
       `| ${r.rate} | ${r.sent} | ${r.acceptedPerSec.toFixed(0)} | ${r.rejected} | ${r.shed} | ${r.errors} | ${r.acceptP50ms.toFixed(1)} | ${r.acceptP99ms.toFixed(1)} | ${r.fullP50ms.toFixed(1)} | ${r.fullP99ms.toFixed(1)} | ${r.settleP50ms.toFixed(1)} | ${r.settleP99ms.toFixed(1)} | ${r.lost} |`,
     );
   }
-  console.log(
-    '\nPer accepted order (exchange and consumer processes; engine-side SQS receives/deletes and Kinesis puts not counted):',
-  );
+  console.log('\nPer accepted order (exchange, consumer and engine processes):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
   console.log('\nCPU-ms per accepted order, by component (the whole machine shares its cores):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.cpuPerOrder ?? 'n/a (no /proc)')}`);
@@ -166,6 +181,7 @@ async function runStep(
   const rejectedCodes: Record<string, number> = {};
   let errors = 0;
   let shed = 0;
+  if (PG_STATEMENTS) await resetStatements(databaseUrl);
   const costs = CostCounter.start();
   const cpu = CpuAccounting.start();
   // The client runs in a process of its own (test/support/load-generator.ts): its signing and its clock
@@ -235,6 +251,7 @@ async function runStep(
     perOrder = costs.perOrder(accepted);
     stepTimes = costs.stepTimes();
     cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
+    if (PG_STATEMENTS) await printStatements(pool, accepted, label);
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
     await eventually(
@@ -309,6 +326,40 @@ async function runStep(
   result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
+}
+
+/** Creates pg_stat_statements (as the server's superuser) and clears it for the next step. */
+async function resetStatements(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  url.username = 'postgres';
+  url.password = '';
+  const admin = new Pool({ connectionString: url.href, max: 1 });
+  admin.on('connect', (c) => CostCounter.exclude(c));
+  try {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await admin.query('SELECT pg_stat_statements_reset()');
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The step's statements by total execution time: calls and ms per accepted order, mean ms per call. */
+async function printStatements(pool: Pool, accepted: number, label: string): Promise<void> {
+  const res = await pool.query<{
+    query: string;
+    calls: string;
+    total: number;
+    mean: number;
+    toplevel: boolean;
+  }>(
+    `SELECT query, calls, total_exec_time AS total, mean_exec_time AS mean, toplevel FROM pg_stat_statements
+      ORDER BY total_exec_time DESC LIMIT 25`,
+  );
+  console.log(`PostgreSQL statements, step ${label} (calls / ms per accepted order, mean ms):`);
+  for (const r of res.rows)
+    console.log(
+      `  ${(Number(r.calls) / accepted).toFixed(2)} / ${(r.total / accepted).toFixed(3)} ms, mean ${r.mean.toFixed(3)}${r.toplevel ? '' : ' (nested)'}: ${r.query.replace(/\s+/g, ' ').slice(0, 140)}`,
+    );
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@
 // PostgreSQL transactions (an explicit BEGIN, or a statement outside one). It runs in the exchange's process
 // (API handlers, outbox relay) and, loaded with `--import` through CONSUMERS_NODE_ARGS, in the stream
 // consumers' process, which writes its counts to BENCH_COUNTS_FILE every 100 ms for the bench to add.
-// The engine's own SQS receives/deletes and Kinesis puts are not counted.
+// The engine's own SQS and Kinesis requests are counted in its process by count-in-engine.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { Client } from 'pg';
@@ -100,25 +100,26 @@ interface Counts {
   timings: Record<string, { ms: number; n: number }>;
 }
 
-/** This process's counts plus the consumers' process's latest (BENCH_COUNTS_FILE), if it writes any. */
+/** This process's counts plus the latest of the consumers' and the engine's processes, if they write any. */
 function allCounts(): Counts {
   const out: Counts = {
     counts: { ...counts },
     timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { ...v }])),
   };
-  const file = process.env.BENCH_COUNTS_FILE;
-  if (!file) return out;
-  let child: Counts;
-  try {
-    child = JSON.parse(readFileSync(file, 'utf8')) as Counts;
-  } catch {
-    return out;
-  }
-  for (const [k, v] of Object.entries(child.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(child.timings)) {
-    const t = (out.timings[k] ??= { ms: 0, n: 0 });
-    t.ms += v.ms;
-    t.n += v.n;
+  for (const file of [process.env.BENCH_COUNTS_FILE, process.env.BENCH_ENGINE_COUNTS_FILE]) {
+    if (!file) continue;
+    let child: Counts;
+    try {
+      child = JSON.parse(readFileSync(file, 'utf8')) as Counts;
+    } catch {
+      continue;
+    }
+    for (const [k, v] of Object.entries(child.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(child.timings)) {
+      const t = (out.timings[k] ??= { ms: 0, n: 0 });
+      t.ms += v.ms;
+      t.n += v.n;
+    }
   }
   return out;
 }
