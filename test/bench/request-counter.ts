@@ -75,8 +75,10 @@ export function install(): void {
   const kinesisSend = KinesisClient.prototype.send;
   KinesisClient.prototype.send = async function (this: KinesisClient, command: unknown, ...rest: unknown[]) {
     const out = await (kinesisSend as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
-    if (command instanceof GetRecordsCommand)
+    if (command instanceof GetRecordsCommand) {
+      add('kinesis.GetRecords');
       add('kinesis.recordsRead', (out as { Records?: unknown[] }).Records?.length ?? 0);
+    }
     return out;
   } as typeof kinesisSend;
   const query = Client.prototype.query;
