@@ -1354,8 +1354,8 @@ export const MIGRATIONS: string[] = [
   // 21: amend history (GET /api/v3/order/amendments; docs/api.md#amend-keep-priority). Each lowered quantity
   // the settlement applies to an order row is one amendment: its execution id is the engine's seq of the
   // answer (the row's last_seq), recorded once (the key) in the same transaction. Two amends of one order
-  // settled in one batch are one row, from the first's quantity to the last's. MAX_NUM_ORDER_AMENDS counts
-  // these rows.
+  // settled in one batch were one row, from the first's quantity to the last's: migration 22 replaces the
+  // trigger with one row per engine answer. MAX_NUM_ORDER_AMENDS counts these rows.
   `CREATE TABLE order_amendments (
      order_id bigint NOT NULL,
      execution_id bigint NOT NULL,
@@ -1378,6 +1378,102 @@ export const MIGRATIONS: string[] = [
    CREATE TRIGGER orders_amend_history AFTER UPDATE OF qty_lots ON orders FOR EACH ROW
      WHEN (NEW.qty_lots < OLD.qty_lots AND OLD.qty_lots > 0)
      EXECUTE FUNCTION record_amendment();`,
+  // 22: one amend history row per engine answer, whatever the batching (docs/api.md#amend-keep-priority).
+  // Migration 21's trigger saw the order row's progress, which settle_batch merges per batch, so two amends
+  // of one order settled together were one row. Now each engine `amended` event is a settlement operation
+  // ('amend', lambdas/shared/ledger/repository.ts), applied in stream order in the settlement transaction:
+  // execution id = the event's seq, time = its ts, new quantity = its quantity, original quantity = what the
+  // order had before it (the quantity of its previous amend in this call, else the order row's). An answer
+  // the order row already shows (last_seq, as the progress update guards it: a redelivered or overlapping
+  // batch) is not recorded again, and the key (order_id, execution_id) keeps a row once in any case. An OCO
+  // pair's amend answers each leg with an event of its own, so each leg has its row. A quantity that does not
+  // go down records nothing (the API sends only lower ones). settle_batch is re-created whole (as migration
+  // 17 left it, plus 'amend'); the trigger and its function go. The processor already may INSERT the rows.
+  // A deploy applies this before the data processor's new code (its functions depend on the schema): amends
+  // settled by the old code in between send no 'amend' operation and leave no row.
+  `DROP TRIGGER orders_amend_history ON orders;
+   DROP FUNCTION record_amendment();
+   CREATE OR REPLACE FUNCTION settle_batch(p_ops jsonb, p_progress jsonb, p_cmd_ids text[], p_touched bigint[])
+   RETURNS SETOF orders
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     op jsonb;
+     v_order record;
+     v_orig bigint;
+     -- Order id → its quantity after its latest amend in this call (the row itself changes only at the end).
+     v_amended jsonb := '{}';
+   BEGIN
+     FOR op IN SELECT * FROM jsonb_array_elements(p_ops) LOOP
+       CASE op->>'op'
+         WHEN 'trade' THEN PERFORM settle_trade(op);
+         -- A list leg has no lock of its own: its close releases nothing (its list's ALL_DONE does).
+         WHEN 'release' THEN PERFORM release_order_lock((op->>'orderId')::bigint);
+         -- A rejection answers an order only if the engine never answered it before: a duplicate or stale
+         -- redelivery of a place, or a cancel of an order already closed, changes nothing. A cancel the engine
+         -- rejects for an order it never saw closes it for good (the engine refuses that id from then on).
+         WHEN 'rejectPlace', 'rejectCancel' THEN
+           UPDATE orders SET status = CASE WHEN op->>'op' = 'rejectPlace' THEN 'REJECTED' ELSE 'CANCELED' END,
+                             last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+            WHERE order_id = (op->>'orderId')::bigint AND last_seq = 0;
+           IF FOUND THEN PERFORM release_order_lock((op->>'orderId')::bigint); END IF;
+         -- A list's status, in stream order (seq-guarded). REJECT answers only a list never answered before
+         -- (the same rule as a rejected place); ALL_DONE releases what the list's lock still holds.
+         WHEN 'listStatus' THEN
+           IF op->>'listOrderStatus' = 'REJECT' THEN
+             UPDATE order_lists SET list_status_type = 'ALL_DONE', list_order_status = 'REJECT',
+                                    last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+              WHERE list_id = (op->>'listId')::bigint AND last_seq = 0;
+             IF FOUND THEN PERFORM release_list_lock((op->>'listId')::bigint); END IF;
+           ELSE
+             UPDATE order_lists SET list_status_type = op->>'listStatusType', list_order_status = op->>'listOrderStatus',
+                                    last_seq = (op->>'seq')::bigint, update_ms = (op->>'ts')::bigint
+              WHERE list_id = (op->>'listId')::bigint AND last_seq < (op->>'seq')::bigint;
+             IF op->>'listOrderStatus' = 'ALL_DONE' THEN PERFORM release_list_lock((op->>'listId')::bigint); END IF;
+           END IF;
+         WHEN 'prevented' THEN
+           INSERT INTO prevented_matches (market, prevented_match_id, user_id, taker_order_id, maker_order_id,
+                                          price_ticks, maker_prevented_lots, stp_mode, transact_ms)
+             VALUES (op->>'market', (op->>'preventedMatchId')::bigint, (op->>'userId')::bigint,
+                     (op->>'takerOrderId')::bigint, (op->>'makerOrderId')::bigint, (op->>'price')::bigint,
+                     (op->>'makerPreventedQuantity')::bigint, op->>'stpMode', (op->>'ts')::bigint)
+             ON CONFLICT DO NOTHING;
+         -- One amend answer, one history row (GET /api/v3/order/amendments), unless the row already shows it.
+         WHEN 'amend' THEN
+           SELECT client_order_id, qty_lots, last_seq INTO v_order
+             FROM orders WHERE order_id = (op->>'orderId')::bigint;
+           IF FOUND AND v_order.last_seq < (op->>'seq')::bigint THEN
+             v_orig := coalesce((v_amended->>(op->>'orderId'))::bigint, v_order.qty_lots);
+             v_amended := v_amended || jsonb_build_object(op->>'orderId', (op->>'quantity')::bigint);
+             -- Once per key; no arbiter is named, as one needs SELECT and the processor may only INSERT here.
+             IF (op->>'quantity')::bigint < v_orig THEN
+               INSERT INTO order_amendments
+                   (order_id, execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms)
+                 VALUES ((op->>'orderId')::bigint, (op->>'seq')::bigint, v_order.client_order_id, v_orig,
+                         (op->>'quantity')::bigint, (op->>'ts')::bigint)
+                 ON CONFLICT DO NOTHING;
+             END IF;
+           END IF;
+         ELSE RAISE EXCEPTION 'unknown settlement operation %', op->>'op' USING ERRCODE = 'data_exception';
+       END CASE;
+     END LOOP;
+     UPDATE orders o SET
+       status = coalesce(u.status, o.status),
+       executed_lots = coalesce(u.executed_lots, o.executed_lots),
+       cum_quote = coalesce(u.cum_quote, o.cum_quote),
+       price_ticks = coalesce(u.price_ticks, o.price_ticks),
+       qty_lots = coalesce(u.qty_lots, o.qty_lots),
+       is_working = coalesce(u.is_working, o.is_working),
+       working_ms = coalesce(u.working_ms, o.working_ms),
+       trailing_ms = coalesce(u.trailing_ms, o.trailing_ms),
+       update_ms = u.update_ms,
+       last_seq = u.seq
+     FROM jsonb_to_recordset(p_progress) AS u(order_id bigint, seq bigint, update_ms bigint, status text,
+       executed_lots bigint, cum_quote bigint, price_ticks bigint, qty_lots bigint, is_working boolean, working_ms bigint,
+       trailing_ms bigint)
+     WHERE o.order_id = u.order_id AND o.last_seq < u.seq;
+     UPDATE outbox SET applied_at = clock_timestamp() WHERE cmd_id = ANY(p_cmd_ids) AND applied_at IS NULL;
+     RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(p_touched);
+   END $$;`,
 ];
 
 /** The database roles of migrations 9 and 13, one per function family (docs/architecture.md#database-roles). */

@@ -389,8 +389,27 @@ describe('order lists (OCO) end to end', () => {
       expect(await balance(rita, 'USDT')).toEqual({ free: '8696.00000000', locked: '1304.00000000' }),
     );
     // The stop leg, not on the book, to 0.03: both legs again, 1304 × 0.01/0.04 more.
-    expect((await amend(stopLeg, '0.03')).status).toBe(200);
+    const second = await amend(stopLeg, '0.03');
+    expect(second.status).toBe(200);
     expect(await getOrder(rita, limitLeg)).toMatchObject({ origQty: '0.03000000' });
+    // Each amend answered both legs, the amended one first: each leg has a row per answer, with its seq.
+    const amendments = async (orderId: number) =>
+      (
+        await t.api.signed<Array<{ executionId: number; origQty: string; newQty: string }>>(
+          'GET',
+          '/api/v3/order/amendments',
+          rita,
+          { symbol: 'BTCUSDT', orderId },
+        )
+      ).body.map((a) => [a.executionId, a.origQty, a.newQty]);
+    expect(await amendments(limitLeg)).toEqual([
+      [first.body.executionId, '0.10000000', '0.04000000'],
+      [(second.body.executionId as number) + 1, '0.04000000', '0.03000000'],
+    ]);
+    expect(await amendments(stopLeg)).toEqual([
+      [(first.body.executionId as number) + 1, '0.10000000', '0.04000000'],
+      [second.body.executionId, '0.04000000', '0.03000000'],
+    ]);
     await eventually(async () =>
       expect(await balance(rita, 'USDT')).toEqual({ free: '9022.00000000', locked: '978.00000000' }),
     );

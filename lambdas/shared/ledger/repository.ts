@@ -108,6 +108,9 @@ export function settlementOps(item: SettlementItem): unknown[] {
         stpMode: e.stpMode,
         ts: e.ts,
       });
+    // The amend history (migration 22): one row per answer, not per batch's merged progress.
+    else if (e.type === 'amended')
+      ops.push({ op: 'amend', orderId: e.orderId, seq: e.seq, ts: e.ts, quantity: e.quantity });
   }
   return ops;
 }
@@ -271,7 +274,8 @@ export class LedgerRepository {
 
   /**
    * Settles a Kinesis batch in one transaction and one round trip (`settle_batch`, migration 4): per record,
-   * in stream order, its trades, the locks its closed orders release, its first-answer rejections; then the
+   * in stream order, its trades, the locks its closed orders release, its first-answer rejections, its amend
+   * answers (one amend history row each, migration 22); then the
    * orders' progress and the outbox rows of its commands. If a record cannot be settled (a data or integrity
    * error: retrying cannot help), the batch is redone record by record, each under a savepoint: that record
    * is rolled back alone and quarantined with the error, the records after it go on. Any other error
