@@ -1393,6 +1393,9 @@ export const MIGRATIONS: string[] = [
   // settled by the old code in between send no 'amend' operation and leave no row.
   `DROP TRIGGER orders_amend_history ON orders;
    DROP FUNCTION record_amendment();
+   -- The amend command the row answers (lambdas/api/orders/answer-waiter.ts): its REST request finds its own
+   -- answer even when a later amend of the order settled in the same batch. Null for rows before this.
+   ALTER TABLE order_amendments ADD COLUMN cmd_id text;
    CREATE OR REPLACE FUNCTION settle_batch(p_ops jsonb, p_progress jsonb, p_cmd_ids text[], p_touched bigint[])
    RETURNS SETOF orders
    LANGUAGE plpgsql AS $$
@@ -1447,9 +1450,9 @@ export const MIGRATIONS: string[] = [
              -- Once per key; no arbiter is named, as one needs SELECT and the processor may only INSERT here.
              IF (op->>'quantity')::bigint < v_orig THEN
                INSERT INTO order_amendments
-                   (order_id, execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms)
+                   (order_id, execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms, cmd_id)
                  VALUES ((op->>'orderId')::bigint, (op->>'seq')::bigint, v_order.client_order_id, v_orig,
-                         (op->>'quantity')::bigint, (op->>'ts')::bigint)
+                         (op->>'quantity')::bigint, (op->>'ts')::bigint, op->>'cmdId')
                  ON CONFLICT DO NOTHING;
              END IF;
            END IF;

@@ -18,7 +18,7 @@ import { dbPool } from '../shared/db';
 import { orderCounts } from '../shared/ledger/order-repository';
 import { OPEN_STATUSES, type OrderRecord } from '../shared/stores/orders';
 import { apiContext } from './context';
-import { commandApplied } from './orders/answer-waiter';
+import { commandApplied, waitForAmendAnswer } from './orders/answer-waiter';
 import {
   amendJson,
   amendmentJson,
@@ -169,18 +169,21 @@ export const amendSchema = z.object({
   newQty: z.string().max(40),
 });
 
-/** The order once the engine has answered the amend `cmdId`, or undefined after WAIT_FOR_ENGINE_MS. */
-async function waitForAmend(order: OrderRecord, newLots: number, cmdId: string) {
+/** The engine's answer to the amend `cmdId` (answer-waiter.ts), or undefined after WAIT_FOR_ENGINE_MS. */
+function waitForAmend(order: OrderRecord, newLots: number, cmdId: string) {
   const ctx = apiContext();
-  const deadline = Date.now() + WAIT_FOR_ENGINE_MS;
-  const amended = (o: OrderRecord) => o.qtyLots === newLots || closed(o);
-  // An accepted amend shows in the order row; a refused one only as its command applied, checked between waits.
-  while (Date.now() < deadline) {
-    const o = await ctx.answers.wait(order.orderId, amended, Math.min(100, deadline - Date.now()));
-    if (o) return o;
-    if (await commandApplied(dbPool(), cmdId)) return ctx.liveOrders.get(order.orderId);
-  }
-  return undefined;
+  return waitForAmendAnswer(
+    {
+      answers: ctx.answers,
+      amendmentOf: (orderId, cmd) => ctx.liveOrders.amendmentOf(orderId, cmd),
+      order: (orderId) => ctx.liveOrders.get(orderId),
+      applied: (cmd) => commandApplied(dbPool(), cmd),
+    },
+    order,
+    newLots,
+    cmdId,
+    WAIT_FOR_ENGINE_MS,
+  );
 }
 
 async function amendKeepPriority(req: ApiRequest) {

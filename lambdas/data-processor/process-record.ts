@@ -41,6 +41,7 @@ export function settlementItem(spec: MarketSpec, r: ReceivedRecord): SettlementI
         : [],
     ),
     cmdIds: (r.record.commands ?? []).map((c) => c.cmdId),
+    commands: r.record.commands ?? [],
     raw: r.raw,
   };
 }

@@ -12,10 +12,12 @@ import { encodeRecord, type CommandMessage, type EventRecord } from '@contracts/
 import { MARKETS } from '@contracts/markets';
 import { processKinesisBatch } from '@lambdas/data-processor/handler';
 import { OrderListService } from '@lambdas/api/orders/list-service';
+import { AnswerWaiter, commandApplied, waitForAmendAnswer } from '@lambdas/api/orders/answer-waiter';
 import { OrderService, type AmendIo } from '@lambdas/api/orders/order-service';
 import { OrderListRepository } from '@lambdas/shared/ledger/order-list-repository';
 import { OrderRepository, type OutboxMessage } from '@lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
+import type { OrderRecord } from '@lambdas/shared/stores/orders';
 import { USDT, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startRolePools, type RolePools } from '../support/role-pools';
 
@@ -92,10 +94,34 @@ async function settle(batch: KinesisStreamEvent): Promise<number> {
 }
 
 /** The amend answer is settled later, in the batch under test: the request goes on at once. */
-const noWait: AmendIo = { waitAnswer: async (o, newLots) => ({ ...o, qtyLots: newLots }) };
+const noWait: AmendIo = {
+  waitAnswer: async (o, newLots, cmdId) => {
+    amendCmds.push({ cmdId, newLots });
+    return { order: o, executionId: 0 };
+  },
+};
+/** The amend commands sent, in order (cmdId and new quantity in lots). */
+let amendCmds: Array<{ cmdId: string; newLots: number }> = [];
 
 const amend = (userId: number, orderId: number, newQty: string) =>
   orders.amendKeepPriority(userId, { symbol: 'BTCUSDT', orderId, newQty }, noWait);
+
+/** What the REST request of an amend command would answer, read as the API reads it once settled. */
+const answerTo = (order: OrderRecord, cmd: { cmdId: string; newLots: number }) => {
+  const repo = new OrderRepository(db.as.cirrus_api);
+  return waitForAmendAnswer(
+    {
+      answers: new AnswerWaiter(repo),
+      amendmentOf: (orderId, cmdId) => repo.amendmentOf(orderId, cmdId),
+      order: (orderId) => repo.get(orderId),
+      applied: (cmdId) => commandApplied(db.as.cirrus_api, cmdId),
+    },
+    order,
+    cmd.newLots,
+    cmd.cmdId,
+    1_000,
+  );
+};
 
 const history = (orderId: number) => new OrderRepository(db.as.cirrus_api).amendments(orderId);
 
@@ -142,7 +168,8 @@ afterAll(async () => {
 describe('amend history', () => {
   it('two amends of one order settled in one batch are two rows; a redelivered batch adds none', async () => {
     const { userId, orderId, clientOrderId } = await restingBuy();
-    await amend(userId, orderId, '0.08');
+    amendCmds = [];
+    const placed = await amend(userId, orderId, '0.08');
     await amend(userId, orderId, '0.05');
     const records = drain();
     expect(records).toHaveLength(2);
@@ -174,6 +201,12 @@ describe('amend history', () => {
       },
     ];
     expect(await history(orderId)).toEqual(rows);
+    // Each request finds its own answer, though the order row shows only the last (0.05): the first is not
+    // refused, and each answers its own execution id.
+    expect(amendCmds.map((c) => c.newLots)).toEqual([8_000, 5_000]);
+    const answers = await Promise.all(amendCmds.map((c) => answerTo(placed, c)));
+    expect(answers.map((a) => a?.executionId)).toEqual([first.seq, second.seq]);
+    expect(answers.map((a) => a?.order.qtyLots)).toEqual([5_000, 5_000]);
     // The lock follows the order: 0.05 BTC × 30,000 still locked, the rest released once.
     expect(await balanceOf(owner, userId, 'USDT')).toMatchObject({
       available: USDT(8_500),

@@ -2,6 +2,7 @@
 // in-memory fakes (what is refused before any command is recorded, the engine command it records, how the
 // engine's answer or its absence is reported) and the response shape.
 import { amendJson } from '@lambdas/api/orders/format';
+import type { AmendAnswer } from '@lambdas/api/orders/answer-waiter';
 import { OrderService, type AmendIo, type AmendParams } from '@lambdas/api/orders/order-service';
 import { amendSchema } from '@lambdas/api/trading';
 import { parseParams, type BinanceError } from '@lambdas/shared/http';
@@ -75,10 +76,9 @@ function setup(rows: OrderRecord[], amendmentsOf = new Map<number, OrderAmendmen
     book: { bestPrices: async () => ({}) },
     clock: () => 1_700_000_000_000,
   });
-  let answer: (o: OrderRecord, newLots: number) => OrderRecord | undefined = (o, newLots) => ({
-    ...o,
-    qtyLots: newLots,
-    lastSeq: 42,
+  let answer: (o: OrderRecord, newLots: number) => AmendAnswer | undefined = (o, newLots) => ({
+    order: { ...o, qtyLots: newLots, lastSeq: 42 },
+    executionId: 42,
   });
   const io: AmendIo = { waitAnswer: async (o, newLots) => answer(o, newLots) };
   return {
@@ -194,14 +194,24 @@ describe('OrderService.amendKeepPriority', () => {
     expect((await nine.service.amendKeepPriority(USER, params(), nine.io)).qtyLots).toBe(600);
   });
 
+  it('answers the order as this amend left it when a later amend settled with it', async () => {
+    const t = setup([resting()]);
+    // The row already shows the next amend's 500 lots and seq 50; this amend's own answer was seq 44.
+    t.engine((o) => ({ order: { ...o, qtyLots: 500, lastSeq: 50 }, executionId: 44 }));
+    expect(await t.service.amendKeepPriority(USER, params(), t.io)).toMatchObject({
+      qtyLots: 600,
+      lastSeq: 44,
+    });
+  });
+
   it('reports the engine refusing the amend, the order closing first, and no answer in time', async () => {
     const t = setup([resting()]);
-    t.engine((o) => ({ ...o, lastSeq: 9 }));
+    t.engine((o) => ({ order: { ...o, lastSeq: 9 } }));
     expect(await rejectionOf(t.service.amendKeepPriority(USER, params(), t.io))).toMatchObject({
       code: -2038,
       msg: 'Order amend rejected by the matching engine.',
     });
-    t.engine((o) => ({ ...o, status: 'FILLED', executedLots: o.qtyLots, lastSeq: 9 }));
+    t.engine((o) => ({ order: { ...o, status: 'FILLED', executedLots: o.qtyLots, lastSeq: 9 } }));
     expect(await rejectionOf(t.service.amendKeepPriority(USER, params(), t.io))).toMatchObject({
       code: -2038,
       msg: 'Unknown order sent.',

@@ -3,7 +3,7 @@
 // (`orders.last_seq` moves in the data processor's settlement transaction), with the tick growing while
 // nothing is answered. One query per tick serves any number of waiting requests.
 import type { Pool } from 'pg';
-import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import { OPEN_STATUSES, type OrderRecord } from '@lambdas/shared/stores/orders';
 
 export interface AnsweredOrders {
   answered(orderIds: number[]): Promise<OrderRecord[]>;
@@ -95,4 +95,52 @@ export async function commandApplied(pool: Pick<Pool, 'query'>, cmdId: string): 
     [cmdId],
   );
   return res.rows[0]?.applied ?? true;
+}
+
+/** The engine's answer to one amend: the order after it, and the amend's execution id if it was applied. */
+export interface AmendAnswer {
+  order: OrderRecord;
+  /** The engine's seq of its `amended` answer to this command; undefined if it refused the amend. */
+  executionId?: number;
+}
+
+export interface AmendAnswerDeps {
+  answers: Pick<AnswerWaiter, 'wait'>;
+  /** The amendment row that answers `cmdId` (written in the settlement transaction that applied it). */
+  amendmentOf(orderId: number, cmdId: string): Promise<{ executionId: number } | undefined>;
+  order(orderId: number): Promise<OrderRecord | undefined>;
+  applied(cmdId: string): Promise<boolean>;
+}
+
+/**
+ * Waits for the engine's answer to the amend command `cmdId` (PUT /api/v3/order/amend/keepPriority). The
+ * answer is the command's own amendment row, not the order row's quantity: a later amend of the same order
+ * settled in the same batch leaves the row at its own, lower quantity, and an amend to a quantity the row
+ * already shows is not this one's answer. A command applied without a row was refused. Undefined after
+ * `timeoutMs`.
+ */
+export async function waitForAmendAnswer(
+  deps: AmendAnswerDeps,
+  order: OrderRecord,
+  newLots: number,
+  cmdId: string,
+  timeoutMs: number,
+): Promise<AmendAnswer | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  // Any answer moves the row: to this quantity, to a lower one (a later amend in the same batch), or closed.
+  const moved = (o: OrderRecord) => o.qtyLots <= newLots || !OPEN_STATUSES.has(o.status);
+  while (Date.now() < deadline) {
+    const row = await deps.answers.wait(order.orderId, moved, Math.min(100, deadline - Date.now()));
+    const mine = await deps.amendmentOf(order.orderId, cmdId);
+    if (mine)
+      return { order: row ?? (await deps.order(order.orderId)) ?? order, executionId: mine.executionId };
+    if (await deps.applied(cmdId)) {
+      // The row and the command's applied mark are written in one transaction: read the row once more, in
+      // case that transaction committed between the two reads above.
+      const late = await deps.amendmentOf(order.orderId, cmdId);
+      const now = (await deps.order(order.orderId)) ?? order;
+      return late ? { order: now, executionId: late.executionId } : { order: now };
+    }
+  }
+  return undefined;
 }

@@ -18,6 +18,7 @@ import type { CommandSender } from '@lambdas/shared/outbox/relay';
 import { logger } from '@lambdas/shared/powertools';
 import { ORDER_LIMITS, type OrderRateLimits } from '@lambdas/shared/rate-limits';
 import { OPEN_STATUSES, type OrderRecord } from '@lambdas/shared/stores/orders';
+import type { AmendAnswer } from './answer-waiter';
 import { qtyToLots, quoteToNotional } from '@engine/core/market';
 import {
   MAX_NUM_ORDER_AMENDS,
@@ -103,11 +104,8 @@ export interface AmendParams extends OrderRef {
 }
 
 export interface AmendIo {
-  /**
-   * The order once the engine has answered the amend command `cmdId` (its quantity is `newLots`, or the
-   * command is applied without that), or undefined if no answer came in time.
-   */
-  waitAnswer(order: OrderRecord, newLots: number, cmdId: string): Promise<OrderRecord | undefined>;
+  /** The engine's answer to the amend command `cmdId` (./answer-waiter.ts), or undefined if none came in time. */
+  waitAnswer(order: OrderRecord, newLots: number, cmdId: string): Promise<AmendAnswer | undefined>;
 }
 
 const amendRejected = (msg: string) => new BinanceError(400, -2038, msg);
@@ -380,12 +378,15 @@ export class OrderService {
     if (requested === 'replayed_signature') throw replayed();
     if (!requested) throw amendRejected('Unknown order sent.');
     await this.sendNow(requested.messages);
-    const answered = await io.waitAnswer(requested.order, newLots, cmdId);
-    if (!answered) throw engineTimeout();
-    if (answered.qtyLots === newLots) return answered;
+    const answer = await io.waitAnswer(requested.order, newLots, cmdId);
+    if (!answer) throw engineTimeout();
+    // The order as this amend left it: its quantity and its answer's seq (the answer's executionId), even if
+    // a later answer in the same settlement batch moved the row on.
+    if (answer.executionId !== undefined)
+      return { ...answer.order, qtyLots: newLots, lastSeq: answer.executionId };
     // The engine refused it: the order closed before the amend reached it, or its pair's other leg cannot
     // take the quantity.
-    if (!OPEN_STATUSES.has(answered.status)) throw amendRejected('Unknown order sent.');
+    if (!OPEN_STATUSES.has(answer.order.status)) throw amendRejected('Unknown order sent.');
     throw amendRejected('Order amend rejected by the matching engine.');
   }
 

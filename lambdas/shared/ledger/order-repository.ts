@@ -256,13 +256,23 @@ export class OrderRepository {
         WHERE order_id = $1 AND execution_id >= $2 ORDER BY execution_id LIMIT $3`,
       [orderId, fromExecutionId, limit],
     );
-    return res.rows.map((r) => ({
-      executionId: Number(r.execution_id),
-      clientOrderId: r.client_order_id,
-      origQtyLots: Number(r.orig_qty_lots),
-      newQtyLots: Number(r.new_qty_lots),
-      time: Number(r.time_ms),
-    }));
+    return res.rows.map(amendmentFromRow);
+  }
+
+  /** The amendment that answered the amend command `cmdId` (migration 22), if the engine applied it. */
+  async amendmentOf(orderId: number, cmdId: string): Promise<OrderAmendment | undefined> {
+    const res = await this.pool.query<{
+      execution_id: string;
+      client_order_id: string;
+      orig_qty_lots: string;
+      new_qty_lots: string;
+      time_ms: string;
+    }>(
+      `SELECT execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms FROM order_amendments
+        WHERE order_id = $1 AND cmd_id = $2`,
+      [orderId, cmdId],
+    );
+    return res.rows.map(amendmentFromRow)[0];
   }
 
   async get(orderId: number): Promise<OrderRecord | undefined> {
@@ -367,4 +377,20 @@ export async function orderCounts(
     [userId, Math.floor(nowMs / 10_000), Math.floor(nowMs / 86_400_000)],
   );
   return { per10s: res.rows[0]?.per10s ?? 0, perDay: res.rows[0]?.per_day ?? 0 };
+}
+
+function amendmentFromRow(r: {
+  execution_id: string;
+  client_order_id: string;
+  orig_qty_lots: string;
+  new_qty_lots: string;
+  time_ms: string;
+}): OrderAmendment {
+  return {
+    executionId: Number(r.execution_id),
+    clientOrderId: r.client_order_id,
+    origQtyLots: Number(r.orig_qty_lots),
+    newQtyLots: Number(r.new_qty_lots),
+    time: Number(r.time_ms),
+  };
 }

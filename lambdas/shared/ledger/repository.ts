@@ -110,7 +110,15 @@ export function settlementOps(item: SettlementItem): unknown[] {
       });
     // The amend history (migration 22): one row per answer, not per batch's merged progress.
     else if (e.type === 'amended')
-      ops.push({ op: 'amend', orderId: e.orderId, seq: e.seq, ts: e.ts, quantity: e.quantity });
+      ops.push({
+        op: 'amend',
+        orderId: e.orderId,
+        seq: e.seq,
+        ts: e.ts,
+        quantity: e.quantity,
+        // The command it answers, so that command's request finds its own row (docs/api.md#amend-keep-priority).
+        cmdId: item.commands?.find((c) => c.firstSeq <= e.seq && e.seq <= c.lastSeq)?.cmdId,
+      });
   }
   return ops;
 }
@@ -160,6 +168,8 @@ export interface SettlementItem {
   rejectedOrderIds: number[];
   /** Commands the record shows applied: their outbox rows are done. */
   cmdIds: string[];
+  /** The same commands with the seqs of the events each produced (an amend's answer names its command). */
+  commands?: ReadonlyArray<{ cmdId: string; firstSeq: number; lastSeq: number }>;
   /** The record as received, kept if it is quarantined. */
   raw: string;
 }
