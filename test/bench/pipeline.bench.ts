@@ -72,22 +72,12 @@ async function main(): Promise<void> {
       .join(' ');
   const realPg = pgMode === 'real' ? await startPostgres() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cirrus-bench-'));
-  // The consumers' process counts its own requests into a file the bench adds (request-counter.ts).
+  // The consumers' and the engine's processes count their own requests into files the bench adds
+  // (request-counter.ts, count-in-engine.ts).
   process.env.BENCH_COUNTS_FILE = join(dataDir, 'consumer-counts.json');
-  process.env.CONSUMERS_NODE_ARGS = [
-    process.env.CONSUMERS_NODE_ARGS,
-    `--import ${pathToFileURL(join(__dirname, 'count-in-consumers.ts')).href}`,
-  ]
-    .filter(Boolean)
-    .join(' ');
-  // The engine's process counts its own SQS and Kinesis requests the same way (count-in-engine.ts).
+  addNodeImport('CONSUMERS_NODE_ARGS', 'count-in-consumers.ts');
   process.env.BENCH_ENGINE_COUNTS_FILE = join(dataDir, 'engine-counts.json');
-  process.env.ENGINE_NODE_ARGS = [
-    process.env.ENGINE_NODE_ARGS,
-    `--import ${pathToFileURL(join(__dirname, 'count-in-engine.ts')).href}`,
-  ]
-    .filter(Boolean)
-    .join(' ');
+  addNodeImport('ENGINE_NODE_ARGS', 'count-in-engine.ts');
   const ex = await startLocalExchange({
     dataDir,
     fresh: true,
@@ -326,6 +316,13 @@ async function runStep(
   result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
+}
+
+/** Adds `--import <file beside this one>` to a child process's extra node flags (local/consumers.ts, engine-process.ts). */
+function addNodeImport(envVar: string, file: string): void {
+  process.env[envVar] = [process.env[envVar], `--import ${pathToFileURL(join(__dirname, file)).href}`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Creates pg_stat_statements (as the server's superuser) and clears it for the next step. */

@@ -8,7 +8,7 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { MatchingEngine, rulesFromSpec } from '@engine/core';
 import type { AmendedEvent, EngineEvent } from '@engine/core/types';
-import { encodeRecord, type CommandMessage, type EventRecord } from '@contracts/messages';
+import type { CommandMessage, EventRecord } from '@contracts/messages';
 import { MARKETS } from '@contracts/markets';
 import { processKinesisBatch } from '@lambdas/data-processor/handler';
 import { OrderListService } from '@lambdas/api/orders/list-service';
@@ -18,6 +18,7 @@ import { OrderListRepository } from '@lambdas/shared/ledger/order-list-repositor
 import { OrderRepository, type OutboxMessage } from '@lambdas/shared/ledger/order-repository';
 import { LedgerRepository } from '@lambdas/shared/ledger/repository';
 import type { OrderRecord } from '@lambdas/shared/stores/orders';
+import { batch } from '../support/kinesis-batch';
 import { USDT, balanceOf, fundedUser } from '../support/ledger-fixtures';
 import { startRolePools, type RolePools } from '../support/role-pools';
 
@@ -60,24 +61,9 @@ function drain(): EventRecord[] {
 
 /** A Kinesis batch of `records` with sequence numbers of their own (delivering the same object again is a redelivery). */
 function kinesisBatch(records: EventRecord[]): KinesisStreamEvent {
-  return {
-    Records: records.map((r) => ({
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `shardId-000000000000:${++sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::123456789012:role/test',
-      awsRegion: 'us-east-1',
-      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/engine-events',
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: r.market,
-        sequenceNumber: `amend-history-${sequenceNumber}`,
-        data: Buffer.from(encodeRecord(r)).toString('base64'),
-        approximateArrivalTimestamp: 0,
-      },
-    })),
-  };
+  const out = batch(records, sequenceNumber + 1, 'amend-history-');
+  sequenceNumber += records.length;
+  return out;
 }
 
 /** The data processor's settlement of one batch, as its own login. */

@@ -31,12 +31,13 @@ export const record = (events: EngineEvent[]): EventRecord => ({
   events,
 });
 
-export function batch(records: EventRecord[]): KinesisStreamEvent {
+/** A Kinesis batch of `records`, their sequence numbers from `first` on (with `prefix` before each). */
+export function batch(records: EventRecord[], first = 1, prefix = ''): KinesisStreamEvent {
   return {
     Records: records.map((r, i) => ({
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',
-      eventID: `shardId-000000000000:${i + 1}`,
+      eventID: `shardId-000000000000:${first + i}`,
       eventName: 'aws:kinesis:record',
       invokeIdentityArn: 'arn:aws:iam::123456789012:role/test',
       awsRegion: 'us-east-1',
@@ -44,7 +45,7 @@ export function batch(records: EventRecord[]): KinesisStreamEvent {
       kinesis: {
         kinesisSchemaVersion: '1.0',
         partitionKey: r.market,
-        sequenceNumber: String(i + 1),
+        sequenceNumber: `${prefix}${first + i}`,
         data: Buffer.from(encodeRecord(r)).toString('base64'),
         approximateArrivalTimestamp: 0,
       },

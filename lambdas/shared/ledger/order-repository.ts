@@ -245,14 +245,8 @@ export class OrderRepository {
 
   /** An order's amendments (migration 21), by execution id ascending, from `fromExecutionId` on. */
   async amendments(orderId: number, fromExecutionId = 0, limit = 500): Promise<OrderAmendment[]> {
-    const res = await this.pool.query<{
-      execution_id: string;
-      client_order_id: string;
-      orig_qty_lots: string;
-      new_qty_lots: string;
-      time_ms: string;
-    }>(
-      `SELECT execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms FROM order_amendments
+    const res = await this.pool.query<AmendmentRow>(
+      `SELECT ${AMENDMENT_COLUMNS} FROM order_amendments
         WHERE order_id = $1 AND execution_id >= $2 ORDER BY execution_id LIMIT $3`,
       [orderId, fromExecutionId, limit],
     );
@@ -261,15 +255,8 @@ export class OrderRepository {
 
   /** The amendment that answered the amend command `cmdId` (migration 22), if the engine applied it. */
   async amendmentOf(orderId: number, cmdId: string): Promise<OrderAmendment | undefined> {
-    const res = await this.pool.query<{
-      execution_id: string;
-      client_order_id: string;
-      orig_qty_lots: string;
-      new_qty_lots: string;
-      time_ms: string;
-    }>(
-      `SELECT execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms FROM order_amendments
-        WHERE order_id = $1 AND cmd_id = $2`,
+    const res = await this.pool.query<AmendmentRow>(
+      `SELECT ${AMENDMENT_COLUMNS} FROM order_amendments WHERE order_id = $1 AND cmd_id = $2`,
       [orderId, cmdId],
     );
     return res.rows.map(amendmentFromRow)[0];
@@ -379,13 +366,17 @@ export async function orderCounts(
   return { per10s: res.rows[0]?.per10s ?? 0, perDay: res.rows[0]?.per_day ?? 0 };
 }
 
-function amendmentFromRow(r: {
+const AMENDMENT_COLUMNS = 'execution_id, client_order_id, orig_qty_lots, new_qty_lots, time_ms';
+
+interface AmendmentRow {
   execution_id: string;
   client_order_id: string;
   orig_qty_lots: string;
   new_qty_lots: string;
   time_ms: string;
-}): OrderAmendment {
+}
+
+function amendmentFromRow(r: AmendmentRow): OrderAmendment {
   return {
     executionId: Number(r.execution_id),
     clientOrderId: r.client_order_id,
