@@ -12,9 +12,14 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   const port = await claimPort(opts.port, 'DynamoDB Local');
   const pkg = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const storage = opts.dataDir ? ['-dbPath', opts.dataDir] : ['-inMemory'];
+  // Below the order path in the CPU's queue (nice 10; DYNAMODB_NICE=0 to turn off): on one machine the read
+  // models and the fan-out's reads wait for the accept, match and settle work rather than slow it down; under
+  // overload they catch up after (docs/operations.md#local-exchange, docs/performance.md).
+  const nice = Number(process.env.DYNAMODB_NICE ?? 10);
   const child = spawn(
-    'java',
+    nice > 0 ? 'nice' : 'java',
     [
+      ...(nice > 0 ? ['-n', String(nice), 'java'] : []),
       // The client compiler only and one GC thread: on a small machine the server compiler's warm-up and
       // parallel GC take whole cores for seconds, stalling every other stand-in (measured in
       // docs/performance.md); steady-state speed is about the same.

@@ -50,6 +50,8 @@ interface StepResult {
   settleP99ms: number;
   lost: number;
   clientLagMs?: number;
+  /** When the public trades view (DynamoDB) showed the step's last settled trade, after its last request. */
+  readModelsCaughtUpMs?: number;
   /** CPU-ms per accepted order by component, from /proc (test/bench/cpu-accounting.ts). */
   cpuPerOrder?: Record<string, number | string>;
 }
@@ -119,6 +121,8 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
   console.log('\nCPU-ms per accepted order, by component (the whole machine shares its cores):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.cpuPerOrder ?? 'n/a (no /proc)')}`);
+  console.log('\nRead models (the public trades view) caught up, ms after the last request of the step:');
+  for (const r of results) console.log(`- ${r.rate}/s: ${r.readModelsCaughtUpMs ?? 'not within 120 s'}`);
   console.log('\nTime per pipeline step (calls × mean):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.stepTimes)}`);
   await checkConservation(databaseUrl);
@@ -188,6 +192,9 @@ async function runStep(
     shape: 'book-mix',
     detail: true,
   });
+  const loadEnded = Date.now();
+  // The machine's share of its cores used while the load ran (the figures below run until the catch-up).
+  const busyDuringLoad = cpu.perOrder(1, { 'load generator (client)': load.cpuMs })?.machine;
   const sent = load.requests?.length ?? 0;
   // BENCH_DUMP=<dir>: every request of the step as JSON lines, to look at latency over time.
   if (process.env.BENCH_DUMP)
@@ -217,6 +224,7 @@ async function runStep(
   pool.on('connect', (c) => CostCounter.exclude(c));
   let lost = 0;
   let unsettledTrades = 0;
+  let readModelsCaughtUpMs: number | undefined;
   let perOrder: Record<string, number> = {};
   let stepTimes: Record<string, string> = {};
   let stageTimes = '';
@@ -240,7 +248,6 @@ async function runStep(
     // The step's costs end here: the checks below read through the API themselves.
     perOrder = costs.perOrder(accepted);
     stepTimes = costs.stepTimes();
-    cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
     if (PG_STATEMENTS) await printStatements(pool, accepted, label);
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
@@ -266,6 +273,28 @@ async function runStep(
       250,
     ).catch(() => undefined);
     lost += unsettledTrades;
+    // The read models (DynamoDB) trail the ledger: how long after the step's last request the public trades
+    // view shows the latest settled trade.
+    const latestSettled = await pool.query<{ max: string | null }>(
+      'SELECT max(trade_id) AS max FROM settled_trades WHERE market = $1',
+      ['BTCUSDT'],
+    );
+    const target = Number(latestSettled.rows[0].max ?? 0);
+    await eventually(
+      async () => {
+        const latest = await api.public<Array<{ id: number }>>('GET', '/api/v3/trades', {
+          symbol: 'BTCUSDT',
+          limit: 1,
+        });
+        if ((latest.body[0]?.id ?? 0) < target) throw new Error('read models behind');
+        readModelsCaughtUpMs = Date.now() - loadEnded;
+      },
+      120_000,
+      100,
+    ).catch(() => undefined);
+    // CPU until then: work a process defers past the load (the read models catching up) is the step's too.
+    cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
+    if (cpuPerOrder && busyDuringLoad) cpuPerOrder.machine = `${busyDuringLoad} during the load`;
     const trades = await pool.query<{ taker_order_id: string; settled_ms: string }>(
       `SELECT taker_order_id, (extract(epoch from settled_at) * 1000)::bigint AS settled_ms
          FROM settled_trades WHERE taker_order_id = ANY($1::bigint[])`,
@@ -311,6 +340,7 @@ async function runStep(
   };
   // The client's own lag behind its schedule, at worst: above a few ms the figures above include it.
   result.clientLagMs = load.maxSendLagMs;
+  result.readModelsCaughtUpMs = readModelsCaughtUpMs;
   result.perOrder = perOrder;
   result.cpuPerOrder = cpuPerOrder;
   result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
