@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'pg';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLES } from '@contracts/resources';
+import { requiredEnv } from '@lambdas/shared/clients';
+import { MarketDataStore } from '@lambdas/shared/stores/market-data';
 import { CpuAccounting } from './cpu-accounting';
 import { CostCounter } from './request-counter';
 import { startLocalExchange } from '@local/exchange';
@@ -245,9 +250,28 @@ async function runStep(
       120_000,
       250,
     ).catch(() => undefined);
-    // The step's costs end here: the checks below read through the API themselves.
+    // The read models (DynamoDB) trail the ledger: how long after the step's last request the public trades
+    // view shows the step's last settled trade. Read with a client of the bench's own, which is not counted.
+    const latestSettled = await pool.query<{ max: string | null }>(
+      'SELECT max(trade_id) AS max FROM settled_trades WHERE market = $1',
+      ['BTCUSDT'],
+    );
+    const target = Number(latestSettled.rows[0].max ?? 0);
+    await eventually(
+      async () => {
+        const latest = await benchMarketData().recentTrades('BTCUSDT', 1);
+        if ((latest[0]?.id ?? 0) < target) throw new Error('read models behind');
+        readModelsCaughtUpMs = Date.now() - loadEnded;
+      },
+      120_000,
+      100,
+    ).catch(() => undefined);
+    // The step's costs end here, with the work processes deferred past the load (the read models catching
+    // up) counted: the checks below read through the API themselves.
     perOrder = costs.perOrder(accepted);
     stepTimes = costs.stepTimes();
+    cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
+    if (cpuPerOrder && busyDuringLoad) cpuPerOrder.machine = `${busyDuringLoad} during the load`;
     if (PG_STATEMENTS) await printStatements(pool, accepted, label);
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
@@ -273,28 +297,6 @@ async function runStep(
       250,
     ).catch(() => undefined);
     lost += unsettledTrades;
-    // The read models (DynamoDB) trail the ledger: how long after the step's last request the public trades
-    // view shows the latest settled trade.
-    const latestSettled = await pool.query<{ max: string | null }>(
-      'SELECT max(trade_id) AS max FROM settled_trades WHERE market = $1',
-      ['BTCUSDT'],
-    );
-    const target = Number(latestSettled.rows[0].max ?? 0);
-    await eventually(
-      async () => {
-        const latest = await api.public<Array<{ id: number }>>('GET', '/api/v3/trades', {
-          symbol: 'BTCUSDT',
-          limit: 1,
-        });
-        if ((latest.body[0]?.id ?? 0) < target) throw new Error('read models behind');
-        readModelsCaughtUpMs = Date.now() - loadEnded;
-      },
-      120_000,
-      100,
-    ).catch(() => undefined);
-    // CPU until then: work a process defers past the load (the read models catching up) is the step's too.
-    cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
-    if (cpuPerOrder && busyDuringLoad) cpuPerOrder.machine = `${busyDuringLoad} during the load`;
     const trades = await pool.query<{ taker_order_id: string; settled_ms: string }>(
       `SELECT taker_order_id, (extract(epoch from settled_at) * 1000)::bigint AS settled_ms
          FROM settled_trades WHERE taker_order_id = ANY($1::bigint[])`,
@@ -346,6 +348,17 @@ async function runStep(
   result.stepTimes = { ...stepTimes, ...(stageTimes ? { stages: stageTimes } : {}) };
   console.log(`rate ${rate}/s: ${JSON.stringify(result)}`);
   return result;
+}
+
+let marketData: MarketDataStore | undefined;
+/** The public trades view through a DynamoDB client of the bench's own (the counted one is the exchange's). */
+function benchMarketData(): MarketDataStore {
+  marketData ??= new MarketDataStore(
+    DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    requiredEnv(TABLES.marketData.envVar),
+    requiredEnv(TABLES.trades.envVar),
+  );
+  return marketData;
 }
 
 /** Adds `--import <file beside this one>` to a child process's extra node flags (local/consumers.ts, engine-process.ts). */
