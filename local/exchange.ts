@@ -25,7 +25,7 @@ import { placeDemoLiquidity } from './demo-liquidity';
 import { seed, type SeedResult } from './seed';
 import { startStandins, type PostgresMode } from './standins';
 import { claimPort } from './standins/ports';
-import { startSearch } from './standins/search';
+import { startSearchProcess } from './standins/search-process';
 
 export interface LocalExchangeOptions {
   /** Where data lives between runs. */
@@ -190,7 +190,7 @@ export async function startLocalExchange(opts: LocalExchangeOptions): Promise<Lo
 
     // Search: OpenSearch's protocol over the embedded index, unless OPENSEARCH_URL names an OpenSearch.
     if (!process.env.OPENSEARCH_URL) {
-      const search = await startSearch({
+      const search = await startSearchProcess({
         port: 0,
         stateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'journal.jsonl'),
         legacyStateFile: opts.inMemory ? undefined : join(opts.dataDir, 'search', 'documents.json'),

@@ -21,6 +21,7 @@ function componentOf(pid: number, cmdline: string): string | undefined {
   if (cmdline.includes('fauxqs-server')) return 'fauxqs (sqs)';
   if (cmdline.includes('engine/service/main')) return 'engine';
   if (cmdline.includes('consumers-main')) return 'consumers';
+  if (cmdline.includes('search-server')) return 'search (stand-in)';
   if (cmdline.includes('hardhat')) return 'chain (hardhat)';
   return undefined;
 }
