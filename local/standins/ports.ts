@@ -46,31 +46,35 @@ export function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
 
 /**
  * Runs a stand-in's launcher script (beside this file) in its own node process, so its work never waits on
- * the exchange's event loop, and resolves once it prints `ready`.
+ * the exchange's event loop, and resolves once it prints `ready` (with what follows on that line). `nice`
+ * lowers its CPU priority (a stand-in off the order path); `tsx` runs a TypeScript launcher.
  */
 export async function spawnStandin(
   script: string,
   args: string[],
   component: string,
-): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(__dirname, script), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  opts: { nice?: number; tsx?: boolean } = {},
+): Promise<{ child: ChildProcess; ready: string; stop(graceMs?: number): Promise<void> }> {
+  const node = [process.execPath, ...(opts.tsx ? ['--import', 'tsx'] : []), join(__dirname, script), ...args];
+  const [command, ...rest] = opts.nice ? ['nice', '-n', String(opts.nice), ...node] : node;
+  const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const release = killWithParent(child);
-  await new Promise<void>((resolve, reject) => {
+  const ready = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
-      if (out.includes('ready')) resolve();
+      const line = /ready ?([^\n]*)\n/.exec(out);
+      if (line) resolve(line[1]);
     });
     child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
     child.once('exit', (code) => reject(new Error(`${component} exited with ${code}: ${out.slice(-500)}`)));
   });
   return {
     child,
-    stop: () => {
+    ready,
+    stop: (graceMs?: number) => {
       release();
-      return stopChild(child);
+      return stopChild(child, graceMs);
     },
   };
 }

@@ -1,9 +1,7 @@
 // Starts the OpenSearch stand-in in a process of its own (./search-server.ts) for `npm start`, below the order
 // path in the CPU's queue like DynamoDB Local (SEARCH_NICE, default 10; docs/operations.md#local-exchange):
 // only the search indexer writes to it and only the search endpoint reads it.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { claimPort, killWithParent, stopChild, type Standin } from './ports';
+import { claimPort, spawnStandin, type Standin } from './ports';
 
 export async function startSearchProcess(opts: {
   port: number;
@@ -11,37 +9,11 @@ export async function startSearchProcess(opts: {
   legacyStateFile?: string;
 }): Promise<Standin> {
   const port = await claimPort(opts.port, 'search stand-in');
-  const nice = Number(process.env.SEARCH_NICE ?? 10);
-  const node = [
-    process.execPath,
-    '--import',
-    'tsx',
-    join(__dirname, 'search-server.ts'),
-    String(port),
-    ...(opts.stateFile ? [opts.stateFile, opts.legacyStateFile ?? ''] : []),
-  ];
-  const child =
-    nice > 0
-      ? spawn('nice', ['-n', String(nice), ...node], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(node[0], node.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const release = killWithParent(child);
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const ready = /ready (\S+)/.exec(out);
-      if (ready) resolve(ready[1]);
-    });
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) =>
-      reject(new Error(`search stand-in exited with ${code}: ${out.slice(-500)}`)),
-    );
+  const files = opts.stateFile ? [opts.stateFile, opts.legacyStateFile ?? ''] : [];
+  const server = await spawnStandin('search-server.ts', [String(port), ...files], 'search stand-in', {
+    nice: Number(process.env.SEARCH_NICE ?? 10),
+    tsx: true,
   });
-  return {
-    endpoint,
-    stop: () => {
-      release();
-      return stopChild(child, 10_000);
-    },
-  };
+  // Its journal is written on stop: more time than the default grace.
+  return { endpoint: server.ready, stop: () => server.stop(10_000) };
 }
