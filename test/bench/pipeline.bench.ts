@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'pg';
@@ -55,6 +56,8 @@ interface StepResult {
   settleP99ms: number;
   lost: number;
   clientLagMs?: number;
+  /** The exchange process's event loop delay while the load ran (ms; resolution 5 ms). */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
   /** When the public trades view (DynamoDB) showed the step's last settled trade, after its last request. */
   readModelsCaughtUpMs?: number;
   /** CPU-ms per accepted order by component, from /proc (test/bench/cpu-accounting.ts). */
@@ -126,6 +129,8 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.perOrder)}`);
   console.log('\nCPU-ms per accepted order, by component (the whole machine shares its cores):');
   for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.cpuPerOrder ?? 'n/a (no /proc)')}`);
+  console.log("\nThe exchange process's event loop delay during the load (ms, 5 ms resolution):");
+  for (const r of results) console.log(`- ${r.rate}/s: ${JSON.stringify(r.eventLoopDelayMs)}`);
   console.log('\nRead models (the public trades view) caught up, ms after the last request of the step:');
   for (const r of results) console.log(`- ${r.rate}/s: ${r.readModelsCaughtUpMs ?? 'not within 120 s'}`);
   console.log('\nTime per pipeline step (calls × mean):');
@@ -183,6 +188,9 @@ async function runStep(
   if (PG_STATEMENTS) await resetStatements(databaseUrl);
   const costs = CostCounter.start();
   const cpu = CpuAccounting.start();
+  // The exchange's event loop (this process serves REST): a stall there is a wait for every request.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   // The client runs in a process of its own (test/support/load-generator.ts): its signing and its clock
   // stay out of the exchange's event loop, as a real client's would.
   const load = await runLoad({
@@ -198,6 +206,7 @@ async function runStep(
     detail: true,
   });
   const loadEnded = Date.now();
+  loopDelay.disable();
   // The machine's share of its cores used while the load ran (the figures below run until the catch-up).
   const busyDuringLoad = cpu.perOrder(1, { 'load generator (client)': load.cpuMs })?.machine;
   const sent = load.requests?.length ?? 0;
@@ -342,6 +351,11 @@ async function runStep(
   };
   // The client's own lag behind its schedule, at worst: above a few ms the figures above include it.
   result.clientLagMs = load.maxSendLagMs;
+  result.eventLoopDelayMs = {
+    p50: Math.round(loopDelay.percentile(50) / 1e5) / 10,
+    p99: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+    max: Math.round(loopDelay.max / 1e5) / 10,
+  };
   result.readModelsCaughtUpMs = readModelsCaughtUpMs;
   result.perOrder = perOrder;
   result.cpuPerOrder = cpuPerOrder;
