@@ -50,56 +50,15 @@ let quinn: ApiKey & { userId: number }; // fills pia's pending leg
 let rita: ApiKey & { userId: number }; // amends an OCO pair
 let sam: ApiKey & { userId: number }; // sells to rita's stop leg
 let tom: ApiKey & { userId: number }; // moves the last price for rita's stop
-const everyone = () => [
-  carol,
-  dave,
-  erin,
-  frank,
-  george,
-  hank,
-  ivan,
-  judy,
-  kate,
-  leo,
-  otto,
-  lena,
-  mira,
-  nina,
-  omar,
-  pia,
-  quinn,
-  rita,
-  sam,
-  tom,
-];
+/** Every user above, in the order funded (the end-of-file checks go through them all). */
+let everyone: Array<ApiKey & { userId: number }> = [];
 
 beforeAll(async () => {
   t = await startTestExchange(1_000);
   pool = new Pool({ connectionString: t.pg.url, max: 2 });
   const fund = (name: string, funds: Record<string, string>) =>
     registerFundedUser(t.api, t.pg.url, name, funds);
-  [
-    carol,
-    dave,
-    erin,
-    frank,
-    george,
-    hank,
-    ivan,
-    judy,
-    kate,
-    leo,
-    otto,
-    lena,
-    mira,
-    nina,
-    omar,
-    pia,
-    quinn,
-    rita,
-    sam,
-    tom,
-  ] = await Promise.all([
+  everyone = await Promise.all([
     fund('carol', { BTC: '0.15' }),
     fund('dave', { USDT: '10000' }),
     fund('erin', { USDT: '10000' }),
@@ -121,6 +80,28 @@ beforeAll(async () => {
     fund('sam', { BTC: '1' }),
     fund('tom', { USDT: '1000' }),
   ]);
+  [
+    carol,
+    dave,
+    erin,
+    frank,
+    george,
+    hank,
+    ivan,
+    judy,
+    kate,
+    leo,
+    otto,
+    lena,
+    mira,
+    nina,
+    omar,
+    pia,
+    quinn,
+    rita,
+    sam,
+    tom,
+  ] = everyone;
   ccxt = new CcxtWorker();
   const base = t.ex.restUrl.replace(/\/$/, '');
   await ccxt.add('carol', { apiKey: carol.apiKey, secret: carol.secretKey }, base);
@@ -203,7 +184,7 @@ const otoco = (key: ApiKey, over: Record<string, string>) =>
   });
 
 afterEach(async () => {
-  for (const key of everyone()) {
+  for (const key of everyone) {
     if ((await openOrders(key)).length === 0) continue;
     await t.api.signed('DELETE', '/api/v3/openOrders', key, { symbol: 'BTCUSDT' });
     await eventually(async () => expect(await openOrders(key)).toEqual([]));
