@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { claimPort, killWithParent, stopChild, type Standin } from './ports';
+import { claimPort, killWithParent, niced, stopChild, type Standin } from './ports';
 
 export async function startDynamoDb(opts: { port: number; dataDir?: string }): Promise<Standin> {
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
@@ -15,24 +15,24 @@ export async function startDynamoDb(opts: { port: number; dataDir?: string }): P
   // Below the order path in the CPU's queue (nice 10; DYNAMODB_NICE=0 to turn off): on one machine the read
   // models and the fan-out's reads wait for the accept, match and settle work rather than slow it down; under
   // overload they catch up after (docs/operations.md#local-exchange, docs/performance.md).
-  const nice = Number(process.env.DYNAMODB_NICE ?? 10);
+  const [command, ...args] = niced(Number(process.env.DYNAMODB_NICE ?? 10), [
+    'java',
+    // The client compiler only and one GC thread: on a small machine the server compiler's warm-up and
+    // parallel GC take whole cores for seconds, stalling every other stand-in (measured in
+    // docs/performance.md); steady-state speed is about the same.
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
+    `-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(pkg, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-disableTelemetry',
+    ...storage,
+  ]);
   const child = spawn(
-    nice > 0 ? 'nice' : 'java',
-    [
-      ...(nice > 0 ? ['-n', String(nice), 'java'] : []),
-      // The client compiler only and one GC thread: on a small machine the server compiler's warm-up and
-      // parallel GC take whole cores for seconds, stalling every other stand-in (measured in
-      // docs/performance.md); steady-state speed is about the same.
-      '-XX:TieredStopAtLevel=1',
-      '-XX:+UseSerialGC',
-      `-Djava.library.path=${join(pkg, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(pkg, 'DynamoDBLocal.jar'),
-      '-port',
-      String(port),
-      '-disableTelemetry',
-      ...storage,
-    ],
+    command,
+    args,
     // DynamoDB Local writes a metadata file into its working directory: keep it out of the checkout.
     { stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.dataDir ?? tmpdir() },
   );

@@ -45,6 +45,14 @@ export function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
 }
 
 /**
+ * A command line run at CPU priority `nice` (a stand-in off the order path), or as it is when `nice` is 0:
+ * `nice -n N command …` execs the command, so the child's pid is the command's own.
+ */
+export function niced(nice: number, command: string[]): string[] {
+  return nice > 0 ? ['nice', '-n', String(nice), ...command] : command;
+}
+
+/**
  * Runs a stand-in's launcher script (beside this file) in its own node process, so its work never waits on
  * the exchange's event loop, and resolves once it prints `ready` (with what follows on that line). `nice`
  * lowers its CPU priority (a stand-in off the order path); `tsx` runs a TypeScript launcher.
@@ -56,7 +64,7 @@ export async function spawnStandin(
   opts: { nice?: number; tsx?: boolean } = {},
 ): Promise<{ child: ChildProcess; ready: string; stop(graceMs?: number): Promise<void> }> {
   const node = [process.execPath, ...(opts.tsx ? ['--import', 'tsx'] : []), join(__dirname, script), ...args];
-  const [command, ...rest] = opts.nice ? ['nice', '-n', String(opts.nice), ...node] : node;
+  const [command, ...rest] = niced(opts.nice ?? 0, node);
   const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const release = killWithParent(child);
   const ready = await new Promise<string>((resolve, reject) => {

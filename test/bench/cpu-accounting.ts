@@ -61,6 +61,15 @@ export class CpuAccounting {
     return new CpuAccounting(snapshot(), performance.now());
   }
 
+  /** The share of the machine's cores used since start by our processes and `extra` ones. */
+  machineShare(extra: Record<string, number> = {}): string {
+    let ticks = 0;
+    for (const [pid, { ticks: now }] of snapshot()) ticks += now - (this.before.get(pid)?.ticks ?? 0);
+    const others = Object.values(extra).reduce((a, b) => a + b, 0);
+    const capacityMs = (performance.now() - this.startedAt) * cpus().length;
+    return `${Math.round((100 * ((ticks * 1000) / TICKS_PER_SECOND + others)) / capacityMs)} % of ${cpus().length} cores`;
+  }
+
   /**
    * CPU-ms per accepted order by component since start (processes that started meanwhile count from zero),
    * their total, `extra` processes that are not the exchange but share its cores (the load generator reports
@@ -76,13 +85,11 @@ export class CpuAccounting {
     }
     const per = (v: number) => Math.round((v / Math.max(1, orders)) * 100) / 100;
     const total = Object.values(ms).reduce((a, b) => a + b, 0);
-    const others = Object.values(extra).reduce((a, b) => a + b, 0);
-    const capacityMs = (performance.now() - this.startedAt) * cpus().length;
     const out: Record<string, number | string> = {};
     for (const [component, v] of Object.entries(ms).sort((a, b) => b[1] - a[1])) out[component] = per(v);
     out['exchange total'] = per(total);
     for (const [component, v] of Object.entries(extra)) out[component] = per(v);
-    out.machine = `${Math.round((100 * (total + others)) / capacityMs)} % of ${cpus().length} cores`;
+    out.machine = this.machineShare(extra);
     return out;
   }
 }

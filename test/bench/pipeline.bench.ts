@@ -208,7 +208,7 @@ async function runStep(
   const loadEnded = Date.now();
   loopDelay.disable();
   // The machine's share of its cores used while the load ran (the figures below run until the catch-up).
-  const busyDuringLoad = cpu.perOrder(1, { 'load generator (client)': load.cpuMs })?.machine;
+  const busyDuringLoad = cpu.machineShare({ 'load generator (client)': load.cpuMs });
   const sent = load.requests?.length ?? 0;
   // BENCH_DUMP=<dir>: every request of the step as JSON lines, to look at latency over time.
   if (process.env.BENCH_DUMP)
@@ -280,7 +280,7 @@ async function runStep(
     perOrder = costs.perOrder(accepted);
     stepTimes = costs.stepTimes();
     cpuPerOrder = cpu.perOrder(accepted, { 'load generator (client)': load.cpuMs });
-    if (cpuPerOrder && busyDuringLoad) cpuPerOrder.machine = `${busyDuringLoad} during the load`;
+    if (cpuPerOrder) cpuPerOrder.machine = `${busyDuringLoad} during the load`;
     if (PG_STATEMENTS) await printStatements(pool, accepted, label);
     // Lost also counts trades the engine made but the ledger never settled: per market, trade ids are
     // gap-free from 1, so the engine's latest id (the public trades read model) minus the ledger's count.
