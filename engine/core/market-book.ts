@@ -588,7 +588,7 @@ export class MarketBook {
     taker.cumQuote += price * qty;
     this.lastPrice = price;
     this.traded = true;
-    if (this.stops.trailing.length !== 0) this.trail(price);
+    if (this.stops.trailingCount !== 0) this.stops.trail(price, this.ts);
     out.push({
       type: 'trade',
       market: this.rules.symbol,
@@ -650,23 +650,6 @@ export class MarketBook {
   // Integers only: the trigger distance is ceil(extreme × δ / 10000) ticks, so the trigger is exact in ticks
   // and rounds away from the extreme (a BUY triggers at the next whole tick at or above the exact price, a
   // SELL at the whole tick at or below it): never earlier than Binance's exact condition.
-
-  /** A trade at `price`: starts tracking or moves the extreme of every pending trailing stop. */
-  private trail(price: number): void {
-    const stops = this.stops.trailing;
-    for (let i = 0; i < stops.length; i++) {
-      const o = stops[i];
-      const extreme = o.trailExtreme;
-      if (extreme === 0) {
-        if (o.stopPrice === 0 || this.stopHoldsAt(price, o.side, o.orderType, o.stopPrice)) {
-          setTrailExtreme(o, price);
-          o.trailTime = this.ts;
-        }
-      } else if (o.side === 'BUY' ? price < extreme : price > extreme) {
-        setTrailExtreme(o, price);
-      }
-    }
-  }
 
   private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {
     return this.stopHoldsAt(this.lastPrice, side, type, stopPrice);

@@ -244,6 +244,62 @@ describe('cancel and snapshot', () => {
   });
 });
 
+describe('many waiting (engine/core/stop-book.ts keeps them by extreme)', () => {
+  it('each stop keeps the extreme of its own start; the highest SELL trigger leaving makes the next one the bound', () => {
+    // 500 BIPS each. 100 (SELL) starts at 10,000 and sees 10,200; 101 (SELL) and 102 (BUY) start at 9,950.
+    tradeAt(10_000);
+    place({ side: 'SELL', type: 'STOP_LOSS', quantity: 1, trailingDelta: 500, orderId: 100 });
+    tradeAt(10_200);
+    tradeAt(9_950);
+    place({ side: 'SELL', type: 'STOP_LOSS', quantity: 1, trailingDelta: 500, orderId: 101 });
+    place({ side: 'BUY', type: 'STOP_LOSS', quantity: 1, trailingDelta: 500, orderId: 102 });
+    tradeAt(10_050);
+    const extremes = () => engine.snapshot().markets[0].stops.map((t) => [t[0], t[18]]);
+    expect(extremes()).toEqual([
+      [100, 10_200], // trigger 10,200 − 510 = 9,690
+      [101, 10_050], // 10,050 − ceil(502.5) = 9,547
+      [102, 9_950], // 9,950 + ceil(497.5) = 10,448
+    ]);
+    const fired = (events: EngineEvent[]) =>
+      triggered(events).map((e) => e.type === 'triggered' && e.orderId);
+    expect(fired(tradeAt(9_691))).toEqual([]);
+    expect(fired(tradeAt(9_690))).toEqual([100]); // 102's lowest is 9,690 now: trigger 9,690 + 485 = 10,175
+    expect(fired(tradeAt(9_548))).toEqual([]); // 102: 9,548 + 478 = 10,026
+    expect(fired(tradeAt(9_547))).toEqual([101]); // 102: 9,547 + 478 = 10,025
+    expect(fired(tradeAt(10_024))).toEqual([]);
+    expect(fired(tradeAt(10_025))).toEqual([102]);
+    expect(engine.snapshot().markets[0].stops).toEqual([]);
+  });
+
+  it('stops waiting for their activation price start at the trade that reaches it, on both sides', () => {
+    tradeAt(10_000);
+    // SELL take-profit activates on a rise to 10,100; BUY take-profit on a fall to 9,900.
+    place({
+      side: 'SELL',
+      type: 'TAKE_PROFIT',
+      stopPrice: 10_100,
+      quantity: 1,
+      trailingDelta: 50,
+      orderId: 100,
+    });
+    place({
+      side: 'BUY',
+      type: 'TAKE_PROFIT',
+      stopPrice: 9_900,
+      quantity: 1,
+      trailingDelta: 50,
+      orderId: 101,
+    });
+    tradeAt(10_099);
+    expect(engine.snapshot().markets[0].stops.map((t) => t[18])).toEqual([0, 0]);
+    tradeAt(10_150); // 100 starts at 10,150 (trigger 10,150 − 51 = 10,099)
+    tradeAt(9_900); // 100 fires (9,900 ≤ 10,099); 101 starts at 9,900 in the same trade
+    const stops = engine.snapshot().markets[0].stops;
+    expect(stops.map((t) => [t[0], t[18]])).toEqual([[101, 9_900]]);
+    expect(triggered(tradeAt(9_950)).map((e) => e.type === 'triggered' && e.orderId)).toEqual([101]);
+  });
+});
+
 describe('validation', () => {
   it.each([
     ['a delta of 0', { type: 'STOP_LOSS', trailingDelta: 0 }],
