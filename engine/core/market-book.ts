@@ -652,10 +652,7 @@ export class MarketBook {
   // SELL at the whole tick at or below it): never earlier than Binance's exact condition.
 
   private stopHolds(side: Side, type: OrderType, stopPrice: number): boolean {
-    return this.stopHoldsAt(this.lastPrice, side, type, stopPrice);
-  }
-
-  private stopHoldsAt(last: number, side: Side, type: OrderType, stopPrice: number): boolean {
+    const last = this.lastPrice;
     if (last === 0) return false;
     const lossType = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
     // BUY stop-loss fires on a rise, BUY take-profit on a fall; SELL the other way round.
