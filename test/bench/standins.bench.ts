@@ -6,9 +6,11 @@
 // order, this is where a stand-in, rather than Cirrus, is the ceiling
 // (docs/performance.md#what-the-stand-ins-can-do-alone). Nothing else should run meanwhile.
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -20,11 +22,13 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Agent } from 'node:http';
 import { WebSocket } from 'ws';
 import { startWebSocketApi } from '@local/apigw/websocket';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startDynamoDb } from '@local/standins/dynamodb';
+import { createTable } from '@local/provision';
+import { TABLES } from '@contracts/resources';
+import { UserTradeStore, type UserTradeRecord } from '@lambdas/shared/stores/user-trades';
 import { startSqsAndS3 } from '@local/standins/fauxqs';
 import { startKinesis } from '@local/standins/kinesis';
 import type { Standin } from '@local/standins/ports';
@@ -44,7 +48,7 @@ interface Row {
   cpuMsPerItem: number;
 }
 
-/** Calls `call` (which handles `perCall` items) from `inFlight` loops for SECONDS; the stand-in's CPU. */
+/** Runs `once` (one call of `perCall` items) from `inFlight` loops for SECONDS; the stand-in's CPU. */
 async function measure(
   standin: string,
   component: string,
@@ -81,55 +85,34 @@ async function dynamoDb(dataDir: string, rows: Row[]): Promise<Standin> {
   mkdirSync(dataDir, { recursive: true });
   const standin = await startDynamoDb({ port: 0, dataDir });
   const db = new DynamoDBClient({ ...client, endpoint: standin.endpoint });
-  await db.send(
-    new CreateTableCommand({
-      TableName: 'bench-trades',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      ProvisionedThroughput: { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 },
-    }),
+  // The read models' own table (its index included) and store: each call is one BatchWriteItem of 25 fills.
+  await createTable(db, TABLES.trades.name, TABLES.trades);
+  const trades = new UserTradeStore(
+    DynamoDBDocumentClient.from(db, { marshallOptions: { removeUndefinedValues: true } }),
+    TABLES.trades.name,
   );
-  // A user-trade item of the read models (lambdas/shared/stores/user-trades.ts): about 300 bytes.
-  let id = 0;
-  const item = () => {
-    const n = id++;
+  let tradeId = 0;
+  const fill = (): UserTradeRecord => {
+    const n = tradeId++;
     return {
-      PutRequest: {
-        Item: {
-          pk: { S: `user#${n % 20}#BTCUSDT` },
-          sk: { S: String(1e12 + n) },
-          orderId: { N: String(n) },
-          price: { S: '30000.12000000' },
-          qty: { S: '0.01000000' },
-          quoteQty: { S: '300.00120000' },
-          commission: { S: '0.00001000' },
-          commissionAsset: { S: 'BTC' },
-          isBuyer: { BOOL: n % 2 === 0 },
-          isMaker: { BOOL: n % 3 === 0 },
-          time: { N: String(Date.now()) },
-        },
-      },
+      userId: n % 20,
+      symbol: 'BTCUSDT',
+      tradeId: n,
+      orderId: 1_000_000 + n,
+      priceTicks: 3_000_012,
+      qtyLots: 1_000,
+      quoteTL: 3_000_012_000,
+      commission: '1000',
+      commissionAsset: 'BTC',
+      time: Date.now(),
+      isBuyer: n % 2 === 0,
+      isMaker: n % 3 === 0,
     };
   };
   for (const inFlight of IN_FLIGHT)
     rows.push(
-      await measure(
-        'DynamoDB Local (on disk)',
-        'dynamodb-local',
-        'BatchWriteItem × 25',
-        25,
-        inFlight,
-        async () => {
-          await db.send(
-            new BatchWriteItemCommand({ RequestItems: { 'bench-trades': Array.from({ length: 25 }, item) } }),
-          );
-        },
+      await measure('DynamoDB Local (on disk)', 'dynamodb-local', 'BatchWriteItem × 25', 25, inFlight, () =>
+        trades.putAll(Array.from({ length: 25 }, fill)),
       ),
     );
   db.destroy();
